@@ -1,0 +1,1 @@
+"""Locust journeys: the citizen who pays a fee online, the counter officer, the reconciler."""

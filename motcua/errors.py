@@ -1,0 +1,78 @@
+"""Exceptions of the motcua package and the exit codes of the `motcua` command.
+
+Hierarchy::
+
+    MotcuaError                 base; exit code EXIT_BAD_INPUT unless a subclass says otherwise
+    ├── InputError              a file, field or value given by the user is wrong
+    │   └── ScenarioError       a scenario file does not satisfy the schema
+    ├── ServiceError            a mock service (or a real system) could not be started or reached
+    ├── SLOBreach               a load test finished but broke a service-level objective
+    ├── InvariantBreach         a payment was lost or credited twice
+    └── ToleranceExceeded       a model disagrees with theory beyond the tolerance
+
+Each message names the file, field and value at fault and, where it can, the fix.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_BAD_INPUT = 2
+EXIT_SLO_BREACH = 3
+EXIT_INVARIANT_BREACH = 4
+EXIT_TOLERANCE = 5
+EXIT_SERVICE = 6
+EXIT_INTERRUPTED = 130
+
+EXIT_CODES = {
+    EXIT_OK: "success",
+    EXIT_INTERNAL: "unexpected internal error (a bug: please report it with the traceback)",
+    EXIT_BAD_INPUT: "bad input: a file, field or value is wrong (the message names it)",
+    EXIT_SLO_BREACH: "the load test ran but at least one SLO gate failed",
+    EXIT_INVARIANT_BREACH: "a bank-approved payment was lost or credited twice",
+    EXIT_TOLERANCE: "a model disagrees with its closed-form theory beyond the tolerance",
+    EXIT_SERVICE: "a service could not be started or reached",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C / SIGTERM); everything started was stopped",
+}
+
+
+class MotcuaError(Exception):
+    """Base of every error the `motcua` command reports without a traceback."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class InputError(MotcuaError):
+    """A file, field or value given by the user is wrong."""
+
+
+class ScenarioError(InputError):
+    """A scenario file does not satisfy the schema."""
+
+    def __init__(self, file: str, field: str, value: object, problem: str) -> None:
+        self.file, self.field, self.value, self.problem = file, field, value, problem
+        super().__init__(f"{file}: {field} = {value!r}: {problem}")
+
+
+class ServiceError(MotcuaError):
+    """A mock service (or a real system) could not be started or reached."""
+
+    exit_code = EXIT_SERVICE
+
+
+class SLOBreach(MotcuaError):
+    """A load test finished but broke at least one service-level objective."""
+
+    exit_code = EXIT_SLO_BREACH
+
+
+class InvariantBreach(MotcuaError):
+    """A bank-approved payment was lost or credited twice."""
+
+    exit_code = EXIT_INVARIANT_BREACH
+
+
+class ToleranceExceeded(MotcuaError):
+    """A model disagrees with its closed-form theory beyond the tolerance."""
+
+    exit_code = EXIT_TOLERANCE

@@ -1,0 +1,256 @@
+"""Run directories: where every command writes its outputs, and the manifest that makes them reproducible.
+
+A run lives in ``results/<scenario>/<run-id>/``. While it is being written it is a hidden
+``.<run-id>.partial`` folder beside it; only a run that finished is renamed into place, so a
+failed or interrupted command never leaves half-written results where `motcua results list`
+or a notebook would read them.
+
+``manifest.json`` records the inputs (with their SHA-256), the seed, the versions of Python and
+of the libraries that shape the results, the git commit of the workbench, and the exact command.
+``results/README.md`` documents every file and key.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import secrets
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from motcua.errors import InputError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_RESULTS = PROJECT_ROOT / "results"
+MANIFEST = "manifest.json"
+SUMMARY = "summary.json"
+
+# Libraries whose version can change a figure in the results.
+TRACKED_PACKAGES = ("motcua", "simpy", "numpy", "scipy", "locust", "aiohttp", "matplotlib", "dask")
+
+
+def now_iso() -> str:
+    """The current UTC time as ISO 8601 with seconds."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def new_run_id() -> str:
+    """A sortable, unique run id: ``YYYYMMDD-HHMMSS-xxxx``."""
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+
+
+def git_commit(root: Path = PROJECT_ROOT) -> str | None:
+    """The workbench's git commit, with ``-dirty`` when the tree has uncommitted changes."""
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return commit + ("-dirty" if dirty else "")
+
+
+def package_versions(names: Iterable[str] = TRACKED_PACKAGES) -> dict[str, str | None]:
+    versions: dict[str, str | None] = {"python": platform.python_version()}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def write_json(path: Path, obj: Any) -> Path:
+    """Write JSON atomically (temporary file, then rename): a reader never sees half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False, default=_json_default) + "\n"
+    _atomic_write(path, text)
+    return path
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
+    """Write a CSV file atomically, with a header row."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(header)
+            writer.writerows(rows)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, Path):
+        return str(obj)
+    if isinstance(obj, dt.date | dt.datetime):
+        return obj.isoformat()
+    if hasattr(obj, "tolist"):  # NumPy scalars and arrays
+        return obj.tolist()
+    raise TypeError(f"cannot write {type(obj).__name__} to JSON: {obj!r}")
+
+
+def read_json(path: Path) -> Any:
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+
+
+@dataclass
+class Run:
+    """One run directory being written. Use `start_run` to make one."""
+
+    scenario: str
+    """Name of the scenario (the folder under ``results/``)."""
+    run_id: str
+    """Sortable unique id, also the folder name."""
+    final_dir: Path
+    """Where the run will be once it finished."""
+    dir: Path
+    """Where to write now: the hidden partial folder, or ``final_dir`` for a run given by ``--out``."""
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    def path(self, *parts: str) -> Path:
+        """A path inside the run directory; parent folders are created."""
+        p = self.dir.joinpath(*parts)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        return p
+
+    def add_input(self, path: Path, role: str) -> None:
+        """Record an input file (its path and SHA-256) in the manifest."""
+        self.manifest.setdefault("inputs", []).append(
+            {"role": role, "path": str(path), "sha256": file_digest(path)}
+        )
+
+    def record(self, **entries: Any) -> None:
+        """Add entries to the manifest (e.g. ``steps``, ``parameters``)."""
+        self.manifest.update(entries)
+
+    def write_manifest(self) -> Path:
+        return write_json(self.dir / MANIFEST, self.manifest)
+
+
+@contextlib.contextmanager
+def start_run(
+    scenario: str,
+    *,
+    command: Sequence[str] | None = None,
+    seed: int | None = None,
+    out: Path | None = None,
+    results_root: Path | None = None,
+    kind: str = "",
+) -> Iterator[Run]:
+    """Open a run directory for `scenario`; finish it on success, remove it on failure.
+
+    With ``out`` the run is written straight into that folder (which must be empty or absent);
+    otherwise into ``results/<scenario>/<run-id>/`` by way of a hidden partial folder.
+    """
+    run_id = new_run_id()
+    if out is not None:
+        final_dir = Path(out)
+        if final_dir.exists() and any(final_dir.iterdir()):
+            raise InputError(f"--out {final_dir}: folder exists and is not empty; choose a new folder")
+        work_dir = final_dir.with_name(f".{final_dir.name}.partial")
+    else:
+        root = Path(results_root) if results_root else DEFAULT_RESULTS
+        final_dir = root / scenario / run_id
+        work_dir = root / scenario / f".{run_id}.partial"
+    work_dir.mkdir(parents=True, exist_ok=False)
+    run = Run(scenario=scenario, run_id=run_id, final_dir=final_dir, dir=work_dir)
+    run.manifest = {
+        "run_id": run_id,
+        "kind": kind,
+        "scenario": scenario,
+        "seed": seed,
+        "started_at": now_iso(),
+        "command": list(command) if command is not None else ["motcua", *sys.argv[1:]],
+        "command_line": shlex.join(command if command is not None else ["motcua", *sys.argv[1:]]),
+        "cwd": os.getcwd(),
+        "git_commit": git_commit(),
+        "versions": package_versions(),
+        "platform": {"system": platform.system(), "machine": platform.machine(), "cpus": os.cpu_count()},
+        "inputs": [],
+    }
+    try:
+        yield run
+    except BaseException:
+        shutil.rmtree(work_dir, ignore_errors=True)
+        raise
+    run.manifest["finished_at"] = now_iso()
+    run.manifest["status"] = "complete"
+    run.write_manifest()
+    if final_dir.exists():  # an empty --out folder
+        final_dir.rmdir()
+    os.replace(work_dir, final_dir)
+    run.dir = final_dir
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What `motcua results list` shows of one finished run."""
+
+    path: Path
+    manifest: Mapping[str, Any]
+    summary: Mapping[str, Any] | None
+
+
+def list_runs(results_root: Path | None = None) -> list[RunInfo]:
+    """Finished runs under ``results/``, oldest first (partial folders are skipped)."""
+    root = Path(results_root) if results_root else DEFAULT_RESULTS
+    runs = []
+    for manifest_path in sorted(root.glob(f"*/*/{MANIFEST}")):
+        run_dir = manifest_path.parent
+        if run_dir.name.startswith("."):
+            continue
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        summary_path = run_dir / SUMMARY
+        summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.exists() else None
+        runs.append(RunInfo(run_dir, manifest, summary))
+    runs.sort(key=lambda r: (r.manifest.get("started_at", ""), r.path.name))
+    return runs
