@@ -1,0 +1,1 @@
+"""Charts and the HTML report. `style` holds the look every chart shares."""

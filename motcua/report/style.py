@@ -1,0 +1,54 @@
+"""The look every motcua chart shares: headless backend, a font with Vietnamese diacritics,
+one palette, and a `save` that writes a PNG atomically."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # charts are files; no screen is assumed
+
+import matplotlib.pyplot as plt
+
+# DejaVu Sans ships with matplotlib and covers Vietnamese (ă, ơ, ư, ạ, ế …).
+FONT = "DejaVu Sans"
+PALETTE = ("#1f5aa6", "#d9822b", "#2e8b57", "#b03a2e", "#7d3c98", "#5d6d7e", "#c9a227", "#17a2b8")
+TARGET_COLOR = "#b03a2e"
+DPI = 120
+
+plt.rcParams.update(
+    {
+        "font.family": FONT,
+        "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "figure.dpi": DPI,
+        "savefig.bbox": "tight",
+    }
+)
+
+
+def new_figure(width: float = 8.0, height: float = 4.5):
+    """A figure and one axes of the house size."""
+    return plt.subplots(figsize=(width, height))
+
+
+def save(fig, path: Path) -> Path:
+    """Write `fig` as PNG atomically and close it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".png")
+    os.close(fd)
+    try:
+        fig.savefig(tmp, format="png")
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
