@@ -1,0 +1,44 @@
+"""`motcua demo`: what `make demo` runs — the main job on the bundled scenarios, quick settings.
+
+Each step is an ordinary `motcua` command, printed before it runs, so a newcomer can copy it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import time
+
+from motcua.runs import PROJECT_ROOT
+
+SCENARIOS = PROJECT_ROOT / "scenarios"
+
+# (what it shows, the command). Paths are relative to the project so the printed commands can be copied.
+DEMO_STEPS: tuple[tuple[str, list[str]], ...] = (
+    ("mock payment services: a few hundred payments with faults, nothing lost", ["mock", "--check"]),
+    ("a short load test of the peak-day scenario", ["loadtest", "scenarios/peak-day.toml", "--duration", "15s"]),
+    ("planners' simulation of Lạng Sơn 2024 (quick settings)", ["simulate", "scenarios/lang-son-2024.toml", "--quick"]),
+)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "demo",
+        help="run the main job on the bundled scenarios with quick settings (what `make demo` does)",
+        description=__doc__,
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from motcua.cli import main
+
+    for number, (what, command) in enumerate(DEMO_STEPS, start=1):
+        print(f"\n=== demo step {number}/{len(DEMO_STEPS)}: {what}\n$ motcua {shlex.join(command)}", flush=True)
+        started = time.monotonic()
+        code = main(command)
+        print(f"=== step {number} finished in {time.monotonic() - started:.1f} s with exit code {code}", flush=True)
+        if code != 0:
+            return code
+    print("\nDemo complete. Past runs: `motcua results list`; outputs are under results/.")
+    return 0

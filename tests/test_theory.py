@@ -1,0 +1,53 @@
+"""The closed forms themselves, against values worked out by hand or published."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from models.theory import bass_cdf, bass_peak_time, erlang_c, mmc_mean_wait, mmc_wait_quantile
+
+
+def test_mm1_reduces_to_textbook_formulas():
+    lam, mu = 0.8, 1.0
+    assert erlang_c(1, lam, mu) == pytest.approx(lam / mu)
+    assert mmc_mean_wait(1, lam, mu) == pytest.approx((lam / mu) / (mu - lam))
+
+
+def test_mm2_known_value():
+    # a = 1 erlang on 2 servers: C = 1/3, Wq = C / (2μ − λ) = 1/3
+    assert erlang_c(2, 1.0, 1.0) == pytest.approx(1 / 3)
+    assert mmc_mean_wait(2, 1.0, 1.0) == pytest.approx(1 / 3)
+
+
+def test_erlang_c_is_stable_for_many_servers():
+    value = erlang_c(300, 290.0, 1.0)
+    assert 0 < value < 1 and math.isfinite(value)
+
+
+def test_wait_quantile_matches_the_exponential_tail():
+    c, lam, mu = 3, 2.4, 1.0
+    pw = erlang_c(c, lam, mu)
+    t = mmc_wait_quantile(0.95, c, lam, mu)
+    assert pw * math.exp(-(c * mu - lam) * t) == pytest.approx(0.05)
+    assert mmc_wait_quantile(0.01, c, lam, mu) == 0.0
+
+
+def test_unstable_queue_is_refused_with_the_fix():
+    with pytest.raises(ValueError, match=r"unstable: utilisation .* = 1\.200 >= 1; add servers"):
+        erlang_c(2, 2.4, 1.0)
+    with pytest.raises(ValueError, match='"servers" must be >= 1, got 0'):
+        erlang_c(0, 1.0, 1.0)
+
+
+def test_bass_cdf_properties():
+    p, q = 0.03, 0.38  # the classic published averages (Sultan, Farley and Lehmann 1990)
+    t = np.linspace(0, 30, 301)
+    f = bass_cdf(t, p, q)
+    assert f[0] == 0 and np.all(np.diff(f) > 0) and f[-1] < 1
+    # the adoption rate peaks at ln(q/p)/(p+q), where F = (q−p)/(2q)
+    assert bass_cdf(bass_peak_time(p, q), p, q) == pytest.approx((q - p) / (2 * q))
+    # with q = 0 it is exponential saturation
+    assert bass_cdf(2.0, 0.1, 0.0) == pytest.approx(1 - math.exp(-0.2))
