@@ -1,0 +1,149 @@
+"""SQLite in WAL mode with group commit: many requests share one durable commit.
+
+Each service keeps its ledger in one SQLite file in its data directory. The database is opened in
+WAL mode with ``synchronous=NORMAL``: a commit is written to the write-ahead log before it returns,
+so it survives a kill -9 of the process (the operating system still holds the data); only a power
+loss could lose the last commits, which does not happen to a test machine's loopback services.
+
+A commit per request would cap a service at a few thousand writes per second. `Database.transact`
+instead queues a unit of work; all units queued during one turn of the event loop run in ONE
+transaction, each inside its own SAVEPOINT (so one failing unit rolls back only itself), and then
+one COMMIT makes them all durable. Each caller's ``await`` returns only after that commit: a request
+is acknowledged only when its write is on disk.
+
+Everything runs on the event-loop thread (no thread hops): SQLite in WAL mode with
+``synchronous=NORMAL`` commits in tens of microseconds, cheaper than a hand-off to a thread.
+
+Public API::
+
+    db = Database(path, schema_sql)          # opens, sets WAL, creates the schema
+    rows = db.query("SELECT ... WHERE id = ?", (pid,))   # committed data, list of sqlite3.Row
+    row = db.query_one(...)                  # first row or None
+    result = await db.transact(lambda conn: ...)          # runs in the next group commit, returns fn's value
+    db.execute_now("UPDATE ...", params)     # a single statement committed at once (start-up work only)
+    db.close()
+    db.stats  # {"commits": n, "units": m}: units / commits is the batching factor
+
+A unit of work is a plain function ``fn(conn) -> value``; units run one after another, so a unit may
+read, decide and write without races (check an idempotency key, then insert).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+Unit = Callable[[sqlite3.Connection], Any]
+
+
+class Database:
+    """One SQLite file opened in WAL mode, with a group-commit writer on the running event loop."""
+
+    def __init__(self, path: str | Path, schema: str = "", *, max_batch: int = 2000) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves; check_same_thread off so tests may
+        # read from another thread, but all writes happen on the event-loop thread.
+        self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA busy_timeout=5000")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        if schema:
+            self.conn.executescript(schema)
+        self.max_batch = max_batch
+        self._pending: list[tuple[Unit, asyncio.Future[Any]]] = []
+        self._scheduled = False
+        self.stats = {"commits": 0, "units": 0}
+
+    # ---- reads
+
+    def query(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        return self.conn.execute(sql, tuple(params)).fetchall()
+
+    def query_one(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
+        return self.conn.execute(sql, tuple(params)).fetchone()
+
+    # ---- writes
+
+    def transact(self, unit: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
+        """Queue `unit` for the next group commit; the future resolves after the COMMIT."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._pending.append((unit, future))
+        if not self._scheduled:
+            self._scheduled = True
+            # call_soon: every handler that becomes ready in this loop turn joins the same commit.
+            loop.call_soon(self._flush)
+        return future
+
+    def execute_now(self, sql: str, params: Iterable[Any] = ()) -> None:
+        """Run one statement in its own transaction at once (start-up and maintenance only)."""
+        self.conn.execute(sql, tuple(params))
+
+    def _flush(self) -> None:
+        self._scheduled = False
+        batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
+        if self._pending:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+        results: list[tuple[asyncio.Future[Any], bool, Any]] = []
+        conn = self.conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for unit, future in batch:
+                results.append((future, *self._run_unit(conn, unit)))
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:  # the commit itself failed: nothing in this batch is durable
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        self.stats["commits"] += 1
+        self.stats["units"] += len(batch)
+        for future, ok, value in results:
+            if future.done():  # the caller was cancelled (client went away); the write stands
+                continue
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+
+    @staticmethod
+    def _run_unit(conn: sqlite3.Connection, unit: Unit) -> tuple[bool, Any]:
+        conn.execute("SAVEPOINT unit")
+        try:
+            value = unit(conn)
+        except BaseException as exc:  # roll back this unit only; report the error to its caller
+            conn.execute("ROLLBACK TO unit")
+            conn.execute("RELEASE unit")
+            return False, exc
+        conn.execute("RELEASE unit")
+        return True, value
+
+    async def drain(self) -> None:
+        """Wait until everything queued so far is committed."""
+        while self._pending or self._scheduled:
+            await asyncio.sleep(0)
+
+    def close(self) -> None:
+        if self._pending:
+            # Commit what is queued rather than drop acknowledged-to-be work silently.
+            self._flush_sync_remaining()
+        self.conn.close()
+
+    def _flush_sync_remaining(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            self.conn.execute("BEGIN IMMEDIATE")
+            for unit, _future in batch:
+                self._run_unit(self.conn, unit)
+            self.conn.execute("COMMIT")

@@ -1,0 +1,500 @@
+"""HTTP plumbing shared by the three mock services (aiohttp + uvloop).
+
+Public API::
+
+    app = create_app("gateway", openapi=OPENAPI, faults=service_faults, admin_token=token)
+    app.router.add_post("/payments", handler)          # add the service's own routes
+
+    body = await read_json(request)     # dict; ApiError 400 (malformed/not an object) or 413 (> 64 KiB)
+    raise ApiError(422, "zero_fee", "amount_vnd must be above zero ...", field="amount_vnd")
+    return json_response({...}, status=201)
+
+    key_id = verify_signed(request, raw_body, keys)    # SignatureError; the caller picks the error shape
+    faults = current_faults(request.app)               # the ServiceFaults in force (PUT /admin/faults swaps it)
+
+    client = SignedClient("gateway", TEST_KEYS["gateway"], timeout_s=5)   # one keep-alive session
+    status, data = await client.post_json(url, payload)                   # signed POST
+    status, data = await client.get_json(url)                             # signed GET
+    await client.close()
+
+    parser = service_arg_parser("gateway", "The national payment platform mock")   # common CLI options
+    args = parser.parse_args(); faults = faults_from_args(args, "gateway")
+    run_service(app, host=args.host, port=args.port)   # uvloop, prints one JSON line when listening,
+                                                       # stops cleanly on SIGTERM / Ctrl-C
+
+Every app serves ``GET /healthz``, ``GET /metrics`` (Prometheus text from a registry of its own:
+``motcua_http_requests_total{method,route,status}``, ``motcua_http_request_seconds{method,route}``),
+``GET /openapi.json`` and ``GET|PUT /admin/faults`` (loopback only, header ``X-Admin-Token``).
+Errors are JSON ``{"error", "message", "field"?}`` (docs/contracts.md §1); a handler's unexpected
+exception becomes a 500 JSON answer, never an HTML page. Faults are applied to the service's own
+routes only; the built-in routes above are exempt so a tester can always switch faults off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import os
+import signal
+import socket
+import struct
+import sys
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from yarl import URL
+
+from mock_services.common import signing
+from mock_services.common.faults import (
+    NO_FAULTS,
+    FaultConfigError,
+    ServiceFaults,
+    load_fault_file,
+    parse_faults,
+)
+
+log = logging.getLogger("mock_services")
+
+MAX_BODY_BYTES = 64 * 1024
+"""Bodies larger than 64 KiB are refused with 413 (docs/contracts.md §1)."""
+
+ADMIN_TOKEN_HEADER = "X-Admin-Token"
+ADMIN_TOKEN_ENV = "MOTCUA_ADMIN_TOKEN"
+TEST_ADMIN_TOKEN = "TEST-ONLY-admin-token"
+"""TEST ONLY: a published admin token for tests and `motcua mock`; it protects nothing."""
+
+EXEMPT_PREFIXES = ("/healthz", "/metrics", "/openapi.json", "/admin/")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+    422: "unprocessable",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+class ApiError(Exception):
+    """An error answer: HTTP `status` with the JSON body ``{"error", "message", "field"?}``."""
+
+    def __init__(self, status: int, error: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.error, self.message, self.field = status, error, message, field
+
+    def body(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"error": self.error, "message": self.message}
+        if self.field is not None:
+            out["field"] = self.field
+        return out
+
+
+class FaultSwitch:
+    """Holds the faults in force for one app; ``PUT /admin/faults`` replaces them at run time."""
+
+    def __init__(self, service: str, faults: ServiceFaults) -> None:
+        self.service = service
+        self.current = faults
+
+
+FAULTS = web.AppKey("faults", FaultSwitch)
+SERVICE = web.AppKey("service", str)
+OPENAPI = web.AppKey("openapi", bytes)
+ADMIN_TOKEN = web.AppKey("admin_token", object)
+METRICS = web.AppKey("metrics", object)
+
+
+def current_faults(app: web.Application) -> ServiceFaults:
+    """The faults in force right now (read at the moment of use: they may be replaced at run time)."""
+    return app[FAULTS].current
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def dumps(data: Any) -> bytes:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
+    return web.Response(body=dumps(data), status=status, content_type="application/json", headers=headers)
+
+
+def error_response(exc: ApiError) -> web.Response:
+    return json_response(exc.body(), status=exc.status)
+
+
+async def read_body(request: web.Request) -> bytes:
+    """The raw body, refusing more than 64 KiB with 413 before reading it when the length is declared."""
+    length = request.content_length
+    if length is not None and length > MAX_BODY_BYTES:
+        raise ApiError(413, "body_too_large", f"request body is {length} bytes; the limit is {MAX_BODY_BYTES} bytes")
+    try:
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise ApiError(413, "body_too_large", f"request body exceeds the limit of {MAX_BODY_BYTES} bytes") from None
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    """Parse a JSON object from `raw`, or raise ApiError 400 saying where it is malformed."""
+    if not raw:
+        raise ApiError(400, "malformed_json", "request body is empty; send a JSON object")
+    try:
+        data = json.loads(raw)
+    except UnicodeDecodeError:
+        raise ApiError(400, "malformed_json", "request body is not UTF-8 text; send a JSON object") from None
+    except json.JSONDecodeError as exc:
+        raise ApiError(
+            400, "malformed_json", f"request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "malformed_json", f"request body must be a JSON object, got {type(data).__name__}")
+    return data
+
+
+async def read_json(request: web.Request) -> dict[str, Any]:
+    return parse_json_object(await read_body(request))
+
+
+def require(body: Mapping[str, Any], field: str, kind: type | tuple[type, ...] = str) -> Any:
+    """`body[field]`, checked for presence and type; ApiError 422 naming the field otherwise."""
+    if field not in body:
+        raise ApiError(422, "missing_field", f"{field} is required", field=field)
+    value = body[field]
+    if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+        raise ApiError(422, "invalid_field", f"{field} has the wrong type: got {value!r}", field=field)
+    if not isinstance(value, kind) or (isinstance(value, str) and not value):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise ApiError(422, "invalid_field", f"{field} must be a non-empty {names}, got {value!r}", field=field)
+    return value
+
+
+# --------------------------------------------------------------------------- signatures
+
+
+def verify_signed(
+    request: web.Request, body: bytes, keys: Mapping[str, bytes], *, tolerance_s: int = signing.DEFAULT_TOLERANCE_S
+) -> str:
+    """Check the request's signature headers; return the key id or raise `signing.SignatureError`.
+
+    The signed path is the raw request target (path and query), exactly as the client sent it.
+    """
+    return signing.verify(keys, request.method, request.raw_path, request.headers, body, tolerance_s=tolerance_s)
+
+
+class SignedClient:
+    """An HTTP client that signs each request with one key; one keep-alive session per process."""
+
+    def __init__(self, key_id: str, secret: bytes, *, timeout_s: float = 10.0, limit: int = 512) -> None:
+        self.key_id, self.secret = key_id, secret
+        self.timeout_s = timeout_s
+        self.limit = limit
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(limit=self.limit, keepalive_timeout=30, ttl_dns_cache=None)
+            self._session = aiohttp.ClientSession(connector=connector, json_serialize=json.dumps)
+        return self._session
+
+    def headers_for(self, method: str, url: str, body: bytes, *, bad_signature: bool = False) -> dict[str, str]:
+        headers = signing.sign(self.key_id, self.secret, method, URL(url).raw_path_qs, body)
+        if bad_signature:  # fault injection: a signature the receiver must refuse
+            headers[signing.HEADER_SIGNATURE] = "0" * 128
+        return headers
+
+    async def request(
+        self, method: str, url: str, payload: Any = None, *, signed: bool = True, timeout_s: float | None = None,
+        bad_signature: bool = False, headers: Mapping[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        """Send one request; return (status, parsed JSON or the text if the answer is not JSON).
+
+        Raises `aiohttp.ClientError` or `asyncio.TimeoutError` when the peer fails or is too slow.
+        """
+        body = b"" if payload is None else dumps(payload)
+        all_headers = {"Content-Type": "application/json"} if payload is not None else {}
+        if signed:
+            all_headers.update(self.headers_for(method, url, body, bad_signature=bad_signature))
+        all_headers.update(headers or {})
+        timeout = aiohttp.ClientTimeout(total=self.timeout_s if timeout_s is None else timeout_s)
+        async with self.session.request(method, url, data=body or None, headers=all_headers, timeout=timeout) as resp:
+            raw = await resp.read()
+            try:
+                data = json.loads(raw) if raw else None
+            except ValueError:
+                data = raw.decode(errors="replace")
+            return resp.status, data
+
+    async def post_json(self, url: str, payload: Any, **kwargs: Any) -> tuple[int, Any]:
+        return await self.request("POST", url, payload, **kwargs)
+
+    async def get_json(self, url: str, **kwargs: Any) -> tuple[int, Any]:
+        return await self.request("GET", url, None, **kwargs)
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+
+# --------------------------------------------------------------------------- middlewares
+
+
+class _Metrics:
+    def __init__(self, service: str) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "motcua_http_requests", "HTTP requests handled, by route and status",
+            ["method", "route", "status"], registry=self.registry,
+        )
+        self.latency = Histogram(
+            "motcua_http_request_seconds", "Time to answer a request, by route", ["method", "route"],
+            registry=self.registry,
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+        )
+        self.service = service
+        self._children: dict[tuple[str, str], Any] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.requests.labels(method, route, str(status)).inc()
+        child = self._children.get((method, route))
+        if child is None:
+            child = self._children[(method, route)] = self.latency.labels(method, route)
+        child.observe(seconds)
+
+
+def _route_of(request: web.Request) -> str:
+    info = request.match_info
+    route = getattr(info, "route", None)
+    resource = getattr(route, "resource", None)
+    return resource.canonical if resource is not None else "<unmatched>"
+
+
+@web.middleware
+async def _metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    start = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    finally:
+        request.app[METRICS].observe(request.method, _route_of(request), status, time.perf_counter() - start)
+
+
+@web.middleware
+async def _error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return error_response(exc)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = _STATUS_CODES.get(exc.status, "http_error")
+        message = exc.text if exc.text and not exc.text.startswith(str(exc.status)) else exc.reason
+        if exc.status == 404:
+            message = f"no route for {request.method} {request.path}; see /openapi.json"
+        elif exc.status == 405:
+            message = f"{request.method} is not allowed on {request.path}; see /openapi.json"
+        elif exc.status == 413:
+            message = f"request body exceeds the limit of {MAX_BODY_BYTES} bytes"
+        return json_response({"error": code, "message": message}, status=exc.status)
+    except (asyncio.CancelledError, ConnectionResetError):
+        raise
+    except Exception as exc:  # a bug in a handler: answer JSON, log the traceback
+        log.exception("unhandled error in %s %s", request.method, request.path)
+        return json_response(
+            {"error": "internal_error", "message": f"unexpected {type(exc).__name__}: {exc}"}, status=500
+        )
+
+
+def reset_connection(request: web.Request) -> None:
+    """Close the client's TCP connection with a RST (SO_LINGER 0) instead of answering."""
+    transport = request.transport
+    if transport is None:
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+
+
+@web.middleware
+async def _fault_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path.startswith(EXEMPT_PREFIXES):
+        return await handler(request)
+    action = current_faults(request.app).http_action(request.method, _route_of(request))
+    if action.is_noop:
+        return await handler(request)
+    if action.delay_s > 0:
+        await asyncio.sleep(action.delay_s)
+    if action.hang_s is not None:
+        await asyncio.sleep(action.hang_s)  # the client times out long before; then drop the connection
+        reset_connection(request)
+        raise ConnectionResetError("fault injection: hang")
+    if action.reset:
+        reset_connection(request)
+        raise ConnectionResetError("fault injection: connection reset")
+    if action.status is not None:
+        raise ApiError(action.status, "injected_fault", f"fault injection: HTTP {action.status} for this request")
+    return await handler(request)
+
+
+# --------------------------------------------------------------------------- built-in routes
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    return json_response({"status": "ok", "service": request.app[SERVICE]})
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    payload = generate_latest(request.app[METRICS].registry)
+    return web.Response(body=payload, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def _openapi(request: web.Request) -> web.Response:
+    return web.Response(body=request.app[OPENAPI], content_type="application/json")
+
+
+def _check_admin(request: web.Request) -> None:
+    remote = request.remote or ""
+    if not (remote.startswith("127.") or remote == "::1"):
+        raise ApiError(403, "not_loopback", f"admin endpoints answer loopback clients only, not {remote!r}")
+    token = request.app[ADMIN_TOKEN]
+    if not token:
+        raise ApiError(
+            403, "admin_disabled",
+            f"admin endpoints are disabled: start the service with --admin-token or ${ADMIN_TOKEN_ENV}",
+        )
+    given = request.headers.get(ADMIN_TOKEN_HEADER, "")
+    if not hmac.compare_digest(given.encode(), str(token).encode()):
+        raise ApiError(401, "bad_admin_token", f"header {ADMIN_TOKEN_HEADER} is missing or wrong")
+
+
+async def _get_faults(request: web.Request) -> web.Response:
+    _check_admin(request)
+    faults = current_faults(request.app)
+    return json_response({"seed": faults.seed, **{k: v for k, v in faults.raw.items() if k != "seed"}})
+
+
+async def _put_faults(request: web.Request) -> web.Response:
+    _check_admin(request)
+    table_data = await read_json(request)
+    try:
+        table = parse_faults(table_data, source="PUT /admin/faults")
+    except FaultConfigError as exc:
+        raise ApiError(422, "invalid_faults", str(exc), field=exc.field) from None
+    switch = request.app[FAULTS]
+    switch.current = table.for_service(switch.service, clock_start_s=time.monotonic())
+    return json_response({"seed": table.seed, **{k: v for k, v in table.raw.items() if k != "seed"}})
+
+
+def create_app(
+    service: str,
+    *,
+    openapi: Mapping[str, Any],
+    faults: ServiceFaults | None = None,
+    admin_token: str | None = None,
+    middlewares: tuple[Any, ...] = (),
+) -> web.Application:
+    """An aiohttp app with the common middlewares and built-in routes; add the service's routes to it."""
+    app = web.Application(
+        middlewares=[_metrics_middleware, _error_middleware, _fault_middleware, *middlewares],
+        client_max_size=MAX_BODY_BYTES,
+    )
+    app[SERVICE] = service
+    app[OPENAPI] = dumps(openapi)
+    app[ADMIN_TOKEN] = admin_token
+    app[METRICS] = _Metrics(service)
+    if faults is None:
+        faults = NO_FAULTS.for_service(service, clock_start_s=time.monotonic())
+    app[FAULTS] = FaultSwitch(service, faults)
+    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/metrics", _metrics)
+    app.router.add_get("/openapi.json", _openapi)
+    app.router.add_get("/admin/faults", _get_faults)
+    app.router.add_put("/admin/faults", _put_faults)
+    return app
+
+
+# --------------------------------------------------------------------------- command line and runner
+
+
+def service_arg_parser(service: str, description: str) -> argparse.ArgumentParser:
+    """The options every service takes; a service may add its own before parsing."""
+    parser = argparse.ArgumentParser(prog=f"python -m mock_services.{service}", description=description)
+    parser.add_argument("--port", type=int, required=True, help="TCP port to listen on (0: any free port)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, loopback only)")
+    parser.add_argument("--data-dir", required=True, help=f"directory of {service}.sqlite (created if missing)")
+    parser.add_argument("--faults", default=None, help="TOML fault file (docs/contracts.md §2)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the fault draws when the file gives none")
+    parser.add_argument("--time-scale", type=float, default=1.0,
+                        help="multiplies every scheduled delay (IPN retries, bank notify delays); 0.01 = 100× faster")
+    parser.add_argument("--admin-token", default=os.environ.get(ADMIN_TOKEN_ENV),
+                        help=f"token for /admin/faults (default ${ADMIN_TOKEN_ENV}; unset = admin disabled)")
+    return parser
+
+
+def faults_from_args(args: argparse.Namespace, service: str) -> ServiceFaults:
+    """Load ``--faults`` (if any) for `service`; exits with status 2 and a clear message if the file is bad."""
+    if not args.faults:
+        table = parse_faults({"seed": args.seed}, source="--seed")
+    else:
+        try:
+            table = load_fault_file(args.faults, default_seed=args.seed)
+        except FaultConfigError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
+    return table.for_service(service, clock_start_s=time.monotonic())
+
+
+def check_time_scale(value: float) -> float:
+    if not value > 0:
+        print(f"error: --time-scale must be above zero, got {value}", file=sys.stderr)
+        raise SystemExit(2)
+    return value
+
+
+def run_service(app: web.Application, *, host: str = "127.0.0.1", port: int) -> None:
+    """Serve `app` with uvloop until SIGTERM or Ctrl-C, then shut down cleanly.
+
+    When listening, prints one JSON line ``{"service", "url", "pid"}`` to stdout (port 0 → the real port).
+    """
+    import uvloop
+
+    async def serve() -> None:
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port, backlog=2048, reuse_address=True)
+        await site.start()
+        bound = runner.addresses[0]
+        url = f"http://{bound[0]}:{bound[1]}"
+        print(json.dumps({"service": app[SERVICE], "url": url, "pid": os.getpid()}), flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            await runner.cleanup()
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(serve())

@@ -1,0 +1,134 @@
+"""Fault tables: validation with clear messages, reproducibility under a seed, the distributions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mock_services.common.faults import (
+    FaultConfigError,
+    keyed_uniform,
+    load_fault_file,
+    lognormal_ms,
+    parse_faults,
+)
+
+CONTRACT_EXAMPLE = """
+seed = 7
+[gateway]
+latency = { kind = "lognormal", p50_ms = 20, p95_ms = 200, routes = ["POST /payments"] }
+errors = { status = 503, rate = 0.05, routes = ["POST /payments"] }
+reset = { rate = 0.01 }
+hang = { rate = 0.001 }
+[gateway.ipn]
+lost = 0.1
+duplicate = { rate = 0.05, copies = 3 }
+reorder = 0.1
+early = 0.05
+amount_mismatch = 0.01
+bad_signature = 0.01
+[bank]
+freeze = { start_s = 5, duration_s = 5 }
+outage = { banks = ["AGRIBANK"], code = "75" }
+toxicity = 0.02
+pending = 0.02
+[agency]
+latency = { kind = "fixed", ms = 50, routes = ["POST /ipn"] }
+"""
+
+
+def test_contract_example_parses(tmp_path):
+    path = tmp_path / "faults.toml"
+    path.write_text(CONTRACT_EXAMPLE)
+    table = load_fault_file(path)
+    assert table.seed == 7
+    gw = table.for_service("gateway")
+    assert gw.ipn.lost == 0.1 and gw.ipn.duplicate_copies == 3 and gw.ipn.duplicate_rate == 0.05
+    assert gw.spec.hang[0].rate == 0.001 and gw.spec.reset[0].rate == 0.01
+    bank = table.for_service("bank").bank
+    assert bank.outage_banks == ("AGRIBANK",) and bank.toxicity == 0.02 and bank.pending == 0.02
+    assert bank.freeze_active(5.0) and bank.freeze_active(9.9) and not bank.freeze_active(10.0)
+    assert not bank.freeze_active(4.9)
+    agency = table.for_service("agency")
+    action = agency.http_action("POST", "/ipn")
+    assert action.delay_s == pytest.approx(0.05) and action.status is None
+    assert agency.http_action("GET", "/dossiers/x").is_noop
+
+
+@pytest.mark.parametrize(
+    ("table", "field", "text"),
+    [
+        ({"gateway": {"errors": {"status": 404, "rate": 0.1}}}, "gateway.errors.status", "5xx"),
+        ({"gateway": {"errors": {"rate": 1.5}}}, "gateway.errors.rate", "between 0 and 1"),
+        ({"gateway": {"latency": {"kind": "gamma"}}}, "gateway.latency.kind", "lognormal"),
+        ({"gateway": {"latency": {"kind": "lognormal", "p50_ms": 50, "p95_ms": 10}}}, "gateway.latency.p95_ms", "≥"),
+        ({"gateway": {"ipn": {"lost": "yes"}}}, "gateway.ipn.lost", "rate"),
+        ({"gateway": {"ipn": {"duplicate": {"rate": 0.1, "copies": 0}}}}, "gateway.ipn.duplicate.copies", "1"),
+        ({"bank": {"outage": {"banks": "AGRIBANK"}}}, "bank.outage.banks", "list of bank codes"),
+        ({"bank": {"outage": {"banks": ["X"], "code": 75}}}, "bank.outage.code", "two-digit"),
+        ({"bank": {"ipn": {"lost": 0.1}}}, "bank.ipn", "unknown key"),
+        ({"gatway": {}}, "gatway", "unknown key"),
+        ({"seed": -1}, "seed", "non-negative"),
+        ({"gateway": {"latency": [{"kind": "fixed", "ms": 1}, {"kind": "fixed", "ms": -1}]}},
+         "gateway.latency[1].ms", "number"),
+    ],
+)
+def test_bad_tables_name_field_and_value(table, field, text):
+    with pytest.raises(FaultConfigError, match=text) as info:
+        parse_faults(table, source="f.toml")
+    assert info.value.field == field
+    assert str(info.value).startswith(f"f.toml: {field} = ")
+
+
+def test_bad_file_names_the_file(tmp_path):
+    path = tmp_path / "broken.toml"
+    path.write_text("seed = \n")
+    with pytest.raises(FaultConfigError, match=r"broken.toml: <file> = None: not valid TOML"):
+        load_fault_file(path)
+    with pytest.raises(FaultConfigError, match="cannot read the fault file"):
+        load_fault_file(tmp_path / "missing.toml")
+    path.write_text('[gateway]\nerrors = { status = 503, rate = 2 }\n')
+    with pytest.raises(FaultConfigError, match=r"broken.toml: gateway.errors.rate = 2: must be a rate"):
+        load_fault_file(path)
+
+
+def _decisions(seed: int) -> list:
+    table = parse_faults({
+        "seed": seed,
+        "gateway": {"latency": {"kind": "uniform", "min_ms": 1, "max_ms": 9}, "errors": {"status": 500, "rate": 0.3}},
+    })
+    faults = table.for_service("gateway")
+    return [faults.http_action("POST", "/payments") for _ in range(200)]
+
+
+def test_same_seed_same_faults_other_seed_other_faults():
+    assert _decisions(3) == _decisions(3)
+    assert _decisions(3) != _decisions(4)
+    errors = sum(a.status == 500 for a in _decisions(3))
+    assert 35 <= errors <= 85  # 30 % of 200, binomial sd ≈ 6.5
+    assert all(0.001 <= a.delay_s <= 0.009 for a in _decisions(3))
+
+
+def test_keyed_draws_do_not_depend_on_order():
+    faults = parse_faults({"seed": 5}).for_service("gateway")
+    keys = [f"pay-{i}" for i in range(1000)]
+    first = [faults.chance(0.2, key=k, kind="lost") for k in keys]
+    again = [faults.chance(0.2, key=k, kind="lost") for k in reversed(keys)][::-1]
+    assert first == again
+    assert 150 <= sum(first) <= 250
+    assert keyed_uniform(5, "a") != keyed_uniform(6, "a")
+
+
+def test_lognormal_hits_p50_and_p95():
+    rng = np.random.default_rng(1)
+    draws = np.array([lognormal_ms(rng, 300.0, 1200.0) for _ in range(20_000)])
+    assert np.percentile(draws, 50) == pytest.approx(300, rel=0.05)
+    assert np.percentile(draws, 95) == pytest.approx(1200, rel=0.06)
+
+
+def test_services_have_independent_streams():
+    table = parse_faults({"seed": 1})
+    a = table.for_service("gateway").rng.random(5)
+    b = table.for_service("bank").rng.random(5)
+    assert not np.allclose(a, b)
+    assert np.allclose(a, table.for_service("gateway").rng.random(5))
