@@ -1,0 +1,371 @@
+"""Charts of a simulation a planner can paste into a campaign plan, drawn from ``summary.json`` alone.
+
+Because they read only the saved summary, `motcua report` can redraw them without rerunning
+anything. Every label exists in Vietnamese (``lang="vi"``, the default) and English (``"en"``).
+
+- ``share_trajectories.png``: weekly share paid online, all units with its 95% band and each unit,
+  against the target line and deadline;
+- ``units_vs_target.png``: each unit's share at the end of the horizon (95% CI) beside its observed
+  starting share and the target;
+- ``counter_waits.png``: counter wait p50 and p90 per unit, before and after;
+- ``officer_hours.png``: officer-hours per open day by activity, before and after, and hours freed;
+- for a comparison: ``compare_trajectories.png``, ``compare_units.png``, ``compare_differences.png``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from motcua.errors import InputError
+
+LANGS = ("vi", "en")
+
+LABELS: dict[str, dict[str, str]] = {
+    "vi": {
+        "share_title": "Tỷ lệ hồ sơ có phí được thanh toán trực tuyến — {scenario}",
+        "share_axis": "Tỷ lệ thanh toán trực tuyến",
+        "week_axis": "Tuần bắt đầu",
+        "all": "Toàn bộ các đơn vị",
+        "band": "Khoảng tin cậy 95%",
+        "target": "Mục tiêu {share} đến {date}",
+        "deadline": "Hạn mục tiêu",
+        "units_title": "Tỷ lệ cuối kỳ theo đơn vị so với mục tiêu — {scenario}",
+        "observed": "Tỷ lệ quan sát ban đầu",
+        "simulated": "Mô phỏng cuối kỳ (KTC 95%)",
+        "waits_title": "Thời gian chờ tại bộ phận một cửa — {scenario}",
+        "wait_axis": "Phút chờ",
+        "before": "Trước ({start} – {end})",
+        "after": "Sau ({start} – {end})",
+        "p50": "Trung vị (p50)",
+        "p90": "Phân vị 90 (p90)",
+        "officer_title": "Giờ làm việc của cán bộ mỗi ngày mở cửa — {scenario}",
+        "officer_axis": "Giờ cán bộ / ngày mở cửa",
+        "freed": "giải phóng {hours} giờ/ngày",
+        "before_short": "Trước",
+        "after_short": "Sau",
+        "act_serving": "Tiếp nhận hồ sơ",
+        "act_cash": "Thu tiền mặt",
+        "act_qr": "Thu qua mã QR",
+        "act_guidance": "Hướng dẫn thanh toán trực tuyến",
+        "act_idle": "Không có khách",
+        "compare_title": "So sánh kịch bản: tỷ lệ thanh toán trực tuyến (toàn bộ các đơn vị)",
+        "compare_units_title": "Tỷ lệ cuối kỳ theo đơn vị và kịch bản",
+        "diff_title": "Chênh lệch tỷ lệ cuối kỳ so với «{baseline}» (cặp số ngẫu nhiên chung, KTC 95%)",
+        "diff_axis": "Chênh lệch (điểm phần trăm)",
+    },
+    "en": {
+        "share_title": "Share of fee-bearing dossiers paid online — {scenario}",
+        "share_axis": "Share paid online",
+        "week_axis": "Week starting",
+        "all": "All units",
+        "band": "95% confidence band",
+        "target": "Target {share} by {date}",
+        "deadline": "Target deadline",
+        "units_title": "Share at the end of the horizon by unit vs target — {scenario}",
+        "observed": "Observed starting share",
+        "simulated": "Simulated, end of horizon (95% CI)",
+        "waits_title": "Waiting time at the one-stop-shop counter — {scenario}",
+        "wait_axis": "Minutes waiting",
+        "before": "Before ({start} – {end})",
+        "after": "After ({start} – {end})",
+        "p50": "Median (p50)",
+        "p90": "90th percentile (p90)",
+        "officer_title": "Officer-hours per open day by activity — {scenario}",
+        "officer_axis": "Officer-hours per open day",
+        "freed": "{hours} h/day freed",
+        "before_short": "Before",
+        "after_short": "After",
+        "act_serving": "Receiving dossiers",
+        "act_cash": "Collecting cash",
+        "act_qr": "QR payment",
+        "act_guidance": "Guiding online payment",
+        "act_idle": "Idle",
+        "compare_title": "Scenarios compared: share paid online (all units)",
+        "compare_units_title": "Share at the end of the horizon by unit and scenario",
+        "diff_title": "Difference in final share vs “{baseline}” (common random numbers, 95% CI)",
+        "diff_axis": "Difference (percentage points)",
+    },
+}
+
+
+def labels(lang: str) -> dict[str, str]:
+    """The label table of `lang`; an unknown language is refused with the choices."""
+    if lang not in LABELS:
+        raise InputError(f"--lang {lang!r}: unknown language; choose one of {', '.join(LANGS)}")
+    return LABELS[lang]
+
+
+def _arr(values: Any) -> np.ndarray:
+    """A JSON list (with nulls) as a float array with NaN."""
+    return np.array([np.nan if v is None else v for v in np.atleast_1d(values)], dtype=float)
+
+
+def _num(value: Any) -> float:
+    return np.nan if value is None else float(value)
+
+
+def _mean_err(estimates: Sequence[dict[str, Any]], scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Means and asymmetric error-bar lengths (2 × n, zero where a bound is missing) of JSON estimates."""
+    mean = scale * _arr([e["mean"] for e in estimates])
+    low, high = scale * _arr([e["low"] for e in estimates]), scale * _arr([e["high"] for e in estimates])
+    return mean, np.nan_to_num(np.vstack([mean - low, high - mean]))
+
+
+def _pct(share: float) -> str:
+    return f"{100 * share:.0f}%" if abs(100 * share - round(100 * share)) < 1e-9 else f"{100 * share:.1f}%"
+
+
+def _date(text: str, lang: str) -> str:
+    d = dt.date.fromisoformat(text)
+    return d.strftime("%d/%m/%Y") if lang == "vi" else d.isoformat()
+
+
+def _unit_names(summary: dict[str, Any], lab: dict[str, str]) -> dict[str, str]:
+    return {"all": lab["all"], **{u["id"]: u["name"] for u in summary["units"]}}
+
+
+def _scenario_title(summary: dict[str, Any]) -> str:
+    return summary["scenario"].get("title") or summary["scenario"]["name"]
+
+
+def _percent_axis(ax, axis: str = "y") -> None:
+    from matplotlib.ticker import PercentFormatter
+
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(PercentFormatter(1.0, decimals=0))
+
+
+def _target_lines(ax, summary: dict[str, Any], lab: dict[str, str], lang: str, dates: bool = True) -> None:
+    from motcua.report.style import TARGET_COLOR
+
+    for target in summary.get("targets", [])[:1]:
+        ax.axhline(target["share"], color=TARGET_COLOR, linestyle="--", linewidth=1.2,
+                   label=lab["target"].format(share=_pct(target["share"]), date=_date(target["date"], lang)))
+        if dates and target.get("deadline_within_horizon"):
+            ax.axvline(dt.date.fromisoformat(target["date"]), color=TARGET_COLOR, linestyle=":", linewidth=1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# One scenario
+# ---------------------------------------------------------------------------------------------
+def share_trajectories(summary: dict[str, Any], path: Path, lang: str = "vi") -> Path:
+    from motcua.report.style import PALETTE, new_figure, save
+
+    lab = labels(lang)
+    names = _unit_names(summary, lab)
+    weekly = summary["share"]["weekly"]
+    x = [dt.date.fromisoformat(d) for d in weekly["labels"]]
+    fig, ax = new_figure(9, 5)
+    for i, sid in enumerate(summary["share"]["series"]):
+        est = weekly["series"][sid]
+        if sid == "all":
+            ax.fill_between(x, _arr(est["low"]), _arr(est["high"]), color=PALETTE[0], alpha=0.2, label=lab["band"])
+            ax.plot(x, _arr(est["mean"]), color=PALETTE[0], linewidth=2.5, label=names[sid])
+        else:
+            ax.plot(x, _arr(est["mean"]), color=PALETTE[1 + (i - 1) % (len(PALETTE) - 1)], linewidth=1.2,
+                    alpha=0.85, label=names.get(sid, sid))
+    _target_lines(ax, summary, lab, lang)
+    ax.set_title(lab["share_title"].format(scenario=_scenario_title(summary)))
+    ax.set_xlabel(lab["week_axis"])
+    ax.set_ylabel(lab["share_axis"])
+    ax.set_ylim(bottom=0)
+    _percent_axis(ax)
+    ax.legend(fontsize=8, loc="upper left", ncols=2)
+    fig.autofmt_xdate()
+    return save(fig, path)
+
+
+def units_vs_target(summary: dict[str, Any], path: Path, lang: str = "vi") -> Path:
+    from motcua.report.style import PALETTE, new_figure, save
+
+    lab = labels(lang)
+    names = _unit_names(summary, lab)
+    ids = summary["share"]["series"]
+    final = summary["share"]["final"]
+    observed = {u["id"]: u.get("observed_share") for u in summary["units"]}
+    y = np.arange(len(ids))
+    mean, err = _mean_err([final[s] for s in ids])
+    fig, ax = new_figure(9, 0.6 * len(ids) + 2)
+    ax.barh(y, mean, xerr=err, color=[PALETTE[0] if s == "all" else PALETTE[5] for s in ids], alpha=0.85,
+            capsize=3, label=lab["simulated"])
+    obs = np.array([_num(observed.get(s)) for s in ids])
+    ax.plot(obs, y, "D", color=PALETTE[1], label=lab["observed"])
+    for target in summary.get("targets", [])[:1]:
+        from motcua.report.style import TARGET_COLOR
+
+        ax.axvline(target["share"], color=TARGET_COLOR, linestyle="--",
+                   label=lab["target"].format(share=_pct(target["share"]), date=_date(target["date"], lang)))
+    ax.set_yticks(y, [names.get(s, s) for s in ids])
+    ax.invert_yaxis()
+    ax.set_title(lab["units_title"].format(scenario=_scenario_title(summary)))
+    _percent_axis(ax, "x")
+    ax.legend(fontsize=8, loc="lower right")
+    return save(fig, path)
+
+
+def _period_labels(summary: dict[str, Any], lab: dict[str, str], lang: str) -> list[str]:
+    periods = summary["counter_waits"]["periods"]
+    return [lab[name].format(start=_date(w["start"], lang), end=_date(w["end"], lang)) for name, w in periods.items()]
+
+
+def counter_waits(summary: dict[str, Any], path: Path, lang: str = "vi") -> Path:
+    import matplotlib.pyplot as plt
+
+    from motcua.report.style import PALETTE, save
+
+    lab = labels(lang)
+    names = _unit_names(summary, lab)
+    units = list(summary["counter_waits"]["units"])
+    periods = list(summary["counter_waits"]["periods"])
+    plabels = _period_labels(summary, lab, lang)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.8), sharey=False)
+    x = np.arange(len(units))
+    width = 0.8 / len(periods)
+    for ax, stat in zip(axes, ("p50", "p90"), strict=True):
+        for p, pname in enumerate(periods):
+            mean, err = _mean_err([summary["counter_waits"]["units"][u][pname][stat] for u in units])
+            ax.bar(x + (p - (len(periods) - 1) / 2) * width, np.nan_to_num(mean), width, yerr=err, capsize=3,
+                   color=PALETTE[p], label=plabels[p])
+        ax.set_title(lab[stat])
+        ax.set_xticks(x, [names.get(u, u) for u in units], rotation=30, ha="right")
+        ax.set_ylabel(lab["wait_axis"])
+    axes[0].legend(fontsize=8)
+    fig.suptitle(lab["waits_title"].format(scenario=_scenario_title(summary)))
+    return save(fig, path)
+
+
+def officer_hours(summary: dict[str, Any], path: Path, lang: str = "vi") -> Path:
+    from motcua.report.style import PALETTE, new_figure, save
+
+    lab = labels(lang)
+    names = _unit_names(summary, lab)
+    oh = summary["officer_hours"]
+    units = list(oh["per_open_day"])
+    acts = [a for a in oh["activities"] if a != "idle"]  # idle time is not work freed or spent
+    fig, ax = new_figure(10, 5)
+    x = np.arange(len(units))
+    width = 0.38
+    for p, (pname, short) in enumerate((("before", "before_short"), ("after", "after_short"))):
+        bottom = np.zeros(len(units))
+        for j, act in enumerate(acts):
+            values = np.nan_to_num([_num(oh["per_open_day"][u][pname][act]["mean"]) for u in units])
+            ax.bar(x + (p - 0.5) * width, values, width, bottom=bottom, color=PALETTE[j % len(PALETTE)],
+                   alpha=1.0 if p == 0 else 0.55, edgecolor="white",
+                   label=lab.get(f"act_{act}", act) if p == 0 else None)
+            bottom += values
+        for xi, top in zip(x, bottom, strict=True):
+            ax.text(xi + (p - 0.5) * width, top, lab[short], ha="center", va="bottom", fontsize=7)
+    freed = oh["freed_per_open_day"]
+    for xi, u in zip(x, units, strict=True):
+        hours = _num(freed[u]["mean"])
+        if np.isfinite(hours):
+            ax.annotate(lab["freed"].format(hours=f"{hours:.1f}"), (xi, 0), xytext=(0, -38),
+                        textcoords="offset points", ha="center", fontsize=7, color=PALETTE[2])
+    ax.set_xticks(x, [names.get(u, u) for u in units])
+    ax.tick_params(axis="x", labelsize=8)
+    ax.set_ylabel(lab["officer_axis"])
+    ax.set_title(lab["officer_title"].format(scenario=_scenario_title(summary)))
+    ax.legend(fontsize=8)
+    return save(fig, path)
+
+
+def simulation_charts(summary: dict[str, Any], out_dir: Path, lang: str = "vi") -> list[Path]:
+    """All charts of one scenario's summary, as PNG files in `out_dir`."""
+    labels(lang)
+    out_dir = Path(out_dir)
+    return [
+        share_trajectories(summary, out_dir / "share_trajectories.png", lang),
+        units_vs_target(summary, out_dir / "units_vs_target.png", lang),
+        counter_waits(summary, out_dir / "counter_waits.png", lang),
+        officer_hours(summary, out_dir / "officer_hours.png", lang),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparison
+# ---------------------------------------------------------------------------------------------
+def compare_trajectories(summaries: Sequence[dict[str, Any]], path: Path, lang: str = "vi") -> Path:
+    from motcua.report.style import PALETTE, new_figure, save
+
+    lab = labels(lang)
+    fig, ax = new_figure(9, 5)
+    for k, summary in enumerate(summaries):
+        weekly = summary["share"]["weekly"]
+        x = [dt.date.fromisoformat(d) for d in weekly["labels"]]
+        est = weekly["series"]["all"]
+        color = PALETTE[k % len(PALETTE)]
+        ax.fill_between(x, _arr(est["low"]), _arr(est["high"]), color=color, alpha=0.18)
+        ax.plot(x, _arr(est["mean"]), color=color, linewidth=2, label=_scenario_title(summary))
+    _target_lines(ax, summaries[0], lab, lang)
+    ax.set_title(lab["compare_title"])
+    ax.set_xlabel(lab["week_axis"])
+    ax.set_ylabel(lab["share_axis"])
+    ax.set_ylim(bottom=0)
+    _percent_axis(ax)
+    ax.legend(fontsize=8, loc="upper left")
+    fig.autofmt_xdate()
+    return save(fig, path)
+
+
+def compare_units(summaries: Sequence[dict[str, Any]], path: Path, lang: str = "vi") -> Path:
+    from motcua.report.style import PALETTE, new_figure, save
+
+    lab = labels(lang)
+    names = _unit_names(summaries[0], lab)
+    ids = summaries[0]["share"]["series"]
+    x = np.arange(len(ids))
+    width = 0.8 / len(summaries)
+    fig, ax = new_figure(10, 5)
+    for k, summary in enumerate(summaries):
+        mean, err = _mean_err([summary["share"]["final"][s] for s in ids])
+        ax.bar(x + (k - (len(summaries) - 1) / 2) * width, mean, width, yerr=err, capsize=3,
+               color=PALETTE[k % len(PALETTE)], label=_scenario_title(summary))
+    _target_lines(ax, summaries[0], lab, lang, dates=False)
+    ax.set_xticks(x, [names.get(s, s) for s in ids], rotation=30, ha="right")
+    ax.set_ylabel(lab["share_axis"])
+    _percent_axis(ax)
+    ax.set_title(lab["compare_units_title"])
+    ax.legend(fontsize=8)
+    return save(fig, path)
+
+
+def compare_differences(comparison: dict[str, Any], path: Path, lang: str = "vi") -> Path:
+    from motcua.report.style import PALETTE, new_figure, save
+
+    lab = labels(lang)
+    summaries = comparison["summaries"]
+    names = _unit_names(summaries[0], lab)
+    titles = {s["scenario"]["name"]: _scenario_title(s) for s in summaries}
+    ids = summaries[0]["share"]["series"]
+    diffs = comparison["differences"]
+    y = np.arange(len(ids))
+    height = 0.8 / max(1, len(diffs))
+    fig, ax = new_figure(9, 0.6 * len(ids) + 2)
+    for k, diff in enumerate(diffs):
+        mean, err = _mean_err([diff["final_share"][s] for s in ids], scale=100.0)
+        ax.barh(y + (k - (len(diffs) - 1) / 2) * height, mean, height, xerr=err, capsize=3,
+                color=PALETTE[(k + 1) % len(PALETTE)], label=titles.get(diff["scenario"], diff["scenario"]))
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(y, [names.get(s, s) for s in ids])
+    ax.invert_yaxis()
+    ax.set_xlabel(lab["diff_axis"])
+    ax.set_title(lab["diff_title"].format(baseline=titles.get(comparison["baseline"], comparison["baseline"])),
+                 fontsize=10)
+    ax.legend(fontsize=8)
+    return save(fig, path)
+
+
+def comparison_charts(comparison: dict[str, Any], out_dir: Path, lang: str = "vi") -> list[Path]:
+    """The side-by-side charts of a `motcua compare` summary, as PNG files in `out_dir`."""
+    labels(lang)
+    out_dir = Path(out_dir)
+    summaries = comparison["summaries"]
+    return [
+        compare_trajectories(summaries, out_dir / "compare_trajectories.png", lang),
+        compare_units(summaries, out_dir / "compare_units.png", lang),
+        compare_differences(comparison, out_dir / "compare_differences.png", lang),
+    ]

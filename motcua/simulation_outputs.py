@@ -1,0 +1,426 @@
+"""What `motcua simulate` and `motcua compare` report: figures per replication, their estimates, the files.
+
+Every figure is first computed per replication (`replication_figures`), as an array whose first
+axis is the replication. `simulate` turns each into a mean with a 95% confidence interval; `compare`
+also takes paired differences between scenarios (replication i of both ran on the same seed, see
+`models.replications`). The same functions write ``summary.json`` and the time-series CSV files into
+a run folder, so `motcua run` can reuse them. ``results/README.md`` documents every key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from models.coupled import PERIODS, ReplicationResult
+from models.replications import (
+    CONFIDENCE,
+    Estimate,
+    ReplicationSet,
+    json_number,
+    mean_ci,
+    paired_difference,
+    proportion_ci,
+)
+from motcua.errors import InputError
+from motcua.runs import write_csv, write_json
+
+SCHEMA_SIMULATE = "motcua.simulate/1"
+SCHEMA_COMPARE = "motcua.compare/1"
+ALL = "all"
+"""Series id of all units together (shares weighted by each unit's fee-bearing dossiers per year)."""
+SMOOTH_DAYS = 7
+"""A target counts as reached on the first day the trailing 7-day mean share reaches it."""
+BUSY_ACTIVITIES = ("serving", "cash", "guidance")
+CASH_ACTIVITY = "cash"
+
+
+# ---------------------------------------------------------------------------------------------
+# What the summary needs from a scenario
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class UnitFacts:
+    id: str
+    name: str
+    weight: float
+    """Fee-bearing dossiers per year: the weight of the unit in the all-units share."""
+    observed_share: float | None
+
+
+@dataclass(frozen=True)
+class TargetFacts:
+    share: float
+    date: dt.date
+    units: tuple[str, ...]
+    """Unit ids the target applies to; ``("*",)`` for all."""
+
+
+@dataclass(frozen=True)
+class ScenarioFacts:
+    name: str
+    title: str
+    start: dt.date
+    units: tuple[UnitFacts, ...]
+    targets: tuple[TargetFacts, ...]
+
+
+def scenario_facts(scenario: Any) -> ScenarioFacts:
+    """The few scenario fields the outputs use (the one place that reads `motcua.scenario` objects)."""
+    units = tuple(
+        UnitFacts(u.id, u.name, float(u.fee_dossiers_per_year), getattr(u, "observed_share", None))
+        for u in scenario.region.units
+    )
+    targets = tuple(TargetFacts(float(t.share), t.date, tuple(t.units)) for t in scenario.targets)
+    meta = scenario.scenario
+    return ScenarioFacts(meta.name, getattr(meta, "title", "") or meta.name, scenario.simulation.start, units, targets)
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures per replication
+# ---------------------------------------------------------------------------------------------
+def stack(results: Sequence[ReplicationResult], name: str) -> np.ndarray:
+    """The field `name` of every replication, stacked on a new first axis."""
+    return np.stack([np.asarray(getattr(r, name), dtype=float) for r in results])
+
+
+def _weights(facts: ScenarioFacts, ids: Sequence[str], unit_ids: Sequence[str]) -> np.ndarray:
+    wanted = set(unit_ids) if "*" in ids else set(ids)
+    w = np.array([u.weight if u.id in wanted else 0.0 for u in facts.units])
+    if w.sum() <= 0:  # no dossier counts: weigh units equally
+        w = np.array([1.0 if u.id in wanted else 0.0 for u in facts.units])
+    return w / w.sum()
+
+
+def with_all_units(share: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """(..., units) → (..., 1 + units): the weighted all-units share first, then each unit."""
+    total = np.tensordot(share, weights, axes=([-1], [0]))[..., None]
+    return np.concatenate([total, share], axis=-1)
+
+
+def day_dates(start: dt.date, days: int) -> list[dt.date]:
+    return [start + dt.timedelta(days=d) for d in range(days)]
+
+
+def month_index(start: dt.date, days: int) -> tuple[list[str], np.ndarray]:
+    labels: list[str] = []
+    index = np.empty(days, dtype=int)
+    for d, day in enumerate(day_dates(start, days)):
+        label = f"{day.year:04d}-{day.month:02d}"
+        if not labels or labels[-1] != label:
+            labels.append(label)
+        index[d] = len(labels) - 1
+    return labels, index
+
+
+def block_means(x: np.ndarray, index: np.ndarray, blocks: int) -> np.ndarray:
+    """Mean of x (reps, days, series) over the days of each block → (reps, blocks, series)."""
+    out = np.empty((x.shape[0], blocks, x.shape[2]))
+    for b in range(blocks):
+        out[:, b, :] = x[:, index == b, :].mean(axis=1)
+    return out
+
+
+def first_reach_day(share: np.ndarray, target: float) -> np.ndarray:
+    """(reps, days) → first day whose trailing 7-day mean is ≥ target, inf when never."""
+    kernel = np.ones(SMOOTH_DAYS)
+    sums = np.apply_along_axis(lambda s: np.convolve(s, kernel)[: s.size], 1, share)
+    counts = np.minimum(np.arange(1, share.shape[1] + 1), SMOOTH_DAYS)
+    hit = sums / counts >= target - 1e-12
+    return np.where(hit.any(axis=1), hit.argmax(axis=1).astype(float), np.inf)
+
+
+def replication_figures(results: Sequence[ReplicationResult], facts: ScenarioFacts) -> dict[str, np.ndarray]:
+    """Every reported figure per replication; first axis = replication."""
+    first = results[0]
+    unit_ids = list(first.unit_ids)
+    share = stack(results, "daily_share")  # (R, days, U)
+    days = share.shape[1]
+    all_w = _weights(facts, ["*"], unit_ids)
+    series = with_all_units(share, all_w)  # (R, days, 1+U)
+    months, m_index = month_index(first.start, days)
+    weeks = (days + 6) // 7
+    figures: dict[str, np.ndarray] = {
+        "share_daily": series,
+        "share_weekly": block_means(series, np.arange(days) // 7, weeks),
+        "share_monthly": block_means(series, m_index, len(months)),
+        "share_final": series[:, -min(SMOOTH_DAYS, days):, :].mean(axis=1),
+    }
+    for k, target in enumerate(facts.targets):
+        w = _weights(facts, target.units, unit_ids)
+        reach = first_reach_day(share @ w, target.share)
+        deadline = (target.date - first.start).days
+        figures[f"target{k}_reach_day"] = reach
+        figures[f"target{k}_reached"] = (reach <= deadline).astype(float)
+        figures[f"target{k}_unit_reach_day"] = np.stack(
+            [first_reach_day(share[:, :, u], target.share) for u in range(len(unit_ids))], axis=1)
+    waits = stack(results, "waits")  # (R, U, P, 4)
+    figures["wait_p50"], figures["wait_p90"], figures["wait_mean"] = waits[..., 0], waits[..., 1], waits[..., 2]
+    open_days = np.maximum(np.asarray(first.open_days, dtype=float), 1.0)  # (P, U)
+    per_day = stack(results, "period_officer_minutes") / 60.0 / open_days[None, :, :, None]  # (R, P, U, A)
+    figures["officer_hours_per_open_day"] = per_day
+    figures["officer_hours_total"] = stack(results, "officer_minutes").sum(axis=1) / 60.0  # (R, U, A)
+    figures["officer_hours_monthly"] = stack(results, "officer_minutes") / 60.0  # (R, months, U, A)
+    acts = list(first.activities)
+    busy = [acts.index(a) for a in BUSY_ACTIVITIES if a in acts]
+    busy_hours = per_day[..., busy].sum(axis=-1)  # (R, P, U)
+    freed = busy_hours[:, 0, :] - busy_hours[:, -1, :]
+    figures["hours_freed_per_open_day"] = np.concatenate([freed.sum(axis=1, keepdims=True), freed], axis=1)
+    if CASH_ACTIVITY in acts:
+        cash = per_day[..., acts.index(CASH_ACTIVITY)]
+        cash_freed = cash[:, 0, :] - cash[:, -1, :]
+        figures["cash_hours_freed_per_open_day"] = np.concatenate(
+            [cash_freed.sum(axis=1, keepdims=True), cash_freed], axis=1)
+    visits = stack(results, "counter_visits")  # (R, days, U)
+    figures["counter_visits_per_open_day"] = np.stack(
+        [visits[:, a:b, :].sum(axis=1) / open_days[p] for p, (a, b) in enumerate(first.periods)], axis=1)
+    figures["guided_total"] = stack(results, "guided").sum(axis=1)
+    figures["told_unpaid_total"] = stack(results, "told_unpaid").sum(axis=1)
+    return figures
+
+
+# ---------------------------------------------------------------------------------------------
+# Summary of one scenario
+# ---------------------------------------------------------------------------------------------
+def _est(x: Any) -> dict[str, Any]:
+    return mean_ci(x).to_json()
+
+
+def _series_estimates(x: np.ndarray, ids: Sequence[str]) -> dict[str, Any]:
+    """(R, steps, series) → {series id: {"mean": [...], "low": [...], "high": [...]}}."""
+    est = mean_ci(x)
+    return {sid: Estimate(est.mean[:, i], est.low[:, i], est.high[:, i], est.n[:, i]).to_json()
+            for i, sid in enumerate(ids)}
+
+
+def _date_of(start: dt.date, day: float) -> str | None:
+    if not np.isfinite(day):
+        return None
+    return (start + dt.timedelta(days=round(day))).isoformat()
+
+
+def reach_summary(reach: np.ndarray, start: dt.date, deadline: int) -> dict[str, Any]:
+    """When a target is reached: probability by the deadline, mean date and 80% band over replications."""
+    reached = np.isfinite(reach)
+    p10, p90 = np.percentile(reach, [10, 90], method="lower") if reach.size else (np.inf, np.inf)
+    p_band = proportion_ci(int((reach <= deadline).sum()), reach.size)
+    return {
+        "probability_by_deadline": p_band.to_json(),
+        "reached_within_horizon": round(float(reached.mean()), 6),
+        "date_mean": _date_of(start, float(reach[reached].mean())) if reached.any() else None,
+        "date_p10": _date_of(start, float(p10)),
+        "date_p90": _date_of(start, float(p90)),
+    }
+
+
+def _period_windows(first: ReplicationResult) -> dict[str, Any]:
+    return {name: {"start": (first.start + dt.timedelta(days=a)).isoformat(),
+                   "end": (first.start + dt.timedelta(days=b - 1)).isoformat(),
+                   "open_days": json_number(first.open_days[p], 0)}
+            for p, (name, (a, b)) in enumerate(zip(PERIODS, first.periods, strict=True))}
+
+
+def summarize(rset: ReplicationSet, facts: ScenarioFacts, *, settings: dict[str, Any]) -> dict[str, Any]:
+    """The body of ``summary.json`` for one scenario (see results/README.md)."""
+    results = rset.results
+    first = results[0]
+    fig = replication_figures(results, facts)
+    unit_ids = list(first.unit_ids)
+    ids = [ALL, *unit_ids]
+    days = first.days
+    months, _ = month_index(first.start, days)
+    end = first.start + dt.timedelta(days=days - 1)
+    acts = list(first.activities)
+    targets = []
+    for k, t in enumerate(facts.targets):
+        deadline = (t.date - first.start).days
+        targets.append({
+            "share": t.share, "date": t.date.isoformat(), "units": list(t.units),
+            "deadline_within_horizon": t.date <= end,
+            "all_units": reach_summary(fig[f"target{k}_reach_day"], first.start, deadline),
+            "per_unit": {uid: reach_summary(fig[f"target{k}_unit_reach_day"][:, u], first.start, deadline)
+                         for u, uid in enumerate(unit_ids)},
+        })
+    final = mean_ci(fig["share_final"])
+    summary: dict[str, Any] = {
+        "schema": SCHEMA_SIMULATE,
+        "kind": "simulate",
+        "scenario": {"name": facts.name, "title": facts.title},
+        "settings": {**settings, "replications": len(results), "seed": rset.seed, "start": first.start.isoformat(),
+                     "end": end.isoformat(), "horizon_days": days, "executor": rset.executor,
+                     "confidence": CONFIDENCE},
+        "units": [{"id": u.id, "name": u.name, "fee_dossiers_per_year": u.weight, "observed_share": u.observed_share}
+                  for u in facts.units],
+        "headline": {},
+        "targets": targets,
+        "share": {
+            "series": ids,
+            "final": {sid: Estimate(final.mean[i], final.low[i], final.high[i], final.n[i]).to_json()
+                      for i, sid in enumerate(ids)},
+            "monthly": {"labels": months, "series": _series_estimates(fig["share_monthly"], ids)},
+            "weekly": {"labels": [(first.start + dt.timedelta(days=7 * w)).isoformat()
+                                  for w in range(fig["share_weekly"].shape[1])],
+                       "series": _series_estimates(fig["share_weekly"], ids)},
+        },
+        "counter_waits": {
+            "periods": _period_windows(first),
+            "units": {uid: {pname: {stat: _est(fig[f"wait_{stat}"][:, u, p]) for stat in ("p50", "p90", "mean")}
+                            for p, pname in enumerate(PERIODS)}
+                      for u, uid in enumerate(unit_ids)},
+        },
+        "counter_visits_per_open_day": {
+            uid: {pname: _est(fig["counter_visits_per_open_day"][:, p, u]) for p, pname in enumerate(PERIODS)}
+            for u, uid in enumerate(unit_ids)},
+        "officer_hours": {
+            "activities": acts,
+            "total": {uid: {a: _est(fig["officer_hours_total"][:, u, j]) for j, a in enumerate(acts)}
+                      for u, uid in enumerate(unit_ids)},
+            "per_open_day": {uid: {pname: {a: _est(fig["officer_hours_per_open_day"][:, p, u, j])
+                                           for j, a in enumerate(acts)}
+                                   for p, pname in enumerate(PERIODS)}
+                             for u, uid in enumerate(unit_ids)},
+            "freed_per_open_day": {sid: _est(fig["hours_freed_per_open_day"][:, i]) for i, sid in enumerate(ids)},
+            "cash_freed_per_open_day": ({sid: _est(fig["cash_hours_freed_per_open_day"][:, i])
+                                         for i, sid in enumerate(ids)}
+                                        if "cash_hours_freed_per_open_day" in fig else None),
+        },
+        "guided": {uid: _est(fig["guided_total"][:, u]) for u, uid in enumerate(unit_ids)},
+        "told_unpaid": {uid: _est(fig["told_unpaid_total"][:, u]) for u, uid in enumerate(unit_ids)},
+        "runtime": {"wall_s": round(rset.wall_s, 3),
+                    "replications_per_s": round(len(results) / rset.wall_s, 3) if rset.wall_s > 0 else None},
+    }
+    summary["headline"] = headline(summary)
+    return summary
+
+
+def headline(summary: dict[str, Any]) -> dict[str, Any]:
+    """The figures a planner reads first (and `motcua results list` shows): the first target, all units."""
+    final = summary["share"]["final"][ALL]
+    head: dict[str, Any] = {"final_share": final, "target_share": None, "target_date": None,
+                            "probability_by_deadline": None, "reached_date_mean": None,
+                            "reached_date_p10": None, "reached_date_p90": None,
+                            "hours_freed_per_open_day": summary["officer_hours"]["freed_per_open_day"][ALL]}
+    if summary["targets"]:
+        t = summary["targets"][0]
+        reach = t["all_units"]
+        head.update(target_share=t["share"], target_date=t["date"],
+                    probability_by_deadline=reach["probability_by_deadline"],
+                    reached_date_mean=reach["date_mean"], reached_date_p10=reach["date_p10"],
+                    reached_date_p90=reach["date_p90"])
+    return head
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparison under common random numbers
+# ---------------------------------------------------------------------------------------------
+def compare_differences(baseline: tuple[str, dict[str, np.ndarray]], other: tuple[str, dict[str, np.ndarray]],
+                        unit_ids: Sequence[str], n_targets: int, months: Sequence[str]) -> dict[str, Any]:
+    """Paired differences other − baseline of the headline figures, with CIs (CRN: replication i paired)."""
+    (a_name, a), (b_name, b) = baseline, other
+    ids = [ALL, *unit_ids]
+
+    def diff(key: str) -> Estimate:
+        return paired_difference(a[key], b[key])
+
+    final, monthly = diff("share_final"), diff("share_monthly")
+    freed, wait_p90, told = diff("hours_freed_per_open_day"), diff("wait_p90"), diff("told_unpaid_total")
+    out: dict[str, Any] = {
+        "scenario": b_name, "baseline": a_name,
+        "final_share": {sid: Estimate(final.mean[i], final.low[i], final.high[i], final.n[i]).to_json()
+                        for i, sid in enumerate(ids)},
+        "share_monthly": {"labels": list(months),
+                          "series": {sid: Estimate(monthly.mean[:, i], monthly.low[:, i], monthly.high[:, i],
+                                                   monthly.n[:, i]).to_json() for i, sid in enumerate(ids)}},
+        "hours_freed_per_open_day": {sid: _slice(freed, i) for i, sid in enumerate(ids)},
+        "wait_p90_after": {uid: _slice(wait_p90, (u, len(PERIODS) - 1)) for u, uid in enumerate(unit_ids)},
+        "told_unpaid": {uid: _slice(told, u) for u, uid in enumerate(unit_ids)},
+        "targets": [],
+    }
+    for k in range(n_targets):
+        out["targets"].append({
+            "probability_by_deadline": diff(f"target{k}_reached").to_json(),
+        })
+    # How much pairing helped: CI half-width of the final all-units difference, paired vs independent.
+    ea, eb = mean_ci(a["share_final"][:, 0]), mean_ci(b["share_final"][:, 0])
+    paired_half = final.high[0] - final.mean[0]
+    indep_half = np.hypot(ea.high - ea.mean, eb.high - eb.mean)
+    out["crn"] = {"final_share_ci_halfwidth_paired": json_number(paired_half),
+                  "final_share_ci_halfwidth_independent": json_number(indep_half)}
+    return out
+
+
+def _slice(est: Estimate, index: Any) -> dict[str, Any]:
+    return Estimate(np.asarray(est.mean)[index], np.asarray(est.low)[index], np.asarray(est.high)[index],
+                    np.asarray(est.n)[index]).to_json()
+
+
+def summarize_comparison(sets: Sequence[ReplicationSet], facts: Sequence[ScenarioFacts], *,
+                         settings: dict[str, Any]) -> dict[str, Any]:
+    """The body of ``summary.json`` of `motcua compare`: each scenario's summary and the paired differences."""
+    per = [summarize(s, f, settings=settings) for s, f in zip(sets, facts, strict=True)]
+    figs = [replication_figures(s.results, f) for s, f in zip(sets, facts, strict=True)]
+    first = sets[0].results[0]
+    for s, f in zip(sets[1:], facts[1:], strict=True):
+        other = s.results[0]
+        if other.unit_ids != first.unit_ids or other.days != first.days or other.start != first.start:
+            raise InputError(
+                f"compare: scenario {f.name!r} has other units, start or horizon than {facts[0].name!r}; "
+                "compare scenarios of the same region and simulation window")
+    months, _ = month_index(first.start, first.days)
+    n_targets = min(len(f.targets) for f in facts)
+    diffs = [compare_differences((facts[0].name, figs[0]), (f.name, fig), first.unit_ids, n_targets, months)
+             for f, fig in zip(facts[1:], figs[1:], strict=True)]
+    return {
+        "schema": SCHEMA_COMPARE,
+        "kind": "compare",
+        "scenarios": [p["scenario"] for p in per],
+        "baseline": facts[0].name,
+        "settings": {**per[0]["settings"], "common_random_numbers": True},
+        "headline": {p["scenario"]["name"]: p["headline"] for p in per},
+        "summaries": per,
+        "differences": diffs,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Files
+# ---------------------------------------------------------------------------------------------
+SHARE_HEADER = ("scenario", "date", "series", "name", "share_mean", "share_low", "share_high")
+
+
+def share_rows(scenario: str, labels: Sequence[str], x: np.ndarray, ids: Sequence[str],
+               names: dict[str, str]) -> list[list[Any]]:
+    """Long-format CSV rows of a (R, steps, series) share array: one row per step and series."""
+    est = mean_ci(x)
+    rows = []
+    for t, label in enumerate(labels):
+        for i, sid in enumerate(ids):
+            rows.append([scenario, label, sid, names.get(sid, sid), *(json_number(v[t, i]) for v in
+                                                                     (est.mean, est.low, est.high))])
+    return rows
+
+
+def write_outputs(out_dir: Path, sets: Sequence[ReplicationSet], facts: Sequence[ScenarioFacts],
+                  summary: dict[str, Any]) -> list[Path]:
+    """Write ``summary.json``, ``share_daily.csv`` and ``share_weekly.csv`` into `out_dir`."""
+    out_dir = Path(out_dir)
+    daily_rows: list[list[Any]] = []
+    weekly_rows: list[list[Any]] = []
+    for rset, f in zip(sets, facts, strict=True):
+        first = rset.results[0]
+        fig = replication_figures(rset.results, f)
+        ids = [ALL, *first.unit_ids]
+        names = {ALL: "all units", **{u.id: u.name for u in f.units}}
+        dates = [d.isoformat() for d in day_dates(first.start, first.days)]
+        weeks = [dates[7 * w] for w in range(fig["share_weekly"].shape[1])]
+        daily_rows += share_rows(f.name, dates, fig["share_daily"], ids, names)
+        weekly_rows += share_rows(f.name, weeks, fig["share_weekly"], ids, names)
+    return [
+        write_json(out_dir / "summary.json", summary),
+        write_csv(out_dir / "share_daily.csv", SHARE_HEADER, daily_rows),
+        write_csv(out_dir / "share_weekly.csv", SHARE_HEADER, weekly_rows),
+    ]
