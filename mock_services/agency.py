@@ -1,0 +1,379 @@
+"""The agency's electronic one-stop-shop system (Hệ thống một cửa điện tử), as an HTTP service.
+
+Scene: a citizen files a dossier (hồ sơ) on the agency's portal; the system gives it a code
+``<agency code>-YYMMDD-NNNN`` and, when the procedure has a fee, asks the national payment platform
+(the gateway) for a payment the citizen then pays at a bank. The gateway tells the system by an IPN
+that the bank approved it; the system checks the IPN (signature 97 → dossier 01 → amount 04 → already
+confirmed 02 → confirm 00; anything unexpected 99) and marks the dossier paid — once, however many
+copies of the IPN arrive. Officers look up a dossier's status; a daily reconciliation (đối soát)
+against the gateway's signed report marks the payments whose IPN never came as
+``paid_by_reconciliation``. The event journal (``GET /events``) lets a load-test harness measure the
+callback delay from the bank's approval to the agency's acknowledgement.
+
+Routes and bodies: docs/contracts.md §1 and ``GET /openapi.json``. The ledger is in
+`mock_services.agency_ledger`; the HTTP plumbing in `mock_services.common.http`.
+
+    python -m mock_services.agency --port 8003 --data-dir D --gateway-url http://127.0.0.1:8001 \\
+        --agency-code 000.00.20.H37 [--faults FILE] [--catalogue FILE]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from prometheus_client import Counter
+from yarl import URL
+
+from mock_services import agency_ledger as ledger
+from mock_services.agency_openapi import OPENAPI
+from mock_services.common import http, signing
+from mock_services.common.catalogue import PAYMENT_GROUPS, CatalogueError, FeeCatalogue, load_fee_catalogue
+from mock_services.common.db import Database
+from mock_services.common.faults import ServiceFaults
+from mock_services.common.http import ApiError, json_response
+from mock_services.common.ids import IdError, check_agency_code, parse_cccd
+from mock_services.common.money import MoneyError, parse_vnd
+
+DEFAULT_AGENCY_CODE = "000.00.20.H37"
+"""Assumed code of the mock agency (QCVN 102:2016 pattern; not an official code)."""
+GATEWAY_ATTEMPTS = 4
+"""Tries to create a payment at the gateway; safe to repeat because of the Idempotency-Key."""
+GATEWAY_BACKOFF_S = 0.05
+MAX_EVENTS_PAGE = 10_000
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgencyConfig:
+    """What one agency system needs to run."""
+
+    data_dir: Path
+    gateway_url: str
+    agency_code: str = DEFAULT_AGENCY_CODE
+    public_url: str
+    """The agency's own base URL as the gateway reaches it (the IPN URL is ``<public_url>/ipn``)."""
+    catalogue: FeeCatalogue
+    keys: Mapping[str, bytes] = field(default_factory=lambda: dict(signing.TEST_KEYS))
+    """Shared secrets by key id (TEST KEYS ONLY by default)."""
+    gateway_timeout_s: float = 5.0
+    expires_in_s: int = 900
+
+
+AGENCY = web.AppKey("agency", object)
+
+
+class Agency:
+    """The state of one running agency system: its ledger, its gateway client and its counters."""
+
+    def __init__(self, config: AgencyConfig, registry: Any) -> None:
+        self.config = config
+        self.db = Database(Path(config.data_dir) / "agency.sqlite", ledger.SCHEMA)
+        self.gateway = http.SignedClient("agency", config.keys["agency"], timeout_s=config.gateway_timeout_s)
+        self.rejected_unsigned = 0
+        """IPNs refused with 97: counted in memory only, since an unauthenticated caller must not write."""
+        self.ipn_counter = Counter(
+            "motcua_agency_ipn", "IPNs answered, by RspCode", ["rsp_code"], registry=registry
+        )
+        self.dossier_counter = Counter(
+            "motcua_agency_dossiers", "Dossiers filed, by whether they carry a fee", ["fee"], registry=registry
+        )
+
+    async def close(self) -> None:
+        await self.gateway.close()
+        self.db.close()
+
+    # ------------------------------------------------------------------ dossiers
+
+    async def submit(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """File a dossier; create its payment at the gateway when the fee is above zero."""
+        procedure, group, amount, payer = self._validate_dossier(body)
+        now = time.time()
+        code = agency_code = self.config.agency_code
+        try:
+            code = await self.db.transact(lambda conn: ledger.allocate_code(conn, agency_code, now))
+        except ledger.SequenceExhausted as exc:
+            raise ApiError(409, "dossier_sequence_exhausted", str(exc), field="dossier_code") from None
+        payment = await self._create_payment(code, procedure, group, amount, payer) if amount > 0 else None
+        dossier = ledger.NewDossier(
+            dossier_code=code, procedure_code=procedure, group=group, amount_vnd=amount, payer=payer,
+            submitted_at=now, payment_id=payment and payment["payment_id"], pay_url=payment and payment["pay_url"],
+        )  # fmt: skip
+        await self.db.transact(lambda conn: ledger.insert_dossier(conn, dossier))
+        self.dossier_counter.labels("yes" if payment else "no").inc()
+        return {
+            "dossier_code": code,
+            "status": "awaiting_payment" if payment else "no_fee",
+            "amount_vnd": amount,
+            "payment": payment,
+        }
+
+    def _validate_dossier(self, body: Mapping[str, Any]) -> tuple[str, str, int, dict[str, str]]:
+        procedure_code = http.require(body, "procedure_code", str)
+        if procedure_code not in self.config.catalogue:
+            known = ", ".join(p.code for p in self.config.catalogue)
+            message = f"procedure_code {procedure_code!r} is not in the fee catalogue; known: {known}"
+            raise ApiError(422, "unknown_procedure", message, field="procedure_code")
+        procedure = self.config.catalogue[procedure_code]
+        group = body.get("group", procedure.group)
+        if group not in PAYMENT_GROUPS:
+            raise ApiError(422, "invalid_field", f"group must be one of {', '.join(PAYMENT_GROUPS)}, got {group!r}",
+                           field="group")
+        quantity = body.get("quantity", 1)
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= 10_000:
+            raise ApiError(422, "invalid_field", f"quantity must be a whole number 1–10000, got {quantity!r}",
+                           field="quantity")
+        try:
+            amount = parse_vnd(body["amount_vnd"]) if "amount_vnd" in body else procedure.fee_for(quantity)
+        except MoneyError as exc:
+            raise ApiError(422, "invalid_amount", str(exc), field="amount_vnd") from None
+        return procedure_code, group, amount, _validate_payer(body)
+
+    async def _create_payment(
+        self, code: str, procedure: str, group: str, amount: int, payer: Mapping[str, str]
+    ) -> dict[str, Any]:
+        """POST /payments at the gateway, retrying transient failures under the same Idempotency-Key."""
+        payload = {
+            "agency_code": self.config.agency_code, "dossier_code": code, "procedure_code": procedure,
+            "group": group, "amount_vnd": amount, "payer": dict(payer),
+            "ipn_url": f"{self.config.public_url}/ipn", "return_url": f"{self.config.public_url}/dossiers/{code}",
+            "expires_in_s": self.config.expires_in_s,
+        }  # fmt: skip
+        url = f"{self.config.gateway_url}/payments"
+        problem = ""
+        for attempt in range(GATEWAY_ATTEMPTS):
+            if attempt:
+                await asyncio.sleep(GATEWAY_BACKOFF_S * 2 ** (attempt - 1))
+            try:
+                status, data = await self.gateway.post_json(url, payload, headers={"Idempotency-Key": code})
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                problem = f"{type(exc).__name__}: {exc}"
+                continue
+            if status in (200, 201) and isinstance(data, dict) and "payment_id" in data:
+                return {"payment_id": data["payment_id"], "pay_url": data.get("pay_url")}
+            problem = f"HTTP {status}: {data}"
+            if status < 500 and status != 429:  # the gateway refused the request itself: retrying will not help
+                raise ApiError(
+                    502, "gateway_refused", f"the payment platform refused the payment for {code}: {problem}"
+                )
+        raise ApiError(
+            503, "gateway_unavailable",
+            f"the payment platform did not create the payment for {code} after {GATEWAY_ATTEMPTS} tries "
+            f"({problem}); file the dossier again later",
+        )  # fmt: skip
+
+    # ------------------------------------------------------------------ IPN
+
+    async def ipn(self, request: web.Request) -> web.Response:
+        raw = await http.read_body(request)
+        try:
+            key_id = http.verify_signed(request, raw, self.config.keys)
+            if key_id != "gateway":
+                raise signing.SignatureError(f"IPNs must be signed by the gateway, not {key_id!r}")
+        except signing.SignatureError as exc:
+            self.rejected_unsigned += 1
+            return self._answer(ledger.IpnOutcome("97", f"Invalid signature: {exc}"))
+        body = http.parse_json_object(raw)
+        now = time.time()
+        try:
+            ipn = _validate_ipn(body)
+        except ValueError as exc:
+            problem = str(exc)
+            outcome = await self.db.transact(lambda conn: _reject_99(conn, body, problem, now))
+            return self._answer(outcome)
+        outcome = await self.db.transact(lambda conn: ledger.handle_ipn(conn, ipn, now))
+        return self._answer(outcome)
+
+    def _answer(self, outcome: ledger.IpnOutcome) -> web.Response:
+        self.ipn_counter.labels(outcome.code).inc()
+        return json_response(outcome.body())
+
+    # ------------------------------------------------------------------ reconciliation
+
+    async def reconcile(self, day: str) -> dict[str, Any]:
+        """Pull the gateway's signed report of `day` and credit what the IPNs missed."""
+        report = await self._fetch_report(day)
+        payments = report.get("payments")
+        if not isinstance(payments, list) or report.get("agency_code") != self.config.agency_code:
+            raise ApiError(
+                502, "bad_report", f"the gateway's report for {day} is not for this agency or lacks payments"
+            )
+        now = time.time()
+        return await self.db.transact(lambda conn: ledger.reconcile(conn, day, payments, now))
+
+    async def _fetch_report(self, day: str) -> dict[str, Any]:
+        query = {"agency_code": self.config.agency_code, "date": day}
+        url = str(URL(f"{self.config.gateway_url}/reconciliation").with_query(query))
+        headers = self.gateway.headers_for("GET", url, b"")
+        timeout = aiohttp.ClientTimeout(total=max(self.config.gateway_timeout_s, 30.0))
+        try:
+            async with self.gateway.session.get(url, headers=headers, timeout=timeout) as resp:
+                raw = await resp.read()
+                status, resp_headers, raw_path = resp.status, resp.headers, URL(url).raw_path_qs
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise ApiError(503, "gateway_unavailable", f"cannot fetch the reconciliation report: {exc}") from None
+        if status != 200:
+            raise ApiError(502, "gateway_refused", f"the gateway answered HTTP {status} to {url}: {raw[:300]!r}")
+        try:
+            key_id = signing.verify(self.config.keys, "GET", raw_path, resp_headers, raw)
+        except signing.SignatureError as exc:
+            raise ApiError(
+                502, "report_signature_invalid", f"the reconciliation report is not signed correctly: {exc}"
+            ) from None
+        if key_id != "gateway":
+            raise ApiError(502, "report_signature_invalid", f"the report must be signed by the gateway, not {key_id!r}")
+        return http.parse_json_object(raw)
+
+
+# ---------------------------------------------------------------------- validation helpers
+
+
+def _validate_payer(body: Mapping[str, Any]) -> dict[str, str]:
+    payer = body.get("payer")
+    if not isinstance(payer, dict):
+        raise ApiError(422, "missing_field", "payer must be an object {name, cccd, phone}", field="payer")
+    for key in ("name", "cccd", "phone"):
+        if not isinstance(payer.get(key), str) or not payer[key].strip():
+            raise ApiError(422, "invalid_field", f"payer.{key} must be a non-empty string, got {payer.get(key)!r}",
+                           field=f"payer.{key}")
+    try:
+        parse_cccd(payer["cccd"])
+    except IdError as exc:
+        raise ApiError(422, "invalid_field", f"payer.{exc}", field="payer.cccd") from None
+    return {"name": payer["name"], "cccd": payer["cccd"], "phone": payer["phone"]}
+
+
+def _validate_ipn(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The IPN's fields with their types checked; ValueError naming the first bad one."""
+    for key in ("payment_id", "dossier_code", "response_code"):
+        if not isinstance(body.get(key), str) or not body[key]:
+            raise ValueError(f"{key} must be a non-empty string, got {body.get(key)!r}")
+    try:
+        amount = parse_vnd(body.get("amount_vnd"))
+    except MoneyError as exc:
+        raise ValueError(str(exc)) from None
+    approved = body.get("bank_approved_at")
+    if approved is not None and (isinstance(approved, bool) or not isinstance(approved, int | float)):
+        raise ValueError(f"bank_approved_at must be Unix seconds or null, got {approved!r}")
+    attempt = body.get("attempt")
+    if attempt is not None and (isinstance(attempt, bool) or not isinstance(attempt, int)):
+        raise ValueError(f"attempt must be an integer, got {attempt!r}")
+    return {**body, "amount_vnd": amount, "bank_approved_at": approved, "attempt": attempt}
+
+
+def _reject_99(conn: Any, body: Mapping[str, Any], problem: str, now: float) -> ledger.IpnOutcome:
+    fields = {k: body.get(k) if isinstance(body.get(k), str) else None for k in ("dossier_code", "payment_id")}
+    ledger.journal(conn, "ipn_rejected", now, **fields, rsp_code="99", detail={"reason": problem})
+    return ledger.IpnOutcome("99", f"Unknown error: {problem}")
+
+
+def _int_param(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    text = request.query.get(name)
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise ApiError(422, "invalid_field", f"{name} must be a whole number, got {text!r}", field=name) from None
+    if not low <= value <= high:
+        raise ApiError(422, "invalid_field", f"{name} must be within {low}–{high}, got {value}", field=name)
+    return value
+
+
+# ---------------------------------------------------------------------- handlers
+
+
+def _agency(request: web.Request) -> Agency:
+    return request.app[AGENCY]  # type: ignore[return-value]
+
+
+async def post_dossier(request: web.Request) -> web.Response:
+    return json_response(await _agency(request).submit(await http.read_json(request)), status=201)
+
+
+async def get_dossier(request: web.Request) -> web.Response:
+    code = request.match_info["code"]
+    view = ledger.dossier_view(_agency(request).db.conn, code)
+    if view is None:
+        raise ApiError(404, "dossier_not_found", f"no dossier {code!r} at this agency", field="code")
+    return json_response(view)
+
+
+async def post_ipn(request: web.Request) -> web.Response:
+    return await _agency(request).ipn(request)
+
+
+async def post_reconcile(request: web.Request) -> web.Response:
+    body = await http.read_json(request)
+    day = http.require(body, "date", str)
+    try:
+        dt.date.fromisoformat(day)
+    except ValueError:
+        raise ApiError(422, "invalid_field", f"date must be YYYY-MM-DD, got {day!r}", field="date") from None
+    return json_response(await _agency(request).reconcile(day))
+
+
+async def get_events(request: web.Request) -> web.Response:
+    since = _int_param(request, "since", 0, 0, 2**62)
+    limit = _int_param(request, "limit", 1000, 1, MAX_EVENTS_PAGE)
+    return json_response(ledger.events_since(_agency(request).db.conn, since, limit))
+
+
+async def get_stats(request: web.Request) -> web.Response:
+    agency = _agency(request)
+    return json_response({"agency_code": agency.config.agency_code,
+                          **ledger.stats(agency.db.conn, agency.rejected_unsigned)})
+
+
+def build_app(
+    config: AgencyConfig, *, faults: ServiceFaults | None = None, admin_token: str | None = None
+) -> web.Application:
+    """The agency's aiohttp application (routes of docs/contracts.md §1)."""
+    app = http.create_app("agency", openapi=OPENAPI, faults=faults, admin_token=admin_token)
+    agency = Agency(config, app[http.METRICS].registry)
+    app[AGENCY] = agency
+    app.router.add_post("/dossiers", post_dossier)
+    app.router.add_get("/dossiers/{code}", get_dossier)
+    app.router.add_post("/ipn", post_ipn)
+    app.router.add_post("/reconcile", post_reconcile)
+    app.router.add_get("/events", get_events)
+    app.router.add_get("/stats", get_stats)
+
+    async def close(_app: web.Application) -> None:
+        await agency.close()
+
+    app.on_cleanup.append(close)
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = http.service_arg_parser("agency", "The agency's electronic one-stop-shop system (mock)")
+    parser.add_argument("--gateway-url", required=True, help="base URL of the payment gateway")
+    parser.add_argument("--agency-code", default=DEFAULT_AGENCY_CODE, help="this agency's code (000.00.12.H37 form)")
+    parser.add_argument("--catalogue", default=None, help="fee catalogue TOML (default scenarios/fee-catalogue.toml)")
+    parser.add_argument("--public-url", default=None, help="URL the gateway uses to reach this service")
+    parser.add_argument("--gateway-timeout-s", type=float, default=5.0, help="timeout of one call to the gateway")
+    args = parser.parse_args(argv)
+    http.check_time_scale(args.time_scale)
+    try:
+        check_agency_code(args.agency_code)
+        catalogue = load_fee_catalogue(args.catalogue)
+    except (IdError, CatalogueError) as exc:
+        parser.error(str(exc))
+    config = AgencyConfig(
+        data_dir=Path(args.data_dir), gateway_url=args.gateway_url.rstrip("/"), agency_code=args.agency_code,
+        public_url=(args.public_url or f"http://{args.host}:{args.port}").rstrip("/"), catalogue=catalogue,
+        gateway_timeout_s=args.gateway_timeout_s,
+    )  # fmt: skip
+    app = build_app(config, faults=http.faults_from_args(args, "agency"), admin_token=args.admin_token)
+    http.run_service(app, host=args.host, port=args.port)
+
+
+if __name__ == "__main__":
+    main()
