@@ -41,6 +41,9 @@ from motcua.errors import InputError, ServiceError
 CONFIDENCE = 0.95
 """Level of every confidence interval the workbench reports."""
 
+DASK_CONNECT_TIMEOUT = "10s"
+"""How long to try reaching a Dask scheduler before giving up."""
+
 SERIAL = "serial"
 PROCESSES = "processes"
 
@@ -54,6 +57,16 @@ def spawn_seeds(seed: int | np.random.SeedSequence, replications: int) -> list[n
         raise InputError(f"--replications {replications}: must be at least 1; use e.g. --replications 20")
     root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(_check_seed(seed))
     return root.spawn(replications)
+
+
+def child_seed(seed: np.random.SeedSequence, index: int) -> np.random.SeedSequence:
+    """The `index`-th child of `seed`, without touching `seed`.
+
+    ``SeedSequence.spawn`` counts the children it already gave, so spawning twice from the same
+    object (as a serial run does, once per scenario) would give different children; deriving them
+    from the spawn key keeps replication i's sub-streams identical in every scenario and executor.
+    """
+    return np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, index), pool_size=seed.pool_size)
 
 
 def _check_seed(seed: int) -> int:
@@ -258,7 +271,7 @@ def _run_dask(fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], address:
     except ImportError:  # pragma: no cover - dask[distributed] is a dependency
         raise InputError("--dask-scheduler needs dask.distributed: pip install 'dask[distributed]'") from None
     try:
-        client = Client(address, timeout="10s", set_as_default=False)
+        client = Client(address, timeout=DASK_CONNECT_TIMEOUT, set_as_default=False)
     except (OSError, TimeoutError) as exc:
         raise ServiceError(
             f"--dask-scheduler {address}: cannot reach the Dask scheduler ({exc}); start one with "
@@ -268,7 +281,7 @@ def _run_dask(fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], address:
         # pure=False: two tasks with equal arguments are still two replications.
         futures = [client.submit(fn, *task, pure=False) for task in tasks]
         index_of = {f.key: i for i, f in enumerate(futures)}
-        for f in as_completed(futures):
+        for f in as_completed(futures, loop=client.loop):
             if f.status == "error":
                 exc = f.exception()
                 exc.add_note(f"in replication {index_of[f.key]} (on the Dask cluster {address})")

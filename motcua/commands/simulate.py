@@ -1,0 +1,209 @@
+"""`motcua simulate` and `motcua compare`: planners' simulations of adoption and counters, with uncertainty.
+
+``motcua simulate SCENARIO`` runs the coupled model (adoption and every unit's one-stop-shop
+counters) for the scenario's replications and writes ``results/<scenario>/<run-id>/``:
+``summary.json``, ``share_daily.csv``, ``share_weekly.csv``, PNG charts and ``manifest.json``.
+``motcua compare A.toml B.toml …`` runs the scenarios under common random numbers and also
+reports the differences from the first one (``results/compare-<names>/<run-id>/``).
+``results/README.md`` documents every file and key.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+from motcua.errors import InputError
+
+QUICK_REPLICATIONS = 6
+"""Replications of a ``--quick`` run unless ``--replications`` says otherwise."""
+
+
+def _common_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--replications", type=int, default=None, metavar="N",
+                        help="independent replications (default: the scenario's simulation.replications; "
+                             f"{QUICK_REPLICATIONS} with --quick)")
+    parser.add_argument("--seed", type=int, default=None, metavar="S",
+                        help="root seed (default: the scenario's simulation.seed); same seed, same results")
+    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
+                        help="write the run into DIR (empty or absent) instead of results/<scenario>/<run-id>/")
+    parser.add_argument("--results-root", type=Path, default=None, metavar="DIR",
+                        help="folder that holds results/<scenario>/… (default: the project's results/)")
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="local worker processes (default: one per CPU core; 1 runs serially)")
+    parser.add_argument("--dask-scheduler", default=None, metavar="ADDR",
+                        help="run replications on a Dask distributed cluster, e.g. tcp://10.0.0.5:8786")
+    parser.add_argument("--quick", action="store_true",
+                        help="short horizon and fewer replications, for demos and tests")
+    parser.add_argument("--lang", default="vi", choices=("vi", "en"), help="language of chart labels (default vi)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    sim = subparsers.add_parser(
+        "simulate", help="simulate adoption and counter queues of a scenario, with confidence intervals",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sim.add_argument("scenario", metavar="SCENARIO", help="scenario file, or the name of a bundled scenario")
+    _common_options(sim)
+    sim.set_defaults(func=run_simulate)
+
+    cmp = subparsers.add_parser(
+        "compare", help="compare scenarios under common random numbers (differences with confidence intervals)",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    cmp.add_argument("scenarios", metavar="SCENARIO", nargs="+",
+                     help="two or more scenario files or bundled names; the first is the baseline")
+    _common_options(cmp)
+    cmp.set_defaults(func=run_compare)
+
+
+# ---------------------------------------------------------------------------------------------
+def _settings(args: argparse.Namespace, scenario: Any) -> tuple[int, int, dict[str, Any]]:
+    replications = args.replications
+    if replications is None:
+        replications = scenario.simulation.replications
+        if args.quick:
+            replications = min(replications, QUICK_REPLICATIONS)
+    if replications < 1:
+        raise InputError(f"--replications {replications}: must be at least 1; e.g. --replications 20")
+    seed = scenario.simulation.seed if args.seed is None else args.seed
+    if seed < 0:
+        raise InputError(f"--seed {seed}: must be a non-negative integer, e.g. --seed 2024")
+    settings = {"quick": bool(args.quick), "workers": args.workers or os.cpu_count(),
+                "dask_scheduler": args.dask_scheduler}
+    return replications, seed, settings
+
+
+def _executor(args: argparse.Namespace):
+    from models.replications import ExecutorSpec
+
+    return ExecutorSpec.from_options(workers=args.workers, dask_scheduler=args.dask_scheduler)
+
+
+def _progress(args: argparse.Namespace) -> bool:
+    return not args.quiet
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    from models.replications import run_replications
+    from motcua.report.simulation_charts import labels, simulation_charts
+    from motcua.runs import start_run
+    from motcua.scenario import load_scenario
+    from motcua.simulation_outputs import scenario_facts, summarize, write_outputs
+
+    labels(args.lang)
+    scenario = load_scenario(args.scenario)
+    replications, seed, settings = _settings(args, scenario)
+    executor = _executor(args)
+    facts = scenario_facts(scenario)
+    with start_run(scenario.name, seed=seed, out=args.out, results_root=args.results_root, kind="simulate") as run:
+        run.add_input(Path(scenario.file), "scenario")
+        rset = run_replications(scenario, replications, seed, executor=executor, progress=_progress(args),
+                                quick=args.quick)
+        summary = summarize(rset, facts, settings=settings)
+        files = write_outputs(run.dir, [rset], [facts], summary)
+        files += simulation_charts(summary, run.dir, args.lang)
+        run.record(parameters={"replications": replications, **settings, "lang": args.lang,
+                               "executor": rset.executor},
+                   outputs=sorted(p.name for p in files), headline=summary["headline"])
+    print(describe_simulation(summary))
+    print(f"Results: {run.dir}")
+    return 0
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    from models.replications import run_comparison
+    from motcua.report.simulation_charts import comparison_charts, labels
+    from motcua.runs import start_run
+    from motcua.scenario import load_scenario
+    from motcua.simulation_outputs import scenario_facts, summarize_comparison, write_outputs
+
+    labels(args.lang)
+    if len(args.scenarios) < 2:
+        raise InputError(f"compare: got {len(args.scenarios)} scenario ({args.scenarios[0]}); give two or more, "
+                         "e.g. motcua compare scenarios/a.toml scenarios/b.toml")
+    scenarios = [load_scenario(s) for s in args.scenarios]
+    names = [s.name for s in scenarios]
+    if len(set(names)) < len(names):
+        raise InputError(f"compare: scenario names repeat ({', '.join(names)}); each scenario needs its own "
+                         "[scenario] name")
+    replications, seed, settings = _settings(args, scenarios[0])
+    executor = _executor(args)
+    facts = [scenario_facts(s) for s in scenarios]
+    folder = "compare-" + "-vs-".join(names)
+    with start_run(folder, seed=seed, out=args.out, results_root=args.results_root, kind="compare") as run:
+        for s in scenarios:
+            run.add_input(Path(s.file), f"scenario {s.name}")
+        sets = run_comparison(scenarios, replications, seed, executor=executor, progress=_progress(args),
+                              quick=args.quick)
+        comparison = summarize_comparison(sets, facts, settings=settings)
+        files = write_outputs(run.dir, sets, facts, comparison)
+        files += comparison_charts(comparison, run.dir, args.lang)
+        run.record(parameters={"replications": replications, **settings, "lang": args.lang,
+                               "executor": sets[0].executor, "scenarios": names},
+                   outputs=sorted(p.name for p in files), headline=comparison["headline"])
+    print(describe_comparison(comparison))
+    print(f"Results: {run.dir}")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# The human summary printed at the end
+# ---------------------------------------------------------------------------------------------
+def _pct(value: Any) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
+def _band(est: dict[str, Any], fmt=_pct) -> str:
+    if est["low"] is None:
+        return fmt(est["mean"])
+    return f"{fmt(est['mean'])} (95% CI {fmt(est['low'])}–{fmt(est['high'])})"
+
+
+def describe_headline(head: dict[str, Any]) -> list[str]:
+    """Plain sentences of a scenario's headline figures."""
+    lines = [f"Share of fee-bearing dossiers paid online at the end of the horizon: {_band(head['final_share'])}."]
+    if head.get("target_share") is not None:
+        target = f"Target {_pct(head['target_share'])} by {head['target_date']}"
+        p = head["probability_by_deadline"]
+        if head["reached_date_mean"] is None:
+            lines.append(f"{target}: not reached within the horizon in any replication "
+                         f"(probability {_band(p)}).")
+        else:
+            late = head["reached_date_p90"] or "not within the horizon"
+            verdict = "likely reached" if p["mean"] >= 0.5 else "likely missed"
+            lines.append(f"{target}: {verdict}; probability of reaching it by the deadline {_band(p)}; "
+                         f"mean date reached {head['reached_date_mean']} "
+                         f"(80% of replications between {head['reached_date_p10']} and {late}).")
+    freed = head.get("hours_freed_per_open_day")
+    if freed and freed["mean"] is not None:
+        lines.append("Officer-hours freed per open day, last 4 weeks vs first 4: "
+                     f"{_band(freed, lambda v: 'n/a' if v is None else f'{v:.1f}')}.")
+    return lines
+
+
+def describe_simulation(summary: dict[str, Any]) -> str:
+    s = summary["settings"]
+    head = f"{summary['scenario']['name']}: {s['replications']} replication(s), seed {s['seed']}, {s['start']} – " \
+           f"{s['end']}{' (quick)' if s.get('quick') else ''}, {summary['runtime']['wall_s']:.1f} s on {s['executor']}."
+    return "\n".join([head, *describe_headline(summary["headline"])])
+
+
+def describe_comparison(comparison: dict[str, Any]) -> str:
+    lines = [f"Compared {len(comparison['scenarios'])} scenarios under common random numbers "
+             f"({comparison['settings']['replications']} replications, seed {comparison['settings']['seed']})."]
+    for name, head in comparison["headline"].items():
+        lines.append(f"— {name}:")
+        lines += ["  " + line for line in describe_headline(head)]
+    for diff in comparison["differences"]:
+        text = f"{diff['scenario']} − {diff['baseline']}: final share {_band(diff['final_share']['all'], _points)}"
+        if diff["targets"]:
+            reach = diff["targets"][0]["probability_by_deadline"]
+            text += f"; probability of reaching the target {_band(reach, _points)}"
+        lines.append(text + ".")
+    return "\n".join(lines)
+
+
+def _points(value: Any) -> str:
+    return "n/a" if value is None else f"{100 * value:+.1f} pts"
