@@ -1,0 +1,183 @@
+"""Citizens paying public-service fees online: the main locustfile of the motcua workbench.
+
+    locust -f locustfiles/locustfile.py --headless --host http://127.0.0.1:8003 \\
+        --motcua-scenario scenarios/peak-day.toml --motcua-gateway-url … --motcua-bank-url … \\
+        --motcua-rate 20 --motcua-duration 60 -u 2 -r 100 --run-time 75s  OpenArrivals ReconcilerUser
+
+(`motcua loadtest` writes that command for you, starts the mocks and collects the results.)
+
+Two workload models, chosen by the user classes named on the command line:
+
+- **open** — ``OpenArrivals``: one arrival generator per Locust user (one per worker) starts citizens'
+  journeys at Poisson times that follow the scenario's profile, whether or not earlier citizens have
+  finished; each journey is timed from its *intended* start (`motcua.loadtest.arrivals`);
+- **closed** — ``CitizenUser``: ordinary Locust users, each paying one fee after another.
+
+Both come with ``ReconcilerUser`` (the agency's scheduled đối soát) and, in every process, an
+`OfficerDesk` watching the dossiers its citizens paid. The harness (`motcua.loadtest.plugin`) adds
+``JOURNEY``, ``CALLBACK`` and ``ARRIVAL`` entries to Locust's statistics. All parameters come from the
+scenario file and the ``--motcua-*`` options, never from edits here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from locust import FastHttpUser, between, events, task
+from locust.contrib.fasthttp import FastHttpSession
+from locust.exception import StopUser
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project root, for `motcua` and `locustfiles`
+
+from locustfiles.citizen import CitizenVisit  # noqa: E402
+from locustfiles.officer import OfficerDesk  # noqa: E402
+from locustfiles.reconciler import ReconcilerUser  # noqa: E402
+from motcua.loadtest import plugin  # noqa: E402
+from motcua.loadtest.arrivals import OpenModelEngine, arrival_times  # noqa: E402
+
+__all__ = ["CitizenUser", "OpenArrivals", "PlainUser", "ReconcilerUser"]
+
+_generator_numbers = itertools.count()
+
+
+@events.init.add_listener
+def _read_scenario(environment, **_kw) -> None:
+    """Every process reads the scenario once: journey parameters, profile, service URLs."""
+    from motcua.loadtest.params import journey_params
+    from motcua.loadtest.profiles import constant, profile_from_scenario
+    from motcua.scenario import load_scenario
+
+    opts = environment.parsed_options
+    agency = opts.motcua_agency_url or environment.host or ""
+    environment.motcua_urls = {"agency": agency, "gateway": opts.motcua_gateway_url, "bank": opts.motcua_bank_url}
+    environment.motcua_desk = None
+    duration = opts.motcua_duration or None
+    rate = opts.motcua_rate or None
+    if opts.motcua_scenario:
+        scenario = load_scenario(opts.motcua_scenario)
+        environment.motcua_params = journey_params(scenario)
+        environment.motcua_profile = profile_from_scenario(
+            scenario, opts.motcua_profile or None, duration_s=duration, rate_per_s=rate
+        )
+    else:  # a bare run (benchmarks): a constant rate and no citizens' parameters
+        environment.motcua_params = None
+        environment.motcua_profile = constant(rate or 1.0, duration or 10.0)
+
+
+@events.test_stop.add_listener
+def _officer_goes_home(environment, **_kw) -> None:
+    """Before the harness writes its results, the officer finishes watching (bounded by the deadline)."""
+    desk = getattr(environment, "motcua_desk", None)
+    if desk is not None:
+        desk.drain()
+
+
+plugin.install()  # after the officer's listener: the harness's test_stop must run last
+
+
+def officer_desk(environment) -> OfficerDesk:
+    """The process's officer, created on first use with her own HTTP client."""
+    if environment.motcua_desk is None:
+        opts = environment.parsed_options
+        client = FastHttpSession(
+            base_url=environment.motcua_urls["agency"], request_event=environment.events.request, user=None,
+            concurrency=50, network_timeout=opts.motcua_request_timeout, connection_timeout=opts.motcua_request_timeout,
+        )  # fmt: skip
+        environment.motcua_desk = OfficerDesk(
+            client, environment.motcua_urls["agency"], environment.motcua,
+            poll_s=environment.motcua_params.officer_poll_s, deadline_s=opts.motcua_callback_deadline,
+        )  # fmt: skip
+    return environment.motcua_desk
+
+
+def _generator_seed(environment) -> list[int]:
+    runner = environment.runner
+    worker = max(0, getattr(runner, "worker_index", 0))
+    return [environment.parsed_options.motcua_seed, worker, next(_generator_numbers)]
+
+
+class _PayingUser(FastHttpUser):
+    abstract = True
+    concurrency = 200
+    network_timeout = 10.0
+    connection_timeout = 10.0
+
+    def on_start(self) -> None:
+        from mock_services.common.people import PeopleGenerator
+
+        seed = _generator_seed(self.environment)
+        self.rng = np.random.default_rng(seed)
+        self.people = PeopleGenerator(int(np.random.SeedSequence(seed).generate_state(1)[0]))
+        self.harness = self.environment.motcua
+
+    def citizen_visit(self, intended_at: float) -> None:
+        """One citizen's visit, timed from `intended_at`; a JOURNEY sample named by its outcome."""
+        env = self.environment
+        visit = CitizenVisit(
+            self.client, env.motcua_params, self.rng, self.people.person(), env.motcua_urls, self.harness,
+            officer_desk(env),
+        )  # fmt: skip
+        try:
+            outcome = visit.run()
+        except Exception as exc:  # a bug or a broken connection: still a measured, failed journey
+            self.harness.journey_done("citizen failed at unexpected error", intended_at, False, exc)
+            return
+        error = RuntimeError(f"{outcome.step}: {outcome.detail}") if outcome.result == "failed" else None
+        self.harness.journey_done(outcome.name, intended_at, error is None, error)
+
+
+class OpenArrivals(_PayingUser):
+    """An open-model arrival generator: starts journeys at the profile's Poisson times (its share of them)."""
+
+    def __init__(self, environment) -> None:
+        # one HTTP connection per journey in flight, up to the cap (FastHttpUser reads this in __init__)
+        self.concurrency = environment.parsed_options.motcua_max_concurrency
+        super().__init__(environment)
+
+    @task
+    def arrive(self) -> None:
+        opts = self.environment.parsed_options
+        share = 1.0 / max(1, opts.motcua_generators)
+        times = arrival_times(
+            self.environment.motcua_profile, self.rng, share=share, poisson=opts.motcua_arrivals == "poisson"
+        )
+        journey = self.citizen_visit if opts.motcua_journey == "citizen" else self.trivial_visit
+        engine = OpenModelEngine(
+            times, journey, max_concurrency=opts.motcua_max_concurrency,
+            on_start=self.harness.arrival_started, on_drop=self.harness.arrival_dropped,
+        )  # fmt: skip
+        engine.run()
+        if self.environment.motcua_desk is not None:
+            self.environment.motcua_desk.drain()
+        raise StopUser()
+
+    def trivial_visit(self, intended_at: float) -> None:
+        """The benchmark's journey: one GET of the host's root, timed from the intended start."""
+        with self.client.get("/", name="GET / (open model)", catch_response=True) as resp:
+            ok = resp.status_code == 200
+            if not ok:
+                resp.failure(f"{resp.status_code}")
+        self.harness.journey_done("trivial", intended_at, ok)
+
+
+class CitizenUser(_PayingUser):
+    """The closed model: a citizen pays, thinks a little, and the next one comes only then."""
+
+    wait_time = between(0.5, 2.0)
+
+    @task
+    def pay_a_fee(self) -> None:
+        self.citizen_visit(time.time())
+
+
+class PlainUser(FastHttpUser):
+    """The benchmark's baseline: plain Locust, GET of the host's root as fast as it answers."""
+
+    @task
+    def get_root(self) -> None:
+        self.client.get("/", name="GET / (plain)")
+

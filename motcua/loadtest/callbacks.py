@@ -1,0 +1,198 @@
+"""Callback latency: how long after the bank approved a payment the agency knew it was paid.
+
+*Scenario*: a citizen pays 200,000 VND for a judicial record certificate; the bank approves at
+10:02:03.120; the national platform forwards the notification (IPN) to the province's one-stop-shop
+system, which acknowledges it at 10:02:03.480. The 360 ms in between is the callback latency the
+engineers' SLO is about. If the IPN is lost, the officer at the counter cannot tell the dossier (hồ sơ)
+was paid — Phú Thọ's "status not synchronised" — until reconciliation (đối soát) finds it.
+
+No Locust worker sees the IPN: it goes from the gateway to the agency. So the harness reads the
+agency's event journal (``GET /events?since=N``) from ONE place (the Locust master, or the only
+process of a local run) — `JournalReader` — and a `CallbackCorrelator` turns each
+``payment_confirmed`` event into a ``CALLBACK`` sample timed by the agency's own timestamps
+(``ipn_acked_at − bank_approved_at``). Workers tell the correlator which payments the bank approved
+(a Locust custom message), so a callback that has not arrived ``deadline_s`` after approval becomes a
+``CALLBACK`` *failure* instead of a silent omission.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+CALLBACK = "CALLBACK"
+IPN_ACK = "ipn_ack"
+"""Kind (a): bank approval → agency acknowledged the IPN."""
+OFFICER_SEES_PAID = "officer_sees_paid"
+"""Kind (b): the citizen's success page → an officer polling the dossier sees it paid."""
+CONFIRM_TYPES = ("payment_confirmed", "paid_by_reconciliation")
+
+# fire(request_type, name, response_time_ms, exception_or_None): `events.request.fire` in the locustfile
+Fire = Callable[[str, str, float, Exception | None], None]
+
+
+class CallbackLost(Exception):
+    """A callback did not arrive within its deadline (a CALLBACK failure in Locust's statistics)."""
+
+
+def callback_names(kind: str, bank_code: str | None, group: str | None) -> tuple[str, str]:
+    """The two Locust names of one callback: by bank and by payment group."""
+    return f"{kind} bank:{bank_code or '?'}", f"{kind} group:{group or '?'}"
+
+
+@dataclass
+class Approval:
+    """A payment the bank approved, as the citizen's charge response told the harness."""
+
+    payment_id: str
+    dossier_code: str
+    bank_code: str
+    group: str
+    amount_vnd: int
+    approved_at: float
+
+
+@dataclass
+class CallbackSample:
+    """One measured callback (kind, bank, group, latency in ms, ok)."""
+
+    kind: str
+    payment_id: str
+    bank_code: str
+    group: str
+    latency_ms: float
+    ok: bool
+    at: float
+
+    def as_row(self) -> list[Any]:
+        return [self.kind, self.payment_id, self.bank_code, self.group, round(self.latency_ms, 3), self.ok, self.at]
+
+
+SAMPLE_HEADER = ["kind", "payment_id", "bank_code", "group", "latency_ms", "ok", "at"]
+
+
+@dataclass
+class CallbackCorrelator:
+    """Matches bank approvals with the agency's confirmations; fires CALLBACK samples and failures."""
+
+    fire: Fire
+    deadline_s: float
+    approvals: dict[str, Approval] = field(default_factory=dict)
+    pending: dict[str, float] = field(default_factory=dict)
+    """payment_id → wall-clock deadline of approved payments not yet confirmed."""
+    confirmed_via: dict[str, list[str]] = field(default_factory=dict)
+    """payment_id → the confirm event types seen (``payment_confirmed``/``paid_by_reconciliation``)."""
+    samples: list[CallbackSample] = field(default_factory=list)
+    lost: set[str] = field(default_factory=set)
+    late: set[str] = field(default_factory=set)
+    events_seen: int = 0
+
+    def approve(self, approval: Approval) -> None:
+        """The bank approved a payment (reported by the worker that ran the citizen's journey)."""
+        if approval.payment_id in self.approvals:
+            return
+        self.approvals[approval.payment_id] = approval
+        if approval.payment_id not in self.confirmed_via:
+            self.pending[approval.payment_id] = approval.approved_at + self.deadline_s
+
+    def observe(self, event: Mapping[str, Any]) -> None:
+        """One event of the agency's journal."""
+        self.events_seen += 1
+        kind = event.get("type")
+        payment_id = event.get("payment_id")
+        if kind not in CONFIRM_TYPES or not payment_id:
+            return
+        first = payment_id not in self.confirmed_via
+        self.confirmed_via.setdefault(payment_id, []).append(kind)
+        self.pending.pop(payment_id, None)
+        if not first:
+            return  # a second confirmation: the invariant check reports it
+        if kind == "paid_by_reconciliation":
+            self._reconciled_first(payment_id, event)
+            return
+        if payment_id in self.lost:
+            self.late.add(payment_id)  # already reported as a failure; do not count it twice
+            return
+        acked = event.get("ipn_acked_at") or event.get("at")
+        approved = event.get("bank_approved_at")
+        if acked is None or approved is None:
+            return
+        self._record(IPN_ACK, payment_id, event.get("bank_code"), event.get("group"), (acked - approved) * 1000, None)
+
+    def _reconciled_first(self, payment_id: str, event: Mapping[str, Any]) -> None:
+        # paid, but no IPN ever arrived: the callback was lost even if reconciliation came before the deadline
+        if payment_id in self.lost:
+            return
+        self.lost.add(payment_id)
+        approved = event.get("bank_approved_at")
+        ms = ((event.get("at") or 0) - approved) * 1000 if approved else self.deadline_s * 1000
+        error = CallbackLost("no IPN: the payment was found only by reconciliation (đối soát)")
+        self._record(IPN_ACK, payment_id, event.get("bank_code"), event.get("group"), ms, error)
+
+    def expire(self, now: float | None = None) -> int:
+        """Turn every approval past its deadline into a CALLBACK failure; returns how many."""
+        now = time.time() if now is None else now
+        overdue = [pid for pid, deadline in self.pending.items() if deadline <= now]
+        for pid in overdue:
+            del self.pending[pid]
+            self.lost.add(pid)
+            appr = self.approvals[pid]
+            error = CallbackLost(f"no IPN acknowledged within {self.deadline_s:g} s of bank approval")
+            self._record(IPN_ACK, pid, appr.bank_code, appr.group, self.deadline_s * 1000, error)
+        return len(overdue)
+
+    def _record(self, kind: str, pid: str, bank: str | None, group: str | None, ms: float, error) -> None:
+        ms = max(0.0, ms)
+        self.samples.append(CallbackSample(kind, pid, bank or "?", group or "?", ms, error is None, time.time()))
+        for name in callback_names(kind, bank, group):
+            self.fire(CALLBACK, name, ms, error)
+
+    def latest_deadline(self) -> float | None:
+        return max(self.pending.values()) if self.pending else None
+
+
+class JournalReader:
+    """Reads the agency's event journal from a cursor, page by page (``GET /events?since=N&limit=M``)."""
+
+    def __init__(self, agency_url: str, since: int = 0, *, limit: int = 1000, timeout_s: float = 5.0) -> None:
+        self.agency_url = agency_url.rstrip("/")
+        self.since = since
+        self.limit = limit
+        self.timeout_s = timeout_s
+        self.errors = 0
+
+    def fetch(self) -> list[dict[str, Any]]:
+        """All events after the cursor (several pages if needed); advances the cursor."""
+        events: list[dict[str, Any]] = []
+        while True:
+            page = self._page()
+            events.extend(page.get("events", []))
+            nxt = int(page.get("next", self.since))
+            if nxt == self.since or len(page.get("events", [])) < self.limit:
+                self.since = nxt
+                return events
+            self.since = nxt
+
+    def _page(self) -> dict[str, Any]:
+        url = f"{self.agency_url}/events?since={self.since}&limit={self.limit}"
+        try:
+            with urllib.request.urlopen(url, timeout=self.timeout_s) as resp:
+                return json.loads(resp.read())
+        except (urllib.error.URLError, OSError, json.JSONDecodeError):
+            self.errors += 1
+            return {"events": [], "next": self.since}
+
+    def skip_to_end(self) -> int:
+        """Move the cursor past every event already in the journal (a run counts only its own)."""
+        self.fetch()
+        return self.since
+
+
+def feed(correlator: CallbackCorrelator, events: Iterable[Mapping[str, Any]]) -> None:
+    for event in events:
+        correlator.observe(event)

@@ -1,0 +1,57 @@
+"""JUnit XML of the SLO verdicts and the payment invariant, for CI systems (``--junit FILE``).
+
+One ``<testsuite name="motcua.loadtest.<scenario>">``; each SLO gate and the invariant is a
+``<testcase>``; a failed one carries a ``<failure>`` whose message gives limit and measured value.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from motcua.loadtest.slo import Verdict, _fmt
+
+
+def write_junit(
+    path: Path,
+    scenario: str,
+    verdicts: list[Verdict],
+    *,
+    invariant_ok: bool | None = None,
+    invariant_detail: str = "",
+    duration_s: float = 0.0,
+) -> Path:
+    cases = []
+    for v in verdicts:
+        message = None if v.passed else f"measured {_fmt(v.measured, v.unit)} > limit {_fmt(v.limit, v.unit)}"
+        cases.append((f"slo.{v.name}", message, f"{v.description}: limit {_fmt(v.limit, v.unit)}"))
+    if invariant_ok is not None:
+        cases.append(("invariant.paid_exactly_once", None if invariant_ok else invariant_detail, invariant_detail))
+    suite = ET.Element(
+        "testsuite",
+        name=f"motcua.loadtest.{scenario}",
+        tests=str(len(cases)),
+        failures=str(sum(1 for _, failure, _ in cases if failure)),
+        errors="0",
+        time=f"{duration_s:.3f}",
+    )
+    for name, failure, text in cases:
+        case = ET.SubElement(suite, "testcase", classname=f"motcua.loadtest.{scenario}", name=name, time="0")
+        if failure:
+            ET.SubElement(
+                case, "failure", message=failure, type="SLOBreach" if name.startswith("slo.") else "InvariantBreach"
+            ).text = text
+        else:
+            ET.SubElement(case, "system-out").text = text
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.indent(root)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "wb") as fh:
+        ET.ElementTree(root).write(fh, encoding="utf-8", xml_declaration=True)
+    os.replace(tmp, path)
+    return path

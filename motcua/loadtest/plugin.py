@@ -1,0 +1,276 @@
+"""The harness inside each Locust process: custom arguments, exact statistics and the callback correlator.
+
+Loaded by the locustfile (so gevent is already in charge here). One `Harness` per Locust process,
+attached to the environment as ``environment.motcua``:
+
+- every process records HTTP samples into HDR histograms, journeys (from their *intended* start)
+  and arrivals exactly, and counts requests per second for the throughput chart;
+- a worker sends what it recorded since its last report to the master with Locust's own
+  ``report_to_master`` (every 3 s and once more when it quits), and tells the master of every bank
+  approval with a custom message (``motcua_approval``);
+- the master — or the single process of a local run — merges them, reads the agency's event journal
+  (`motcua.loadtest.callbacks`), fires the ``CALLBACK`` samples into Locust's statistics, waits at the
+  end for callbacks still due, and writes ``harness.json`` into ``--motcua-out``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import gevent
+from locust import events
+from locust.runners import MasterRunner, WorkerRunner
+
+from motcua.loadtest.callbacks import CALLBACK, Approval, CallbackCorrelator, JournalReader
+from motcua.loadtest.percentiles import HdrSet
+
+JOURNEY = "JOURNEY"
+ARRIVAL = "ARRIVAL"
+HARNESS_TYPES = (CALLBACK, JOURNEY, ARRIVAL)
+APPROVAL_MESSAGE = "motcua_approval"
+WORKER_REPORT_S = 3.0  # Locust's WORKER_REPORT_INTERVAL
+JOURNAL_POLL_S = 0.05
+HARNESS_FILE = "harness.json"
+
+
+def add_arguments(parser) -> None:
+    """The ``--motcua-*`` options (Locust's ``init_command_line_parser``); every Locust process gets them."""
+    group = parser.add_argument_group("motcua", "payment journeys of the motcua workbench")
+    group.add_argument("--motcua-scenario", default="", help="scenario TOML file (journeys, banks, groups, profiles)")
+    group.add_argument("--motcua-profile", default="", help="load profile name (default: the scenario's load.profile)")
+    group.add_argument("--motcua-model", default="open", choices=("open", "closed"), help="workload model")
+    group.add_argument("--motcua-rate", type=float, default=0.0, help="base arrival rate per second (open model)")
+    group.add_argument("--motcua-duration", type=float, default=0.0, help="length of the arrival profile, seconds")
+    group.add_argument("--motcua-arrivals", default="poisson", choices=("poisson", "deterministic"))
+    group.add_argument("--motcua-generators", type=int, default=1, help="open-model generators (one per worker)")
+    group.add_argument("--motcua-max-concurrency", type=int, default=2000, help="journeys in flight per generator")
+    group.add_argument("--motcua-callback-deadline", type=float, default=10.0, help="seconds before a CALLBACK fails")
+    group.add_argument("--motcua-gateway-url", default="", help="gateway base URL")
+    group.add_argument("--motcua-bank-url", default="", help="bank base URL")
+    group.add_argument("--motcua-agency-url", default="", help="agency base URL (default: --host)")
+    group.add_argument("--motcua-journal-since", type=int, default=-1, help="journal cursor (-1: its current end)")
+    group.add_argument("--motcua-seed", type=int, default=1, help="seed of arrivals, payers and choices")
+    group.add_argument("--motcua-out", default="", help="folder for harness.json (master or local process)")
+    group.add_argument("--motcua-request-timeout", type=float, default=10.0, help="HTTP timeout, seconds")
+    group.add_argument("--motcua-journey", default="citizen", help="journey of the open model (citizen or trivial)")
+
+
+class Harness:
+    """What the harness records in one Locust process (see the module docstring)."""
+
+    def __init__(self, environment) -> None:
+        self.environment = environment
+        self.options = environment.parsed_options
+        runner = environment.runner
+        self.role = "master" if isinstance(runner, MasterRunner) else "worker" if isinstance(runner, WorkerRunner) else "local"
+        self.hdr = HdrSet()
+        self.journeys: list[list[Any]] = []  # [name, intended_at, latency_ms, ok]
+        self.arrivals: list[list[float]] = []  # [intended_at, start lag s]
+        self.drops: list[float] = []
+        self.http: dict[int, list[int]] = {}  # epoch second -> [ok, failed]
+        self.officer: list[list[Any]] = []  # [dossier, bank, group, latency_ms, ok]
+        self.approvals_sent = 0
+        self.correlator: CallbackCorrelator | None = None
+        self.reader: JournalReader | None = None
+        self._reader_greenlet = None
+        self.started_at = time.time()
+        environment.events.request.add_listener(self._on_request)
+        if self.role == "worker":
+            environment.events.report_to_master.add_listener(self._on_report_to_master)
+        else:
+            self._setup_correlator()
+            if self.role == "master":
+                environment.events.worker_report.add_listener(self._on_worker_report)
+                runner.register_message(APPROVAL_MESSAGE, self._on_approval_message)
+
+    # ----------------------------------------------------------------- recording (every process)
+
+    def _on_request(self, request_type, name, response_time, response_length, exception=None, **_kw) -> None:
+        if request_type in HARNESS_TYPES:
+            return
+        self.hdr.record(f"{request_type} {name}", response_time)
+        counts = self.http.setdefault(int(time.time()), [0, 0])
+        counts[1 if exception else 0] += 1
+
+    def journey_done(self, name: str, intended_at: float, ok: bool, error: Exception | None = None) -> float:
+        """Record one finished journey, timed from its intended start; fires a JOURNEY sample."""
+        latency_ms = (time.time() - intended_at) * 1000
+        self.journeys.append([name, intended_at, latency_ms, ok])
+        self.environment.events.request.fire(
+            request_type=JOURNEY, name=name, response_time=latency_ms, response_length=0, exception=error, context={}
+        )
+        return latency_ms
+
+    def arrival_started(self, intended_at: float, lag_s: float) -> None:
+        self.arrivals.append([intended_at, lag_s])
+
+    def arrival_dropped(self, intended_at: float) -> None:
+        self.drops.append(intended_at)
+        self.environment.events.request.fire(
+            request_type=ARRIVAL, name="dropped (concurrency cap)", response_time=0, response_length=0,
+            exception=RuntimeError("arrival dropped: max concurrency reached"), context={},
+        )  # fmt: skip
+
+    def officer_saw(self, dossier: str, bank: str, group: str, latency_ms: float, ok: bool) -> None:
+        self.officer.append([dossier, bank, group, latency_ms, ok])
+
+    def approve(self, approval: Approval) -> None:
+        """The bank approved a payment; the correlator (here or on the master) starts its deadline."""
+        self.approvals_sent += 1
+        if self.role == "worker":
+            self.environment.runner.send_message(APPROVAL_MESSAGE, dataclasses.asdict(approval))
+        elif self.correlator is not None:
+            self.correlator.approve(approval)
+
+    # ----------------------------------------------------------------- worker → master
+
+    def _take_delta(self) -> dict[str, Any]:
+        delta = {
+            "hdr": self.hdr.encode(),
+            "journeys": self.journeys,
+            "arrivals": self.arrivals,
+            "drops": self.drops,
+            "http": self.http,
+            "officer": self.officer,
+        }
+        self.hdr.reset()
+        self.journeys, self.arrivals, self.drops, self.http, self.officer = [], [], [], {}, []
+        return delta
+
+    def _on_report_to_master(self, client_id: str, data: dict[str, Any]) -> None:
+        data["motcua"] = self._take_delta()
+
+    def _on_worker_report(self, client_id: str, data: dict[str, Any]) -> None:
+        delta = data.get("motcua")
+        if not delta:
+            return
+        self.hdr.merge_encoded(delta["hdr"])
+        self.journeys.extend(delta["journeys"])
+        self.arrivals.extend(delta["arrivals"])
+        self.drops.extend(delta["drops"])
+        self.officer.extend(delta["officer"])
+        for sec, (ok, failed) in delta["http"].items():
+            counts = self.http.setdefault(int(sec), [0, 0])
+            counts[0] += ok
+            counts[1] += failed
+
+    def _on_approval_message(self, environment, msg, **_kw) -> None:
+        if self.correlator is not None:
+            self.correlator.approve(Approval(**msg.data))
+
+    # ----------------------------------------------------------------- callbacks (master or local)
+
+    def _setup_correlator(self) -> None:
+        agency = self.options.motcua_agency_url or self.environment.host or ""
+        if not agency:
+            return
+
+        def fire(request_type: str, name: str, ms: float, error: Exception | None) -> None:
+            self.environment.events.request.fire(
+                request_type=request_type, name=name, response_time=ms, response_length=0, exception=error, context={}
+            )
+
+        self.correlator = CallbackCorrelator(fire=fire, deadline_s=self.options.motcua_callback_deadline)
+        self.reader = JournalReader(agency)
+        if self.options.motcua_journal_since >= 0:
+            self.reader.since = self.options.motcua_journal_since
+        else:
+            self.reader.skip_to_end()
+
+    def start_reading(self) -> None:
+        if self.correlator is not None and self._reader_greenlet is None:
+            self._reader_greenlet = gevent.spawn(self._read_loop)
+
+    def _read_loop(self) -> None:
+        while True:
+            self.poll_once()
+            gevent.sleep(JOURNAL_POLL_S)
+
+    def poll_once(self) -> None:
+        for event in self.reader.fetch():
+            self.correlator.observe(event)
+        self.correlator.expire()
+
+    def drain(self, extra_wait_s: float) -> None:
+        """At the end: keep reading until every approved payment is confirmed or past its deadline."""
+        if self.correlator is None:
+            return
+        end_of_reports = time.time() + extra_wait_s
+        while True:
+            self.poll_once()
+            latest = self.correlator.latest_deadline()
+            now = time.time()
+            if now >= end_of_reports and latest is None:
+                break
+            if latest is not None and now > latest + 1 and now >= end_of_reports:
+                break
+            gevent.sleep(JOURNAL_POLL_S)
+        if self._reader_greenlet is not None:
+            self._reader_greenlet.kill(block=False)
+            self._reader_greenlet = None
+        self.poll_once()
+
+    def write(self) -> Path | None:
+        """``harness.json``: everything the summary needs beside Locust's CSV."""
+        out = self.options.motcua_out
+        if not out or self.role == "worker":
+            return None
+        corr = self.correlator
+        data = {
+            "role": self.role,
+            "started_at": self.started_at,
+            "written_at": time.time(),
+            "hdr": self.hdr.encode(),
+            "journeys": self.journeys,
+            "arrivals": self.arrivals,
+            "drops": self.drops,
+            "http": {str(k): v for k, v in sorted(self.http.items())},
+            "officer": self.officer,
+            "journal_since": self.options.motcua_journal_since,
+            "journal_cursor": self.reader.since if self.reader else None,
+            "journal_errors": self.reader.errors if self.reader else None,
+            "approvals": [dataclasses.asdict(a) for a in corr.approvals.values()] if corr else [],
+            "callbacks": [s.as_row() for s in corr.samples] if corr else [],
+            "lost": sorted(corr.lost) if corr else [],
+            "late": sorted(corr.late) if corr else [],
+            "confirmed_via": corr.confirmed_via if corr else {},
+        }
+        path = Path(out) / HARNESS_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(tmp, path)
+        return path
+
+
+def install() -> None:
+    """Hook the harness into Locust's events (call once, from the locustfile)."""
+
+    @events.init_command_line_parser.add_listener
+    def _args(parser, **_kw) -> None:
+        add_arguments(parser)
+
+    @events.init.add_listener
+    def _init(environment, **_kw) -> None:
+        environment.motcua = Harness(environment)
+
+    @events.test_start.add_listener
+    def _start(environment, **_kw) -> None:
+        harness: Harness = environment.motcua
+        harness.started_at = time.time()
+        harness.start_reading()
+
+    @events.test_stop.add_listener
+    def _stop(environment, **_kw) -> None:
+        harness: Harness = environment.motcua
+        if harness.role == "worker":
+            return
+        # the master waits for the workers' last periodic report; a local run has nothing to wait for
+        wait = WORKER_REPORT_S + 0.5 if harness.role == "master" else 0.0
+        harness.drain(wait)
+        harness.write()
