@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType, TracebackType
 
+from mock_services.common.http import TEST_ADMIN_TOKEN
 from motcua.errors import InputError, ServiceError
 
 SERVICES = ("bank", "gateway", "agency")
@@ -61,6 +62,8 @@ class StackConfig:
     bank_port: int = 0
     agency_port: int = 0
     agency_code: str = DEFAULT_AGENCY_CODE
+    admin_token: str | None = TEST_ADMIN_TOKEN
+    """Token of ``/admin/faults`` (the published TEST token by default; None disables the endpoints)."""
     startup_timeout_s: float = 20.0
     stop_timeout_s: float = 5.0
     python: str = sys.executable
@@ -212,6 +215,8 @@ class MockStack:
         ]  # fmt: skip
         if cfg.faults_file is not None:
             argv += ["--faults", str(cfg.faults_file)]
+        if cfg.admin_token:
+            argv += ["--admin-token", cfg.admin_token]
         if name == "gateway":
             argv += ["--bank-url", self.url("bank")]
         elif name == "bank":
