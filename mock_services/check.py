@@ -119,9 +119,11 @@ async def run_check(urls: Mapping[str, str], config: CheckConfig) -> CheckResult
         try:
             citizens = _Citizens(session, urls, catalogue, config.seed)
             banks = await citizens.bank_codes()
+            before = await _get(session, f"{urls['agency']}/stats")
+            cursor = before["events"]
             attempts = await _pay_all(citizens, banks, config)
             paid_phase = time.monotonic()
-            settled = await _settle(session, urls["agency"], attempts, config)
+            settled, events = await _settle(session, urls["agency"], attempts, config, cursor)
             reconciliation = await _reconcile(session, urls["agency"], attempts) if config.reconcile else []
             dossiers = await _gather_limited(
                 [_get(session, f"{urls['agency']}/dossiers/{a.dossier_code}") for a in attempts if a.dossier_code],
@@ -129,12 +131,13 @@ async def run_check(urls: Mapping[str, str], config: CheckConfig) -> CheckResult
             )
             gateway_view = await _gateway_view(agency_client, urls["gateway"], attempts, config.concurrency)
             stats = await _get(session, f"{urls['agency']}/stats")
-            latencies = await _callback_latencies_ms(session, urls["agency"])
         finally:
             await agency_client.close()
-    result = _verify(attempts, {d["dossier_code"]: d for d in dossiers if isinstance(d, dict)}, stats)
+    views = {d["dossier_code"]: d for d in dossiers if isinstance(d, dict)}
+    result = _verify(attempts, views, stats)
     result.summary = _summary(
-        config, attempts, stats, reconciliation, latencies, gateway_view, result,
+        config, attempts, _run_counts(views, before, stats), reconciliation, callback_latencies_ms(events),
+        gateway_view, result,
         timing={"total_s": time.monotonic() - started, "pay_s": paid_phase - started, "settle_s": settled},
     )  # fmt: skip
     return result
@@ -209,22 +212,29 @@ async def _pay_all(citizens: _Citizens, banks: list[str], config: CheckConfig) -
 # ---------------------------------------------------------------------- settle, reconcile, verify
 
 
-async def _settle(session: Any, agency_url: str, attempts: list[Attempt], config: CheckConfig) -> float:
-    """Wait until the agency's journal stops growing: briefly once every approved payment is paid (late
-    duplicates must still be caught), for `quiet_s` otherwise (an IPN retry may still be due)."""
-    approved = sum(1 for a in attempts if a.response_code == "00")
-    started = time.monotonic()
-    last_events, last_change = -1, started
+async def _settle(
+    session: Any, agency_url: str, attempts: list[Attempt], config: CheckConfig, since: int
+) -> tuple[float, list[dict[str, Any]]]:
+    """Read the agency's journal from `since` until it stops growing: briefly once every approved payment
+    of this run is confirmed (late duplicates must still be caught), for `quiet_s` otherwise (an IPN
+    retry may still be due). Returns the time waited and the events read."""
+    approved = {a.dossier_code for a in attempts if a.response_code == "00"}
+    confirmed: set[str] = set()
+    events: list[dict[str, Any]] = []
+    started = last_change = time.monotonic()
     while time.monotonic() - started < config.settle_timeout_s:
-        stats = await _get(session, f"{agency_url}/stats")
+        page = await _get(session, f"{agency_url}/events?since={since}&limit=10000")
         now = time.monotonic()
-        if stats["events"] != last_events:
-            last_events, last_change = stats["events"], now
-        all_paid = stats["paid"] + stats["paid_by_reconciliation"] >= approved
-        if now - last_change >= (min(1.0, config.quiet_s) if all_paid else config.quiet_s):
+        if page["events"]:
+            events.extend(page["events"])
+            confirmed.update(e["dossier_code"] for e in page["events"] if e["type"] == "payment_confirmed")
+            since, last_change = page["next"], now
+            continue
+        quiet = min(1.0, config.quiet_s) if approved <= confirmed else config.quiet_s
+        if now - last_change >= quiet:
             break
         await asyncio.sleep(0.1)
-    return time.monotonic() - started
+    return time.monotonic() - started, events
 
 
 async def _reconcile(session: Any, agency_url: str, attempts: list[Attempt]) -> list[dict[str, Any]]:
@@ -277,17 +287,13 @@ async def _gateway_view(client: Any, gateway_url: str, attempts: list[Attempt], 
     }
 
 
-async def _callback_latencies_ms(session: Any, agency_url: str) -> list[float]:
-    """Bank approval → IPN acknowledged, for every payment confirmed by an IPN (from the journal)."""
-    latencies, since = [], 0
-    while True:
-        page = await _get(session, f"{agency_url}/events?since={since}&limit=10000")
-        for e in page["events"]:
-            if e["type"] == "payment_confirmed" and e.get("bank_approved_at") and e.get("ipn_acked_at"):
-                latencies.append((e["ipn_acked_at"] - e["bank_approved_at"]) * 1000.0)
-        if page["next"] == since:
-            return latencies
-        since = page["next"]
+def callback_latencies_ms(events: list[Mapping[str, Any]]) -> list[float]:
+    """Bank approval → IPN acknowledged (ms), for every payment confirmed by an IPN in `events`."""
+    return [
+        (e["ipn_acked_at"] - e["bank_approved_at"]) * 1000.0
+        for e in events
+        if e["type"] == "payment_confirmed" and e.get("bank_approved_at") and e.get("ipn_acked_at")
+    ]
 
 
 def percentiles(values: list[float]) -> dict[str, float | int | None]:
@@ -296,6 +302,25 @@ def percentiles(values: list[float]) -> dict[str, float | int | None]:
         return {"count": 0, "p50": None, "p95": None, "p99": None}
     p50, p95, p99 = np.percentile(np.asarray(values), [50, 95, 99])
     return {"count": len(values), "p50": round(float(p50), 1), "p95": round(float(p95), 1), "p99": round(float(p99), 1)}
+
+
+def _run_counts(
+    views: Mapping[str, Mapping[str, Any]], before: Mapping[str, Any], after: Mapping[str, Any]
+) -> dict[str, Any]:
+    """This run's share of the agency's counters: its own dossiers, and the IPN counts since it began."""
+    statuses = Counter(v["status"] for v in views.values())
+    codes = {
+        code: n - before["ipn_by_code"].get(code, 0)
+        for code, n in after["ipn_by_code"].items()
+        if n - before["ipn_by_code"].get(code, 0)
+    }
+    return {
+        "paid": statuses.get("paid", 0),
+        "paid_by_reconciliation": statuses.get("paid_by_reconciliation", 0),
+        "credited_vnd": sum(v["amount_vnd"] for v in views.values() if v["status"] in PAID),
+        "ipn_received": after["ipn_received"] - before["ipn_received"],
+        "ipn_by_code": codes,
+    }
 
 
 def _summary(
