@@ -1,0 +1,777 @@
+"""The one-stop-shop counters (Bộ phận một cửa) of one unit, as a SimPy model.
+
+*Scenario.* Each working day the doors of a district's one-stop shop open at 07:30. Citizens come
+in to file dossiers (hồ sơ) in person: fee-bearing dossiers whose fee was not paid online (the
+share paid online comes from a callable, so the adoption model can drive it day by day), free
+dossiers, and people who come for help to file or pay online. Most arrive in the morning rush;
+Mondays and the months before Tết are busier. A citizen who finds the hall packed goes home
+(balks); one who waits too long gives up (reneges); both usually come back another day. Officers
+(cán bộ một cửa) sit at the counters through two opening windows with lunch in between, each takes
+one short break per window, and always finishes the citizen in front of them before leaving.
+Receiving a dossier takes minutes that depend on the procedure; collecting cash adds minutes, a QR
+payment fewer; walking a citizen through paying online ("cầm tay chỉ việc") costs guidance minutes
+but hands the adoption model a citizen who has *tried* paying online (``on_guided``).
+
+The clock is in minutes from 00:00 (Asia/Ho_Chi_Minh) of ``start``; a day is 1,440 minutes.
+
+With `CounterParams.mmc` the same code runs as an M/M/c queue (Poisson arrivals, exponential
+service, c officers always on, no balking, reneging or breaks); `simulate_mmc` uses it for the
+Erlang C check in `motcua validate erlang-c`, so the check exercises the real model code.
+
+Figures marked *assumed* below are not from the source articles (see `/work/shared/domain.md`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+from array import array
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as np
+import simpy
+
+MINUTES_PER_DAY = 1440
+ACTIVITIES = ("serving", "cash", "guidance", "idle")
+"""Officer activities, in the order of `OneStopShop.officer_minutes` and the daily ledger."""
+
+# Kinds of visit to the counter.
+FEE_CASH = 0  # fee-bearing dossier, fee paid in cash at the counter
+FEE_QR = 1  # fee-bearing dossier, fee paid by QR code at the counter
+FREE = 2  # dossier of a procedure without fee
+HELP = 3  # a citizen who comes for help to file or pay online
+KIND_NAMES = ("fee_cash", "fee_qr", "free", "help")
+
+# Priorities of requests for a counter seat: an officer leaving for a break, lunch or home takes the
+# next seat that falls free, ahead of waiting citizens (PriorityResource: smaller is first).
+_OFFICER_AWAY = -1
+_CITIZEN = 0
+
+# *Assumed* arrival profile: multipliers by hour of day (morning rush after opening, a smaller
+# peak after lunch). Only hours inside an opening window matter.
+DEFAULT_HOURLY = (
+    0, 0, 0, 0, 0, 0, 0, 1.6,
+    1.8, 1.4, 1.0, 0.6, 0, 0.8, 1.1, 1.0,
+    0.7, 0, 0, 0, 0, 0, 0, 0,
+)  # fmt: skip
+# *Assumed*: Monday busiest, Friday afternoon quiet; Saturday/Sunday only count if open.
+DEFAULT_WEEKDAY_FACTORS = (1.25, 1.05, 1.0, 0.95, 0.85, 0.6, 0.4)
+# *Assumed* season: busy before Tết (Jan) and in the school-enrolment months (Jul–Aug), quiet in
+# the Tết month (Feb). Normalised to a mean of 1 over the year.
+DEFAULT_MONTH_FACTORS = (1.25, 0.6, 1.05, 1.0, 0.95, 1.0, 1.15, 1.15, 1.0, 0.95, 0.95, 0.95)
+
+
+@dataclass(frozen=True)
+class Procedure:
+    """A group of administrative procedures (TTHC) with its share of counter dossiers."""
+
+    name: str
+    share: float
+    """Share of in-person dossiers of this group (the shares of a shop sum to 1)."""
+    minutes_factor: float
+    """Receiving time relative to the shop's ``receive_minutes``."""
+
+
+# *Assumed* mix: domain.md names civil status, labour/social affairs and land as the busiest
+# counters; land dossiers take longest to check.
+DEFAULT_PROCEDURES = (
+    Procedure("justice_civil_status", 0.45, 0.8),
+    Procedure("labour_social_affairs", 0.20, 1.0),
+    Procedure("natural_resources_land", 0.25, 1.4),
+    Procedure("other", 0.10, 1.0),
+)
+
+
+def parse_window(text: str) -> tuple[float, float]:
+    """``"07:30-11:30"`` → (450.0, 690.0) minutes after midnight."""
+    try:
+        first, last = (part.strip() for part in text.split("-"))
+        opens, closes = (_minutes_of(first), _minutes_of(last))
+    except ValueError:
+        raise ValueError(f'opening window {text!r} is not "HH:MM-HH:MM" (e.g. "07:30-11:30")') from None
+    if not opens < closes:
+        raise ValueError(f"opening window {text!r} closes before it opens; write e.g. \"07:30-11:30\"")
+    return opens, closes
+
+
+def _minutes_of(clock: str) -> float:
+    hours, minutes = clock.split(":")
+    value = int(hours) * 60 + int(minutes)
+    if not 0 <= value <= MINUTES_PER_DAY or int(minutes) >= 60:
+        raise ValueError(clock)
+    return float(value)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CounterParams:
+    """Everything the counter model needs about one unit's one-stop shop. Times in minutes.
+
+    ``opening=None`` switches the realism off: the shop is open around the clock with all officers
+    on, arrivals are Poisson at ``poisson_arrivals_per_minute`` (see `CounterParams.mmc`).
+    """
+
+    officers: int = 3
+    """Officers on duty at the counters on an open day."""
+    counters: int | None = None
+    """Counter desks; fewer desks than officers caps the seats. None: one desk per officer."""
+    opening: tuple[tuple[float, float], ...] | None = ((450.0, 690.0), (810.0, 1020.0))
+    """Opening windows (minutes after midnight); lunch is the gap between them."""
+    weekdays: tuple[int, ...] = (1, 2, 3, 4, 5)
+    """Open ISO weekdays (1 = Monday)."""
+    fee_dossiers_per_day: float = 40.0
+    """Fee-bearing dossiers a day before any are paid online (the online share removes some)."""
+    free_dossiers_per_day: float = 20.0
+    """Dossiers of free procedures a day (*assumed* when the scenario does not say)."""
+    help_seekers_per_day: float = 0.0
+    """People who come only for help to file or pay online."""
+    receive_minutes: float = 10.0
+    """Mean officer minutes to check and receive a dossier (an online-filed dossier costs only this)."""
+    cash_minutes: float = 4.0
+    """Mean extra minutes to collect a fee in cash (count, receipt, cash book)."""
+    qr_minutes: float = 1.0
+    """Mean extra minutes when the fee is paid by QR code at the counter."""
+    guidance_minutes: float = 20.0
+    """Mean officer minutes to guide one citizen through filing/paying online ("cầm tay chỉ việc")."""
+    service_cv: float | None = 0.5
+    """Coefficient of variation of every service time (gamma); None: exponential (*assumed* 0.5)."""
+    procedures: tuple[Procedure, ...] = DEFAULT_PROCEDURES
+    qr_share: float = 0.0
+    """Share of counter fee payers who pay by QR (the ``qr_at_counter`` intervention raises it)."""
+    guide_share: float = 0.0
+    """Share of cash payers an officer offers to guide online instead (``counter_guidance``)."""
+    guide_max_queue: int = 3
+    """Officers only guide when at most this many people wait ("it takes too long" otherwise)."""
+    hourly: tuple[float, ...] = DEFAULT_HOURLY
+    weekday_factors: tuple[float, ...] = DEFAULT_WEEKDAY_FACTORS
+    month_factors: tuple[float, ...] = DEFAULT_MONTH_FACTORS
+    break_minutes: float = 15.0
+    """Each officer's break in each opening window, staggered between officers (*assumed*)."""
+    balk_queue: int | None = 20
+    """A citizen who finds this many people waiting goes home at once (*assumed*); None: never."""
+    patience_minutes: float | None = 90.0
+    """Mean minutes a citizen waits before giving up (exponential, *assumed*); None: forever."""
+    return_share: float = 0.9
+    """Share of those who balked, reneged or were sent home at closing who come back the next open day."""
+    poisson_arrivals_per_minute: float = 0.0
+    """Only when ``opening`` is None: the Poisson arrival rate."""
+
+    def __post_init__(self) -> None:
+        _require(self.officers >= 1, "officers", self.officers, "must be >= 1")
+        _require(self.counters is None or self.counters >= 1, "counters", self.counters, "must be >= 1")
+        for name in ("fee_dossiers_per_day", "free_dossiers_per_day", "help_seekers_per_day", "cash_minutes",
+                     "qr_minutes", "break_minutes", "poisson_arrivals_per_minute"):
+            _require(getattr(self, name) >= 0, name, getattr(self, name), "must be >= 0")
+        for name in ("receive_minutes", "guidance_minutes"):
+            _require(getattr(self, name) > 0, name, getattr(self, name), "must be > 0")
+        for name in ("qr_share", "guide_share", "return_share"):
+            _require(0 <= getattr(self, name) <= 1, name, getattr(self, name), "must be a share within [0, 1]")
+        _require(self.service_cv is None or self.service_cv > 0, "service_cv", self.service_cv, "must be > 0")
+        _require(self.patience_minutes is None or self.patience_minutes > 0, "patience_minutes",
+                 self.patience_minutes, "must be > 0 (or None: citizens never give up)")
+        _require(len(self.hourly) == 24, "hourly", self.hourly, "needs 24 multipliers, one per hour")
+        _require(len(self.weekday_factors) == 7, "weekday_factors", self.weekday_factors, "needs 7 multipliers")
+        _require(len(self.month_factors) == 12, "month_factors", self.month_factors, "needs 12 multipliers")
+        _require(bool(self.procedures) and math.isclose(sum(p.share for p in self.procedures), 1.0, abs_tol=1e-6),
+                 "procedures", [p.share for p in self.procedures], "shares must sum to 1")
+        if self.opening is None:
+            _require(self.poisson_arrivals_per_minute > 0, "poisson_arrivals_per_minute",
+                     self.poisson_arrivals_per_minute, "must be > 0 when the shop is always open (opening=None)")
+        else:
+            _require(bool(self.weekdays) and set(self.weekdays) <= set(range(1, 8)), "weekdays", self.weekdays,
+                     "must list ISO weekdays 1..7 (1 = Monday)")
+            ends = [edge for window in self.opening for edge in window]
+            _require(ends == sorted(ends) and ends[0] >= 0 and ends[-1] <= MINUTES_PER_DAY, "opening",
+                     self.opening, "windows must be in order within the day and must not overlap")
+            _require(_arrival_intensity(self).sum() > 0, "hourly", self.hourly,
+                     "is zero in every opening hour: nobody could arrive")
+
+    @property
+    def seats(self) -> int:
+        """Officers who can sit at a counter at the same time."""
+        return self.officers if self.counters is None else min(self.officers, self.counters)
+
+    @classmethod
+    def mmc(cls, servers: int, arrival_rate: float, service_rate: float) -> CounterParams:
+        """The shop with its realism switched off: an M/M/c queue (rates per minute)."""
+        _require(arrival_rate > 0, "arrival_rate", arrival_rate, "must be > 0")
+        _require(service_rate > 0, "service_rate", service_rate, "must be > 0")
+        return cls(officers=servers, opening=None, poisson_arrivals_per_minute=arrival_rate,
+                   receive_minutes=1.0 / service_rate, service_cv=None, procedures=(Procedure("any", 1.0, 1.0),),
+                   balk_queue=None, patience_minutes=None, break_minutes=0.0)
+
+    @classmethod
+    def from_unit(cls, unit: Any, **overrides: Any) -> CounterParams:
+        """Parameters from a scenario unit (`motcua.scenario.Unit` with its ``counters`` table).
+
+        The scenario's ``service_minutes`` are totals per in-person visit: ``qr`` is receiving the
+        dossier plus a QR payment (`QR_PAYMENT_MINUTES`, *assumed*), ``cash`` receiving plus
+        collecting cash, ``guidance`` one guided citizen. ``online_filed`` (back-office handling of
+        dossiers filed online) happens away from the queue and is not modelled here.
+        """
+        counters = unit.counters
+        if counters is None:
+            raise ValueError(f"unit {unit.id!r} has no [region.units.counters] table; add one or leave the unit "
+                             "out of the counter model")
+        service = counters.service_minutes
+        qr_payment = min(QR_PAYMENT_MINUTES, service.qr / 2)
+        receive = service.qr - qr_payment
+        open_days = open_days_per_year(counters.weekdays)
+        values: dict[str, Any] = {
+            "officers": counters.officers,
+            "counters": counters.counters,
+            "opening": tuple(parse_window(window) for window in counters.opening),
+            "weekdays": tuple(counters.weekdays),
+            "fee_dossiers_per_day": unit.fee_dossiers_per_year / open_days,
+            "free_dossiers_per_day": FREE_PER_FEE_DOSSIER * unit.fee_dossiers_per_year / open_days,
+            "help_seekers_per_day": counters.help_seekers_per_day,
+            "receive_minutes": receive,
+            "cash_minutes": max(0.0, service.cash - receive),
+            "qr_minutes": qr_payment,
+            "guidance_minutes": service.guidance,
+            "patience_minutes": counters.patience_minutes,
+            "balk_queue": counters.balk_queue_length,
+        }
+        values.update(overrides)
+        return cls(**values)
+
+
+QR_PAYMENT_MINUTES = 1.0
+"""*Assumed* officer minutes of a QR payment at the counter (scan, check the confirmation)."""
+FREE_PER_FEE_DOSSIER = 0.5
+"""*Assumed* free in-person dossiers per fee-bearing dossier (scenarios do not give them yet)."""
+
+
+def _require(ok: bool, name: str, value: object, problem: str) -> None:
+    if not ok:
+        raise ValueError(f'"{name}" {problem}, got {value!r}')
+
+
+def open_days_per_year(weekdays: Sequence[int]) -> float:
+    """Average number of open days in a year for a set of ISO weekdays (public holidays ignored)."""
+    return 365.25 / 7 * len(set(weekdays))
+
+
+class Visit(NamedTuple):
+    """One citizen's visit to the counter, drawn when the day's arrivals are drawn."""
+
+    number: int
+    """The citizen's number in this shop (kept when they come back another day)."""
+    kind: int
+    """FEE_CASH, FEE_QR, FREE or HELP."""
+    receive: float
+    """Minutes to receive the dossier (0 for a help seeker)."""
+    payment: float
+    """Extra minutes to collect the fee (cash or QR) at the counter."""
+    guidance: float
+    """Minutes an officer spends if they guide this citizen online."""
+    patience: float | None
+    """Minutes the citizen will wait before giving up; None: forever."""
+    accepts_guidance: float
+    """A uniform draw: an offer of guidance is accepted when it is below ``guide_share``."""
+    attempt: int = 1
+    """1 on the first visit, 2 when coming back after giving up, …"""
+
+
+def citizen_at_counter(env: simpy.Environment, shop: OneStopShop, visit: Visit) -> Iterator[simpy.Event]:
+    """A citizen (công dân) at the one-stop-shop counter.
+
+    Looks at the queue and goes home if it is too long; otherwise takes a number and waits for a
+    free officer, until patience runs out or the doors close for the day, and then comes back
+    another day; once called, is served and leaves.
+    """
+    trace = shop.trace
+    if trace is not None:
+        trace.append((f"citizen {visit.number}", "arrives", env.now))
+    if shop.balk_queue is not None and shop.waiting >= shop.balk_queue:
+        shop.balked += 1
+        if trace is not None:
+            trace.append((f"citizen {visit.number}", "balks", env.now))
+        shop.come_back(visit)
+        return
+    arrived = env.now
+    shop.join_queue(arrived)
+    seat = shop.request_seat()
+    if visit.patience is None and shop.always_open:
+        yield seat
+    else:
+        closing = shop.closing
+        yield (seat | closing) if visit.patience is None else (seat | env.timeout(visit.patience) | closing)
+        if not seat.triggered:
+            seat.cancel()
+            shop.give_up(visit, arrived, sent_home=closing.triggered)
+            return
+    yield env.timeout(shop.start_service(visit, arrived))
+    shop.desk.release(seat)
+    if trace is not None:
+        trace.append((f"citizen {visit.number}", "leaves served", env.now))
+
+
+def officer_on_shift(env: simpy.Environment, shop: OneStopShop, officer: int) -> Iterator[simpy.Event]:
+    """An officer (cán bộ một cửa) on a shift at the counters.
+
+    On each open day: sits down when a window opens, takes one short break per window, and
+    leaves for lunch or home when it closes, always after finishing the citizen being served.
+    While away, the officer holds a seat so that no citizen is called to it.
+    """
+    params = shop.params
+    me = f"officer {officer}"
+    note = shop.trace.append if shop.trace is not None else _no_trace
+    away = shop.desk.request(priority=_OFFICER_AWAY)
+    yield away
+    day = 0
+    while True:
+        if shop.is_open(day):
+            for window, (opens, closes) in enumerate(params.opening or ()):
+                yield env.timeout(max(0.0, day * MINUTES_PER_DAY + opens - env.now))
+                seated = env.now
+                shop.desk.release(away)
+                note((me, "sits down", env.now))
+                break_at = shop.break_start(officer, window)
+                if break_at is not None:
+                    yield env.timeout(max(0.0, day * MINUTES_PER_DAY + break_at - env.now))
+                    away = shop.desk.request(priority=_OFFICER_AWAY)
+                    yield away
+                    shop.on_duty_minutes += env.now - seated
+                    note((me, "goes on break", env.now))
+                    yield env.timeout(params.break_minutes)
+                    seated = env.now
+                    shop.desk.release(away)
+                    note((me, "back from break", env.now))
+                yield env.timeout(max(0.0, day * MINUTES_PER_DAY + closes - env.now))
+                away = shop.desk.request(priority=_OFFICER_AWAY)
+                yield away
+                shop.on_duty_minutes += env.now - seated
+                note((me, "leaves", env.now))
+        day += 1
+        yield env.timeout(max(0.0, day * MINUTES_PER_DAY - env.now))
+
+
+def _no_trace(_: tuple[str, str, float]) -> None:
+    pass
+
+
+def doors(env: simpy.Environment, shop: OneStopShop) -> Iterator[simpy.Event]:
+    """The doors of the one-stop shop: each open day the day's citizens walk in at their times,
+    and at the last closing those still waiting are sent home. Books close at midnight."""
+    params = shop.params
+    assert params.opening is not None
+    last_close = params.opening[-1][1]
+    day = 0
+    while True:
+        if shop.is_open(day):
+            shop.closing = env.event()
+            times, visits = shop.draw_day(day)
+            for at, visit in zip(times, visits, strict=True):
+                yield env.timeout(at - env.now)
+                env.process(citizen_at_counter(env, shop, visit))
+            yield env.timeout(max(0.0, day * MINUTES_PER_DAY + last_close - env.now))
+            shop.closing.succeed()
+        yield env.timeout(max(0.0, (day + 1) * MINUTES_PER_DAY - env.now))
+        shop.close_books(day)
+        day += 1
+
+
+def poisson_doors(env: simpy.Environment, shop: OneStopShop, customers: int) -> Iterator[simpy.Event]:
+    """Doors that never close: `customers` citizens arrive as a Poisson stream (the M/M/c mode)."""
+    params = shop.params
+    mean_gap = 1.0 / params.poisson_arrivals_per_minute
+    block = 4096
+    arrived = 0
+    while arrived < customers:
+        size = min(block, customers - arrived)
+        times = env.now + np.cumsum(shop.rng.exponential(mean_gap, size))
+        for at, visit in zip(times.tolist(), shop.draw_visits(size, FREE), strict=True):
+            yield env.timeout(at - env.now)
+            env.process(citizen_at_counter(env, shop, visit))
+        arrived += size
+    shop.last_arrival = env.now
+
+
+class OneStopShop:
+    """The one-stop-shop counters (Bộ phận một cửa) of one unit, with their records.
+
+    ``unit`` is a scenario unit (with a ``counters`` table) or a `CounterParams`. ``online_share()``
+    is read once per open day: the share of fee-bearing dossiers paid online that day.
+    ``on_guided(n)`` is called when an officer guides ``n`` citizens through paying online.
+    ``guide_share`` and ``qr_share`` may be changed between days (interventions).
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        unit: Any,
+        rng: np.random.Generator,
+        *,
+        online_share: Callable[[], float] = lambda: 0.0,
+        on_guided: Callable[[int], None] | None = None,
+        start: dt.date = dt.date(2024, 1, 1),
+        customers: int | None = None,
+        trace: list[tuple[str, str, float]] | None = None,
+    ) -> None:
+        self.env = env
+        self.params: CounterParams = unit if isinstance(unit, CounterParams) else CounterParams.from_unit(unit)
+        self.rng = rng
+        self.online_share = online_share
+        self.on_guided = on_guided
+        self.start = start
+        self.trace = trace
+        """If a list: ``(actor, action, minute)`` tuples are appended as things happen (for small tests)."""
+        params = self.params
+        self.always_open = params.opening is None
+        self.balk_queue = params.balk_queue
+        self.guide_share = params.guide_share
+        """Share of cash payers who accept an officer's offer to guide them online (may change daily)."""
+        self.qr_share = params.qr_share
+        """Share of counter fee payers who pay by QR (may change daily)."""
+
+        # Records: plain floats and compact arrays, no per-event dicts.
+        self.waits = array("d")
+        """Minutes each served citizen waited, in the order they were called."""
+        self.waits_arrived = array("d")
+        """Arrival minute of the citizen behind each entry of ``waits``."""
+        self.abandoned_waits = array("d")
+        """Minutes waited by citizens who gave up or were sent home at closing."""
+        self.serving_minutes = self.cash_minutes = self.guidance_minutes = 0.0
+        self.on_duty_minutes = 0.0
+        """Officer-minutes seated at a counter (breaks and lunch excluded, overtime included)."""
+        self.joined = self.served = self.balked = self.reneged = self.sent_home = 0
+        self.returned = self.lost = self.guided = 0
+        """Counts: ``returned`` visits were re-queued for another day, ``lost`` ones never came back."""
+        self.waiting = 0
+        """Citizens waiting right now (not yet called)."""
+        self.queue_area = 0.0
+        """∫ waiting dt over the whole run (citizen-minutes in the queue)."""
+        self.queue_area_by_hour = [0.0] * 24
+        self.open_days = 0
+        self.daily: list[tuple[float, ...]] = []
+        """One row per simulated day (see `DAILY_COLUMNS`), appended at midnight."""
+        self.last_arrival = 0.0
+        self.closing: simpy.Event = env.event()
+        """Triggered at the last closing of the current day: waiting citizens go home."""
+
+        self._last_change = 0.0
+        self._returning: list[Visit] = []
+        self._numbers = itertools.count(1)
+        self._ledger_mark = (0.0,) * len(DAILY_COLUMNS)
+        if params.opening is None:
+            self.desk: simpy.Resource = simpy.Resource(env, capacity=params.seats)
+            self.request_seat = self.desk.request
+            env.process(poisson_doors(env, self, customers if customers is not None else 10**9))
+        else:
+            self.desk = simpy.PriorityResource(env, capacity=params.seats)
+            self.request_seat = self._citizen_request
+            self._arrival_cdf = _arrival_cdf(params)
+            open_weekdays = sorted(set(params.weekdays))
+            mean_weekday = sum(params.weekday_factors[d - 1] for d in open_weekdays) / len(open_weekdays)
+            self._weekday_factor = [f / mean_weekday for f in params.weekday_factors]
+            mean_month = sum(params.month_factors) / 12
+            self._month_factor = [f / mean_month for f in params.month_factors]
+            for officer in range(params.seats):
+                env.process(officer_on_shift(env, self, officer))
+            env.process(doors(env, self))
+
+    def _citizen_request(self) -> simpy.resources.resource.PriorityRequest:
+        return self.desk.request(priority=_CITIZEN)
+
+    # -- the calendar ---------------------------------------------------------------------------
+    def date_of(self, day: int) -> dt.date:
+        return self.start + dt.timedelta(days=day)
+
+    def is_open(self, day: int) -> bool:
+        return self.date_of(day).isoweekday() in self.params.weekdays
+
+    def break_start(self, officer: int, window: int) -> float | None:
+        """Minute of the day at which `officer` leaves for the break of `window`; staggered so that
+        officers do not all leave at once."""
+        params = self.params
+        if not params.break_minutes or params.opening is None:
+            return None
+        opens, closes = params.opening[window]
+        if closes - opens < 2 * params.break_minutes:
+            return None
+        return opens + (closes - opens) * (officer + 1) / (params.seats + 1) - params.break_minutes / 2
+
+    # -- the queue ------------------------------------------------------------------------------
+    def join_queue(self, now: float) -> None:
+        self._queue_changed(now)
+        self.waiting += 1
+        self.joined += 1
+
+    def _queue_changed(self, now: float) -> None:
+        """Adds the citizen-minutes waited since the last change, split by hour of day."""
+        since = self._last_change
+        waiting = self.waiting
+        if waiting and now > since:
+            self.queue_area += waiting * (now - since)
+            by_hour = self.queue_area_by_hour
+            while True:
+                hour_end = (since // 60 + 1) * 60
+                part_end = now if now < hour_end else hour_end
+                by_hour[int(since // 60) % 24] += waiting * (part_end - since)
+                if part_end >= now:
+                    break
+                since = part_end
+        self._last_change = now
+
+    def start_service(self, visit: Visit, arrived: float) -> float:
+        """An officer calls the citizen: records the wait and the officer's minutes by activity, and
+        returns the service time."""
+        now = self.env.now
+        self._queue_changed(now)
+        self.waiting -= 1
+        self.served += 1
+        self.waits.append(now - arrived)
+        self.waits_arrived.append(arrived)
+        if self.trace is not None:
+            self.trace.append((f"citizen {visit.number}", "called", now))
+        kind = visit.kind
+        if kind == FREE:
+            self.serving_minutes += visit.receive
+            return visit.receive
+        if kind == FEE_QR:
+            self.serving_minutes += visit.receive + visit.payment
+            return visit.receive + visit.payment
+        if kind == FEE_CASH and not (visit.accepts_guidance < self.guide_share
+                                     and self.waiting <= self.params.guide_max_queue):
+            self.serving_minutes += visit.receive
+            self.cash_minutes += visit.payment
+            return visit.receive + visit.payment
+        # A help seeker, or a cash payer an officer walks through paying online instead.
+        self.serving_minutes += visit.receive
+        self.guidance_minutes += visit.guidance
+        self.guided += 1
+        if self.on_guided is not None:
+            self.on_guided(1)
+        return visit.receive + visit.guidance
+
+    def give_up(self, visit: Visit, arrived: float, *, sent_home: bool) -> None:
+        """A waiting citizen leaves without being served: reneged, or sent home at closing."""
+        now = self.env.now
+        self._queue_changed(now)
+        self.waiting -= 1
+        self.abandoned_waits.append(now - arrived)
+        if sent_home:
+            self.sent_home += 1
+        else:
+            self.reneged += 1
+        if self.trace is not None:
+            self.trace.append((f"citizen {visit.number}", "sent home" if sent_home else "gives up", now))
+        self.come_back(visit)
+
+    def come_back(self, visit: Visit) -> None:
+        """Most who leave unserved come back on the next open day; the rest are lost."""
+        if self.rng.random() < self.params.return_share:
+            self.returned += 1
+            self._returning.append(visit._replace(attempt=visit.attempt + 1))
+        else:
+            self.lost += 1
+
+    # -- arrivals -------------------------------------------------------------------------------
+    def draw_day(self, day: int) -> tuple[list[float], list[Visit]]:
+        """The arrival minutes (sorted) and visits of an open day, including those coming back."""
+        params, rng = self.params, self.rng
+        date = self.date_of(day)
+        factor = self._weekday_factor[date.isoweekday() - 1] * self._month_factor[date.month - 1]
+        in_person_share = 1.0 - min(1.0, max(0.0, float(self.online_share())))
+        fee = rng.poisson(params.fee_dossiers_per_day * in_person_share * factor)
+        qr = rng.binomial(fee, self.qr_share) if fee else 0
+        visits = self.draw_visits(fee - qr, FEE_CASH) + self.draw_visits(qr, FEE_QR)
+        visits += self.draw_visits(rng.poisson(params.free_dossiers_per_day * factor), FREE)
+        visits += self.draw_visits(rng.poisson(params.help_seekers_per_day * factor), HELP)
+        visits += self._returning
+        self._returning = []
+        order_u = rng.random(len(visits))
+        minute = np.searchsorted(self._arrival_cdf, order_u, side="right")
+        times = day * MINUTES_PER_DAY + minute + rng.random(len(visits))
+        order = np.argsort(times, kind="stable")
+        self.open_days += 1
+        return times[order].tolist(), [visits[i] for i in order.tolist()]
+
+    def draw_visits(self, count: int, kind: int) -> list[Visit]:
+        """`count` visits of one kind with their service minutes and patience drawn."""
+        if count <= 0:
+            return []
+        params, rng = self.params, self.rng
+        if kind == HELP:
+            receive = np.zeros(count)
+        else:
+            shares = [p.share for p in params.procedures]
+            factors = np.array([p.minutes_factor for p in params.procedures])
+            means = params.receive_minutes * (factors[rng.choice(len(shares), count, p=shares)]
+                                              if len(shares) > 1 else factors[0])
+            receive = self._service_draw(means, count)
+        payment_mean = {FEE_CASH: params.cash_minutes, FEE_QR: params.qr_minutes}.get(kind, 0.0)
+        payment = self._service_draw(payment_mean, count) if payment_mean else np.zeros(count)
+        guidance = (self._service_draw(params.guidance_minutes, count) if kind in (FEE_CASH, HELP)
+                    else np.zeros(count))
+        accepts = rng.random(count) if kind == FEE_CASH else np.ones(count)
+        if kind == HELP:
+            accepts[:] = -1.0  # a help seeker is always guided
+        if params.patience_minutes is None:
+            patience: list[float | None] = [None] * count
+        else:
+            patience = rng.exponential(params.patience_minutes, count).tolist()
+        numbers = self._numbers
+        return [Visit(next(numbers), kind, r, p, g, w, a) for r, p, g, w, a in
+                zip(receive.tolist(), payment.tolist(), guidance.tolist(), patience, accepts.tolist(), strict=True)]
+
+    def _service_draw(self, mean: float | np.ndarray, count: int) -> np.ndarray:
+        """Service minutes: gamma with the shop's CV, or exponential when ``service_cv`` is None."""
+        cv = self.params.service_cv
+        if cv is None:
+            return self.rng.exponential(mean, count)
+        shape = 1.0 / (cv * cv)
+        return self.rng.gamma(shape, np.asarray(mean) / shape, count)
+
+    # -- books ----------------------------------------------------------------------------------
+    def close_books(self, day: int) -> None:
+        """Appends the day's row to ``daily`` (differences of the running totals)."""
+        now = self.env.now
+        self._queue_changed(now)
+        totals = self._totals()
+        self.daily.append(tuple(t - m for t, m in zip(totals, self._ledger_mark, strict=True)))
+        self._ledger_mark = totals
+
+    def finish(self) -> None:
+        """Closes the books of the day in progress at the end of a run (`env.run(until=…)` stops
+        just before the midnight at which the doors would close them)."""
+        days_begun = math.ceil(self.env.now / MINUTES_PER_DAY)
+        if len(self.daily) < days_begun:
+            self.close_books(len(self.daily))
+
+    def _totals(self) -> tuple[float, ...]:
+        busy = self.serving_minutes + self.cash_minutes + self.guidance_minutes
+        return (self.serving_minutes, self.cash_minutes, self.guidance_minutes,
+                max(0.0, self.on_duty_minutes - busy), self.on_duty_minutes, float(self.joined + self.balked),
+                float(self.served), float(self.guided), float(self.balked), float(self.reneged),
+                float(self.sent_home), self.queue_area)
+
+    def daily_table(self) -> np.ndarray:
+        """(days, len(DAILY_COLUMNS)) float64: one row per day closed so far."""
+        return np.array(self.daily, dtype=float).reshape(-1, len(DAILY_COLUMNS))
+
+    @property
+    def officer_minutes(self) -> dict[str, float]:
+        """Officer-minutes by activity (``serving``, ``cash``, ``guidance``, ``idle``) so far."""
+        on_duty = self.on_duty_minutes if self.params.opening is not None else self.params.seats * self.env.now
+        busy = self.serving_minutes + self.cash_minutes + self.guidance_minutes
+        return dict(zip(ACTIVITIES, (self.serving_minutes, self.cash_minutes, self.guidance_minutes,
+                                     max(0.0, on_duty - busy)), strict=True))
+
+    def summary(self) -> CounterSummary:
+        """The figures of the run so far."""
+        self._queue_changed(self.env.now)
+        waits = np.frombuffer(self.waits, dtype=float) if self.waits else np.zeros(0)
+        minutes = self.officer_minutes
+        on_duty = sum(minutes.values())
+        open_days = max(1, self.open_days)
+        return CounterSummary(
+            wait_mean=float(waits.mean()) if waits.size else math.nan,
+            wait_p50=float(np.quantile(waits, 0.5)) if waits.size else math.nan,
+            wait_p90=float(np.quantile(waits, 0.9)) if waits.size else math.nan,
+            p_wait=float((waits > 0).mean()) if waits.size else math.nan,
+            queue_by_hour=np.array(self.queue_area_by_hour) / (60.0 * open_days),
+            utilisation=(on_duty - minutes["idle"]) / on_duty if on_duty else math.nan,
+            officer_hours={name: value / 60.0 for name, value in minutes.items()},
+            counts={"arrivals": self.joined + self.balked, "joined": self.joined, "served": self.served,
+                    "balked": self.balked, "reneged": self.reneged, "sent_home": self.sent_home,
+                    "returned": self.returned, "lost": self.lost, "guided": self.guided},
+        )
+
+
+DAILY_COLUMNS = ("serving", "cash", "guidance", "idle", "on_duty", "visits", "served", "guided", "balked",
+                 "reneged", "sent_home", "queue_minutes")
+"""Columns of `OneStopShop.daily_table`: officer-minutes by activity and on duty, people who came
+(``visits`` includes those who balked), served, guided online, balked, reneged, sent home at
+closing, and citizen-minutes spent waiting."""
+
+
+@dataclass(frozen=True)
+class CounterSummary:
+    """Figures of one shop over a run. Waits in minutes; officer time in hours."""
+
+    wait_mean: float
+    wait_p50: float
+    wait_p90: float
+    p_wait: float
+    """Share of served citizens who waited at all."""
+    queue_by_hour: np.ndarray
+    """(24,) mean number of citizens waiting in each hour of the day, over open days."""
+    utilisation: float
+    """Busy share of the officer-time seated at the counters."""
+    officer_hours: dict[str, float]
+    """By activity: ``serving``, ``cash``, ``guidance``, ``idle``."""
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _arrival_intensity(params: CounterParams) -> np.ndarray:
+    """(1440,) relative arrival intensity by minute: the hourly profile inside the opening windows."""
+    intensity = np.zeros(MINUTES_PER_DAY)
+    hourly = np.repeat(np.asarray(params.hourly, dtype=float), 60)
+    for opens, closes in params.opening or ():
+        intensity[int(opens): int(closes)] = hourly[int(opens): int(closes)]
+    return intensity
+
+
+def _arrival_cdf(params: CounterParams) -> np.ndarray:
+    """Cumulative share of a day's arrivals by minute."""
+    cdf = np.cumsum(_arrival_intensity(params))
+    return cdf / cdf[-1]
+
+
+@dataclass(frozen=True)
+class MMCResult:
+    """One M/M/c run of the counter model, after the warm-up."""
+
+    waits: np.ndarray
+    """Waiting times of the measured customers, in the time unit of the rates."""
+    utilisation: float
+    """Service work offered per server per unit of time (→ λ/(cμ))."""
+    customers: int
+    events: int
+    """SimPy events scheduled in the run (for the benchmark)."""
+
+    @property
+    def mean_wait(self) -> float:
+        return float(self.waits.mean())
+
+    @property
+    def p_wait(self) -> float:
+        return float((self.waits > 0).mean())
+
+
+def simulate_mmc(
+    servers: int,
+    arrival_rate: float,
+    service_rate: float,
+    customers: int,
+    rng: np.random.Generator,
+    warmup: int | None = None,
+) -> MMCResult:
+    """Runs the counter model as an M/M/c queue: `warmup` customers (default a tenth of
+    `customers`) are discarded, then `customers` are measured; the run ends when all are served."""
+    _require(servers >= 1, "servers", servers, "must be >= 1")
+    _require(customers >= 1, "customers", customers, "must be >= 1")
+    warmup = customers // 10 if warmup is None else warmup
+    _require(warmup >= 0, "warmup", warmup, "must be >= 0")
+    if arrival_rate >= servers * service_rate:
+        raise ValueError(f'the queue is unstable: "arrival_rate" {arrival_rate!r} >= "servers" × "service_rate" = '
+                         f"{servers * service_rate!r}; lower the arrival rate or add servers")
+    env = simpy.Environment()
+    shop = OneStopShop(env, CounterParams.mmc(servers, arrival_rate, service_rate), rng, customers=warmup + customers)
+    env.run()
+    arrived = np.frombuffer(shop.waits_arrived, dtype=float)
+    waits = np.frombuffer(shop.waits, dtype=float)
+    order = np.argsort(arrived, kind="stable")
+    measured = waits[order][warmup:]
+    work = shop.serving_minutes
+    return MMCResult(waits=measured.copy(), utilisation=work / (servers * shop.last_arrival),
+                     customers=int(measured.size), events=_events_scheduled(env))
+
+
+def _events_scheduled(env: simpy.Environment) -> int:
+    """Events the environment has scheduled so far (SimPy numbers them from a counter)."""
+    return next(env._eid)  # reading it consumes one id, harmless at the end of a run

@@ -1,0 +1,217 @@
+"""`motcua validate`: check the models against their closed forms.
+
+- ``erlang-c``: the counter model (`models.counters`) with its realism switched off is an M/M/c
+  queue; its pooled mean wait must be within the tolerance of Erlang C.
+- ``bass``: the adoption model (`models.adoption`) with barriers off and constant effort must
+  follow the Bass curve F(t).
+
+Both print model against theory in a small table and exit with `ToleranceExceeded` (exit 5)
+when a gated figure is outside the tolerance; bad arguments exit 2 naming the flag and value.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from motcua.errors import InputError, ToleranceExceeded
+
+DEFAULT_SEED = 1
+WAIT_QUANTILES = (0.5, 0.9, 0.95)
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "validate",
+        help="check the counter and adoption models against Erlang C and the Bass curve",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    checks = parser.add_subparsers(dest="check", metavar="CHECK", required=True)
+
+    erlang = checks.add_parser(
+        "erlang-c",
+        help="the counter model as M/M/c against Erlang C",
+        description="Run the one-stop-shop counter model with Poisson arrivals, exponential service and C "
+        "officers always on (no balking, reneging or breaks), and compare it with Erlang C. "
+        "Rates are per unit of time (e.g. per minute); the gate is the pooled mean wait.",
+    )
+    erlang.add_argument("--servers", type=int, required=True, metavar="C", help="officers (servers), >= 1")
+    erlang.add_argument("--arrival-rate", type=float, required=True, metavar="L", help="λ, arrivals per unit time")
+    erlang.add_argument("--service-rate", type=float, required=True, metavar="M", help="μ, services per server")
+    erlang.add_argument("--customers", type=int, required=True, metavar="N", help="measured customers per replication")
+    erlang.add_argument("--replications", type=int, default=5, metavar="R", help="independent replications (5)")
+    erlang.add_argument("--warmup", type=int, default=None, metavar="W",
+                        help="customers discarded at the start of each replication (default N/10)")
+    erlang.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"root seed ({DEFAULT_SEED})")
+    erlang.add_argument("--tolerance", type=float, default=0.02,
+                        help="largest relative error of the pooled mean wait (0.02 = 2%%)")
+    erlang.set_defaults(func=run_erlang_c)
+
+    bass = checks.add_parser(
+        "bass",
+        help="the adoption model against the Bass curve",
+        description="Run the adoption model with barriers off and constant effort and compare its adopted "
+        "share with F(t) = (1 − e^{−(p+q)t}) / (1 + (q/p) e^{−(p+q)t}) at several t.",
+    )
+    bass.add_argument("--p", type=float, required=True, help="innovation coefficient, per year, > 0")
+    bass.add_argument("--q", type=float, required=True, help="imitation coefficient, per year, >= 0")
+    bass.add_argument("--population", type=int, required=True, metavar="N", help="citizens simulated")
+    bass.add_argument("--years", type=float, required=True, metavar="Y", help="horizon in years")
+    bass.add_argument("--replications", type=int, default=5, metavar="R", help="independent replications (5)")
+    bass.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"root seed ({DEFAULT_SEED})")
+    bass.add_argument("--tolerance", type=float, default=0.01,
+                      help="largest relative error of the adopted share F(t) once it passes the burn-in "
+                      "share (0.01 = 1%%)")
+    bass.set_defaults(func=run_bass)
+
+
+# -- Erlang C ---------------------------------------------------------------------------------------
+def check_erlang_arguments(args: argparse.Namespace) -> None:
+    """Refuses arguments that make no M/M/c queue, naming the flag and the value."""
+    _positive_int("--servers", args.servers)
+    _positive_int("--customers", args.customers)
+    _positive_int("--replications", args.replications)
+    _positive("--arrival-rate", args.arrival_rate)
+    _positive("--service-rate", args.service_rate)
+    _positive("--tolerance", args.tolerance)
+    if args.warmup is not None and args.warmup < 0:
+        raise InputError(f"--warmup {args.warmup}: must be >= 0 customers")
+    capacity = args.servers * args.service_rate
+    if args.arrival_rate >= capacity:
+        raise InputError(
+            f"--arrival-rate {args.arrival_rate:g} >= --servers × --service-rate = {capacity:g}: the queue is "
+            f"unstable (utilisation {args.arrival_rate / capacity:.3f} >= 1) and has no Erlang C wait; "
+            "lower --arrival-rate or raise --servers or --service-rate"
+        )
+
+
+def run_erlang_c(args: argparse.Namespace) -> int:
+    check_erlang_arguments(args)
+    comparison = compare_erlang_c(args.servers, args.arrival_rate, args.service_rate, args.customers,
+                                  args.replications, seed=args.seed, warmup=args.warmup)
+    print(format_erlang_c(comparison, args))
+    relative = comparison["mean_wait_relative_error"]
+    if not abs(relative) <= args.tolerance:
+        raise ToleranceExceeded(
+            f"pooled mean wait {comparison['mean_wait']:.6g} is {relative:+.2%} off Erlang C "
+            f"{comparison['theory_mean_wait']:.6g}, outside --tolerance {args.tolerance:g} "
+            f"({args.tolerance:.2%}); if the 95% CI is wide, raise --customers or --replications"
+        )
+    return 0
+
+
+def compare_erlang_c(servers: int, arrival_rate: float, service_rate: float, customers: int, replications: int,
+                     *, seed: int = DEFAULT_SEED, warmup: int | None = None) -> dict[str, Any]:
+    """Runs `replications` independent M/M/c replications of the counter model and returns model
+    figures (pooled over replications) beside the closed forms."""
+    import numpy as np
+
+    from models.counters import simulate_mmc
+    from models.theory import erlang_c, mmc_mean_wait, mmc_utilisation, mmc_wait_quantile
+
+    runs = [simulate_mmc(servers, arrival_rate, service_rate, customers, np.random.default_rng(child), warmup=warmup)
+            for child in np.random.SeedSequence(seed).spawn(replications)]
+    waits = np.concatenate([run.waits for run in runs])
+    means = np.array([run.mean_wait for run in runs])
+    theory_wait = mmc_mean_wait(servers, arrival_rate, service_rate)
+    pooled = float(waits.mean())
+    return {
+        "mean_wait": pooled,
+        "mean_wait_ci95": _ci95_halfwidth(means),
+        "theory_mean_wait": theory_wait,
+        "mean_wait_relative_error": pooled / theory_wait - 1,
+        "p_wait": float((waits > 0).mean()),
+        "theory_p_wait": erlang_c(servers, arrival_rate, service_rate),
+        "utilisation": float(np.mean([run.utilisation for run in runs])),
+        "theory_utilisation": mmc_utilisation(servers, arrival_rate, service_rate),
+        "quantiles": {q: (float(np.quantile(waits, q)), mmc_wait_quantile(q, servers, arrival_rate, service_rate))
+                      for q in WAIT_QUANTILES},
+        "customers": int(waits.size),
+    }
+
+
+def _ci95_halfwidth(values: Sequence[float]) -> float:
+    """Half-width of the 95% confidence interval of the mean of independent replications (NaN for one)."""
+    import numpy as np
+    from scipy import stats
+
+    values = np.asarray(values, dtype=float)
+    if values.size < 2:
+        return math.nan
+    return float(stats.t.ppf(0.975, values.size - 1) * values.std(ddof=1) / math.sqrt(values.size))
+
+
+def format_erlang_c(result: dict[str, Any], args: argparse.Namespace) -> str:
+    ci = result["mean_wait_ci95"]
+    wait = f"{result['mean_wait']:.4f}" + ("" if math.isnan(ci) else f" ± {ci:.4f}")
+    rows = [("mean wait Wq", wait, result["theory_mean_wait"], f"gate ±{args.tolerance * 100:g}%"),
+            ("P(wait > 0)", f"{result['p_wait']:.4f}", result["theory_p_wait"], ""),
+            ("utilisation", f"{result['utilisation']:.4f}", result["theory_utilisation"], "")]
+    for q, (model, theory) in result["quantiles"].items():
+        rows.append((f"wait p{round(q * 100)}", f"{model:.4f}", theory, ""))
+    header = (f"Erlang C check: M/M/{args.servers}, λ = {args.arrival_rate:g}, μ = {args.service_rate:g}, "
+              f"{args.replications} replication(s) × {args.customers:,} customers, seed {args.seed}")
+    lines = [header, f"{'figure':<14} {'model (± 95% CI)':>22} {'theory':>10} {'error':>8}  note"]
+    for name, model, theory, note in rows:
+        value = float(model.split(" ")[0])
+        error = f"{value / theory - 1:+.2%}" if theory else f"{value - theory:+.4f}"
+        lines.append(f"{name:<14} {model:>22} {theory:>10.4f} {error:>8}  {note}".rstrip())
+    verdict = "within" if abs(result["mean_wait_relative_error"]) <= args.tolerance else "OUTSIDE"
+    lines.append(f"pooled mean wait {verdict} tolerance ({result['mean_wait_relative_error']:+.2%})")
+    return "\n".join(lines)
+
+
+# -- Bass -------------------------------------------------------------------------------------------
+def check_bass_arguments(args: argparse.Namespace) -> None:
+    _positive("--p", args.p)
+    if not args.q >= 0:
+        raise InputError(f"--q {args.q!r}: the imitation coefficient must be >= 0")
+    _positive_int("--population", args.population)
+    _positive("--years", args.years)
+    _positive_int("--replications", args.replications)
+    _positive("--tolerance", args.tolerance)
+    if not args.tolerance < 1:
+        raise InputError(f"--tolerance {args.tolerance!r}: must be below 1 (a relative error, e.g. 0.01 for 1%)")
+
+
+def run_bass(args: argparse.Namespace) -> int:
+    check_bass_arguments(args)
+    from models.adoption import validate_bass
+
+    result = validate_bass(args.p, args.q, args.population, args.years, args.seed, args.replications,
+                           tolerance=args.tolerance)
+    print(format_bass(result, args))
+    if not result.within_tolerance:
+        raise ToleranceExceeded(
+            f"the adopted share is {result.max_relative_error:.2%} off the Bass curve F(t) (relative, once F >= "
+            f"{result.burn_in_share:.0%}), outside --tolerance {args.tolerance:g}; the sampling noise alone is about "
+            f"{result.noise_at_burn_in:.2%}: raise --population or --replications if it is near the tolerance"
+        )
+    return 0
+
+
+def format_bass(result: Any, args: argparse.Namespace) -> str:
+    """Model against theory at every half year, then the gated figure."""
+    lines = [f"Bass check: p = {args.p:g}, q = {args.q:g} per year, {args.population:,} citizens, "
+             f"{args.replications} replication(s), seed {args.seed}",
+             f"{'t (years)':>9} {'model F(t)':>11} {'Bass F(t)':>10} {'error':>9}"]
+    for t, model, theory, _ in result.rows(every_years=0.5 if args.years <= 10 else 1.0):
+        lines.append(f"{t:>9.2f} {model:>11.4f} {theory:>10.4f} {model - theory:>+9.4f}")
+    verdict = "within" if result.within_tolerance else "OUTSIDE"
+    lines.append(f"largest relative error once F >= {result.burn_in_share:.0%}: {result.max_relative_error:.2%} "
+                 f"({verdict} tolerance {args.tolerance:g}); largest absolute error {result.max_absolute_error:.4f}")
+    return "\n".join(lines)
+
+
+# -- shared argument checks -------------------------------------------------------------------------
+def _positive(flag: str, value: float) -> None:
+    if not (value > 0 and math.isfinite(value)):
+        raise InputError(f"{flag} {value!r}: must be a finite number > 0")
+
+
+def _positive_int(flag: str, value: int) -> None:
+    if not value >= 1:
+        raise InputError(f"{flag} {value!r}: must be an integer >= 1")
