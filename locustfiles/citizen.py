@@ -103,9 +103,15 @@ class CitizenVisit:
         if charge["response_code"] != "00":
             return Outcome("declined", "charge", charge["response_code"])
         self.harness.approve(
-            Approval(payment_id, dossier["dossier_code"], bank, self.group, int(dossier["amount_vnd"]),
-                     float(charge["approved_at"]))
-        )  # fmt: skip
+            Approval(
+                payment_id,
+                dossier["dossier_code"],
+                bank,
+                self.group,
+                int(dossier["amount_vnd"]),
+                float(charge["approved_at"]),
+            )
+        )
         self.return_page(charge.get("return_url") or f"{self.urls['agency']}/dossiers/{dossier['dossier_code']}")
         self.desk.watch(dossier["dossier_code"], time.time(), bank, self.group)
         return Outcome("paid", "return_page")

@@ -33,11 +33,11 @@ from locust.exception import StopUser
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project root, for `motcua` and `locustfiles`
 
-from locustfiles.citizen import CitizenVisit  # noqa: E402
-from locustfiles.officer import OfficerDesk  # noqa: E402
-from locustfiles.reconciler import ReconcilerUser  # noqa: E402
-from motcua.loadtest import plugin  # noqa: E402
-from motcua.loadtest.arrivals import OpenModelEngine, arrival_times  # noqa: E402
+from locustfiles.citizen import CitizenVisit
+from locustfiles.officer import OfficerDesk
+from locustfiles.reconciler import ReconcilerUser
+from motcua.loadtest import plugin
+from motcua.loadtest.arrivals import OpenModelEngine, arrival_times
 
 __all__ = ["CitizenUser", "OpenArrivals", "PlainUser", "ReconcilerUser"]
 
@@ -84,13 +84,20 @@ def officer_desk(environment) -> OfficerDesk:
     if environment.motcua_desk is None:
         opts = environment.parsed_options
         client = FastHttpSession(
-            base_url=environment.motcua_urls["agency"], request_event=environment.events.request, user=None,
-            concurrency=50, network_timeout=opts.motcua_request_timeout, connection_timeout=opts.motcua_request_timeout,
-        )  # fmt: skip
+            base_url=environment.motcua_urls["agency"],
+            request_event=environment.events.request,
+            user=None,
+            concurrency=50,
+            network_timeout=opts.motcua_request_timeout,
+            connection_timeout=opts.motcua_request_timeout,
+        )
         environment.motcua_desk = OfficerDesk(
-            client, environment.motcua_urls["agency"], environment.motcua,
-            poll_s=environment.motcua_params.officer_poll_s, deadline_s=opts.motcua_callback_deadline,
-        )  # fmt: skip
+            client,
+            environment.motcua_urls["agency"],
+            environment.motcua,
+            poll_s=environment.motcua_params.officer_poll_s,
+            deadline_s=opts.motcua_callback_deadline,
+        )
     return environment.motcua_desk
 
 
@@ -118,9 +125,14 @@ class _PayingUser(FastHttpUser):
         """One citizen's visit, timed from `intended_at`; a JOURNEY sample named by its outcome."""
         env = self.environment
         visit = CitizenVisit(
-            self.client, env.motcua_params, self.rng, self.people.person(), env.motcua_urls, self.harness,
+            self.client,
+            env.motcua_params,
+            self.rng,
+            self.people.person(),
+            env.motcua_urls,
+            self.harness,
             officer_desk(env),
-        )  # fmt: skip
+        )
         try:
             outcome = visit.run()
         except Exception as exc:  # a bug or a broken connection: still a measured, failed journey
@@ -147,9 +159,12 @@ class OpenArrivals(_PayingUser):
         )
         journey = self.citizen_visit if opts.motcua_journey == "citizen" else self.trivial_visit
         engine = OpenModelEngine(
-            times, journey, max_concurrency=opts.motcua_max_concurrency,
-            on_start=self.harness.arrival_started, on_drop=self.harness.arrival_dropped,
-        )  # fmt: skip
+            times,
+            journey,
+            max_concurrency=opts.motcua_max_concurrency,
+            on_start=self.harness.arrival_started,
+            on_drop=self.harness.arrival_dropped,
+        )
         engine.run()
         if self.environment.motcua_desk is not None:
             self.environment.motcua_desk.drain()
@@ -180,4 +195,3 @@ class PlainUser(FastHttpUser):
     @task
     def get_root(self) -> None:
         self.client.get("/", name="GET / (plain)")
-

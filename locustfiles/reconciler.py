@@ -23,7 +23,8 @@ def vn_today() -> str:
 def reconcile(client, agency_url: str, day: str | None = None) -> dict | None:
     """One reconciliation pass for `day` (default: today in Việt Nam)."""
     body = {"date": day or vn_today()}
-    with client.post(f"{agency_url.rstrip('/')}/reconcile", json=body, name="POST /reconcile", catch_response=True) as r:
+    url = f"{agency_url.rstrip('/')}/reconcile"
+    with client.post(url, json=body, name="POST /reconcile", catch_response=True) as r:
         if r.status_code != 200:
             r.failure(f"{r.status_code}: {(r.text or '')[:200]}")
             return None

@@ -71,10 +71,12 @@ def journey_params(scenario: Any) -> JourneyParams:
         paid = tuple(Procedure(p.code, p.group, p.fee_vnd) for p in catalogue.paid() if p.group == group)
         if mix[group] > 0 and not paid:
             raise ScenarioError(
-                scenario.file, f"payment_system.groups.{group}", mix[group],
+                scenario.file,
+                f"payment_system.groups.{group}",
+                mix[group],
                 f"the fee catalogue {catalogue_path.name} has no fee-bearing procedure of group {group!r}; "
                 "add one or set this share to 0",
-            )  # fmt: skip
+            )
         procedures[group] = paid
     return JourneyParams(
         vneid_level2_share=load.vneid_level2_share,
@@ -86,6 +88,8 @@ def journey_params(scenario: Any) -> JourneyParams:
         procedures=procedures,
         officer_poll_s=load.officer_poll_s,
         reconcile_every_s=load.reconcile_every_s,
-        slo={k: getattr(scenario.slo, k) for k in ("callback_p95_ms", "create_p99_ms", "error_rate",
-                                                  "dropped_arrivals", "lost_callbacks")},
-    )  # fmt: skip
+        slo={
+            k: getattr(scenario.slo, k)
+            for k in ("callback_p95_ms", "create_p99_ms", "error_rate", "dropped_arrivals", "lost_callbacks")
+        },
+    )

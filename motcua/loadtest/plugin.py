@@ -67,7 +67,9 @@ class Harness:
         self.environment = environment
         self.options = environment.parsed_options
         runner = environment.runner
-        self.role = "master" if isinstance(runner, MasterRunner) else "worker" if isinstance(runner, WorkerRunner) else "local"
+        self.role = "master" if isinstance(runner, MasterRunner) else "local"
+        if isinstance(runner, WorkerRunner):
+            self.role = "worker"
         self.hdr = HdrSet()
         self.journeys: list[list[Any]] = []  # [name, intended_at, latency_ms, ok]
         self.arrivals: list[list[float]] = []  # [intended_at, start lag s]
@@ -112,9 +114,13 @@ class Harness:
     def arrival_dropped(self, intended_at: float) -> None:
         self.drops.append(intended_at)
         self.environment.events.request.fire(
-            request_type=ARRIVAL, name="dropped (concurrency cap)", response_time=0, response_length=0,
-            exception=RuntimeError("arrival dropped: max concurrency reached"), context={},
-        )  # fmt: skip
+            request_type=ARRIVAL,
+            name="dropped (concurrency cap)",
+            response_time=0,
+            response_length=0,
+            exception=RuntimeError("arrival dropped: max concurrency reached"),
+            context={},
+        )
 
     def officer_saw(self, dossier: str, bank: str, group: str, latency_ms: float, ok: bool) -> None:
         self.officer.append([dossier, bank, group, latency_ms, ok])

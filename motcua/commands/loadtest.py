@@ -1,0 +1,93 @@
+"""``motcua loadtest``: Locust traffic of citizens paying fees, with callback latency and SLO gates.
+
+    motcua loadtest scenarios/peak-day.toml --duration 60s --rate 20 --faults faults.toml --workers 2
+
+Starts the mock services (with the fault file) unless the URLs of a system are given, runs Locust as
+real processes (headless, or its web UI with ``--ui``), stops everything it started, reconciles, checks
+the invariant and the scenario's ``[slo]`` gates, and writes ``results/<scenario>/<run-id>/``.
+Exit codes: 0 all gates passed; 3 an SLO gate failed; 4 a bank-approved payment was lost or credited
+twice; 2 bad input; 6 a service could not be started or reached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+from motcua.errors import InputError
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
+_UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+
+
+def parse_duration(text: str) -> float:
+    """``90``, ``90s``, ``1.5m``, ``2h`` → seconds."""
+    match = _DURATION.match(text.strip())
+    if not match or float(match.group(1)) <= 0:
+        raise InputError(f"--duration {text!r}: not a positive duration; write e.g. 60s, 1.5m or 2h")
+    return float(match.group(1)) * _UNIT_S[match.group(2)]
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "loadtest",
+        help="load-test the payment path with Locust (callback latency, open model, SLO gates)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("scenario", type=Path, help="scenario TOML file ([payment_system], [load], [slo])")
+    p.add_argument("--duration", help="length of the arrival profile, e.g. 60s (default: the profile's own)")
+    model = p.add_mutually_exclusive_group()
+    model.add_argument("--rate", type=float, help="open model: base arrival rate, journeys per second")
+    model.add_argument("--users", type=int, help="closed model: this many Locust users instead of arrivals")
+    p.add_argument("--profile", help="profile name in [load.profiles] (default: load.profile)")
+    p.add_argument("--arrivals", choices=("poisson", "deterministic"), default="poisson")
+    p.add_argument("--faults", type=Path, help="TOML fault file for the mocks (docs/contracts.md §2)")
+    p.add_argument("--workers", type=int, default=0, help="Locust master + N worker processes (default: one)")
+    p.add_argument("--find-capacity", action="store_true", help="raise the rate step by step until an SLO breaks")
+    p.add_argument("--capacity-factor", type=float, default=1.5, help="rate multiplier per capacity step")
+    p.add_argument("--capacity-steps", type=int, default=6, help="at most this many capacity steps")
+    p.add_argument("--gateway-url", help="gateway of a running system (with --agency-url and --bank-url)")
+    p.add_argument("--agency-url", help="agency one-stop-shop system of a running system")
+    p.add_argument("--bank-url", help="bank service of a running system")
+    p.add_argument("--allow-non-loopback", action="store_true", help="permit targets other than 127.0.0.1")
+    p.add_argument("--out", type=Path, help="write the run here instead of results/<scenario>/<run-id>/")
+    p.add_argument("--ui", action="store_true", help="Locust's web UI on 127.0.0.1 (autostarts, quits after)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--junit", type=Path, help="also write the SLO verdicts as JUnit XML")
+    p.add_argument("--max-concurrency", type=int, default=2000, help="journeys in flight per generator")
+    p.add_argument("--callback-deadline", type=float, default=10.0, help="seconds before a callback counts lost")
+    p.add_argument("--time-scale", type=float, default=0.01, help="the mocks' schedule compression (0.01=100×)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from motcua.loadtest.runner import LoadtestOptions, run_loadtest
+
+    if not args.scenario.is_file():
+        raise InputError(f"{args.scenario}: scenario file not found; e.g. scenarios/peak-day.toml")
+    options = LoadtestOptions(
+        duration_s=parse_duration(args.duration) if args.duration else None,
+        rate_per_s=args.rate,
+        users=args.users,
+        profile=args.profile,
+        arrivals=args.arrivals,
+        faults_file=args.faults,
+        workers=args.workers,
+        find_capacity=args.find_capacity,
+        capacity_factor=args.capacity_factor,
+        capacity_steps=args.capacity_steps,
+        gateway_url=args.gateway_url,
+        agency_url=args.agency_url,
+        bank_url=args.bank_url,
+        allow_non_loopback=args.allow_non_loopback,
+        ui=args.ui,
+        seed=args.seed,
+        junit=args.junit,
+        max_concurrency=args.max_concurrency,
+        callback_deadline_s=args.callback_deadline,
+        time_scale=args.time_scale,
+    )
+    run_loadtest(args.scenario, options, args.out)
+    return 0

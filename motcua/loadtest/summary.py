@@ -1,0 +1,213 @@
+"""``summary.json`` of a load test: Locust's statistics beside the harness's exact ones.
+
+Keys (documented for readers in results/README.md):
+
+- ``scenario``, ``model`` (open|closed), ``profile`` (kind, duration, scale, base rate), ``workers``, ``run_seconds``;
+- ``throughput``: ``requests_per_s``, ``journeys_per_s`` (finished), ``http_requests``, ``http_failures``,
+  ``journeys_finished`` — over the profile's duration;
+- ``arrivals``: ``intended``, ``started``, ``dropped``, ``dropped_share``, ``max_start_lag_ms`` (open model);
+- ``request_types``: per HTTP request type and name, exact-to-3-digits HDR percentiles (ms) and Locust's
+  bucketed ones (``locust``) side by side;
+- ``journeys``: exact percentiles of whole journeys, timed from the intended start, all and by outcome;
+- ``callbacks``: ``ipn_ack`` (bank approval → IPN acknowledged, by the agency's timestamps; a lost callback
+  counts at its deadline) overall, ``by_bank`` and ``by_group``; ``officer_sees_paid`` likewise;
+- ``lost_callbacks``, ``late_callbacks``; ``reconciliation`` (per day); ``invariant``;
+- ``slo_measured`` and ``slo`` (verdicts); ``timeline`` (per second: started, dropped, requests, journey p99).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from motcua.loadtest.callbacks import IPN_ACK, SAMPLE_HEADER
+from motcua.loadtest.percentiles import HdrSet, exact_summary, nearest_rank
+
+LOCUST_PERCENTILES = ("50%", "95%", "99%", "100%")
+CREATE_REQUEST = "POST POST /dossiers"
+
+
+def read_locust_stats(locust_dir: Path) -> dict[str, dict[str, Any]]:
+    """Locust's own ``stats_stats.csv``: "TYPE name" → counts and its bucketed percentiles."""
+    path = Path(locust_dir) / "stats_stats.csv"
+    if not path.exists():
+        return {}
+    rows = {}
+    with path.open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            key = f"{row['Type']} {row['Name']}".strip()
+            rows[key] = {
+                "type": row["Type"],
+                "count": int(row["Request Count"]),
+                "failures": int(row["Failure Count"]),
+                "rps": float(row["Requests/s"]),
+                **{f"p{p.rstrip('%')}": _number(row.get(p)) for p in LOCUST_PERCENTILES},
+            }
+    return rows
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        return float(text) if text not in (None, "", "N/A") else None
+    except ValueError:
+        return None
+
+
+def callback_summaries(rows: list[list[Any]]) -> dict[str, Any]:
+    """Exact percentiles of callback samples, overall, by bank and by payment group."""
+    samples = [dict(zip(SAMPLE_HEADER, r, strict=True)) for r in rows]
+    out: dict[str, Any] = {}
+    for kind in sorted({s["kind"] for s in samples} | {IPN_ACK}):
+        mine = [s for s in samples if s["kind"] == kind]
+        out[kind] = _with_failures(mine)
+        out[kind]["by_bank"] = {
+            b: _with_failures([s for s in mine if s["bank_code"] == b]) for b in sorted({s["bank_code"] for s in mine})
+        }
+        out[kind]["by_group"] = {
+            g: _with_failures([s for s in mine if s["group"] == g]) for g in sorted({s["group"] for s in mine})
+        }
+    return out
+
+
+def _with_failures(samples: list[Mapping[str, Any]]) -> dict[str, Any]:
+    summary = exact_summary(s["latency_ms"] for s in samples)
+    summary["failures"] = sum(1 for s in samples if not s["ok"])
+    delivered = [s["latency_ms"] for s in samples if s["ok"]]
+    summary["delivered_p95"] = nearest_rank(sorted(delivered), 95) if delivered else None
+    return summary
+
+
+def officer_summaries(rows: list[list[Any]]) -> dict[str, Any]:
+    samples = [
+        {
+            "kind": "officer_sees_paid",
+            "payment_id": r[0],
+            "bank_code": r[1],
+            "group": r[2],
+            "latency_ms": r[3],
+            "ok": r[4],
+            "at": 0,
+        }
+        for r in rows
+    ]
+    return callback_summaries([[s[k] for k in SAMPLE_HEADER] for s in samples]).get("officer_sees_paid", {})
+
+
+def journey_summaries(rows: list[list[Any]]) -> dict[str, Any]:
+    by_name: dict[str, list[float]] = defaultdict(list)
+    for name, _intended, latency, _ok in rows:
+        by_name[name].append(latency)
+    return {
+        "all": exact_summary(r[2] for r in rows),
+        "failures": sum(1 for r in rows if not r[3]),
+        "by_outcome": {name: exact_summary(values) for name, values in sorted(by_name.items())},
+    }
+
+
+def timeline(harness: Mapping[str, Any], t0: float) -> list[dict[str, Any]]:
+    """Per second since the start: arrivals started/dropped, HTTP requests, journey percentiles by intended start."""
+    seconds: dict[int, dict[str, Any]] = defaultdict(
+        lambda: {"started": 0, "dropped": 0, "requests": 0, "failures": 0, "latencies": []}
+    )
+    for intended, _lag in harness["arrivals"]:
+        seconds[int(intended - t0)]["started"] += 1
+    for intended in harness["drops"]:
+        seconds[int(intended - t0)]["dropped"] += 1
+    for sec, (ok, failed) in harness["http"].items():
+        seconds[int(int(sec) - t0)]["requests"] += ok + failed
+        seconds[int(int(sec) - t0)]["failures"] += failed
+    for _name, intended, latency, _ok in harness["journeys"]:
+        seconds[int(intended - t0)]["latencies"].append(latency)
+    out = []
+    for sec in sorted(s for s in seconds if s >= 0):
+        row = seconds[sec]
+        lat = sorted(row.pop("latencies"))
+        row.update(
+            {
+                "second": sec,
+                "journeys": len(lat),
+                "p50_ms": nearest_rank(lat, 50) if lat else None,
+                "p95_ms": nearest_rank(lat, 95) if lat else None,
+                "p99_ms": nearest_rank(lat, 99) if lat else None,
+            }
+        )
+        out.append(row)
+    return out
+
+
+def start_time(harness: Mapping[str, Any]) -> float:
+    """The run's time origin: the first intended arrival (or the harness's start)."""
+    firsts = [a[0] for a in harness["arrivals"]] or [j[1] for j in harness["journeys"]]
+    return min(firsts) if firsts else float(harness["started_at"])
+
+
+def build_summary(
+    harness: Mapping[str, Any],
+    locust_dir: Path,
+    *,
+    scenario: str,
+    profile,
+    options,
+    reconciliation: list[dict[str, Any]],
+    invariant: dict[str, Any],
+    run_seconds: float,
+) -> dict[str, Any]:
+    """summary.json's content (without the SLO verdicts, which the runner adds)."""
+    hdr = HdrSet()
+    hdr.merge_encoded(harness["hdr"])
+    locust = read_locust_stats(locust_dir)
+    requests = hdr.summary()
+    for key, row in requests.items():
+        row["locust"] = locust.get(key)
+    http_total = sum(ok + failed for ok, failed in harness["http"].values())
+    http_failed = sum(failed for _ok, failed in harness["http"].values())
+    started, dropped = len(harness["arrivals"]), len(harness["drops"])
+    duration = profile.duration_s
+    callbacks = callback_summaries(harness["callbacks"])
+    callbacks["officer_sees_paid"] = officer_summaries(harness["officer"])
+    journeys = journey_summaries(harness["journeys"])
+    create = requests.get(CREATE_REQUEST, {})
+    data = {
+        "scenario": scenario,
+        "model": options.model,
+        "profile": profile.describe(),
+        "workers": options.workers,
+        "users": options.users,
+        "run_seconds": round(run_seconds, 3),
+        "throughput": {
+            "requests_per_s": http_total / duration,
+            "journeys_per_s": len(harness["journeys"]) / duration,
+            "started_per_s": started / duration,
+            "http_requests": http_total,
+            "http_failures": http_failed,
+            "journeys_finished": len(harness["journeys"]),
+        },
+        "arrivals": {
+            "intended": started + dropped,
+            "started": started,
+            "dropped": dropped,
+            "dropped_share": dropped / (started + dropped) if started + dropped else 0.0,
+            "max_start_lag_ms": max((lag for _t, lag in harness["arrivals"]), default=0.0) * 1000,
+        },
+        "request_types": requests,
+        "locust_stats": locust,
+        "journeys": journeys,
+        "callbacks": callbacks,
+        "approvals": len(harness["approvals"]),
+        "lost_callbacks": len(harness["lost"]),
+        "late_callbacks": len(harness["late"]),
+        "reconciliation": reconciliation,
+        "invariant": invariant,
+        "slo_measured": {
+            "callback_p95_ms": callbacks[IPN_ACK].get("p95"),
+            "create_p99_ms": create.get("p99"),
+            "error_rate": http_failed / http_total if http_total else None,
+            "dropped_arrivals": dropped / (started + dropped) if started + dropped else 0.0,
+            "lost_callbacks": len(harness["lost"]),
+        },
+        "timeline": timeline(harness, start_time(harness)),
+    }
+    return data
