@@ -1,0 +1,865 @@
+"""Adoption of online fee payment: a province's citizens as NumPy arrays, advanced one day at a time by SimPy.
+
+*Scenario.* In a district of Lạng Sơn most people still pay their dossier (hồ sơ) fees in cash at the
+one-stop-shop counter. A citizen first hears of paying online — from a campaign, a neighbour, a community
+digital team — then needs the means: a smartphone or a help point, a usable connection and, since
+15 June 2024, a level-2 VNeID identity. Whether and when an able citizen tries depends on that day's
+outreach effort and on how many people in the citizen's own commune already pay online (Generalized Bass);
+low digital skill, a cash habit and not bothering with a small fee slow it down. Good payments build a habit.
+A failed payment, or a fee that the dossier system still shows as unpaid because the bank's callback came
+later than the citizen's patience (``unpaid_notice_after_s``), can make the citizen give up for a while.
+
+*Covers.* States and their transitions (`State`)::
+
+    UNAWARE ──awareness──▶ NEEDS_DEVICE ──help──▶ NEEDS_IDENTITY ──VNeID──▶ ABLE ──Bass──▶ TRIED ──uses──▶ HABITUAL
+                                                                             ▲              │ bad experience │
+                                                                             └── LAPSED ◀───┴────────────────┘
+    (LAPSED ──return_after_lapse──▶ TRIED; an agent that already has what a stage needs skips it)
+
+Each hazard is a rate per year that is constant within a day; a citizen's chance to move during a day is
+the exact 1 − exp(−h·Δt). The ABLE → TRIED hazard is the Generalized Bass one,
+h = (p + q·A_c/m)·x_u(t), with A_c the share of current adopters (TRIED + HABITUAL) in the commune, m the
+potential share and x_u(t) = base_effort + effort_weight · (intensities of the outreach interventions —
+information campaigns, community digital teams, post-office help points — active in unit u that day).
+The other levers act where they should (`BehaviourParameters`): help points and teams close the device and
+connectivity gap (and teams the skill barrier), VNeID drives close the identity gap, QR at the counter and
+an online-fee reduction lower the cash and small-fee barriers, refusing in-person filing of fully-online
+services pushes dossiers online, and counter guidance (fed by the counter model through `add_guided`) turns
+guided citizens into payers on the spot.
+
+*How it is computed.* One agent stands for ``population / agents_per_unit`` people; agents are grouped by
+unit, and by commune within a unit (contiguous index ranges). Per agent there are a few small arrays:
+state and traits (uint8), a table key (intp) and an exponential threshold (float64). The key points into a
+table of cumulative hazard by (commune, state, barrier combination). An agent moves when the cumulative
+hazard of its key passes its threshold — a threshold drawn from Exp(1) when it entered the state. By the
+memoryless property this is the same law as a daily Bernoulli draw with probability 1 − exp(−h·Δt), but the
+daily pass over all agents is one gather and one comparison, with random numbers drawn only for the few
+agents that move. The imitation share in a day's hazard is the commune's share at mid-day, predicted from
+the day's expected flux (a midpoint rule), which keeps the discretisation error far below the sampling noise
+(see `validate_bass`).
+
+The share of fee-bearing dossiers paid online (``share_today``) is the expected share: every citizen of a
+unit is equally likely to file a dossier (assumption), so it is the mean over agents of the probability that
+the agent pays a dossier online today. Dossiers are also drawn (Poisson, at the unit's per-person rate) so
+that payers meet the payment system: failures and "unpaid" notices are counted and can cause lapses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+from collections.abc import Callable, Iterator, Sequence
+from enum import IntEnum
+from typing import Any
+
+import numpy as np
+
+from models.theory import bass_cdf
+from motcua.errors import InputError
+from motcua.scenario import AdoptionParams, Citizens, Intervention, Scenario, SystemQuality, Unit
+
+DAYS_PER_YEAR = 365.25
+"""Rates are per year; a simulated day is 1/365.25 of a year."""
+MINUTES_PER_DAY = 1440
+VNEID_LEVEL2_REQUIRED_FROM = dt.date(2024, 6, 15)
+"""From this day a level-2 VNeID identity is required to pay on the national portal."""
+Z95 = 1.6448536269514722
+"""The standard normal 95th percentile: σ of a lognormal = ln(p95/p50) / Z95."""
+
+
+class State(IntEnum):
+    """Where a citizen stands with online payment (one uint8 per agent)."""
+
+    UNAWARE = 0
+    NEEDS_DEVICE = 1
+    """Aware, but lacks a smartphone or a usable connection (and has no help point yet)."""
+    NEEDS_IDENTITY = 2
+    """Aware, has the means, but lacks the level-2 VNeID identity required since 15 June 2024."""
+    ABLE = 3
+    TRIED = 4
+    HABITUAL = 5
+    LAPSED = 6
+    """Gave up after a bad experience (failed payment, or told "unpaid" after paying)."""
+
+
+N_STATES = len(State)
+STATE_NAMES = tuple(s.name.lower() for s in State)
+STAGES = ("unaware", "aware", "able", "tried", "habitual", "lapsed")
+"""The stages of the issue; `counts_by_stage` merges NEEDS_DEVICE and NEEDS_IDENTITY into "aware"."""
+_ADOPTER_STATES = (State.TRIED, State.HABITUAL)
+
+# Barrier combination bits (fixed per agent): part of the hazard-table key.
+RURAL, MINORITY, UNSKILLED, CASH_PREFERENCE, SMALL_FEE, OUTSIDE_POTENTIAL = (1 << i for i in range(6))
+N_COMBOS = 64
+# Mutable means bits (per agent).
+HAS_DEVICE, HAS_LINK, HAS_VNEID2, FORMER_ADOPTER = 1, 2, 4, 8
+_MEANS = HAS_DEVICE | HAS_LINK
+
+OUTREACH_KINDS = ("information_campaign", "community_digital_team", "post_office_help")
+"""Intervention kinds whose intensity adds to the Generalized Bass effort x(t)."""
+INTERVENTION_KINDS = (
+    "community_digital_team", "counter_guidance", "post_office_help", "qr_at_counter",
+    "online_fee_reduction", "refuse_in_person_filing", "vneid_drive", "information_campaign",
+)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class BehaviourParameters:
+    """How citizens react to barriers and levers. Every default is an assumption (no source measures them).
+
+    Rates are per year per citizen; factors multiply a hazard (1 = no barrier); shares are within 0–1.
+    """
+
+    agents_per_unit: int = 20_000
+    """Agents simulated per unit (fewer if the unit has fewer people); shares are what matter."""
+    initial_awareness: float = 0.6
+    """Share of citizens who know about online payment on the first day (assumed)."""
+    initial_habitual_share: float = 0.7
+    """Share of the first day's adopters who are already habitual (assumed)."""
+    awareness_per_year: float = 0.4
+    """Rate of hearing about online payment from outreach, multiplied by the effort x(t) (assumed)."""
+    awareness_imitation_per_year: float = 1.0
+    """Word of mouth: rate of hearing about it per unit of the commune's adopter share (assumed)."""
+    reach_rural: float = 0.7
+    """Outreach reaches rural citizens at this factor (assumed)."""
+    reach_minority: float = 0.6
+    """Outreach reaches ethnic-minority citizens at this factor (language, distance; assumed)."""
+    device_per_year: float = 0.1
+    """Rate at which citizens get a smartphone or a usable link on their own (assumed)."""
+    help_point_per_year: float = 2.0
+    """Device/link gap closed by a post-office help point of intensity 1, when no capacity is given (assumed)."""
+    team_per_year: float = 3.0
+    """Device/link and identity gaps closed by a community digital team of intensity 1, without capacity (assumed)."""
+    vneid_per_year: float = 0.4
+    """Rate of level-2 VNeID enrolment through the ordinary police rollout (assumed)."""
+    vneid_drive_per_year: float = 4.0
+    """Identity gap closed by a VNeID drive of intensity 1, when no capacity is given (assumed)."""
+    unskilled_factor: float = 0.35
+    """Trial hazard factor of citizens without digital skill (assumed)."""
+    skill_lift: float = 0.5
+    """Share of the skill barrier removed per unit intensity of teams and help points (assumed)."""
+    cash_factor: float = 0.4
+    """Trial hazard factor of citizens who prefer cash (assumed)."""
+    small_fee_factor: float = 0.5
+    """Trial hazard factor of citizens who would not bother paying a small fee online (assumed)."""
+    qr_lift: float = 0.6
+    """Share of the cash barrier removed per unit intensity of QR payment at the counter (assumed)."""
+    fee_reduction_lift: float = 0.8
+    """Share of the small-fee barrier removed per unit intensity of an online-fee reduction (assumed)."""
+    tried_cash_online: float = 0.6
+    """Probability that a cash-preferring citizen who has tried (not yet habitual) pays a dossier online."""
+    tried_small_fee_online: float = 0.7
+    """Probability that a small-fee-insensitive citizen who has tried pays a small fee online (assumed)."""
+    qr_counter_uptake: float = 0.2
+    """Probability that an able non-adopter pays by QR at a counter that offers it (intensity 1; assumed)."""
+    fully_online_dossier_share: float = 0.6
+    """Share of fee-bearing dossiers that belong to fully-online services (refusable in person; assumed)."""
+    habitual_lapse_factor: float = 0.5
+    """A habitual payer lapses after a bad experience with this factor times the base probability (assumed)."""
+    vneid_required_from: dt.date = VNEID_LEVEL2_REQUIRED_FROM
+    """First day a level-2 VNeID is needed to pay online (observed: national rule of 15 June 2024)."""
+
+    def check(self) -> None:
+        """Raise `InputError` naming the first parameter out of range."""
+        if self.agents_per_unit < 1:
+            _bad("agents_per_unit", self.agents_per_unit, "must be >= 1; use e.g. 20000")
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name in ("agents_per_unit", "vneid_required_from"):
+                continue
+            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+                _bad(f.name, value, "must be a finite number >= 0")
+            is_share = f.name.endswith(("_share", "_factor", "_online", "_uptake", "initial_awareness"))
+            if is_share and value > 1:
+                _bad(f.name, value, "is a share or a factor within [0, 1]")
+
+
+def _bad(name: str, value: object, problem: str) -> None:
+    raise InputError(f'adoption parameter "{name}" = {value!r} {problem}')
+
+
+PERFECT_QUALITY = SystemQuality(failure_rate=0.0, callback_p50_s=0.0, callback_p95_s=0.0,
+                                unpaid_notice_after_s=math.inf)
+"""A payment system that never fails and confirms at once (used with barriers off)."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class AdoptionSetup:
+    """Everything the adoption model reads: a slice of a `Scenario`, or built directly (`bass_trajectory`)."""
+
+    start: dt.date
+    horizon_days: int
+    units: tuple[Unit, ...]
+    citizens: Citizens
+    adoption: AdoptionParams
+    interventions: tuple[Intervention, ...] = ()
+    quality: SystemQuality = PERFECT_QUALITY
+    base_effort: float = 1.0
+    """Effort x(t) with no outreach intervention active."""
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario, quality: SystemQuality | None = None) -> AdoptionSetup:
+        return cls(start=scenario.simulation.start, horizon_days=scenario.simulation.horizon_days,
+                   units=scenario.units, citizens=scenario.citizens, adoption=scenario.adoption,
+                   interventions=scenario.interventions, quality=quality or scenario.quality)
+
+    def check(self) -> None:
+        """Raise `InputError` naming the first bad parameter (values not validated by a scenario file)."""
+        a = self.adoption
+        if not (a.p_per_year > 0 and math.isfinite(a.p_per_year)):
+            _bad("p_per_year", a.p_per_year, "must be > 0 (innovation coefficient per year, e.g. 0.03)")
+        if not (a.q_per_year >= 0 and math.isfinite(a.q_per_year)):
+            _bad("q_per_year", a.q_per_year, "must be >= 0 (imitation coefficient per year, e.g. 0.38)")
+        if not 0 < a.potential_share <= 1:
+            _bad("potential_share", a.potential_share, "must be within (0, 1]")
+        for name in ("effort_weight", "return_after_lapse_per_year"):
+            if not getattr(a, name) >= 0:
+                _bad(name, getattr(a, name), "must be >= 0")
+        if not 0 <= a.lapse_after_bad_experience <= 1:
+            _bad("lapse_after_bad_experience", a.lapse_after_bad_experience, "is a probability within [0, 1]")
+        if a.habit_after_uses < 1:
+            _bad("habit_after_uses", a.habit_after_uses, "must be >= 1")
+        if self.horizon_days < 1:
+            _bad("horizon_days", self.horizon_days, "must be >= 1")
+        if not self.base_effort > 0:
+            _bad("effort", self.base_effort, "must be > 0 (effort x(t), 1 = ordinary outreach)")
+        if not self.units:
+            _bad("units", self.units, "needs at least one unit")
+        for f in dataclasses.fields(self.citizens):
+            if not 0 <= getattr(self.citizens, f.name) <= 1:
+                _bad(f"citizens.{f.name}", getattr(self.citizens, f.name), "is a share within [0, 1]")
+        for unit in self.units:
+            if unit.population < 1:
+                _bad(f"units[{unit.id}].population", unit.population, "must be >= 1")
+            if not 0 <= unit.start_share <= 1:
+                _bad(f"units[{unit.id}].initial_share", unit.start_share, "is a share within [0, 1]")
+        for item in self.interventions:
+            if item.kind not in INTERVENTION_KINDS:
+                _bad("interventions.kind", item.kind, f"is not one of {', '.join(INTERVENTION_KINDS)}")
+
+
+class _Schedule:
+    """Per day and unit: the summed intensity (and capacity) of each intervention kind in effect."""
+
+    def __init__(self, setup: AdoptionSetup) -> None:
+        days, n_units = setup.horizon_days, len(setup.units)
+        self.intensity = {k: np.zeros((days, n_units)) for k in INTERVENTION_KINDS}
+        self.capacity = {k: np.zeros((days, n_units)) for k in INTERVENTION_KINDS}
+        """People per day per unit the lever can help (interventions that give capacity_per_day)."""
+        self.uncapped = {k: np.zeros((days, n_units)) for k in INTERVENTION_KINDS}
+        """Intensity of the interventions without a capacity (they act through a rate instead)."""
+        for item in setup.interventions:
+            first = max((item.start - setup.start).days, 0)
+            end = min((item.end - setup.start).days + 1, days)
+            if end <= first:
+                continue
+            cols = [i for i, u in enumerate(setup.units) if item.covers(u.id)]
+            self.intensity[item.kind][first:end, cols] += item.intensity
+            if item.capacity_per_day is not None:
+                self.capacity[item.kind][first:end, cols] += item.capacity_per_day * item.intensity
+            else:
+                self.uncapped[item.kind][first:end, cols] += item.intensity
+        outreach = sum(self.intensity[k] for k in OUTREACH_KINDS)
+        self.effort = setup.base_effort + setup.adoption.effort_weight * outreach
+        """(days, units) effort x(t) of the Generalized Bass hazard."""
+
+
+def effort_by_day(scenario: Scenario | AdoptionSetup) -> np.ndarray:
+    """(days, units) outreach effort x(t) the model uses — what `mean_field_share` takes as `effort`."""
+    setup = scenario if isinstance(scenario, AdoptionSetup) else AdoptionSetup.from_scenario(scenario)
+    return _Schedule(setup).effort
+
+
+class AdoptionModel:
+    """The citizens of a scenario's units, advanced one day at a time by the SimPy process `run`.
+
+    ``AdoptionModel(env, scenario, rng)`` draws the citizens and their first-day states; ``env.process(model.run())``
+    then advances them at 00:00 of each day. Counters read `share_today`; they hand guided citizens back through
+    `add_guided`. All randomness comes from `rng`, so the same seed gives identical arrays.
+    """
+
+    def __init__(self, env: Any, scenario: Scenario | AdoptionSetup, rng: np.random.Generator, *,
+                 quality: SystemQuality | None = None, behaviour: BehaviourParameters | None = None,
+                 barriers: bool = True, guidance_from_interventions: bool = False) -> None:
+        setup = scenario if isinstance(scenario, AdoptionSetup) else AdoptionSetup.from_scenario(scenario, quality)
+        if quality is not None:
+            setup = dataclasses.replace(setup, quality=quality)
+        setup.check()
+        self.behaviour = behaviour or BehaviourParameters()
+        self.behaviour.check()
+        self.env, self.setup, self.rng = env, setup, rng
+        self.barriers = barriers
+        """False: every citizen able and aware, no barrier, no counter conversion, a perfect payment system."""
+        self.guidance_from_interventions = guidance_from_interventions
+        """True when no counter model runs: counter_guidance capacity is turned into guided citizens here."""
+        self.quality = setup.quality if barriers else PERFECT_QUALITY
+        self.days = setup.horizon_days
+        self.unit_ids = tuple(u.id for u in setup.units)
+        self._schedule = _Schedule(setup)
+        self.effort = self._schedule.effort
+        """(days, units) Generalized Bass effort x(t)."""
+        self._layout()
+        self.day = 0
+        """The next day `step` will simulate."""
+        self._draw_citizens()
+        self.daily_share = np.zeros((self.days, self.n_units))
+        """(days, units) share of fee-bearing dossiers paid online, recorded at the start of each day."""
+        self.state_counts = np.zeros((self.days, self.n_units, N_STATES), dtype=np.int32)
+        """(days, units, states) agents in each `State` at the start of each day."""
+        counters = ("dossiers", "online_payments", "failed_payments", "told_unpaid", "lapses_failed",
+                    "lapses_unpaid", "guided")
+        self.events = {name: np.zeros((self.days, self.n_units), dtype=np.int32) for name in counters}
+        """Per day and unit, in agents (scale with `citizens`): dossiers filed, online payments, failed payments,
+        payers told "unpaid", lapses caused by a failure and by an "unpaid" notice, citizens guided at counters."""
+        self.share_today = self.current_share()
+        """(units,) the share of today's fee-bearing dossiers paid online, as the counters see it."""
+
+    # --- layout and first day ---
+
+    def _layout(self) -> None:
+        units, b = self.setup.units, self.behaviour
+        self.n_units = len(units)
+        self.agents = np.array([min(b.agents_per_unit, u.population) for u in units], dtype=np.int64)
+        """(units,) agents simulated per unit."""
+        for unit, n in zip(units, self.agents, strict=True):
+            if unit.communes > n:
+                _bad(f"units[{unit.id}].communes", unit.communes,
+                     f"exceeds the {n} agents of the unit; raise agents_per_unit or lower communes")
+        self.people_per_agent = np.array([u.population for u in units]) / self.agents
+        """(units,) citizens each agent stands for."""
+        self.unit_start = np.concatenate([[0], np.cumsum(self.agents)])
+        commune_sizes = [np.diff(np.linspace(0, n, u.communes + 1).round().astype(np.int64))
+                         for u, n in zip(units, self.agents, strict=True)]
+        self.commune_size = np.concatenate(commune_sizes)
+        self.commune_unit = np.concatenate([np.full(u.communes, i) for i, u in enumerate(units)])
+        self.unit_first_commune = np.concatenate([[0], np.cumsum([u.communes for u in units])])[:-1]
+        self.n_agents = int(self.unit_start[-1])
+        self.n_communes = len(self.commune_size)
+        self._commune_of_agent = np.repeat(np.arange(self.n_communes), self.commune_size)
+        self._unit_of_agent = np.repeat(np.arange(self.n_units), self.agents)
+        rate = np.array([u.fee_dossiers_per_year / u.population for u in units])
+        self._dossiers_per_agent_day = rate / DAYS_PER_YEAR
+
+    def _draw_citizens(self) -> None:
+        """Draw traits per agent, the first-day states, the initial adopters and their thresholds."""
+        n, c, rng = self.n_agents, self.setup.citizens, self.rng
+        potential = self.setup.adoption.potential_share
+        combo = np.where(rng.random(n) >= potential, OUTSIDE_POTENTIAL, 0).astype(np.uint8)
+        means = np.full(n, _MEANS | HAS_VNEID2, dtype=np.uint8)
+        aware = np.ones(n, dtype=bool)
+        if self.barriers:
+            for bit, share in ((RURAL, c.rural), (MINORITY, c.ethnic_minority), (UNSKILLED, 1 - c.digital_skill),
+                               (CASH_PREFERENCE, c.cash_preference), (SMALL_FEE, c.small_fee_sensitivity)):
+                combo |= np.where(rng.random(n) < share, bit, 0).astype(np.uint8)
+            means[:] = 0
+            for bit, share in ((HAS_DEVICE, c.smartphone), (HAS_LINK, c.good_connectivity),
+                               (HAS_VNEID2, c.vneid_level2)):
+                means |= np.where(rng.random(n) < share, bit, 0).astype(np.uint8)
+            aware = rng.random(n) < self.behaviour.initial_awareness
+        self.combo, self.means = combo, means
+        self.uses = np.zeros(n, dtype=np.uint8)
+        self.state = np.zeros(n, dtype=np.uint8)
+        self._identity_checked = self._identity_required(0)  # the first day's states already follow the rule
+        self._tables(0)
+        self.state[aware] = self._ability_state(np.flatnonzero(aware))
+        self._seed_adopters()
+        self._key = ((self._commune_of_agent * N_STATES + self.state) * N_COMBOS + self.combo).astype(np.intp)
+        self._counts = np.bincount(self._key, minlength=self.n_communes * N_STATES * N_COMBOS).astype(np.int64)
+        self._cum = np.zeros(self.n_communes * N_STATES * N_COMBOS)
+        self._threshold = rng.standard_exponential(n)
+        self._buffer = np.empty(n)
+        self._mask = np.empty(n, dtype=bool)
+
+    def _seed_adopters(self) -> None:
+        """Make the first day's adopters so that each unit starts at its `start_share` (expected).
+
+        Assumption: those who already pay online are first the able citizens with a level-2 VNeID, then the
+        other able ones, then anyone; they are given the means (phone, link, VNeID) they evidently have.
+        """
+        rng, b = self.rng, self.behaviour
+        for u, unit in enumerate(self.setup.units):
+            lo, hi = self.unit_start[u], self.unit_start[u + 1]
+            state, combo = self.state[lo:hi], self.combo[lo:hi]
+            inside = (combo & OUTSIDE_POTENTIAL) == 0
+            rank = rng.random(hi - lo) + 2.0 * (state != State.ABLE) + 1.0 * ((self.means[lo:hi] & HAS_VNEID2) == 0)
+            order = np.flatnonzero(inside)[np.argsort(rank[inside], kind="stable")]
+            habitual = rng.random(len(order)) < b.initial_habitual_share
+            p_online = np.where(habitual, self._p_online[u, State.HABITUAL, combo[order]],
+                                self._p_online[u, State.TRIED, combo[order]])
+            count = int(np.searchsorted(np.cumsum(p_online), unit.start_share * (hi - lo)))
+            chosen = order[:count] + lo
+            self.state[chosen] = np.where(habitual[:count], State.HABITUAL, State.TRIED)
+            self.uses[chosen] = np.where(habitual[:count], self.setup.adoption.habit_after_uses, 1)
+            self.means[chosen] |= _MEANS | HAS_VNEID2
+
+    # --- the daily process ---
+
+    def run(self) -> Iterator[Any]:
+        """SimPy process: at 00:00 of each simulated day, record the day's share and advance the citizens."""
+        while self.day < self.days:
+            self.step()
+            yield self.env.timeout(MINUTES_PER_DAY)
+
+    def step(self) -> None:
+        """One day: record the morning's share, the day's dossiers and payments, then the day's hazards."""
+        day = self.day
+        if day >= self.days:
+            raise InputError(f"day {day} is past horizon_days = {self.days}; the run is over")
+        self._tables(day)
+        if self._identity_required(day) and not self._identity_checked:
+            self._require_identity()
+        self.share_today = self.current_share()
+        self.daily_share[day] = self.share_today
+        self.state_counts[day] = self.counts_by_unit()
+        self._file_dossiers(day)
+        if self.guidance_from_interventions and (self.setup.start + dt.timedelta(days=day)).isoweekday() <= 5:
+            for u in np.flatnonzero(self._schedule.capacity["counter_guidance"][day]):
+                self.add_guided(int(u), float(self._schedule.capacity["counter_guidance"][day, u]))
+        self._advance_hazards(day)
+        self.day = day + 1
+
+    def _identity_required(self, day: int) -> bool:
+        return self.barriers and self.setup.start + dt.timedelta(days=day) >= self.behaviour.vneid_required_from
+
+    def _require_identity(self) -> None:
+        """15 June 2024: citizens without a level-2 VNeID can no longer pay online until they enrol."""
+        self._identity_checked = True
+        able = np.isin(self.state, (State.ABLE, State.TRIED, State.HABITUAL, State.LAPSED))
+        idx = np.flatnonzero(able & ((self.means & HAS_VNEID2) == 0))
+        adopters = np.isin(self.state[idx], _ADOPTER_STATES)
+        self.means[idx[adopters]] |= FORMER_ADOPTER
+        self._move(idx, np.full(len(idx), State.NEEDS_IDENTITY, dtype=np.uint8))
+
+    # --- per-day tables (small: units × states × combos) ---
+
+    def _tables(self, day: int) -> None:
+        """The day's trial factors and online-payment probabilities by unit, state and barrier combination."""
+        b, sched = self.behaviour, self._schedule
+        combos = np.arange(N_COMBOS)
+        has = {bit: (combos & bit) != 0 for bit in (RURAL, MINORITY, UNSKILLED, CASH_PREFERENCE, SMALL_FEE,
+                                                     OUTSIDE_POTENTIAL)}
+
+        def lift(base: float, amount: np.ndarray) -> np.ndarray:  # (units,) factor moved towards 1
+            return base + (1 - base) * np.minimum(1.0, amount)
+
+        i = {k: sched.intensity[k][day] for k in INTERVENTION_KINDS}
+        unskilled = lift(b.unskilled_factor, b.skill_lift * (i["community_digital_team"] + i["post_office_help"]))
+        cash = lift(b.cash_factor, b.qr_lift * i["qr_at_counter"])
+        small = lift(b.small_fee_factor, b.fee_reduction_lift * i["online_fee_reduction"])
+        trial = np.ones((self.n_units, N_COMBOS))
+        trial *= np.where(has[UNSKILLED], unskilled[:, None], 1.0)
+        trial *= np.where(has[CASH_PREFERENCE], cash[:, None], 1.0)
+        trial *= np.where(has[SMALL_FEE], small[:, None], 1.0)
+        trial[:, has[OUTSIDE_POTENTIAL]] = 0.0
+        self._trial = trial
+        self._reach = np.where(has[RURAL], b.reach_rural, 1.0) * np.where(has[MINORITY], b.reach_minority, 1.0)
+
+        p = np.zeros((self.n_units, N_STATES, N_COMBOS))
+        tried = np.ones((self.n_units, N_COMBOS))
+        tried *= np.where(has[CASH_PREFERENCE], lift(b.tried_cash_online, b.qr_lift * i["qr_at_counter"])[:, None], 1)
+        tried *= np.where(has[SMALL_FEE],
+                          lift(b.tried_small_fee_online, b.fee_reduction_lift * i["online_fee_reduction"])[:, None], 1)
+        push = np.zeros(self.n_units)
+        qr = np.zeros(self.n_units)
+        if self.barriers:
+            push = np.minimum(1.0, i["refuse_in_person_filing"]) * b.fully_online_dossier_share
+            qr = b.qr_counter_uptake * np.minimum(1.0, i["qr_at_counter"])
+        p[:, State.TRIED] = tried + (1 - tried) * push[:, None]
+        p[:, State.HABITUAL] = 1.0
+        p[:, State.ABLE] = (1 - (1 - qr) * (1 - push))[:, None]
+        p[:, :, has[OUTSIDE_POTENTIAL]] = 0.0
+        self._p_online = p
+        self._push = push
+
+    def _rates(self, day: int) -> np.ndarray:
+        """The day's hazard per (commune, state, combo), per day, with the midpoint imitation share."""
+        a, b, sched = self.setup.adoption, self.behaviour, self._schedule
+        counts = self._counts.reshape(self.n_communes, N_STATES, N_COMBOS)
+        cu = self.commune_unit
+        x = self.effort[day][cu]                                       # (communes,)
+        dt_year = 1.0 / DAYS_PER_YEAR
+        adopters = counts[:, State.TRIED].sum(1) + counts[:, State.HABITUAL].sum(1)
+        scale = 1.0 / (self.commune_size * a.potential_share)
+        share = np.minimum(adopters * scale, 1.0)
+        trial = self._trial[cu]                                        # (communes, combos)
+
+        def able_rate(imitation: np.ndarray) -> np.ndarray:
+            return ((a.p_per_year + a.q_per_year * imitation) * x)[:, None] * trial
+
+        # midpoint rule: the imitation share half-way through the day, from the day's expected flux
+        flux = (counts[:, State.ABLE] * -np.expm1(-able_rate(share) * dt_year)).sum(1)
+        flux += counts[:, State.LAPSED].sum(1) * -math.expm1(-a.return_after_lapse_per_year * dt_year)
+        mid = np.minimum(share + 0.5 * flux * scale, 1.0)
+
+        rate = np.zeros((self.n_communes, N_STATES, N_COMBOS))
+        aware = b.awareness_per_year * x + b.awareness_imitation_per_year * mid
+        rate[:, State.UNAWARE] = aware[:, None] * self._reach
+        unit_counts = self.counts_by_unit()
+        needing = {s: unit_counts[:, s] * self.people_per_agent for s in (State.NEEDS_DEVICE, State.NEEDS_IDENTITY)}
+
+        def per_capita(kind: str, people: np.ndarray, per_year: float) -> np.ndarray:
+            """Help per person per year: capacity shared among those who need it, or a rate per intensity."""
+            with np.errstate(divide="ignore", invalid="ignore"):
+                shared = np.where(people > 0, sched.capacity[kind][day] * DAYS_PER_YEAR / people, 0.0)
+            return shared + per_year * sched.uncapped[kind][day]
+
+        team = per_capita("community_digital_team", needing[State.NEEDS_DEVICE] + needing[State.NEEDS_IDENTITY],
+                          b.team_per_year)
+        device = b.device_per_year + team + per_capita("post_office_help", needing[State.NEEDS_DEVICE],
+                                                       b.help_point_per_year)
+        identity = b.vneid_per_year + team + per_capita("vneid_drive", needing[State.NEEDS_IDENTITY],
+                                                        b.vneid_drive_per_year)
+        rate[:, State.NEEDS_DEVICE] = device[cu][:, None]
+        rate[:, State.NEEDS_IDENTITY] = identity[cu][:, None]
+        rate[:, State.ABLE] = able_rate(mid)
+        rate[:, State.LAPSED] = a.return_after_lapse_per_year
+        return rate.reshape(-1) * dt_year
+
+    def _advance_hazards(self, day: int) -> None:
+        """The core per-agent pass: who passes its threshold of cumulative hazard today."""
+        self._cum += self._rates(day)
+        np.take(self._cum, self._key, out=self._buffer)
+        np.greater(self._buffer, self._threshold, out=self._mask)
+        idx = np.flatnonzero(self._mask)
+        if len(idx) == 0:
+            return
+        state = self.state[idx]
+        new = state.copy()
+        fixed = state == State.NEEDS_DEVICE
+        self.means[idx[fixed]] |= _MEANS
+        self.means[idx[state == State.NEEDS_IDENTITY]] |= HAS_VNEID2
+        gap = state <= State.NEEDS_IDENTITY
+        new[gap] = self._ability_state(idx[gap])
+        new[state == State.ABLE] = State.TRIED
+        new[state == State.LAPSED] = State.TRIED
+        self._move(idx, new)
+
+    def _ability_state(self, idx: np.ndarray) -> np.ndarray:
+        """The state of aware citizens `idx` given their means: the first gap, else ABLE (TRIED if they were)."""
+        means = self.means[idx]
+        no_identity = (means & HAS_VNEID2) == 0 if self._identity_required(self.day) else np.zeros(len(idx), bool)
+        former = (means & FORMER_ADOPTER) != 0
+        state = np.where((means & _MEANS) != _MEANS, State.NEEDS_DEVICE,
+                         np.where(no_identity, State.NEEDS_IDENTITY,
+                                  np.where(former, State.TRIED, State.ABLE))).astype(np.uint8)
+        back = idx[state == State.TRIED]
+        self.means[back] &= ~np.uint8(FORMER_ADOPTER)
+        return state
+
+    def _move(self, idx: np.ndarray, new: np.ndarray) -> None:
+        """Move distinct agents `idx` to states `new`: keys, counts and fresh Exp(1) thresholds."""
+        if len(idx) == 0:
+            return
+        old_key = self._key[idx]
+        new_key = old_key + (new.astype(np.intp) - self.state[idx]) * N_COMBOS
+        np.subtract.at(self._counts, old_key, 1)
+        np.add.at(self._counts, new_key, 1)
+        self.state[idx] = new
+        self._key[idx] = new_key
+        self._threshold[idx] = self._cum[new_key] + self.rng.standard_exponential(len(idx))
+
+    # --- dossiers, payments, guidance ---
+
+    def _file_dossiers(self, day: int) -> None:
+        """Today's fee-bearing dossiers: who files, who pays online, and what the payment system does to them."""
+        rng = self.rng
+        filed = rng.poisson(self.agents * self._dossiers_per_agent_day)
+        if filed.sum() == 0:
+            return
+        self.events["dossiers"][day] += filed.astype(np.int32)
+        idx = np.unique(np.concatenate([lo + rng.integers(0, n, k) for lo, n, k in
+                                        zip(self.unit_start[:-1], self.agents, filed, strict=True) if k]))
+        unit, state = self._unit_of_agent[idx], self.state[idx]
+        online = rng.random(len(idx)) < self._p_online[unit, state, self.combo[idx]]
+        pushed = ~online & (state == State.UNAWARE) & (rng.random(len(idx)) < self._push[unit])
+        if pushed.any():  # refused at the counter: now they know the online route exists
+            self._move(idx[pushed], self._ability_state(idx[pushed]))
+        self._pay_online(idx[online], day)
+
+    def _pay_online(self, idx: np.ndarray, day: int) -> None:
+        """Citizens `idx` pay a fee online: a failure or an "unpaid" notice may make them lapse."""
+        if len(idx) == 0:
+            return
+        rng, q, a = self.rng, self.quality, self.setup.adoption
+        n = len(idx)
+        failed = rng.random(n) < q.failure_rate
+        sigma = math.log(q.callback_p95_s / q.callback_p50_s) / Z95 if q.callback_p50_s > 0 else 0.0
+        delay = q.callback_p50_s * np.exp(sigma * rng.standard_normal(n))
+        unpaid = ~failed & (delay > q.unpaid_notice_after_s)
+        state = self.state[idx]
+        lapse_p = np.where(state == State.HABITUAL, a.lapse_after_bad_experience * self.behaviour.habitual_lapse_factor,
+                           a.lapse_after_bad_experience)
+        lapsed = (failed | unpaid) & (rng.random(n) < lapse_p)
+        good = ~failed & ~unpaid
+        self.uses[idx] = np.minimum(self.uses[idx].astype(np.int32) + good, 255).astype(np.uint8)
+        habit = self.uses[idx] >= a.habit_after_uses
+        new = np.where(lapsed, State.LAPSED,
+                       np.where((state == State.HABITUAL) | habit, State.HABITUAL, State.TRIED)).astype(np.uint8)
+        self._move(idx, new)
+        units = self._unit_of_agent[idx]
+        for name, flags in (("online_payments", None), ("failed_payments", failed), ("told_unpaid", unpaid),
+                            ("lapses_failed", lapsed & failed), ("lapses_unpaid", lapsed & unpaid)):
+            self.events[name][day] += np.bincount(units, weights=flags, minlength=self.n_units).astype(np.int32)
+
+    def add_guided(self, unit_index: int, n: float) -> int:
+        """Counter officers guided `n` citizens of unit `unit_index` through online filing and payment today.
+
+        The officer sets up the app on the citizen's phone ("cầm tay chỉ việc": assumed to close the device and
+        skill gap); a citizen who also has a level-2 VNeID pays online on the spot and becomes TRIED (or keeps a
+        habit); one without it learns what is missing. `n` is in citizens; it is scaled to agents with random
+        rounding. Returns the number of agents guided.
+        """
+        if not 0 <= unit_index < self.n_units:
+            raise InputError(f'"unit_index" = {unit_index!r} is not a unit index within [0, {self.n_units})')
+        if not n >= 0:
+            raise InputError(f'"n" = {n!r} guided citizens must be >= 0')
+        rng, lo, size = self.rng, int(self.unit_start[unit_index]), int(self.agents[unit_index])
+        expected = n / self.people_per_agent[unit_index]
+        want = int(expected) + int(rng.random() < expected - int(expected))
+        if want == 0:
+            return 0
+        pick = np.unique(lo + rng.integers(0, size, 3 * want + 8))
+        pick = pick[~np.isin(self.state[pick], _ADOPTER_STATES)]
+        if len(pick) < want:  # few non-adopters left: draw among all of them
+            pool = lo + np.flatnonzero(~np.isin(self.state[lo:lo + size], _ADOPTER_STATES))
+            pick = pool
+        if len(pick) > want:
+            pick = rng.choice(pick, size=want, replace=False)
+        day = min(self.day, self.days - 1)
+        self.means[pick] |= _MEANS
+        self._move(pick, self._ability_state(pick))
+        ready = pick[np.isin(self.state[pick], (State.ABLE, State.TRIED, State.LAPSED))]
+        self._pay_online(ready, day)
+        self.events["guided"][day, unit_index] += len(pick)
+        return len(pick)
+
+    # --- outputs ---
+
+    def counts_by_unit(self) -> np.ndarray:
+        """(units, states) agents in each state now."""
+        per_commune = self._counts.reshape(self.n_communes, N_STATES, N_COMBOS).sum(2)
+        return np.add.reduceat(per_commune, self.unit_first_commune, axis=0)
+
+    def current_share(self) -> np.ndarray:
+        """(units,) the expected share of a dossier filed now being paid online."""
+        counts = self._counts.reshape(self.n_communes, N_STATES, N_COMBOS)
+        paid = (counts * self._p_online[self.commune_unit]).sum((1, 2))
+        return np.add.reduceat(paid, self.unit_first_commune) / self.agents
+
+    def citizens(self, agent_counts: np.ndarray) -> np.ndarray:
+        """Scale per-unit agent counts (last axis = units) to citizens."""
+        return np.asarray(agent_counts) * self.people_per_agent
+
+    def payment_effects(self) -> dict[str, float]:
+        """What the payment system's quality did over the run, in citizens (estimates from the agents)."""
+        totals = {name: float(self.citizens(arr.sum(0)).sum()) for name, arr in self.events.items()}
+        paid = totals["online_payments"]
+        totals["told_unpaid_share"] = totals["told_unpaid"] / paid if paid else 0.0
+        totals["failed_share"] = totals["failed_payments"] / paid if paid else 0.0
+        return totals
+
+
+# --- aggregation helpers ---
+
+
+def counts_by_stage(state_counts: np.ndarray) -> np.ndarray:
+    """Merge the last axis of `State` counts into the `STAGES` (NEEDS_* → "aware")."""
+    c = np.asarray(state_counts)
+    aware = c[..., State.NEEDS_DEVICE] + c[..., State.NEEDS_IDENTITY]
+    order = (c[..., State.UNAWARE], aware, c[..., State.ABLE], c[..., State.TRIED], c[..., State.HABITUAL],
+             c[..., State.LAPSED])
+    return np.stack(order, axis=-1)
+
+
+def aggregate_share(daily_share: np.ndarray, start: dt.date, period: str = "week") -> tuple[list[dt.date], np.ndarray]:
+    """Mean daily share per ISO week (labelled by its Monday) or calendar month (labelled by its 1st).
+
+    Within a unit dossiers arrive at a constant expected rate, so the dossier-weighted share of a period is
+    the mean of its daily shares. Partial first and last periods average the days simulated.
+    """
+    if period not in ("week", "month"):
+        raise InputError(f'"period" = {period!r} must be "week" or "month"')
+    days = np.asarray(daily_share)
+    dates = [start + dt.timedelta(days=d) for d in range(days.shape[0])]
+    label = (lambda d: d - dt.timedelta(days=d.weekday())) if period == "week" else (lambda d: d.replace(day=1))
+    keys = [label(d) for d in dates]
+    labels = sorted(set(keys))
+    index = np.searchsorted(np.array(labels, dtype="datetime64[D]"), np.array(keys, dtype="datetime64[D]"))
+    sums = np.zeros((len(labels), *days.shape[1:]))
+    np.add.at(sums, index, days)
+    return labels, sums / np.bincount(index).reshape((-1, *(1,) * (days.ndim - 1)))
+
+
+def province_share(share: np.ndarray, fee_dossiers_per_year: Sequence[float]) -> np.ndarray:
+    """The province's share: unit shares (last axis) weighted by their fee-bearing dossiers."""
+    weights = np.asarray(fee_dossiers_per_year, dtype=float)
+    if weights.sum() <= 0:
+        raise InputError(f'"fee_dossiers_per_year" = {list(weights)} must have a positive sum to weight shares')
+    return np.asarray(share) @ (weights / weights.sum())
+
+
+# --- theory: the mean field and the Bass check ---
+
+
+def _cumulative_effort(t_days: np.ndarray, effort: float | Sequence[float] | np.ndarray | Callable[[int], float]
+                       ) -> np.ndarray:
+    """X(t) = ∫₀ᵗ x(s) ds in years, with x constant within each day (as in the agent model)."""
+    if callable(effort):
+        n = int(np.ceil(t_days.max())) + 1 if t_days.size else 1
+        effort = np.array([effort(d) for d in range(n)], dtype=float)
+    if np.ndim(effort) == 0:
+        x = float(effort)  # type: ignore[arg-type]
+        if not x > 0:
+            _bad("effort", x, "must be > 0")
+        return t_days * x / DAYS_PER_YEAR
+    x = np.asarray(effort, dtype=float)
+    if x.ndim != 1 or (x <= 0).any() or not np.isfinite(x).all():
+        _bad("effort", x, "must be a positive number, a 1-D array of positive daily efforts, or a callable")
+    if t_days.size and t_days.max() > len(x):
+        _bad("effort", f"{len(x)} days", f"covers fewer days than t_days reaches ({t_days.max():g})")
+    whole = np.floor(t_days).astype(np.int64)
+    before = np.concatenate([[0.0], np.cumsum(x)])
+    part = np.where(whole < len(x), x[np.minimum(whole, len(x) - 1)], 0.0) * (t_days - whole)
+    return (before[whole] + part) / DAYS_PER_YEAR
+
+
+def mean_field_share(t_days: float | Sequence[float] | np.ndarray, p: float, q: float,
+                     effort: float | Sequence[float] | np.ndarray | Callable[[int], float] = 1.0, *,
+                     initial_share: float = 0.0, potential: float = 1.0) -> np.ndarray:
+    """The deterministic mean field of the model with barriers off: Generalized Bass in closed form.
+
+    dF/dt = (p + q·F/m)(1 − F/m)·x(t) (t in years, F the adopted share, m the potential) has the solution
+    F(t) = m·Bass(τ₀ + X(t)) with X(t) = ∫₀ᵗ x, and τ₀ the Bass time at which Bass(τ₀) = initial_share/m.
+    `effort` is x: a constant, an array of daily values (day d covers [d, d+1)), or a function of the day.
+    """
+    if not (p > 0 and math.isfinite(p)):
+        _bad("p", p, "must be > 0 (innovation coefficient per year)")
+    if not (q >= 0 and math.isfinite(q)):
+        _bad("q", q, "must be >= 0 (imitation coefficient per year)")
+    if not 0 < potential <= 1:
+        _bad("potential", potential, "must be within (0, 1]")
+    if not 0 <= initial_share < potential:
+        _bad("initial_share", initial_share, f"must be within [0, potential = {potential})")
+    t = np.asarray(t_days, dtype=float)
+    if (t < 0).any():
+        _bad("t_days", t.min(), "must be >= 0 (days from the start)")
+    f0 = initial_share / potential
+    tau0 = -math.log((1 - f0) / (1 + f0 * q / p)) / (p + q)
+    return potential * np.asarray(bass_cdf(tau0 + _cumulative_effort(t, effort), p, q))
+
+
+def bass_setup(p: float, q: float, population: int, years: float, *, effort: float = 1.0, communes: int = 1,
+               potential: float = 1.0, interventions: Sequence[Intervention] = (),
+               start: dt.date = dt.date(2020, 1, 1)) -> AdoptionSetup:
+    """A one-unit setup for the theory checks: `population` agents, no dossiers, perfect payments."""
+    if not population >= 1:
+        _bad("population", population, "must be >= 1 agents")
+    if not (years > 0 and math.isfinite(years)):
+        _bad("years", years, "must be > 0")
+    unit = Unit(id="bass", name="Bass check", kind="province", agency_code="BASS", population=int(population),
+                fee_dossiers_per_year=0, communes=communes)
+    citizens = Citizens(smartphone=1, vneid_level2=1, rural=0, ethnic_minority=0, good_connectivity=1,
+                        digital_skill=1, cash_preference=0, small_fee_sensitivity=0)
+    adoption = AdoptionParams(p_per_year=p, q_per_year=q, effort_weight=1.0, potential_share=potential,
+                              lapse_after_bad_experience=0.0, return_after_lapse_per_year=0.0)
+    return AdoptionSetup(start=start, horizon_days=round(years * DAYS_PER_YEAR), units=(unit,), citizens=citizens,
+                         adoption=adoption, interventions=tuple(interventions), base_effort=effort)
+
+
+def bass_trajectory(p: float, q: float, population: int, years: float, rng: np.random.Generator, *,
+                    effort: float = 1.0, communes: int = 1, potential: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Run the agent model with barriers off and constant effort: (t in years, adopted share), daily.
+
+    Both arrays have ``horizon_days + 1`` points: the share at the start of each day and after the last.
+    """
+    import simpy
+
+    setup = bass_setup(p, q, population, years, effort=effort, communes=communes, potential=potential)
+    env = simpy.Environment()
+    model = AdoptionModel(env, setup, rng, barriers=False,
+                          behaviour=BehaviourParameters(agents_per_unit=int(population)))
+    env.process(model.run())
+    env.run()
+    share = np.concatenate([model.daily_share[:, 0], model.current_share()])
+    return np.arange(len(share)) / DAYS_PER_YEAR, share
+
+
+@dataclasses.dataclass(frozen=True)
+class BassValidation:
+    """The agent model (barriers off) against the Bass closed form, averaged over replications.
+
+    The tolerance is a *relative* error on F(t), checked at every day once the theoretical share has reached
+    `burn_in_share`: before that the share is tiny and a finite population's sampling noise (relative standard
+    error ≈ √((1 − F)/(N·R·F))) dominates any relative measure. The absolute error over all days is reported too.
+    """
+
+    p: float
+    q: float
+    population: int
+    years: float
+    replications: int
+    seed: int
+    t_years: np.ndarray
+    model: np.ndarray
+    """Mean adopted share over the replications, per day."""
+    theory: np.ndarray
+    tolerance: float
+    burn_in_share: float
+    max_relative_error: float
+    """Max |model − theory|/theory over the days with theory >= burn_in_share."""
+    max_absolute_error: float
+    """Max |model − theory| over all days."""
+    noise_at_burn_in: float
+    """Expected relative sampling error at the burn-in share: √((1 − F)/(N·R·F))."""
+
+    @property
+    def within_tolerance(self) -> bool:
+        return self.max_relative_error <= self.tolerance
+
+    def rows(self, every_years: float = 1.0) -> list[tuple[float, float, float, float]]:
+        """(t in years, model, theory, relative error) every `every_years`, for printing."""
+        step = max(1, round(every_years * DAYS_PER_YEAR))
+        out = []
+        for d in range(0, len(self.t_years), step):
+            th = float(self.theory[d])
+            out.append((float(self.t_years[d]), float(self.model[d]), th,
+                        abs(float(self.model[d]) - th) / th if th > 0 else 0.0))
+        return out
+
+    def format(self) -> str:
+        """A table of model vs theory and the verdict."""
+        lines = [f"Bass check: p = {self.p:g}/year, q = {self.q:g}/year, {self.population:,} agents, "
+                 f"{self.years:g} years, {self.replications} replication(s), seed {self.seed}",
+                 f"{'t (years)':>10} {'model':>9} {'theory':>9} {'rel. error':>10}"]
+        lines += [f"{t:>10.2f} {m:>9.5f} {th:>9.5f} {e:>10.3%}" for t, m, th, e in self.rows()]
+        verdict = "within" if self.within_tolerance else "OUTSIDE"
+        lines.append(f"max relative error {self.max_relative_error:.3%} (days with F >= {self.burn_in_share:.0%}; "
+                     f"sampling noise there ≈ {self.noise_at_burn_in:.2%}), max absolute error "
+                     f"{self.max_absolute_error:.5f}: {verdict} the {self.tolerance:.0%} tolerance")
+        return "\n".join(lines)
+
+
+def validate_bass(p: float, q: float, population: int, years: float, seed: int, replications: int = 4, *,
+                  tolerance: float = 0.01, burn_in_share: float = 0.05) -> BassValidation:
+    """Run `bass_trajectory` `replications` times (independent streams of `seed`) and compare with Bass F(t)."""
+    if replications < 1:
+        _bad("replications", replications, "must be >= 1")
+    if not 0 < tolerance < 1:
+        _bad("tolerance", tolerance, "must be within (0, 1), e.g. 0.01 for 1%")
+    if not 0 < burn_in_share < 1:
+        _bad("burn_in_share", burn_in_share, "must be within (0, 1), e.g. 0.05")
+    streams = np.random.SeedSequence(seed).spawn(replications)
+    runs = [bass_trajectory(p, q, population, years, np.random.default_rng(s)) for s in streams]
+    t = runs[0][0]
+    model = np.mean([share for _, share in runs], axis=0)
+    theory = np.asarray(bass_cdf(t, p, q))
+    counted = theory >= burn_in_share
+    if not counted.any():
+        _bad("years", years, f"too short: the Bass share never reaches the burn-in share {burn_in_share:.0%}")
+    rel = float(np.max(np.abs(model[counted] - theory[counted]) / theory[counted]))
+    noise = math.sqrt((1 - burn_in_share) / (population * replications * burn_in_share))
+    return BassValidation(p=p, q=q, population=int(population), years=years, replications=replications, seed=seed,
+                          t_years=t, model=model, theory=theory, tolerance=tolerance, burn_in_share=burn_in_share,
+                          max_relative_error=rel, max_absolute_error=float(np.max(np.abs(model - theory))),
+                          noise_at_burn_in=noise)
