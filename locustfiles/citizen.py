@@ -90,13 +90,13 @@ class CitizenVisit:
         if dossier["payment"] is None:
             return Outcome("no_fee", "dossier")
         payment_id = dossier["payment"]["payment_id"]
+        # the payment page is the gateway's bank form; the mock serves it as the checkout call itself (pay_url)
         if self._gives_up("payment_page"):
             return Outcome("abandoned", "payment_page")
-        self.open_payment_page(dossier["payment"])
         if self._gives_up("bank_choice"):
             return Outcome("abandoned", "bank_choice")
         bank = self.params.choose_bank(self.rng)
-        checkout = self.choose_bank(payment_id, bank)
+        checkout = self.choose_bank(dossier["payment"], bank)
         if self._gives_up("charge"):
             return Outcome("abandoned", "charge")
         charge = self.charge(checkout, bank)
@@ -130,12 +130,8 @@ class CitizenVisit:
         body = {"procedure_code": procedure.code, "payer": self.person.payer(), "group": self.group}
         return self._json("POST", f"{self.urls['agency']}/dossiers", "dossier", name="POST /dossiers", json=body)
 
-    def open_payment_page(self, payment: dict) -> None:
-        url = payment.get("pay_url") or f"{self.urls['gateway']}/payments/{payment['payment_id']}/page"
-        self._json("GET", url, "payment_page", name="GET payment page", parse=False)
-
-    def choose_bank(self, payment_id: str, bank: str) -> dict:
-        url = f"{self.urls['gateway']}/payments/{payment_id}/checkout"
+    def choose_bank(self, payment: dict, bank: str) -> dict:
+        url = payment.get("pay_url") or f"{self.urls['gateway']}/payments/{payment['payment_id']}/checkout"
         return self._json("POST", url, "bank_choice", name="POST /payments/[id]/checkout", json={"bank_code": bank})
 
     def charge(self, checkout: dict, bank: str) -> dict:

@@ -1,0 +1,252 @@
+"""The harness's parts that need no server: profiles, arrival times, percentiles, correlator, SLO gates, JUnit."""
+
+from __future__ import annotations
+
+import math
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from motcua.commands.loadtest import parse_duration
+from motcua.errors import InputError, SLOBreach
+from motcua.loadtest.arrivals import arrival_times
+from motcua.loadtest.callbacks import CALLBACK, Approval, CallbackCorrelator
+from motcua.loadtest.junit import write_junit
+from motcua.loadtest.percentiles import HdrSet, exact_summary, nearest_rank
+from motcua.loadtest.profiles import constant, fit_profile, profile_from_scenario
+from motcua.loadtest.runner import LoadtestOptions
+from motcua.loadtest.slo import enforce, evaluate, table
+from motcua.scenario import Profile as ScenarioProfile
+from motcua.scenario import load_scenario
+
+PEAK_DAY = "scenarios/peak-day.toml"
+
+
+# ----------------------------------------------------------------------------- profiles
+
+
+def test_peak_day_is_compressed_into_the_run():
+    scenario = load_scenario(PEAK_DAY)
+    profile = profile_from_scenario(scenario, "peak_day", duration_s=24.0)
+    hourly = scenario.load.profiles["peak_day"].hourly
+    # one real second per scenario hour: second 9.5 is 09:30, the morning peak
+    assert profile.time_compression == pytest.approx(3600)
+    assert profile.rate(9.5) == pytest.approx(10 * hourly[9])
+    assert profile.rate(2.5) == pytest.approx(10 * hourly[2])
+    assert profile.rate(24.0) == 0.0
+    assert profile.expected_arrivals() == pytest.approx(10 * sum(hourly), rel=1e-6)
+
+
+def test_rate_flag_rescales_the_shape():
+    scenario = load_scenario(PEAK_DAY)
+    steps = profile_from_scenario(scenario, "steps", rate_per_s=320)
+    assert steps.base_rate == pytest.approx(320)  # the highest step becomes 320/s
+    assert steps.rate(0.0) == pytest.approx(20)  # 10/s × 2
+    spike = profile_from_scenario(scenario, "spike", rate_per_s=40)
+    assert spike.rate(5) == pytest.approx(40) and spike.rate(25) == pytest.approx(240)
+    assert spike.scaled(0.5).rate(25) == pytest.approx(120)
+
+
+def test_unknown_profile_names_the_defined_ones():
+    scenario = load_scenario(PEAK_DAY)
+    with pytest.raises(InputError, match=r"--profile 'rush': no such profile .* defined: smoke, constant"):
+        profile_from_scenario(scenario, "rush")
+
+
+def test_bad_rate_and_duration_are_refused_with_the_fix():
+    shape = ScenarioProfile(kind="constant", rate_per_s=5, duration_s=10)
+    with pytest.raises(InputError, match=r"--rate = -1: must be > 0"):
+        fit_profile("c", shape, rate_per_s=-1)
+    with pytest.raises(InputError, match=r"--duration 'soon': not a positive duration; write e.g. 60s"):
+        parse_duration("soon")
+    assert parse_duration("1.5m") == 90 and parse_duration("250ms") == 0.25 and parse_duration("20") == 20
+
+
+# ----------------------------------------------------------------------------- arrivals
+
+
+def test_poisson_arrivals_have_poisson_counts():
+    """Counts in a window of a rate-λ Poisson process: mean λT and variance λT (index of dispersion 1)."""
+    profile = constant(50.0, 10.0)
+    counts = [sum(1 for _ in arrival_times(profile, np.random.default_rng(seed))) for seed in range(200)]
+    mean, var = np.mean(counts), np.var(counts, ddof=1)
+    assert mean == pytest.approx(500, rel=0.02)
+    assert var / mean == pytest.approx(1.0, abs=0.25)
+
+
+def test_interarrival_times_are_exponential():
+    from scipy import stats
+
+    times = np.array(list(arrival_times(constant(100.0, 60.0), np.random.default_rng(3))))
+    gaps = np.diff(times)
+    assert np.all(gaps >= 0)
+    assert stats.kstest(gaps, "expon", args=(0, 1 / 100)).pvalue > 0.01
+
+
+def test_deterministic_arrivals_are_evenly_spaced():
+    times = list(arrival_times(constant(20.0, 5.0), np.random.default_rng(1), poisson=False))
+    assert len(times) in (99, 100)
+    assert np.allclose(np.diff(times), 0.05, atol=1e-9)
+
+
+def test_generators_with_shares_add_up_to_the_rate():
+    """Two workers at half the rate each: the superposition has the full rate."""
+    scenario = load_scenario(PEAK_DAY)
+    profile = profile_from_scenario(scenario, "spike", rate_per_s=40)
+    total = [
+        sum(1 for _ in arrival_times(profile, np.random.default_rng([seed, w]), share=0.5))
+        for seed in range(40)
+        for w in (0, 1)
+    ]
+    per_run = np.sum(np.reshape(total, (40, 2)), axis=1)
+    assert np.mean(per_run) == pytest.approx(profile.expected_arrivals(), rel=0.03)
+
+
+def test_non_homogeneous_arrivals_follow_the_profile():
+    scenario = load_scenario(PEAK_DAY)
+    profile = profile_from_scenario(scenario, "steps")  # 10, 20, 40, 80, 160 per s, 30 s each
+    assert profile.duration_s == 150
+    times = np.concatenate([list(arrival_times(profile, np.random.default_rng(s))) for s in range(4)])
+    per_step = np.histogram(times, bins=[0, 30, 60, 90, 120, 150])[0] / 4 / 30
+    assert per_step == pytest.approx([10, 20, 40, 80, 160], rel=0.06)
+
+
+# ----------------------------------------------------------------------------- percentiles
+
+
+def test_nearest_rank_percentiles():
+    values = list(range(1, 101))
+    assert nearest_rank(values, 50) == 50 and nearest_rank(values, 99) == 99 and nearest_rank(values, 100) == 100
+    assert math.isnan(nearest_rank([], 50))
+    summary = exact_summary([5.0, 1.0, 3.0])
+    assert summary["count"] == 3 and summary["p50"] == 3.0 and summary["max"] == 5.0
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.floats(min_value=0.01, max_value=60_000), min_size=1, max_size=300))
+def test_hdr_percentiles_are_within_three_digits_of_exact(values):
+    hdr = HdrSet()
+    for v in values:
+        hdr.record("x", v)
+    got = hdr.summary()["x"]
+    want = exact_summary(values)
+    for key in ("p50", "p99", "max"):
+        assert got[key] == pytest.approx(want[key], rel=2e-3, abs=2e-3)
+
+
+def test_hdr_merged_across_workers_equals_one_histogram():
+    rng = np.random.default_rng(1)
+    a, b, both = HdrSet(), HdrSet(), HdrSet()
+    for i, v in enumerate(rng.lognormal(3, 1, 5000)):
+        (a if i % 2 else b).record("POST /charge", v)
+        both.record("POST /charge", v)
+    master = HdrSet()
+    master.merge_encoded(a.encode())
+    master.merge_encoded(b.encode())
+    assert master.summary() == both.summary()
+
+
+# ----------------------------------------------------------------------------- callbacks
+
+
+class Fired(list):
+    def __call__(self, request_type, name, ms, error):
+        self.append((request_type, name, round(ms, 3), None if error is None else str(error)))
+
+
+def _approval(pid: str, at: float) -> Approval:
+    return Approval(pid, f"D-{pid}", "AGRIBANK", "fee", 200_000, at)
+
+
+def test_confirmed_callback_is_timed_by_the_agencys_timestamps():
+    fired = Fired()
+    corr = CallbackCorrelator(fire=fired, deadline_s=5)
+    corr.approve(_approval("p1", 100.0))
+    corr.observe({"type": "payment_confirmed", "payment_id": "p1", "bank_code": "AGRIBANK", "group": "fee",
+                  "bank_approved_at": 100.0, "ipn_acked_at": 100.36, "at": 100.36})  # fmt: skip
+    assert fired == [
+        (CALLBACK, "ipn_ack bank:AGRIBANK", 360.0, None),
+        (CALLBACK, "ipn_ack group:fee", 360.0, None),
+    ]
+    assert corr.pending == {} and corr.lost == set()
+
+
+def test_confirmation_before_the_approval_message_is_not_lost():
+    fired = Fired()
+    corr = CallbackCorrelator(fire=fired, deadline_s=5)
+    corr.observe({"type": "payment_confirmed", "payment_id": "p1", "bank_code": "BIDV", "group": "fine",
+                  "bank_approved_at": 10.0, "ipn_acked_at": 10.05})  # fmt: skip
+    corr.approve(_approval("p1", 10.0))
+    assert corr.expire(now=1e12) == 0 and len(fired) == 2
+
+
+def test_missing_callback_fails_at_its_deadline_and_a_late_one_is_not_counted_twice():
+    fired = Fired()
+    corr = CallbackCorrelator(fire=fired, deadline_s=5)
+    corr.approve(_approval("p1", 100.0))
+    assert corr.expire(now=104.9) == 0
+    assert corr.expire(now=105.0) == 1
+    assert fired[0][:3] == (CALLBACK, "ipn_ack bank:AGRIBANK", 5000.0)
+    assert "no IPN acknowledged within 5 s" in fired[0][3]
+    corr.observe({"type": "payment_confirmed", "payment_id": "p1", "bank_approved_at": 100.0, "ipn_acked_at": 200.0})
+    assert len(fired) == 2 and corr.late == {"p1"} and corr.lost == {"p1"}
+
+
+def test_payment_found_only_by_reconciliation_is_a_lost_callback():
+    fired = Fired()
+    corr = CallbackCorrelator(fire=fired, deadline_s=60)
+    corr.approve(_approval("p2", 100.0))
+    corr.observe({"type": "paid_by_reconciliation", "payment_id": "p2", "bank_code": "AGRIBANK", "group": "fee",
+                  "bank_approved_at": 100.0, "at": 101.0})  # fmt: skip
+    assert corr.lost == {"p2"} and corr.pending == {}
+    assert fired[0][3] == "no IPN: the payment was found only by reconciliation (đối soát)"
+
+
+# ----------------------------------------------------------------------------- SLO gates and JUnit
+
+
+def test_slo_table_and_breach_message():
+    verdicts = evaluate(
+        {"callback_p95_ms": 500, "lost_callbacks": 0, "error_rate": 0.01},
+        {"callback_p95_ms": 812.5, "lost_callbacks": 0, "error_rate": 0.002},
+    )
+    text = table(verdicts)
+    assert "callback_p95_ms  500.0 ms  812.5 ms  FAIL" in text
+    assert "error_rate       1.0000%   0.2000%   PASS" in text
+    with pytest.raises(SLOBreach, match=r"callback_p95_ms: measured 812.5 ms > limit 500.0 ms") as exc:
+        enforce(verdicts)
+    assert exc.value.exit_code == 3
+
+
+def test_an_slo_with_nothing_measured_fails():
+    (verdict,) = evaluate({"callback_p95_ms": 500}, {"callback_p95_ms": None})
+    assert not verdict.passed
+
+
+def test_unknown_slo_gate_is_refused():
+    with pytest.raises(InputError, match=r"\[slo\] p999_ms = 5: unknown gate; known gates: callback_p95_ms"):
+        evaluate({"p999_ms": 5}, {})
+
+
+def test_junit_xml_has_one_case_per_gate_and_the_invariant(tmp_path):
+    verdicts = evaluate({"create_p99_ms": 100, "lost_callbacks": 0}, {"create_p99_ms": 150.0, "lost_callbacks": 0})
+    path = write_junit(tmp_path / "j.xml", "peak-day", verdicts, invariant_ok=True, invariant_detail="12 approved")
+    suite = ET.parse(path).getroot().find("testsuite")
+    assert suite.get("tests") == "3" and suite.get("failures") == "1"
+    failure = suite.find("testcase[@name='slo.create_p99_ms']/failure")
+    assert failure.get("message") == "measured 150.0 ms > limit 100.0 ms"
+
+
+# ----------------------------------------------------------------------------- options
+
+
+def test_non_loopback_targets_are_refused_without_the_flag():
+    with pytest.raises(InputError, match=r"host '10.0.0.5' is not loopback; .* --allow-non-loopback"):
+        LoadtestOptions(gateway_url="http://10.0.0.5:1", agency_url="http://127.0.0.1:2", bank_url="http://127.0.0.1:3")
+    with pytest.raises(InputError, match=r"give all three or none"):
+        LoadtestOptions(agency_url="http://127.0.0.1:2")
+    with pytest.raises(InputError, match=r"--rate and --users exclude each other"):
+        LoadtestOptions(rate_per_s=5, users=3)
