@@ -98,7 +98,7 @@ def run_erlang_c(args: argparse.Namespace) -> int:
         raise ToleranceExceeded(
             f"pooled mean wait {comparison['mean_wait']:.6g} is {relative:+.2%} off Erlang C "
             f"{comparison['theory_mean_wait']:.6g}, outside --tolerance {args.tolerance:g} "
-            f"({args.tolerance:.2%}); if the 95% CI is wide, raise --customers or --replications"
+            f"({args.tolerance * 100:g}%); if the 95% CI is wide, raise --customers or --replications"
         )
     return 0
 
@@ -198,7 +198,10 @@ def format_bass(result: Any, args: argparse.Namespace) -> str:
     lines = [f"Bass check: p = {args.p:g}, q = {args.q:g} per year, {args.population:,} citizens, "
              f"{args.replications} replication(s), seed {args.seed}",
              f"{'t (years)':>9} {'model F(t)':>11} {'Bass F(t)':>10} {'error':>9}"]
-    for t, model, theory, _ in result.rows(every_years=0.5 if args.years <= 10 else 1.0):
+    rows = [(t, model, theory) for t, model, theory, _ in result.rows(every_years=0.5 if args.years <= 10 else 1.0)]
+    if rows[-1][0] < float(result.t_years[-1]):  # always show the end of the horizon
+        rows.append((float(result.t_years[-1]), float(result.model[-1]), float(result.theory[-1])))
+    for t, model, theory in rows:
         lines.append(f"{t:>9.2f} {model:>11.4f} {theory:>10.4f} {model - theory:>+9.4f}")
     verdict = "within" if result.within_tolerance else "OUTSIDE"
     lines.append(f"largest relative error once F >= {result.burn_in_share:.0%}: {result.max_relative_error:.2%} "
