@@ -1,7 +1,7 @@
 """Test helpers for the mock services: an in-process server thread, service subprocesses, a tiny client.
 
 - `ServerThread(app)`: runs an aiohttp app on its own uvloop thread on a free loopback port.
-- `ServiceProcess("gateway", data_dir, extra_args)`: ``python -m mock_services.<name> --port 0``; reads the
+- `ServiceProcess("gateway", data_dir, extra_args, port=0)`: ``python -m mock_services.<name>``; reads the
   URL from the JSON line the service prints when listening; `kill()` sends SIGKILL, `stop()` SIGTERM.
 - `call(method, url, payload=None, headers=None, raw=None)`: a blocking request → (status, JSON or text).
 - `signed_headers(key_id, method, url, body)`: signature headers with the published test keys.
@@ -73,13 +73,14 @@ class ServerThread:
 class ServiceProcess:
     """One mock service as a real process on a free port (``--port 0``)."""
 
-    def __init__(self, name: str, data_dir: Path, args: list[str] | None = None, *, timeout: float = 20) -> None:
+    def __init__(self, name: str, data_dir: Path, args: list[str] | None = None, *, port: int = 0,
+                 timeout: float = 20) -> None:
         self.name, self.data_dir, self.args = name, Path(data_dir), list(args or [])
-        self.timeout = timeout
+        self.port, self.timeout = port, timeout
         self.start()
 
     def start(self) -> None:
-        cmd = [sys.executable, "-m", f"mock_services.{self.name}", "--port", "0",
+        cmd = [sys.executable, "-m", f"mock_services.{self.name}", "--port", str(self.port),
                "--data-dir", str(self.data_dir), *self.args]
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)

@@ -11,6 +11,7 @@ Public API::
 
     key_id = verify_signed(request, raw_body, keys)    # SignatureError; the caller picks the error shape
     faults = current_faults(request.app)               # the ServiceFaults in force (PUT /admin/faults swaps it)
+    Counter("name", "help", registry=metrics_registry(app))   # a service's own metrics on /metrics
 
     client = SignedClient("gateway", TEST_KEYS["gateway"], timeout_s=5)   # one keep-alive session
     status, data = await client.post_json(url, payload)                   # signed POST
@@ -117,6 +118,11 @@ SERVICE = web.AppKey("service", str)
 OPENAPI = web.AppKey("openapi", bytes)
 ADMIN_TOKEN = web.AppKey("admin_token", object)
 METRICS = web.AppKey("metrics", object)
+
+
+def metrics_registry(app: web.Application) -> CollectorRegistry:
+    """The app's own Prometheus registry: a service registers its domain metrics here."""
+    return app[METRICS].registry
 
 
 def current_faults(app: web.Application) -> ServiceFaults:

@@ -1,0 +1,410 @@
+"""The banks and e-wallets (ngân hàng, ví điện tử) that charge citizens, as one mock service.
+
+Scenario: the citizen, sent by the gateway with a charge token, picks a bank (VietinBank, Agribank,
+VNPT-Pay, MoMo …) and confirms with an OTP. Each bank answers after its own latency (lognormal by
+p50/p95) with a VNPay-style response code drawn from its decline mix (00 ok, 07 suspicious,
+11 expired, 24 cancelled by the payer, 51 insufficient funds, 65 over limit, 75 under maintenance).
+Then, after its own notification delay — the "agency did not see the money right away" of the
+source reports — it POSTs a signed notification to the gateway, retrying until the gateway
+acknowledges it; pending notifications are kept in SQLite and survive a restart. The gateway may
+also ask a bank about a charge (``GET /charges/{payment_id}``), which is how a payment whose
+notification never came is settled.
+
+The default catalogue is ``mock_services/banks.toml``; its latencies, delays and decline mixes are
+ASSUMED (illustrative), not measured. Charge latencies are multiplied by ``--latency-scale``, the
+notification delays and retry waits by ``--time-scale``.
+
+Run: ``python -m mock_services.bank --port P --data-dir D --gateway-url URL [--catalogue FILE]
+[--faults FILE] [--seed N] [--time-scale X] [--latency-scale Y]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+import time
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import numpy as np
+from aiohttp import web
+
+from mock_services.bank_openapi import OPENAPI
+from mock_services.common import signing
+from mock_services.common.charge_token import ChargeTokenError, read_charge_token
+from mock_services.common.db import Database
+from mock_services.common.faults import ServiceFaults, keyed_uniform, lognormal_ms
+from mock_services.common.http import (
+    ApiError,
+    SignedClient,
+    create_app,
+    current_faults,
+    json_response,
+    read_json,
+    require,
+    verify_signed,
+)
+from mock_services.common.outbox import DelayQueue
+from motcua.errors import InputError
+
+log = logging.getLogger("mock_services.bank")
+
+DEFAULT_CATALOGUE = Path(__file__).resolve().parent / "banks.toml"
+RESPONSE_CODES = {
+    "00": "approved",
+    "07": "suspicious transaction",
+    "11": "payment window expired",
+    "24": "cancelled by the payer",
+    "51": "insufficient funds",
+    "65": "over the daily limit",
+    "75": "bank under maintenance",
+}
+WRONG_OTP = "000000"
+"""The OTP that is always wrong (the citizen may try again)."""
+MAX_RETRY_WAIT_S = 60.0
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS charges (
+    payment_id      TEXT PRIMARY KEY,
+    bank_code       TEXT NOT NULL,
+    amount_vnd      INTEGER NOT NULL,
+    response_code   TEXT NOT NULL,
+    bank_txn_no     TEXT NOT NULL UNIQUE,
+    approved_at     REAL,
+    charged_at      REAL NOT NULL,
+    return_url      TEXT NOT NULL,
+    notify_status   TEXT NOT NULL,      -- pending | done | withheld | rejected
+    notify_at       REAL NOT NULL,
+    notify_attempts INTEGER NOT NULL DEFAULT 0,
+    notified_at     REAL,
+    last_error      TEXT
+);
+CREATE INDEX IF NOT EXISTS charges_to_notify ON charges (notify_status, notify_at);
+"""
+
+
+class BankCatalogueError(InputError):
+    """The bank catalogue file is wrong; names the file, the field and the value."""
+
+    def __init__(self, source: str, field: str, value: object, problem: str) -> None:
+        self.source, self.field, self.value, self.problem = source, field, value, problem
+        super().__init__(f"{source}: {field} = {value!r}: {problem}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class BankProfile:
+    """One bank or e-wallet: how fast it answers, how late it notifies, how often it declines."""
+
+    code: str
+    name: str
+    kind: str
+    p50_ms: float
+    p95_ms: float
+    notify_p50_ms: float
+    notify_p95_ms: float
+    decline: Mapping[str, float] = field(default_factory=dict)
+
+    def public(self) -> dict[str, Any]:
+        return {"code": self.code, "name": self.name, "kind": self.kind, "p50_ms": self.p50_ms,
+                "p95_ms": self.p95_ms, "notify_p50_ms": self.notify_p50_ms, "notify_p95_ms": self.notify_p95_ms,
+                "decline_mix": dict(self.decline)}
+
+    def verdict(self, u: float) -> str:
+        """The response code for a uniform draw `u`: declines take the bottom of [0, 1), approval the rest."""
+        edge = 0.0
+        for code, share in sorted(self.decline.items()):
+            edge += share
+            if u < edge:
+                return code
+        return "00"
+
+
+def _number(source: str, where: str, entry: Mapping[str, Any], key: str) -> float:
+    value = entry.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise BankCatalogueError(source, f"{where}.{key}", value, "must be a number ≥ 0 (milliseconds)")
+    return float(value)
+
+
+def parse_catalogue(data: Mapping[str, Any], source: str) -> dict[str, BankProfile]:
+    banks = data.get("banks")
+    if not isinstance(banks, list) or not banks:
+        raise BankCatalogueError(source, "banks", banks, "must be a non-empty array of [[banks]] tables")
+    out: dict[str, BankProfile] = {}
+    for i, entry in enumerate(banks):
+        where = f"banks[{i}]"
+        code = entry.get("code") if isinstance(entry, Mapping) else None
+        if not isinstance(code, str) or not re.fullmatch(r"[A-Z0-9_-]{2,32}", code) or code in out:
+            raise BankCatalogueError(source, f"{where}.code", code, "must be a unique upper-case code like 'BIDV'")
+        kind = entry.get("kind")
+        if kind not in ("bank", "ewallet"):
+            raise BankCatalogueError(source, f"{where}.kind", kind, 'must be "bank" or "ewallet"')
+        p50, p95 = _number(source, where, entry, "p50_ms"), _number(source, where, entry, "p95_ms")
+        n50, n95 = _number(source, where, entry, "notify_p50_ms"), _number(source, where, entry, "notify_p95_ms")
+        for low, high, key in ((p50, p95, "p95_ms"), (n50, n95, "notify_p95_ms")):
+            if high < low:
+                raise BankCatalogueError(source, f"{where}.{key}", high, "must be ≥ the matching p50")
+        decline = entry.get("decline", {})
+        if not isinstance(decline, Mapping):
+            raise BankCatalogueError(source, f"{where}.decline", decline, 'must be a table like { "51" = 0.01 }')
+        for rc, share in decline.items():
+            if rc not in RESPONSE_CODES or rc == "00":
+                raise BankCatalogueError(source, f"{where}.decline.{rc}", share,
+                                         f"unknown decline code; use one of {', '.join(sorted(RESPONSE_CODES)[1:])}")
+            if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
+                raise BankCatalogueError(source, f"{where}.decline.{rc}", share, "must be a share between 0 and 1")
+        if sum(decline.values()) > 1:
+            raise BankCatalogueError(source, f"{where}.decline", dict(decline), "shares must add up to at most 1")
+        out[code] = BankProfile(code=code, name=str(entry.get("name", code)), kind=kind, p50_ms=p50, p95_ms=p95,
+                                notify_p50_ms=n50, notify_p95_ms=n95, decline=dict(decline))
+    return out
+
+
+def load_catalogue(path: str | Path = DEFAULT_CATALOGUE) -> dict[str, BankProfile]:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise BankCatalogueError(str(path), "<file>", None, f"cannot read the catalogue ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise BankCatalogueError(str(path), "<file>", None, f"not valid TOML: {exc}") from None
+    return parse_catalogue(data, str(path))
+
+
+@dataclass(frozen=True, kw_only=True)
+class BankConfig:
+    """How one bank service behaves."""
+
+    data_dir: Path
+    gateway_url: str | None = None
+    catalogue: Mapping[str, BankProfile] = field(default_factory=load_catalogue)
+    seed: int = 0
+    time_scale: float = 1.0
+    """Multiplies notification delays and retry waits."""
+    latency_scale: float = 1.0
+    """Multiplies the charge latency (0: answer at once)."""
+    notify_timeout_s: float = 10.0
+    keys: Mapping[str, bytes] = field(default_factory=lambda: dict(signing.TEST_KEYS))
+
+
+class Bank:
+    """The bank service's handlers, its charge ledger and its notification outbox."""
+
+    def __init__(self, config: BankConfig, app: web.Application) -> None:
+        self.config = config
+        self.app = app
+        self.db = Database(Path(config.data_dir) / "bank.sqlite", SCHEMA)
+        self.gateway_secret = config.keys["gateway"]
+        self.gateway_keys = {"gateway": config.keys["gateway"]}
+        self.client = SignedClient("bank", config.keys["bank"], timeout_s=config.notify_timeout_s, limit=512)
+        self.outbox = DelayQueue(self._notify, concurrency=512)
+        # Latency draws: the bank's own stream, independent of the fault draws.
+        self.rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([config.seed, 0xBA4C])))
+
+    async def start(self, _app: web.Application) -> None:
+        self.outbox.start()
+        for row in self.db.query("SELECT payment_id, notify_at FROM charges WHERE notify_status = 'pending'"):
+            self.outbox.schedule(row["payment_id"], row["notify_at"])  # pending notifications survive a restart
+
+    async def stop(self, _app: web.Application) -> None:
+        await self.outbox.stop()
+        await self.client.close()
+        await self.db.drain()
+        self.db.close()
+
+    # ------------------------------------------------------------------ routes
+
+    async def banks(self, _request: web.Request) -> web.Response:
+        return json_response([b.public() for b in self.config.catalogue.values()])
+
+    async def charge(self, request: web.Request) -> web.Response:
+        body = await read_json(request)
+        token, bank_code, otp = require(body, "charge_token"), require(body, "bank_code"), require(body, "otp")
+        try:
+            claims = read_charge_token(token, self.gateway_secret)
+        except ChargeTokenError as exc:
+            raise ApiError(401, "bad_charge_token", str(exc), field="charge_token") from None
+        profile = self.config.catalogue.get(bank_code)
+        if profile is None:
+            raise ApiError(422, "unknown_bank", f"bank_code {bank_code!r} is not in the catalogue; "
+                           f"choose one of {', '.join(self.config.catalogue)}", field="bank_code")
+        if bank_code != claims.bank_code:
+            raise ApiError(422, "bank_mismatch", f"the charge token is for {claims.bank_code}, not {bank_code}",
+                           field="bank_code")
+        if not re.fullmatch(r"\d{6}", otp):
+            raise ApiError(422, "invalid_field", f"otp must be 6 digits, got {otp!r}", field="otp")
+        if otp == WRONG_OTP:
+            raise ApiError(400, "wrong_otp", "the OTP is wrong; ask for a new one and try again", field="otp")
+        existing = self.db.query_one("SELECT * FROM charges WHERE payment_id = ?", (claims.payment_id,))
+        if existing is None:
+            await self._wait_like_the_bank(profile)
+            existing = await self._record_charge(claims, profile)
+        return json_response(_charge_answer(existing))
+
+    async def _wait_like_the_bank(self, profile: BankProfile) -> None:
+        faults = current_faults(self.app)
+        frozen = faults.bank.freeze_remaining_s(time.monotonic() - faults.clock_start_s)
+        if frozen > 0:
+            await asyncio.sleep(frozen)  # the bank is frozen: every charge hangs until the window ends
+        delay = lognormal_ms(self.rng, profile.p50_ms, profile.p95_ms) * self.config.latency_scale / 1000
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    def _verdict(self, claims: Any, profile: BankProfile, faults: ServiceFaults, now: float) -> str:
+        if now > claims.expires_at:
+            return "11"
+        if profile.code in faults.bank.outage_banks:
+            return faults.bank.outage_code
+        if faults.chance(faults.bank.toxicity):
+            return "75"
+        return profile.verdict(keyed_uniform(self.config.seed, f"decline:{claims.payment_id}"))
+
+    async def _record_charge(self, claims: Any, profile: BankProfile) -> Any:
+        faults = current_faults(self.app)
+        now = time.time()
+        code = self._verdict(claims, profile, faults, now)
+        withheld = faults.chance(faults.bank.pending, key=claims.payment_id, kind="bank_pending")
+        delay_ms = lognormal_ms(self.rng, profile.notify_p50_ms, profile.notify_p95_ms)
+        notify_at = now + delay_ms / 1000 * self.config.time_scale
+        txn = profile.code + hashlib.sha256(f"{self.config.seed}:{claims.payment_id}".encode()).hexdigest()[:14].upper()
+        status = "withheld" if withheld else "pending"
+
+        def unit(conn: Any) -> Any:
+            row = conn.execute("SELECT * FROM charges WHERE payment_id = ?", (claims.payment_id,)).fetchone()
+            if row is not None:  # a concurrent charge of the same payment won: one charge per payment
+                return row, False
+            conn.execute(
+                "INSERT INTO charges (payment_id, bank_code, amount_vnd, response_code, bank_txn_no, approved_at,"
+                " charged_at, return_url, notify_status, notify_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (claims.payment_id, profile.code, claims.amount_vnd, code, txn, now if code == "00" else None, now,
+                 claims.return_url, status, notify_at),
+            )
+            return conn.execute("SELECT * FROM charges WHERE payment_id = ?", (claims.payment_id,)).fetchone(), True
+
+        row, created = await self.db.transact(unit)
+        if created and status == "pending" and self.config.gateway_url:
+            self.outbox.schedule(claims.payment_id, notify_at)
+        return row
+
+    async def inquiry(self, request: web.Request) -> web.Response:
+        try:
+            verify_signed(request, await request.read(), self.gateway_keys)
+        except signing.SignatureError as exc:
+            raise ApiError(401, "bad_signature", f"inquiries must be signed by the gateway: {exc}") from None
+        payment_id = request.match_info["payment_id"]
+        row = self.db.query_one("SELECT * FROM charges WHERE payment_id = ?", (payment_id,))
+        if row is None:
+            raise ApiError(404, "charge_not_found", f"no charge for payment {payment_id!r} at this bank",
+                           field="payment_id")
+        return json_response(_notification(row))
+
+    async def stats(self, _request: web.Request) -> web.Response:
+        by_code = dict(self.db.query("SELECT response_code, count(*) FROM charges GROUP BY response_code"))
+        by_status = dict(self.db.query("SELECT notify_status, count(*) FROM charges GROUP BY notify_status"))
+        attempts = self.db.query_one("SELECT coalesce(sum(notify_attempts), 0) FROM charges")[0]
+        return json_response({"charges": sum(by_code.values()), "by_code": by_code, "notify": by_status,
+                              "notify_attempts": attempts})
+
+    # ------------------------------------------------------------------ notifications
+
+    async def _notify(self, payment_id: str) -> None:
+        row = self.db.query_one("SELECT * FROM charges WHERE payment_id = ?", (payment_id,))
+        if row is None or row["notify_status"] != "pending":
+            return
+        url = f"{self.config.gateway_url.rstrip('/')}/bank-notifications"  # type: ignore[union-attr]
+        error = None
+        try:
+            status, data = await self.client.post_json(url, _notification(row))
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            status, error = None, f"{type(exc).__name__}: {exc}"[:300]
+        now = time.time()
+        attempts = row["notify_attempts"] + 1
+        if status == 200:
+            new_status, next_at = "done", now
+        elif status is not None and 400 <= status < 500 and status not in (408, 429):
+            new_status, next_at = "rejected", now  # the gateway refuses it for good; retrying cannot help
+            error = f"HTTP {status}: {str(data)[:250]}"
+            log.warning("gateway rejected the notification of %s: %s", payment_id, error)
+        else:
+            wait = min(2.0 ** (attempts - 1), MAX_RETRY_WAIT_S) * self.config.time_scale
+            new_status, next_at = "pending", now + wait
+            error = error or f"HTTP {status}"
+        await self.db.transact(lambda conn: conn.execute(
+            "UPDATE charges SET notify_status = ?, notify_attempts = ?, notify_at = ?, notified_at = ?,"
+            " last_error = ? WHERE payment_id = ?",
+            (new_status, attempts, next_at, now if new_status == "done" else None, error, payment_id),
+        ))
+        if new_status == "pending":
+            self.outbox.schedule(payment_id, next_at)
+
+
+def _notification(row: Any) -> dict[str, Any]:
+    """The notification body (docs/contracts.md §1), also the answer to an inquiry."""
+    return {
+        "payment_id": row["payment_id"],
+        "bank_code": row["bank_code"],
+        "response_code": row["response_code"],
+        "bank_txn_no": row["bank_txn_no"],
+        "amount_vnd": row["amount_vnd"],
+        "approved_at": None if row["approved_at"] is None else round(row["approved_at"], 3),
+    }
+
+
+def _charge_answer(row: Any) -> dict[str, Any]:
+    return {
+        **_notification(row),
+        "message": RESPONSE_CODES.get(row["response_code"], "declined"),
+        "return_url": row["return_url"],
+    }
+
+
+def build_app(config: BankConfig, *, faults: ServiceFaults | None = None, admin_token: str | None = None
+              ) -> web.Application:
+    app = create_app("bank", openapi=OPENAPI, faults=faults, admin_token=admin_token)
+    bank = Bank(config, app)
+    app[BANK] = bank
+    app.router.add_get("/banks", bank.banks)
+    app.router.add_post("/charge", bank.charge)
+    app.router.add_get("/charges/{payment_id}", bank.inquiry)
+    app.router.add_get("/stats", bank.stats)
+    app.on_startup.append(bank.start)
+    app.on_cleanup.append(bank.stop)
+    return app
+
+
+BANK = web.AppKey("bank", Bank)
+
+
+def main(argv: list[str] | None = None) -> None:
+    import sys
+
+    from mock_services.common.http import check_time_scale, faults_from_args, run_service, service_arg_parser
+
+    parser = service_arg_parser("bank", "The banks and e-wallets mock.")
+    parser.add_argument("--gateway-url", default=None, help="base URL of the gateway (bank notifications go there)")
+    parser.add_argument("--catalogue", default=str(DEFAULT_CATALOGUE), help="TOML catalogue of banks (ASSUMED mix)")
+    parser.add_argument("--latency-scale", type=float, default=1.0, help="multiplies charge latencies (0: none)")
+    args = parser.parse_args(argv)
+    if args.latency_scale < 0:
+        parser.error(f"--latency-scale must be ≥ 0, got {args.latency_scale}")
+    try:
+        catalogue = load_catalogue(args.catalogue)
+    except BankCatalogueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    config = BankConfig(
+        data_dir=Path(args.data_dir), gateway_url=args.gateway_url, catalogue=catalogue, seed=args.seed,
+        time_scale=check_time_scale(args.time_scale), latency_scale=args.latency_scale,
+    )
+    app = build_app(config, faults=faults_from_args(args, "bank"), admin_token=args.admin_token)
+    run_service(app, host=args.host, port=args.port)
+
+
+if __name__ == "__main__":
+    main()

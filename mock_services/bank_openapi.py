@@ -1,0 +1,72 @@
+"""OpenAPI 3.1 document of the bank service (served at ``GET /openapi.json``), written by hand to match
+`mock_services.bank`; tests/test_openapi.py validates it and checks real answers against it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mock_services.common.openapi import (
+    EPOCH_OR_NULL,
+    INTEGER,
+    STRING,
+    VND,
+    document,
+    json_content,
+    obj,
+    operation,
+    path_param,
+    ref,
+)
+
+RESPONSE_CODE = {"enum": ["00", "07", "11", "24", "51", "65", "75"],
+                 "description": "00 ok, 07 suspicious, 11 expired, 24 cancelled by the payer, 51 insufficient funds, "
+                                "65 over limit, 75 under maintenance"}
+MS = {"type": "number", "minimum": 0, "description": "milliseconds"}
+
+SCHEMAS: dict[str, Any] = {
+    "Bank": obj(
+        ["code", "name", "kind", "p50_ms", "p95_ms", "notify_p50_ms", "notify_p95_ms", "decline_mix"],
+        code=STRING, name=STRING, kind={"enum": ["bank", "ewallet"]}, p50_ms=MS, p95_ms=MS, notify_p50_ms=MS,
+        notify_p95_ms=MS, decline_mix={"type": "object", "additionalProperties": {"type": "number"}},
+    ),
+    "Charge": obj(["charge_token", "bank_code", "otp"], charge_token=STRING, bank_code=STRING,
+                  otp={"type": "string", "pattern": r"^\d{6}$", "description": "000000 is always wrong"}),
+    "Verdict": obj(
+        ["payment_id", "bank_code", "response_code", "bank_txn_no", "amount_vnd", "approved_at"],
+        payment_id=STRING, bank_code=STRING, response_code=RESPONSE_CODE, bank_txn_no=STRING, amount_vnd=VND,
+        approved_at=EPOCH_OR_NULL,
+    ),
+    "ChargeResult": obj(
+        ["payment_id", "bank_code", "response_code", "bank_txn_no", "amount_vnd", "approved_at", "message",
+         "return_url"],
+        payment_id=STRING, bank_code=STRING, response_code=RESPONSE_CODE, bank_txn_no=STRING, amount_vnd=VND,
+        approved_at=EPOCH_OR_NULL, message=STRING, return_url=STRING,
+    ),
+    "BankStats": obj(["charges", "by_code", "notify", "notify_attempts"], charges=INTEGER,
+                     by_code={"type": "object", "additionalProperties": INTEGER},
+                     notify={"type": "object", "additionalProperties": INTEGER}, notify_attempts=INTEGER),
+}
+
+PATHS: dict[str, Any] = {
+    "/banks": {"get": operation("The catalogue of banks and e-wallets (ASSUMED figures)", ok={
+        "200": json_content({"type": "array", "items": ref("Bank")}, "the catalogue")})},
+    "/charge": {"post": operation(
+        "Charge the citizen with the gateway's charge token and an OTP; answers after the bank's latency; a charge "
+        "is made once per payment (a repeat returns the first verdict)",
+        body=ref("Charge"), errors=(400, 401, 413, 422),
+        ok={"200": json_content(ref("ChargeResult"), "the bank's verdict (declines too)")},
+    )},
+    "/charges/{payment_id}": {"get": operation(
+        "Inquiry by the gateway: the verdict on a payment's charge", signed=True,
+        parameters=[path_param("payment_id", "the gateway's payment id")], errors=(401, 404),
+        ok={"200": json_content(ref("Verdict"), "the verdict")},
+    )},
+    "/stats": {"get": operation("Counts of charges and notifications", ok={
+        "200": json_content(ref("BankStats"), "the counts")})},
+}
+
+OPENAPI: dict[str, Any] = document(
+    "Banks and e-wallets — mock",
+    "Charges with VNPay-style response codes and signed notifications to the gateway. docs/contracts.md §1.",
+    schemas=SCHEMAS, paths=PATHS,
+)

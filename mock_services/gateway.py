@@ -1,0 +1,586 @@
+"""The national payment platform (nền tảng thanh toán của Cổng Dịch vụ công Quốc gia), as a mock.
+
+Scenario: an agency's dossier system asks the gateway to collect a fee (create, signed by the agency,
+idempotent by ``Idempotency-Key``); the citizen opens the pay URL, chooses a bank (checkout) and is
+charged at the bank with a gateway-signed charge token and an OTP. The bank tells the gateway the
+verdict (a signed bank notification); the gateway marks the payment paid and notifies the agency by
+IPN — at least once, retried on anything but ``00``/``02`` per a schedule (VNPay's: 10 attempts,
+5 minutes apart; ``--ipn-schedule`` and ``--time-scale`` compress it for load tests). The IPN outbox
+lives in SQLite, so pending IPNs survive a restart. Agencies may query a payment (querydr), refund it,
+use a manual bank transfer that an officer confirms, and pull a signed daily reconciliation report
+(đối soát) to find what their IPNs missed. Unpaid payments expire; one that waits at a bank past its
+deadline is settled by asking the bank (inquiry) rather than guessed.
+
+The HTTP contract is docs/contracts.md §1; the OpenAPI document is `mock_services.gateway_openapi`.
+Run: ``python -m mock_services.gateway --port P --data-dir D [--faults FILE] [--seed N]
+[--time-scale X] [--bank-url URL] [--host 127.0.0.1] [--ipn-schedule 300,300,...]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import json
+import logging
+import secrets
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from prometheus_client import Counter
+
+from mock_services import gateway_ledger as ledger
+from mock_services.common import signing
+from mock_services.common.charge_token import ChargeClaims, make_charge_token
+from mock_services.common.db import Database
+from mock_services.common.faults import ServiceFaults
+from mock_services.common.http import (
+    ApiError,
+    SignedClient,
+    create_app,
+    current_faults,
+    json_response,
+    metrics_registry,
+    parse_json_object,
+    read_body,
+    require,
+    verify_signed,
+)
+from mock_services.common.ids import IdError, check_agency_code, parse_cccd, parse_dossier_code
+from mock_services.common.money import MoneyError, parse_vnd
+from mock_services.common.outbox import DelayQueue
+from mock_services.common.payments import IllegalTransition, State
+from mock_services.gateway_openapi import OPENAPI
+
+log = logging.getLogger("mock_services.gateway")
+
+DEFAULT_IPN_DELAYS_S = (300.0,) * 9
+"""VNPay's documented IPN retry: at most 10 attempts, 5 minutes apart (waits before attempts 2…10)."""
+ACK_CODES = ("00", "02")
+"""RspCodes that end IPN delivery: confirmed, or already confirmed."""
+MAX_EXPIRES_IN_S = 7 * 86400
+BANK_CODE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+
+
+@dataclass(frozen=True, kw_only=True)
+class GatewayConfig:
+    """How one gateway process behaves; every delay of a schedule is multiplied by `time_scale`."""
+
+    data_dir: Path
+    bank_url: str | None = None
+    time_scale: float = 1.0
+    ipn_delays_s: tuple[float, ...] = DEFAULT_IPN_DELAYS_S
+    """Waits before IPN attempts 2, 3, …; the number of attempts is one more than its length."""
+    ipn_timeout_s: float = 10.0
+    """An agency that does not answer an IPN within this time is retried later (not scaled)."""
+    bank_grace_s: float = 120.0
+    """A payment still awaiting its bank this long after its deadline is settled by inquiry (scaled, ≥ 2 s)."""
+    sweep_interval_s: float = 1.0
+    keys: Mapping[str, bytes] = field(default_factory=lambda: dict(signing.TEST_KEYS))
+
+    @property
+    def max_ipn_attempts(self) -> int:
+        return len(self.ipn_delays_s) + 1
+
+    def ipn_wait_s(self, attempts_made: int) -> float:
+        return self.ipn_delays_s[attempts_made - 1] * self.time_scale
+
+
+def _keys_for(keys: Mapping[str, bytes], prefix: str) -> dict[str, bytes]:
+    return {k: v for k, v in keys.items() if k == prefix or k.startswith(prefix + ":")}
+
+
+class Gateway:
+    """The gateway's handlers, its ledger and its two background jobs (IPN outbox, expiry sweep)."""
+
+    def __init__(self, config: GatewayConfig, app: web.Application) -> None:
+        self.config = config
+        self.app = app
+        self.db = Database(Path(config.data_dir) / "gateway.sqlite", ledger.SCHEMA)
+        self.agency_keys = _keys_for(config.keys, "agency")
+        self.bank_keys = _keys_for(config.keys, "bank")
+        self.secret = config.keys["gateway"]
+        self.ipn_client = SignedClient("gateway", self.secret, timeout_s=config.ipn_timeout_s, limit=1024)
+        self.bank_client = SignedClient("gateway", self.secret, timeout_s=5.0, limit=64)
+        self.outbox = DelayQueue(self._deliver_ipn, concurrency=512)
+        self.ipn_sent = Counter(
+            "motcua_gateway_ipn_sent", "IPN requests sent to agencies, by kind (attempt, copy, early)",
+            ["kind"], registry=metrics_registry(app),
+        )
+        self.ipn_results = Counter(
+            "motcua_gateway_ipn_results", "IPN attempts by the agency's RspCode (or timeout/error)",
+            ["code"], registry=metrics_registry(app),
+        )
+        self._sweeper: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Future[None]] = set()
+
+    # ------------------------------------------------------------------ life cycle
+
+    async def start(self, _app: web.Application) -> None:
+        self.outbox.start()
+        for row in self.db.query("SELECT payment_id, next_at FROM ipn_outbox WHERE status = 'pending'"):
+            self.outbox.schedule(row["payment_id"], row["next_at"])  # pending IPNs survive a restart
+        self._sweeper = asyncio.get_running_loop().create_task(self._sweep_forever())
+
+    async def stop(self, _app: web.Application) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            await asyncio.gather(self._sweeper, return_exceptions=True)
+        await self.outbox.stop()
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        await self.ipn_client.close()
+        await self.bank_client.close()
+        await self.db.drain()
+        self.db.close()
+
+    # ------------------------------------------------------------------ signatures
+
+    def _verify(self, request: web.Request, raw: bytes, keys: Mapping[str, bytes], who: str) -> str:
+        try:
+            return verify_signed(request, raw, keys)
+        except signing.SignatureError as exc:
+            raise ApiError(401, "bad_signature", f"request must be signed by the {who} key: {exc}") from None
+
+    async def _signed_json(self, request: web.Request, keys: Mapping[str, bytes], who: str) -> dict[str, Any]:
+        raw = await read_body(request)
+        self._verify(request, raw, keys, who)
+        return parse_json_object(raw) if raw else {}
+
+    async def _transact(self, unit: Any) -> Any:
+        try:
+            return await self.db.transact(unit)
+        except IllegalTransition as exc:
+            raise ApiError(409, "illegal_transition", str(exc)) from None
+
+    # ------------------------------------------------------------------ agency routes
+
+    async def create_payment(self, request: web.Request) -> web.Response:
+        raw = await read_body(request)
+        key_id = self._verify(request, raw, self.agency_keys, "agency")
+        body = parse_json_object(raw)
+        key = request.headers.get("Idempotency-Key", "")
+        if not key or len(key) > 255:
+            raise ApiError(
+                400, "missing_idempotency_key",
+                f"header Idempotency-Key is required (1–255 characters), got {key[:40]!r}; send one per payment",
+                field="Idempotency-Key",
+            )
+        new = validate_create(body)
+        fingerprint = hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+        payment_id = "PAY" + secrets.token_hex(8).upper()
+        now = time.time()
+        row, created = await self.db.transact(lambda conn: ledger.insert_payment(
+            conn, new, payment_id=payment_id, idempotency_key=f"{key_id}:{key}", fingerprint=fingerprint, now=now,
+        ))
+        origin = f"{request.scheme}://{request.host}"
+        return json_response({
+            "payment_id": row["payment_id"],
+            "state": row["state"],
+            "amount_vnd": row["amount_vnd"],
+            "pay_url": f"{origin}/payments/{row['payment_id']}/checkout",
+            "expires_at": ledger.ms(row["expires_at"]),
+        }, status=201 if created else 200)
+
+    async def query_payment(self, request: web.Request) -> web.Response:
+        """querydr: a payment still awaiting its bank is first checked with the bank."""
+        self._verify(request, await read_body(request), self.agency_keys, "agency")
+        payment_id = request.match_info["payment_id"]
+        row = self.db.query_one("SELECT * FROM payments WHERE payment_id = ?", (payment_id,))
+        if row is None:
+            raise ApiError(404, "payment_not_found", f"no payment {payment_id!r} at this gateway", field="payment_id")
+        if row["state"] == State.AWAITING_BANK.value and self.config.bank_url:
+            row = await self._settle_by_inquiry(row, expire_if_uncharged=False) or row
+        return json_response(ledger.querydr_view(row))
+
+    async def refund(self, request: web.Request) -> web.Response:
+        body = await self._signed_json(request, self.agency_keys, "agency")
+        try:
+            amount = parse_vnd(body.get("amount_vnd"), "amount_vnd", allow_zero=False)
+        except MoneyError as exc:
+            raise ApiError(422, "invalid_amount", str(exc), field="amount_vnd") from None
+        payment_id = request.match_info["payment_id"]
+        row = await self._transact(lambda conn: ledger.refund(conn, payment_id, amount))
+        return json_response({"payment_id": payment_id, "state": row["state"], "refunded_vnd": row["refunded_vnd"]})
+
+    async def manual_transfer(self, request: web.Request) -> web.Response:
+        await self._signed_json(request, self.agency_keys, "agency")
+        payment_id = request.match_info["payment_id"]
+        row = await self._transact(
+            lambda conn: ledger.move(conn, payment_id, State.AWAITING_OFFICER_CONFIRMATION, bank_code="MANUAL")
+        )
+        return json_response(ledger.querydr_view(row))
+
+    async def confirm_transfer(self, request: web.Request) -> web.Response:
+        body = await self._signed_json(request, self.agency_keys, "agency")
+        approved = body.get("approved", True)
+        if not isinstance(approved, bool):
+            raise ApiError(422, "invalid_field", f"approved must be true or false, got {approved!r}", field="approved")
+        payment_id = request.match_info["payment_id"]
+        txn = body.get("bank_txn_no", f"MANUAL-{payment_id}")
+        if not isinstance(txn, str) or not txn:
+            raise ApiError(422, "invalid_field", f"bank_txn_no must be a non-empty string, got {txn!r}",
+                           field="bank_txn_no")
+        now = time.time()
+        status = self._ipn_status(payment_id)
+        row = await self._transact(lambda conn: ledger.confirm_transfer(
+            conn, payment_id, approved=approved, bank_txn_no=txn, now=now, ipn_status=status,
+        ))
+        if row["state"] == State.PAID.value and status == "pending":
+            self.outbox.schedule(payment_id, now)
+        return json_response(ledger.querydr_view(row))
+
+    async def reconciliation(self, request: web.Request) -> web.Response:
+        raw = await read_body(request)
+        self._verify(request, raw, self.agency_keys, "agency")
+        agency_code = request.query.get("agency_code", "")
+        day = request.query.get("date", "")
+        try:
+            check_agency_code(agency_code)
+        except IdError as exc:
+            raise ApiError(422, "invalid_field", str(exc), field="agency_code") from None
+        try:
+            day = _iso_day(day)
+        except ValueError:
+            raise ApiError(422, "invalid_field", f"date must be YYYY-MM-DD (a UTC+7 day), got {day!r}",
+                           field="date") from None
+        report = ledger.reconciliation(self.db.conn, agency_code, day)
+        body = json.dumps(report, separators=(",", ":"), ensure_ascii=False).encode()
+        # The report itself is signed, so an agency can trust it as evidence (docs/contracts.md §1).
+        headers = signing.sign("gateway", self.secret, "GET", request.raw_path, body)
+        return web.Response(body=body, content_type="application/json", headers=headers)
+
+    # ------------------------------------------------------------------ citizen routes
+
+    async def checkout(self, request: web.Request) -> web.Response:
+        body = parse_json_object(await read_body(request))
+        bank_code = require(body, "bank_code")
+        if not set(bank_code) <= BANK_CODE_CHARS or len(bank_code) > 32:
+            raise ApiError(422, "invalid_field", f"bank_code must be an upper-case code such as 'VIETINBANK', "
+                           f"got {bank_code!r}; see GET /banks at the bank service", field="bank_code")
+        payment_id = request.match_info["payment_id"]
+        now = time.time()
+        row = await self._transact(lambda conn: ledger.checkout(conn, payment_id, bank_code, now))
+        claims = ChargeClaims(
+            payment_id=payment_id, amount_vnd=row["amount_vnd"], bank_code=bank_code,
+            return_url=row["return_url"], expires_at=row["expires_at"],
+        )
+        bank = (self.config.bank_url or "").rstrip("/")
+        return json_response({
+            "payment_id": payment_id,
+            "state": row["state"],
+            "amount_vnd": row["amount_vnd"],
+            "bank_code": bank_code,
+            "charge_url": f"{bank}/charge" if bank else None,
+            "charge_token": make_charge_token(claims, self.secret, int(now)),
+            "expires_at": ledger.ms(row["expires_at"]),
+        })
+
+    async def cancel(self, request: web.Request) -> web.Response:
+        payment_id = request.match_info["payment_id"]
+        row = await self._transact(lambda conn: ledger.move(conn, payment_id, State.CANCELLED))
+        return json_response({"payment_id": payment_id, "state": row["state"]})
+
+    # ------------------------------------------------------------------ bank routes
+
+    async def bank_notification(self, request: web.Request) -> web.Response:
+        body = await self._signed_json(request, self.bank_keys, "bank")
+        result = validate_bank_result(body)
+        row, applied = await self._apply_bank_result(result)
+        return json_response({
+            "payment_id": result.payment_id, "state": row["state"], "status": "applied" if applied else "duplicate",
+        })
+
+    async def _apply_bank_result(self, result: ledger.BankResult) -> tuple[Any, bool]:
+        faults = current_faults(self.app)
+        now = time.time()
+        status = self._ipn_status(result.payment_id)
+        due = now
+        if faults.chance(faults.ipn.reorder, key=result.payment_id, kind="ipn_reorder"):
+            due += faults.ipn.reorder_delay_s  # held back: later IPNs overtake it
+        if result.response_code == "00" and faults.chance(faults.ipn.early, key=result.payment_id, kind="ipn_early"):
+            early = asyncio.ensure_future(self._send_early(result))  # races the commit below on purpose
+            self._background.add(early)
+            early.add_done_callback(self._background.discard)
+        row, applied = await self._transact(lambda conn: ledger.apply_bank_result(
+            conn, result, now=now, ipn_status=status, ipn_due_at=due,
+        ))
+        if applied and row["state"] == State.PAID.value and status == "pending":
+            self.outbox.schedule(result.payment_id, due)
+        return row, applied
+
+    def _ipn_status(self, payment_id: str) -> str:
+        faults = current_faults(self.app)
+        return "lost" if faults.chance(faults.ipn.lost, key=payment_id, kind="ipn_lost") else "pending"
+
+    # ------------------------------------------------------------------ IPN delivery
+
+    async def _post_ipn(self, url: str, payload: dict[str, Any], *, bad_signature: bool, kind: str) -> tuple:
+        self.ipn_sent.labels(kind).inc()
+        try:
+            status, data = await self.ipn_client.post_json(url, payload, bad_signature=bad_signature)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            return None, f"{type(exc).__name__}: {exc}"[:300]
+        if status != 200:
+            return None, f"HTTP {status}"
+        code = data.get("RspCode") if isinstance(data, dict) else None
+        if not isinstance(code, str):
+            return None, f"answer without RspCode: {str(data)[:200]}"
+        return code, None
+
+    async def _deliver_ipn(self, payment_id: str) -> None:
+        row = self.db.query_one(
+            "SELECT p.*, o.status AS outbox_status, o.attempts AS outbox_attempts FROM payments p"
+            " JOIN ipn_outbox o USING (payment_id) WHERE payment_id = ?", (payment_id,),
+        )
+        if row is None or row["outbox_status"] != "pending":
+            return
+        attempt = row["outbox_attempts"] + 1
+        payload = ledger.ipn_payload(row, attempt, time.time())
+        faults = current_faults(self.app)
+        ipn = faults.ipn
+        first = attempt == 1
+        bad_signature = first and faults.chance(ipn.bad_signature, key=payment_id, kind="ipn_bad_signature")
+        if first and faults.chance(ipn.amount_mismatch, key=payment_id, kind="ipn_amount_mismatch"):
+            payload["amount_vnd"] += 1000
+        copies = ipn.duplicate_copies if first and faults.chance(
+            ipn.duplicate_rate, key=payment_id, kind="ipn_duplicate") else 0
+        url = row["ipn_url"]
+        sends = [self._post_ipn(url, payload, bad_signature=bad_signature, kind="attempt")]
+        sends += [self._post_ipn(url, dict(payload), bad_signature=False, kind="copy") for _ in range(copies)]
+        (code, error), *_ = await asyncio.gather(*sends)
+        self.ipn_results.labels(code or "no_answer").inc()
+        now = time.time()
+        if code in ACK_CODES:
+            status, next_at = "done", now
+        elif attempt >= self.config.max_ipn_attempts:
+            status, next_at = "gave_up", now
+        else:
+            status, next_at = "pending", now + self.config.ipn_wait_s(attempt)
+        await self.db.transact(lambda conn: ledger.record_ipn_attempt(
+            conn, payment_id, attempt=attempt, code=code, error=error, status=status, next_at=next_at,
+            copies=copies, now=now,
+        ))
+        if status == "pending":
+            self.outbox.schedule(payment_id, next_at)
+
+    async def _send_early(self, result: ledger.BankResult) -> None:
+        """Fault ``early``: one IPN copy sent before the payment is committed as paid."""
+        row = self.db.query_one("SELECT * FROM payments WHERE payment_id = ?", (result.payment_id,))
+        if row is None:
+            return
+        fake = {**dict(row), "bank_code": result.bank_code, "bank_txn_no": result.bank_txn_no,
+                "response_code": "00", "bank_approved_at": result.approved_at}
+        await self._post_ipn(row["ipn_url"], ledger.ipn_payload(fake, 0, time.time()), bad_signature=False,
+                             kind="early")
+
+    # ------------------------------------------------------------------ expiry and bank inquiry
+
+    async def _inquire_bank(self, payment_id: str) -> ledger.BankResult | bool | None:
+        """The bank's verdict; False if the bank never charged it; None if the bank could not tell."""
+        url = f"{self.config.bank_url.rstrip('/')}/charges/{payment_id}"  # type: ignore[union-attr]
+        try:
+            status, data = await self.bank_client.get_json(url)
+        except (aiohttp.ClientError, TimeoutError):
+            return None
+        if status == 404:
+            return False
+        if status != 200 or not isinstance(data, dict):
+            return None
+        try:
+            return validate_bank_result(data)
+        except ApiError:
+            return None
+
+    async def _settle_by_inquiry(self, row: Any, *, expire_if_uncharged: bool) -> Any:
+        payment_id = row["payment_id"]
+        verdict = await self._inquire_bank(payment_id)
+        try:
+            if isinstance(verdict, ledger.BankResult):
+                return (await self._apply_bank_result(verdict))[0]
+            if verdict is False and expire_if_uncharged:
+                return await self._transact(lambda conn: ledger.move(conn, payment_id, State.EXPIRED))
+        except ApiError as exc:  # it moved meanwhile (the notification won the race); querydr shows the truth
+            log.info("inquiry of %s not applied: %s", payment_id, exc.message)
+            return self.db.query_one("SELECT * FROM payments WHERE payment_id = ?", (payment_id,))
+        return None
+
+    async def sweep_once(self) -> None:
+        now = time.time()
+        await self.db.transact(lambda conn: ledger.expire_unstarted(conn, now))
+        if not self.config.bank_url:
+            return
+        grace = max(self.config.bank_grace_s * self.config.time_scale, 2.0)
+        overdue = self.db.query(
+            "SELECT payment_id FROM payments WHERE state = ? AND expires_at <= ? LIMIT 200",
+            (State.AWAITING_BANK.value, now - grace),
+        )
+        await asyncio.gather(*(self._settle_by_inquiry(r, expire_if_uncharged=True) for r in overdue))
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.sweep_interval_s)
+            try:
+                await self.sweep_once()
+            except Exception:  # the sweep must keep running; the next round retries
+                log.exception("expiry sweep failed")
+
+    # ------------------------------------------------------------------ operations
+
+    async def stats(self, _request: web.Request) -> web.Response:
+        return json_response({**ledger.stats(self.db.conn), "db": dict(self.db.stats)})
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _iso_day(text: str) -> str:
+    if len(text) != 10:
+        raise ValueError(text)
+    return dt.date.fromisoformat(text).isoformat()
+
+
+def _url(body: Mapping[str, Any], name: str) -> str:
+    value = require(body, name)
+    if not value.startswith(("http://", "https://")) or len(value) > 2048:
+        raise ApiError(422, "invalid_field", f"{name} must be an http(s) URL, got {value[:80]!r}", field=name)
+    return value
+
+
+def validate_create(body: Mapping[str, Any]) -> ledger.NewPayment:
+    """Check a create request; ApiError 422 naming the first bad field (a zero fee: ``zero_fee``)."""
+    agency_code = require(body, "agency_code")
+    try:
+        check_agency_code(agency_code)
+    except IdError as exc:
+        raise ApiError(422, "invalid_field", str(exc), field="agency_code") from None
+    dossier_code = require(body, "dossier_code")
+    try:
+        owner = parse_dossier_code(dossier_code)[0]
+    except IdError as exc:
+        raise ApiError(422, "invalid_field", str(exc), field="dossier_code") from None
+    if owner != agency_code:
+        raise ApiError(422, "invalid_field", f"dossier_code {dossier_code!r} belongs to agency {owner}, "
+                       f"not {agency_code}", field="dossier_code")
+    group = require(body, "group")
+    if group not in ledger.GROUPS:
+        raise ApiError(422, "invalid_field", f"group must be one of {', '.join(ledger.GROUPS)}, got {group!r}",
+                       field="group")
+    if body.get("amount_vnd") == 0 and not isinstance(body.get("amount_vnd"), bool):
+        raise ApiError(422, "zero_fee", "amount_vnd is 0: a free procedure creates no payment; "
+                       "mark the dossier as no-fee instead", field="amount_vnd")
+    try:
+        amount = parse_vnd(body.get("amount_vnd"), "amount_vnd", allow_zero=False)
+    except MoneyError as exc:
+        raise ApiError(422, "invalid_amount", str(exc), field="amount_vnd") from None
+    expires_in = body.get("expires_in_s", 900)
+    is_number = isinstance(expires_in, int | float) and not isinstance(expires_in, bool)
+    if not is_number or not 0 < expires_in <= MAX_EXPIRES_IN_S:
+        raise ApiError(422, "invalid_field", f"expires_in_s must be a number of seconds in (0, {MAX_EXPIRES_IN_S}], "
+                       f"got {expires_in!r}", field="expires_in_s")
+    return ledger.NewPayment(
+        agency_code=agency_code, dossier_code=dossier_code, procedure_code=require(body, "procedure_code"),
+        group=group, amount_vnd=amount, payer=_validate_payer(body), ipn_url=_url(body, "ipn_url"),
+        return_url=_url(body, "return_url"), expires_in_s=float(expires_in),
+    )
+
+
+def _validate_payer(body: Mapping[str, Any]) -> dict[str, str]:
+    payer = require(body, "payer", dict)
+    for name in ("name", "cccd", "phone"):
+        if not isinstance(payer.get(name), str) or not payer[name]:
+            raise ApiError(422, "invalid_field", f"payer.{name} must be a non-empty string, got {payer.get(name)!r}",
+                           field=f"payer.{name}")
+    try:
+        parse_cccd(payer["cccd"])
+    except IdError as exc:
+        raise ApiError(422, "invalid_field", str(exc), field="payer.cccd") from None
+    return {"name": payer["name"], "cccd": payer["cccd"], "phone": payer["phone"]}
+
+
+def validate_bank_result(body: Mapping[str, Any]) -> ledger.BankResult:
+    code = require(body, "response_code")
+    if len(code) != 2 or not code.isdigit():
+        raise ApiError(422, "invalid_field", f"response_code must be two digits such as '00', got {code!r}",
+                       field="response_code")
+    try:
+        amount = parse_vnd(body.get("amount_vnd"), "amount_vnd", allow_zero=False)
+    except MoneyError as exc:
+        raise ApiError(422, "invalid_amount", str(exc), field="amount_vnd") from None
+    approved = body.get("approved_at")
+    if approved is not None and (isinstance(approved, bool) or not isinstance(approved, int | float)):
+        raise ApiError(422, "invalid_field", f"approved_at must be epoch seconds or null, got {approved!r}",
+                       field="approved_at")
+    return ledger.BankResult(
+        payment_id=require(body, "payment_id"), bank_code=require(body, "bank_code"), response_code=code,
+        bank_txn_no=require(body, "bank_txn_no"), amount_vnd=amount,
+        approved_at=None if approved is None else float(approved),
+    )
+
+
+# --------------------------------------------------------------------------- app and command line
+
+
+def build_app(config: GatewayConfig, *, faults: ServiceFaults | None = None, admin_token: str | None = None
+              ) -> web.Application:
+    app = create_app("gateway", openapi=OPENAPI, faults=faults, admin_token=admin_token)
+    gw = Gateway(config, app)
+    app[GATEWAY] = gw
+    r = app.router
+    r.add_post("/payments", gw.create_payment)
+    r.add_get("/payments/{payment_id}", gw.query_payment)
+    r.add_post("/payments/{payment_id}/checkout", gw.checkout)
+    r.add_post("/payments/{payment_id}/cancel", gw.cancel)
+    r.add_post("/payments/{payment_id}/refund", gw.refund)
+    r.add_post("/payments/{payment_id}/manual-transfer", gw.manual_transfer)
+    r.add_post("/payments/{payment_id}/confirm-transfer", gw.confirm_transfer)
+    r.add_post("/bank-notifications", gw.bank_notification)
+    r.add_get("/reconciliation", gw.reconciliation)
+    r.add_get("/stats", gw.stats)
+    app.on_startup.append(gw.start)
+    app.on_cleanup.append(gw.stop)
+    return app
+
+
+GATEWAY = web.AppKey("gateway", Gateway)
+
+
+def parse_schedule(text: str) -> tuple[float, ...]:
+    """``"1,5,30"`` → (1.0, 5.0, 30.0): waits in seconds before IPN attempts 2, 3, 4."""
+    try:
+        delays = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        delays = (-1.0,)
+    if not delays or any(d < 0 for d in delays):
+        raise SystemExit(f"error: --ipn-schedule must be comma-separated seconds ≥ 0 such as 300,300,300; got {text!r}")
+    return delays
+
+
+def main(argv: list[str] | None = None) -> None:
+    from mock_services.common.http import check_time_scale, faults_from_args, run_service, service_arg_parser
+
+    parser = service_arg_parser("gateway", "The national payment platform (gateway) mock.")
+    parser.add_argument("--bank-url", default=None, help="base URL of the bank service (for charge_url and inquiry)")
+    parser.add_argument("--ipn-schedule", default=",".join(["300"] * 9),
+                        help="waits (s) before IPN attempts 2..N, comma-separated; default 9 × 300 (10 attempts)")
+    parser.add_argument("--ipn-timeout-s", type=float, default=10.0, help="per-attempt IPN timeout (s), not scaled")
+    parser.add_argument("--bank-grace-s", type=float, default=120.0,
+                        help="after a deadline, wait this long (scaled) for the bank before asking it")
+    args = parser.parse_args(argv)
+    config = GatewayConfig(
+        data_dir=Path(args.data_dir), bank_url=args.bank_url, time_scale=check_time_scale(args.time_scale),
+        ipn_delays_s=parse_schedule(args.ipn_schedule), ipn_timeout_s=args.ipn_timeout_s,
+        bank_grace_s=args.bank_grace_s,
+    )
+    app = build_app(config, faults=faults_from_args(args, "gateway"), admin_token=args.admin_token)
+    run_service(app, host=args.host, port=args.port)
+
+
+if __name__ == "__main__":
+    main()

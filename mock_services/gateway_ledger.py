@@ -1,0 +1,359 @@
+"""The gateway's ledger: payments, bank results and the IPN outbox in SQLite.
+
+Every function here is a unit of work for `Database.transact` (it takes the connection, runs inside
+the group commit, and either finishes or raises — then nothing it wrote stays). The state of a
+payment changes only through `mock_services.common.payments.transition`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from mock_services.common.catalogue import PAYMENT_GROUPS
+from mock_services.common.http import ApiError
+from mock_services.common.payments import SETTLED_STATES, State, refund_target, transition
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS payments (
+    payment_id       TEXT PRIMARY KEY,
+    idempotency_key  TEXT NOT NULL UNIQUE,
+    fingerprint      TEXT NOT NULL,
+    agency_code      TEXT NOT NULL,
+    dossier_code     TEXT NOT NULL,
+    procedure_code   TEXT NOT NULL,
+    grp              TEXT NOT NULL,
+    amount_vnd       INTEGER NOT NULL CHECK (amount_vnd > 0),
+    refunded_vnd     INTEGER NOT NULL DEFAULT 0,
+    payer            TEXT NOT NULL,
+    ipn_url          TEXT NOT NULL,
+    return_url       TEXT NOT NULL,
+    state            TEXT NOT NULL,
+    bank_code        TEXT,
+    bank_txn_no      TEXT UNIQUE,
+    response_code    TEXT,
+    created_at       REAL NOT NULL,
+    expires_at       REAL NOT NULL,
+    bank_approved_at REAL,
+    recon_day        TEXT,
+    notified_at      REAL,
+    ipn_acked_at     REAL,
+    ipn_attempts     INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS payments_by_expiry ON payments (state, expires_at);
+CREATE INDEX IF NOT EXISTS payments_by_day ON payments (agency_code, recon_day);
+CREATE TABLE IF NOT EXISTS bank_results (
+    bank_txn_no    TEXT PRIMARY KEY,
+    payment_id     TEXT NOT NULL,
+    response_code  TEXT NOT NULL,
+    received_at    REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ipn_outbox (
+    payment_id   TEXT PRIMARY KEY REFERENCES payments (payment_id),
+    status       TEXT NOT NULL,          -- pending | done | gave_up | lost
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    copies       INTEGER NOT NULL DEFAULT 0,
+    next_at      REAL NOT NULL,
+    last_code    TEXT,
+    last_error   TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_pending ON ipn_outbox (status, next_at);
+"""
+
+GROUPS = PAYMENT_GROUPS
+
+VN_TZ = dt.timezone(dt.timedelta(hours=7), "Asia/Ho_Chi_Minh")
+"""Viet Nam keeps UTC+7 all year; reconciliation days are days of this calendar."""
+
+MANUAL_BANK_CODE = "MANUAL"
+
+
+def vn_day(epoch_s: float) -> str:
+    """The Asia/Ho_Chi_Minh calendar day (``YYYY-MM-DD``) of an epoch time."""
+    return dt.datetime.fromtimestamp(epoch_s, VN_TZ).date().isoformat()
+
+
+def ms(t: float | None) -> float | None:
+    """Epoch seconds with millisecond precision, as the wire format wants."""
+    return None if t is None else round(t, 3)
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewPayment:
+    """A validated create request from an agency's dossier system."""
+
+    agency_code: str
+    dossier_code: str
+    procedure_code: str
+    group: str
+    amount_vnd: int
+    payer: dict[str, str]
+    ipn_url: str
+    return_url: str
+    expires_in_s: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class BankResult:
+    """A bank's verdict on a charge, from its notification or from an inquiry."""
+
+    payment_id: str
+    bank_code: str
+    response_code: str
+    bank_txn_no: str
+    amount_vnd: int
+    approved_at: float | None
+
+
+# --------------------------------------------------------------------------- reads
+
+
+def payment_row(conn: sqlite3.Connection, payment_id: str) -> sqlite3.Row | None:
+    return conn.execute("SELECT * FROM payments WHERE payment_id = ?", (payment_id,)).fetchone()
+
+
+def require_payment(conn: sqlite3.Connection, payment_id: str) -> sqlite3.Row:
+    row = payment_row(conn, payment_id)
+    if row is None:
+        raise ApiError(404, "payment_not_found", f"no payment {payment_id!r} at this gateway", field="payment_id")
+    return row
+
+
+def querydr_view(row: sqlite3.Row) -> dict[str, Any]:
+    """The payment as the status query (querydr) shows it (docs/contracts.md §1)."""
+    return {
+        "payment_id": row["payment_id"],
+        "dossier_code": row["dossier_code"],
+        "agency_code": row["agency_code"],
+        "group": row["grp"],
+        "amount_vnd": row["amount_vnd"],
+        "refunded_vnd": row["refunded_vnd"],
+        "state": row["state"],
+        "bank_code": row["bank_code"],
+        "bank_txn_no": row["bank_txn_no"],
+        "response_code": row["response_code"],
+        "created_at": ms(row["created_at"]),
+        "expires_at": ms(row["expires_at"]),
+        "bank_approved_at": ms(row["bank_approved_at"]),
+        "notified_at": ms(row["notified_at"]),
+        "ipn_acked_at": ms(row["ipn_acked_at"]),
+        "ipn_attempts": row["ipn_attempts"],
+    }
+
+
+def ipn_payload(row: sqlite3.Row, attempt: int, sent_at: float) -> dict[str, Any]:
+    """The body of an IPN to the agency (docs/contracts.md §1)."""
+    return {
+        "payment_id": row["payment_id"],
+        "dossier_code": row["dossier_code"],
+        "agency_code": row["agency_code"],
+        "amount_vnd": row["amount_vnd"],
+        "bank_code": row["bank_code"],
+        "bank_txn_no": row["bank_txn_no"],
+        "response_code": row["response_code"],
+        "group": row["grp"],
+        "bank_approved_at": ms(row["bank_approved_at"]),
+        "sent_at": ms(sent_at),
+        "attempt": attempt,
+    }
+
+
+def reconciliation(conn: sqlite3.Connection, agency_code: str, day: str) -> dict[str, Any]:
+    """Đối soát: the bank-approved payments of one agency on one UTC+7 day."""
+    rows = conn.execute(
+        "SELECT payment_id, dossier_code, amount_vnd, bank_code, bank_txn_no, bank_approved_at FROM payments"
+        " WHERE agency_code = ? AND recon_day = ? AND state IN (?, ?, ?) ORDER BY bank_approved_at, payment_id",
+        (agency_code, day, *sorted(SETTLED_STATES)),
+    ).fetchall()
+    payments = [{**dict(r), "bank_approved_at": ms(r["bank_approved_at"])} for r in rows]
+    return {
+        "agency_code": agency_code,
+        "date": day,
+        "payments": payments,
+        "count": len(payments),
+        "total_vnd": sum(p["amount_vnd"] for p in payments),
+    }
+
+
+def stats(conn: sqlite3.Connection) -> dict[str, Any]:
+    by_state = dict(conn.execute("SELECT state, count(*) FROM payments GROUP BY state").fetchall())
+    outbox = dict(conn.execute("SELECT status, count(*) FROM ipn_outbox GROUP BY status").fetchall())
+    attempts, copies = conn.execute(
+        "SELECT coalesce(sum(attempts), 0), coalesce(sum(copies), 0) FROM ipn_outbox"
+    ).fetchone()
+    return {
+        "payments": sum(by_state.values()),
+        "by_state": by_state,
+        "ipn": {
+            "pending": outbox.get("pending", 0),
+            "done": outbox.get("done", 0),
+            "gave_up": outbox.get("gave_up", 0),
+            "lost": outbox.get("lost", 0),
+            "attempts": attempts,
+            "copies": copies,
+        },
+        "bank_results": conn.execute("SELECT count(*) FROM bank_results").fetchone()[0],
+    }
+
+
+# --------------------------------------------------------------------------- writes
+
+
+def insert_payment(
+    conn: sqlite3.Connection, new: NewPayment, *, payment_id: str, idempotency_key: str, fingerprint: str, now: float
+) -> tuple[sqlite3.Row, bool]:
+    """Create the payment, or return the one made earlier with the same key (409 if its body differed)."""
+    existing = conn.execute(
+        "SELECT * FROM payments WHERE idempotency_key = ?", (idempotency_key,)
+    ).fetchone()
+    if existing is not None:
+        if existing["fingerprint"] != fingerprint:
+            raise ApiError(
+                409, "idempotency_conflict",
+                f"Idempotency-Key {idempotency_key.split(':', 1)[-1]!r} was already used for payment "
+                f"{existing['payment_id']} with a different body; use a new key for a new payment",
+                field="Idempotency-Key",
+            )
+        return existing, False
+    conn.execute(
+        "INSERT INTO payments (payment_id, idempotency_key, fingerprint, agency_code, dossier_code, procedure_code,"
+        " grp, amount_vnd, payer, ipn_url, return_url, state, created_at, expires_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            payment_id, idempotency_key, fingerprint, new.agency_code, new.dossier_code, new.procedure_code,
+            new.group, new.amount_vnd, json.dumps(new.payer, ensure_ascii=False), new.ipn_url, new.return_url,
+            State.CREATED.value, now, now + new.expires_in_s,
+        ),
+    )
+    return payment_row(conn, payment_id), True  # type: ignore[return-value]
+
+
+def move(conn: sqlite3.Connection, payment_id: str, target: State, **columns: Any) -> sqlite3.Row:
+    """Change a payment's state through the state machine, setting `columns` too."""
+    row = require_payment(conn, payment_id)
+    transition(row["state"], target, payment_id)
+    assignments = ", ".join(f"{name} = ?" for name in ["state", *columns])
+    conn.execute(
+        f"UPDATE payments SET {assignments} WHERE payment_id = ?",  # column names are ours, not user input
+        (target.value, *columns.values(), payment_id),
+    )
+    return payment_row(conn, payment_id)  # type: ignore[return-value]
+
+
+def checkout(conn: sqlite3.Connection, payment_id: str, bank_code: str, now: float) -> sqlite3.Row:
+    """The citizen chose a bank; choosing the same bank again is harmless, another bank is refused."""
+    row = require_payment(conn, payment_id)
+    if row["state"] == State.AWAITING_BANK.value and row["bank_code"] == bank_code:
+        return row
+    if row["state"] == State.CREATED.value and row["expires_at"] <= now:
+        raise ApiError(
+            409, "payment_expired",
+            f"payment {payment_id} expired at {ms(row['expires_at'])}; the agency must create a new payment",
+        )
+    return move(conn, payment_id, State.AWAITING_BANK, bank_code=bank_code)
+
+
+def apply_bank_result(
+    conn: sqlite3.Connection, result: BankResult, *, now: float, ipn_status: str, ipn_due_at: float
+) -> tuple[sqlite3.Row, bool]:
+    """Record a bank's verdict once (idempotent by bank_txn_no); return (payment, newly applied).
+
+    ``00`` moves the payment to ``paid`` and puts its IPN in the outbox (status `ipn_status`, due at
+    `ipn_due_at`); any other code moves it to ``failed``.
+    """
+    seen = conn.execute("SELECT payment_id FROM bank_results WHERE bank_txn_no = ?", (result.bank_txn_no,)).fetchone()
+    if seen is not None:
+        if seen["payment_id"] != result.payment_id:
+            raise ApiError(
+                409, "bank_txn_reused",
+                f"bank_txn_no {result.bank_txn_no!r} already belongs to payment {seen['payment_id']}",
+                field="bank_txn_no",
+            )
+        return require_payment(conn, result.payment_id), False
+    row = require_payment(conn, result.payment_id)
+    if result.amount_vnd != row["amount_vnd"]:
+        raise ApiError(
+            422, "amount_mismatch",
+            f"amount_vnd {result.amount_vnd} differs from the payment's {row['amount_vnd']} VND",
+            field="amount_vnd",
+        )
+    if row["bank_code"] is not None and result.bank_code != row["bank_code"]:
+        raise ApiError(
+            422, "bank_mismatch", f"bank_code {result.bank_code!r} is not the bank chosen at checkout "
+            f"({row['bank_code']!r})", field="bank_code",
+        )
+    conn.execute(
+        "INSERT INTO bank_results (bank_txn_no, payment_id, response_code, received_at) VALUES (?, ?, ?, ?)",
+        (result.bank_txn_no, result.payment_id, result.response_code, now),
+    )
+    if result.response_code != "00":
+        row = move(conn, result.payment_id, State.FAILED, response_code=result.response_code, notified_at=now,
+                   bank_txn_no=result.bank_txn_no)
+        return row, True
+    approved = result.approved_at if result.approved_at is not None else now
+    row = move(
+        conn, result.payment_id, State.PAID, response_code="00", bank_txn_no=result.bank_txn_no,
+        bank_approved_at=approved, recon_day=vn_day(approved), notified_at=now,
+    )
+    conn.execute(
+        "INSERT INTO ipn_outbox (payment_id, status, next_at) VALUES (?, ?, ?)",
+        (result.payment_id, ipn_status, ipn_due_at),
+    )
+    return row, True
+
+
+def confirm_transfer(
+    conn: sqlite3.Connection, payment_id: str, *, approved: bool, bank_txn_no: str, now: float, ipn_status: str,
+) -> sqlite3.Row:
+    """An officer confirmed (or rejected) a manual bank transfer."""
+    row = require_payment(conn, payment_id)
+    if row["state"] != State.AWAITING_OFFICER_CONFIRMATION.value:
+        transition(row["state"], State.PAID if approved else State.FAILED, payment_id)  # raises: names both states
+    result = BankResult(
+        payment_id=payment_id, bank_code=MANUAL_BANK_CODE, response_code="00" if approved else "24",
+        bank_txn_no=bank_txn_no, amount_vnd=row["amount_vnd"], approved_at=now if approved else None,
+    )
+    return apply_bank_result(conn, result, now=now, ipn_status=ipn_status, ipn_due_at=now)[0]
+
+
+def refund(conn: sqlite3.Connection, payment_id: str, amount_vnd: int) -> sqlite3.Row:
+    row = require_payment(conn, payment_id)
+    refundable = row["amount_vnd"] - row["refunded_vnd"]
+    if row["state"] in (State.PAID.value, State.PARTIALLY_REFUNDED.value) and amount_vnd > refundable:
+        raise ApiError(
+            422, "refund_too_large",
+            f"amount_vnd {amount_vnd} exceeds what is left to refund ({refundable} of {row['amount_vnd']} VND)",
+            field="amount_vnd",
+        )
+    total = row["refunded_vnd"] + amount_vnd
+    return move(conn, payment_id, refund_target(total, row["amount_vnd"]), refunded_vnd=total)
+
+
+def expire_unstarted(conn: sqlite3.Connection, now: float) -> int:
+    """Expire payments whose citizen never chose a bank before the deadline."""
+    ids = [r[0] for r in conn.execute(
+        "SELECT payment_id FROM payments WHERE state = ? AND expires_at <= ?", (State.CREATED.value, now)
+    )]
+    for payment_id in ids:
+        move(conn, payment_id, State.EXPIRED)
+    return len(ids)
+
+
+def record_ipn_attempt(
+    conn: sqlite3.Connection, payment_id: str, *, attempt: int, code: str | None, error: str | None,
+    status: str, next_at: float, copies: int, now: float,
+) -> None:
+    conn.execute(
+        "UPDATE ipn_outbox SET status = ?, attempts = ?, next_at = ?, last_code = ?, last_error = ?,"
+        " copies = copies + ? WHERE payment_id = ?",
+        (status, attempt, next_at, code, error, copies, payment_id),
+    )
+    if status == "done":
+        conn.execute(
+            "UPDATE payments SET ipn_attempts = ?, ipn_acked_at = ? WHERE payment_id = ?", (attempt, now, payment_id)
+        )
+    else:
+        conn.execute("UPDATE payments SET ipn_attempts = ? WHERE payment_id = ?", (attempt, payment_id))
