@@ -20,6 +20,7 @@ Routes and bodies: docs/contracts.md §1 and ``GET /openapi.json``. The ledger i
 from __future__ import annotations
 
 import asyncio
+import collections
 import datetime as dt
 import time
 from collections.abc import Mapping
@@ -48,6 +49,8 @@ GATEWAY_ATTEMPTS = 4
 """Tries to create a payment at the gateway; safe to repeat because of the Idempotency-Key."""
 GATEWAY_BACKOFF_S = 0.05
 MAX_EVENTS_PAGE = 10_000
+QUERY_CONCURRENCY = 16
+"""Parallel querydr calls when a reconciliation first asks about dossiers still awaiting payment."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -196,8 +199,14 @@ class Agency:
 
     # ------------------------------------------------------------------ reconciliation
 
-    async def reconcile(self, day: str) -> dict[str, Any]:
-        """Pull the gateway's signed report of `day` and credit what the IPNs missed."""
+    async def reconcile(self, day: str, *, query_pending: bool = False) -> dict[str, Any]:
+        """Pull the gateway's signed report of `day` and credit what the IPNs missed.
+
+        With `query_pending`, first ask the gateway (querydr) about every dossier of that day still
+        awaiting payment: the gateway then settles an ambiguous payment with its bank, so a payment whose
+        bank notification never came appears in the report instead of staying in limbo.
+        """
+        queried = await self._query_pending(day) if query_pending else {"queried": 0, "query_states": {}}
         report = await self._fetch_report(day)
         payments = report.get("payments")
         if not isinstance(payments, list) or report.get("agency_code") != self.config.agency_code:
@@ -205,7 +214,23 @@ class Agency:
                 502, "bad_report", f"the gateway's report for {day} is not for this agency or lacks payments"
             )
         now = time.time()
-        return await self.db.transact(lambda conn: ledger.reconcile(conn, day, payments, now))
+        result = await self.db.transact(lambda conn: ledger.reconcile(conn, day, payments, now))
+        return {**result, **queried}
+
+    async def _query_pending(self, day: str) -> dict[str, Any]:
+        rows = ledger.awaiting_on_day(self.db.conn, day)
+        semaphore = asyncio.Semaphore(QUERY_CONCURRENCY)
+
+        async def state_of(payment_id: str) -> str:
+            async with semaphore:
+                try:
+                    status, data = await self.gateway.get_json(f"{self.config.gateway_url}/payments/{payment_id}")
+                except (aiohttp.ClientError, TimeoutError) as exc:
+                    return f"unreachable ({type(exc).__name__})"
+                return data.get("state", "?") if status == 200 and isinstance(data, dict) else f"HTTP {status}"
+
+        states = await asyncio.gather(*(state_of(payment_id) for payment_id in rows))
+        return {"queried": len(rows), "query_states": dict(collections.Counter(states))}
 
     async def _fetch_report(self, day: str) -> dict[str, Any]:
         query = {"agency_code": self.config.agency_code, "date": day}
@@ -316,7 +341,11 @@ async def post_reconcile(request: web.Request) -> web.Response:
         dt.date.fromisoformat(day)
     except ValueError:
         raise ApiError(422, "invalid_field", f"date must be YYYY-MM-DD, got {day!r}", field="date") from None
-    return json_response(await _agency(request).reconcile(day))
+    query_pending = body.get("query_pending", False)
+    if not isinstance(query_pending, bool):
+        raise ApiError(422, "invalid_field", f"query_pending must be true or false, got {query_pending!r}",
+                       field="query_pending")
+    return json_response(await _agency(request).reconcile(day, query_pending=query_pending))
 
 
 async def get_events(request: web.Request) -> web.Response:

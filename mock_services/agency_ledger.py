@@ -303,11 +303,26 @@ def reconcile(conn: sqlite3.Connection, day: str, payments: list[Mapping[str, An
     return result
 
 
+def _day_start(day: str) -> float:
+    return dt.datetime.combine(dt.date.fromisoformat(day), dt.time(), VN_TZ).timestamp()
+
+
 def _paid_on_day(conn: sqlite3.Connection, day: str) -> list[str]:
-    start = dt.datetime.combine(dt.date.fromisoformat(day), dt.time(), VN_TZ).timestamp()
+    start = _day_start(day)
     rows = conn.execute(
         "SELECT dossier_code FROM dossiers WHERE status IN ('paid', 'paid_by_reconciliation')"
         " AND bank_approved_at >= ? AND bank_approved_at < ?",
+        (start, start + 86_400),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def awaiting_on_day(conn: sqlite3.Connection, day: str) -> list[str]:
+    """Payment ids of the dossiers filed on `day` (Viet Nam) that still await their payment."""
+    start = _day_start(day)
+    rows = conn.execute(
+        "SELECT payment_id FROM dossiers WHERE status = 'awaiting_payment' AND payment_id IS NOT NULL"
+        " AND submitted_at >= ? AND submitted_at < ?",
         (start, start + 86_400),
     ).fetchall()
     return [r[0] for r in rows]

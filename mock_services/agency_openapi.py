@@ -115,6 +115,8 @@ SCHEMAS: dict[str, Any] = {
             "amount_mismatches": _INT,
             "unknown_dossiers": _INT,
             "agency_only": _INT,
+            "queried": _INT,
+            "query_states": {"type": "object", "additionalProperties": _INT},
             "details": {"type": "object"},
         },
     },
@@ -228,7 +230,11 @@ OPENAPI: dict[str, Any] = {
                     "required": True,
                     "content": {
                         "application/json": {
-                            "schema": {"type": "object", "required": ["date"], "properties": {"date": _STR}}
+                            "schema": {
+                                "type": "object",
+                                "required": ["date"],
+                                "properties": {"date": _STR, "query_pending": {"type": "boolean"}},
+                            }
                         }
                     },
                 },
