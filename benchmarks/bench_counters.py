@@ -1,0 +1,153 @@
+"""Speed of the counter model in its M/M/c mode against a bare SimPy M/M/5, measured in the same run.
+
+The baseline is the smallest honest SimPy M/M/5: a source process with exponential gaps from
+`random.Random`, a customer process that requests one of five servers, records its wait and holds
+the server for an exponential time. The model is `models.counters.simulate_mmc` with the same rates
+(λ = 4, μ = 1 per server, c = 5). Events are what each SimPy environment scheduled. Runs alternate
+between the two until the time budget is spent, and the best run of each counts, so that a noisy
+neighbour on a shared machine hurts both alike. If Ciw is importable (it is not a dependency), it is
+timed on the same queue as well, in customers per second.
+
+Target (issue 4 §7): model events/s ≥ 0.7 × bare SimPy events/s. The last line is JSON.
+
+    .venv/bin/python benchmarks/bench_counters.py [--customers N] [--seconds S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import simpy
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from models.counters import simulate_mmc
+
+SERVERS = 5
+ARRIVAL_RATE = 4.0  # per minute
+SERVICE_RATE = 1.0  # per minute and server
+TARGET_RATIO = 0.7
+
+
+def bare_simpy_mm5(customers: int, seed: int) -> tuple[int, list[float]]:
+    """A bare SimPy M/M/5 (the baseline): returns (events scheduled, waits)."""
+    env = simpy.Environment()
+    servers = simpy.Resource(env, capacity=SERVERS)
+    draw = random.Random(seed)
+    waits: list[float] = []
+
+    def customer(env: simpy.Environment):
+        arrived = env.now
+        with servers.request() as request:
+            yield request
+            waits.append(env.now - arrived)
+            yield env.timeout(draw.expovariate(SERVICE_RATE))
+
+    def source(env: simpy.Environment):
+        for _ in range(customers):
+            yield env.timeout(draw.expovariate(ARRIVAL_RATE))
+            env.process(customer(env))
+
+    env.process(source(env))
+    env.run()
+    return next(env._eid), waits
+
+
+def time_bare(customers: int, seed: int) -> tuple[float, int]:
+    started = time.perf_counter()
+    events, waits = bare_simpy_mm5(customers, seed)
+    elapsed = time.perf_counter() - started
+    assert len(waits) == customers
+    return elapsed, events
+
+
+def time_model(customers: int, seed: int) -> tuple[float, int]:
+    started = time.perf_counter()
+    result = simulate_mmc(SERVERS, ARRIVAL_RATE, SERVICE_RATE, customers, np.random.default_rng(seed), warmup=0)
+    elapsed = time.perf_counter() - started
+    assert result.customers == customers
+    return elapsed, result.events
+
+
+def time_ciw(customers: int, seed: int) -> float | None:
+    """Seconds Ciw takes for the same queue, or None when Ciw is not installed."""
+    try:
+        import ciw
+    except ImportError:
+        return None
+    network = ciw.create_network(
+        arrival_distributions=[ciw.dists.Exponential(rate=ARRIVAL_RATE)],
+        service_distributions=[ciw.dists.Exponential(rate=SERVICE_RATE)],
+        number_of_servers=[SERVERS],
+    )
+    ciw.seed(seed)  # Ciw seeds global state; acceptable in a benchmark process of its own
+    started = time.perf_counter()
+    simulation = ciw.Simulation(network)
+    simulation.simulate_until_max_customers(customers, method="Finish")
+    return time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=100_000, help="customers per timed run (100,000)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="time budget for the alternating runs (20)")
+    args = parser.parse_args(argv)
+    if args.customers < 1 or args.seconds <= 0:
+        parser.error(f"--customers {args.customers} and --seconds {args.seconds} must be positive")
+
+    best_model = best_bare = None
+    rounds = 0
+    deadline = time.perf_counter() + args.seconds
+    while rounds == 0 or time.perf_counter() < deadline:
+        seed = 1000 + rounds
+        model = time_model(args.customers, seed)
+        bare = time_bare(args.customers, seed)
+        best_model = model if best_model is None or model[0] < best_model[0] else best_model
+        best_bare = bare if best_bare is None or bare[0] < best_bare[0] else best_bare
+        rounds += 1
+    assert best_model is not None and best_bare is not None
+
+    model_eps = best_model[1] / best_model[0]
+    bare_eps = best_bare[1] / best_bare[0]
+    model_cps = args.customers / best_model[0]
+    bare_cps = args.customers / best_bare[0]
+    ratio = model_eps / bare_eps
+    print(f"M/M/{SERVERS}, λ = {ARRIVAL_RATE:g}, μ = {SERVICE_RATE:g}; {args.customers:,} customers per run, "
+          f"best of {rounds} alternating rounds")
+    print(f"  counter model (M/M/c mode): {model_eps:>12,.0f} events/s  {model_cps:>10,.0f} customers/s  "
+          f"({best_model[1] / args.customers:.2f} events per customer)")
+    print(f"  bare SimPy M/M/5          : {bare_eps:>12,.0f} events/s  {bare_cps:>10,.0f} customers/s  "
+          f"({best_bare[1] / args.customers:.2f} events per customer)")
+    verdict = "meets" if ratio >= TARGET_RATIO else "MISSES"
+    print(f"  ratio (events/s): {ratio:.2f}  ({verdict} the target {TARGET_RATIO}); "
+          f"customers/s ratio {model_cps / bare_cps:.2f}")
+
+    figures: dict[str, float | None] = {
+        "model_events_per_s": round(model_eps),
+        "bare_simpy_events_per_s": round(bare_eps),
+        "ratio": round(ratio, 3),
+        "model_customers_per_s": round(model_cps),
+        "bare_simpy_customers_per_s": round(bare_cps),
+        "customers_ratio": round(model_cps / bare_cps, 3),
+    }
+    ciw_seconds = time_ciw(args.customers, 1000)
+    if ciw_seconds is None:
+        print("  Ciw: not installed (not a dependency); skipped")
+    else:
+        ciw_cps = args.customers / ciw_seconds
+        print(f"  Ciw                       : {ciw_cps:>10,.0f} customers/s; model is {model_cps / ciw_cps:.2f}× "
+              "as fast")
+        figures["ciw_customers_per_s"] = round(ciw_cps)
+        figures["model_vs_ciw"] = round(model_cps / ciw_cps, 3)
+    print(json.dumps(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
