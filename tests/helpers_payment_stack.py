@@ -117,8 +117,9 @@ class PaymentStack:
 
     def create(self, amount: int = 200_000, *, script: str = "00", key: str | None = None, check_amount: bool = True,
                expires_in_s: float = 900, **overrides: Any) -> tuple[int, Any]:
-        body = new_payment_body(amount, ipn_url=self.agency.ipn_url(script, amount if check_amount else None),
-                                expires_in_s=expires_in_s, **overrides)
+        fields = {"ipn_url": self.agency.ipn_url(script, amount if check_amount else None),
+                  "expires_in_s": expires_in_s, **overrides}
+        body = new_payment_body(amount, **fields)
         return signed_call("agency", "POST", self.gateway_url + "/payments", body,
                            extra={"Idempotency-Key": key or uuid.uuid4().hex})
 
