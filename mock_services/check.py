@@ -238,12 +238,13 @@ async def _settle(
 
 
 async def _reconcile(session: Any, agency_url: str, attempts: list[Attempt]) -> list[dict[str, Any]]:
-    """Reconcile every Viet Nam day on which the bank approved one of the payments (and today)."""
+    """Reconcile every Viet Nam day on which the bank approved one of the payments (and today), first
+    asking the gateway about payments still pending (a bank notification may never have come)."""
     days = {ledger.vn_day(a.approved_at).isoformat() for a in attempts if a.approved_at is not None}
     days.add(ledger.vn_day(time.time()).isoformat())
     results = []
     for day in sorted(days):
-        status, body = await _post(session, f"{agency_url}/reconcile", {"date": day})
+        status, body = await _post(session, f"{agency_url}/reconcile", {"date": day, "query_pending": True})
         if status != 200:
             raise ServiceError(f"POST {agency_url}/reconcile for {day} answered {status}: {body}")
         results.append(body)
@@ -337,7 +338,10 @@ def _summary(
     codes = Counter(a.response_code for a in attempts if a.response_code is not None)
     recon_totals = {
         key: sum(r.get(key, 0) for r in reconciliation)
-        for key in ("report_count", "already_paid", "recovered", "amount_mismatches", "unknown_dossiers", "agency_only")
+        for key in (
+            "report_count", "already_paid", "recovered", "amount_mismatches", "unknown_dossiers", "agency_only",
+            "queried",
+        )
     }
     return {
         "payments": config.payments,
