@@ -128,28 +128,28 @@ class CitizenVisit:
         self.group = self.params.choose_group(self.rng)
         procedure = self.params.choose_procedure(self.group, self.rng)
         body = {"procedure_code": procedure.code, "payer": self.person.payer(), "group": self.group}
-        return self._json("POST", f"{self.urls['agency']}/dossiers", "dossier", name="POST /dossiers", json=body)
+        return self._json("POST", f"{self.urls['agency']}/dossiers", "dossier", name="/dossiers", json=body)
 
     def choose_bank(self, payment: dict, bank: str) -> dict:
         url = payment.get("pay_url") or f"{self.urls['gateway']}/payments/{payment['payment_id']}/checkout"
-        return self._json("POST", url, "bank_choice", name="POST /payments/[id]/checkout", json={"bank_code": bank})
+        return self._json("POST", url, "bank_choice", name="/payments/[id]/checkout", json={"bank_code": bank})
 
     def charge(self, checkout: dict, bank: str) -> dict:
         url = checkout.get("charge_url") or f"{self.urls['bank']}/charge"
         if self.rng.random() < self.params.mistake_restart["charge"]:
             # a mistyped OTP: the bank refuses it (400 wrong_otp, expected), and the citizen starts again
             body = {"charge_token": checkout["charge_token"], "bank_code": bank, "otp": WRONG_OTP}
-            with self.client.post(url, json=body, name="POST /charge (wrong OTP)", catch_response=True) as resp:
+            with self.client.post(url, json=body, name="/charge (wrong OTP)", catch_response=True) as resp:
                 if resp.status_code == 400:
                     resp.success()
                 else:
                     resp.failure(f"wrong OTP answered {resp.status_code}, expected 400 wrong_otp")
             raise Restart("charge")
         body = {"charge_token": checkout["charge_token"], "bank_code": bank, "otp": GOOD_OTP}
-        return self._json("POST", url, "charge", name="POST /charge", json=body)
+        return self._json("POST", url, "charge", name="/charge", json=body)
 
     def return_page(self, url: str) -> None:
-        self._json("GET", url, "return_page", name="GET return page", parse=False)
+        self._json("GET", url, "return_page", name="/dossiers/[code] (return page)", parse=False)
 
     def _json(self, method: str, url: str, step: str, *, name: str, json=None, parse: bool = True):
         with self.client.request(method, url, name=name, json=json, catch_response=True) as resp:

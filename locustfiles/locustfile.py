@@ -172,7 +172,7 @@ class OpenArrivals(_PayingUser):
 
     def trivial_visit(self, intended_at: float) -> None:
         """The benchmark's journey: one GET of the host's root, timed from the intended start."""
-        with self.client.get("/", name="GET / (open model)", catch_response=True) as resp:
+        with self.client.get("/", name="/ (open model)", catch_response=True) as resp:
             ok = resp.status_code == 200
             if not ok:
                 resp.failure(f"{resp.status_code}")
@@ -194,4 +194,4 @@ class PlainUser(FastHttpUser):
 
     @task
     def get_root(self) -> None:
-        self.client.get("/", name="GET / (plain)")
+        self.client.get("/", name="/ (plain)")

@@ -55,7 +55,7 @@ class OfficerDesk:
 
     def status(self, code: str) -> str | None:
         url = f"{self.agency_url}/dossiers/{code}"
-        with self.client.get(url, name="GET /dossiers/[code] (officer)", catch_response=True) as resp:
+        with self.client.get(url, name="/dossiers/[code] (officer)", catch_response=True) as resp:
             if resp.status_code != 200:
                 resp.failure(f"{resp.status_code}")
                 return None

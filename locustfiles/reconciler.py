@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from locust import FastHttpUser, constant, task
+from locust import FastHttpUser, task
 
 VN_TZ = dt.timezone(dt.timedelta(hours=7), "Asia/Ho_Chi_Minh")
 
@@ -24,7 +24,7 @@ def reconcile(client, agency_url: str, day: str | None = None) -> dict | None:
     """One reconciliation pass for `day` (default: today in Việt Nam)."""
     body = {"date": day or vn_today()}
     url = f"{agency_url.rstrip('/')}/reconcile"
-    with client.post(url, json=body, name="POST /reconcile", catch_response=True) as r:
+    with client.post(url, json=body, name="/reconcile", catch_response=True) as r:
         if r.status_code != 200:
             r.failure(f"{r.status_code}: {(r.text or '')[:200]}")
             return None
@@ -35,11 +35,12 @@ class ReconcilerUser(FastHttpUser):
     """The agency's scheduled reconciliation job (one for the whole run)."""
 
     fixed_count = 1
-    wait_time = constant(600)  # replaced by the scenario's load.reconcile_every_s in on_start
+
+    def wait_time(self) -> float:
+        """The scenario's ``load.reconcile_every_s``."""
+        return self.environment.motcua_params.reconcile_every_s
 
     def on_start(self) -> None:
-        params = self.environment.motcua_params
-        self.wait_time = constant(params.reconcile_every_s)
         self.agency_url = self.environment.motcua_urls["agency"]
 
     @task

@@ -147,7 +147,7 @@ class CallbackCorrelator:
         return len(overdue)
 
     def _record(self, kind: str, pid: str, bank: str | None, group: str | None, ms: float, error) -> None:
-        ms = max(0.0, ms)
+        ms = round(max(0.0, ms), 3)  # the agency stamps milliseconds; drop float noise
         self.samples.append(CallbackSample(kind, pid, bank or "?", group or "?", ms, error is None, time.time()))
         for name in callback_names(kind, bank, group):
             self.fire(CALLBACK, name, ms, error)

@@ -27,7 +27,7 @@ from motcua.loadtest.callbacks import IPN_ACK, SAMPLE_HEADER
 from motcua.loadtest.percentiles import HdrSet, exact_summary, nearest_rank
 
 LOCUST_PERCENTILES = ("50%", "95%", "99%", "100%")
-CREATE_REQUEST = "POST POST /dossiers"
+CREATE_REQUEST = "POST /dossiers"
 
 
 def read_locust_stats(locust_dir: Path) -> dict[str, dict[str, Any]]:
