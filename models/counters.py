@@ -294,8 +294,8 @@ def citizen_at_counter(env: simpy.Environment, shop: OneStopShop, visit: Visit) 
     arrived = env.now
     shop.join_queue(arrived)
     seat = shop.request_seat()
-    if visit.patience is None and shop.always_open:
-        yield seat
+    if seat.triggered or (visit.patience is None and shop.always_open):
+        yield seat  # a free officer calls at once: patience and closing time do not matter
     else:
         closing = shop.closing
         yield (seat | closing) if visit.patience is None else (seat | env.timeout(visit.patience) | closing)
