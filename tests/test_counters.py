@@ -306,3 +306,64 @@ def test_cash_payer_visit_kind_constant_is_used():
     env.process(arrive_at(env, shop, 10, Visit(1, FEE_CASH, 8.0, 4.0, 15.0, None, 0.5)))
     env.run(until=100)
     assert (shop.serving_minutes, shop.cash_minutes, shop.guidance_minutes) == (8.0, 4.0, 0.0)
+
+
+def test_a_unit_without_counters_is_refused_by_name():
+    class Unit:
+        id = "so-tu-phap"
+        counters = None
+
+    with pytest.raises(ValueError, match=r"unit 'so-tu-phap' has no \[region.units.counters\] table"):
+        CounterParams.from_unit(Unit())
+
+
+# -- properties over many parameter sets -------------------------------------------------------------------
+hypothesis = pytest.importorskip("hypothesis")
+st = hypothesis.strategies
+
+
+@hypothesis.settings(max_examples=25, deadline=None, derandomize=True)
+@hypothesis.given(
+    officers=st.integers(1, 4),
+    demand=st.floats(5.0, 120.0),
+    online=st.floats(0.0, 1.0),
+    patience=st.one_of(st.none(), st.floats(5.0, 200.0)),
+    balk=st.one_of(st.none(), st.integers(1, 30)),
+    return_share=st.floats(0.0, 1.0),
+    guide_share=st.floats(0.0, 1.0),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_every_citizen_is_accounted_for_and_served_only_when_open(officers, demand, online, patience, balk,
+                                                                   return_share, guide_share, seed):
+    params = busy_params(officers=officers, fee_dossiers_per_day=demand, patience_minutes=patience, balk_queue=balk,
+                         return_share=return_share, guide_share=guide_share)
+    trace: list[tuple[str, str, float]] = []
+    guided: list[int] = []
+    shop = run_shop(params, days=7, seed=seed, trace=trace, online_share=lambda: online, on_guided=guided.append)
+    shop.finish()
+    # Everyone who came was served, gave up, was sent home at closing, or balked; the queue is empty at midnight.
+    assert shop.waiting == 0
+    assert shop.joined == shop.served + shop.reneged + shop.sent_home
+    assert shop.returned + shop.lost == shop.balked + shop.reneged + shop.sent_home
+    assert sum(guided) == shop.guided
+    if patience is None:
+        assert shop.reneged == 0
+    if balk is None:
+        assert shop.balked == 0
+    # Service starts only within the opening windows of weekdays.
+    for _, action, minute in trace:
+        if action == "called":
+            day, clock = divmod(minute, 1440)
+            assert day < 5 and any(opens <= clock <= closes for opens, closes in params.opening)
+    # The books balance: daily rows add up to the totals, busy time never exceeds seated time.
+    daily = shop.daily_table()
+    assert daily.shape == (7, 12)
+    assert daily[:, 6].sum() == shop.served
+    minutes = shop.officer_minutes
+    assert minutes["serving"] + minutes["cash"] + minutes["guidance"] <= shop.on_duty_minutes + 1e-6
+    waits = np.asarray(shop.waits)
+    assert (waits >= 0).all()
+    if patience is not None and waits.size:
+        # Nobody served waited past closing time of the day they came.
+        arrived = np.asarray(shop.waits_arrived)
+        assert ((arrived + waits) // 1440 == arrived // 1440).all()
