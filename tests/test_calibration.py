@@ -1,0 +1,199 @@
+"""Calibration against the Generalized Bass mean field: recovery, Sơn La's acceleration, identifiability."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+
+import numpy as np
+import pytest
+from scipy.integrate import solve_ivp
+
+from models.calibration import MeanField, Observation, fit, read_observed
+from models.theory import bass_cdf, bass_time_to_share, generalized_bass_cdf
+from motcua.cli import main
+from motcua.errors import InputError
+from motcua.scenario import SCENARIO_DIR, load_scenario
+
+SON_LA = SCENARIO_DIR / "son-la-2020-2023.toml"
+SON_LA_CSV = SCENARIO_DIR / "observed" / "son-la-shares.csv"
+LANG_SON = SCENARIO_DIR / "lang-son-2024.toml"
+LANG_SON_CSV = SCENARIO_DIR / "observed" / "lang-son-2024-units.csv"
+TRUTH = {"p_per_year": 0.02, "q_per_year": 0.5, "effort_weight": 2.0}
+
+
+# --- the closed form the calibration stands on ----------------------------------------------------
+
+
+def test_generalized_bass_matches_its_ode_with_a_step_in_effort():
+    p, q, f0 = 0.03, 0.4, 0.05
+
+    def effort(t):
+        return 1.0 if t < 1.5 else 3.0  # effort triples after 18 months
+
+    ode = solve_ivp(lambda t, f: (p + q * f) * (1 - f) * effort(t), (0, 4), [f0], dense_output=True,
+                    rtol=1e-10, atol=1e-12, max_step=0.01)
+    t = np.linspace(0, 4, 41)
+    cumulative = np.where(t < 1.5, t, 1.5 + 3.0 * (t - 1.5))
+    assert np.allclose(generalized_bass_cdf(cumulative, p, q, f0), ode.sol(t)[0], atol=1e-6)
+
+
+def test_generalized_bass_reduces_to_bass_with_unit_effort():
+    t = np.linspace(0, 10, 11)
+    assert np.allclose(generalized_bass_cdf(t, 0.03, 0.38), bass_cdf(t, 0.03, 0.38))
+    assert bass_cdf(bass_time_to_share(0.3, 0.03, 0.38), 0.03, 0.38) == pytest.approx(0.3)
+
+
+# --- recovery of known parameters ----------------------------------------------------------------
+
+
+def _synthetic(scenario, params, months=48, noise=0.0, seed=1):
+    field = MeanField(scenario, scenario.simulation.start, 1600)
+    shares = field.column(field.shares(params["p_per_year"], params["q_per_year"], params["effort_weight"]), ["*"])
+    rng = np.random.default_rng(seed)
+    out, start = [], scenario.simulation.start
+    for m in range(months):
+        first = dt.date(start.year + m // 12, m % 12 + 1, 1)
+        last = dt.date(first.year + (first.month == 12), first.month % 12 + 1, 1) - dt.timedelta(days=1)
+        value = shares[field.day(first): field.day(last) + 1].mean() + rng.normal(0, noise)
+        out.append(Observation("*", first, last, float(np.clip(value, 0, 1)), "synthetic"))
+    return out
+
+
+@pytest.fixture(scope="module")
+def son_la():
+    # Start the fit somewhere else than the truth, so recovery is not a tautology.
+    return load_scenario(SON_LA).with_overrides({"adoption.p_per_year": 0.05, "adoption.q_per_year": 0.1,
+                                                 "adoption.effort_weight": 0.5})
+
+
+def test_recovers_known_parameters_from_exact_monthly_data(son_la):
+    result = fit(son_la, _synthetic(son_la, TRUTH), bootstrap=0)
+    for name, value in TRUTH.items():
+        assert result.estimates[name] == pytest.approx(value, rel=1e-3), name
+    assert result.rmse < 1e-6
+    assert not [w for w in result.warnings if "cannot identify" in w or "flat fit" in w]
+
+
+def test_recovers_known_parameters_from_noisy_data_within_their_uncertainty(son_la):
+    result = fit(son_la, _synthetic(son_la, TRUTH, noise=0.002, seed=4), bootstrap=40, seed=3)
+    assert result.noise_sd == pytest.approx(0.002, rel=0.35) and not result.noise_sd_assumed
+    for name, value in TRUTH.items():
+        se = result.std_errors[name]
+        assert se is not None and se > 0
+        assert abs(result.estimates[name] - value) < 4 * se, (name, result.estimates[name], se)
+        low, high = result.intervals[name]
+        assert low < result.estimates[name] < high
+
+
+# --- Sơn La: the plain Bass curve cannot accelerate, the effort term can ---------------------------
+
+
+def test_son_la_series_accelerates():
+    observed = [o.share for o in read_observed(SON_LA_CSV, load_scenario(SON_LA))]
+    ratios = [observed[1] / observed[0], observed[2] / observed[1]]
+    assert ratios == pytest.approx([1.48, 2.44], abs=0.01)
+
+
+def test_plain_bass_cannot_fit_son_la_but_the_effort_term_can():
+    scenario = load_scenario(SON_LA)
+    observations = read_observed(SON_LA_CSV, scenario)
+    bass = fit(scenario, observations, model="bass", fit_initial=True, bootstrap=0)
+    generalized = fit(scenario, observations, model="generalized", fit_initial=True, bootstrap=0)
+    # Bass: even with a free starting share, its year-on-year growth can only slow down.
+    assert bass.estimates["effort_weight"] == 0
+    assert bass.rmse > 0.004 and np.max(np.abs(bass.residuals)) > 0.005
+    fitted = bass.fitted
+    assert fitted[2] / fitted[1] < fitted[1] / fitted[0]
+    # Generalized Bass with the effort of the scenario's interventions passes through the points.
+    assert generalized.rmse < 1e-4
+    assert generalized.estimates["effort_weight"] > 0.5
+
+
+def test_son_la_fit_warns_that_three_points_cannot_identify_the_parameters():
+    scenario = load_scenario(SON_LA)
+    result = fit(scenario, read_observed(SON_LA_CSV, scenario), fit_initial=True, bootstrap=30)
+    assert any("3 observation(s) for 4 free parameter(s): the data cannot identify them" in w for w in result.warnings)
+    assert all(v is None for v in result.std_errors.values())
+    band = result.targets[0]
+    assert band.share == 0.5 and band.deadline == dt.date(2023, 12, 31)
+    assert band.low <= band.best <= band.high
+    assert 0 <= band.probability_by_deadline <= 1
+    assert "80% interval" in band.describe()
+
+
+def test_effort_weight_the_data_cannot_see_is_kept_and_reported():
+    scenario = load_scenario(LANG_SON)
+    result = fit(scenario, read_observed(LANG_SON_CSV, scenario), origin=dt.date(2024, 1, 1), fit_initial=True,
+                 bootstrap=5)
+    assert result.estimates["effort_weight"] == scenario.adoption.effort_weight
+    assert "effort_weight" not in result.free
+    assert any(w.startswith("effort_weight does not change the fitted values") for w in result.warnings)
+    assert any("cannot identify" in w for w in result.warnings)
+    assert math.isinf(result.condition_number)
+
+
+# --- input errors --------------------------------------------------------------------------------
+
+
+def test_observations_before_the_origin_are_refused_with_the_fix():
+    scenario = load_scenario(LANG_SON)
+    with pytest.raises(InputError, match=r"starts 2024-01-01, before the calibration origin 2024-06-06; "
+                                         r"pass --origin 2024-01-01"):
+        fit(scenario, read_observed(LANG_SON_CSV, scenario), bootstrap=0)
+
+
+@pytest.mark.parametrize(("row", "match"), [
+    ("cao-lock,2024-01-01,2024-06-05,0.149", r"line 2, unit = 'cao-lock': not a unit of the scenario"),
+    ("cao-loc,2024-01-01,2024-06-05,14.9", r"line 2, share = '14.9': a share must be within 0–1; .* write 0.149"),
+    ("cao-loc,2024-01-01,2024-12-32,0.149", r"line 2, period_end = '2024-12-32': impossible date"),
+    ("cao-loc,2024-06-05,2024-01-01,0.149", r"line 2, period_end = '2024-01-01': before period_start"),
+])
+def test_observed_file_errors_name_line_column_and_value(tmp_path, row, match):
+    path = tmp_path / "observed.csv"
+    path.write_text("unit,period_start,period_end,share\n" + row + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=match):
+        read_observed(path, load_scenario(LANG_SON))
+
+
+def test_fix_must_name_a_parameter():
+    scenario = load_scenario(SON_LA)
+    with pytest.raises(InputError, match=r"--fix potential_share: not a parameter calibration fits"):
+        fit(scenario, read_observed(SON_LA_CSV, scenario), fixed={"potential_share": 0.9})
+
+
+# --- the command: a run directory and a NEW scenario file ------------------------------------------
+
+
+def test_calibrate_command_writes_a_new_scenario_that_loads(tmp_path, capsys):
+    before = hashlib.sha256(SON_LA.read_bytes()).hexdigest()
+    new = tmp_path / "son-la-calibrated.toml"
+    out = tmp_path / "run"
+    code = main(["calibrate", str(SON_LA), "--observed", str(SON_LA_CSV), "--fit-initial", "--bootstrap", "10",
+                 "--out", str(out), "--write-scenario", str(new)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "RMSE" in printed and "WARNING: 3 observation(s)" in printed and "Decision 380" in printed
+    assert hashlib.sha256(SON_LA.read_bytes()).hexdigest() == before  # the original is untouched
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["kind"] == "calibrate" and manifest["status"] == "complete"
+    assert {i["role"] for i in manifest["inputs"]} == {"scenario", "observed"}
+    for path in ("residuals.csv", "bootstrap.csv", "trajectory.csv", "charts/fit.png"):
+        assert (out / path).stat().st_size > 0
+    calibrated = load_scenario(new)
+    assert calibrated.name == "son-la-2020-2023-calibrated"
+    for name in ("p_per_year", "q_per_year", "effort_weight"):
+        assert getattr(calibrated.adoption, name) == pytest.approx(summary["estimates"][name], rel=1e-4)
+        assert calibrated.provenance_of(f"adoption.{name}").startswith("derived: fitted by motcua calibrate")
+    assert calibrated.units[0].initial_share == pytest.approx(summary["initial_shares"]["son-la-city"], abs=1e-6)
+    assert calibrated.unmarked_numbers() == []
+    assert calibrated.fee_catalogue_path().exists()
+    # Run the same again onto the existing file: refused, nothing overwritten.
+    assert main(["calibrate", str(SON_LA), "--observed", str(SON_LA_CSV), "--bootstrap", "0",
+                 "--out", str(tmp_path / "run2"), "--write-scenario", str(new)]) == 2
+    assert "the file exists" in capsys.readouterr().err
+    assert main(["calibrate", str(SON_LA), "--observed", str(SON_LA_CSV), "--write-scenario", str(SON_LA)]) == 2
+    assert "that is the original scenario" in capsys.readouterr().err

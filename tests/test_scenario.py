@@ -1,0 +1,362 @@
+"""The scenario schema: bundled files load, every kind of error names the file, field and value."""
+
+from __future__ import annotations
+
+import calendar
+import copy
+import dataclasses
+import datetime as dt
+import json
+import math
+import tomllib
+
+import jsonschema
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from motcua.cli import main
+from motcua.errors import ScenarioError
+from motcua.scenario import (
+    SCENARIO_DIR,
+    Scenario,
+    SystemQuality,
+    bundled_scenarios,
+    json_schema,
+    load_scenario,
+    scenario_from_dict,
+)
+from motcua.typed_config import json_ready
+
+LANG_SON = SCENARIO_DIR / "lang-son-2024.toml"
+BUNDLED = ["lang-son-2024", "son-la-2020-2023", "phu-tho-2021", "national"]
+
+
+@pytest.fixture(scope="module")
+def raw() -> dict:
+    """The Lạng Sơn scenario as plain TOML data, to break in each test."""
+    return tomllib.loads(LANG_SON.read_text(encoding="utf-8"))
+
+
+def broken(raw: dict, edit) -> dict:
+    data = copy.deepcopy(raw)
+    edit(data)
+    return data
+
+
+def refuse(data: dict, match: str) -> ScenarioError:
+    with pytest.raises(ScenarioError, match=match) as info:
+        scenario_from_dict(data, file="broken.toml")
+    assert info.value.file == "broken.toml"
+    return info.value
+
+
+# --- bundled scenarios ---------------------------------------------------------------------------
+
+
+def test_the_four_bundled_scenarios_are_found():
+    names = {p.stem for p in bundled_scenarios()}
+    assert set(BUNDLED) <= names
+    assert "fee-catalogue" not in names
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_bundled_scenario_loads_and_every_number_has_provenance(name):
+    scenario = load_scenario(SCENARIO_DIR / f"{name}.toml")
+    assert scenario.name == name
+    assert scenario.unmarked_numbers() == []
+    assert scenario.fee_catalogue_path() == SCENARIO_DIR / "fee-catalogue.toml"
+    assert "peak_day" in scenario.load.profiles and scenario.load.profiles["peak_day"].kind == "peak_day"
+    assert len(scenario.load.profiles["peak_day"].hourly) == 24
+    assert scenario.slo.callback_p95_ms > 0
+    assert math.isclose(sum(b.share for b in scenario.payment_system.banks), 1.0)
+
+
+def test_lang_son_holds_the_observed_figures():
+    s = load_scenario("lang-son-2024")  # a bare name means the bundled file
+    shares = {u.id: u.observed_share for u in s.units}
+    assert shares == {"cao-loc": 0.149, "lang-son-city": 0.1607, "dept-natural-resources": 0.0648,
+                      "huu-lung": 0.0886, "bac-son": 0.1173}
+    assert s.region.observed_share == 0.1734
+    assert [(t.share, t.date) for t in s.targets] == [(0.45, dt.date(2024, 12, 31))]
+    campaign = s.interventions[0]
+    assert (campaign.start, campaign.end) == (dt.date(2024, 6, 6), dt.date(2024, 12, 31))
+    assert s.provenance_of("region.units[cao-loc].observed_share") == "observed: lang-son-2024"
+    assert s.provenance_of("region.units[0].population").startswith("assumed:")
+    assert s.provenance_of("citizens.rural").startswith("assumed:")
+    assert s.provenance_of("region.units[0].counters.patience_minutes") == "assumed: typical district one-stop shop"
+    assert s.provenance_of("adoption.habit_after_uses").startswith("assumed:")
+
+
+def test_national_groups_follow_the_observed_counts():
+    groups = load_scenario("national").payment_system.groups
+    assert math.isclose(groups.insurance, 16000 / 38000, abs_tol=1e-6)
+    assert math.isclose(groups.fee, 10600 / 38000, abs_tol=1e-6)
+    assert math.isclose(groups.fine, 5300 / 38000, abs_tol=1e-6)
+
+
+def test_scenario_is_frozen_and_typed():
+    s = load_scenario(LANG_SON)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.simulation.seed = 1  # type: ignore[misc]
+    assert isinstance(s.region.units, tuple) and isinstance(s.simulation.start, dt.date)
+    assert s.region.units[0].counters.opening_minutes == ((450, 690), (810, 1020))
+    assert s.simulation.end == dt.date(2025, 12, 31)
+
+
+# --- errors name the file, the field path and the value -------------------------------------------
+
+
+def test_impossible_bare_date_from_the_article_is_refused(tmp_path):
+    text = LANG_SON.read_text(encoding="utf-8").replace("end = 2024-12-31", "end = 2024-12-32", 1)
+    path = tmp_path / "lang-son-typo.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"interventions\[0\]\.end = '2024-12-32': impossible date: "
+                                            r"December 2024 has 31 days, not 32") as info:
+        load_scenario(path)
+    assert info.value.file == str(path)
+
+
+def test_impossible_quoted_date_is_refused(raw):
+    data = broken(raw, lambda d: d["interventions"][0].update(end="2024-12-32"))
+    refuse(data, r"interventions\[0\]\.end = '2024-12-32': impossible date: December 2024 has 31 days, not 32")
+    data = broken(raw, lambda d: d["targets"][0].update(date="2023-02-29"))
+    refuse(data, r"targets\[0\]\.date = '2023-02-29': impossible date: February 2023 has 28 days, not 29")
+    data = broken(raw, lambda d: d["targets"][0].update(date="2024-13-01"))
+    refuse(data, r"targets\[0\]\.date = '2024-13-01': impossible date: there is no month 13")
+    data = broken(raw, lambda d: d["targets"][0].update(date="31/12/2024"))
+    refuse(data, r"targets\[0\]\.date = '31/12/2024': expected a date written YYYY-MM-DD")
+
+
+def test_share_outside_0_1_names_the_unit_path(raw):
+    data = broken(raw, lambda d: d["region"]["units"][2].update(observed_share=6.48))
+    error = refuse(data, r"broken.toml: region\.units\[2\]\.observed_share = 6\.48: a share must be within 0–1; "
+                         r"if 6\.48 is a percentage, write 0\.0648")
+    assert (error.field, error.value) == ("region.units[2].observed_share", 6.48)
+
+
+def test_unknown_key_is_an_error_with_a_suggestion(raw):
+    def typo(d):
+        d["region"]["units"][3]["comunes"] = d["region"]["units"][3].pop("communes")
+
+    refuse(broken(raw, typo), r"region\.units\[3\]\.comunes = 24: unknown key; did you mean 'communes'\?")
+    refuse(broken(raw, lambda d: d.update(adoptoin={})), r"adoptoin = \{\}: unknown key; did you mean 'adoption'\?")
+
+
+def test_unknown_choice_suggests_the_closest(raw):
+    data = broken(raw, lambda d: d["interventions"][1].update(kind="counter_guidence"))
+    refuse(data, r"interventions\[1\]\.kind = 'counter_guidence': must be one of .*did you mean 'counter_guidance'")
+
+
+def test_missing_required_key(raw):
+    data = broken(raw, lambda d: d["citizens"].pop("smartphone"))
+    refuse(data, r"citizens\.smartphone = <missing>: required: own a smartphone")
+
+
+def test_mixes_must_sum_to_one(raw):
+    data = broken(raw, lambda d: d["payment_system"]["groups"].update(fee=0.7))
+    refuse(data, r"payment_system\.groups = \{.*\}: the payment group shares must sum to 1, but they sum to 1\.08")
+    data = broken(raw, lambda d: d["payment_system"]["banks"][0].update(share=0.5))
+    refuse(data, r"payment_system\.banks = \{'VIETINBANK': 0\.5.*\}: the bank shares must sum to 1, but they sum to 1\.2")
+
+
+def test_money_must_be_whole_vnd(raw):
+    data = broken(raw, lambda d: d["interventions"][0].update(cost_vnd=1.5e6))
+    refuse(data, r"interventions\[0\]\.cost_vnd = 1500000\.0: interventions\[0\]\.cost_vnd must be a whole number of VND")
+    data = broken(raw, lambda d: d["interventions"][0].update(cost_vnd=-5))
+    refuse(data, r"interventions\[0\]\.cost_vnd = -5: .*must not be negative")
+
+
+def test_wrong_types(raw):
+    data = broken(raw, lambda d: d["region"]["units"][0].update(population="80000"))
+    refuse(data, r"region\.units\[0\]\.population = '80000': expected a number")
+    data = broken(raw, lambda d: d["simulation"].update(horizon_days=10.5))
+    refuse(data, r"simulation\.horizon_days = 10\.5: expected a whole number")
+    data = broken(raw, lambda d: d["adoption"].update(p_per_year=0))
+    refuse(data, r"adoption\.p_per_year = 0: must be > 0")
+
+
+def test_references_must_exist(raw):
+    data = broken(raw, lambda d: d["interventions"][1].update(units=["cao-lock"]))
+    refuse(data, r"interventions\[1\]\.units\[0\] = 'cao-lock': no such unit; units: bac-son, cao-loc")
+    data = broken(raw, lambda d: d["region"]["units"][1].update(observed_share_source="lang-son"))
+    refuse(data, r"region\.units\[1\]\.observed_share_source = 'lang-son': cites source 'lang-son', which is not")
+    data = broken(raw, lambda d: d["load"].update(profile="peak"))
+    refuse(data, r"load\.profile = 'peak': no such profile; defined: smoke, ramp, peak_day")
+    data = broken(raw, lambda d: d["region"]["units"][1].update(id="cao-loc"))
+    refuse(data, r"region\.units\[1\]\.id = 'cao-loc': duplicate")
+
+
+def test_provenance_is_checked(raw):
+    data = broken(raw, lambda d: d["provenance"].update({"citizens.smartfone": "assumed: x"}))
+    refuse(data, r"provenance\.\"citizens\.smartfone\" = 'assumed: x': 'citizens\.smartfone' is not a field")
+    data = broken(raw, lambda d: d["provenance"].update({"citizens": "guessed"}))
+    refuse(data, r"provenance\.citizens = 'guessed': does not match .*start with observed:, assumed:")
+    data = broken(raw, lambda d: d["provenance"].update({"citizens": "observed: somewhere-else"}))
+    refuse(data, r"provenance\.citizens = 'somewhere-else': cites source 'somewhere-else'")
+
+
+def test_periods_targets_and_profiles(raw):
+    data = broken(raw, lambda d: d["interventions"][0].update(start=dt.date(2025, 1, 1)))
+    refuse(data, r"interventions\[0\]\.end = '2024-12-31': ends before start 2025-01-01")
+    data = broken(raw, lambda d: d["targets"][0].update(date=dt.date(2026, 6, 30)))
+    refuse(data, r"targets\[0\]\.date = '2026-06-30': after the simulation ends \(2025-12-31\); raise "
+                 r"simulation\.horizon_days to at least 755")
+    data = broken(raw, lambda d: d["interventions"][1].pop("guidance_minutes"))
+    refuse(data, r"interventions\[1\]\.guidance_minutes = None: counter_guidance needs guidance_minutes")
+    data = broken(raw, lambda d: d["load"]["profiles"]["peak_day"].update(hourly=[1.0] * 23))
+    refuse(data, r"load\.profiles\.peak_day\.hourly = \[1\.0, .*\]: needs 24 multipliers")
+    data = broken(raw, lambda d: d["region"]["units"][0]["counters"].update(opening=["07:30-11:30", "11:00-17:00"]))
+    refuse(data, r"region\.units\[0\]\.counters\.opening\[1\] = '11:00-17:00': not a valid period")
+    data = broken(raw, lambda d: d["payment_system"]["banks"][0]["decline"].update({"99": 0.1}))
+    refuse(data, r"payment_system\.banks\[0\]\.decline\.\"99\" = 0\.1: unknown response code '99'")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(share=st.floats(min_value=0, max_value=1))
+def test_any_share_within_0_1_is_accepted(raw, share):
+    data = broken(raw, lambda d: d["region"]["units"][1].update(observed_share=share))
+    assert scenario_from_dict(data).units[1].observed_share == share
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(share=st.one_of(st.floats(max_value=-1e-9, allow_infinity=False), st.floats(min_value=1 + 1e-9,
+                                                                                     allow_infinity=False)))
+def test_any_share_outside_0_1_is_refused_with_its_path(raw, share):
+    data = broken(raw, lambda d: d["citizens"].update(digital_skill=share))
+    refuse(data, r"citizens\.digital_skill = .*: a share must be within 0–1")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(day=st.dates(min_value=dt.date(2024, 6, 7), max_value=dt.date(2024, 12, 31)), as_text=st.booleans())
+def test_any_real_date_is_accepted_as_date_or_iso_text(raw, day, as_text):
+    data = broken(raw, lambda d: d["interventions"][0].update(end=day.isoformat() if as_text else day))
+    assert scenario_from_dict(data).interventions[0].end == day
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(year=st.integers(2000, 2100), month=st.integers(1, 12), extra=st.integers(1, 68))
+def test_any_day_past_the_end_of_its_month_is_impossible(raw, year, month, extra):
+    last = calendar.monthrange(year, month)[1]
+    day = last + extra if last + extra <= 99 else 99
+    text = f"{year:04d}-{month:02d}-{day:02d}"
+    data = broken(raw, lambda d: d["targets"][0].update(date=text))
+    refuse(data, rf"targets\[0\]\.date = '{text}': impossible date: \w+ {year} has {last} days, not {day}")
+
+
+# --- JSON Schema ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def validator() -> jsonschema.Draft202012Validator:
+    schema = json_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_json_schema_accepts_every_bundled_scenario(validator, name):
+    data = tomllib.loads((SCENARIO_DIR / f"{name}.toml").read_text(encoding="utf-8"))
+    validator.validate(json_ready(data))
+
+
+def test_json_schema_rejects_broken_scenarios(validator, raw):
+    cases = {
+        "unknown key": lambda d: d["citizens"].update(smartfone=0.5),
+        "share above 1": lambda d: d["citizens"].update(smartphone=1.5),
+        "text for a number": lambda d: d["region"]["units"][0].update(population="80000"),
+        "impossible date": lambda d: d["interventions"][0].update(end="2024-12-32"),
+        "unknown intervention kind": lambda d: d["interventions"][0].update(kind="billboards"),
+        "missing section": lambda d: d.pop("slo"),
+        "float money": lambda d: d["interventions"][0].update(cost_vnd=1.5),
+    }
+    for what, edit in cases.items():
+        errors = list(validator.iter_errors(json_ready(broken(raw, edit))))
+        assert errors, f"the JSON Schema accepted a scenario with {what}"
+
+
+def test_json_schema_documents_units_and_defaults():
+    schema = json_schema()
+    unit = schema["$defs"]["Unit"]["properties"]
+    assert unit["observed_share"]["maximum"] == 1
+    assert "[per year]" in unit["fee_dossiers_per_year"]["description"]
+    assert schema["$defs"]["Counters"]["properties"]["opening"]["default"] == ["07:30-11:30", "13:30-17:00"]
+    assert schema["$defs"]["Intervention"]["properties"]["cost_vnd"]["type"] == "integer"
+
+
+# --- variants ------------------------------------------------------------------------------------
+
+
+def test_overrides_and_seeds_are_validated_copies():
+    s = load_scenario(LANG_SON)
+    t = s.with_overrides({"adoption.p_per_year": 0.02, "region.units[cao-loc].observed_share": 0.2})
+    assert t.adoption.p_per_year == 0.02 and t.units[0].observed_share == 0.2
+    assert s.adoption.p_per_year == 0.05 and s.units[0].observed_share == 0.149
+    assert s.with_seed(7, replications=3).simulation.seed == 7
+    assert s.with_seed(7, replications=3).simulation.replications == 3
+    with pytest.raises(ScenarioError, match=r"adoption\.q_per_year = -1: must be >= 0"):
+        s.with_overrides({"adoption.q_per_year": -1})
+    with pytest.raises(ScenarioError, match=r"adoption\.nope\.x = 1: no such field to override"):
+        s.with_overrides({"adoption.nope.x": 1})
+    with pytest.raises(ScenarioError, match=r"adoption\.p_per_yr = 1: unknown key; did you mean 'p_per_year'"):
+        s.with_overrides({"adoption.p_per_yr": 1})
+
+
+def test_quality_from_a_load_test_replaces_the_payment_system():
+    s = load_scenario(LANG_SON)
+    assert s.quality == SystemQuality(failure_rate=0.03, callback_p50_s=4.0, callback_p95_s=120.0,
+                                      unpaid_notice_after_s=600.0)
+    measured = SystemQuality.from_measurements(failure_rate=0.08, callback_p50_ms=1500, callback_p95_ms=900_000,
+                                               unpaid_notice_after_s=600)
+    t = s.with_quality(measured)
+    assert t.quality == measured
+    assert t.provenance_of("payment_system.callback_delay_s.p95") == "derived: measured by a load test"
+    with pytest.raises(ScenarioError, match=r"quality\.failure_rate = 1\.5: a share must be within 0–1"):
+        SystemQuality.from_measurements(failure_rate=1.5, callback_p50_ms=1, callback_p95_ms=2,
+                                        unpaid_notice_after_s=60)
+
+
+def test_unpaid_notice_probability_follows_the_lognormal_fit():
+    q = SystemQuality(failure_rate=0, callback_p50_s=4.0, callback_p95_s=120.0, unpaid_notice_after_s=120.0)
+    assert q.unpaid_notice_probability() == pytest.approx(0.05, abs=1e-6)
+    q = dataclasses.replace(q, unpaid_notice_after_s=4.0)
+    assert q.unpaid_notice_probability() == pytest.approx(0.5, abs=1e-9)
+
+
+def test_profiles_give_rates_over_time():
+    profiles = load_scenario(LANG_SON).load.profiles
+    day = profiles["peak_day"]
+    assert day.total_s(time_compression=240) == 360
+    assert day.rate_at(9 * 3600 / 240 + 1, time_compression=240) == pytest.approx(3 * 3.0)
+    assert profiles["ramp"].rate_at(60) == pytest.approx(25.5)
+    assert profiles["smoke"].total_s() == 30
+
+
+def test_scenario_dataclass_round_trips_through_plain_data():
+    s = load_scenario(LANG_SON)
+    again = scenario_from_dict(s.to_dict(), file=s.file)
+    assert again == s and isinstance(again, Scenario)
+
+
+# --- the command line ----------------------------------------------------------------------------
+
+
+def test_cli_check_prints_a_summary_per_file(capsys):
+    assert main(["scenario", "check", str(LANG_SON), "son-la-2020-2023"]) == 0
+    out = capsys.readouterr().out
+    assert "lang-son-2024: Lạng Sơn 2024" in out and "Huyện Cao Lộc (14.90%)" in out
+    assert "45% by 2024-12-31 (Decision 497)" in out and "son-la-2020-2023" in out
+
+
+def test_cli_check_fails_with_exit_2_and_the_message(tmp_path, capsys):
+    path = tmp_path / "bad.toml"
+    path.write_text(LANG_SON.read_text(encoding="utf-8").replace("end = 2024-12-31", "end = 2024-12-32", 1),
+                    encoding="utf-8")
+    assert main(["scenario", "check", str(path)]) == 2
+    assert "impossible date: December 2024 has 31 days, not 32" in capsys.readouterr().err
+
+
+def test_cli_schema_writes_the_json_schema(tmp_path):
+    out = tmp_path / "scenario.schema.json"
+    assert main(["scenario", "schema", "--out", str(out)]) == 0
+    assert json.loads(out.read_text(encoding="utf-8")) == json_schema()
