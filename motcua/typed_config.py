@@ -228,7 +228,7 @@ class Reader:
     def _number(self, kind: type, value: object, path: str, sp: Spec) -> int | float:
         if sp.money:
             try:
-                return parse_vnd(value, path)
+                return parse_vnd(value, path.rsplit(".", 1)[-1])
             except MoneyError as exc:
                 raise self.error(path, value, str(exc)) from None
         if isinstance(value, bool) or not isinstance(value, int | float):

@@ -157,12 +157,13 @@ def test_mixes_must_sum_to_one(raw):
     data = broken(raw, lambda d: d["payment_system"]["groups"].update(fee=0.7))
     refuse(data, r"payment_system\.groups = \{.*\}: the payment group shares must sum to 1, but they sum to 1\.08")
     data = broken(raw, lambda d: d["payment_system"]["banks"][0].update(share=0.5))
-    refuse(data, r"payment_system\.banks = \{'VIETINBANK': 0\.5.*\}: the bank shares must sum to 1, but they sum to 1\.2")
+    refuse(data, r"payment_system\.banks = \{'VIETINBANK': 0\.5.*\}: the bank shares must sum to 1, "
+                 r"but they sum to 1\.2")
 
 
 def test_money_must_be_whole_vnd(raw):
     data = broken(raw, lambda d: d["interventions"][0].update(cost_vnd=1.5e6))
-    refuse(data, r"interventions\[0\]\.cost_vnd = 1500000\.0: interventions\[0\]\.cost_vnd must be a whole number of VND")
+    refuse(data, r"interventions\[0\]\.cost_vnd = 1500000\.0: cost_vnd must be a whole number of VND \(an integer")
     data = broken(raw, lambda d: d["interventions"][0].update(cost_vnd=-5))
     refuse(data, r"interventions\[0\]\.cost_vnd = -5: .*must not be negative")
 
