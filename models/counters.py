@@ -6,8 +6,9 @@ share paid online comes from a callable, so the adoption model can drive it day 
 dossiers, and people who come for help to file or pay online. Most arrive in the morning rush;
 Mondays and the months before Tết are busier. A citizen who finds the hall packed goes home
 (balks); one who waits too long gives up (reneges); both usually come back another day. Officers
-(cán bộ một cửa) sit at the counters through two opening windows with lunch in between, each takes
-one short break per window, and always finishes the citizen in front of them before leaving.
+(cán bộ một cửa) sit at the counters through two opening windows with lunch in between (fewer may
+staff the afternoon; the shop shuts on holidays), each takes one short break per window, and always
+finishes the citizen in front of them before leaving.
 Receiving a dossier takes minutes that depend on the procedure; collecting cash adds minutes, a QR
 payment fewer; walking a citizen through paying online ("cầm tay chỉ việc") costs guidance minutes
 but hands the adoption model a citizen who has *tried* paying online (``on_guided``).
@@ -147,6 +148,11 @@ class CounterParams:
     hourly: tuple[float, ...] = DEFAULT_HOURLY
     weekday_factors: tuple[float, ...] = DEFAULT_WEEKDAY_FACTORS
     month_factors: tuple[float, ...] = DEFAULT_MONTH_FACTORS
+    window_officers: tuple[int, ...] | None = None
+    """Officers seated in each opening window, e.g. (4, 3) when one officer does back-office work in the
+    afternoon; None: every officer in every window."""
+    closed_dates: frozenset[dt.date] = frozenset()
+    """Days the shop stays shut although it is an open weekday (Tết, 30/4–1/5, 2/9); none by default."""
     break_minutes: float = 15.0
     """Each officer's break in each opening window, staggered between officers (*assumed*)."""
     balk_queue: int | None = 20
@@ -187,6 +193,9 @@ class CounterParams:
                      self.opening, "windows must be in order within the day and must not overlap")
             _require(_arrival_intensity(self).sum() > 0, "hourly", self.hourly,
                      "is zero in every opening hour: nobody could arrive")
+            _require(self.window_officers is None or (len(self.window_officers) == len(self.opening) and all(
+                0 <= n <= self.seats for n in self.window_officers)), "window_officers", self.window_officers,
+                f"needs one count per opening window, each within 0..{self.seats} (the seated officers)")
 
     @property
     def seats(self) -> int:
@@ -325,6 +334,8 @@ def officer_on_shift(env: simpy.Environment, shop: OneStopShop, officer: int) ->
     while True:
         if shop.is_open(day):
             for window, (opens, closes) in enumerate(params.opening or ()):
+                if not shop.on_shift(officer, window):
+                    continue
                 yield env.timeout(max(0.0, day * MINUTES_PER_DAY + opens - env.now))
                 seated = env.now
                 shop.desk.release(away)
@@ -481,7 +492,13 @@ class OneStopShop:
         return self.start + dt.timedelta(days=day)
 
     def is_open(self, day: int) -> bool:
-        return self.date_of(day).isoweekday() in self.params.weekdays
+        date = self.date_of(day)
+        return date.isoweekday() in self.params.weekdays and date not in self.params.closed_dates
+
+    def on_shift(self, officer: int, window: int) -> bool:
+        """Whether `officer` sits at a counter in opening `window`."""
+        staffed = self.params.window_officers
+        return staffed is None or officer < staffed[window]
 
     def break_start(self, officer: int, window: int) -> float | None:
         """Minute of the day at which `officer` leaves for the break of `window`; staggered so that

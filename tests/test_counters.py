@@ -367,3 +367,20 @@ def test_every_citizen_is_accounted_for_and_served_only_when_open(officers, dema
         # Nobody served waited past closing time of the day they came.
         arrived = np.asarray(shop.waits_arrived)
         assert ((arrived + waits) // 1440 == arrived // 1440).all()
+
+
+def test_window_officers_and_closed_dates():
+    trace: list[tuple[str, str, float]] = []
+    holiday = MONDAY + dt.timedelta(days=1)  # a Tuesday off
+    params = busy_params(officers=3, window_officers=(3, 1), closed_dates=frozenset({holiday}))
+    shop = run_shop(params, days=7, trace=trace)
+    sat_down = [(actor, minute) for actor, action, minute in trace if action == "sits down"]
+    # Four open days (Mon, Wed, Thu, Fri); mornings three officers, afternoons only officer 0.
+    assert sorted({int(minute // 1440) for _, minute in sat_down}) == [0, 2, 3, 4]
+    afternoons = [actor for actor, minute in sat_down if minute % 1440 == 810]
+    assert afternoons == ["officer 0"] * 4
+    assert len(sat_down) == 4 * (3 + 1)
+    assert not any(1440 <= minute < 2880 for _, _, minute in trace)
+    assert shop.open_days == 4
+    with pytest.raises(ValueError, match=r'"window_officers" needs one count per opening window, each within 0..3'):
+        busy_params(officers=3, window_officers=(3,))
