@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 from helpers_mock_http import call, wait_for
@@ -28,6 +29,21 @@ def alive(pid: int) -> bool:
     except PermissionError:
         os.kill(pid, 0)
         return True
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """Pids of live processes whose command line contains `text` (e.g. a test's data directory)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in cmdline and alive(int(entry.name)):
+            found.append(int(entry.name))
+    return found
 
 
 def file_dossier(agency_url: str, procedure: str = "LLTP", **extra: Any) -> dict[str, Any]:

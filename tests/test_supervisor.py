@@ -11,27 +11,12 @@ from pathlib import Path
 
 import pytest
 from helpers_mock_http import call, wait_for
-from helpers_stack import alive, dossier, file_dossier
+from helpers_stack import alive, dossier, file_dossier, processes_mentioning
 
 from mock_services.supervisor import SERVICES, MockStack, StackConfig
 from motcua.errors import InputError, ServiceError
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def processes_mentioning(text: str) -> list[int]:
-    """Pids of live processes whose command line contains `text` (e.g. a test's data directory)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if text in cmdline and alive(int(entry.name)):
-            found.append(int(entry.name))
-    return found
 
 
 def _refused(url: str) -> bool:
