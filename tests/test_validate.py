@@ -122,6 +122,7 @@ def test_bass_outside_tolerance_exits_5(capsys):
         ("--population", "0", r"--population 0: must be an integer >= 1"),
         ("--years", "-1", r"--years -1\.0: must be a finite number > 0"),
         ("--tolerance", "2", r"--tolerance 2\.0: must be below 1"),
+        ("--seed", "-3", r"--seed -3: must be a non-negative integer"),
     ],
 )
 def test_bass_bad_arguments_exit_2(capsys, flag, value, message):
@@ -132,3 +133,8 @@ def test_bass_bad_arguments_exit_2(capsys, flag, value, message):
         argv += [flag, value]
     assert main(argv) == EXIT_BAD_INPUT
     assert re.search(message, capsys.readouterr().err)
+
+
+def test_a_negative_seed_exits_2(capsys):
+    assert main(erlang("--seed", "-1")) == EXIT_BAD_INPUT
+    assert "--seed -1: must be a non-negative integer" in capsys.readouterr().err

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import math
-from collections.abc import Sequence
 from typing import Any
 
 from motcua.errors import InputError, ToleranceExceeded
@@ -110,17 +109,20 @@ def compare_erlang_c(servers: int, arrival_rate: float, service_rate: float, cus
     import numpy as np
 
     from models.counters import simulate_mmc
+    from models.replications import mean_ci, spawn_seeds
     from models.theory import erlang_c, mmc_mean_wait, mmc_utilisation, mmc_wait_quantile
 
     runs = [simulate_mmc(servers, arrival_rate, service_rate, customers, np.random.default_rng(child), warmup=warmup)
-            for child in np.random.SeedSequence(seed).spawn(replications)]
+            for child in spawn_seeds(seed, replications)]
     waits = np.concatenate([run.waits for run in runs])
-    means = np.array([run.mean_wait for run in runs])
+    # Equal customers per replication: the pooled mean is the mean of the replication means, and
+    # their spread gives the confidence interval (replications are independent, waits are not).
+    interval = mean_ci([run.mean_wait for run in runs])
     theory_wait = mmc_mean_wait(servers, arrival_rate, service_rate)
     pooled = float(waits.mean())
     return {
         "mean_wait": pooled,
-        "mean_wait_ci95": _ci95_halfwidth(means),
+        "mean_wait_ci95": (interval.high - interval.low) / 2,
         "theory_mean_wait": theory_wait,
         "mean_wait_relative_error": pooled / theory_wait - 1,
         "p_wait": float((waits > 0).mean()),
@@ -131,17 +133,6 @@ def compare_erlang_c(servers: int, arrival_rate: float, service_rate: float, cus
                       for q in WAIT_QUANTILES},
         "customers": int(waits.size),
     }
-
-
-def _ci95_halfwidth(values: Sequence[float]) -> float:
-    """Half-width of the 95% confidence interval of the mean of independent replications (NaN for one)."""
-    import numpy as np
-    from scipy import stats
-
-    values = np.asarray(values, dtype=float)
-    if values.size < 2:
-        return math.nan
-    return float(stats.t.ppf(0.975, values.size - 1) * values.std(ddof=1) / math.sqrt(values.size))
 
 
 def format_erlang_c(result: dict[str, Any], args: argparse.Namespace) -> str:
@@ -173,6 +164,8 @@ def check_bass_arguments(args: argparse.Namespace) -> None:
     _positive("--years", args.years)
     _positive_int("--replications", args.replications)
     _positive("--tolerance", args.tolerance)
+    if args.seed < 0:
+        raise InputError(f"--seed {args.seed}: must be a non-negative integer, e.g. --seed 2024")
     if not args.tolerance < 1:
         raise InputError(f"--tolerance {args.tolerance!r}: must be below 1 (a relative error, e.g. 0.01 for 1%)")
 
