@@ -125,23 +125,23 @@ class BehaviourParameters:
     """Outreach reaches rural citizens at this factor (assumed)."""
     reach_minority: float = 0.6
     """Outreach reaches ethnic-minority citizens at this factor (language, distance; assumed)."""
-    device_per_year: float = 0.1
+    device_per_year: float = 0.2
     """Rate at which citizens get a smartphone or a usable link on their own (assumed)."""
     help_point_per_year: float = 2.0
     """Device/link gap closed by a post-office help point of intensity 1, when no capacity is given (assumed)."""
     team_per_year: float = 3.0
     """Device/link and identity gaps closed by a community digital team of intensity 1, without capacity (assumed)."""
-    vneid_per_year: float = 0.4
+    vneid_per_year: float = 0.8
     """Rate of level-2 VNeID enrolment through the ordinary police rollout (assumed)."""
     vneid_drive_per_year: float = 4.0
     """Identity gap closed by a VNeID drive of intensity 1, when no capacity is given (assumed)."""
-    unskilled_factor: float = 0.35
+    unskilled_factor: float = 0.5
     """Trial hazard factor of citizens without digital skill (assumed)."""
     skill_lift: float = 0.5
     """Share of the skill barrier removed per unit intensity of teams and help points (assumed)."""
-    cash_factor: float = 0.4
+    cash_factor: float = 0.6
     """Trial hazard factor of citizens who prefer cash (assumed)."""
-    small_fee_factor: float = 0.5
+    small_fee_factor: float = 0.7
     """Trial hazard factor of citizens who would not bother paying a small fee online (assumed)."""
     qr_lift: float = 0.6
     """Share of the cash barrier removed per unit intensity of QR payment at the counter (assumed)."""
@@ -361,9 +361,10 @@ class AdoptionModel:
         self.uses = np.zeros(n, dtype=np.uint8)
         self.state = np.zeros(n, dtype=np.uint8)
         self._identity_checked = self._identity_required(0)  # the first day's states already follow the rule
-        self._tables(0)
+        self._tables(None)  # the observed share was reached without this scenario's levers
         self.state[aware] = self._ability_state(np.flatnonzero(aware))
         self._seed_adopters()
+        self._tables(0)
         self._key = ((self._commune_of_agent * N_STATES + self.state) * N_COMBOS + self.combo).astype(np.intp)
         self._counts = np.bincount(self._key, minlength=self.n_communes * N_STATES * N_COMBOS).astype(np.int64)
         self._cum = np.zeros(self.n_communes * N_STATES * N_COMBOS)
@@ -433,8 +434,11 @@ class AdoptionModel:
 
     # --- per-day tables (small: units × states × combos) ---
 
-    def _tables(self, day: int) -> None:
-        """The day's trial factors and online-payment probabilities by unit, state and barrier combination."""
+    def _tables(self, day: int | None) -> None:
+        """The day's trial factors and online-payment probabilities by unit, state and barrier combination.
+
+        ``day=None``: with no intervention in effect (the situation the observed share describes).
+        """
         b, sched = self.behaviour, self._schedule
         combos = np.arange(N_COMBOS)
         has = {bit: (combos & bit) != 0 for bit in (RURAL, MINORITY, UNSKILLED, CASH_PREFERENCE, SMALL_FEE,
@@ -443,7 +447,8 @@ class AdoptionModel:
         def lift(base: float, amount: np.ndarray) -> np.ndarray:  # (units,) factor moved towards 1
             return base + (1 - base) * np.minimum(1.0, amount)
 
-        i = {k: sched.intensity[k][day] for k in INTERVENTION_KINDS}
+        none = np.zeros(self.n_units)
+        i = {k: none if day is None else sched.intensity[k][day] for k in INTERVENTION_KINDS}
         unskilled = lift(b.unskilled_factor, b.skill_lift * (i["community_digital_team"] + i["post_office_help"]))
         cash = lift(b.cash_factor, b.qr_lift * i["qr_at_counter"])
         small = lift(b.small_fee_factor, b.fee_reduction_lift * i["online_fee_reduction"])
@@ -729,7 +734,7 @@ def mean_field_share(t_days: float | Sequence[float] | np.ndarray, p: float, q: 
                      initial_share: float = 0.0, potential: float = 1.0) -> np.ndarray:
     """The deterministic mean field of the model with barriers off: Generalized Bass in closed form.
 
-    dF/dt = (p + q·F/m)(1 − F/m)·x(t) (t in years, F the adopted share, m the potential) has the solution
+    dF/dt = (p + q·F/m)(m − F)·x(t) (t in years, F the adopted share, m the potential) has the solution
     F(t) = m·Bass(τ₀ + X(t)) with X(t) = ∫₀ᵗ x, and τ₀ the Bass time at which Bass(τ₀) = initial_share/m.
     `effort` is x: a constant, an array of daily values (day d covers [d, d+1)), or a function of the day.
     """

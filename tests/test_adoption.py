@@ -1,0 +1,307 @@
+"""The adoption model against theory (Bass, Generalized Bass mean field) and against common sense (levers)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import numpy as np
+import pytest
+import simpy
+from scipy.integrate import solve_ivp
+
+from models.adoption import (
+    DAYS_PER_YEAR,
+    HAS_VNEID2,
+    AdoptionModel,
+    AdoptionSetup,
+    BehaviourParameters,
+    State,
+    aggregate_share,
+    bass_setup,
+    counts_by_stage,
+    mean_field_share,
+    province_share,
+    validate_bass,
+)
+from models.theory import bass_cdf
+from motcua.errors import InputError
+from motcua.scenario import Intervention, SystemQuality, load_scenario
+
+GOOD = SystemQuality(failure_rate=0.0, callback_p50_s=2.0, callback_p95_s=10.0, unpaid_notice_after_s=600)
+BAD = SystemQuality(failure_rate=0.3, callback_p50_s=500.0, callback_p95_s=3600.0, unpaid_notice_after_s=600)
+
+
+@pytest.fixture(scope="module")
+def lang_son() -> AdoptionSetup:
+    """Lạng Sơn 2024, one year, no interventions (each test adds the levers it studies)."""
+    setup = AdoptionSetup.from_scenario(load_scenario("lang-son-2024"))
+    return dataclasses.replace(setup, horizon_days=365, interventions=())
+
+
+@pytest.fixture(scope="module")
+def lively(lang_son) -> AdoptionSetup:
+    """Lạng Sơn with fast adoption, better-equipped citizens and one fee dossier per person a year, so that
+    180 days show each lever's effect well above the noise of 4,000 agents per unit."""
+    units = tuple(dataclasses.replace(u, fee_dossiers_per_year=u.population) for u in lang_son.units)
+    adoption = dataclasses.replace(lang_son.adoption, p_per_year=0.5, q_per_year=1.5)
+    citizens = dataclasses.replace(lang_son.citizens, smartphone=0.9, good_connectivity=0.9, vneid_level2=0.8)
+    return dataclasses.replace(lang_son, units=units, adoption=adoption, citizens=citizens, horizon_days=180)
+
+
+def run(setup: AdoptionSetup, seed: int = 7, **kwargs) -> AdoptionModel:
+    kwargs.setdefault("behaviour", BehaviourParameters(agents_per_unit=4000))
+    env = simpy.Environment()
+    model = AdoptionModel(env, setup, np.random.default_rng(seed), **kwargs)
+    env.process(model.run())
+    env.run()
+    return model
+
+
+def lever(kind: str, intensity: float = 1.0, **extra) -> Intervention:
+    return Intervention(kind=kind, start=dt.date(2024, 6, 6), end=dt.date(2025, 6, 5), intensity=intensity, **extra)
+
+
+def province(model: AdoptionModel, share: np.ndarray) -> float:
+    return float(province_share(share, [u.fee_dossiers_per_year for u in model.setup.units]))
+
+
+# --- theory ---
+
+
+def test_bass_reduction_within_one_percent():
+    """Barriers off, constant effort: the mean of 2 runs of 500k agents is within 1% of F(t) once F >= 10%.
+
+    Fast dynamics (p + q = 1.7 per year) keep the run short; the slow test below uses the textbook values.
+    """
+    check = validate_bass(0.2, 1.5, 500_000, 2.5, seed=2024, replications=2, burn_in_share=0.10)
+    assert check.within_tolerance, check.format()
+    assert check.max_absolute_error < 0.004
+    assert check.noise_at_burn_in < 0.005  # the test can tell a 1% bias from noise
+    assert check.model[0] == 0 and np.all(np.diff(check.model) >= 0)
+
+
+@pytest.mark.slow
+def test_bass_reduction_classic_parameters_within_one_percent():
+    """The textbook p = 0.03, q = 0.38 over 10 years, 1M agents × 4 replications, relative error once F >= 5%."""
+    check = validate_bass(0.03, 0.38, 1_000_000, 10, seed=7, replications=4)
+    assert check.within_tolerance, check.format()
+
+
+def test_validate_bass_says_outside_when_the_population_is_too_small():
+    check = validate_bass(0.05, 0.5, 300, 3, seed=1, replications=1, tolerance=0.001)
+    assert not check.within_tolerance
+    assert "OUTSIDE the 0% tolerance" in check.format() or "OUTSIDE" in check.format()
+    assert check.noise_at_burn_in > 0.1
+
+
+def test_mean_field_is_generalized_bass():
+    t = np.arange(0, 3 * 365)
+    # constant effort x rescales time
+    assert np.allclose(mean_field_share(t, 0.03, 0.4, 2.0), bass_cdf(2.0 * t / DAYS_PER_YEAR, 0.03, 0.4))
+    # a daily effort series against a numerical solution of dF/dt = (p + qF/m)(m − F)x(t)
+    effort = np.where((t >= 200) & (t < 500), 3.0, 1.0)
+    p, q, m, f0 = 0.04, 0.6, 0.8, 0.1
+
+    def rhs(time, f):
+        return (p + q * f / m) * (m - f) * effort[min(int(time), len(effort) - 1)] / DAYS_PER_YEAR
+
+    ode = solve_ivp(rhs, (0, t[-1]), [f0], t_eval=t, max_step=0.5, rtol=1e-10, atol=1e-12)
+    closed = mean_field_share(t, p, q, effort, initial_share=f0, potential=m)
+    assert np.max(np.abs(closed - ode.y[0])) < 1e-6
+    assert closed[0] == pytest.approx(f0)
+    # a callable gives the same as the array
+    assert np.allclose(mean_field_share(t, p, q, lambda d: effort[d], initial_share=f0, potential=m), closed)
+
+
+def test_agent_model_follows_the_mean_field_when_effort_changes():
+    """Barriers off, a campaign triples the effort for a year: the agents follow the closed form."""
+    campaign = Intervention(kind="information_campaign", start=dt.date(2020, 7, 1), end=dt.date(2021, 6, 30),
+                            intensity=2.0)
+    setup = bass_setup(0.05, 0.5, 200_000, 3, communes=4, interventions=[campaign])
+    models = [run(setup, seed, barriers=False, behaviour=BehaviourParameters(agents_per_unit=200_000))
+              for seed in (1, 2)]
+    effort = models[0].effort[:, 0]
+    assert effort.max() == 3.0 and effort.min() == 1.0
+    share = np.mean([m.daily_share[:, 0] for m in models], axis=0)
+    theory = mean_field_share(np.arange(len(share)), 0.05, 0.5, effort)
+    counted = theory >= 0.10
+    assert np.max(np.abs(share[counted] - theory[counted]) / theory[counted]) < 0.015
+    # and the campaign matters: without it the share after 3 years is clearly lower
+    assert theory[-1] > mean_field_share(len(share) - 1, 0.05, 0.5, 1.0) + 0.1
+
+
+# --- levers and quality ---
+
+
+def test_more_effort_gives_a_higher_share(lang_son):
+    base = run(lang_son)
+    more = run(dataclasses.replace(lang_son, interventions=(lever("information_campaign", 2.0),)))
+    assert province(more, more.daily_share[-1]) > province(base, base.daily_share[-1]) + 0.01
+    assert (more.daily_share[-1] > base.daily_share[-1]).all()
+
+
+@pytest.mark.parametrize(("kind", "measure", "direction"), [
+    ("post_office_help", State.NEEDS_DEVICE, -1),
+    ("community_digital_team", State.NEEDS_DEVICE, -1),
+    ("vneid_drive", State.NEEDS_IDENTITY, -1),
+    ("information_campaign", State.UNAWARE, -1),
+    ("qr_at_counter", "share", +1),
+    ("online_fee_reduction", "share", +1),
+    ("refuse_in_person_filing", "share", +1),
+])
+def test_each_lever_acts_where_it_should(lively, kind, measure, direction):
+    behaviour = BehaviourParameters(agents_per_unit=10_000 if measure == "share" else 4000)
+    base = run(lively, behaviour=behaviour)
+    with_lever = run(dataclasses.replace(lively, interventions=(lever(kind, 2.0),)), behaviour=behaviour)
+    if measure == "share":
+        before, after = province(base, base.current_share()), province(with_lever, with_lever.current_share())
+        assert after > before + 0.003
+    else:
+        before, after = base.counts_by_unit()[:, measure].sum(), with_lever.counts_by_unit()[:, measure].sum()
+        assert direction * (after - before) > 0.05 * before
+
+
+def test_worse_callbacks_lower_the_share_and_tell_more_payers_unpaid(lively):
+    behaviour = BehaviourParameters(agents_per_unit=10_000)
+    setup = dataclasses.replace(lively, adoption=dataclasses.replace(lively.adoption, lapse_after_bad_experience=0.8))
+    good = run(setup, quality=GOOD, behaviour=behaviour)
+    bad = run(setup, quality=BAD, behaviour=behaviour)
+    assert good.events["told_unpaid"].sum() == 0 and good.events["failed_payments"].sum() == 0
+    assert bad.events["told_unpaid"].sum() > 0.2 * bad.events["online_payments"].sum()
+    assert bad.events["lapses_unpaid"].sum() > 0 and bad.events["lapses_failed"].sum() > 0
+    assert province(bad, bad.daily_share[-1]) < province(good, good.daily_share[-1]) - 0.01
+    effects = bad.payment_effects()
+    assert effects["told_unpaid"] == pytest.approx(float((bad.events["told_unpaid"].sum(0)
+                                                          * bad.people_per_agent).sum()))
+    assert 0.2 < effects["failed_share"] < 0.4  # failure_rate 0.3
+
+
+def test_guided_citizens_pay_online(lang_son):
+    env = simpy.Environment()
+    model = AdoptionModel(env, lang_son, np.random.default_rng(3), quality=GOOD,
+                          behaviour=BehaviourParameters(agents_per_unit=4000))
+    adopters_before = model.counts_by_unit()[0, [State.TRIED, State.HABITUAL]].sum()
+    guided = model.add_guided(0, 200 * model.people_per_agent[0])  # 200 agents' worth of citizens
+    assert guided == 200
+    assert model.events["guided"][0, 0] == 200
+    adopters_after = model.counts_by_unit()[0, [State.TRIED, State.HABITUAL]].sum()
+    identity_gap = model.counts_by_unit()[0, State.NEEDS_IDENTITY]
+    assert adopters_after - adopters_before + identity_gap >= 200 * 0.9
+    assert model.events["online_payments"][0, 0] == adopters_after - adopters_before
+    assert model.current_share()[0] > model.share_today[0]
+
+
+def test_level2_vneid_rule_of_15_june_2024(lang_son):
+    setup = dataclasses.replace(lang_son, start=dt.date(2024, 6, 10), horizon_days=10)
+    env = simpy.Environment()
+    model = AdoptionModel(env, setup, np.random.default_rng(5), behaviour=BehaviourParameters(agents_per_unit=3000))
+
+    def able_without_vneid() -> int:
+        return int(((model.state == State.ABLE) & ((model.means & HAS_VNEID2) == 0)).sum())
+
+    assert able_without_vneid() > 0
+    for _ in range(5):  # 10 … 14 June
+        model.step()
+    assert able_without_vneid() > 0
+    model.step()  # 15 June
+    assert able_without_vneid() == 0
+    assert model.state_counts[5, :, State.NEEDS_IDENTITY].sum() > model.state_counts[4, :, State.NEEDS_IDENTITY].sum()
+
+
+# --- bookkeeping, reproducibility, traces ---
+
+
+def test_state_counts_conserve_the_population_and_match_the_agents(lang_son):
+    model = run(lang_son, quality=BAD, guidance_from_interventions=True)
+    assert (model.state_counts.sum(2) == model.agents).all()
+    per_unit = np.stack([np.bincount(model.state[lo:hi], minlength=len(State))
+                         for lo, hi in zip(model.unit_start[:-1], model.unit_start[1:], strict=True)])
+    assert (model.counts_by_unit() == per_unit).all()
+    stages = counts_by_stage(model.state_counts)
+    assert stages.shape[-1] == 6 and (stages.sum(-1) == model.agents).all()
+
+
+def test_same_seed_same_arrays_other_seed_other_arrays(lang_son):
+    a, b, c = run(lang_son, seed=11), run(lang_son, seed=11), run(lang_son, seed=12)
+    assert np.array_equal(a.daily_share, b.daily_share) and np.array_equal(a.state, b.state)
+    assert all(np.array_equal(a.events[k], b.events[k]) for k in a.events)
+    assert not np.array_equal(a.daily_share, c.daily_share)
+
+
+def test_whole_trace_of_a_tiny_population():
+    """Twelve citizens of one commune with barriers on: the whole (day, counts by state) trace, pinned.
+
+    Read it as a story: on day 9 (15 June 2024) the four able citizens without a level-2 VNeID drop to
+    NEEDS_IDENTITY; the VNeID drive brings them back one by one; a citizen who tried becomes habitual.
+    """
+    setup = AdoptionSetup.from_scenario(load_scenario("lang-son-2024"))
+    unit = dataclasses.replace(setup.units[0], population=12, communes=1, fee_dossiers_per_year=120,
+                               initial_share=0.2)
+    setup = dataclasses.replace(setup, units=(unit,), horizon_days=30, interventions=(lever("vneid_drive", 5.0),),
+                                adoption=dataclasses.replace(setup.adoption, p_per_year=6.0, q_per_year=12.0))
+    behaviour = BehaviourParameters(agents_per_unit=12, awareness_per_year=25.0, device_per_year=10.0)
+    model = run(setup, seed=1, quality=BAD, behaviour=behaviour)
+    trace = [(day, tuple(int(x) for x in model.state_counts[day, 0])) for day in range(model.days)
+             if day == 0 or (model.state_counts[day, 0] != model.state_counts[day - 1, 0]).any()]
+    assert trace == EXPECTED_TINY_TRACE
+    assert model.events["dossiers"].sum() == 8 and model.events["online_payments"].sum() == 2
+
+
+# (day, agents in UNAWARE, NEEDS_DEVICE, NEEDS_IDENTITY, ABLE, TRIED, HABITUAL, LAPSED) when the counts change
+EXPECTED_TINY_TRACE = [
+    (0, (4, 2, 0, 4, 2, 0, 0)),
+    (1, (4, 2, 0, 4, 1, 1, 0)),
+    (2, (3, 3, 0, 4, 1, 1, 0)),
+    (6, (2, 4, 0, 4, 1, 1, 0)),
+    (9, (2, 4, 4, 0, 1, 1, 0)),
+    (12, (2, 4, 4, 0, 0, 2, 0)),
+    (17, (2, 4, 3, 1, 0, 2, 0)),
+    (19, (2, 3, 3, 2, 0, 2, 0)),
+    (22, (2, 3, 2, 3, 0, 2, 0)),
+    (27, (2, 3, 1, 4, 0, 2, 0)),
+]
+
+
+# --- helpers ---
+
+
+def test_aggregate_share_by_week_and_month():
+    daily = np.arange(14, dtype=float).reshape(7, 2)  # 7 days × 2 units, from Friday 29 March 2024
+    weeks, weekly = aggregate_share(daily, dt.date(2024, 3, 29), "week")
+    assert weeks == [dt.date(2024, 3, 25), dt.date(2024, 4, 1)]
+    assert np.allclose(weekly, [[2, 3], [9, 10]])  # Fri–Sun: days 0–2; Mon–Thu: days 3–6
+    months, monthly = aggregate_share(daily, dt.date(2024, 3, 29), "month")
+    assert months == [dt.date(2024, 3, 1), dt.date(2024, 4, 1)]
+    assert np.allclose(monthly, [[2, 3], [9, 10]])
+    assert province_share(np.array([[0.1, 0.3]]), [1000, 3000]) == pytest.approx([0.25])
+
+
+# --- errors name the parameter ---
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: mean_field_share(10, -0.1, 0.3), r'"p" = -0\.1 must be > 0'),
+    (lambda: mean_field_share(10, 0.1, -1), r'"q" = -1 must be >= 0'),
+    (lambda: mean_field_share(10, 0.1, 0.3, 0.0), r'"effort" = 0\.0 must be > 0'),
+    (lambda: mean_field_share([1, 50], 0.1, 0.3, np.ones(20)), r'"effort" = .* covers fewer days'),
+    (lambda: mean_field_share(10, 0.1, 0.3, initial_share=0.9, potential=0.5), r'"initial_share" = 0\.9'),
+    (lambda: validate_bass(0.03, 0.38, 1000, 1, seed=1, replications=0), r'"replications" = 0 must be >= 1'),
+    (lambda: bass_setup(0.03, 0.38, 0, 1), r'"population" = 0 must be >= 1'),
+    (lambda: AdoptionModel(simpy.Environment(), bass_setup(0.0, 0.38, 100, 1), np.random.default_rng(1)),
+     r'"p_per_year" = 0\.0 must be > 0'),
+    (lambda: AdoptionModel(simpy.Environment(), bass_setup(0.03, 0.38, 100, 1, communes=500),
+                           np.random.default_rng(1)), r'"units\[bass\]\.communes" = 500 exceeds the 100 agents'),
+    (lambda: BehaviourParameters(agents_per_unit=0).check(), r'"agents_per_unit" = 0 must be >= 1'),
+    (lambda: BehaviourParameters(cash_factor=1.5).check(), r'"cash_factor" = 1\.5 is a share or a factor'),
+    (lambda: aggregate_share(np.zeros((3, 1)), dt.date(2024, 1, 1), "year"), r'"period" = \'year\''),
+])
+def test_bad_parameters_are_named(call, message):
+    with pytest.raises(InputError, match=message):
+        call()
+
+
+def test_add_guided_refuses_an_unknown_unit():
+    model = AdoptionModel(simpy.Environment(), bass_setup(0.03, 0.38, 100, 1), np.random.default_rng(1))
+    with pytest.raises(InputError, match=r'"unit_index" = 3 is not a unit index within \[0, 1\)'):
+        model.add_guided(3, 5)
