@@ -4,12 +4,14 @@ Scenario: Sơn La reported that 2.97%, 4.39% and 10.7% of people used online pub
 2021 and 2022. Which innovation p, imitation q and outreach-effort weight make the model pass through
 those figures, how sure can we be, and when — as a band, not a date — would the 50% target be reached?
 
-The fit runs against the deterministic mean field of the adoption model, the Generalized Bass curve
-(`models.theory.generalized_bass_cdf`): per unit, dF/dt = (p + qF)(1 − F)·x(t) with effort
-x(t) = 1 + effort_weight · (sum of the intensities of the unit's active interventions), and the share
-paid online = potential_share · F. It is fast (no agents), so a parametric bootstrap of a few hundred
-refits takes seconds. A plain Bass curve (effort_weight fixed at 0) cannot produce an accelerating
-series such as Sơn La's (×1.48, then ×2.44): its year-on-year ratio only falls. The effort term can.
+The fit runs against the deterministic mean field of the adoption model (`models.adoption.mean_field_share`,
+Generalized Bass in closed form): per unit, dF/dt = (p + qF/m)(m − F)·x(t) with m the potential share and
+effort x(t) = 1 + effort_weight · (sum of the intensities of the unit's active outreach interventions —
+`models.adoption.OUTREACH_KINDS`: information campaigns, community digital teams, post-office help points),
+the same x(t) the agent model uses, so a fitted effort_weight means the same thing there. It is fast (no
+agents), so a parametric bootstrap of a few hundred refits takes seconds. A plain Bass curve (effort_weight
+fixed at 0) cannot produce an accelerating series such as Sơn La's (×1.48, then ×2.44): its year-on-year
+ratio only falls. The effort term can.
 
 Observations average the model's daily share over their period (a year, a month, "the first five
 months"), per unit, or over the region (``unit = *``: units weighted by their fee-bearing dossiers).
@@ -29,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from models.theory import generalized_bass_cdf
+from models.adoption import OUTREACH_KINDS, mean_field_share
 from motcua.errors import InputError
 from motcua.scenario import ALL_UNITS, Scenario, scenario_from_dict
 from motcua.typed_config import parse_date
@@ -129,11 +131,11 @@ class MeanField:
         """Share paid online, days × units (the first `days` days only, when given)."""
         starts = self.start_shares if start_shares is None else np.asarray(start_shares)
         effort = 1.0 + effort_weight * self.intensity[:days]
-        cumulative = np.cumsum(effort, axis=0) / DAYS_PER_YEAR
-        out = np.empty_like(cumulative)
+        ends = np.arange(1, len(effort) + 1, dtype=float)  # the end of each day
+        out = np.empty_like(effort)
         for j, start in enumerate(starts):
-            f0 = min(start / self.potential, 1 - 1e-12)
-            out[:, j] = self.potential * generalized_bass_cdf(cumulative[:, j], p, q, f0)
+            start = min(start, self.potential * (1 - 1e-12))
+            out[:, j] = mean_field_share(ends, p, q, effort[:, j], initial_share=start, potential=self.potential)
         return out
 
     def column(self, shares: np.ndarray, units: Sequence[str]) -> np.ndarray:
@@ -152,9 +154,11 @@ class MeanField:
 
 
 def intensity_by_day(scenario: Scenario, origin: dt.date, days: int) -> np.ndarray:
-    """Sum of the intensities of the interventions active in each unit on each day (days × units)."""
+    """Sum of the intensities of the outreach interventions active in each unit on each day (days × units)."""
     out = np.zeros((days, len(scenario.units)))
     for item in scenario.interventions:
+        if item.kind not in OUTREACH_KINDS:
+            continue  # the other levers act on barriers in the agent model, not on the effort x(t)
         first = max((item.start - origin).days, 0)
         last = min((item.end - origin).days, days - 1)
         if last < first:
@@ -545,7 +549,7 @@ class _Problem:
                 "through every point whatever the true values. Fix some (--fix effort_weight=1.5) or add "
                 "observations (monthly shares, more units).")
         condition = self.condition(x)
-        if condition > CONDITION_LIMIT:
+        if n >= k and condition > CONDITION_LIMIT:  # with n < k the warning above already says it
             warnings.append(f"flat fit: the condition number of the (relative) Jacobian is {condition:.3g} > "
                             f"{CONDITION_LIMIT:.0g}; some combination of parameters barely changes the fit.")
         corr = self.correlation_from_jacobian(x)

@@ -75,21 +75,3 @@ def bass_peak_time(p: float, q: float) -> float:
     """Time of the peak adoption rate, ln(q/p)/(p+q); zero when q <= p."""
     _check_positive("p", p)
     return max(0.0, math.log(q / p) / (p + q)) if q > 0 else 0.0
-
-
-def bass_time_to_share(share: float, p: float, q: float) -> float:
-    """Inverse of `bass_cdf`: the time at which F(t) = `share` (0 <= share < 1)."""
-    _check_positive("p", p)
-    if not 0 <= share < 1:
-        raise ValueError(f'"share" must be within [0, 1), got {share!r}')
-    e = (1 - share) / (1 + (q / p) * share)
-    return -math.log(e) / (p + q)
-
-
-def generalized_bass_cdf(cumulative_effort: np.ndarray | float, p: float, q: float, f0: float = 0.0):
-    """Generalized Bass (Bass, Krishnan & Jain 1994): dF/dt = (p + qF)(1 − F)·x(t), F(0) = f0.
-
-    Time enters only through the cumulative effort X(t) = ∫₀ᵗ x(s) ds, so F(t) = F_Bass(X(t) + t₀)
-    with t₀ the Bass time at which F = f0. With x ≡ 1 it is the plain Bass curve.
-    """
-    return bass_cdf(np.asarray(cumulative_effort, dtype=float) + bass_time_to_share(f0, p, q), p, q)

@@ -269,8 +269,10 @@ class Citizens:
 class AdoptionParams:
     """Generalized Bass parameters: innovation p, imitation q, the weight of outreach effort, trust.
 
-    The mean-field share of adopters F follows dF/dt = (p + qF)(1 − F)·x(t) with effort
-    x(t) = 1 + effort_weight · (sum of the intensities of the interventions active in the unit).
+    The mean-field share of adopters F follows dF/dt = (p + qF/m)(m − F)·x(t) with m = potential_share and
+    effort x(t) = 1 + effort_weight · (sum of the intensities of the outreach interventions active in the
+    unit: information_campaign, community_digital_team, post_office_help). The other levers act on barriers
+    in the agent model (`models/adoption.py`).
     """
 
     p_per_year: float = spec("innovation coefficient p (adoption without peers)", unit="per year", gt=0)
@@ -295,7 +297,8 @@ class Intervention:
     start: dt.date = spec("first day in effect")
     end: dt.date = spec("last day in effect")
     units: tuple[str, ...] = spec("unit ids it covers, or ['*'] for all", (ALL_UNITS,))
-    intensity: float = spec("effort level added to x(t); 1 = a full-strength campaign", 1.0, ge=0)
+    intensity: float = spec("strength of the lever; for outreach kinds the effort added to x(t), 1 = a full "
+                            "campaign", 1.0, ge=0)
     capacity_per_day: float | None = spec("citizens it can help per day per unit", None, unit="per day", ge=0)
     cost_vnd: int = spec("total cost", 0, unit="VND", money=True)
     guidance_minutes: float | None = spec("officer minutes per guided citizen (counter_guidance)", None,

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
 
-from models.calibration import MeanField, Observation, fit, read_observed
-from models.theory import bass_cdf, bass_time_to_share, generalized_bass_cdf
+from models.adoption import mean_field_share
+from models.calibration import DAYS_PER_YEAR, MeanField, Observation, fit, read_observed
+from models.theory import bass_cdf
 from motcua.cli import main
 from motcua.errors import InputError
 from motcua.scenario import SCENARIO_DIR, load_scenario
@@ -27,23 +28,24 @@ TRUTH = {"p_per_year": 0.02, "q_per_year": 0.5, "effort_weight": 2.0}
 # --- the closed form the calibration stands on ----------------------------------------------------
 
 
-def test_generalized_bass_matches_its_ode_with_a_step_in_effort():
-    p, q, f0 = 0.03, 0.4, 0.05
+def test_mean_field_matches_the_generalized_bass_ode_with_a_step_in_effort():
+    p, q, m, f0 = 0.03, 0.4, 0.9, 0.05
 
     def effort(t):
         return 1.0 if t < 1.5 else 3.0  # effort triples after 18 months
 
-    ode = solve_ivp(lambda t, f: (p + q * f) * (1 - f) * effort(t), (0, 4), [f0], dense_output=True,
+    ode = solve_ivp(lambda t, f: (p + q * f / m) * (m - f) * effort(t), (0, 4), [f0], dense_output=True,
                     rtol=1e-10, atol=1e-12, max_step=0.01)
-    t = np.linspace(0, 4, 41)
-    cumulative = np.where(t < 1.5, t, 1.5 + 3.0 * (t - 1.5))
-    assert np.allclose(generalized_bass_cdf(cumulative, p, q, f0), ode.sol(t)[0], atol=1e-6)
+    days = np.arange(1, 4 * 365 + 1)
+    daily_effort = np.where(np.arange(len(days)) < 1.5 * DAYS_PER_YEAR, 1.0, 3.0)
+    daily_effort[int(1.5 * DAYS_PER_YEAR)] = 1 + 2 * (1 - (1.5 * DAYS_PER_YEAR) % 1)  # the step falls mid-day
+    model = mean_field_share(days, p, q, daily_effort, initial_share=f0, potential=m)
+    assert np.allclose(model, ode.sol(days / DAYS_PER_YEAR)[0], atol=1e-6)
 
 
-def test_generalized_bass_reduces_to_bass_with_unit_effort():
-    t = np.linspace(0, 10, 11)
-    assert np.allclose(generalized_bass_cdf(t, 0.03, 0.38), bass_cdf(t, 0.03, 0.38))
-    assert bass_cdf(bass_time_to_share(0.3, 0.03, 0.38), 0.03, 0.38) == pytest.approx(0.3)
+def test_mean_field_with_unit_effort_is_the_bass_curve():
+    days = np.arange(0, 3653, 365.25)
+    assert np.allclose(mean_field_share(days, 0.03, 0.38), bass_cdf(days / DAYS_PER_YEAR, 0.03, 0.38))
 
 
 # --- recovery of known parameters ----------------------------------------------------------------
