@@ -90,6 +90,23 @@ def test_recovers_known_parameters_from_noisy_data_within_their_uncertainty(son_
         assert low < result.estimates[name] < high
 
 
+def test_recovers_parameters_from_monthly_shares_of_several_units():
+    """Lạng Sơn's five units from their observed starting shares, with the June–December campaign."""
+    scenario = load_scenario(LANG_SON)
+    field = MeanField(scenario, scenario.simulation.start, scenario.simulation.horizon_days)
+    truth = field.shares(0.01, 0.6, 1.2)
+    observations = []
+    for j, unit in enumerate(scenario.units):
+        for m in range(18):  # July 2024 … December 2025
+            first = dt.date(2024 + (m + 6) // 12, (m + 6) % 12 + 1, 1)
+            last = dt.date(first.year + (first.month == 12), first.month % 12 + 1, 1) - dt.timedelta(days=1)
+            value = truth[field.day(first): field.day(last) + 1, j].mean()
+            observations.append(Observation(unit.id, first, last, float(value), "synthetic"))
+    result = fit(scenario, observations, bootstrap=0)
+    assert result.estimates == pytest.approx({"p_per_year": 0.01, "q_per_year": 0.6, "effort_weight": 1.2}, rel=1e-3)
+    assert result.warnings == []
+
+
 # --- Sơn La: the plain Bass curve cannot accelerate, the effort term can ---------------------------
 
 
@@ -199,3 +216,5 @@ def test_calibrate_command_writes_a_new_scenario_that_loads(tmp_path, capsys):
     assert "the file exists" in capsys.readouterr().err
     assert main(["calibrate", str(SON_LA), "--observed", str(SON_LA_CSV), "--write-scenario", str(SON_LA)]) == 2
     assert "that is the original scenario" in capsys.readouterr().err
+    assert main(["calibrate", str(SON_LA), "--observed", str(SON_LA_CSV), "--noise-sd", "0"]) == 2
+    assert "--noise-sd 0.0: must be > 0" in capsys.readouterr().err

@@ -361,3 +361,31 @@ def test_cli_schema_writes_the_json_schema(tmp_path):
     out = tmp_path / "scenario.schema.json"
     assert main(["scenario", "schema", "--out", str(out)]) == 0
     assert json.loads(out.read_text(encoding="utf-8")) == json_schema()
+
+
+def test_committed_schema_file_is_up_to_date():
+    committed = json.loads((SCENARIO_DIR / "scenario.schema.json").read_text(encoding="utf-8"))
+    assert committed == json_schema(), "regenerate: motcua scenario schema --out scenarios/scenario.schema.json"
+
+
+def test_toml_syntax_error_names_the_line_and_the_key(tmp_path):
+    path = tmp_path / "syntax.toml"
+    path.write_text(LANG_SON.read_text(encoding="utf-8").replace("horizon_days = 574", "horizon_days = 574 days"),
+                    encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"syntax\.toml: simulation\.horizon_days = 'horizon_days = 574 days.*': "
+                                            r"not valid TOML: .*line \d+"):
+        load_scenario(path)
+
+
+def test_missing_file_lists_the_bundled_scenarios(tmp_path):
+    with pytest.raises(ScenarioError, match=r"file not found; bundled scenarios: .*lang-son-2024"):
+        load_scenario(tmp_path / "nowhere.toml")
+
+
+def test_numbers_without_provenance_are_listed(raw):
+    data = broken(raw, lambda d: d.update(provenance={}))
+    bare = scenario_from_dict(data, file="bare.toml")
+    unmarked = bare.unmarked_numbers()
+    assert "citizens.smartphone" in unmarked and "region.units[0].population" in unmarked
+    assert "region.units[0].observed_share" not in unmarked  # it cites observed_share_source
+    assert not [p for p in unmarked if p.startswith("scenario.")]

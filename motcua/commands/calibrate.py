@@ -59,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"--origin {args.origin!r}: {exc}") from None
     if args.bootstrap < 0:
         raise InputError(f"--bootstrap {args.bootstrap}: must be >= 0")
+    if args.noise_sd is not None and not args.noise_sd > 0:
+        raise InputError(f"--noise-sd {args.noise_sd}: must be > 0 (a share, e.g. 0.005 for half a point)")
     _check_new_file(args.write_scenario, Path(scenario.file))
     result = calibration.fit(scenario, observations, model=args.model, fixed=_parse_fixed(args.fix), origin=origin,
                              fit_initial=args.fit_initial, bootstrap=args.bootstrap, level=args.level,
