@@ -134,7 +134,8 @@ async def closed_loop(urls: dict[str, str], concurrency: int, duration_s: float)
     async def run(c: Citizen) -> None:
         nonlocal approved
         while time.time() < deadline:
-            approved += await c.pay()
+            ok = await c.pay()  # not `approved += await …`: that reads `approved` before the await
+            approved += ok
 
     await asyncio.gather(*(run(c) for c in citizens))
     end = time.time()
