@@ -407,7 +407,9 @@ class OneStopShop:
     ``unit`` is a scenario unit (with a ``counters`` table) or a `CounterParams`. ``online_share()``
     is read once per open day: the share of fee-bearing dossiers paid online that day.
     ``on_guided(n)`` is called when an officer guides ``n`` citizens through paying online.
-    ``guide_share`` and ``qr_share`` may be changed between days (interventions).
+    ``guide_share`` and ``qr_share`` may be changed between days (interventions). ``start`` is the
+    date of minute 0 (weekday, month and holidays follow it). ``customers`` only serves the M/M/c
+    mode (``opening=None``): how many citizens arrive before the doors stop. ``trace``: see below.
     """
 
     def __init__(

@@ -384,3 +384,9 @@ def test_window_officers_and_closed_dates():
     assert shop.open_days == 4
     with pytest.raises(ValueError, match=r'"window_officers" needs one count per opening window, each within 0..3'):
         busy_params(officers=3, window_officers=(3,))
+
+
+def test_realistic_model_same_seed_same_numbers():
+    first, again, other = (run_shop(busy_params(), days=5, seed=s) for s in (8, 8, 9))
+    assert list(first.waits) == list(again.waits) and first.daily == again.daily
+    assert list(first.waits) != list(other.waits)
