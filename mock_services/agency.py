@@ -204,9 +204,11 @@ class Agency:
 
         With `query_pending`, first ask the gateway (querydr) about every dossier of that day still
         awaiting payment: the gateway then settles an ambiguous payment with its bank, so a payment whose
-        bank notification never came appears in the report instead of staying in limbo.
+        bank notification never came appears in the report instead of staying in limbo; a payment the
+        gateway reports cancelled, expired or failed closes its dossier (``cancelled``, ``payment_failed``).
         """
-        queried = await self._query_pending(day) if query_pending else {"queried": 0, "query_states": {}}
+        nothing_queried = {"queried": 0, "query_states": {}, "closed_unpaid": 0}
+        queried = await self._query_pending(day) if query_pending else nothing_queried
         report = await self._fetch_report(day)
         payments = report.get("payments")
         if not isinstance(payments, list) or report.get("agency_code") != self.config.agency_code:
@@ -230,7 +232,9 @@ class Agency:
                 return data.get("state", "?") if status == 200 and isinstance(data, dict) else f"HTTP {status}"
 
         states = await asyncio.gather(*(state_of(payment_id) for payment_id in rows))
-        return {"queried": len(rows), "query_states": dict(collections.Counter(states))}
+        by_payment = dict(zip(rows, states, strict=True))
+        closed = await self.db.transact(lambda conn: ledger.close_unpaid(conn, by_payment))
+        return {"queried": len(rows), "query_states": dict(collections.Counter(states)), "closed_unpaid": closed}
 
     async def _fetch_report(self, day: str) -> dict[str, Any]:
         query = {"agency_code": self.config.agency_code, "date": day}

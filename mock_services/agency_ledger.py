@@ -328,6 +328,23 @@ def awaiting_on_day(conn: sqlite3.Connection, day: str) -> list[str]:
     return [r[0] for r in rows]
 
 
+CLOSING_STATES = {"cancelled": "cancelled", "expired": "cancelled", "failed": "payment_failed"}
+"""Gateway payment states that end a dossier's wait for payment, and the dossier status each gives."""
+
+
+def close_unpaid(conn: sqlite3.Connection, states: Mapping[str, str]) -> int:
+    """Close the dossiers still awaiting payment whose gateway payment (by id) ended unpaid; returns how many."""
+    closed = 0
+    for payment_id, state in states.items():
+        status = CLOSING_STATES.get(state)
+        if status:
+            closed += conn.execute(
+                "UPDATE dossiers SET status = ? WHERE payment_id = ? AND status = 'awaiting_payment'",
+                (status, payment_id),
+            ).rowcount
+    return closed
+
+
 # --------------------------------------------------------------------------- journal and stats
 
 

@@ -117,6 +117,7 @@ SCHEMAS: dict[str, Any] = {
             "agency_only": _INT,
             "queried": _INT,
             "query_states": {"type": "object", "additionalProperties": _INT},
+            "closed_unpaid": _INT,
             "details": {"type": "object"},
         },
     },

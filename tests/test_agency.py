@@ -7,6 +7,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+import time
 
 import pytest
 from helpers_mock_http import call, signed_call, wait_for
@@ -160,6 +161,19 @@ def test_reconcile_against_the_gateway_report_finds_paid_payments(stack):
     assert result["amount_mismatches"] == 0
 
 
+def test_reconcile_with_query_closes_dossiers_whose_payment_was_cancelled(stack):
+    filed = file_dossier(stack.agency_url)
+    status, body = call("POST", f"{stack.gateway_url}/payments/{filed['payment']['payment_id']}/cancel", {})
+    assert status == 200 and body["state"] == "cancelled", body
+    day = ledger.vn_day(time.time()).isoformat()
+    status, result = call("POST", f"{stack.agency_url}/reconcile", {"date": day, "query_pending": True})
+    assert status == 200 and result["queried"] >= 1 and result["closed_unpaid"] >= 1, result
+    assert result["query_states"].get("cancelled", 0) >= 1
+    assert dossier(stack.agency_url, filed["dossier_code"])["status"] == "cancelled"
+    status, body = call("POST", f"{stack.agency_url}/reconcile", {"date": day, "query_pending": "yes"})
+    assert status == 422 and body["field"] == "query_pending"
+
+
 def test_openapi_document_is_valid_and_lists_every_route(stack, tmp_path):
     from openapi_spec_validator import validate
 
@@ -180,8 +194,6 @@ def test_openapi_document_is_valid_and_lists_every_route(stack, tmp_path):
 
 def test_daily_sequence_overflow_is_refused_with_409(tmp_path):
     """The 10,000th dossier of a day: a standalone agency (free procedures need no gateway)."""
-    import time
-
     day = ledger.vn_day(time.time()).isoformat()
     conn = sqlite3.connect(tmp_path / "agency.sqlite")
     conn.executescript(ledger.SCHEMA)
