@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from models.coupled import PERIODS, ReplicationResult
+from models.coupled import PERIODS, ReplicationResult, month_index
 from models.replications import (
     CONFIDENCE,
     Estimate,
@@ -106,17 +106,6 @@ def day_dates(start: dt.date, days: int) -> list[dt.date]:
     return [start + dt.timedelta(days=d) for d in range(days)]
 
 
-def month_index(start: dt.date, days: int) -> tuple[list[str], np.ndarray]:
-    labels: list[str] = []
-    index = np.empty(days, dtype=int)
-    for d, day in enumerate(day_dates(start, days)):
-        label = f"{day.year:04d}-{day.month:02d}"
-        if not labels or labels[-1] != label:
-            labels.append(label)
-        index[d] = len(labels) - 1
-    return labels, index
-
-
 def block_means(x: np.ndarray, index: np.ndarray, blocks: int) -> np.ndarray:
     """Mean of x (reps, days, series) over the days of each block → (reps, blocks, series)."""
     out = np.empty((x.shape[0], blocks, x.shape[2]))
@@ -180,6 +169,11 @@ def replication_figures(results: Sequence[ReplicationResult], facts: ScenarioFac
         [visits[:, a:b, :].sum(axis=1) / open_days[p] for p, (a, b) in enumerate(first.periods)], axis=1)
     figures["guided_total"] = stack(results, "guided").sum(axis=1)
     figures["told_unpaid_total"] = stack(results, "told_unpaid").sum(axis=1)
+    payments = stack(results, "online_payments")  # (R, days, U)
+    payments = np.concatenate([payments.sum(axis=2, keepdims=True), payments], axis=2)  # (R, days, 1+U)
+    figures["online_payments_daily"] = payments
+    figures["online_payments_total"] = payments.sum(axis=1)
+    figures["online_payments_peak_day"] = payments.max(axis=1)
     return figures
 
 
@@ -290,11 +284,22 @@ def summarize(rset: ReplicationSet, facts: ScenarioFacts, *, settings: dict[str,
         },
         "guided": {uid: _est(fig["guided_total"][:, u]) for u, uid in enumerate(unit_ids)},
         "told_unpaid": {uid: _est(fig["told_unpaid_total"][:, u]) for u, uid in enumerate(unit_ids)},
+        "online_payments": _payments_summary(fig, ids, first.start),
         "runtime": {"wall_s": round(rset.wall_s, 3),
                     "replications_per_s": round(len(results) / rset.wall_s, 3) if rset.wall_s > 0 else None},
     }
     summary["headline"] = headline(summary)
     return summary
+
+
+def _payments_summary(fig: dict[str, np.ndarray], ids: Sequence[str], start: dt.date) -> dict[str, Any]:
+    """Fees paid online (in citizens, from the adoption model): totals and the busiest day."""
+    mean_daily = fig["online_payments_daily"][:, :, 0].mean(axis=0)
+    return {
+        "total": {sid: _est(fig["online_payments_total"][:, i]) for i, sid in enumerate(ids)},
+        "peak_day": {sid: _est(fig["online_payments_peak_day"][:, i]) for i, sid in enumerate(ids)},
+        "peak_day_date": (start + dt.timedelta(days=int(mean_daily.argmax()))).isoformat(),
+    }
 
 
 def headline(summary: dict[str, Any]) -> dict[str, Any]:
@@ -318,7 +323,8 @@ def headline(summary: dict[str, Any]) -> dict[str, Any]:
 # Comparison under common random numbers
 # ---------------------------------------------------------------------------------------------
 def compare_differences(baseline: tuple[str, dict[str, np.ndarray]], other: tuple[str, dict[str, np.ndarray]],
-                        unit_ids: Sequence[str], n_targets: int, months: Sequence[str]) -> dict[str, Any]:
+                        unit_ids: Sequence[str], n_targets: int, months: Sequence[str],
+                        activities: Sequence[str]) -> dict[str, Any]:
     """Paired differences other − baseline of the headline figures, with CIs (CRN: replication i paired)."""
     (a_name, a), (b_name, b) = baseline, other
     ids = [ALL, *unit_ids]
@@ -328,6 +334,7 @@ def compare_differences(baseline: tuple[str, dict[str, np.ndarray]], other: tupl
 
     final, monthly = diff("share_final"), diff("share_monthly")
     freed, wait_p90, told = diff("hours_freed_per_open_day"), diff("wait_p90"), diff("told_unpaid_total")
+    hours = diff("officer_hours_total")
     out: dict[str, Any] = {
         "scenario": b_name, "baseline": a_name,
         "final_share": {sid: Estimate(final.mean[i], final.low[i], final.high[i], final.n[i]).to_json()
@@ -338,6 +345,8 @@ def compare_differences(baseline: tuple[str, dict[str, np.ndarray]], other: tupl
         "hours_freed_per_open_day": {sid: _slice(freed, i) for i, sid in enumerate(ids)},
         "wait_p90_after": {uid: _slice(wait_p90, (u, len(PERIODS) - 1)) for u, uid in enumerate(unit_ids)},
         "told_unpaid": {uid: _slice(told, u) for u, uid in enumerate(unit_ids)},
+        "officer_hours_total": {uid: {act: _slice(hours, (u, j)) for j, act in enumerate(activities)}
+                                for u, uid in enumerate(unit_ids)},
         "targets": [],
     }
     for k in range(n_targets):
@@ -372,7 +381,8 @@ def summarize_comparison(sets: Sequence[ReplicationSet], facts: Sequence[Scenari
                 "compare scenarios of the same region and simulation window")
     months, _ = month_index(first.start, first.days)
     n_targets = min(len(f.targets) for f in facts)
-    diffs = [compare_differences((facts[0].name, figs[0]), (f.name, fig), first.unit_ids, n_targets, months)
+    diffs = [compare_differences((facts[0].name, figs[0]), (f.name, fig), first.unit_ids, n_targets, months,
+                                 first.activities)
              for f, fig in zip(facts[1:], figs[1:], strict=True)]
     return {
         "schema": SCHEMA_COMPARE,
@@ -390,11 +400,12 @@ def summarize_comparison(sets: Sequence[ReplicationSet], facts: Sequence[Scenari
 # Files
 # ---------------------------------------------------------------------------------------------
 SHARE_HEADER = ("scenario", "date", "series", "name", "share_mean", "share_low", "share_high")
+PAYMENTS_HEADER = ("scenario", "date", "series", "name", "payments_mean", "payments_low", "payments_high")
 
 
 def share_rows(scenario: str, labels: Sequence[str], x: np.ndarray, ids: Sequence[str],
                names: dict[str, str]) -> list[list[Any]]:
-    """Long-format CSV rows of a (R, steps, series) share array: one row per step and series."""
+    """Long-format CSV rows of a (R, steps, series) array: one row per step and series, mean and CI."""
     est = mean_ci(x)
     rows = []
     for t, label in enumerate(labels):
@@ -406,10 +417,11 @@ def share_rows(scenario: str, labels: Sequence[str], x: np.ndarray, ids: Sequenc
 
 def write_outputs(out_dir: Path, sets: Sequence[ReplicationSet], facts: Sequence[ScenarioFacts],
                   summary: dict[str, Any]) -> list[Path]:
-    """Write ``summary.json``, ``share_daily.csv`` and ``share_weekly.csv`` into `out_dir`."""
+    """Write ``summary.json``, ``share_daily.csv``, ``share_weekly.csv`` and ``online_payments_daily.csv``."""
     out_dir = Path(out_dir)
     daily_rows: list[list[Any]] = []
     weekly_rows: list[list[Any]] = []
+    payment_rows: list[list[Any]] = []
     for rset, f in zip(sets, facts, strict=True):
         first = rset.results[0]
         fig = replication_figures(rset.results, f)
@@ -419,8 +431,10 @@ def write_outputs(out_dir: Path, sets: Sequence[ReplicationSet], facts: Sequence
         weeks = [dates[7 * w] for w in range(fig["share_weekly"].shape[1])]
         daily_rows += share_rows(f.name, dates, fig["share_daily"], ids, names)
         weekly_rows += share_rows(f.name, weeks, fig["share_weekly"], ids, names)
+        payment_rows += share_rows(f.name, dates, fig["online_payments_daily"], ids, names)
     return [
         write_json(out_dir / "summary.json", summary),
         write_csv(out_dir / "share_daily.csv", SHARE_HEADER, daily_rows),
         write_csv(out_dir / "share_weekly.csv", SHARE_HEADER, weekly_rows),
+        write_csv(out_dir / "online_payments_daily.csv", PAYMENTS_HEADER, payment_rows),
     ]

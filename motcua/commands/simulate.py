@@ -85,6 +85,23 @@ def _progress(args: argparse.Namespace) -> bool:
     return not args.quiet
 
 
+def reproduce_command(args: argparse.Namespace, inputs: list[str], replications: int, seed: int) -> list[str]:
+    """The command that reproduces this run, with the effective replications and seed written out
+    (the one that ran may have been `motcua demo` or a notebook calling `motcua.cli.main`)."""
+    command = ["motcua", args.command, *inputs, "--replications", str(replications), "--seed", str(seed)]
+    if args.quick:
+        command.append("--quick")
+    if args.workers is not None:
+        command += ["--workers", str(args.workers)]
+    if args.dask_scheduler:
+        command += ["--dask-scheduler", args.dask_scheduler]
+    if args.out is not None:
+        command += ["--out", str(args.out)]
+    if args.results_root is not None:
+        command += ["--results-root", str(args.results_root)]
+    return [*command, "--lang", args.lang]
+
+
 def run_simulate(args: argparse.Namespace) -> int:
     from models.replications import run_replications
     from motcua.report.simulation_charts import labels, simulation_charts
@@ -97,7 +114,9 @@ def run_simulate(args: argparse.Namespace) -> int:
     replications, seed, settings = _settings(args, scenario)
     executor = _executor(args)
     facts = scenario_facts(scenario)
-    with start_run(scenario.name, seed=seed, out=args.out, results_root=args.results_root, kind="simulate") as run:
+    command = reproduce_command(args, [args.scenario], replications, seed)
+    with start_run(scenario.name, command=command, seed=seed, out=args.out, results_root=args.results_root,
+                   kind="simulate") as run:
         run.add_input(Path(scenario.file), "scenario")
         rset = run_replications(scenario, replications, seed, executor=executor, progress=_progress(args),
                                 quick=args.quick)
@@ -132,7 +151,9 @@ def run_compare(args: argparse.Namespace) -> int:
     executor = _executor(args)
     facts = [scenario_facts(s) for s in scenarios]
     folder = "compare-" + "-vs-".join(names)
-    with start_run(folder, seed=seed, out=args.out, results_root=args.results_root, kind="compare") as run:
+    command = reproduce_command(args, list(args.scenarios), replications, seed)
+    with start_run(folder, command=command, seed=seed, out=args.out, results_root=args.results_root,
+                   kind="compare") as run:
         for s in scenarios:
             run.add_input(Path(s.file), f"scenario {s.name}")
         sets = run_comparison(scenarios, replications, seed, executor=executor, progress=_progress(args),

@@ -1,0 +1,158 @@
+"""`motcua simulate` and `motcua compare` end to end on the bundled Lạng Sơn scenario, quick settings."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from motcua.cli import main
+from motcua.runs import file_digest
+from motcua.scenario import SCENARIO_DIR
+
+LANG_SON = SCENARIO_DIR / "lang-son-2024.toml"
+SIMULATE_FILES = {"summary.json", "share_daily.csv", "share_weekly.csv", "online_payments_daily.csv",
+                  "share_trajectories.png",
+                  "units_vs_target.png", "counter_waits.png", "officer_hours.png", "manifest.json"}
+COMPARE_FILES = {"summary.json", "share_daily.csv", "share_weekly.csv", "online_payments_daily.csv",
+                 "compare_trajectories.png",
+                 "compare_units.png", "compare_differences.png", "manifest.json"}
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def only_run(root: Path, folder: str) -> Path:
+    runs = [p for p in (root / folder).iterdir()]
+    assert len(runs) == 1 and not runs[0].name.startswith("."), runs
+    return runs[0]
+
+
+def variant(folder: Path, name: str, *, campaign: bool = True, target_date: str = "2024-07-31") -> Path:
+    """A copy of the bundled Lạng Sơn 2024 file with another name and an earlier target date (so that
+    ``--quick`` runs 56 days), optionally without its campaign (the [[interventions]] tables)."""
+    text = LANG_SON.read_text(encoding="utf-8")
+    if not campaign:
+        text = re.sub(r"(?ms)^\[\[interventions\]\].*?(?=^\[)", "", text)
+        text = re.sub(r'(?m)^"interventions\[\d+\]" = .*$', "", text)  # their provenance entries
+    text = text.replace('name = "lang-son-2024"', f'name = "{name}"', 1)
+    text = text.replace("date = 2024-12-31", f"date = {target_date}", 1)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_simulate_quick_writes_every_documented_file(tmp_path, capsys):
+    code = main(["simulate", "lang-son-2024", "--quick", "--replications", "2", "--workers", "2",
+                 "--results-root", str(tmp_path), "--quiet", "--lang", "en"])
+    assert code == 0
+    run = only_run(tmp_path, "lang-son-2024")
+    assert {p.name for p in run.iterdir()} == SIMULATE_FILES
+    for png in run.glob("*.png"):
+        assert png.read_bytes()[:8] == PNG_MAGIC and png.stat().st_size > 10_000
+
+    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["kind"] == "simulate" and manifest["status"] == "complete"
+    assert manifest["scenario"] == "lang-son-2024" and manifest["seed"] == 20240606
+    assert manifest["inputs"] == [{"role": "scenario", "path": str(LANG_SON), "sha256": file_digest(LANG_SON)}]
+    assert manifest["git_commit"] and manifest["versions"]["numpy"] and manifest["versions"]["simpy"]
+    assert manifest["command"] == ["motcua", "simulate", "lang-son-2024", "--replications", "2", "--seed", "20240606",
+                                   "--quick", "--workers", "2", "--results-root", str(tmp_path), "--lang", "en"]
+    assert manifest["finished_at"]
+    assert manifest["parameters"]["replications"] == 2 and manifest["parameters"]["quick"] is True
+    assert set(manifest["outputs"]) == SIMULATE_FILES - {"manifest.json"}
+
+    summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    assert summary["schema"] == "motcua.simulate/1"
+    assert summary["settings"]["horizon_days"] == 209  # quick: 6 June to the 31 December 2024 deadline
+    assert summary["settings"]["end"] == "2024-12-31"
+    head = summary["headline"]
+    assert head["target_share"] == 0.45 and head["target_date"] == "2024-12-31"
+    assert 0 <= head["probability_by_deadline"]["mean"] <= 1
+    unit_ids = [u["id"] for u in summary["units"]]
+    assert len(unit_ids) == 5 and summary["share"]["series"] == ["all", *unit_ids]
+    for uid in unit_ids:
+        waits = summary["counter_waits"]["units"][uid]
+        assert waits["before"]["p90"]["mean"] >= waits["before"]["p50"]["mean"] >= 0
+        assert set(summary["officer_hours"]["total"][uid]) == {"serving", "cash", "guidance", "idle"}
+    # Adoption rises under the campaign from the observed starting shares.
+    start_share = summary["share"]["weekly"]["series"]["all"]["mean"][0]
+    assert summary["share"]["final"]["all"]["mean"] > start_share > 0.05
+
+    with open(run / "share_daily.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 209 * 6 and rows[0]["date"] == "2024-06-06" and rows[0]["series"] == "all"
+    assert all(float(r["share_low"]) <= float(r["share_mean"]) <= float(r["share_high"]) for r in rows[:50])
+
+    printed = capsys.readouterr().out
+    assert "Target 45.0% by 2024-12-31" in printed and f"Results: {run}" in printed
+
+
+def test_same_seed_same_summary_whichever_executor(tmp_path):
+    scenario = variant(tmp_path / "in", "ls-short")
+    outs = []
+    for workers in ("1", "2"):
+        out = tmp_path / f"w{workers}"
+        assert main(["simulate", str(scenario), "--quick", "--replications", "2", "--seed", "5", "--workers",
+                     workers, "--out", str(out), "--quiet"]) == 0
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        assert summary["settings"]["horizon_days"] == 56
+        for volatile in ("runtime", "settings"):
+            summary.pop(volatile)
+        outs.append(summary)
+    assert outs[0] == outs[1]
+
+
+def test_a_failing_run_leaves_no_partial_results(tmp_path, monkeypatch):
+    def disk_full(*args, **kwargs):
+        raise OSError("No space left on device")
+
+    # summary.json and the CSV files are already written when the charts fail.
+    monkeypatch.setattr("motcua.report.simulation_charts.simulation_charts", disk_full)
+    scenario = variant(tmp_path / "in", "ls-short")
+    with pytest.raises(OSError, match="No space left"):
+        main(["simulate", str(scenario), "--quick", "--replications", "1", "--workers", "1",
+              "--results-root", str(tmp_path / "results"), "--quiet"])
+    assert [p for p in (tmp_path / "results").rglob("*") if p.is_file()] == []
+    assert list((tmp_path / "results" / "ls-short").iterdir()) == []
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["simulate", "lang-son-2024", "--replications", "0"], r"--replications 0: must be at least 1"),
+    (["simulate", "lang-son-2024", "--workers", "0"], r"--workers 0: must be at least 1"),
+    (["simulate", "no-such-scenario"], r"no-such-scenario: \(file\) = 'no-such-scenario': file not found"),
+    (["compare", "lang-son-2024"], r"give two or more"),
+    (["compare", "lang-son-2024", "lang-son-2024"], r"scenario names repeat"),
+])
+def test_bad_input_is_refused_with_the_fix(tmp_path, capsys, argv, message):
+    assert main([*argv, "--results-root", str(tmp_path)]) == 2
+    assert re.search(message, capsys.readouterr().err)
+    assert not any(tmp_path.iterdir())
+
+
+def test_compare_campaign_vs_no_campaign(tmp_path, capsys):
+    baseline = variant(tmp_path / "in", "ls-no-campaign", campaign=False)
+    campaign = variant(tmp_path / "in", "ls-campaign")
+    code = main(["compare", str(baseline), str(campaign), "--quick", "--replications", "3", "--workers", "2",
+                 "--results-root", str(tmp_path / "results"), "--quiet"])
+    assert code == 0
+    run = only_run(tmp_path / "results", "compare-ls-no-campaign-vs-ls-campaign")
+    assert {p.name for p in run.iterdir()} == COMPARE_FILES
+    summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    assert summary["schema"] == "motcua.compare/1" and summary["settings"]["common_random_numbers"] is True
+    assert [s["name"] for s in summary["scenarios"]] == ["ls-no-campaign", "ls-campaign"]
+    assert [s["settings"]["horizon_days"] for s in summary["summaries"]] == [56, 56]
+    diff = summary["differences"][0]
+    assert diff["baseline"] == "ls-no-campaign" and diff["scenario"] == "ls-campaign"
+    # The campaign has officers guide citizens online: more guidance hours at every unit, paired CI above 0.
+    for uid, hours in diff["officer_hours_total"].items():
+        assert hours["guidance"]["low"] > 0, uid
+    assert set(diff["crn"]) == {"final_share_ci_halfwidth_paired", "final_share_ci_halfwidth_independent"}
+    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["kind"] == "compare"
+    assert [i["role"] for i in manifest["inputs"]] == ["scenario ls-no-campaign", "scenario ls-campaign"]
+    with open(run / "share_weekly.csv", encoding="utf-8") as fh:
+        assert {r["scenario"] for r in csv.DictReader(fh)} == {"ls-campaign", "ls-no-campaign"}
+    assert "ls-campaign − ls-no-campaign: final share" in capsys.readouterr().out
