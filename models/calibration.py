@@ -358,6 +358,7 @@ def fit(
                 f"observed periods), so the data say nothing about it: kept at the scenario's "
                 f"{getattr(scenario.adoption, name):g}." for name in inert]
     warnings += problem.identifiability_warnings(best, draws)
+    warnings += _misfit_warnings(problem, best, model, noise_sd)
     targets = [problem.target_band(t, best, draws, level) for t in scenario.targets]
     jac_cov = problem.covariance(best, sd if not sd_assumed else None)
     return Calibration(
@@ -371,6 +372,27 @@ def fit(
         noise_sd=sd, noise_sd_assumed=sd_assumed, level=level, bootstrap=draws, targets=targets,
         warnings=warnings, mean_field=problem.field,
     )
+
+
+MISFIT_TOLERANCE = 1e-3
+"""With as many free parameters as observations a curve of the right shape passes within this of each point."""
+
+
+def _misfit_warnings(problem: _Problem, x: np.ndarray, model: str, noise_sd: float | None) -> list[str]:
+    """Say so when the model's shape cannot follow the data (it misses points it had the freedom to hit)."""
+    miss = float(np.max(np.abs(problem.residuals(x, problem.observed))))
+    n, k = len(problem.observed), problem.size
+    if n <= k:
+        limit, why = MISFIT_TOLERANCE, f"although it has {k} free parameters for {n} points"
+    elif noise_sd is not None:
+        limit, why = 3 * noise_sd, f"more than 3 × the given noise sd {noise_sd:g}"
+    else:
+        return []
+    if miss <= limit:
+        return []
+    hint = " A plain Bass curve cannot accelerate: try --model generalized." if model == "bass" else ""
+    return [f"misfit: the best fit misses an observation by {miss:.4f}, {why}: the model's shape does not match "
+            f"the data.{hint}"]
 
 
 class _Problem:
@@ -545,9 +567,9 @@ class _Problem:
         n, k = len(self.observed), self.size
         if n <= k:
             warnings.append(
-                f"{n} observation(s) for {k} free parameter(s): the data cannot identify them — the curve can pass "
-                "through every point whatever the true values. Fix some (--fix effort_weight=1.5) or add "
-                "observations (monthly shares, more units).")
+                f"{n} observation(s) for {k} free parameter(s): the data cannot identify them, and leave nothing to "
+                "measure the noise or standard errors with; a curve this flexible fits such points whatever the "
+                "true values. Fix some (--fix effort_weight=1.5) or add observations (monthly shares, more units).")
         condition = self.condition(x)
         if n >= k and condition > CONDITION_LIMIT:  # with n < k the warning above already says it
             warnings.append(f"flat fit: the condition number of the (relative) Jacobian is {condition:.3g} > "

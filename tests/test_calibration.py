@@ -124,6 +124,9 @@ def test_plain_bass_cannot_fit_son_la_but_the_effort_term_can():
     # Bass: even with a free starting share, its year-on-year growth can only slow down.
     assert bass.estimates["effort_weight"] == 0
     assert bass.rmse > 0.004 and np.max(np.abs(bass.residuals)) > 0.005
+    assert any(w.startswith("misfit: the best fit misses an observation by 0.00") and "--model generalized" in w
+               for w in bass.warnings)
+    assert not any(w.startswith("misfit") for w in generalized.warnings)
     fitted = bass.fitted
     assert fitted[2] / fitted[1] < fitted[1] / fitted[0]
     # Generalized Bass with the effort of the scenario's interventions passes through the points.
@@ -135,6 +138,7 @@ def test_son_la_fit_warns_that_three_points_cannot_identify_the_parameters():
     scenario = load_scenario(SON_LA)
     result = fit(scenario, read_observed(SON_LA_CSV, scenario), fit_initial=True, bootstrap=30)
     assert any("3 observation(s) for 4 free parameter(s): the data cannot identify them" in w for w in result.warnings)
+    assert not any(w.startswith("misfit") for w in result.warnings)
     assert all(v is None for v in result.std_errors.values())
     band = result.targets[0]
     assert band.share == 0.5 and band.deadline == dt.date(2023, 12, 31)
