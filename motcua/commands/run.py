@@ -1,0 +1,76 @@
+"""`motcua run SCENARIO`: the whole loop in one command, from scenario to campaign report.
+
+    motcua run scenarios/lang-son-2024.toml --quick
+    motcua run lang-son-2024 --lang en --faults faults.toml --find-capacity
+
+Simulates adoption and counters, derives the busiest day's online-payment demand, replays it as a
+time-compressed load test against the mock services (or a system given by URLs), feeds the measured
+failure rate and callback latency back into the adoption model, and writes ``report.html`` — all in
+one run folder ``results/<scenario>/<run-id>/`` (see `motcua.pipeline` and results/README.md).
+Exit codes: 0 the load test held every SLO; 3 an SLO broke; 4 a payment was lost or credited twice
+(the report is written in every case); 2 bad input; 6 a service could not be started or reached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("run", help="scenario → simulation → peak-day load test → feedback → campaign report",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("scenario", metavar="SCENARIO", help="scenario file, or the name of a bundled scenario")
+    p.add_argument("--quick", action="store_true",
+                   help="short horizon, 3 replications and a 60 s load test (about three minutes in all)")
+    p.add_argument("--out", type=Path, default=None, metavar="DIR",
+                   help="write the run into DIR (empty or absent) instead of results/<scenario>/<run-id>/")
+    p.add_argument("--results-root", type=Path, default=None, metavar="DIR",
+                   help="folder that holds results/<scenario>/… (default: the project's results/)")
+    p.add_argument("--lang", default="vi", choices=("vi", "en"), help="language of the report (default vi)")
+    p.add_argument("--seed", type=int, default=None, metavar="N", help="root seed (default: simulation.seed)")
+    p.add_argument("--replications", type=int, default=None, metavar="N",
+                   help="replications (default: the scenario's; 3 with --quick)")
+    p.add_argument("--duration", default=None, metavar="TIME",
+                   help="load-test length into which the busiest day is compressed, e.g. 60s "
+                        "(default: 60s with --quick, else 86400 s / load.time_compression)")
+    p.add_argument("--faults", type=Path, default=None, metavar="FILE", help="fault file for the mocks")
+    p.add_argument("--gateway-url", help="gateway of a running system (with --agency-url and --bank-url)")
+    p.add_argument("--agency-url", help="agency one-stop-shop system of a running system")
+    p.add_argument("--bank-url", help="bank service of a running system")
+    p.add_argument("--find-capacity", action="store_true",
+                   help="also raise the peak-day load step by step until an SLO breaks (capacity knee, headroom)")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="processes for replications (default: one per core; 1 runs serially)")
+    p.add_argument("--time-scale", type=float, default=0.01,
+                   help="the mocks' schedule compression (0.01 = bank notifications and IPN retries 100× faster)")
+    p.add_argument("--no-interventions", action="store_true",
+                   help="skip the runs that assess each intervention by removing it")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from motcua.commands.loadtest import parse_duration
+    from motcua.errors import InputError
+    from motcua.pipeline import RunOptions, run_pipeline
+
+    if args.faults is not None and not args.faults.is_file():
+        raise InputError(f"--faults {args.faults}: file not found; see docs/contracts.md §2 for the format")
+    options = RunOptions(
+        quick=args.quick, lang=args.lang, seed=args.seed, replications=args.replications,
+        duration_s=parse_duration(args.duration) if args.duration else None, faults_file=args.faults,
+        gateway_url=args.gateway_url, agency_url=args.agency_url, bank_url=args.bank_url,
+        find_capacity=args.find_capacity, workers=args.workers, time_scale=args.time_scale,
+        interventions=not args.no_interventions, progress=not args.quiet)
+    log = (lambda _msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
+    result = run_pipeline(args.scenario, options, out=args.out, results_root=args.results_root,
+                          command=["motcua", "run", *sys.argv[2:]] if sys.argv[1:2] == ["run"] else None, log=log)
+    head = result.summary["headline"]
+    print(f"{result.summary['scenario']['name']}: " + ", ".join(f"{k}={v}" for k, v in head.items()))
+    print(f"Report: {result.run_dir / 'report.html'}")
+    if result.exit_code:
+        print(f"motcua run: the load test broke an SLO or the invariant (exit {result.exit_code}); "
+              "see the report's SLO section", file=sys.stderr)
+    return result.exit_code

@@ -1,0 +1,492 @@
+"""The closed loop of `motcua run`: scenario → models → demand → load → measurements → models → report.
+
+*Scenario.* A planner asks "if the campaign works, can the payment path carry the peak, and if
+callbacks are slow, how much adoption do we lose?". One run answers it in five steps, each a
+function that takes the run directory and writes into its own sub-folder, reading what earlier
+steps saved there (so any step can be inspected, and the report rebuilt, from files alone):
+
+1. ``simulate/``  the coupled model (adoption + counters) for the scenario's replications, plus one
+   run per intervention with that intervention removed, all under common random numbers;
+2. ``demand/``    the busiest day's online payments per hour, by group and bank (`motcua.demand`),
+   and the scenario with that day as its load profile (``scenario-load.toml``);
+3. ``loadtest/``  the load test of that profile against the mocks (or the given URLs), with the
+   scenario's SLOs (`motcua.loadtest.runner.run_loadtest`, which never raises on a breach here);
+4. ``feedback/``  the measured failure rate and callback latency replace the scenario's assumed
+   `SystemQuality`; the models run again (same seeds), and once more with a flawless system, so
+   the report can say what the measured quality costs in points of online share;
+5. ``report.html`` and ``charts/`` (`motcua.report.html`).
+
+One ``manifest.json`` at the top records inputs, seed, versions, git commit, the exact command and
+every step with its timing. An SLO breach (exit 3) or a broken invariant (exit 4) is reported in
+the report and returned as the exit code at the end, after everything was written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from motcua.errors import EXIT_INVARIANT_BREACH, EXIT_OK, EXIT_SLO_BREACH, InputError
+from motcua.runs import MANIFEST, read_json, start_run, write_json
+
+SCHEMA_RUN = "motcua.run/1"
+QUICK_REPLICATIONS = 3
+"""Replications of a ``--quick`` run (each also runs once per intervention removed and twice in feedback)."""
+QUICK_DURATION_S = 60.0
+"""Load-test length of a ``--quick`` run: the busiest day in one minute (compression 1,440)."""
+STEP_FOLDERS = ("simulate", "demand", "loadtest", "feedback")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunOptions:
+    """The flags of ``motcua run``, with named defaults."""
+
+    quick: bool = False
+    lang: str = "vi"
+    seed: int | None = None
+    """Root seed; default the scenario's ``simulation.seed``."""
+    replications: int | None = None
+    """Default: the scenario's, or `QUICK_REPLICATIONS` with ``quick``."""
+    duration_s: float | None = None
+    """Load-test length; default `QUICK_DURATION_S` with ``quick``, else 86,400 s / ``load.time_compression``."""
+    faults_file: Path | None = None
+    gateway_url: str | None = None
+    agency_url: str | None = None
+    bank_url: str | None = None
+    find_capacity: bool = False
+    workers: int | None = None
+    """Processes for replications (None: one per core; 1: serial)."""
+    time_scale: float = 0.01
+    """The mocks' schedule compression (bank notification delays, IPN retries)."""
+    callback_deadline_s: float = 10.0
+    interventions: bool = True
+    """Assess each intervention by a run without it (common random numbers)."""
+    progress: bool = True
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What every step needs: the scenario, the options, and the settled replications and seed."""
+
+    scenario: Any
+    options: RunOptions
+    replications: int
+    seed: int
+    command: list[str] | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Step 1: simulate
+# ---------------------------------------------------------------------------------------------
+def without_intervention(scenario: Any, index: int) -> Any:
+    """The scenario with intervention `index` removed (provenance entries renumbered), validated."""
+    from motcua.scenario import scenario_from_dict
+
+    data = scenario.to_dict()
+    del data["interventions"][index]
+    provenance = {}
+    for key, value in data.get("provenance", {}).items():
+        if key.startswith("interventions["):
+            number = int(key[len("interventions["):key.index("]")])
+            if number == index:
+                continue
+            if number > index:
+                key = f"interventions[{number - 1}]{key[key.index(']') + 1:]}"
+        provenance[key] = value
+    data["provenance"] = provenance
+    return scenario_from_dict(data, file=scenario.file)
+
+
+def _executor(options: RunOptions):
+    from models.replications import ExecutorSpec
+
+    return ExecutorSpec.from_options(workers=options.workers)
+
+
+def _settings(ctx: RunContext) -> dict[str, Any]:
+    return {"quick": ctx.options.quick, "workers": ctx.options.workers, "dask_scheduler": None}
+
+
+def intervention_label(item: Any, index: int) -> str:
+    return item.name or f"{item.kind} #{index + 1}"
+
+
+def step_simulate(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
+    """Baseline replications and one set per intervention removed, under common random numbers."""
+    from models.replications import run_comparison
+    from motcua.simulation_outputs import replication_figures, scenario_facts, summarize, write_outputs
+
+    folder = Path(run_dir) / "simulate"
+    scenario = ctx.scenario
+    removed = [without_intervention(scenario, k) for k in range(len(scenario.interventions))] \
+        if ctx.options.interventions else []
+    sets = run_comparison([scenario, *removed], ctx.replications, ctx.seed, executor=_executor(ctx.options),
+                          progress=ctx.options.progress, quick=ctx.options.quick)
+    facts = scenario_facts(scenario)
+    summary = summarize(sets[0], facts, settings=_settings(ctx))
+    write_outputs(folder, [sets[0]], [facts], summary)
+    figures = replication_figures(sets[0].results, facts)
+    save_figures(folder / "figures.npz", figures)
+    first = sets[0].results[0]
+    np.save(folder / "online_payments.npy", np.stack([r.online_payments for r in sets[0].results]))
+    months = list(summary["share"]["monthly"]["labels"])
+    assessed = []
+    for k, rset in enumerate(sets[1:]):
+        item = scenario.interventions[k]
+        diff = paired(("without", replication_figures(rset.results, facts)), ("with", figures), first,
+                      len(facts.targets), months)
+        assessed.append({"index": k, "name": intervention_label(item, k), "kind": item.kind,
+                         "start": item.start.isoformat(), "end": item.end.isoformat(), "units": list(item.units),
+                         "cost_vnd": int(item.cost_vnd), "points_gained": diff["final_share"]["all"],
+                         "points_gained_by_unit": {u: diff["final_share"][u] for u in first.unit_ids},
+                         "probability_gained": diff["targets"][0]["probability_by_deadline"] if diff["targets"]
+                         else None,
+                         "cost_per_point_vnd": cost_per_point(item.cost_vnd, diff["final_share"]["all"]["mean"])})
+    write_json(folder / "interventions.json", {
+        "method": "paired difference of the final share (mean of the last 7 days, all units) between the scenario "
+                  "and the scenario without the intervention, replication i of both on the same seed",
+        "interventions": assessed})
+    return {"folder": "simulate", "replications": ctx.replications, "days": first.days,
+            "runs": 1 + len(removed), "wall_s": round(sets[0].wall_s, 3)}
+
+
+def paired(baseline: tuple[str, dict[str, np.ndarray]], other: tuple[str, dict[str, np.ndarray]], first: Any,
+           n_targets: int, months: list[str]) -> dict[str, Any]:
+    """`compare_differences` (other − baseline, paired by replication) for two sets of figures of one scenario."""
+    import inspect
+
+    from motcua.simulation_outputs import compare_differences
+
+    args = [baseline, other, first.unit_ids, n_targets, months]
+    if "activities" in inspect.signature(compare_differences).parameters:  # newer signature
+        args.append(first.activities)
+    return compare_differences(*args)
+
+
+def cost_per_point(cost_vnd: int, gained_share: float | None) -> int | None:
+    """VND per percentage point of final share gained; None when nothing (or less) was gained."""
+    if gained_share is None or gained_share <= 0 or cost_vnd <= 0:
+        return None
+    return round(cost_vnd / (100 * gained_share))
+
+
+def save_figures(path: Path, figures: dict[str, np.ndarray]) -> Path:
+    """Per-replication figures (`motcua.simulation_outputs.replication_figures`) for later paired comparisons."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, **figures)
+    return path
+
+
+def load_figures(path: Path) -> dict[str, np.ndarray]:
+    with np.load(path) as data:
+        return {k: data[k] for k in data.files}
+
+
+# ---------------------------------------------------------------------------------------------
+# Step 2: demand
+# ---------------------------------------------------------------------------------------------
+def load_duration(ctx: RunContext) -> float:
+    """Seconds of load test: the option, else one minute (quick), else the scenario's compressed day."""
+    if ctx.options.duration_s is not None:
+        return float(ctx.options.duration_s)
+    if ctx.options.quick:
+        return QUICK_DURATION_S
+    from motcua.demand import DAY_S
+
+    return DAY_S / float(ctx.scenario.load.time_compression)
+
+
+def step_demand(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
+    """The busiest day's demand from ``simulate/``, and the scenario the load test replays it with."""
+    from motcua.demand import HOURLY_HEADER, hourly_rows, load_profile, peak_day_demand, write_load_scenario
+    from motcua.runs import write_csv
+
+    folder = Path(run_dir) / "demand"
+    summary = read_json(Path(run_dir) / "simulate" / "summary.json")
+    import datetime as dt
+
+    start = dt.date.fromisoformat(summary["settings"]["start"])
+    payments = np.load(Path(run_dir) / "simulate" / "online_payments.npy")
+    demand = peak_day_demand(payments, start, ctx.scenario)
+    profile = load_profile(demand, ctx.scenario, load_duration(ctx))
+    demand["load_profile"] = profile
+    write_json(folder / "demand.json", demand)
+    write_csv(folder / "hourly.csv", HOURLY_HEADER, hourly_rows(demand))
+    write_load_scenario(ctx.scenario, profile, folder / "scenario-load.toml")
+    return {"folder": "demand", "date": demand["date"], "platform_payments": demand["platform_payments"]["mean"],
+            "rate_per_s": round(profile["rate_per_s"], 4), "compression": profile["compression"]}
+
+
+# ---------------------------------------------------------------------------------------------
+# Step 3: load test
+# ---------------------------------------------------------------------------------------------
+def step_loadtest(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
+    """Replay the busiest day against the mocks (or the given system); breaches are only recorded here."""
+    from motcua.loadtest.runner import LoadtestOptions, run_loadtest
+
+    o = ctx.options
+    profile = read_json(Path(run_dir) / "demand" / "demand.json")["load_profile"]
+    options = LoadtestOptions(duration_s=profile["duration_s"], faults_file=o.faults_file, gateway_url=o.gateway_url,
+                              agency_url=o.agency_url, bank_url=o.bank_url, find_capacity=o.find_capacity,
+                              seed=ctx.seed, time_scale=o.time_scale, callback_deadline_s=o.callback_deadline_s,
+                              enforce=False, quiet=not o.progress)
+    folder = Path(run_dir) / "loadtest"
+    result = run_loadtest(Path(run_dir) / "demand" / "scenario-load.toml", options, folder, command=ctx.command)
+    # One manifest per run: the load test's own manifest is folded into the step record.
+    sub_manifest = read_json(folder / MANIFEST)
+    (folder / MANIFEST).unlink()
+    data = result.data
+    return {"folder": "loadtest", "passed": result.passed, "invariant_ok": data["invariant"]["ok"],
+            "slo_failed": [v["name"] for v in data["slo"] if not v["passed"]],
+            "time_scale": o.time_scale, "callback_deadline_s": o.callback_deadline_s,
+            "against": "urls" if o.agency_url else "mocks",
+            "loadtest_manifest": {k: sub_manifest.get(k) for k in ("parameters", "inputs", "started_at",
+                                                                    "finished_at")}}
+
+
+# ---------------------------------------------------------------------------------------------
+# Step 4: feedback
+# ---------------------------------------------------------------------------------------------
+PAID = "citizen paid"
+FAILED_PREFIXES = ("citizen declined", "citizen failed")
+
+
+def payment_failure_rate(by_outcome: dict[str, Any]) -> float | None:
+    """Failed or declined journeys over those that ended paid, declined or failed."""
+    failed = sum(v.get("count", 0) for k, v in by_outcome.items() if k.startswith(FAILED_PREFIXES))
+    paid = by_outcome.get(PAID, {}).get("count", 0)
+    return failed / (failed + paid) if failed + paid else None
+
+
+def real_time_callbacks(harness: dict[str, Any], time_scale: float) -> list[dict[str, Any]]:
+    """Callback samples (bank approval → IPN acknowledged) in real-time seconds: measured ms / 1000 / time scale."""
+    from motcua.loadtest.callbacks import IPN_ACK, SAMPLE_HEADER
+
+    samples = [dict(zip(SAMPLE_HEADER, row, strict=True)) for row in harness.get("callbacks", [])]
+    return [{"bank": s["bank_code"], "group": s["group"], "ok": bool(s["ok"]),
+             "seconds": float(s["latency_ms"]) / 1000.0 / time_scale} for s in samples if s["kind"] == IPN_ACK]
+
+
+def measured_quality(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
+    """The system quality the load test measured, in real-time equivalents (JSON-ready)."""
+    from motcua.loadtest.percentiles import nearest_rank
+
+    step = read_json(Path(run_dir) / "loadtest" / "summary.json")
+    harness = read_json(Path(run_dir) / "loadtest" / "harness.json")
+    scale = ctx.options.time_scale if not ctx.options.agency_url else 1.0
+    samples = real_time_callbacks(harness, scale)
+    seconds = sorted(s["seconds"] for s in samples)
+    assumed = ctx.scenario.quality
+    failure = payment_failure_rate(step["journeys"].get("by_outcome", {}))
+    notice = assumed.unpaid_notice_after_s
+    by_bank = {}
+    for bank in sorted({s["bank"] for s in samples}):
+        mine = sorted(s["seconds"] for s in samples if s["bank"] == bank)
+        by_bank[bank] = {"count": len(mine), "lost": sum(1 for s in samples if s["bank"] == bank and not s["ok"]),
+                         "p50_s": nearest_rank(mine, 50), "p95_s": nearest_rank(mine, 95),
+                         "seconds": [round(x, 3) for x in mine]}
+    return {
+        "measured": bool(seconds) and failure is not None,
+        "time_scale": scale,
+        "callback_deadline_s": ctx.options.callback_deadline_s,
+        "callbacks": len(seconds),
+        "lost": sum(1 for s in samples if not s["ok"]),
+        "failure_rate": failure,
+        "callback_p50_s": nearest_rank(seconds, 50) if seconds else None,
+        "callback_p95_s": nearest_rank(seconds, 95) if seconds else None,
+        "unpaid_notice_after_s": notice,
+        "told_unpaid_share_observed": (sum(1 for x in seconds if x > notice) / len(seconds)) if seconds else None,
+        "by_bank": by_bank,
+        "assumed": dataclasses.asdict(assumed),
+        "assumed_told_unpaid_share": assumed.unpaid_notice_probability(),
+        "method": "callback seconds = measured ms / 1000 / time_scale (lost callbacks count at the deadline); "
+                  "failure rate = journeys declined or failed / (those + paid)",
+    }
+
+
+def step_feedback(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
+    """Rerun the models with the measured quality (and a flawless system), paired with the first pass."""
+    from models.replications import run_comparison
+    from motcua.scenario import SystemQuality
+    from motcua.simulation_outputs import replication_figures, scenario_facts, summarize
+
+    folder = Path(run_dir) / "feedback"
+    quality = measured_quality(run_dir, ctx)
+    scenario = ctx.scenario
+    if quality["measured"]:
+        measured_q = SystemQuality.from_measurements(
+            failure_rate=quality["failure_rate"], callback_p50_ms=quality["callback_p50_s"] * 1000,
+            callback_p95_ms=max(quality["callback_p95_s"], quality["callback_p50_s"]) * 1000,
+            unpaid_notice_after_s=quality["unpaid_notice_after_s"])
+    else:  # nothing was paid in the load test: nothing to feed back
+        measured_q = scenario.quality
+    quality["fed_back"] = dataclasses.asdict(measured_q)
+    quality["model_told_unpaid_share"] = measured_q.unpaid_notice_probability()
+    write_json(folder / "quality.json", quality)
+    measured = scenario.with_quality(measured_q)
+    flawless = scenario.with_quality(SystemQuality(failure_rate=0.0, callback_p50_s=0.0, callback_p95_s=0.0,
+                                                   unpaid_notice_after_s=measured_q.unpaid_notice_after_s),
+                                     source="a flawless payment system, the reference of the report")
+    _write_scenario(measured, folder / "scenario-measured.toml")
+    sets = run_comparison([measured, flawless], ctx.replications, ctx.seed, executor=_executor(ctx.options),
+                          progress=ctx.options.progress, quick=ctx.options.quick)
+    facts = scenario_facts(scenario)
+    summary = summarize(sets[0], facts, settings=_settings(ctx))
+    write_json(folder / "summary.json", summary)
+    write_json(folder / "flawless-summary.json", summarize(sets[1], facts, settings=_settings(ctx)))
+    base = load_figures(Path(run_dir) / "simulate" / "figures.npz")
+    fig_measured = replication_figures(sets[0].results, facts)
+    fig_flawless = replication_figures(sets[1].results, facts)
+    first = sets[0].results[0]
+    months = list(summary["share"]["monthly"]["labels"])
+    n_targets = len(facts.targets)
+    write_json(folder / "comparison.json", {
+        "measured_vs_assumed": paired(("assumed", base), ("measured", fig_measured), first, n_targets, months),
+        "measured_vs_flawless": paired(("flawless", fig_flawless), ("measured", fig_measured), first, n_targets,
+                                       months),
+        "told_unpaid_total": {name: _total_told(fig) for name, fig in
+                              (("assumed", base), ("measured", fig_measured), ("flawless", fig_flawless))},
+    })
+    return {"folder": "feedback", "measured": quality["measured"], "failure_rate": quality["failure_rate"],
+            "callback_p95_s": quality["callback_p95_s"]}
+
+
+def _total_told(figures: dict[str, np.ndarray]) -> dict[str, Any]:
+    from models.replications import mean_ci
+
+    return mean_ci(figures["told_unpaid_total"].sum(axis=1)).to_json(3)
+
+
+def _write_scenario(scenario: Any, path: Path) -> Path:
+    import tomli_w
+
+    data = scenario.to_dict()
+    data["payment_system"]["fee_catalogue"] = str(scenario.fee_catalogue_path().resolve())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(tomli_w.dumps(data), encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# Step 5: report, and the whole chain
+# ---------------------------------------------------------------------------------------------
+def step_report(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
+    from motcua.report.html import build_report
+
+    path = build_report(run_dir, ctx.options.lang)
+    return {"folder": ".", "report": path.name}
+
+
+STEPS: tuple[tuple[str, Callable[[Path, RunContext], dict[str, Any]]], ...] = (
+    ("simulate", step_simulate),
+    ("demand", step_demand),
+    ("loadtest", step_loadtest),
+    ("feedback", step_feedback),
+)
+
+
+@dataclass
+class PipelineResult:
+    run_dir: Path
+    exit_code: int
+    summary: dict[str, Any]
+
+
+def settle(scenario: Any, options: RunOptions) -> tuple[int, int]:
+    """Replications and seed of the run, from the options and the scenario."""
+    replications = options.replications
+    if replications is None:
+        replications = scenario.simulation.replications
+        if options.quick:
+            replications = min(replications, QUICK_REPLICATIONS)
+    if replications < 2:
+        raise InputError(f"--replications {replications}: a run needs at least 2 for its confidence intervals; "
+                         "e.g. --replications 3")
+    seed = scenario.simulation.seed if options.seed is None else options.seed
+    if seed < 0:
+        raise InputError(f"--seed {seed}: must be a non-negative integer, e.g. --seed 2024")
+    return replications, seed
+
+
+def run_pipeline(scenario_path: Path | str, options: RunOptions, *, out: Path | None = None,
+                 results_root: Path | None = None, command: list[str] | None = None,
+                 log: Callable[[str], None] = print) -> PipelineResult:
+    """Run the whole chain into one run directory; the exit code says whether the load test held."""
+    from motcua.report.i18n import check_lang
+    from motcua.scenario import load_scenario
+
+    check_lang(options.lang)
+    scenario = load_scenario(scenario_path)
+    replications, seed = settle(scenario, options)
+    ctx = RunContext(scenario, options, replications, seed, command)
+    with start_run(scenario.name, seed=seed, out=out, results_root=results_root, kind="run", command=command) as run:
+        run.add_input(Path(scenario.file), "scenario")
+        shutil.copyfile(scenario.file, run.path("scenario.toml"))  # the report's assumptions, as run
+        if options.faults_file:
+            run.add_input(Path(options.faults_file), "faults")
+        run.record(parameters={**{k: (str(v) if isinstance(v, Path) else v)
+                                  for k, v in dataclasses.asdict(options).items()},
+                               "replications": replications, "seed": seed}, steps=[])
+        steps: list[dict[str, Any]] = []
+        for name, step in (*STEPS, ("report", step_report)):
+            if name == "report":
+                _write_run_summary(run.dir, ctx, steps)
+            log(f"motcua run: step {name} …")
+            started = time.perf_counter()
+            info = step(run.dir, ctx)
+            steps.append({"name": name, "seconds": round(time.perf_counter() - started, 3), **info})
+            run.record(steps=steps)
+            run.write_manifest()
+        summary = read_json(run.dir / "summary.json")
+        run.record(headline=summary["headline"], outputs=sorted(p.name for p in run.dir.iterdir()))
+    return PipelineResult(run.dir, exit_code(summary), summary)
+
+
+def exit_code(summary: dict[str, Any]) -> int:
+    """4 when the invariant broke, 3 when an SLO broke, else 0 (see `motcua.errors`)."""
+    if summary["loadtest"]["invariant_ok"] is False:
+        return EXIT_INVARIANT_BREACH
+    if summary["loadtest"]["slo_failed"]:
+        return EXIT_SLO_BREACH
+    return EXIT_OK
+
+
+def _write_run_summary(run_dir: Path, ctx: RunContext, steps: list[dict[str, Any]]) -> Path:
+    """``summary.json`` of the run: a flat headline (for `motcua results list`) and pointers to the steps."""
+    run_dir = Path(run_dir)
+    sim = read_json(run_dir / "simulate" / "summary.json")
+    demand = read_json(run_dir / "demand" / "demand.json")
+    load = read_json(run_dir / "loadtest" / "summary.json")
+    quality = read_json(run_dir / "feedback" / "quality.json")
+    comparison = read_json(run_dir / "feedback" / "comparison.json")
+    head = sim["headline"]
+    slo_failed = [v["name"] for v in load["slo"] if not v["passed"]]
+    flawless = comparison["measured_vs_flawless"]["final_share"]["all"]
+    headline = {
+        "final_share": _round(head["final_share"]["mean"]),
+        "target": f"{head['target_share']:.0%} by {head['target_date']}" if head.get("target_share") else None,
+        "p_target": _round((head.get("probability_by_deadline") or {}).get("mean")),
+        "peak_day_payments": _round(demand["platform_payments"]["mean"], 1),
+        "callback_p95_s": _round(quality["callback_p95_s"], 2),
+        "told_unpaid": _round(quality["told_unpaid_share_observed"]),
+        "points_lost_to_quality": _round(flawless["mean"] * 100, 2),
+        "slo": "pass" if not slo_failed else "FAIL " + ",".join(slo_failed),
+    }
+    return write_json(run_dir / "summary.json", {
+        "schema": SCHEMA_RUN, "kind": "run", "scenario": sim["scenario"], "headline": headline,
+        "simulation_headline": head,
+        "loadtest": {"slo_failed": slo_failed, "invariant_ok": load["invariant"]["ok"],
+                     "callback_p95_ms": load["slo_measured"].get("callback_p95_ms")},
+        "steps": {s["name"]: s["folder"] for s in steps},
+    })
+
+
+def _round(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(float(value), digits)

@@ -1,0 +1,313 @@
+"""Words of the campaign report (`motcua run`, `motcua report`) in Vietnamese (default) and English.
+
+The report is written for a provincial committee, so Vietnamese is the default (``--lang vi``), with
+its diacritics in UTF-8; ``--lang en`` gives the same report in English. Every text the report shows
+is a key here; `text` formats one and refuses an unknown language with the choices. The charts of
+the simulation keep their own tables (`motcua.report.simulation_charts.LABELS`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from motcua.errors import InputError
+
+LANGS = ("vi", "en")
+
+TEXTS: dict[str, dict[str, str]] = {
+    "vi": {
+        "report_title": "Báo cáo chiến dịch thanh toán trực tuyến — {title}",
+        "generated_from": "Lần chạy {run_id}, bắt đầu {started} (UTC); lệnh tái lập: {command}",
+        "toc": "Mục lục",
+        "s_summary": "Tóm tắt",
+        "s_units": "Các đơn vị so với mục tiêu",
+        "s_trajectories": "Diễn biến tỷ lệ thanh toán trực tuyến",
+        "s_interventions": "So sánh các giải pháp",
+        "s_counters": "Thời gian chờ tại bộ phận một cửa và giờ làm việc được giải phóng",
+        "s_demand": "Nhu cầu thanh toán trực tuyến trong ngày cao điểm",
+        "s_load": "Kiểm thử tải: thông lượng và độ trễ",
+        "s_callbacks": "Độ trễ thông báo kết quả thanh toán (callback/IPN) theo ngân hàng",
+        "s_feedback": "Ảnh hưởng của chất lượng hệ thống đo được lên việc áp dụng",
+        "s_capacity": "Năng lực hệ thống so với đỉnh dự báo",
+        "s_slo": "Đánh giá các mục tiêu chất lượng dịch vụ (SLO)",
+        "s_assumptions": "Các giả định và nguồn số liệu",
+        "target_reached": "Mục tiêu {share} đến {date} được dự báo ĐẠT: xác suất đạt trước hạn {p} "
+                          "(KTC 95% {p_low}–{p_high}); ngày đạt trung bình {when} (80% số lần lặp trong khoảng "
+                          "{p10} – {p90}).",
+        "target_missed": "Mục tiêu {share} đến {date} được dự báo KHÔNG ĐẠT: xác suất đạt trước hạn {p} "
+                         "(KTC 95% {p_low}–{p_high}).",
+        "target_missed_when": " Nếu tiếp tục, mục tiêu đạt vào khoảng {when}.",
+        "no_target": "Kịch bản không đặt mục tiêu.",
+        "final_share": "Tỷ lệ hồ sơ có phí thanh toán trực tuyến cuối kỳ mô phỏng ({end}): {share} "
+                       "(KTC 95% {low}–{high}), từ {replications} lần lặp, hạt giống {seed}.",
+        "feedback_sentence": "Với độ trễ callback đo được p95 = {p95}, {told} người đã thanh toán bị báo là "
+                             "chưa nộp phí; điều đó làm tỷ lệ trực tuyến đến hạn thay đổi {points} điểm phần trăm "
+                             "(KTC 95% {low}–{high}) so với một hệ thống không lỗi.",
+        "slo_all_passed": "Kiểm thử tải: mọi SLO đều đạt.",
+        "slo_breached": "Kiểm thử tải: VI PHẠM SLO: {names}.",
+        "invariant_broken": "Bất biến đối soát BỊ VI PHẠM: có giao dịch ngân hàng đã duyệt nhưng chưa được ghi nhận "
+                            "đúng một lần.",
+        "quick_note": "Chạy nhanh (--quick): tầm nhìn ngắn và ít lần lặp; số liệu chỉ để minh hoạ.",
+        "unit": "Đơn vị",
+        "observed_start": "Tỷ lệ quan sát ban đầu",
+        "final": "Cuối kỳ (KTC 95%)",
+        "p_target": "Xác suất đạt mục tiêu trước hạn",
+        "reached_when": "Ngày đạt (trung bình)",
+        "all_units": "Toàn bộ các đơn vị",
+        "never": "chưa đạt trong tầm mô phỏng",
+        "intervention": "Giải pháp",
+        "period": "Thời gian",
+        "cost": "Chi phí (VND)",
+        "points_gained": "Điểm % tăng thêm (KTC 95%)",
+        "cost_per_point": "Chi phí mỗi điểm % (VND)",
+        "interventions_method": "Mỗi giải pháp được đánh giá bằng cách chạy lại mô phỏng khi bỏ riêng giải pháp đó, "
+                                "dùng chung dãy số ngẫu nhiên (lần lặp i của hai kịch bản có cùng hạt giống); "
+                                "điểm tăng thêm = tỷ lệ cuối kỳ có giải pháp − không có giải pháp, theo cặp.",
+        "no_interventions": "Kịch bản không có giải pháp nào để so sánh.",
+        "not_estimable": "không ước lượng được",
+        "wait_before_after": "Chờ p90 trước → sau (phút)",
+        "freed_per_day": "Giờ cán bộ được giải phóng mỗi ngày mở cửa",
+        "peak_day": "Ngày cao điểm: {date} (ngày có số thanh toán trung bình lớn nhất); {total} thanh toán "
+                    "trên cổng (KTC 95% {low}–{high}; các lần lặp từ {min} đến {max}), trong đó {fee} là phí, lệ phí "
+                    "của các đơn vị được mô phỏng.",
+        "demand_method": "Phí, lệ phí: từ mô hình áp dụng (số người nộp phí trực tuyến mỗi ngày). Các nhóm khác "
+                         "(thuế, bảo hiểm, phạt, điện) suy ra theo cơ cấu nhóm thanh toán của kịch bản; phân bổ theo "
+                         "giờ theo hồ sơ tải '{profile}'; theo ngân hàng theo tỷ trọng ngân hàng của kịch bản.",
+        "group": "Nhóm thanh toán",
+        "bank": "Ngân hàng",
+        "per_day": "Thanh toán/ngày (KTC 95%)",
+        "peak_hour": "Giờ cao điểm ({hour}h): thanh toán/giờ",
+        "g_fee": "Phí, lệ phí", "g_tax": "Thuế", "g_insurance": "Bảo hiểm", "g_fine": "Xử phạt",
+        "g_electricity": "Tiền điện",
+        "compression": "Tải được nén thời gian: 24 giờ của ngày cao điểm thành {duration} giây (hệ số nén {factor}); "
+                       "tốc độ đến = thanh toán mỗi giây thực × {factor} ÷ {completion} (tỷ lệ hành trình đi đến bước "
+                       "trả tiền: VNeID mức 2 và không bỏ dở); trung bình {rate} hành trình/giây, giờ cao điểm "
+                       "{peak} hành trình/giây.",
+        "load_against": "Hệ thống được kiểm thử: {target}.",
+        "mocks": "các dịch vụ giả lập (cổng thanh toán, ngân hàng, hệ thống một cửa) trên 127.0.0.1",
+        "faults": "Tệp lỗi giả lập: {file}.",
+        "load_figures": "Bắt đầu {started} hành trình, bỏ {dropped}; {rps} yêu cầu HTTP/giây; lỗi HTTP "
+                        "{errors}; callback p50 {p50}, p95 {p95}, p99 {p99}; mất {lost} callback (đối soát khôi phục "
+                        "{recovered}).",
+        "cb_bank": "Ngân hàng", "cb_n": "Số callback", "cb_p50": "p50", "cb_p95": "p95", "cb_lost": "Mất",
+        "quality_table": "Chất lượng hệ thống: giả định và đo được",
+        "q_assumed": "Giả định (kịch bản)", "q_measured": "Đo được (kiểm thử tải)",
+        "q_failure": "Tỷ lệ thanh toán thất bại", "q_p50": "Độ trễ callback p50", "q_p95": "Độ trễ callback p95",
+        "q_unpaid": "Tỷ lệ người đã trả bị báo «chưa nộp» (sau {after})",
+        "time_scale_note": "Các dịch vụ giả lập chạy lịch trình (độ trễ ngân hàng báo về, lịch gửi lại IPN) "
+                           "nhanh hơn thực tế {speed} lần; độ trễ đo được được chia cho hệ số thời gian {scale} để "
+                           "quy về thời gian thực (thời gian xử lý HTTP vì thế bị phóng đại, tức là ước lượng thận "
+                           "trọng). Callback mất được tính tại hạn chờ ({deadline}).",
+        "fb_compare": "So sánh (theo cặp, KTC 95%)",
+        "fb_measured_vs_assumed": "Đo được − giả định",
+        "fb_measured_vs_flawless": "Đo được − hệ thống không lỗi",
+        "fb_final": "Tỷ lệ cuối kỳ (điểm %)",
+        "fb_told": "Người bị báo «chưa nộp» (tổng)",
+        "capacity_measured": "Điểm gãy năng lực (tốc độ cao nhất còn giữ mọi SLO): {knee} hành trình/giây (trung bình "
+                             "ngày) so với đỉnh dự báo {projected}: dư địa ×{headroom}.",
+        "capacity_broke_first": "SLO đã vỡ ngay ở bước đầu ({projected} hành trình/giây): không có dư địa.",
+        "capacity_not_measured": "Chưa đo điểm gãy năng lực (chạy lại với --find-capacity). Đỉnh dự báo: {projected} "
+                                 "hành trình/giây trung bình ngày, {peak} ở giờ cao điểm.",
+        "slo_name": "SLO", "slo_limit": "Giới hạn", "slo_measured": "Đo được", "slo_verdict": "Kết quả",
+        "pass": "ĐẠT", "fail": "KHÔNG ĐẠT",
+        "field": "Trường", "value": "Giá trị", "kind": "Loại", "source": "Nguồn",
+        "k_observed": "quan sát", "k_assumed": "giả định", "k_derived": "suy ra", "k_setting": "thiết lập",
+        "k_unmarked": "chưa ghi nguồn",
+        "sources": "Nguồn tài liệu",
+        "steps": "Các bước của lần chạy",
+        "step": "Bước", "seconds": "Giây", "outputs": "Thư mục",
+        "missing": "Bước này chưa có kết quả trong thư mục chạy ({what}).",
+        "chart_alt": "Biểu đồ: {name}",
+        "c_demand_title": "Thanh toán mỗi giờ trong ngày cao điểm {date} theo nhóm",
+        "c_demand_axis": "Thanh toán / giờ",
+        "c_hour": "Giờ trong ngày",
+        "c_band": "KTC 95% (tổng)",
+        "c_interventions_title": "Điểm % tỷ lệ trực tuyến cuối kỳ mà mỗi giải pháp đóng góp (KTC 95%)",
+        "c_points": "Điểm phần trăm",
+        "c_feedback_title": "Tỷ lệ trực tuyến: chất lượng giả định, đo được và không lỗi",
+        "c_share": "Tỷ lệ thanh toán trực tuyến",
+        "c_week": "Tuần bắt đầu",
+        "c_assumed": "Chất lượng giả định", "c_measured": "Chất lượng đo được", "c_flawless": "Hệ thống không lỗi",
+        "c_cb_title": "Độ trễ callback quy về thời gian thực theo ngân hàng, so với ngưỡng «chưa nộp»",
+        "c_cb_axis": "Từ lúc ngân hàng duyệt đến khi hồ sơ được đánh dấu đã nộp (giây, thời gian thực)",
+        "c_cb_share": "Tỷ lệ thanh toán",
+        "c_notice": "Người dân thấy «chưa nộp» sau {after}",
+        "c_capacity_title": "Năng lực đo được so với đỉnh dự báo",
+        "c_rate": "Hành trình/giây (trung bình ngày)",
+        "c_projected": "Đỉnh dự báo", "c_held": "Giữ SLO", "c_broke": "Vỡ SLO",
+        "c_target": "Mục tiêu {share}",
+    },
+    "en": {
+        "report_title": "Online fee payment campaign report — {title}",
+        "generated_from": "Run {run_id}, started {started} (UTC); command to reproduce: {command}",
+        "toc": "Contents",
+        "s_summary": "Summary",
+        "s_units": "Units vs target",
+        "s_trajectories": "Adoption trajectories",
+        "s_interventions": "Interventions compared",
+        "s_counters": "Counter waits and officer-hours freed",
+        "s_demand": "Peak-day online-payment demand",
+        "s_load": "Load test: throughput and latency",
+        "s_callbacks": "Callback (IPN) latency by bank",
+        "s_feedback": "What the measured system quality does to adoption",
+        "s_capacity": "Capacity vs projected peak",
+        "s_slo": "Service-level objective (SLO) verdicts",
+        "s_assumptions": "Assumptions and sources",
+        "target_reached": "Target {share} by {date} is projected to be MET: probability of reaching it by the "
+                          "deadline {p} (95% CI {p_low}–{p_high}); mean date reached {when} (80% of replications "
+                          "between {p10} and {p90}).",
+        "target_missed": "Target {share} by {date} is projected to be MISSED: probability of reaching it by the "
+                         "deadline {p} (95% CI {p_low}–{p_high}).",
+        "target_missed_when": " Carrying on, it is reached around {when}.",
+        "no_target": "The scenario sets no target.",
+        "final_share": "Share of fee-bearing dossiers paid online at the end of the simulated period ({end}): {share} "
+                       "(95% CI {low}–{high}), from {replications} replications, seed {seed}.",
+        "feedback_sentence": "With the measured callback p95 of {p95}, {told} of payers are told their fee is unpaid; "
+                             "that changes the online share by the deadline by {points} points (95% CI {low}–{high}) "
+                             "against a flawless system.",
+        "slo_all_passed": "Load test: every SLO held.",
+        "slo_breached": "Load test: SLO BREACHED: {names}.",
+        "invariant_broken": "Reconciliation invariant BROKEN: a bank-approved payment was not marked paid exactly "
+                            "once.",
+        "quick_note": "Quick run (--quick): short horizon and few replications; figures are illustrative.",
+        "unit": "Unit",
+        "observed_start": "Observed starting share",
+        "final": "End of period (95% CI)",
+        "p_target": "Probability of target by deadline",
+        "reached_when": "Date reached (mean)",
+        "all_units": "All units",
+        "never": "not within the horizon",
+        "intervention": "Intervention",
+        "period": "Period",
+        "cost": "Cost (VND)",
+        "points_gained": "Points gained (95% CI)",
+        "cost_per_point": "Cost per point (VND)",
+        "interventions_method": "Each intervention is assessed by rerunning the simulation with that intervention "
+                                "removed, under common random numbers (replication i of both runs shares its seed); "
+                                "points gained = final share with it − without it, paired.",
+        "no_interventions": "The scenario has no interventions to compare.",
+        "not_estimable": "not estimable",
+        "wait_before_after": "Wait p90 before → after (min)",
+        "freed_per_day": "Officer-hours freed per open day",
+        "peak_day": "Busiest day: {date} (the day with the highest mean number of payments); {total} payments on the "
+                    "platform (95% CI {low}–{high}; replications from {min} to {max}), of which {fee} are fees of the "
+                    "simulated units.",
+        "demand_method": "Fees: from the adoption model (citizens paying a fee online each day). Other groups (taxes, "
+                         "insurance, fines, electricity) follow the scenario's payment-group mix; spread over the "
+                         "hours by the load profile '{profile}'; over banks by the scenario's bank shares.",
+        "group": "Payment group",
+        "bank": "Bank",
+        "per_day": "Payments/day (95% CI)",
+        "peak_hour": "Peak hour ({hour}h): payments/hour",
+        "g_fee": "Fees and charges", "g_tax": "Taxes", "g_insurance": "Insurance", "g_fine": "Fines",
+        "g_electricity": "Electricity",
+        "compression": "The load is time-compressed: the busiest day's 24 hours run in {duration} s (compression "
+                       "factor {factor}); arrival rate = real payments per second × {factor} ÷ {completion} (share of "
+                       "journeys that reach the charge: level-2 VNeID and not abandoned); mean {rate} journeys/s, "
+                       "peak hour {peak} journeys/s.",
+        "load_against": "System under test: {target}.",
+        "mocks": "the mock services (gateway, banks, one-stop-shop system) on 127.0.0.1",
+        "faults": "Fault file: {file}.",
+        "load_figures": "{started} journeys started, {dropped} dropped; {rps} HTTP requests/s; HTTP errors {errors}; "
+                        "callback p50 {p50}, p95 {p95}, p99 {p99}; {lost} callbacks lost ({recovered} recovered by "
+                        "reconciliation).",
+        "cb_bank": "Bank", "cb_n": "Callbacks", "cb_p50": "p50", "cb_p95": "p95", "cb_lost": "Lost",
+        "quality_table": "System quality: assumed and measured",
+        "q_assumed": "Assumed (scenario)", "q_measured": "Measured (load test)",
+        "q_failure": "Payment failure rate", "q_p50": "Callback delay p50", "q_p95": "Callback delay p95",
+        "q_unpaid": "Payers told “unpaid” (after {after})",
+        "time_scale_note": "The mocks run their schedules (banks' notification delays, IPN retries) {speed}× faster "
+                           "than real time; measured latencies are divided by the time scale {scale} to give real-time "
+                           "equivalents (HTTP processing time is inflated by the same factor: a cautious estimate). "
+                           "Lost callbacks count at the deadline ({deadline}).",
+        "fb_compare": "Comparison (paired, 95% CI)",
+        "fb_measured_vs_assumed": "Measured − assumed",
+        "fb_measured_vs_flawless": "Measured − flawless system",
+        "fb_final": "Final share (points)",
+        "fb_told": "Payers told “unpaid” (total)",
+        "capacity_measured": "Capacity knee (highest rate that held every SLO): {knee} journeys/s (day mean) vs the "
+                             "projected peak {projected}: headroom ×{headroom}.",
+        "capacity_broke_first": "The SLOs broke at the first step ({projected} journeys/s): no headroom.",
+        "capacity_not_measured": "The capacity knee was not measured (rerun with --find-capacity). Projected peak: "
+                                 "{projected} journeys/s day mean, {peak} in the peak hour.",
+        "slo_name": "SLO", "slo_limit": "Limit", "slo_measured": "Measured", "slo_verdict": "Verdict",
+        "pass": "PASS", "fail": "FAIL",
+        "field": "Field", "value": "Value", "kind": "Kind", "source": "Source",
+        "k_observed": "observed", "k_assumed": "assumed", "k_derived": "derived", "k_setting": "setting",
+        "k_unmarked": "no source given",
+        "sources": "Sources",
+        "steps": "Steps of this run",
+        "step": "Step", "seconds": "Seconds", "outputs": "Folder",
+        "missing": "This step has no results in the run folder ({what}).",
+        "chart_alt": "Chart: {name}",
+        "c_demand_title": "Payments per hour on the busiest day {date}, by group",
+        "c_demand_axis": "Payments / hour",
+        "c_hour": "Hour of day",
+        "c_band": "95% CI (total)",
+        "c_interventions_title": "Points of final online share each intervention contributes (95% CI)",
+        "c_points": "Percentage points",
+        "c_feedback_title": "Online share: assumed, measured and flawless payment system",
+        "c_share": "Share paid online",
+        "c_week": "Week starting",
+        "c_assumed": "Assumed quality", "c_measured": "Measured quality", "c_flawless": "Flawless system",
+        "c_cb_title": "Callback delay in real-time equivalents by bank, vs the “unpaid” notice",
+        "c_cb_axis": "Bank approval → dossier marked paid (s, real-time equivalent)",
+        "c_cb_share": "Share of payments",
+        "c_notice": "Citizen sees “unpaid” after {after}",
+        "c_capacity_title": "Measured capacity vs projected peak",
+        "c_rate": "Journeys/s (day mean)",
+        "c_projected": "Projected peak", "c_held": "Held the SLOs", "c_broke": "Broke an SLO",
+        "c_target": "Target {share}",
+    },
+}
+
+
+def check_lang(lang: str) -> str:
+    """`lang` if the report speaks it; otherwise an `InputError` naming the choices."""
+    if lang not in TEXTS:
+        raise InputError(f"--lang {lang!r}: unknown language; choose one of {', '.join(LANGS)}")
+    return lang
+
+
+def text(lang: str, key: str, **values: Any) -> str:
+    """The text `key` in `lang`, formatted with `values` (plain text: the caller escapes it for HTML)."""
+    template = TEXTS[check_lang(lang)][key]
+    return template.format(**values) if values else template
+
+
+def percent(value: float | None, lang: str, digits: int = 1) -> str:
+    """A share as a percentage, with the decimal comma in Vietnamese (0.1734 → '17,3%')."""
+    if value is None:
+        return "—"
+    out = f"{100 * value:.{digits}f}%"
+    return out.replace(".", ",") if lang == "vi" else out
+
+
+def number(value: float | None, lang: str, digits: int = 0) -> str:
+    """A number with thousands separators: '1.234,5' in Vietnamese, '1,234.5' in English."""
+    if value is None:
+        return "—"
+    out = f"{value:,.{digits}f}"
+    if lang == "vi":
+        out = out.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return out
+
+
+def seconds(value: float | None, lang: str) -> str:
+    """A duration in seconds, readable: '850 ms', '4,2 s', '12 phút'."""
+    if value is None:
+        return "—"
+    if value < 1:
+        return f"{number(value * 1000, lang)} ms"
+    if value < 120:
+        return f"{number(value, lang, 1)} s"
+    unit = "phút" if lang == "vi" else "min"
+    return f"{number(value / 60, lang, 1)} {unit}"
+
+
+def day(iso: str | None, lang: str) -> str:
+    """An ISO date as dd/mm/yyyy in Vietnamese, unchanged in English."""
+    if not iso:
+        return "—"
+    year, month, dom = iso.split("-")
+    return f"{dom}/{month}/{year}" if lang == "vi" else iso
