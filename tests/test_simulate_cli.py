@@ -89,6 +89,12 @@ def test_simulate_quick_writes_every_documented_file(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "Target 45.0% by 2024-12-31" in printed and f"Results: {run}" in printed
 
+    # `motcua results list` shows it with its headline.
+    assert main(["results", "list", "--results-root", str(tmp_path), "--json"]) == 0
+    [entry] = json.loads(capsys.readouterr().out)
+    assert entry["kind"] == "simulate" and entry["path"] == str(run)
+    assert entry["headline_text"].startswith("final share ") and "P(≥45.0% by 2024-12-31)" in entry["headline_text"]
+
 
 def test_same_seed_same_summary_whichever_executor(tmp_path):
     scenario = variant(tmp_path / "in", "ls-short")
