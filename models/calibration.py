@@ -235,7 +235,20 @@ class Calibration:
 
     def summary(self) -> dict[str, Any]:
         """Plain data for ``summary.json``."""
+        first = self.targets[0] if self.targets else None
+        headline = {
+            "model": self.model,
+            **{name: round(value, 6) for name, value in self.estimates.items()},
+            "rmse": round(self.rmse, 6),
+            "target": f"{first.share:.0%} by {first.deadline}" if first else None,
+            "reached_best": _iso(first.best) if first else None,
+            "reached_low": _iso(first.low) if first else None,
+            "reached_high": _iso(first.high) if first else None,
+            "warnings": len(self.warnings),
+        }
         return {
+            "schema": "motcua.calibrate/1",
+            "headline": headline,
             "model": self.model,
             "origin": self.origin.isoformat(),
             "free_parameters": list(self.free),

@@ -203,6 +203,8 @@ def test_calibrate_command_writes_a_new_scenario_that_loads(tmp_path, capsys):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["kind"] == "calibrate" and manifest["status"] == "complete"
+    assert summary["schema"] == "motcua.calibrate/1" and summary["headline"]["target"] == "50% by 2023-12-31"
+    assert summary["headline"]["warnings"] == len(summary["warnings"]) > 0
     assert {i["role"] for i in manifest["inputs"]} == {"scenario", "observed"}
     for path in ("residuals.csv", "bootstrap.csv", "trajectory.csv", "charts/fit.png"):
         assert (out / path).stat().st_size > 0
