@@ -27,7 +27,7 @@ import simpy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from models.counters import simulate_mmc
+from models.counters import CounterParams, OneStopShop, simulate_mmc
 
 SERVERS = 5
 ARRIVAL_RATE = 4.0  # per minute
@@ -75,6 +75,19 @@ def time_model(customers: int, seed: int) -> tuple[float, int]:
     return elapsed, result.events
 
 
+def time_realistic(days: int, seed: int) -> tuple[float, int, int]:
+    """One shop with all its realism (a Lạng Sơn district's size: 4 officers, ~90 visits a day) for
+    `days` days: (seconds, visits, events)."""
+    params = CounterParams(officers=4, fee_dossiers_per_day=60.0, free_dossiers_per_day=30.0,
+                           help_seekers_per_day=6.0, receive_minutes=8.0, cash_minutes=4.0, qr_minutes=1.0,
+                           guidance_minutes=15.0, guide_share=0.1, qr_share=0.2, patience_minutes=60.0)
+    env = simpy.Environment()
+    shop = OneStopShop(env, params, np.random.default_rng(seed), online_share=lambda: 0.17)
+    started = time.perf_counter()
+    env.run(until=days * 1440)
+    return time.perf_counter() - started, shop.joined + shop.balked, next(env._eid)
+
+
 def time_ciw(customers: int, seed: int) -> float | None:
     """Seconds Ciw takes for the same queue, or None when Ciw is not installed."""
     try:
@@ -97,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=100_000, help="customers per timed run (100,000)")
     parser.add_argument("--seconds", type=float, default=20.0, help="time budget for the alternating runs (20)")
+    parser.add_argument("--realistic-days", type=int, default=365,
+                        help="days of one realistic shop timed after the comparison (365; 0 skips)")
     args = parser.parse_args(argv)
     if args.customers < 1 or args.seconds <= 0:
         parser.error(f"--customers {args.customers} and --seconds {args.seconds} must be positive")
@@ -136,6 +151,12 @@ def main(argv: list[str] | None = None) -> int:
         "bare_simpy_customers_per_s": round(bare_cps),
         "customers_ratio": round(model_cps / bare_cps, 3),
     }
+    if args.realistic_days > 0:
+        seconds, visits, events = time_realistic(args.realistic_days, 7)
+        print(f"  realistic shop, {args.realistic_days} days: {visits / seconds:>10,.0f} visits/s "
+              f"({events / visits:.1f} events per visit, {events / seconds:,.0f} events/s)")
+        figures["realistic_visits_per_s"] = round(visits / seconds)
+        figures["realistic_events_per_visit"] = round(events / visits, 2)
     ciw_seconds = time_ciw(args.customers, 1000)
     if ciw_seconds is None:
         print("  Ciw: not installed (not a dependency); skipped")
