@@ -390,3 +390,19 @@ def test_realistic_model_same_seed_same_numbers():
     first, again, other = (run_shop(busy_params(), days=5, seed=s) for s in (8, 8, 9))
     assert list(first.waits) == list(again.waits) and first.daily == again.daily
     assert list(first.waits) != list(other.waits)
+
+
+EXPECTED_EXAMPLE = """\
+One-stop shop, 3 officers, 5 days from 2024-01-01, seed 1
+wait (minutes): mean 7.0, p50 3.0, p90 20.6; 61% waited at all
+people waiting, by hour: 07h 0.1 | 08h 2.6 | 09h 3.0 | 10h 0.9 | 11h 0.2 | 14h 1.5 | 15h 1.2 | 16h 0.2
+officers: utilisation 74%; hours serving 62.4, cash 16.2, guidance 0.0, idle 28.1
+citizens: arrivals 415, joined 415, served 364, balked 0, reneged 51, sent home 0, returned 47, lost 4, guided 0
+"""
+
+
+def test_the_runnable_example_prints_its_expected_output(capsys):
+    from models.counters import main
+
+    assert main(["5", "1"]) == 0
+    assert capsys.readouterr().out == EXPECTED_EXAMPLE
