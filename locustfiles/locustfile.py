@@ -168,6 +168,7 @@ class OpenArrivals(_PayingUser):
         engine.run()
         if self.environment.motcua_desk is not None:
             self.environment.motcua_desk.drain()
+        self.harness.generator_done()
         raise StopUser()
 
     def trivial_visit(self, intended_at: float) -> None:

@@ -24,7 +24,8 @@ from typing import Any
 
 import gevent
 from locust import events
-from locust.runners import MasterRunner, WorkerRunner
+from locust.runners import STATE_STOPPED, MasterRunner, WorkerRunner
+from locust.stats import CSV_STATS_INTERVAL_SEC
 
 from motcua.loadtest.callbacks import CALLBACK, Approval, CallbackCorrelator, JournalReader
 from motcua.loadtest.percentiles import HdrSet
@@ -33,7 +34,8 @@ JOURNEY = "JOURNEY"
 ARRIVAL = "ARRIVAL"
 HARNESS_TYPES = (CALLBACK, JOURNEY, ARRIVAL)
 APPROVAL_MESSAGE = "motcua_approval"
-WORKER_REPORT_S = 3.0  # Locust's WORKER_REPORT_INTERVAL
+DONE_MESSAGE = "motcua_generator_done"
+WORKER_REPORT_S = 1.0  # replaces Locust's WORKER_REPORT_INTERVAL (3 s): the end of a run waits for one report
 JOURNAL_POLL_S = 0.05
 HARNESS_FILE = "harness.json"
 
@@ -77,6 +79,9 @@ class Harness:
         self.http: dict[int, list[int]] = {}  # epoch second -> [ok, failed]
         self.officer: list[list[Any]] = []  # [dossier, bank, group, latency_ms, ok]
         self.approvals_sent = 0
+        self.stopped_workers: set[str] = set()
+        self.generators_done = 0
+        self._ending = False
         self.correlator: CallbackCorrelator | None = None
         self.reader: JournalReader | None = None
         self._reader_greenlet = None
@@ -89,6 +94,7 @@ class Harness:
             if self.role == "master":
                 environment.events.worker_report.add_listener(self._on_worker_report)
                 runner.register_message(APPROVAL_MESSAGE, self._on_approval_message)
+                runner.register_message(DONE_MESSAGE, lambda **_kw: self._on_generator_done())
 
     # ----------------------------------------------------------------- recording (every process)
 
@@ -133,6 +139,32 @@ class Harness:
         elif self.correlator is not None:
             self.correlator.approve(approval)
 
+    # ----------------------------------------------------------------- the end of the test
+
+    def generator_done(self) -> None:
+        """An open-model generator has started its last arrival and seen its journeys finish."""
+        if self.role == "worker":
+            self.environment.runner.send_message(DONE_MESSAGE, {})
+        else:
+            self._on_generator_done()
+
+    def _on_generator_done(self) -> None:
+        self.generators_done += 1
+        if self.generators_done >= self.options.motcua_generators:
+            gevent.spawn(self.end_test)
+
+    def end_test(self) -> None:
+        """Stop the users (master: every worker's, and wait for them), which fires test_stop; then quit.
+
+        The harness ends the test itself instead of Locust's ``--run-time``: in a headless master/worker run,
+        Locust's timer quits the workers without waiting for journeys in flight, which would lose them.
+        """
+        if self._ending:
+            return
+        self._ending = True
+        self.environment.runner.stop()
+        self.environment.runner.quit()
+
     # ----------------------------------------------------------------- worker → master
 
     def _take_delta(self) -> dict[str, Any]:
@@ -150,11 +182,15 @@ class Harness:
 
     def _on_report_to_master(self, client_id: str, data: dict[str, Any]) -> None:
         data["motcua"] = self._take_delta()
+        # once this worker's users have stopped, this report holds every journey it will ever record
+        data["motcua"]["stopped"] = self.environment.runner.state == STATE_STOPPED
 
     def _on_worker_report(self, client_id: str, data: dict[str, Any]) -> None:
         delta = data.get("motcua")
         if not delta:
             return
+        if delta.get("stopped"):
+            self.stopped_workers.add(client_id)
         self.hdr.merge_encoded(delta["hdr"])
         self.journeys.extend(delta["journeys"])
         self.arrivals.extend(delta["arrivals"])
@@ -202,24 +238,27 @@ class Harness:
             self.correlator.observe(event)
         self.correlator.expire()
 
-    def drain(self, extra_wait_s: float) -> None:
+    def drain(self) -> None:
         """At the end: keep reading until every approved payment is confirmed or past its deadline."""
         if self.correlator is None:
             return
-        end_of_reports = time.time() + extra_wait_s
         while True:
             self.poll_once()
             latest = self.correlator.latest_deadline()
-            now = time.time()
-            if now >= end_of_reports and latest is None:
-                break
-            if latest is not None and now > latest + 1 and now >= end_of_reports:
+            if latest is None or time.time() > latest + 1:
                 break
             gevent.sleep(JOURNAL_POLL_S)
         if self._reader_greenlet is not None:
             self._reader_greenlet.kill(block=False)
             self._reader_greenlet = None
         self.poll_once()
+
+    def wait_for_final_reports(self, limit_s: float = 4 * WORKER_REPORT_S) -> None:
+        """Wait until every worker sent a report made after its users stopped (so no journey is missing)."""
+        # Locust forgets a worker once it reports "stopped", so count the workers the run was started with
+        end = time.time() + limit_s
+        while len(self.stopped_workers) < self.options.motcua_generators and time.time() < end:
+            gevent.sleep(0.1)
 
     def write(self) -> Path | None:
         """``harness.json``: everything the summary needs beside Locust's CSV."""
@@ -256,6 +295,9 @@ class Harness:
 
 def install() -> None:
     """Hook the harness into Locust's events (call once, from the locustfile)."""
+    import locust.runners
+
+    locust.runners.WORKER_REPORT_INTERVAL = WORKER_REPORT_S  # read by the workers' report loop on every turn
 
     @events.init_command_line_parser.add_listener
     def _args(parser, **_kw) -> None:
@@ -269,14 +311,23 @@ def install() -> None:
     def _start(environment, **_kw) -> None:
         harness: Harness = environment.motcua
         harness.started_at = time.time()
+        harness.stopped_workers.clear()
         harness.start_reading()
+        opts = environment.parsed_options
+        if harness.role != "worker" and opts.motcua_model == "closed" and opts.motcua_duration > 0:
+            gevent.spawn_later(opts.motcua_duration, harness.end_test)
 
     @events.test_stop.add_listener
     def _stop(environment, **_kw) -> None:
         harness: Harness = environment.motcua
         if harness.role == "worker":
+            if environment.parsed_options.motcua_out:  # a run driven by `motcua loadtest`: leave after reporting
+                gevent.spawn_later(WORKER_REPORT_S + 0.5, environment.runner.quit)
             return
-        # the master waits for the workers' last periodic report; a local run has nothing to wait for
-        wait = WORKER_REPORT_S + 0.5 if harness.role == "master" else 0.0
-        harness.drain(wait)
+        if harness.role == "master":
+            harness.wait_for_final_reports()
+        harness.drain()
         harness.write()
+        # Locust writes its CSV every CSV_STATS_INTERVAL_SEC and does not rewrite it at shutdown: let it catch
+        # the last CALLBACK samples, so its CSV and harness.json agree
+        gevent.sleep(CSV_STATS_INTERVAL_SEC + 0.3)

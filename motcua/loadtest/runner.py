@@ -355,7 +355,9 @@ def locust_commands(
     else:
         classes, users = ["CitizenUser", "ReconcilerUser"], options.users + 1
     stop_timeout = deadline + options.request_timeout_s * 6 + 10
-    run_time = math.ceil(profile.duration_s)
+    # the harness ends the test itself (when every generator is done, or after the duration in the closed
+    # model); Locust's --run-time is only the safety net for a hung run
+    run_time = math.ceil(profile.duration_s + stop_timeout + 30)
     lead = [
         "-u",
         str(users),

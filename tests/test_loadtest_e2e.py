@@ -1,0 +1,178 @@
+"""Real load tests: the mock services and Locust as real processes on loopback ports, results read back.
+
+Each test is one short run (under ~20 s on the 2-core machine). What they show:
+- a run's counts agree (arrivals, journeys, approvals, callbacks, Locust's CSV) and the invariant holds;
+- an SLO set too tight fails the command with exit code 3 and a JUnit failure, after writing the results;
+- the open model keeps starting journeys while the bank is frozen for 5 s, and the stall shows in p99;
+- a master and 2 workers merge their statistics, including the master's CALLBACK entries;
+- lost IPNs become CALLBACK failures, and the reconciliation pass recovers every one of them.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from mock_services.common.http import TEST_ADMIN_TOKEN
+from mock_services.supervisor import MockStack, StackConfig
+from motcua.loadtest.runner import LoadtestOptions, run_loadtest
+from motcua.runs import PROJECT_ROOT
+
+SCENARIOS = PROJECT_ROOT / "scenarios"
+PEAK_DAY = SCENARIOS / "peak-day.toml"
+
+
+def locust_rows(run_dir: Path) -> dict[tuple[str, str], dict[str, str]]:
+    with (run_dir / "locust" / "stats_stats.csv").open(encoding="utf-8") as fh:
+        return {(r["Type"], r["Name"]): r for r in csv.DictReader(fh)}
+
+
+def scenario_with(tmp_path: Path, old: str, new: str) -> Path:
+    """A copy of the peak-day scenario with one line changed (its fee catalogue beside it)."""
+    text = PEAK_DAY.read_text(encoding="utf-8")
+    assert old in text
+    shutil.copy(SCENARIOS / "fee-catalogue.toml", tmp_path / "fee-catalogue.toml")
+    path = tmp_path / "peak-day.toml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return path
+
+
+def test_too_tight_slo_exits_3_after_a_consistent_run(tmp_path):
+    """The command line end to end: mocks started and stopped, Locust headless, results, gates, JUnit."""
+    scenario = scenario_with(tmp_path, "callback_p95_ms = 2000", "callback_p95_ms = 0.5")
+    out, junit = tmp_path / "run", tmp_path / "junit.xml"
+    proc = subprocess.run(
+        [sys.executable, "-m", "motcua.cli", "loadtest", str(scenario), "--profile", "constant", "--rate", "8",
+         "--duration", "6s", "--out", str(out), "--junit", str(junit), "--seed", "3"],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 3, proc.stderr[-3000:]
+    assert "callback_p95_ms: measured" in proc.stderr and "> limit 0.5 ms" in proc.stderr
+    assert "callback_p95_ms   0.5 ms" in proc.stdout and "FAIL" in proc.stdout
+
+    summary = json.loads((out / "summary.json").read_text())
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["kind"] == "loadtest" and manifest["status"] == "complete"
+    arrivals, journeys = summary["arrivals"], summary["journeys"]
+    assert 25 <= arrivals["started"] <= 75 and arrivals["dropped"] == 0  # 8/s × 6 s = 48 expected
+    assert journeys["all"]["count"] == arrivals["started"]  # every started journey finished and was timed
+    paid = journeys["by_outcome"]["citizen paid"]["count"]
+    assert paid == summary["approvals"] == summary["invariant"]["bank_approved"] > 10
+    assert summary["callbacks"]["ipn_ack"]["count"] == paid and summary["lost_callbacks"] == 0
+    assert summary["invariant"]["ok"] is True and summary["invariant"]["double_credits"] == 0
+
+    rows = locust_rows(out)
+    by_bank = sum(int(r["Request Count"]) for (t, n), r in rows.items() if t == "CALLBACK" and "ipn_ack bank:" in n)
+    assert by_bank == paid
+    assert int(rows[("POST", "/dossiers")]["Request Count"]) >= paid
+    for name in ("throughput.png", "latency.png", "callback_cdf.png", "locust/report.html"):
+        assert (out / name).stat().st_size > 1000, name
+
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite.find("testcase[@name='slo.callback_p95_ms']/failure") is not None
+    assert suite.find("testcase[@name='invariant.paid_exactly_once']/failure") is None
+
+
+@pytest.fixture
+def stack(tmp_path):
+    with MockStack(StackConfig(data_dir=tmp_path / "mocks", seed=5, time_scale=0.01)) as running:
+        yield running
+
+
+def put_faults(url: str, table: dict) -> None:
+    req = urllib.request.Request(
+        f"{url}/admin/faults", data=json.dumps(table).encode(), method="PUT",
+        headers={"Content-Type": "application/json", "X-Admin-Token": TEST_ADMIN_TOKEN},
+    )  # fmt: skip
+    urllib.request.urlopen(req, timeout=5).read()
+
+
+def dossiers(agency_url: str) -> int:
+    with urllib.request.urlopen(f"{agency_url}/stats", timeout=5) as resp:
+        return json.loads(resp.read())["dossiers"]
+
+
+def test_bank_freeze_does_not_slow_arrivals_and_shows_in_p99(stack, tmp_path):
+    """Constant arrivals; the bank hangs every charge for 5 s mid-run. Journeys keep starting; p99 jumps."""
+    freeze_at: list[float] = []
+
+    def freeze_the_bank_once_traffic_flows() -> None:
+        deadline = time.time() + 30
+        while dossiers(stack.agency_url) < 10 and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.0)
+        put_faults(stack.bank_url, {"bank": {"freeze": {"start_s": 0, "duration_s": 5}}})
+        freeze_at.append(time.time())
+
+    thread = threading.Thread(target=freeze_the_bank_once_traffic_flows, daemon=True)
+    thread.start()
+    options = LoadtestOptions(
+        profile="constant", rate_per_s=15, duration_s=10, seed=2, quiet=True, enforce=False, arrivals="deterministic",
+        gateway_url=stack.gateway_url, agency_url=stack.agency_url, bank_url=stack.bank_url,
+    )  # fmt: skip
+    summary = run_loadtest(PEAK_DAY, options, tmp_path / "run")
+    thread.join(timeout=5)
+    assert freeze_at, "the freeze was never switched on"
+    harness = json.loads((summary.run_dir / "harness.json").read_text())
+    t_freeze = freeze_at[0]
+
+    started = [t for t, _lag in harness["arrivals"]]
+    during = sum(1 for t in started if t_freeze <= t < t_freeze + 5)
+    before = sum(1 for t in started if t_freeze - 3 <= t < t_freeze)
+    assert during >= 0.9 * 15 * 5, f"only {during} journeys started during the 5 s freeze (15/s intended)"
+    assert during / 5 >= 0.9 * before / 3  # the start rate did not fall
+    assert summary.data["arrivals"]["dropped"] == 0
+
+    paid = [(t, ms) for name, t, ms, ok in harness["journeys"] if name == "citizen paid"]
+    frozen = sorted(ms for t, ms in paid if t_freeze <= t < t_freeze + 3)
+    calm = sorted(ms for t, ms in paid if t < t_freeze - 0.5)
+    assert frozen and calm
+    assert frozen[-1] >= 2500, f"the stall is not visible: worst journey started in the freeze took {frozen[-1]} ms"
+    assert summary.data["journeys"]["all"]["p99"] >= 2500
+    assert calm[len(calm) // 2] < 1500  # before the freeze a payment took well under the stall
+
+
+def test_two_workers_merge_statistics_with_callbacks(tmp_path):
+    options = LoadtestOptions(profile="constant", rate_per_s=10, duration_s=6, workers=2, seed=4, quiet=True)
+    summary = run_loadtest(PEAK_DAY, options, tmp_path / "run")
+    data = summary.data
+    logs = sorted(p.name for p in (summary.run_dir / "locust").glob("*.log"))
+    assert logs == ["master.log", "worker-1.log", "worker-2.log"]
+    rows = locust_rows(summary.run_dir)
+    callbacks = {n: int(r["Request Count"]) for (t, n), r in rows.items() if t == "CALLBACK"}
+    assert sum(v for n, v in callbacks.items() if n.startswith("ipn_ack group:")) == data["approvals"] > 10
+    # journeys from both workers reached the master: Locust's merged count equals the harness's exact one
+    journeys = sum(int(r["Request Count"]) for (t, _n), r in rows.items() if t == "JOURNEY")
+    assert journeys == data["journeys"]["all"]["count"] == data["arrivals"]["started"]
+    assert data["request_types"]["POST /dossiers"]["count"] == int(rows[("POST", "/dossiers")]["Request Count"])
+    assert data["invariant"]["ok"] is True
+
+
+def test_lost_ipns_fail_callbacks_and_reconciliation_recovers_them(tmp_path):
+    faults = tmp_path / "faults.toml"
+    faults.write_text("seed = 11\n[gateway.ipn]\nlost = 0.3\n", encoding="utf-8")
+    options = LoadtestOptions(profile="constant", rate_per_s=8, duration_s=6, faults_file=faults, seed=6,
+                              callback_deadline_s=2.0, quiet=True, enforce=False)  # fmt: skip
+    summary = run_loadtest(PEAK_DAY, options, tmp_path / "run")
+    data = summary.data
+    lost = data["lost_callbacks"]
+    assert 0 < lost < data["approvals"]
+    assert data["callbacks"]["ipn_ack"]["failures"] == lost
+    rows = locust_rows(summary.run_dir)
+    failed = sum(int(r["Failure Count"]) for (t, n), r in rows.items() if t == "CALLBACK" and "ipn_ack bank:" in n)
+    assert failed == lost
+    assert data["invariant"]["ok"] is True
+    assert data["invariant"]["lost_callbacks_recovered"] == lost
+    assert data["invariant"]["paid_by_reconciliation"] == lost
+    verdict = {v["name"]: v for v in data["slo"]}["lost_callbacks"]
+    assert verdict["measured"] == lost and not verdict["passed"]
