@@ -45,12 +45,6 @@ CREATE TABLE IF NOT EXISTS payments (
 );
 CREATE INDEX IF NOT EXISTS payments_by_expiry ON payments (state, expires_at);
 CREATE INDEX IF NOT EXISTS payments_by_day ON payments (agency_code, recon_day);
-CREATE TABLE IF NOT EXISTS bank_results (
-    bank_txn_no    TEXT PRIMARY KEY,
-    payment_id     TEXT NOT NULL,
-    response_code  TEXT NOT NULL,
-    received_at    REAL NOT NULL
-);
 CREATE TABLE IF NOT EXISTS ipn_outbox (
     payment_id   TEXT PRIMARY KEY REFERENCES payments (payment_id),
     status       TEXT NOT NULL,          -- pending | done | gave_up | lost
@@ -195,7 +189,7 @@ def stats(conn: sqlite3.Connection) -> dict[str, Any]:
             "attempts": attempts,
             "copies": copies,
         },
-        "bank_results": conn.execute("SELECT count(*) FROM bank_results").fetchone()[0],
+        "bank_results": conn.execute("SELECT count(*) FROM payments WHERE bank_txn_no IS NOT NULL").fetchone()[0],
     }
 
 
@@ -218,29 +212,33 @@ def insert_payment(
                 field="Idempotency-Key",
             )
         return existing, False
-    conn.execute(
+    row = conn.execute(
         "INSERT INTO payments (payment_id, idempotency_key, fingerprint, agency_code, dossier_code, procedure_code,"
         " grp, amount_vnd, payer, ipn_url, return_url, state, created_at, expires_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
         (
             payment_id, idempotency_key, fingerprint, new.agency_code, new.dossier_code, new.procedure_code,
             new.group, new.amount_vnd, json.dumps(new.payer, ensure_ascii=False), new.ipn_url, new.return_url,
             State.CREATED.value, now, now + new.expires_in_s,
         ),
-    )
-    return payment_row(conn, payment_id), True  # type: ignore[return-value]
+    ).fetchone()
+    return row, True
 
 
-def move(conn: sqlite3.Connection, payment_id: str, target: State, **columns: Any) -> sqlite3.Row:
-    """Change a payment's state through the state machine, setting `columns` too."""
-    row = require_payment(conn, payment_id)
+def move(
+    conn: sqlite3.Connection, payment_id: str, target: State, *, row: sqlite3.Row | None = None, **columns: Any
+) -> sqlite3.Row:
+    """Change a payment's state through the state machine, setting `columns` too; return the new row.
+
+    `row` is the payment as just read in this unit, if the caller has it (saves a query).
+    """
+    row = row if row is not None else require_payment(conn, payment_id)
     transition(row["state"], target, payment_id)
     assignments = ", ".join(f"{name} = ?" for name in ["state", *columns])
-    conn.execute(
-        f"UPDATE payments SET {assignments} WHERE payment_id = ?",  # column names are ours, not user input
+    return conn.execute(
+        f"UPDATE payments SET {assignments} WHERE payment_id = ? RETURNING *",  # column names are ours
         (target.value, *columns.values(), payment_id),
-    )
-    return payment_row(conn, payment_id)  # type: ignore[return-value]
+    ).fetchone()
 
 
 def checkout(conn: sqlite3.Connection, payment_id: str, bank_code: str, now: float) -> sqlite3.Row:
@@ -253,7 +251,7 @@ def checkout(conn: sqlite3.Connection, payment_id: str, bank_code: str, now: flo
             409, "payment_expired",
             f"payment {payment_id} expired at {ms(row['expires_at'])}; the agency must create a new payment",
         )
-    return move(conn, payment_id, State.AWAITING_BANK, bank_code=bank_code)
+    return move(conn, payment_id, State.AWAITING_BANK, row=row, bank_code=bank_code)
 
 
 def apply_bank_result(
@@ -264,16 +262,9 @@ def apply_bank_result(
     ``00`` moves the payment to ``paid`` and puts its IPN in the outbox (status `ipn_status`, due at
     `ipn_due_at`); any other code moves it to ``failed``.
     """
-    seen = conn.execute("SELECT payment_id FROM bank_results WHERE bank_txn_no = ?", (result.bank_txn_no,)).fetchone()
-    if seen is not None:
-        if seen["payment_id"] != result.payment_id:
-            raise ApiError(
-                409, "bank_txn_reused",
-                f"bank_txn_no {result.bank_txn_no!r} already belongs to payment {seen['payment_id']}",
-                field="bank_txn_no",
-            )
-        return require_payment(conn, result.payment_id), False
     row = require_payment(conn, result.payment_id)
+    if row["bank_txn_no"] == result.bank_txn_no:
+        return row, False  # the same verdict again (a retried notification, or an inquiry after it)
     if result.amount_vnd != row["amount_vnd"]:
         raise ApiError(
             422, "amount_mismatch",
@@ -285,17 +276,22 @@ def apply_bank_result(
             422, "bank_mismatch", f"bank_code {result.bank_code!r} is not the bank chosen at checkout "
             f"({row['bank_code']!r})", field="bank_code",
         )
-    conn.execute(
-        "INSERT INTO bank_results (bank_txn_no, payment_id, response_code, received_at) VALUES (?, ?, ?, ?)",
-        (result.bank_txn_no, result.payment_id, result.response_code, now),
-    )
+    if row["bank_txn_no"] is not None:
+        # A second, different verdict for one payment: the state machine refuses it (e.g. paid → failed).
+        transition(row["state"], State.PAID if result.response_code == "00" else State.FAILED, result.payment_id)
+    taken = conn.execute("SELECT payment_id FROM payments WHERE bank_txn_no = ?", (result.bank_txn_no,)).fetchone()
+    if taken is not None:
+        raise ApiError(
+            409, "bank_txn_reused", f"bank_txn_no {result.bank_txn_no!r} already belongs to payment {taken[0]}",
+            field="bank_txn_no",
+        )
     if result.response_code != "00":
-        row = move(conn, result.payment_id, State.FAILED, response_code=result.response_code, notified_at=now,
-                   bank_txn_no=result.bank_txn_no)
+        row = move(conn, result.payment_id, State.FAILED, row=row, response_code=result.response_code,
+                   notified_at=now, bank_txn_no=result.bank_txn_no)
         return row, True
     approved = result.approved_at if result.approved_at is not None else now
     row = move(
-        conn, result.payment_id, State.PAID, response_code="00", bank_txn_no=result.bank_txn_no,
+        conn, result.payment_id, State.PAID, row=row, response_code="00", bank_txn_no=result.bank_txn_no,
         bank_approved_at=approved, recon_day=vn_day(approved), notified_at=now,
     )
     conn.execute(
@@ -329,7 +325,7 @@ def refund(conn: sqlite3.Connection, payment_id: str, amount_vnd: int) -> sqlite
             field="amount_vnd",
         )
     total = row["refunded_vnd"] + amount_vnd
-    return move(conn, payment_id, refund_target(total, row["amount_vnd"]), refunded_vnd=total)
+    return move(conn, payment_id, refund_target(total, row["amount_vnd"]), row=row, refunded_vnd=total)
 
 
 def expire_unstarted(conn: sqlite3.Connection, now: float) -> int:

@@ -83,7 +83,11 @@ class ServiceProcess:
         cmd = [sys.executable, "-m", f"mock_services.{self.name}", "--port", str(self.port),
                "--data-dir", str(self.data_dir), *self.args]
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        # stderr goes to a file: a pipe nobody reads would block the service once 64 KiB of logs piled up.
+        self.log_path = self.data_dir / f"{self.name}.stderr.log"
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True, env=env, cwd=ROOT)
         line = self._read_line()
         self.url = json.loads(line)["url"]
 
@@ -94,8 +98,8 @@ class ServiceProcess:
         reader.join(self.timeout)
         if not result or not result[0].strip():
             self.proc.kill()
-            _, err = self.proc.communicate(timeout=5)
-            raise RuntimeError(f"{self.name} did not start: {err[-2000:]}")
+            self.proc.wait(5)
+            raise RuntimeError(f"{self.name} did not start: {self.log_path.read_text()[-2000:]}")
         return result[0]
 
     def kill(self) -> None:

@@ -88,8 +88,8 @@ class PaymentStack:
         self.gateway_url = f"http://127.0.0.1:{self.gateway_port}"
         self.bank_url = f"http://127.0.0.1:{self.bank_port}"
         common = ["--time-scale", str(time_scale), "--admin-token", TEST_ADMIN_TOKEN, "--seed", "11"]
-        self.gateway_argv = [*common, "--bank-url", self.bank_url, "--ipn-schedule", "20,20,20",
-                             "--ipn-timeout-s", "0.5", *(gateway_args or [])]
+        self.gateway_argv = [*common, "--bank-url", self.bank_url, "--ipn-schedule", ",".join(["20"] * 9),
+                             "--ipn-timeout-s", "3", *(gateway_args or [])]
         self.bank_argv = [*common, "--gateway-url", self.gateway_url, "--latency-scale", "0", *(bank_args or [])]
         self.bank = self._start("bank")
         self.gateway = self._start("gateway")

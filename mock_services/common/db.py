@@ -7,8 +7,9 @@ loss could lose the last commits, which does not happen to a test machine's loop
 
 A commit per request would cap a service at a few thousand writes per second. `Database.transact`
 instead queues a unit of work; all units queued during one turn of the event loop run in ONE
-transaction, each inside its own SAVEPOINT (so one failing unit rolls back only itself), and then
-one COMMIT makes them all durable. Each caller's ``await`` returns only after that commit: a request
+transaction, and then one COMMIT makes them all durable. If a unit raises, the batch is rolled back
+and run again with a SAVEPOINT around each unit, so the failing unit alone is undone and its caller
+gets the exception. Each caller's ``await`` returns only after that commit: a request
 is acknowledged only when its write is on disk.
 
 Everything runs on the event-loop thread (no thread hops): SQLite in WAL mode with
@@ -22,10 +23,12 @@ Public API::
     result = await db.transact(lambda conn: ...)          # runs in the next group commit, returns fn's value
     db.execute_now("UPDATE ...", params)     # a single statement committed at once (start-up work only)
     db.close()
-    db.stats  # {"commits": n, "units": m}: units / commits is the batching factor
+    db.stats  # {"commits", "units", "slow_batches"}: units / commits is the batching factor
 
 A unit of work is a plain function ``fn(conn) -> value``; units run one after another, so a unit may
-read, decide and write without races (check an idempotency key, then insert).
+read, decide and write without races (check an idempotency key, then insert). A unit must change
+nothing but the database (no appends to Python lists, no I/O): it may run twice when another unit of
+its batch fails.
 """
 
 from __future__ import annotations
@@ -60,7 +63,7 @@ class Database:
         self.max_batch = max_batch
         self._pending: list[tuple[Unit, asyncio.Future[Any]]] = []
         self._scheduled = False
-        self.stats = {"commits": 0, "units": 0}
+        self.stats = {"commits": 0, "units": 0, "slow_batches": 0}
 
     # ---- reads
 
@@ -93,12 +96,9 @@ class Database:
         if self._pending:
             self._scheduled = True
             asyncio.get_running_loop().call_soon(self._flush)
-        results: list[tuple[asyncio.Future[Any], bool, Any]] = []
         conn = self.conn
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            for unit, future in batch:
-                results.append((future, *self._run_unit(conn, unit)))
+            results = self._run_batch(conn, batch)
             conn.execute("COMMIT")
         except sqlite3.Error as exc:  # the commit itself failed: nothing in this batch is durable
             if conn.in_transaction:
@@ -117,12 +117,31 @@ class Database:
             else:
                 future.set_exception(value)
 
+    def _run_batch(self, conn: sqlite3.Connection, batch: list[tuple[Unit, asyncio.Future[Any]]]) -> list[Any]:
+        """Run the batch in one open transaction; the caller commits.
+
+        Fast path: every unit straight after the other. If one raises, the whole transaction is rolled
+        back and the batch runs again with a SAVEPOINT around each unit, so only the failing one is undone
+        (units only touch the database, so running one twice is harmless).
+        """
+        conn.execute("BEGIN IMMEDIATE")
+        results: list[tuple[asyncio.Future[Any], bool, Any]] = []
+        try:
+            for unit, future in batch:
+                results.append((future, True, unit(conn)))
+            return results
+        except Exception:
+            conn.execute("ROLLBACK")
+        self.stats["slow_batches"] += 1
+        conn.execute("BEGIN IMMEDIATE")
+        return [(future, *self._run_unit(conn, unit)) for unit, future in batch]
+
     @staticmethod
     def _run_unit(conn: sqlite3.Connection, unit: Unit) -> tuple[bool, Any]:
         conn.execute("SAVEPOINT unit")
         try:
             value = unit(conn)
-        except BaseException as exc:  # roll back this unit only; report the error to its caller
+        except Exception as exc:  # roll back this unit only; report the error to its caller
             conn.execute("ROLLBACK TO unit")
             conn.execute("RELEASE unit")
             return False, exc

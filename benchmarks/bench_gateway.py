@@ -1,0 +1,233 @@
+"""Complete payments per second through one gateway core, against the same stack's trivial JSON POST rate.
+
+A complete payment is: the agency creates it (signed, idempotent) → the citizen checks out → the bank's
+signed notification arrives (`00`) → the gateway commits it as paid and delivers the signed IPN → the
+agency acknowledges ``00`` and the gateway commits the acknowledgement. Every step is durably stored
+(SQLite WAL, group commit) before it is answered.
+
+The gateway runs as its own process pinned to CPU 0. One driver process pinned to CPU 1 plays the
+agency (it also answers the IPNs), the citizen and the bank (it sends the bank notifications itself,
+so the bank's latency does not hide the gateway's cost). The baseline is a trivial JSON POST handler
+on `mock_services.common.http.create_app` (same middlewares, same uvloop runner), also pinned to
+CPU 0 and driven the same way. Then, at half the measured maximum payment rate (open loop), the
+IPN latency (the bank's notification sent → the IPN received by the agency) is measured.
+
+On a 2-core machine the driver shares the machine with the gateway; the driver's four HTTP
+exchanges per payment cost about as much CPU as the gateway's, so the figure is a lower bound for
+the gateway. Target (issue 2 §6): ≥ 1,500 complete payments/s per gateway core. The last line is JSON.
+
+    .venv/bin/python benchmarks/bench_gateway.py [--seconds S] [--concurrency N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import aiohttp
+import numpy as np
+import uvloop
+from aiohttp import web
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from mock_services.common import signing  # noqa: E402
+
+TARGET = 1500.0
+AGENCY = "000.00.12.H37"
+TRIVIAL_APP = """
+import sys
+from aiohttp import web
+from mock_services.common.http import create_app, json_response, read_json, run_service
+app = create_app("gateway", openapi={"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {}})
+async def echo(request):
+    return json_response({"ok": True, "got": await read_json(request)})
+app.router.add_post("/echo", echo)
+run_service(app, port=0)
+"""
+
+
+def start(argv: list[str], cpu: int) -> tuple[subprocess.Popen, str]:
+    def pin() -> None:
+        if hasattr(os, "sched_setaffinity") and cpu < os.cpu_count():
+            os.sched_setaffinity(0, {cpu})
+
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT,
+                            preexec_fn=pin, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    line = proc.stdout.readline()
+    return proc, json.loads(line)["url"]
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+class Driver:
+    """Agency + citizen + bank in one process: runs payments and answers IPNs."""
+
+    def __init__(self, gateway_url: str) -> None:
+        self.gw = gateway_url
+        self.waiters: dict[str, asyncio.Future[float]] = {}
+        self.ipn_url = ""
+
+    async def ipn(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        waiter = self.waiters.pop(body["payment_id"], None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(time.perf_counter())
+        return web.json_response({"RspCode": "00", "Message": "ok"})
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/ipn", self.ipn)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0, backlog=2048)
+        await site.start()
+        host, port = self.runner.addresses[0][:2]
+        self.ipn_url = f"http://{host}:{port}/ipn"
+        self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+
+    async def close(self) -> None:
+        await self.session.close()
+        await self.runner.cleanup()
+
+    async def _post(self, path: str, body: dict, key_id: str | None, extra: dict | None = None) -> dict:
+        raw = json.dumps(body, separators=(",", ":")).encode()
+        headers = {"Content-Type": "application/json", **(extra or {})}
+        if key_id:
+            headers.update(signing.sign(key_id, signing.TEST_KEYS[key_id], "POST", path, raw))
+        async with self.session.post(self.gw + path, data=raw, headers=headers) as resp:
+            data = await resp.json()
+            if resp.status >= 300:
+                raise RuntimeError(f"POST {path} → {resp.status}: {data}")
+            return data
+
+    async def payment(self, seq: int) -> float:
+        """One complete payment; returns the IPN latency (s) from the bank's notification to the IPN."""
+        body = {
+            "agency_code": AGENCY, "dossier_code": f"{AGENCY}-240607-{seq % 9999 + 1:04d}", "procedure_code": "p",
+            "group": "fee", "amount_vnd": 200_000, "ipn_url": self.ipn_url, "return_url": "http://127.0.0.1:9/r",
+            "payer": {"name": "Nguyễn Văn An", "cccd": "020090001234", "phone": "0912345678"},
+        }
+        created = await self._post("/payments", body, "agency", {"Idempotency-Key": uuid.uuid4().hex})
+        pid = created["payment_id"]
+        await self._post(f"/payments/{pid}/checkout", {"bank_code": "VIETINBANK"}, None)
+        waiter = asyncio.get_running_loop().create_future()
+        self.waiters[pid] = waiter
+        sent = time.perf_counter()
+        await self._post("/bank-notifications", {
+            "payment_id": pid, "bank_code": "VIETINBANK", "response_code": "00", "bank_txn_no": f"T{pid}",
+            "amount_vnd": 200_000, "approved_at": time.time()}, "bank")
+        return await asyncio.wait_for(waiter, 30) - sent
+
+
+async def closed_loop(work, concurrency: int, seconds: float) -> float:
+    """Run `work(i)` from `concurrency` workers for `seconds`; return completions per second."""
+    done = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker(w: int) -> None:
+        nonlocal done
+        i = w
+        while time.perf_counter() < deadline:
+            await work(i)
+            done += 1
+            i += concurrency
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker(w) for w in range(concurrency)))
+    return done / (time.perf_counter() - start)
+
+
+async def open_loop(driver: Driver, rate: float, seconds: float) -> list[float]:
+    latencies: list[float] = []
+    tasks = []
+    start = time.perf_counter()
+    n = int(rate * seconds)
+    for i in range(n):
+        delay = start + i / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.ensure_future(driver.payment(10_000_000 + i)))
+    for result in await asyncio.gather(*tasks, return_exceptions=True):
+        if isinstance(result, float):
+            latencies.append(result)
+    return latencies
+
+
+async def trivial_rate(url: str, concurrency: int, seconds: float) -> float:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        payload = json.dumps({"agency_code": AGENCY, "amount_vnd": 200_000}).encode()
+
+        async def post(_i: int) -> None:
+            async with session.post(url + "/echo", data=payload, headers={"Content-Type": "application/json"}) as r:
+                await r.read()
+
+        return await closed_loop(post, concurrency, seconds)
+
+
+async def measure(args: argparse.Namespace, data_dir: str) -> dict[str, float]:
+    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
+        os.sched_setaffinity(0, {1})
+    trivial, trivial_url = start([sys.executable, "-c", TRIVIAL_APP], cpu=0)
+    try:
+        trivial_per_s = await trivial_rate(trivial_url, args.concurrency, args.seconds)
+    finally:
+        stop(trivial)
+    gateway_cmd = os.environ.get("BENCH_GATEWAY_CMD")  # e.g. a profiling wrapper; {data_dir} is filled in
+    argv = (gateway_cmd.format(data_dir=data_dir).split() if gateway_cmd else
+            [sys.executable, "-m", "mock_services.gateway", "--port", "0", "--data-dir", data_dir,
+             "--ipn-schedule", "1,1,1"])
+    gateway, gw_url = start(argv, cpu=0)
+    driver = Driver(gw_url)
+    await driver.start()
+    try:
+        await closed_loop(driver.payment, args.concurrency, min(1.0, args.seconds / 4))  # warm-up
+        payments_per_s = await closed_loop(driver.payment, args.concurrency, args.seconds)
+        latencies = np.array(await open_loop(driver, payments_per_s / 2, args.seconds)) * 1000
+    finally:
+        await driver.close()
+        stop(gateway)
+    pct = np.percentile(latencies, [50, 95, 99]) if len(latencies) else [float("nan")] * 3
+    return {
+        "payments_per_s": round(payments_per_s, 1),
+        "trivial_post_per_s": round(trivial_per_s, 1),
+        "ipn_p50_ms": round(float(pct[0]), 2),
+        "ipn_p95_ms": round(float(pct[1]), 2),
+        "ipn_p99_ms": round(float(pct[2]), 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of each measured phase (s)")
+    parser.add_argument("--concurrency", type=int, default=64, help="payments in flight in the closed loop")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as data_dir, asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        figures = runner.run(measure(args, data_dir))
+    ratio = figures["payments_per_s"] / figures["trivial_post_per_s"]
+    print(f"trivial JSON POST (create_app, 1 core): {figures['trivial_post_per_s']:>9,.0f} req/s  (baseline)")
+    verdict = "met" if figures["payments_per_s"] >= TARGET else "NOT met"
+    print(f"complete payments   (gateway, 1 core):  {figures['payments_per_s']:>9,.0f} /s     "
+          f"= {ratio:.3f} × baseline; target {TARGET:,.0f}/s → {verdict}")
+    print(f"IPN latency at half that rate: p50 {figures['ipn_p50_ms']} ms, p95 {figures['ipn_p95_ms']} ms, "
+          f"p99 {figures['ipn_p99_ms']} ms")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
