@@ -303,29 +303,21 @@ def reconcile(conn: sqlite3.Connection, day: str, payments: list[Mapping[str, An
     return result
 
 
-def _day_start(day: str) -> float:
-    return dt.datetime.combine(dt.date.fromisoformat(day), dt.time(), VN_TZ).timestamp()
+def _on_day(conn: sqlite3.Connection, column: str, where: str, time_column: str, day: str) -> list[Any]:
+    """`column` of the dossiers matching `where` whose `time_column` falls on Viet Nam `day`."""
+    start = dt.datetime.combine(dt.date.fromisoformat(day), dt.time(), VN_TZ).timestamp()
+    sql = f"SELECT {column} FROM dossiers WHERE {where} AND {time_column} >= ? AND {time_column} < ?"
+    return [r[0] for r in conn.execute(sql, (start, start + 86_400)).fetchall()]
 
 
 def _paid_on_day(conn: sqlite3.Connection, day: str) -> list[str]:
-    start = _day_start(day)
-    rows = conn.execute(
-        "SELECT dossier_code FROM dossiers WHERE status IN ('paid', 'paid_by_reconciliation')"
-        " AND bank_approved_at >= ? AND bank_approved_at < ?",
-        (start, start + 86_400),
-    ).fetchall()
-    return [r[0] for r in rows]
+    return _on_day(conn, "dossier_code", "status IN ('paid', 'paid_by_reconciliation')", "bank_approved_at", day)
 
 
 def awaiting_on_day(conn: sqlite3.Connection, day: str) -> list[str]:
     """Payment ids of the dossiers filed on `day` (Viet Nam) that still await their payment."""
-    start = _day_start(day)
-    rows = conn.execute(
-        "SELECT payment_id FROM dossiers WHERE status = 'awaiting_payment' AND payment_id IS NOT NULL"
-        " AND submitted_at >= ? AND submitted_at < ?",
-        (start, start + 86_400),
-    ).fetchall()
-    return [r[0] for r in rows]
+    where = "status = 'awaiting_payment' AND payment_id IS NOT NULL"
+    return _on_day(conn, "payment_id", where, "submitted_at", day)
 
 
 CLOSING_STATES = {"cancelled": "cancelled", "expired": "cancelled", "failed": "payment_failed"}

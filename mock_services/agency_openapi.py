@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from mock_services.agency_ledger import EVENT_TYPES, STATUSES
+from mock_services.common.catalogue import PAYMENT_GROUPS
+
 _STR = {"type": "string"}
 _INT = {"type": "integer"}
 _TIME = {"type": ["number", "null"], "description": "Unix epoch seconds, millisecond precision"}
@@ -41,7 +44,7 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "procedure_code": {**_STR, "description": "a code of scenarios/fee-catalogue.toml"},
             "payer": _ref("Payer"),
-            "group": {"enum": ["fee", "tax", "insurance", "fine", "electricity"]},
+            "group": {"enum": list(PAYMENT_GROUPS)},
             "amount_vnd": {**_INT, "minimum": 0, "description": "overrides the catalogue fee"},
             "quantity": {**_INT, "minimum": 1, "maximum": 10000, "description": "pages, for per-page fees"},
         },
@@ -67,9 +70,7 @@ SCHEMAS: dict[str, Any] = {
             "dossier_code": _CODE,
             "procedure_code": _STR,
             "group": _STR,
-            "status": {
-                "enum": ["awaiting_payment", "paid", "paid_by_reconciliation", "no_fee", "payment_failed", "cancelled"]
-            },
+            "status": {"enum": list(STATUSES)},
             "amount_vnd": _INT,
             "payment_id": {"type": ["string", "null"]},
             "pay_url": {"type": ["string", "null"]},
@@ -126,17 +127,7 @@ SCHEMAS: dict[str, Any] = {
         "required": ["seq", "type", "at"],
         "properties": {
             "seq": _INT,
-            "type": {
-                "enum": [
-                    "dossier_submitted",
-                    "payment_created",
-                    "ipn_received",
-                    "payment_confirmed",
-                    "ipn_duplicate",
-                    "ipn_rejected",
-                    "paid_by_reconciliation",
-                ]
-            },
+            "type": {"enum": list(EVENT_TYPES)},
             "at": _TIME,
             "dossier_code": {"type": ["string", "null"]},
             "payment_id": {"type": ["string", "null"]},

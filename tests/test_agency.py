@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sqlite3
@@ -192,6 +193,24 @@ def test_openapi_document_is_valid_and_lists_every_route(stack, tmp_path):
     assert served <= documented, served - documented
 
 
+@contextlib.contextmanager
+def standalone_agency(data_dir):
+    """An agency process alone, its gateway URL pointing at a closed port (free procedures need no gateway)."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mock_services.agency", "--port", str(port), "--data-dir", str(data_dir),
+         "--gateway-url", f"http://127.0.0.1:{free_port()}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: _healthy(url), timeout=20)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
 def test_daily_sequence_overflow_is_refused_with_409(tmp_path):
     """The 10,000th dossier of a day: a standalone agency (free procedures need no gateway)."""
     day = ledger.vn_day(time.time()).isoformat()
@@ -200,15 +219,7 @@ def test_daily_sequence_overflow_is_refused_with_409(tmp_path):
     conn.execute("INSERT INTO day_sequence VALUES ('000.00.20.H37', ?, 9998)", (day,))
     conn.commit()
     conn.close()
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mock_services.agency", "--port", str(port), "--data-dir", str(tmp_path),
-         "--gateway-url", f"http://127.0.0.1:{free_port()}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: _healthy(url), timeout=20)
+    with standalone_agency(tmp_path) as url:
         last = file_dossier(url, "KHAISINH")
         assert last["dossier_code"].endswith("-9999")
         before = stats(url)
@@ -216,9 +227,6 @@ def test_daily_sequence_overflow_is_refused_with_409(tmp_path):
         assert status == 409 and body["error"] == "dossier_sequence_exhausted"
         assert "9999" in body["message"] and "tomorrow" in body["message"]
         assert stats(url)["events"] == before["events"] and stats(url)["dossiers"] == before["dossiers"]
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def _healthy(url: str) -> bool:
@@ -238,18 +246,7 @@ def test_agency_refuses_a_bad_agency_code_at_start(tmp_path):
 
 
 def test_dossier_is_not_filed_when_the_gateway_is_down(tmp_path):
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mock_services.agency", "--port", str(port), "--data-dir", str(tmp_path),
-         "--gateway-url", f"http://127.0.0.1:{free_port()}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: _healthy(url), timeout=20)
+    with standalone_agency(tmp_path) as url:
         status, body = call("POST", f"{url}/dossiers", {"procedure_code": "LLTP", "payer": PAYER})
         assert status == 503 and body["error"] == "gateway_unavailable" and "after 4 tries" in body["message"]
         assert stats(url)["dossiers"] == 0
-    finally:
-        proc.terminate()
-        proc.wait(10)
