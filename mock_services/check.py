@@ -5,7 +5,7 @@ the national payment platform, choose a bank and pay. Some banks decline; with t
 gateway loses a few IPNs, sends others several times, out of order, with a wrong amount or a bad
 signature. When the IPN traffic has settled, the agency reconciles the day against the gateway's
 report. The invariant: every payment the bank approved is marked paid at the agency exactly once, for
-the amount of the dossier, and nothing the bank did not approve is marked paid.
+the amount the bank charged, and nothing the bank did not approve is marked paid.
 
 `run_check` drives a running `MockStack` and returns a `CheckResult`; `CheckResult.raise_if_broken`
 raises `motcua.errors.InvariantBreach`. ``motcua mock --check`` and the tests use both.
@@ -71,6 +71,8 @@ class Attempt:
     response_code: str | None = None
     """The bank's answer to the charge (``00`` approved), or None if the flow broke before."""
     approved_at: float | None = None
+    charged_vnd: int | None = None
+    """The amount the bank says it charged (its answer's ``amount_vnd``)."""
     error: str | None = None
 
 
@@ -188,6 +190,7 @@ class _Citizens:
             return
         attempt.response_code = charge["response_code"]
         attempt.approved_at = charge.get("approved_at")
+        attempt.charged_vnd = charge.get("amount_vnd", attempt.amount_vnd)
 
 
 async def _pay_all(citizens: _Citizens, banks: list[str], config: CheckConfig) -> list[Attempt]:
@@ -266,7 +269,7 @@ def _verify(
             result.credited_without_approval.append(a.dossier_code)
         if d is not None and d.get("credits", 0) > 1:
             result.double_credited.append(a.dossier_code)
-        if paid and d["amount_vnd"] != a.amount_vnd:
+        if paid and d["amount_vnd"] != (a.charged_vnd if a.charged_vnd is not None else a.amount_vnd):
             result.wrong_amount.append(a.dossier_code)
     if stats.get("double_credits", 0) and not result.double_credited:
         result.double_credited.append(f"{stats['double_credits']} dossier(s) per /stats")
