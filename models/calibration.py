@@ -676,17 +676,16 @@ def calibrated_scenario(scenario: Scenario, result: Calibration, *, observed_fil
         if param not in result.free:
             data["adoption"][param] = result.estimates[param]
     start = scenario.simulation.start
-    inside = 0 <= result.mean_field.day(start) < result.mean_field.days
-    if result.initial_intervals and result.origin != start and inside:
+    if result.origin < start < result.mean_field.date(result.mean_field.days):
+        # Fitted from an earlier origin: start the new scenario where the fitted curve is on its first day.
         shares = result.mean_field.shares(result.estimates["p_per_year"], result.estimates["q_per_year"],
                                           result.estimates["effort_weight"],
                                           np.array(list(result.initial_shares.values())))
-        row = shares[result.mean_field.day(start) - 1] if start > result.origin else shares[0]
+        row = shares[result.mean_field.day(start) - 1]
         for i, unit in enumerate(data["region"]["units"]):
-            if unit.get("initial_share") is not None or unit.get("observed_share") is not None:
-                unit["initial_share"] = round(float(row[i]), 6)
-                provenance[f"region.units[{unit['id']}].initial_share"] = (
-                    f"derived: calibrated mean field at {start} (fitted from {result.origin}, {observed_file})")
+            unit["initial_share"] = round(float(row[i]), 6)
+            provenance[f"region.units[{unit['id']}].initial_share"] = (
+                f"derived: calibrated mean field on {start} (fitted from {result.origin} to {observed_file})")
     elif result.initial_intervals and result.origin == start:
         for unit in data["region"]["units"]:
             unit["initial_share"] = round(result.initial_shares[unit["id"]], 6)

@@ -12,7 +12,7 @@ import pytest
 from scipy.integrate import solve_ivp
 
 from models.adoption import mean_field_share
-from models.calibration import DAYS_PER_YEAR, MeanField, Observation, fit, read_observed
+from models.calibration import DAYS_PER_YEAR, MeanField, Observation, calibrated_scenario, fit, read_observed
 from models.theory import bass_cdf
 from motcua.cli import main
 from motcua.errors import InputError
@@ -156,6 +156,15 @@ def test_effort_weight_the_data_cannot_see_is_kept_and_reported():
     assert any(w.startswith("effort_weight does not change the fitted values") for w in result.warnings)
     assert any("cannot identify" in w for w in result.warnings)
     assert math.isinf(result.condition_number)
+    # The new scenario starts on 6 June 2024 where the curve fitted from 1 January is on that day.
+    new = calibrated_scenario(scenario, result, observed_file="lang-son-2024-units.csv", when="today")
+    field = result.mean_field
+    curve = field.shares(*(result.estimates[k] for k in ("p_per_year", "q_per_year", "effort_weight")),
+                         np.array(list(result.initial_shares.values())))
+    day_before = field.day(scenario.simulation.start) - 1
+    assert [u.initial_share for u in new.units] == pytest.approx(list(curve[day_before]), abs=1e-6)
+    assert all(u.initial_share > u.observed_share for u in new.units)  # shares grew from January to June
+    assert new.provenance_of("region.units[bac-son].initial_share").startswith("derived: calibrated mean field on")
 
 
 # --- input errors --------------------------------------------------------------------------------

@@ -213,6 +213,17 @@ def test_periods_targets_and_profiles(raw):
     refuse(data, r"payment_system\.banks\[0\]\.decline\.\"99\" = 0\.1: unknown response code '99'")
 
 
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(amount=st.one_of(st.integers(min_value=0, max_value=10**15), st.floats(allow_nan=False), st.text(max_size=5),
+                        st.integers(max_value=-1)))
+def test_money_accepts_whole_vnd_only(raw, amount):
+    data = broken(raw, lambda d: d["interventions"][2].update(cost_vnd=amount))
+    if isinstance(amount, int) and amount >= 0:
+        assert scenario_from_dict(data).interventions[2].cost_vnd == amount
+    else:
+        refuse(data, r"interventions\[2\]\.cost_vnd = .*: cost_vnd must (be a whole number of VND|not be negative)")
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(share=st.floats(min_value=0, max_value=1))
 def test_any_share_within_0_1_is_accepted(raw, share):
@@ -355,6 +366,11 @@ def test_cli_check_fails_with_exit_2_and_the_message(tmp_path, capsys):
                     encoding="utf-8")
     assert main(["scenario", "check", str(path)]) == 2
     assert "impossible date: December 2024 has 31 days, not 32" in capsys.readouterr().err
+    # With several files, every file is checked and the bad one does not hide the good one.
+    assert main(["scenario", "check", str(path), str(LANG_SON)]) == 2
+    captured = capsys.readouterr()
+    assert "lang-son-2024.toml: OK" in captured.out
+    assert "bad.toml: interventions[0].end = '2024-12-32'" in captured.err and "1 of 2 file(s) invalid" in captured.err
 
 
 def test_cli_schema_writes_the_json_schema(tmp_path):

@@ -27,17 +27,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    """Check every file (an error in one does not hide the others); exit 2 if any is invalid."""
+    from motcua.errors import EXIT_BAD_INPUT, ScenarioError
     from motcua.scenario import load_scenario
 
+    failed = 0
     for number, file in enumerate(args.files):
-        scenario = load_scenario(file)
         if number:
             print()
+        try:
+            scenario = load_scenario(file)
+        except ScenarioError as exc:
+            failed += 1
+            print(f"motcua scenario: error: {exc}", file=sys.stderr)
+            continue
         print(f"{scenario.file}: OK")
         print(scenario.summary())
         for note in _notes(scenario):
             print(f"  note: {note}")
-    return 0
+    if failed and len(args.files) > 1:
+        print(f"motcua scenario: {failed} of {len(args.files)} file(s) invalid", file=sys.stderr)
+    return EXIT_BAD_INPUT if failed else 0
 
 
 def _notes(scenario) -> list[str]:
