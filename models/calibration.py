@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from models.adoption import OUTREACH_KINDS, mean_field_share
+from models.adoption import AdoptionSetup, effort_by_day, mean_field_share
 from motcua.errors import InputError
 from motcua.scenario import ALL_UNITS, Scenario, scenario_from_dict
 from motcua.typed_config import parse_date
@@ -154,19 +154,15 @@ class MeanField:
 
 
 def intensity_by_day(scenario: Scenario, origin: dt.date, days: int) -> np.ndarray:
-    """Sum of the intensities of the outreach interventions active in each unit on each day (days × units)."""
-    out = np.zeros((days, len(scenario.units)))
-    for item in scenario.interventions:
-        if item.kind not in OUTREACH_KINDS:
-            continue  # the other levers act on barriers in the agent model, not on the effort x(t)
-        first = max((item.start - origin).days, 0)
-        last = min((item.end - origin).days, days - 1)
-        if last < first:
-            continue
-        for j, unit in enumerate(scenario.units):
-            if item.covers(unit.id):
-                out[first : last + 1, j] += item.intensity
-    return out
+    """Sum of the intensities of the outreach interventions active in each unit on each day (days × units).
+
+    Read from the agent model's own schedule (`models.adoption.effort_by_day` with base 1 and weight 1), so
+    calibration and the agent model agree on which levers add to the effort x(t) and on which days.
+    """
+    unit_weight = dataclasses.replace(scenario.adoption, effort_weight=1.0)
+    setup = dataclasses.replace(AdoptionSetup.from_scenario(scenario), start=origin, horizon_days=days,
+                                adoption=unit_weight, base_effort=1.0)
+    return effort_by_day(setup) - 1.0
 
 
 @dataclasses.dataclass(frozen=True)
