@@ -13,11 +13,15 @@ gets the exception. Each caller's ``await`` returns only after that commit: a re
 is acknowledged only when its write is on disk.
 
 Everything runs on the event-loop thread (no thread hops): SQLite in WAL mode with
-``synchronous=NORMAL`` commits in tens of microseconds, cheaper than a hand-off to a thread.
+``synchronous=NORMAL`` commits in tens of microseconds, cheaper than a hand-off to a thread. The one
+slow operation, the checkpoint that copies the WAL back into the database file (and fsyncs it), is
+taken off the event loop: automatic checkpoints are switched off and a background thread with its
+own connection runs a PASSIVE checkpoint every `checkpoint_every_s` seconds (it never blocks the writer).
 
 Public API::
 
-    db = Database(path, schema_sql)          # opens, sets WAL, creates the schema
+    db = Database(path, schema_sql, linger_s=0.0)   # opens, sets WAL, creates the schema
+                                             # linger_s: wait that long for more units before committing
     rows = db.query("SELECT ... WHERE id = ?", (pid,))   # committed data, list of sqlite3.Row
     row = db.query_one(...)                  # first row or None
     result = await db.transact(lambda conn: ...)          # runs in the next group commit, returns fn's value
@@ -35,6 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -47,7 +52,10 @@ Unit = Callable[[sqlite3.Connection], Any]
 class Database:
     """One SQLite file opened in WAL mode, with a group-commit writer on the running event loop."""
 
-    def __init__(self, path: str | Path, schema: str = "", *, max_batch: int = 2000) -> None:
+    def __init__(
+        self, path: str | Path, schema: str = "", *, max_batch: int = 2000, linger_s: float = 0.0,
+        checkpoint_every_s: float = 1.0,
+    ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves; check_same_thread off so tests may
@@ -58,9 +66,17 @@ class Database:
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA busy_timeout=5000")
         self.conn.execute("PRAGMA foreign_keys=ON")
+        self.conn.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer thread does it, off the event loop
         if schema:
             self.conn.executescript(schema)
         self.max_batch = max_batch
+        self.linger_s = linger_s
+        self._closing = threading.Event()
+        self._checkpointer = threading.Thread(
+            target=self._checkpoint_forever, args=(checkpoint_every_s,), name=f"checkpoint {self.path.name}",
+            daemon=True,
+        )
+        self._checkpointer.start()
         self._pending: list[tuple[Unit, asyncio.Future[Any]]] = []
         self._scheduled = False
         self.stats = {"commits": 0, "units": 0, "slow_batches": 0}
@@ -82,8 +98,11 @@ class Database:
         self._pending.append((unit, future))
         if not self._scheduled:
             self._scheduled = True
-            # call_soon: every handler that becomes ready in this loop turn joins the same commit.
-            loop.call_soon(self._flush)
+            # Every handler that becomes ready in this loop turn (or within linger_s) joins the same commit.
+            if self.linger_s > 0:
+                loop.call_later(self.linger_s, self._flush)
+            else:
+                loop.call_soon(self._flush)
         return future
 
     def execute_now(self, sql: str, params: Iterable[Any] = ()) -> None:
@@ -157,7 +176,21 @@ class Database:
         if self._pending:
             # Commit what is queued rather than drop acknowledged-to-be work silently.
             self._flush_sync_remaining()
+        self._closing.set()
+        self._checkpointer.join(5)
         self.conn.close()
+
+    def _checkpoint_forever(self, every_s: float) -> None:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout=5000")
+        try:
+            while not self._closing.wait(every_s):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error:  # busy or closing: the next round tries again
+                    continue
+        finally:
+            conn.close()
 
     def _flush_sync_remaining(self) -> None:
         while self._pending:
