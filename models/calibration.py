@@ -657,7 +657,7 @@ def _correlation(cov: np.ndarray) -> np.ndarray:
 
 def calibrated_scenario(scenario: Scenario, result: Calibration, *, observed_file: str, when: str) -> Scenario:
     """A new, validated scenario with the fitted parameters and their provenance (the original is untouched)."""
-    data = scenario.to_dict()
+    data = scenario.to_dict(written_only=True)  # defaults stay defaults, not numbers without provenance
     name = scenario.name if scenario.name.endswith("-calibrated") else f"{scenario.name}-calibrated"
     data["scenario"]["name"] = name
     data["scenario"]["title"] = f"{scenario.scenario.title} (calibrated)"

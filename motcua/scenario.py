@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import math
 import re
 import tomllib
@@ -643,35 +644,45 @@ class Scenario:
         Observed shares of units cite their ``observed_share_source``; values not written in the file are
         schema defaults ("assumed: default of motcua/scenario.py").
         """
-        data = to_data(self)
-        canonical = canonical_path(data, path)
-        table = {canonical_path(data, k): v for k, v in self.provenance.items()}
-        for i, unit in enumerate(self.units):
-            if unit.observed_share_source:
-                table.setdefault(f"region.units[{i}].observed_share", f"observed: {unit.observed_share_source}")
-        if self.region.observed_share_source:
-            table.setdefault("region.observed_share", f"observed: {self.region.observed_share_source}")
+        canonical = canonical_path(self._data, path)
+        table = self._provenance_table
         probe = canonical
         while probe:
             if probe in table:
                 return table[probe]
             probe = _parent_path(probe)
-        if canonical not in self.given and not any(g.startswith(canonical) for g in self.given):
+        if not _covers_given(canonical, self.given):
             return "assumed: default of motcua/scenario.py"
         return ""
 
     def unmarked_numbers(self) -> list[str]:
         """Paths of numbers written in the file that no provenance entry covers (each should say where it is from)."""
-        data = to_data(self)
         numbers = [p for p in self.given if not p.startswith("scenario.")  # metadata, e.g. a source's year
-                   and isinstance(get_path(data, p), int | float) and not isinstance(get_path(data, p), bool)]
+                   and isinstance(get_path(self._data, p), int | float)
+                   and not isinstance(get_path(self._data, p), bool)]
         return sorted(p for p in numbers if not self.provenance_of(p))
+
+    @functools.cached_property
+    def _data(self) -> dict[str, Any]:
+        return to_data(self)
+
+    @functools.cached_property
+    def _provenance_table(self) -> dict[str, str]:
+        """Provenance by canonical path (list items by index), with the units' observed_share_source."""
+        table = {canonical_path(self._data, k): v for k, v in self.provenance.items()}
+        for i, unit in enumerate(self.units):
+            if unit.observed_share_source:
+                table.setdefault(f"region.units[{i}].observed_share", f"observed: {unit.observed_share_source}")
+        if self.region.observed_share_source:
+            table.setdefault("region.observed_share", f"observed: {self.region.observed_share_source}")
+        return table
 
     # --- variants ---
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain TOML-ready data (dates as dates)."""
-        return to_data(self)
+    def to_dict(self, *, written_only: bool = False) -> dict[str, Any]:
+        """Plain TOML-ready data (dates as dates); ``written_only`` leaves out values filled from defaults."""
+        data = to_data(self)
+        return _prune(data, "", self.given) or {} if written_only else data
 
     def with_overrides(self, overrides: Mapping[str, Any] | None = None, **sections: Any) -> Scenario:
         """A validated copy with values replaced by dotted path, e.g. ``{"simulation.seed": 7}``.
@@ -679,14 +690,20 @@ class Scenario:
         Keyword arguments replace whole sections: ``with_overrides(simulation={...})``.
         """
         data = self.to_dict()
+        changed = list(sections)
         for path, value in (overrides or {}).items():
             try:
                 set_path(data, path, to_data(value))
+                changed.append(canonical_path(data, path))
             except (KeyError, ValueError):
                 raise ScenarioError(self.file, path, value, "no such field to override") from None
         for name, value in sections.items():
             data[name] = to_data(value)
-        return scenario_from_dict(data, file=self.file)
+        new = scenario_from_dict(data, file=self.file)
+        # What counts as written: what was written before, and what was overridden now.
+        given = {g for g in new.given if g in self.given or any(_covers_given(c, (g,)) for c in changed)}
+        object.__setattr__(new, "given", frozenset(given))
+        return new
 
     def with_seed(self, seed: int, replications: int | None = None) -> Scenario:
         """A copy with another root seed (and optionally another number of replications)."""
@@ -726,6 +743,22 @@ class Scenario:
             f"seed {sim.seed}. {len(self.payment_system.banks)} bank(s); load profiles: "
             f"{', '.join(self.load.profiles)} (default {self.load.profile})."
         )
+
+
+def _covers_given(path: str, given: Any) -> bool:
+    """Whether `path` is, or contains, one of the `given` leaf paths."""
+    return any(g == path or g.startswith((path + ".", path + "[")) for g in given)
+
+
+def _prune(node: Any, path: str, given: frozenset[str]) -> Any:
+    """`node` without the leaves that are not in `given` (None when nothing is left)."""
+    if isinstance(node, dict):
+        kept = {k: _prune(v, join(path, k), given) for k, v in node.items()}
+        kept = {k: v for k, v in kept.items() if v is not None}
+        return kept or None
+    if isinstance(node, list) and any(isinstance(item, dict) for item in node):
+        return [_prune(item, join(path, i), given) or {} for i, item in enumerate(node)]
+    return node if _covers_given(path, given) else None
 
 
 def _parent_path(path: str) -> str:

@@ -405,3 +405,21 @@ def test_numbers_without_provenance_are_listed(raw):
     assert "citizens.smartphone" in unmarked and "region.units[0].population" in unmarked
     assert "region.units[0].observed_share" not in unmarked  # it cites observed_share_source
     assert not [p for p in unmarked if p.startswith("scenario.")]
+
+
+def test_overrides_keep_track_of_what_was_written(raw):
+    bare = scenario_from_dict(broken(raw, lambda d: d.update(provenance={})), file="bare.toml")
+    assert bare.provenance_of("region.units[0].counters.patience_minutes") == "assumed: default of motcua/scenario.py"
+    changed = bare.with_overrides({"region.units[0].counters.patience_minutes": 45.0})
+    assert "region.units[0].counters.patience_minutes" in changed.unmarked_numbers()
+    assert changed.provenance_of("region.units[1].counters.patience_minutes").startswith("assumed: default")
+    assert len(changed.unmarked_numbers()) == len(bare.unmarked_numbers()) + 1
+
+
+def test_written_only_data_round_trips_without_the_defaults():
+    s = load_scenario(LANG_SON)
+    written = s.to_dict(written_only=True)
+    assert "patience_minutes" not in written["region"]["units"][0]["counters"]
+    assert "target_date" not in written["simulation"]
+    again = scenario_from_dict(written, file=s.file)
+    assert again == s and again.given == s.given
