@@ -25,6 +25,7 @@ import csv
 import dataclasses
 import datetime as dt
 import math
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -691,7 +692,7 @@ def calibrated_scenario(scenario: Scenario, result: Calibration, *, observed_fil
 
 
 def write_scenario(scenario: Scenario, path: Path, *, header: str = "") -> Path:
-    """Write `scenario` as TOML to a NEW file (refuses to overwrite), then check that it loads."""
+    """Write `scenario` as TOML to a NEW file: checked to load first, never overwriting, never half-written."""
     import tomli_w
 
     from motcua.scenario import load_scenario
@@ -701,12 +702,17 @@ def write_scenario(scenario: Scenario, path: Path, *, header: str = "") -> Path:
         raise InputError(f"--write-scenario {path}: the file exists; calibration writes a new file, "
                          "choose another name")
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = scenario.to_dict()
+    data = scenario.to_dict(written_only=True)
     # The fee catalogue is named relative to the scenario file: keep it pointing at the same file.
     catalogue = scenario.fee_catalogue_path().resolve()
     if catalogue.parent != path.parent.resolve():
         data["payment_system"]["fee_catalogue"] = str(catalogue)
     comment = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines())
-    path.write_text(comment + tomli_w.dumps(data, multiline_strings=True), encoding="utf-8")
-    load_scenario(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(comment + tomli_w.dumps(data, multiline_strings=True), encoding="utf-8")
+        load_scenario(tmp)
+        os.link(tmp, path)  # fails rather than replace a file that appeared meanwhile
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
