@@ -233,3 +233,7 @@ def test_calibrate_command_writes_a_new_scenario_that_loads(tmp_path, capsys):
     assert "that is the original scenario" in capsys.readouterr().err
     assert main(["calibrate", str(SON_LA), "--observed", str(SON_LA_CSV), "--noise-sd", "0"]) == 2
     assert "--noise-sd 0.0: must be > 0" in capsys.readouterr().err
+    assert main(["calibrate", str(SON_LA), "--observed", str(SON_LA_CSV), "--fix", "effort_weight"]) == 2
+    assert "--fix 'effort_weight': write NAME=VALUE, e.g. --fix effort_weight=1.5" in capsys.readouterr().err
+    assert main(["calibrate", str(SON_LA), "--observed", str(SON_LA_CSV), "--origin", "2020-02-30"]) == 2
+    assert "--origin '2020-02-30': impossible date: February 2020 has 29 days, not 30" in capsys.readouterr().err
