@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -68,8 +68,6 @@ class EngineCounts:
     started: int = 0
     dropped: int = 0
     max_start_lag_s: float = 0.0
-    started_by_second: dict[int, int] = field(default_factory=dict)
-    dropped_by_second: dict[int, int] = field(default_factory=dict)
 
 
 class OpenModelEngine:
@@ -111,7 +109,7 @@ class OpenModelEngine:
                 delay = intended - time.time()
                 if delay > 0:
                     gevent.sleep(delay)
-                self._arrive(intended, offset)
+                self._arrive(intended)
             self.pool.join()
         finally:
             self.pool.kill(block=False)
@@ -120,18 +118,15 @@ class OpenModelEngine:
     def in_flight(self) -> int:
         return len(self.pool) if self.pool is not None else 0
 
-    def _arrive(self, intended: float, offset: float) -> None:
-        second = int(offset)
+    def _arrive(self, intended: float) -> None:
         if self.pool.full():
             self.counts.dropped += 1
-            self.counts.dropped_by_second[second] = self.counts.dropped_by_second.get(second, 0) + 1
             if self.on_drop:
                 self.on_drop(intended)
             return
         lag = max(0.0, time.time() - intended)
         self.counts.max_start_lag_s = max(self.counts.max_start_lag_s, lag)
         self.counts.started += 1
-        self.counts.started_by_second[second] = self.counts.started_by_second.get(second, 0) + 1
         if self.on_start:
             self.on_start(intended, lag)
         self.pool.spawn(self.start_journey, intended)

@@ -38,6 +38,7 @@ DONE_MESSAGE = "motcua_generator_done"
 WORKER_REPORT_S = 1.0  # replaces Locust's WORKER_REPORT_INTERVAL (3 s): the end of a run waits for one report
 JOURNAL_POLL_S = 0.05
 HARNESS_FILE = "harness.json"
+DROPPED = RuntimeError("arrival dropped: max concurrency reached (--max-concurrency)")
 
 
 def add_arguments(parser) -> None:
@@ -124,7 +125,7 @@ class Harness:
             name="dropped (concurrency cap)",
             response_time=0,
             response_length=0,
-            exception=RuntimeError("arrival dropped: max concurrency reached"),
+            exception=DROPPED,
             context={},
         )
 
