@@ -51,6 +51,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+FLAGS = (("out", "--out"), ("results_root", "--results-root"), ("lang", "--lang"), ("seed", "--seed"),
+         ("replications", "--replications"), ("duration", "--duration"), ("faults", "--faults"),
+         ("gateway_url", "--gateway-url"), ("agency_url", "--agency-url"), ("bank_url", "--bank-url"),
+         ("workers", "--workers"), ("time_scale", "--time-scale"))
+SWITCHES = (("quick", "--quick"), ("find_capacity", "--find-capacity"), ("no_interventions", "--no-interventions"),
+            ("quiet", "--quiet"))
+
+
+def command_of(args: argparse.Namespace) -> list[str]:
+    """The command that reproduces this run, rebuilt from the parsed options (whoever called `main`)."""
+    command = ["motcua", "run", str(args.scenario)]
+    command += [flag for name, flag in SWITCHES if getattr(args, name)]
+    for name, flag in FLAGS:
+        value = getattr(args, name)
+        if value is not None:
+            command += [flag, str(value)]
+    return command
+
+
 def run(args: argparse.Namespace) -> int:
     from motcua.commands.loadtest import parse_duration
     from motcua.errors import InputError
@@ -66,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         interventions=not args.no_interventions, progress=not args.quiet)
     log = (lambda _msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
     result = run_pipeline(args.scenario, options, out=args.out, results_root=args.results_root,
-                          command=["motcua", "run", *sys.argv[2:]] if sys.argv[1:2] == ["run"] else None, log=log)
+                          command=command_of(args), log=log)
     head = result.summary["headline"]
     print(f"{result.summary['scenario']['name']}: " + ", ".join(f"{k}={v}" for k, v in head.items()))
     print(f"Report: {result.run_dir / 'report.html'}")

@@ -1,0 +1,110 @@
+"""`motcua run` end to end: one run folder, one manifest, the feedback loop and the exit code."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+from helpers_run import shared_run_with_code
+
+from motcua.errors import EXIT_INVARIANT_BREACH, EXIT_OK, EXIT_SLO_BREACH
+from motcua.pipeline import exit_code
+from motcua.runs import PROJECT_ROOT
+
+STEP_FILES = ("summary.json", "report.html", "scenario.toml", "simulate/summary.json", "simulate/figures.npz",
+              "simulate/online_payments.npy", "simulate/interventions.json", "demand/demand.json",
+              "demand/hourly.csv", "demand/scenario-load.toml", "loadtest/summary.json", "loadtest/harness.json",
+              "feedback/quality.json", "feedback/summary.json", "feedback/flawless-summary.json",
+              "feedback/comparison.json", "feedback/scenario-measured.toml")
+
+
+def read(path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_quick_run_writes_every_step_under_one_run_folder(tmp_path_factory):
+    run_dir, code = shared_run_with_code(tmp_path_factory)
+    missing = [f for f in STEP_FILES if not (run_dir / f).exists()]
+    assert missing == []
+    assert list(run_dir.rglob("manifest.json")) == [run_dir / "manifest.json"]  # one manifest per run
+    assert len(list((run_dir / "charts").glob("*.png"))) >= 10
+    # half the IPNs are lost: the lost_callbacks SLO breaks; the report is written and the code says so at the end
+    assert code == EXIT_SLO_BREACH
+    assert "lost_callbacks" in read(run_dir / "summary.json")["loadtest"]["slo_failed"]
+
+
+def test_manifest_says_how_to_reproduce_the_run(tmp_path_factory):
+    run_dir, _ = shared_run_with_code(tmp_path_factory)
+    m = read(run_dir / "manifest.json")
+    assert m["kind"] == "run" and m["status"] == "complete"
+    assert m["seed"] == 20240606 and m["parameters"]["replications"] == 2
+    assert {i["role"] for i in m["inputs"]} == {"scenario", "faults"}
+    assert all(len(i["sha256"]) == 64 for i in m["inputs"])
+    assert m["git_commit"] and m["versions"]["numpy"] and m["versions"]["locust"]
+    assert m["command"][:2] == ["motcua", "run"] and "--faults" in m["command_line"]
+    assert [s["name"] for s in m["steps"]] == ["simulate", "demand", "loadtest", "feedback", "report"]
+    assert all(s["seconds"] > 0 for s in m["steps"])
+    assert m["steps"][2]["loadtest_manifest"]["parameters"]["profile"]["name"] == "derived-peak-day"
+
+
+def test_the_load_test_replays_the_derived_peak_day(tmp_path_factory):
+    run_dir, _ = shared_run_with_code(tmp_path_factory)
+    demand = read(run_dir / "demand" / "demand.json")
+    load = read(run_dir / "loadtest" / "summary.json")
+    assert load["profile"]["duration_s"] == pytest.approx(20.0)
+    assert load["profile"]["expected_arrivals"] == pytest.approx(demand["load_profile"]["expected_journeys"], rel=0.05)
+    started = load["arrivals"]["started"] + load["arrivals"]["dropped"]
+    expected = demand["load_profile"]["expected_journeys"]
+    assert abs(started - expected) < 5 * expected**0.5 + 5  # Poisson arrivals around the plan
+
+
+def test_worse_measured_callbacks_lower_the_second_pass(tmp_path_factory):
+    run_dir, _ = shared_run_with_code(tmp_path_factory)
+    quality = read(run_dir / "feedback" / "quality.json")
+    comparison = read(run_dir / "feedback" / "comparison.json")
+    assert quality["measured"] and quality["lost"] > 0
+    # lost IPNs wait past the deadline (10 s ÷ 0.01 = 1,000 s real time) > the 600 s "unpaid" notice
+    assert quality["told_unpaid_share_observed"] > 0.2 > quality["assumed_told_unpaid_share"]
+    assert quality["fed_back"]["callback_p95_s"] > quality["assumed"]["callback_p95_s"]
+    told = comparison["told_unpaid_total"]
+    assert told["measured"]["mean"] > told["assumed"]["mean"] > told["flawless"]["mean"] == 0
+    assert comparison["measured_vs_assumed"]["final_share"]["all"]["mean"] < 0
+    assert comparison["measured_vs_flawless"]["final_share"]["all"]["mean"] < 0
+
+
+def test_run_shows_in_results_list_with_headline(tmp_path_factory):
+    from motcua.commands.results import run_entries
+
+    run_dir, _ = shared_run_with_code(tmp_path_factory)
+    entries = [e for e in run_entries(results_root=run_dir.parent.parent) if e["path"] == str(run_dir)]
+    assert len(entries) == 1 and entries[0]["kind"] == "run"
+    text = entries[0]["headline_text"]
+    assert "final_share=" in text and "callback_p95_s=" in text
+
+
+def test_exit_code_puts_the_invariant_before_slos():
+    assert exit_code({"loadtest": {"invariant_ok": False, "slo_failed": ["error_rate"]}}) == EXIT_INVARIANT_BREACH
+    assert exit_code({"loadtest": {"invariant_ok": True, "slo_failed": ["error_rate"]}}) == EXIT_SLO_BREACH
+    assert exit_code({"loadtest": {"invariant_ok": True, "slo_failed": []}}) == EXIT_OK
+
+
+def test_run_refuses_a_single_replication(tmp_path):
+    from motcua.cli import main
+
+    assert main(["run", "lang-son-2024", "--replications", "1", "--out", str(tmp_path / "r")]) == 2
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.slow
+def test_quick_run_without_faults_holds_and_takes_about_three_minutes(tmp_path):
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "motcua.cli", "run", "scenarios/lang-son-2024.toml", "--quick",
+                           "--out", str(tmp_path / "run")], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                          timeout=600)
+    elapsed = time.monotonic() - started
+    assert proc.returncode == EXIT_OK, proc.stderr[-2000:]
+    assert "report.html" in proc.stdout
+    assert elapsed < 240

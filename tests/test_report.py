@@ -1,0 +1,88 @@
+"""The campaign report: self-contained, Vietnamese by default, escaped, rebuilt identically from saved files."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+from helpers_run import shared_run
+
+from motcua.errors import InputError
+from motcua.report.html import RunFiles, build_report, render
+from motcua.report.i18n import TEXTS, number, percent, text
+
+SECTIONS = ("summary", "units", "trajectories", "interventions", "counters", "demand", "load", "callbacks",
+            "feedback", "capacity", "slo", "assumptions")
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    return shared_run(tmp_path_factory)
+
+
+@pytest.fixture
+def run_copy(run_dir, tmp_path):
+    """A copy to rebuild in (the shared run stays as `motcua run` wrote it)."""
+    return shutil.copytree(run_dir, tmp_path / "run")
+
+
+def test_report_is_vietnamese_utf8_with_every_section_and_chart(run_dir):
+    page = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and '<html lang="vi">' in page and '<meta charset="utf-8">' in page
+    for word in ("Tóm tắt", "Nhu cầu thanh toán trực tuyến trong ngày cao điểm", "Các giả định và nguồn số liệu",
+                 "Huyện Cao Lộc", "Thành phố Lạng Sơn"):
+        assert word in page
+    assert all(f'<section id="{s}">' in page for s in SECTIONS)
+    charts = sorted((run_dir / "charts").glob("*.png"))
+    assert len(re.findall(r'src="data:image/png;base64,', page)) == len(charts) >= 10
+    assert "src=\"http" not in page and "<script" not in page  # self-contained, nothing to fetch
+
+
+def test_report_says_the_slo_broke_and_marks_assumptions(run_dir):
+    page = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert text("vi", "slo_breached", names="lost_callbacks") in page
+    assert '<span class="fail">KHÔNG ĐẠT</span>' in page
+    assumptions = page[page.index('<section id="assumptions">'):]
+    assert "observed: lang-son-2024" in assumptions and "assumed: approximate district population" in assumptions
+    assert ">quan sát<" in assumptions and ">giả định<" in assumptions
+    assert "measured by the load test of this run" in assumptions
+
+
+def test_report_rebuilds_identically_from_saved_files(run_dir, run_copy):
+    from motcua.cli import main
+
+    before = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert main(["report", str(run_copy)]) == 0
+    assert (run_copy / "report.html").read_text(encoding="utf-8") == before
+
+
+def test_report_in_english(run_copy):
+    page = build_report(run_copy, "en").read_text(encoding="utf-8")
+    assert '<html lang="en">' in page
+    assert "Peak-day online-payment demand" in page and "Tóm tắt" not in page
+
+
+def test_every_text_is_escaped(run_copy):
+    files = RunFiles.load(run_copy)
+    files.simulate["scenario"]["title"] = "<script>alert('x')</script> & co"
+    files.simulate["units"][0]["name"] = '<img src=x onerror="alert(1)">'
+    page = render(files, {}, "vi")
+    assert "<script>" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; co" in page
+
+
+def test_report_refuses_a_folder_that_is_not_a_run(tmp_path):
+    with pytest.raises(InputError, match=r"not a folder written by `motcua run`"):
+        build_report(tmp_path)
+    with pytest.raises(InputError, match=r"--lang 'fr': unknown language; choose one of vi, en"):
+        build_report(tmp_path, "fr")
+
+
+def test_both_languages_have_the_same_keys():
+    assert TEXTS["vi"].keys() == TEXTS["en"].keys()
+
+
+def test_vietnamese_numbers_use_decimal_comma():
+    assert percent(0.1734, "vi") == "17,3%" and percent(0.1734, "en") == "17.3%"
+    assert number(1234567.5, "vi", 1) == "1.234.567,5" and number(1234567.5, "en", 1) == "1,234,567.5"
