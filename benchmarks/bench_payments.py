@@ -43,6 +43,8 @@ sys.path.insert(0, str(ROOT))
 from mock_services.supervisor import MockStack, StackConfig, free_port  # noqa: E402
 
 TARGET_PER_CORE = 1500.0
+QUIET_TRIVIAL_POST_PER_S = 14_000.0
+"""aiohttp + uvloop JSON POST on one core of this machine when it was quiet (issue 2 §2)."""
 PAYER = {"name": "Lê Văn Cường", "cccd": "020085123456", "phone": "0912000111"}
 DOSSIER = json.dumps({"procedure_code": "LLTP", "payer": PAYER}).encode()
 GATEWAY_CPU, LOAD_CPU = 0, 1
@@ -174,8 +176,8 @@ async def open_loop(urls: dict[str, str], rate: float, duration_s: float, max_in
     return dropped
 
 
-async def trivial_posts(url: str, concurrency: int, duration_s: float) -> float:
-    """Trivial JSON POSTs per second, `concurrency` connections back to back."""
+async def trivial_posts(url: str, concurrency: int, duration_s: float) -> tuple[float, int]:
+    """Trivial JSON POSTs per second, `concurrency` connections back to back; returns (rate, count)."""
     conns = [Connection(url) for _ in range(concurrency)]
     count = 0
     deadline = time.time() + duration_s
@@ -191,7 +193,7 @@ async def trivial_posts(url: str, concurrency: int, duration_s: float) -> float:
     elapsed = time.time() - start
     for c in conns:
         c.close()
-    return count / elapsed
+    return count / elapsed, count
 
 
 async def journal(agency_url: str, since: int) -> list[dict]:
@@ -291,9 +293,10 @@ def main() -> None:
         trivial = start_trivial(port)
         try:
             with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-                figures["trivial_post_per_s"] = runner.run(
-                    trivial_posts(f"http://127.0.0.1:{port}", args.concurrency, args.duration)
-                )
+                cpu_before = cpu_seconds(trivial.pid)
+                rate, count = runner.run(trivial_posts(f"http://127.0.0.1:{port}", args.concurrency, args.duration))
+                figures["trivial_post_per_s"] = rate
+                figures["trivial_cpu_ms_per_post"] = 1000 * (cpu_seconds(trivial.pid) - cpu_before) / max(count, 1)
         finally:
             trivial.terminate()
             trivial.wait(10)
@@ -337,6 +340,9 @@ async def measure(stack: MockStack, duration_s: float, concurrency: int) -> dict
 def report(f: dict[str, float]) -> None:
     per_core = 1000.0 / f["gateway_cpu_ms_per_payment"] if f["gateway_cpu_ms_per_payment"] else float("nan")
     ratio = f["payments_per_s"] / f["trivial_post_per_s"]
+    # CPU cost of a payment in the gateway, in trivial POSTs handled by the same plumbing on the same core:
+    # a ratio of two CPU times, much steadier on a busy machine than either rate.
+    cost = f["gateway_cpu_ms_per_payment"] / f["trivial_cpu_ms_per_post"]
     print(f"complete payments/s (gateway on CPU {GATEWAY_CPU}, load+bank+agency on CPU {LOAD_CPU}): "
           f"{f['payments_per_s']:,.0f}")
     print(f"trivial JSON POST/s (same plumbing, CPU {GATEWAY_CPU}):                        "
@@ -345,6 +351,9 @@ def report(f: dict[str, float]) -> None:
     print(f"gateway CPU busy during the payment phase:                              {f['gateway_cpu_share']:.0%}")
     print(f"gateway CPU per complete payment: {f['gateway_cpu_ms_per_payment']:.3f} ms "
           f"→ {per_core:,.0f} payments/s per gateway core (target ≥ {TARGET_PER_CORE:,.0f})")
+    print(f"one payment costs the gateway the CPU of {cost:.1f} trivial POSTs ({f['trivial_cpu_ms_per_post']:.3f} ms "
+          f"each): at a quiet machine's ~{QUIET_TRIVIAL_POST_PER_S:,.0f} trivial POST/s per core that is "
+          f"~{QUIET_TRIVIAL_POST_PER_S / cost:,.0f} payments/s per gateway core")
     print(f"IPN latency at half the maximum rate ({f['half_rate_per_s']:,.0f}/s open loop, n={f['ipn_count']}, "
           f"dropped {f['half_rate_dropped']}): p50 {f['ipn_p50_ms']} ms, p95 {f['ipn_p95_ms']} ms, "
           f"p99 {f['ipn_p99_ms']} ms")  # fmt: skip
@@ -355,6 +364,7 @@ def report(f: dict[str, float]) -> None:
         "ratio": round(ratio, 4),
         "gateway_cpu_share": round(f["gateway_cpu_share"], 3),
         "payments_per_gateway_core": round(per_core, 1),
+        "payment_cost_in_trivial_posts": round(cost, 2),
     }))  # fmt: skip
 
 
