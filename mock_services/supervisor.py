@@ -43,6 +43,8 @@ SERVICES = ("bank", "gateway", "agency")
 DEFAULT_AGENCY_CODE = "000.00.20.H37"
 """Assumed agency code for the mock agency (pattern of QCVN 102:2016; not an official code)."""
 PR_SET_PDEATHSIG = 1
+# Loaded once here, not in the child: dlopen between fork and exec can deadlock in a threaded parent.
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
 LOG_TAIL_LINES = 30
 
 
@@ -310,10 +312,8 @@ def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
 
 def _child_setup(parent_pid: int, cpus: frozenset[int] | None) -> None:
     """Runs in the child between fork and exec: die with the parent; pin to CPUs if asked."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if _LIBC is not None:
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
         if os.getppid() != parent_pid:  # the parent died before prctl took effect
             os._exit(1)
     if cpus:
