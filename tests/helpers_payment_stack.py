@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 from helpers_mock_http import ServerThread, ServiceProcess, call, signed_call
 
+from mock_services.bank import load_catalogue
 from mock_services.common import signing
 from mock_services.common.http import TEST_ADMIN_TOKEN
 
@@ -90,7 +91,9 @@ class PaymentStack:
         common = ["--time-scale", str(time_scale), "--admin-token", TEST_ADMIN_TOKEN, "--seed", "11"]
         self.gateway_argv = [*common, "--bank-url", self.bank_url, "--ipn-schedule", ",".join(["20"] * 9),
                              "--ipn-timeout-s", "3", *(gateway_args or [])]
-        self.bank_argv = [*common, "--gateway-url", self.gateway_url, "--latency-scale", "0", *(bank_args or [])]
+        catalogue = write_catalogue_without_declines(self.data_dir / "banks-no-declines.toml")
+        self.bank_argv = [*common, "--gateway-url", self.gateway_url, "--latency-scale", "0",
+                          "--catalogue", str(catalogue), *(bank_args or [])]
         self.bank = self._start("bank")
         self.gateway = self._start("gateway")
         self.agency = AgencyStub()
@@ -146,6 +149,18 @@ class PaymentStack:
 
     def stats(self, service: str = "gateway") -> dict[str, Any]:
         return call("GET", (self.gateway_url if service == "gateway" else self.bank_url) + "/stats")[1]
+
+
+def write_catalogue_without_declines(path: Path) -> Path:
+    """The default bank catalogue with every decline share set to zero, so that tests know the verdict."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for bank in load_catalogue().values():
+        lines += ["[[banks]]", f'code = "{bank.code}"', f'name = "{bank.name}"', f'kind = "{bank.kind}"']
+        lines += [f"{k} = {getattr(bank, k)}" for k in ("p50_ms", "p95_ms", "notify_p50_ms", "notify_p95_ms")]
+        lines.append("")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
 
 
 def new_payment_body(amount: int = 200_000, *, ipn_url: str = "http://127.0.0.1:9/ipn", seq: int = 1,

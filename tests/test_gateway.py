@@ -296,6 +296,7 @@ def test_fault_ipn_amount_mismatch_then_right(stack):
 def test_fault_ipn_reordered(stack):
     stack.faults("gateway", {"gateway": {"ipn": {"reorder": 1.0, "reorder_delay_s": 2.0}}})
     held = _paid(stack)
+    wait_for(lambda: stack.query(held)["state"] == "paid")  # its IPN is now held back
     stack.faults("gateway", {})
     prompt = _paid(stack)
     _acked(stack, prompt)
