@@ -1,7 +1,7 @@
 """Agent-days per second of the adoption model's daily update, against a bare NumPy per-agent update.
 
-The model: the bundled Lạng Sơn 2024 scenario (five units, barriers, interventions, payments) scaled to
-``--agents-per-unit`` agents per unit, advanced day by day with `AdoptionModel.step` (everything a day does:
+The model: the bundled Lạng Sơn 2024 scenario (five units, 271 communes, barriers, interventions, payments)
+with ``--agents-per-unit`` agents in every unit, advanced day by day with `AdoptionModel.step` (everything a day does:
 tables, dossiers and payments, the per-agent hazard pass, bookkeeping). The baseline, measured in the same
 run on the same number of agents: the simplest honest per-agent Bass day — gather each agent's commune
 probability, draw a float32 uniform per agent, compare, mark the new adopters and count them by commune —
@@ -14,6 +14,7 @@ The last line printed is JSON: ``{"agent_days_per_s": …, "baseline_agent_days_
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -28,11 +29,13 @@ def measure_model(agents_per_unit: int, seconds: float, seed: int) -> tuple[floa
     """Agent-days per second of `AdoptionModel.step` on the Lạng Sơn scenario; (rate, agents, days)."""
     import simpy
 
-    from models.adoption import AdoptionModel, BehaviourParameters
+    from models.adoption import AdoptionModel, AdoptionSetup, BehaviourParameters
     from motcua.scenario import load_scenario
 
-    scenario = load_scenario("lang-son-2024")
-    model = AdoptionModel(simpy.Environment(), scenario, np.random.default_rng(seed),
+    setup = AdoptionSetup.from_scenario(load_scenario("lang-son-2024"))
+    # every unit gets `agents_per_unit` agents (a unit never has more agents than people)
+    units = tuple(dataclasses.replace(u, population=max(u.population, agents_per_unit)) for u in setup.units)
+    model = AdoptionModel(simpy.Environment(), dataclasses.replace(setup, units=units), np.random.default_rng(seed),
                           behaviour=BehaviourParameters(agents_per_unit=agents_per_unit),
                           guidance_from_interventions=True)
     model.step()  # warm-up: first-touch of the arrays

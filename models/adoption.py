@@ -12,20 +12,26 @@ later than the citizen's patience (``unpaid_notice_after_s``), can make the citi
 *Covers.* States and their transitions (`State`)::
 
     UNAWARE ──awareness──▶ NEEDS_DEVICE ──help──▶ NEEDS_IDENTITY ──VNeID──▶ ABLE ──Bass──▶ TRIED ──uses──▶ HABITUAL
-                                                                             ▲              │ bad experience │
-                                                                             └── LAPSED ◀───┴────────────────┘
-    (LAPSED ──return_after_lapse──▶ TRIED; an agent that already has what a stage needs skips it)
+       └──────────────────────┴──── Bass (outreach carries them all the way) ───────────▶ TRIED
+    TRIED, HABITUAL ──bad experience──▶ LAPSED ──return_after_lapse──▶ TRIED
+    ABLE … LAPSED without a level-2 VNeID ──15 June 2024──▶ NEEDS_IDENTITY (adopters come back as TRIED)
+    (a citizen who already has what a stage needs skips it)
 
 Each hazard is a rate per year that is constant within a day; a citizen's chance to move during a day is
-the exact 1 − exp(−h·Δt). The ABLE → TRIED hazard is the Generalized Bass one,
-h = (p + q·A_c/m)·x_u(t), with A_c the share of current adopters (TRIED + HABITUAL) in the commune, m the
-potential share and x_u(t) = base_effort + effort_weight · (intensities of the outreach interventions —
-information campaigns, community digital teams, post-office help points — active in unit u that day).
-The other levers act where they should (`BehaviourParameters`): help points and teams close the device and
-connectivity gap (and teams the skill barrier), VNeID drives close the identity gap, QR at the counter and
-an online-fee reduction lower the cash and small-fee barriers, refusing in-person filing of fully-online
-services pushes dossiers online, and counter guidance (fed by the counter model through `add_guided`) turns
-guided citizens into payers on the spot.
+the exact 1 − exp(−h·Δt). The try is the Generalized Bass hazard, h = (p + q·A_c/m)·x_u(t)·r, with A_c the share
+of current adopters (TRIED + HABITUAL) in the citizen's commune, m the potential share and x_u(t) =
+base_effort + effort_weight · (intensities of the outreach interventions — information campaigns, community
+digital teams, post-office help points — active in unit u that day). r is the citizen's *relative* risk: its
+stage (unaware, without a device, without VNeID, able) times its barriers (no digital skill, cash habit, small-fee
+indifference), normalised so that on the first day its mean over a unit's non-adopters is 1. So p and q are
+population-level coefficients, as calibration fits them to observed shares (reached with the barriers in place):
+with no lever, the first months follow the Generalized Bass mean field; barriers decide *who* adopts; later the
+mix shifts (the keenest adopt first; help moves citizens up the stages) and the levers act where they should
+(`BehaviourParameters`): help points and teams close the device and connectivity gap (and teams the skill
+barrier), VNeID drives close the identity gap, QR at the counter and an online-fee reduction lower the cash and
+small-fee barriers, refusing in-person filing of fully-online services pushes dossiers online, and counter guidance
+(fed by the counter model through `add_guided`) turns guided citizens into payers on the spot. With barriers off
+(`barriers=False`) every citizen is able with r = 1 and the model is the Generalized Bass model itself.
 
 *How it is computed.* One agent stands for ``population / agents_per_unit`` people; agents are grouped by
 unit, and by commune within a unit (contiguous index ranges). Per agent there are a few small arrays:
@@ -34,7 +40,8 @@ table of cumulative hazard by (commune, state, barrier combination). An agent mo
 hazard of its key passes its threshold — a threshold drawn from Exp(1) when it entered the state. By the
 memoryless property this is the same law as a daily Bernoulli draw with probability 1 − exp(−h·Δt), but the
 daily pass over all agents is one gather and one comparison, with random numbers drawn only for the few
-agents that move. The imitation share in a day's hazard is the commune's share at mid-day, predicted from
+agents that move (competing hazards — the Bass try or the next stage — are told apart by their share of the
+day's total rate). The imitation share in a day's hazard is the commune's share at mid-day, predicted from
 the day's expected flux (a midpoint rule), which keeps the discretisation error far below the sampling noise
 (see `validate_bass`).
 
@@ -135,22 +142,30 @@ class BehaviourParameters:
     """Rate of level-2 VNeID enrolment through the ordinary police rollout (assumed)."""
     vneid_drive_per_year: float = 4.0
     """Identity gap closed by a VNeID drive of intensity 1, when no capacity is given (assumed)."""
+    unaware_factor: float = 0.3
+    """Relative Bass hazard of a citizen who has not heard of online payment (outreach must reach, convince and
+    equip them in one go; assumed)."""
+    needs_device_factor: float = 0.3
+    """Relative Bass hazard of a citizen without a smartphone or a usable link (assumed)."""
+    needs_identity_factor: float = 0.5
+    """Relative Bass hazard of a citizen without the level-2 VNeID (assumed)."""
     unskilled_factor: float = 0.5
-    """Trial hazard factor of citizens without digital skill (assumed)."""
+    """Relative Bass hazard of citizens without digital skill (assumed)."""
     skill_lift: float = 0.5
     """Share of the skill barrier removed per unit intensity of teams and help points (assumed)."""
     cash_factor: float = 0.6
-    """Trial hazard factor of citizens who prefer cash (assumed)."""
+    """Relative Bass hazard of citizens who prefer cash (assumed)."""
     small_fee_factor: float = 0.7
-    """Trial hazard factor of citizens who would not bother paying a small fee online (assumed)."""
+    """Relative Bass hazard of citizens who would not bother paying a small fee online (assumed)."""
     qr_lift: float = 0.6
     """Share of the cash barrier removed per unit intensity of QR payment at the counter (assumed)."""
     fee_reduction_lift: float = 0.8
     """Share of the small-fee barrier removed per unit intensity of an online-fee reduction (assumed)."""
-    tried_cash_online: float = 0.6
-    """Probability that a cash-preferring citizen who has tried (not yet habitual) pays a dossier online."""
-    tried_small_fee_online: float = 0.7
-    """Probability that a small-fee-insensitive citizen who has tried pays a small fee online (assumed)."""
+    tried_cash_online: float = 1.0
+    """Probability that a cash-preferring citizen who has tried (not yet habitual) pays a dossier online; below 1
+    the share of dossiers paid online falls below the share of adopters (default 1: an adopter pays online)."""
+    tried_small_fee_online: float = 1.0
+    """The same for a citizen who would not bother paying a small fee online (default 1)."""
     qr_counter_uptake: float = 0.2
     """Probability that an able non-adopter pays by QR at a counter that offers it (intensity 1; assumed)."""
     fully_online_dossier_share: float = 0.6
@@ -364,10 +379,12 @@ class AdoptionModel:
         self._tables(None)  # the observed share was reached without this scenario's levers
         self.state[aware] = self._ability_state(np.flatnonzero(aware))
         self._seed_adopters()
-        self._tables(0)
         self._key = ((self._commune_of_agent * N_STATES + self.state) * N_COMBOS + self.combo).astype(np.intp)
         self._counts = np.bincount(self._key, minlength=self.n_communes * N_STATES * N_COMBOS).astype(np.int64)
         self._cum = np.zeros(self.n_communes * N_STATES * N_COMBOS)
+        self._rate = np.zeros((self.n_communes, N_STATES, N_COMBOS))
+        self._normalise()  # with the tables of no lever, as for the first-day adopters
+        self._tables(0)
         self._threshold = rng.standard_exponential(n)
         self._buffer = np.empty(n)
         self._mask = np.empty(n, dtype=bool)
@@ -458,6 +475,7 @@ class AdoptionModel:
         trial *= np.where(has[SMALL_FEE], small[:, None], 1.0)
         trial[:, has[OUTSIDE_POTENTIAL]] = 0.0
         self._trial = trial
+        """(units, combos) relative Bass hazard by barrier combination, with the day's levers."""
         self._reach = np.where(has[RURAL], b.reach_rural, 1.0) * np.where(has[MINORITY], b.reach_minority, 1.0)
 
         p = np.zeros((self.n_units, N_STATES, N_COMBOS))
@@ -477,9 +495,46 @@ class AdoptionModel:
         self._p_online = p
         self._push = push
 
+    def _stage_factors(self) -> np.ndarray:
+        """(states,) relative Bass hazard of each state before the first try (0 for adopters and the lapsed)."""
+        b, stage = self.behaviour, np.zeros(N_STATES)
+        stage[State.UNAWARE], stage[State.NEEDS_DEVICE] = b.unaware_factor, b.needs_device_factor
+        stage[State.NEEDS_IDENTITY], stage[State.ABLE] = b.needs_identity_factor, 1.0
+        return stage
+
+    def _normalise(self) -> None:
+        """Scale each unit's relative Bass hazards to a mean of 1 over its non-adopters on the first day.
+
+        p and q are population-level coefficients (what calibration fits to observed shares, which were reached
+        with the barriers in place), so on the first day, with no lever, the unit's expected flux of new adopters
+        is the Generalized Bass flux (p + q·A/m)·x·(non-adopters in the potential). Barriers decide *who* adopts;
+        afterwards the mix changes (the keenest adopt first, help moves citizens up the stages) and levers add to it.
+        """
+        counts = self._unit_counts()[:, :State.TRIED]                  # (units, states before a try, combos)
+        self._kappa = np.ones(self.n_units)
+        relative = (counts * self._relative_risk()).sum((1, 2))
+        inside = (np.arange(N_COMBOS) & OUTSIDE_POTENTIAL) == 0
+        pending = counts[:, :, inside].sum((1, 2))
+        self._kappa = np.where(relative > 0, pending / np.where(relative > 0, relative, 1), 1.0)
+        """(units,) normalising factor of the relative Bass hazards, fixed on the first day."""
+
+    def _relative_risk(self) -> np.ndarray:
+        """(units, states before a try, combos): the relative Bass hazard, normalised, with today's levers."""
+        return self._kappa[:, None, None] * self._stage_factors()[None, :State.TRIED, None] * self._trial[:, None, :]
+
+    def _unit_counts(self) -> np.ndarray:
+        """(units, states, combos) agents now."""
+        counts = self._counts.reshape(self.n_communes, N_STATES, N_COMBOS)
+        return np.add.reduceat(counts, self.unit_first_commune, axis=0)
+
     def _rates(self, day: int) -> np.ndarray:
-        """The day's hazard per (commune, state, combo), per day, with the midpoint imitation share."""
+        """The day's hazards per (commune, state, combo), per day, with the midpoint imitation share.
+
+        Also keeps the day's Bass coefficient per commune (`_coef`, per day) and relative risks (`_relative`), from
+        which `_advance_hazards` tells a Bass try from a step to the next stage.
+        """
         a, b, sched = self.setup.adoption, self.behaviour, self._schedule
+        pre = int(State.TRIED)                                          # the states before a first try
         counts = self._counts.reshape(self.n_communes, N_STATES, N_COMBOS)
         cu = self.commune_unit
         x = self.effort[day][cu]                                       # (communes,)
@@ -487,19 +542,20 @@ class AdoptionModel:
         adopters = counts[:, State.TRIED].sum(1) + counts[:, State.HABITUAL].sum(1)
         scale = 1.0 / (self.commune_size * a.potential_share)
         share = np.minimum(adopters * scale, 1.0)
-        trial = self._trial[cu]                                        # (communes, combos)
-
-        def able_rate(imitation: np.ndarray) -> np.ndarray:
-            return ((a.p_per_year + a.q_per_year * imitation) * x)[:, None] * trial
+        self._relative = self._relative_risk()
+        relative = self._relative[cu]                                  # (communes, pre, combos)
 
         # midpoint rule: the imitation share half-way through the day, from the day's expected flux
-        flux = (counts[:, State.ABLE] * -np.expm1(-able_rate(share) * dt_year)).sum(1)
+        coef = (a.p_per_year + a.q_per_year * share) * x * dt_year
+        flux = np.einsum("csk,csk->c", counts[:, :pre], -np.expm1(-coef[:, None, None] * relative))
         flux += counts[:, State.LAPSED].sum(1) * -math.expm1(-a.return_after_lapse_per_year * dt_year)
         mid = np.minimum(share + 0.5 * flux * scale, 1.0)
+        self._coef = (a.p_per_year + a.q_per_year * mid) * x * dt_year
 
-        rate = np.zeros((self.n_communes, N_STATES, N_COMBOS))
-        aware = b.awareness_per_year * x + b.awareness_imitation_per_year * mid
-        rate[:, State.UNAWARE] = aware[:, None] * self._reach
+        rate = self._rate
+        np.multiply(self._coef[:, None, None], relative, out=rate[:, :pre])
+        aware = (b.awareness_per_year * x + b.awareness_imitation_per_year * mid) * dt_year
+        rate[:, State.UNAWARE] += aware[:, None] * self._reach
         unit_counts = self.counts_by_unit()
         needing = {s: unit_counts[:, s] * self.people_per_agent for s in (State.NEEDS_DEVICE, State.NEEDS_IDENTITY)}
 
@@ -515,29 +571,42 @@ class AdoptionModel:
                                                        b.help_point_per_year)
         identity = b.vneid_per_year + team + per_capita("vneid_drive", needing[State.NEEDS_IDENTITY],
                                                         b.vneid_drive_per_year)
-        rate[:, State.NEEDS_DEVICE] = device[cu][:, None]
-        rate[:, State.NEEDS_IDENTITY] = identity[cu][:, None]
-        rate[:, State.ABLE] = able_rate(mid)
-        rate[:, State.LAPSED] = a.return_after_lapse_per_year
-        return rate.reshape(-1) * dt_year
+        rate[:, State.NEEDS_DEVICE] += (device * dt_year)[cu][:, None]
+        rate[:, State.NEEDS_IDENTITY] += (identity * dt_year)[cu][:, None]
+        rate[:, State.LAPSED] = a.return_after_lapse_per_year * dt_year
+        return rate.reshape(-1)
 
     def _advance_hazards(self, day: int) -> None:
-        """The core per-agent pass: who passes its threshold of cumulative hazard today."""
-        self._cum += self._rates(day)
-        np.take(self._cum, self._key, out=self._buffer)
+        """The core per-agent pass: who passes its threshold of cumulative hazard today, and where it goes.
+
+        Before the first try a citizen faces two competing hazards: the Bass one (→ TRIED) and the next stage
+        (aware, equipped, identified). Both are constant within the day, so the one that fired is the Bass one
+        with probability bass/total for the citizen's key.
+        """
+        rate = self._rates(day)
+        self._cum += rate
+        np.take(self._cum, self._key, out=self._buffer, mode="clip")  # keys are valid: clip skips a buffered copy
         np.greater(self._buffer, self._threshold, out=self._mask)
         idx = np.flatnonzero(self._mask)
         if len(idx) == 0:
             return
-        state = self.state[idx]
+        key, state = self._key[idx], self.state[idx]
+        before = state < State.TRIED
+        commune = key // (N_STATES * N_COMBOS)
+        bass = np.zeros(len(idx))
+        bass[before] = (self._coef[commune[before]]
+                        * self._relative[self.commune_unit[commune[before]], state[before], key[before] % N_COMBOS])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            bass_share = np.where(rate[key] > 0, bass / rate[key], 0.0)
+        tried = (self.rng.random(len(idx)) < bass_share) | (state == State.LAPSED)
         new = state.copy()
-        fixed = state == State.NEEDS_DEVICE
-        self.means[idx[fixed]] |= _MEANS
-        self.means[idx[state == State.NEEDS_IDENTITY]] |= HAS_VNEID2
-        gap = state <= State.NEEDS_IDENTITY
-        new[gap] = self._ability_state(idx[gap])
-        new[state == State.ABLE] = State.TRIED
-        new[state == State.LAPSED] = State.TRIED
+        step = ~tried & before
+        self.means[idx[step & (state == State.NEEDS_DEVICE)]] |= _MEANS
+        self.means[idx[step & (state == State.NEEDS_IDENTITY)]] |= HAS_VNEID2
+        new[step] = self._ability_state(idx[step])
+        # a try from an earlier stage means outreach carried the citizen through every step at once
+        self.means[idx[tried]] |= _MEANS | HAS_VNEID2
+        new[tried] = State.TRIED
         self._move(idx, new)
 
     def _ability_state(self, idx: np.ndarray) -> np.ndarray:
@@ -643,14 +712,11 @@ class AdoptionModel:
 
     def counts_by_unit(self) -> np.ndarray:
         """(units, states) agents in each state now."""
-        per_commune = self._counts.reshape(self.n_communes, N_STATES, N_COMBOS).sum(2)
-        return np.add.reduceat(per_commune, self.unit_first_commune, axis=0)
+        return self._unit_counts().sum(2)
 
     def current_share(self) -> np.ndarray:
         """(units,) the expected share of a dossier filed now being paid online."""
-        counts = self._counts.reshape(self.n_communes, N_STATES, N_COMBOS)
-        paid = (counts * self._p_online[self.commune_unit]).sum((1, 2))
-        return np.add.reduceat(paid, self.unit_first_commune) / self.agents
+        return (self._unit_counts() * self._p_online).sum((1, 2)) / self.agents
 
     def citizens(self, agent_counts: np.ndarray) -> np.ndarray:
         """Scale per-unit agent counts (last axis = units) to citizens."""
