@@ -30,7 +30,8 @@ from motcua.errors import InvariantBreach, ServiceError
 
 DEFAULT_FAULTS_FILE = Path(__file__).with_name("check_faults.toml")
 """Faults of ``motcua mock --check`` unless a fault file is given: a few lost, duplicated, reordered,
-early, tampered and badly signed IPNs, and some declines (code 75) on top of each bank's own mix."""
+early, tampered and badly signed IPNs, some declines (code 75) on top of each bank's own mix, and a few
+bank notifications never sent (settled when the reconciliation queries the pending payments)."""
 
 PAID = set(ledger.PAID_STATUSES)
 OTP = "123456"
@@ -127,6 +128,8 @@ async def run_check(urls: Mapping[str, str], config: CheckConfig) -> CheckResult
             paid_phase = time.monotonic()
             settled, events = await _settle(session, urls["agency"], attempts, config, cursor)
             reconciliation = await _reconcile(session, urls["agency"], attempts) if config.reconcile else []
+            # IPNs that the reconciliation's queries set off (payments whose bank never notified) count too.
+            events += await _journal(session, urls["agency"], events[-1]["seq"] if events else cursor)
             dossiers = await _gather_limited(
                 [_get(session, f"{urls['agency']}/dossiers/{a.dossier_code}") for a in attempts if a.dossier_code],
                 config.concurrency,
@@ -291,6 +294,17 @@ async def _gateway_view(client: Any, gateway_url: str, attempts: list[Attempt], 
     }
 
 
+async def _journal(session: Any, agency_url: str, since: int) -> list[dict[str, Any]]:
+    """Every journal event after `since`."""
+    events: list[dict[str, Any]] = []
+    while True:
+        page = await _get(session, f"{agency_url}/events?since={since}&limit=10000")
+        events += page["events"]
+        if page["next"] == since:
+            return events
+        since = page["next"]
+
+
 def callback_latencies_ms(events: list[Mapping[str, Any]]) -> list[float]:
     """Bank approval → IPN acknowledged (ms), for every payment confirmed by an IPN in `events`."""
     return [
@@ -391,7 +405,7 @@ def format_summary(summary: Mapping[str, Any]) -> str:
         f"paid                {summary['paid_by_ipn']} by IPN, {summary['paid_by_reconciliation']} by reconciliation",
         f"reconciliation      {'ran' if rec['ran'] else 'skipped'}: {rec['recovered']} recovered, "
         f"{rec['amount_mismatches']} amount mismatches, {rec['unknown_dossiers']} unknown, "
-        f"{rec['agency_only']} only at the agency",
+        f"{rec['agency_only']} only at the agency, {rec['queried']} pending payments queried",
         f"invariant           {'OK: every approved payment paid exactly once' if inv['ok'] else 'BROKEN'}"
         + ("" if inv["ok"] else f" — lost {len(inv['lost'])}, double {len(inv['double_credited'])}, "
            f"wrong amount {len(inv['wrong_amount'])}, without approval {len(inv['credited_without_approval'])}"),
