@@ -176,3 +176,30 @@ def test_lost_ipns_fail_callbacks_and_reconciliation_recovers_them(tmp_path):
     assert data["invariant"]["paid_by_reconciliation"] == lost
     verdict = {v["name"]: v for v in data["slo"]}["lost_callbacks"]
     assert verdict["measured"] == lost and not verdict["passed"]
+
+
+@pytest.mark.slow
+def test_find_capacity_reports_the_knee(tmp_path):
+    """With at most 3 journeys in flight, quadrupling rates soon drop arrivals: the SLO on drops breaks."""
+    options = LoadtestOptions(profile="constant", rate_per_s=2, duration_s=4, find_capacity=True, capacity_factor=4,
+                              capacity_steps=4, max_concurrency=3, slo={"dropped_arrivals": 0.0}, seed=8,
+                              quiet=True, enforce=False)  # fmt: skip
+    summary = run_loadtest(PEAK_DAY, options, tmp_path / "run")
+    capacity = summary.data["capacity"]
+    assert capacity["broke"] is True
+    rates = [step["rate_per_s"] for step in capacity["steps"]]
+    assert rates == [2, 8, 32, 128][: len(rates)]
+    assert capacity["knee_rate_per_s"] == rates[-2]
+    assert [s["held"] for s in capacity["steps"]] == [True] * (len(rates) - 1) + [False]
+    assert (summary.run_dir / "capacity.png").exists()
+    assert (summary.run_dir / capacity["steps"][0]["folder"] / "summary.json").exists()
+
+
+@pytest.mark.slow
+def test_closed_model_runs_ordinary_users(tmp_path):
+    options = LoadtestOptions(users=4, duration_s=6, seed=9, quiet=True, profile="constant")
+    data = run_loadtest(PEAK_DAY, options, tmp_path / "run").data
+    assert data["model"] == "closed" and data["arrivals"]["started"] == 0
+    assert data["journeys"]["all"]["count"] >= 4
+    assert data["invariant"]["ok"] is True
+    assert data["callbacks"]["ipn_ack"]["count"] == data["approvals"]

@@ -240,6 +240,9 @@ def _find_capacity(run: Run, scenario, scenario_path: Path, profile, options, ur
         "factor": options.capacity_factor,
         "broke": not steps[-1]["held"],
     }
+    from motcua.report.loadtest_charts import capacity_chart
+
+    last["charts"] = [capacity_chart(steps, run.dir / "capacity.png").name]  # each step's charts are in its folder
     return last
 
 
@@ -511,7 +514,8 @@ def _print_report(summary: Summary) -> None:
     cb = data["callbacks"]["ipn_ack"]
     lines = [
         f"load test of {data['scenario']} ({data['model']} model) → {summary.run_dir}",
-        f"  journeys started {data['arrivals']['started']}, dropped {data['arrivals']['dropped']}; "
+        f"  journeys started {data['arrivals']['started']}, dropped {data['arrivals']['dropped']}, "
+        f"finished {data['throughput']['journeys_finished']}; "
         f"requests {data['throughput']['http_requests']} ({data['throughput']['requests_per_s']:.1f}/s)",
         f"  callback (bank approval → IPN ack): n={cb.get('count', 0)} p50={_ms(cb.get('p50'))} "
         f"p95={_ms(cb.get('p95'))} p99={_ms(cb.get('p99'))} max={_ms(cb.get('max'))}; lost {data['lost_callbacks']}",
@@ -521,8 +525,15 @@ def _print_report(summary: Summary) -> None:
         table(verdicts),
     ]
     if "capacity" in data:
-        knee = data["capacity"]["knee_rate_per_s"]
-        lines.append(f"capacity knee: {knee:g} journeys/s" if knee is not None else "capacity: the first step broke")
+        cap = data["capacity"]
+        if cap["knee_rate_per_s"] is None:
+            lines.append("capacity: the SLOs broke already at the first rate")
+        elif cap["broke"]:
+            lines.append(f"capacity knee: {cap['knee_rate_per_s']:g} journeys/s held; the next step broke an SLO")
+        else:
+            lines.append(
+                f"capacity: ≥ {cap['knee_rate_per_s']:g} journeys/s (no SLO broke in {len(cap['steps'])} steps)"
+            )
     print("\n".join(lines), flush=True)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from motcua.loadtest.callbacks import IPN_ACK, SAMPLE_HEADER
 from motcua.loadtest.summary import start_time, timeline
-from motcua.report.style import PALETTE, new_figure, save
+from motcua.report.style import PALETTE, TARGET_COLOR, new_figure, save
 
 
 def write_charts(harness: Mapping[str, Any], folder: Path) -> list[Path]:
@@ -81,4 +81,26 @@ def callback_cdf_chart(callback_rows: list[list[Any]], path: Path) -> Path:
         ax.legend(loc="lower right", fontsize="small")
     else:
         ax.text(0.5, 0.5, "no callbacks in this run", transform=ax.transAxes, ha="center")
+    return save(fig, path)
+
+
+def capacity_chart(steps: list[Mapping[str, Any]], path: Path) -> Path:
+    """--find-capacity: each step's callback p95 and create p99 against its arrival rate, the knee marked."""
+    fig, ax = new_figure()
+    rates = [s["rate_per_s"] for s in steps]
+    for i, (gate, label) in enumerate((("callback_p95_ms", "callback p95"), ("create_p99_ms", "create p99"))):
+        measured = [next((v["measured"] for v in s["slo"] if v["name"] == gate), None) for s in steps]
+        ax.plot(rates, measured, marker="o", label=label, color=PALETTE[i])
+        limit = next((v["limit"] for v in steps[0]["slo"] if v["name"] == gate), None)
+        if limit is not None:
+            ax.axhline(limit, linestyle="--", color=PALETTE[i], alpha=0.6, label=f"{label} limit")
+    for s in steps:
+        if not s["held"]:
+            ax.axvline(s["rate_per_s"], color=TARGET_COLOR, alpha=0.5, label="first rate that broke an SLO")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("arrival rate (journeys/s)")
+    ax.set_ylabel("ms")
+    ax.set_title("Capacity search: latency against arrival rate")
+    ax.legend(loc="upper left", fontsize="small")
     return save(fig, path)
