@@ -67,6 +67,7 @@ class ScenarioFacts:
     start: dt.date
     units: tuple[UnitFacts, ...]
     targets: tuple[TargetFacts, ...]
+    region: str = ""
 
 
 def scenario_facts(scenario: Any) -> ScenarioFacts:
@@ -77,7 +78,8 @@ def scenario_facts(scenario: Any) -> ScenarioFacts:
     )
     targets = tuple(TargetFacts(float(t.share), t.date, tuple(t.units)) for t in scenario.targets)
     meta = scenario.scenario
-    return ScenarioFacts(meta.name, getattr(meta, "title", "") or meta.name, scenario.simulation.start, units, targets)
+    return ScenarioFacts(meta.name, getattr(meta, "title", "") or meta.name, scenario.simulation.start, units, targets,
+                         scenario.region.name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -243,7 +245,7 @@ def summarize(rset: ReplicationSet, facts: ScenarioFacts, *, settings: dict[str,
     summary: dict[str, Any] = {
         "schema": SCHEMA_SIMULATE,
         "kind": "simulate",
-        "scenario": {"name": facts.name, "title": facts.title},
+        "scenario": {"name": facts.name, "title": facts.title, "region": facts.region},
         "settings": {**settings, "replications": len(results), "seed": rset.seed, "start": first.start.isoformat(),
                      "end": end.isoformat(), "horizon_days": days, "executor": rset.executor,
                      "confidence": CONFIDENCE},

@@ -95,7 +95,9 @@ def test_as_adoption_rises_fewer_people_come_to_the_counter(short):
                 factor = weekday[date.isoweekday() - 1] * month[date.month - 1]
                 expected_drop += params.fee_dossiers_per_day * factor * (b.daily_share[d, u] - a.daily_share[d, u])
     served_drop = int(a.served.sum()) - int(b.served.sum())
-    assert served_drop == pytest.approx(expected_drop, rel=0.08)
+    # Within three Poisson standard deviations of the two counts (the draws are not paired exactly).
+    assert abs(served_drop - expected_drop) < 3 * np.sqrt(a.served.sum() + b.served.sum())
+    assert served_drop > 0.8 * expected_drop
     # Visits fall by more: in longer queues more citizens give up and come back another day.
     assert int(a.counter_visits.sum()) - int(b.counter_visits.sum()) > served_drop
     # Fewer people, shorter queues and less cash to count.
@@ -128,25 +130,26 @@ def test_counter_guidance_stops_at_the_campaign_capacity(short):
 
 
 def test_common_random_numbers_shrink_the_variance_of_differences(short):
-    """Campaign vs no campaign: paired differences (same seeds) vary far less than differences of
-    independent runs — F test, one-sided, 1% level — for counter visits and officer busy time."""
+    """The campaign in Cao Lộc only vs no campaign, three weeks. Under CRN (same seeds) the other units'
+    counters stay in step, so paired differences of counter visits vary far less than differences of
+    independent runs — F tests, one-sided — while the campaign's own effect is still measured."""
     n = 8
     three_weeks = short.with_overrides({"simulation.horizon_days": 21})
-    base = without_campaign(three_weeks)
-    crn = run_comparison([base, three_weeks], n, 5, progress=False)
-    independent = run_replications(three_weeks, n, 6, progress=False)
+    cao_loc = three_weeks.with_overrides({f"interventions[{i}].units": ["cao-loc"]
+                                          for i in range(len(three_weeks.interventions))})
+    crn = run_comparison([without_campaign(three_weeks), cao_loc], n, 5, progress=False)
+    independent = run_replications(cao_loc, n, 6, progress=False)
 
-    def figures(rset):
-        return (np.array([r.counter_visits.sum() for r in rset.results], dtype=float),
-                np.array([r.officer_minutes[..., :3].sum() for r in rset.results], dtype=float))
+    def visits(rset, units):
+        return np.array([r.counter_visits[:, units].sum() for r in rset.results], dtype=float)
 
-    a, b, c = figures(crn[0]), figures(crn[1]), figures(independent)
-    for k, name in enumerate(("counter visits", "busy officer minutes")):
-        f_stat = (c[k] - a[k]).var(ddof=1) / (b[k] - a[k]).var(ddof=1)
-        assert stats.f.sf(f_stat, n - 1, n - 1) < 0.01, f"{name}: F = {f_stat:.2f}"
-    # The campaign guides people online: it adds guidance minutes at the counters.
-    guidance = paired_difference([r.officer_minutes[..., 2].sum() for r in crn[0].results],
-                                 [r.officer_minutes[..., 2].sum() for r in crn[1].results])
+    for units in (slice(1, None), slice(None)):  # the other units; all units
+        a, b, c = visits(crn[0], units), visits(crn[1], units), visits(independent, units)
+        f_stat = (c - a).var(ddof=1) / (b - a).var(ddof=1)
+        assert stats.f.sf(f_stat, n - 1, n - 1) < 0.01, f"{units}: F = {f_stat:.2f}"
+    # Officers in Cao Lộc guide citizens online: more guidance minutes there, paired CI above 0.
+    guidance = paired_difference([r.officer_minutes[:, 0, 2].sum() for r in crn[0].results],
+                                 [r.officer_minutes[:, 0, 2].sum() for r in crn[1].results])
     assert guidance.low > 0
 
 

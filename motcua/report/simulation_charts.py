@@ -43,6 +43,8 @@ LABELS: dict[str, dict[str, str]] = {
         "after": "Sau ({start} – {end})",
         "p50": "Trung vị (p50)",
         "p90": "Phân vị 90 (p90)",
+        "mean": "Trung bình",
+        "p50_zero": "Trung vị (p50) = 0 phút ở mọi đơn vị: hơn một nửa người dân không phải chờ",
         "officer_title": "Giờ làm việc của cán bộ mỗi ngày mở cửa — {scenario}",
         "officer_axis": "Giờ cán bộ / ngày mở cửa",
         "freed": "giải phóng {hours} giờ/ngày",
@@ -53,8 +55,8 @@ LABELS: dict[str, dict[str, str]] = {
         "act_qr": "Thu qua mã QR",
         "act_guidance": "Hướng dẫn thanh toán trực tuyến",
         "act_idle": "Không có khách",
-        "compare_title": "So sánh kịch bản: tỷ lệ thanh toán trực tuyến (toàn bộ các đơn vị)",
-        "compare_units_title": "Tỷ lệ cuối kỳ theo đơn vị và kịch bản",
+        "compare_title": "So sánh kịch bản: tỷ lệ thanh toán trực tuyến, toàn bộ các đơn vị — {scenario}",
+        "compare_units_title": "Tỷ lệ cuối kỳ theo đơn vị và kịch bản — {scenario}",
         "diff_title": "Chênh lệch tỷ lệ cuối kỳ so với «{baseline}» (cặp số ngẫu nhiên chung, KTC 95%)",
         "diff_axis": "Chênh lệch (điểm phần trăm)",
     },
@@ -75,6 +77,8 @@ LABELS: dict[str, dict[str, str]] = {
         "after": "After ({start} – {end})",
         "p50": "Median (p50)",
         "p90": "90th percentile (p90)",
+        "mean": "Mean",
+        "p50_zero": "Median (p50) = 0 min at every unit: more than half of citizens do not wait",
         "officer_title": "Officer-hours per open day by activity — {scenario}",
         "officer_axis": "Officer-hours per open day",
         "freed": "{hours} h/day freed",
@@ -85,8 +89,8 @@ LABELS: dict[str, dict[str, str]] = {
         "act_qr": "QR payment",
         "act_guidance": "Guiding online payment",
         "act_idle": "Idle",
-        "compare_title": "Scenarios compared: share paid online (all units)",
-        "compare_units_title": "Share at the end of the horizon by unit and scenario",
+        "compare_title": "Scenarios compared: share paid online, all units — {scenario}",
+        "compare_units_title": "Share at the end of the horizon by unit and scenario — {scenario}",
         "diff_title": "Difference in final share vs “{baseline}” (common random numbers, 95% CI)",
         "diff_axis": "Difference (percentage points)",
     },
@@ -130,7 +134,13 @@ def _unit_names(summary: dict[str, Any], lab: dict[str, str]) -> dict[str, str]:
 
 
 def _scenario_title(summary: dict[str, Any]) -> str:
-    return summary["scenario"].get("title") or summary["scenario"]["name"]
+    """What chart titles name: the region (short, in its own language), else the scenario name."""
+    return summary["scenario"].get("region") or summary["scenario"]["name"]
+
+
+def _scenario_label(summary: dict[str, Any]) -> str:
+    """What legends name when scenarios are compared: the scenario's short name."""
+    return summary["scenario"]["name"]
 
 
 def _percent_axis(ax, axis: str = "y") -> None:
@@ -225,16 +235,25 @@ def counter_waits(summary: dict[str, Any], path: Path, lang: str = "vi") -> Path
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.8), sharey=False)
     x = np.arange(len(units))
     width = 0.8 / len(periods)
-    for ax, stat in zip(axes, ("p50", "p90"), strict=True):
+    waits = summary["counter_waits"]["units"]
+    p50_zero = all(_num(waits[u][p]["p50"]["mean"]) == 0 for u in units for p in periods)
+    # An all-zero median panel says nothing: show the mean instead and say why in a note.
+    stats = ("mean", "p90") if p50_zero else ("p50", "p90")
+    for ax, stat in zip(axes, stats, strict=True):
         for p, pname in enumerate(periods):
-            mean, err = _mean_err([summary["counter_waits"]["units"][u][pname][stat] for u in units])
+            mean, err = _mean_err([waits[u][pname][stat] for u in units])
             ax.bar(x + (p - (len(periods) - 1) / 2) * width, np.nan_to_num(mean), width, yerr=err, capsize=3,
                    color=PALETTE[p], label=plabels[p])
         ax.set_title(lab[stat])
         ax.set_xticks(x, [names.get(u, u) for u in units], rotation=30, ha="right")
         ax.set_ylabel(lab["wait_axis"])
-    axes[0].legend(fontsize=8)
     fig.suptitle(lab["waits_title"].format(scenario=_scenario_title(summary)))
+    fig.tight_layout()
+    # Below the rotated unit names: the periods, then the note on the median.
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="upper center", bbox_to_anchor=(0.5, 0.0), ncols=2,
+               fontsize=8)
+    if p50_zero:
+        fig.text(0.5, -0.07, lab["p50_zero"], ha="center", va="top", fontsize=8, style="italic")
     return save(fig, path)
 
 
@@ -299,9 +318,9 @@ def compare_trajectories(summaries: Sequence[dict[str, Any]], path: Path, lang: 
         est = weekly["series"]["all"]
         color = PALETTE[k % len(PALETTE)]
         ax.fill_between(x, _arr(est["low"]), _arr(est["high"]), color=color, alpha=0.18)
-        ax.plot(x, _arr(est["mean"]), color=color, linewidth=2, label=_scenario_title(summary))
+        ax.plot(x, _arr(est["mean"]), color=color, linewidth=2, label=_scenario_label(summary))
     _target_lines(ax, summaries[0], lab, lang)
-    ax.set_title(lab["compare_title"])
+    ax.set_title(lab["compare_title"].format(scenario=_scenario_title(summaries[0])))
     ax.set_xlabel(lab["week_axis"])
     ax.set_ylabel(lab["share_axis"])
     ax.set_ylim(bottom=0)
@@ -323,12 +342,12 @@ def compare_units(summaries: Sequence[dict[str, Any]], path: Path, lang: str = "
     for k, summary in enumerate(summaries):
         mean, err = _mean_err([summary["share"]["final"][s] for s in ids])
         ax.bar(x + (k - (len(summaries) - 1) / 2) * width, mean, width, yerr=err, capsize=3,
-               color=PALETTE[k % len(PALETTE)], label=_scenario_title(summary))
+               color=PALETTE[k % len(PALETTE)], label=_scenario_label(summary))
     _target_lines(ax, summaries[0], lab, lang, dates=False)
     ax.set_xticks(x, [names.get(s, s) for s in ids], rotation=30, ha="right")
     ax.set_ylabel(lab["share_axis"])
     _percent_axis(ax)
-    ax.set_title(lab["compare_units_title"])
+    ax.set_title(lab["compare_units_title"].format(scenario=_scenario_title(summaries[0])))
     ax.legend(fontsize=8)
     return save(fig, path)
 
@@ -339,7 +358,7 @@ def compare_differences(comparison: dict[str, Any], path: Path, lang: str = "vi"
     lab = labels(lang)
     summaries = comparison["summaries"]
     names = _unit_names(summaries[0], lab)
-    titles = {s["scenario"]["name"]: _scenario_title(s) for s in summaries}
+    titles = {s["scenario"]["name"]: _scenario_label(s) for s in summaries}
     ids = summaries[0]["share"]["series"]
     diffs = comparison["differences"]
     y = np.arange(len(ids))
