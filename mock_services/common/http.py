@@ -14,6 +14,7 @@ Public API::
     Counter("name", "help", registry=metrics_registry(app))   # a service's own metrics on /metrics
 
     client = SignedClient("gateway", TEST_KEYS["gateway"], timeout_s=5)   # one keep-alive session
+    client = SignedClient(..., fast=True)      # POSTs to http:// URLs via common.fastclient (~4× less CPU)
     status, data = await client.post_json(url, payload)                   # signed POST
     status, data = await client.get_json(url)                             # signed GET
     await client.close()
@@ -54,6 +55,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from yarl import URL
 
 from mock_services.common import signing
+from mock_services.common.fastclient import FastPoster
 from mock_services.common.faults import (
     NO_FAULTS,
     FaultConfigError,
@@ -206,11 +208,14 @@ def verify_signed(
 class SignedClient:
     """An HTTP client that signs each request with one key; one keep-alive session per process."""
 
-    def __init__(self, key_id: str, secret: bytes, *, timeout_s: float = 10.0, limit: int = 512) -> None:
+    def __init__(
+        self, key_id: str, secret: bytes, *, timeout_s: float = 10.0, limit: int = 512, fast: bool = False
+    ) -> None:
         self.key_id, self.secret = key_id, secret
         self.timeout_s = timeout_s
         self.limit = limit
         self._session: aiohttp.ClientSession | None = None
+        self._fast = FastPoster(timeout_s=timeout_s, max_idle_per_host=limit) if fast else None
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -238,14 +243,18 @@ class SignedClient:
         if signed:
             all_headers.update(self.headers_for(method, url, body, bad_signature=bad_signature))
         all_headers.update(headers or {})
-        timeout = aiohttp.ClientTimeout(total=self.timeout_s if timeout_s is None else timeout_s)
-        async with self.session.request(method, url, data=body or None, headers=all_headers, timeout=timeout) as resp:
-            raw = await resp.read()
-            try:
-                data = json.loads(raw) if raw else None
-            except ValueError:
-                data = raw.decode(errors="replace")
-            return resp.status, data
+        if self._fast is not None and method == "POST" and url.startswith("http://"):
+            status, raw = await self._fast.post(url, body, all_headers, timeout_s=timeout_s)
+        else:
+            timeout = aiohttp.ClientTimeout(total=self.timeout_s if timeout_s is None else timeout_s)
+            async with self.session.request(method, url, data=body or None, headers=all_headers,
+                                            timeout=timeout) as resp:
+                status, raw = resp.status, await resp.read()
+        try:
+            data = json.loads(raw) if raw else None
+        except ValueError:
+            data = raw.decode(errors="replace")
+        return status, data
 
     async def post_json(self, url: str, payload: Any, **kwargs: Any) -> tuple[int, Any]:
         return await self.request("POST", url, payload, **kwargs)
@@ -254,6 +263,8 @@ class SignedClient:
         return await self.request("GET", url, None, **kwargs)
 
     async def close(self) -> None:
+        if self._fast is not None:
+            self._fast.close()
         if self._session is not None and not self._session.closed:
             await self._session.close()
 
