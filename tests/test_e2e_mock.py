@@ -130,8 +130,12 @@ SCENARIOS: dict[str, tuple[dict[str, Any], Callable[[CheckResult], None]]] = {
                     expect_retries_through_errors),
     "agency latency": ({"agency": {"latency": {"kind": "fixed", "ms": 200, "routes": ["POST /ipn"]}}},
                        expect_agency_latency),
+    "agency resets": ({"agency": {"reset": {"rate": 0.5, "routes": ["POST /ipn"]}}}, expect_retries_through_errors),
+    "agency hangs": ({"agency": {"hang": {"rate": 0.5, "hang_s": 0.3, "routes": ["POST /ipn"]}}},
+                     expect_retries_through_errors),
+    "gateway latency": ({"gateway": {"latency": {"kind": "lognormal", "p50_ms": 20, "p95_ms": 80}}}, _all_by_ipn),
 }  # fmt: skip
-SLOW = {"reordered IPNs", "bank freeze", "gateway 503s", "early IPN"}
+SLOW = {"reordered IPNs", "bank freeze", "gateway 503s", "early IPN", "gateway latency"}
 
 
 @pytest.mark.parametrize(
