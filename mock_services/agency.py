@@ -69,9 +69,6 @@ class AgencyConfig:
     expires_in_s: int = 900
 
 
-AGENCY = web.AppKey("agency", object)
-
-
 class Agency:
     """The state of one running agency system: its ledger, its gateway client and its counters."""
 
@@ -98,7 +95,7 @@ class Agency:
         """File a dossier; create its payment at the gateway when the fee is above zero."""
         procedure, group, amount, payer = self._validate_dossier(body)
         now = time.time()
-        code = agency_code = self.config.agency_code
+        agency_code = self.config.agency_code
         try:
             code = await self.db.transact(lambda conn: ledger.allocate_code(conn, agency_code, now))
         except ledger.SequenceExhausted as exc:
@@ -106,7 +103,8 @@ class Agency:
         payment = await self._create_payment(code, procedure, group, amount, payer) if amount > 0 else None
         dossier = ledger.NewDossier(
             dossier_code=code, procedure_code=procedure, group=group, amount_vnd=amount, payer=payer,
-            submitted_at=now, payment_id=payment and payment["payment_id"], pay_url=payment and payment["pay_url"],
+            submitted_at=now, payment_id=payment["payment_id"] if payment else None,
+            pay_url=payment["pay_url"] if payment else None,
         )  # fmt: skip
         await self.db.transact(lambda conn: ledger.insert_dossier(conn, dossier))
         self.dossier_counter.labels("yes" if payment else "no").inc()
@@ -260,6 +258,9 @@ class Agency:
         return http.parse_json_object(raw)
 
 
+AGENCY = web.AppKey("agency", Agency)
+
+
 # ---------------------------------------------------------------------- validation helpers
 
 
@@ -319,7 +320,7 @@ def _int_param(request: web.Request, name: str, default: int, low: int, high: in
 
 
 def _agency(request: web.Request) -> Agency:
-    return request.app[AGENCY]  # type: ignore[return-value]
+    return request.app[AGENCY]
 
 
 async def post_dossier(request: web.Request) -> web.Response:
