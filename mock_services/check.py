@@ -138,7 +138,10 @@ async def run_check(urls: Mapping[str, str], config: CheckConfig) -> CheckResult
             stats = await _get(session, f"{urls['agency']}/stats")
         finally:
             await agency_client.close()
-    views = {d["dossier_code"]: d for d in dossiers if isinstance(d, dict)}
+    failures = [d for d in dossiers if not isinstance(d, dict)]
+    if failures:  # without the agency's view the check cannot tell lost from unreadable: say so, claim nothing
+        raise ServiceError(f"could not read {len(failures)} dossier(s) back from the agency: {failures[0]!r}")
+    views = {d["dossier_code"]: d for d in dossiers}
     result = _verify(attempts, views, stats)
     result.summary = _summary(
         config, attempts, _run_counts(views, before, stats), reconciliation, callback_latencies_ms(events),
