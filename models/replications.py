@@ -248,21 +248,26 @@ def _run_processes(fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], wor
     # fork: workers inherit the imported modules, so a pool starts in milliseconds, not seconds.
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    try:
         futures: list[Future] = [pool.submit(fn, *task) for task in tasks]
         index_of = {f: i for i, f in enumerate(futures)}
         pending = set(futures)
         while pending:
             done, pending = wait(pending, return_when=FIRST_EXCEPTION)
             for f in done:
-                if f.exception() is not None:
-                    for other in pending:
-                        other.cancel()
-                    exc = f.exception()
+                exc = f.exception()
+                if exc is not None:
                     exc.add_note(f"in replication {index_of[f]}")
                     raise exc
                 bar.update(1)
         return [f.result() for f in futures]
+    except BaseException:
+        # A failure or Ctrl-C: drop the queued replications instead of running them to the end.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown(wait=True)
 
 
 def _run_dask(fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], address: str, bar) -> list[Any]:

@@ -440,3 +440,42 @@ def write_outputs(out_dir: Path, sets: Sequence[ReplicationSet], facts: Sequence
         write_csv(out_dir / "share_weekly.csv", SHARE_HEADER, weekly_rows),
         write_csv(out_dir / "online_payments_daily.csv", PAYMENTS_HEADER, payment_rows),
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading a saved run (notebooks, `motcua report`)
+# ---------------------------------------------------------------------------------------------
+CSV_FILES = ("share_daily.csv", "share_weekly.csv", "online_payments_daily.csv")
+
+
+@dataclass(frozen=True)
+class SavedSimulation:
+    """A finished `simulate` or `compare` run read back: its summary, manifest and time series."""
+
+    path: Path
+    manifest: dict[str, Any]
+    summary: dict[str, Any]
+    tables: dict[str, Any]
+    """pandas DataFrames by file stem: ``share_daily``, ``share_weekly``, ``online_payments_daily``
+    (``date`` parsed as dates)."""
+
+
+def load_outputs(run_dir: Path) -> SavedSimulation:
+    """Read a run folder written by `motcua simulate` or `motcua compare` (nothing is recomputed)."""
+    import pandas as pd
+
+    from motcua.runs import MANIFEST, SUMMARY, read_json
+
+    run_dir = Path(run_dir)
+    summary = read_json(run_dir / SUMMARY)
+    if summary.get("schema") not in (SCHEMA_SIMULATE, SCHEMA_COMPARE):
+        raise InputError(f"{run_dir / SUMMARY}: schema = {summary.get('schema')!r} is not a simulation summary; "
+                         "give the folder of a `motcua simulate` or `motcua compare` run (see motcua results list)")
+    tables = {}
+    for name in CSV_FILES:
+        path = run_dir / name
+        if not path.exists():
+            raise InputError(f"{path}: file not found; the run folder is incomplete — rerun the command in its "
+                             "manifest.json")
+        tables[path.stem] = pd.read_csv(path, parse_dates=["date"])
+    return SavedSimulation(run_dir, read_json(run_dir / MANIFEST), summary, tables)

@@ -7,6 +7,8 @@ that these tests check the machinery alone; tests/test_coupled.py runs the real 
 from __future__ import annotations
 
 import dataclasses
+import io
+import sys
 
 import numpy as np
 import pytest
@@ -177,3 +179,23 @@ def test_common_random_numbers_shrink_the_variance_of_a_difference():
     assert p_value < 0.01, f"F = {f_stat:.2f}, p = {p_value:.3g}"
     # Both estimate the same effect: a busier queue waits longer (theory: 1.5 → 1.857 for M/M/1).
     assert paired_difference(a, np.array(crn[1].results)).low > 0
+
+
+# --- progress bar ---------------------------------------------------------------------------------------
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch, capsys):
+    tasks = [(QueueScenario(0.5), s, False, None) for s in spawn_seeds(3, 3)]
+    map_replications(mm1_mean_wait, tasks, executor=ExecutorSpec(kind="serial"), progress=True)
+    assert capsys.readouterr().err == ""  # stderr is not a terminal under pytest: no bar in logs
+    terminal = FakeTerminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    map_replications(mm1_mean_wait, tasks, executor=ExecutorSpec(kind="serial"), progress=True)
+    assert "replications:" in terminal.getvalue() and "/3 [" in terminal.getvalue()
+    quiet = FakeTerminal()
+    monkeypatch.setattr(sys, "stderr", quiet)
+    map_replications(mm1_mean_wait, tasks, executor=ExecutorSpec(kind="serial"), progress=False)  # --quiet
+    assert quiet.getvalue() == ""

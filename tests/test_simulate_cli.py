@@ -12,6 +12,7 @@ import pytest
 from motcua.cli import main
 from motcua.runs import file_digest
 from motcua.scenario import SCENARIO_DIR
+from motcua.simulation_outputs import load_outputs
 
 LANG_SON = SCENARIO_DIR / "lang-son-2024.toml"
 SIMULATE_FILES = {"summary.json", "share_daily.csv", "share_weekly.csv", "online_payments_daily.csv",
@@ -89,6 +90,14 @@ def test_simulate_quick_writes_every_documented_file(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "Target 45.0% by 2024-12-31" in printed and f"Results: {run}" in printed
 
+    # A notebook reads it back through the project's API.
+    saved = load_outputs(run)
+    assert saved.summary == summary and saved.manifest["run_id"] == run.name
+    daily = saved.tables["share_daily"]
+    assert len(daily) == 209 * 6 and str(daily["date"].dtype).startswith("datetime64")
+    payments = saved.tables["online_payments_daily"]
+    assert (payments[payments.series == "all"].payments_mean > 0).all()
+
     # `motcua results list` shows it with its headline.
     assert main(["results", "list", "--results-root", str(tmp_path), "--json"]) == 0
     [entry] = json.loads(capsys.readouterr().out)
@@ -97,18 +106,26 @@ def test_simulate_quick_writes_every_documented_file(tmp_path, capsys):
 
 
 def test_same_seed_same_summary_whichever_executor(tmp_path):
+    """Serial, local processes and a Dask cluster (threads, on loopback) give the same summary."""
+    from distributed import LocalCluster
+
     scenario = variant(tmp_path / "in", "ls-short")
-    outs = []
-    for workers in ("1", "2"):
-        out = tmp_path / f"w{workers}"
-        assert main(["simulate", str(scenario), "--quick", "--replications", "2", "--seed", "5", "--workers",
-                     workers, "--out", str(out), "--quiet"]) == 0
-        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    options = {"serial": ["--workers", "1"], "processes": ["--workers", "2"]}
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, host="127.0.0.1", protocol="tcp://",
+                      dashboard_address=None) as cluster:
+        options["dask"] = ["--dask-scheduler", cluster.scheduler_address]
+        summaries = {}
+        for name, extra in options.items():
+            out = tmp_path / name
+            assert main(["simulate", str(scenario), "--quick", "--replications", "2", "--seed", "5", *extra,
+                         "--out", str(out), "--quiet"]) == 0
+            summaries[name] = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summaries["dask"]["settings"]["executor"].startswith("dask tcp://127.0.0.1:")
+    for summary in summaries.values():
         assert summary["settings"]["horizon_days"] == 56
-        for volatile in ("runtime", "settings"):
-            summary.pop(volatile)
-        outs.append(summary)
-    assert outs[0] == outs[1]
+        summary.pop("runtime")
+        summary.pop("settings")
+    assert summaries["serial"] == summaries["processes"] == summaries["dask"]
 
 
 def test_a_failing_run_leaves_no_partial_results(tmp_path, monkeypatch):
@@ -123,6 +140,17 @@ def test_a_failing_run_leaves_no_partial_results(tmp_path, monkeypatch):
               "--results-root", str(tmp_path / "results"), "--quiet"])
     assert [p for p in (tmp_path / "results").rglob("*") if p.is_file()] == []
     assert list((tmp_path / "results" / "ls-short").iterdir()) == []
+
+
+def test_load_outputs_refuses_other_folders(tmp_path):
+    from motcua.errors import InputError
+    from motcua.runs import write_json
+
+    with pytest.raises(InputError, match=r"summary.json: file not found"):
+        load_outputs(tmp_path)
+    write_json(tmp_path / "summary.json", {"schema": "motcua.loadtest/1"})
+    with pytest.raises(InputError, match=r"schema = 'motcua.loadtest/1' is not a simulation summary"):
+        load_outputs(tmp_path)
 
 
 @pytest.mark.parametrize(("argv", "message"), [
