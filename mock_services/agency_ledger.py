@@ -63,6 +63,9 @@ CREATE TABLE IF NOT EXISTS dossiers (
     credited_at REAL,
     submitted_at REAL NOT NULL
 );
+-- Reconciliation looks dossiers up by status and day; without these it would scan the whole table.
+CREATE INDEX IF NOT EXISTS dossiers_by_status_approval ON dossiers (status, bank_approved_at);
+CREATE INDEX IF NOT EXISTS dossiers_by_status_submission ON dossiers (status, submitted_at);
 CREATE TABLE IF NOT EXISTS credits (
     id INTEGER PRIMARY KEY,
     dossier_code TEXT NOT NULL,
