@@ -116,6 +116,9 @@ def run_stack(values: dict[str, Any]) -> int:
                 for name, url in stack.urls.items():
                     print(f"{name:<8} {url}   (log: {stack.log_path(name)})")
                 print(json.dumps({"urls": stack.urls, "data_dir": str(data_dir)}), flush=True)
+                if stack.config.admin_token:
+                    print(f"faults at run time: PUT <url>/admin/faults with header X-Admin-Token: "
+                          f"{stack.config.admin_token} (a published TEST token)")
                 print("Ctrl-C or SIGTERM stops all three.", flush=True)
                 _watch(stack)
         except KeyboardInterrupt:
