@@ -87,6 +87,25 @@ class CheckResult:
     double_credited: list[str] = field(default_factory=list)
     wrong_amount: list[str] = field(default_factory=list)
     credited_without_approval: list[str] = field(default_factory=list)
+    views: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Each dossier as the agency shows it at the end (``GET /dossiers/{code}``)."""
+
+    ROW_HEADER = (
+        "index", "dossier_code", "payment_id", "bank_code", "amount_vnd", "charged_vnd", "response_code",
+        "approved_at", "agency_status", "paid_via", "bank_approved_at", "ipn_acked_at", "credits", "error",
+    )  # fmt: skip
+
+    def rows(self) -> list[tuple[Any, ...]]:
+        """One row per citizen (columns `ROW_HEADER`): what the bank said and what the agency shows."""
+        out = []
+        for a in self.attempts:
+            v = self.views.get(a.dossier_code, {})
+            out.append((
+                a.index, a.dossier_code, a.payment_id, a.bank_code, a.amount_vnd, a.charged_vnd, a.response_code,
+                a.approved_at, v.get("status"), v.get("paid_via"), v.get("bank_approved_at"), v.get("ipn_acked_at"),
+                v.get("credits"), a.error,
+            ))  # fmt: skip
+        return out
 
     @property
     def ok(self) -> bool:
@@ -143,6 +162,7 @@ async def run_check(urls: Mapping[str, str], config: CheckConfig) -> CheckResult
         raise ServiceError(f"could not read {len(failures)} dossier(s) back from the agency: {failures[0]!r}")
     views = {d["dossier_code"]: d for d in dossiers}
     result = _verify(attempts, views, stats)
+    result.views = views
     result.summary = _summary(
         config, attempts, _run_counts(views, before, stats), reconciliation, callback_latencies_ms(events),
         gateway_view, result,

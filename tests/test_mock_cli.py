@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import signal
 import subprocess
@@ -39,6 +40,12 @@ def test_check_pushes_payments_through_with_faults_and_exits_0(tmp_path):
     assert manifest["kind"] == "mock-check" and manifest["invariant_ok"] is True
     assert [i["role"] for i in manifest["inputs"]] == ["faults"]
     assert (out / "logs" / "gateway.log").exists()
+    with (out / "payments.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 60
+    approved = [r for r in rows if r["response_code"] == "00"]
+    assert len(approved) == summary["approved"] and all(r["agency_status"].startswith("paid") for r in approved)
+    assert all(r["credits"] == "1" for r in approved)
     assert processes_mentioning(str(tmp_path / "data")) == []
 
 

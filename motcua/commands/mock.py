@@ -141,7 +141,7 @@ def run_check(args: argparse.Namespace, values: dict[str, Any]) -> int:
 
     from mock_services.check import DEFAULT_FAULTS_FILE, CheckConfig, format_summary, run_check
     from mock_services.supervisor import MockStack
-    from motcua.runs import start_run, write_json
+    from motcua.runs import start_run, write_csv, write_json
 
     if args.no_faults and values.get("faults"):
         raise InputError("--no-faults and --faults FILE contradict each other; give one of them")
@@ -164,6 +164,7 @@ def run_check(args: argparse.Namespace, values: dict[str, Any]) -> int:
         with start_run("mock-check", seed=config.seed, out=args.out, kind="mock-check") as run:
             result.summary["settings"] = {k: str(v) if isinstance(v, Path) else v for k, v in values.items()}
             write_json(run.path("summary.json"), result.summary)
+            write_csv(run.path("payments.csv"), result.ROW_HEADER, result.rows())
             if values.get("faults"):
                 run.add_input(Path(values["faults"]), "faults")
             for name in ("gateway", "bank", "agency"):
