@@ -242,9 +242,12 @@ def step_loadtest(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
     # One manifest per run: the load test's own manifest is folded into the step record.
     sub_manifest = read_json(folder / MANIFEST)
     (folder / MANIFEST).unlink()
-    data = result.data
-    return {"folder": "loadtest", "passed": result.passed, "invariant_ok": data["invariant"]["ok"],
-            "slo_failed": [v["name"] for v in data["slo"] if not v["passed"]],
+    projected = read_json(loadtest_folder(run_dir) / "summary.json")
+    steps = result.data.get("capacity", {}).get("steps", [])
+    invariant_ok = projected["invariant"]["ok"] is not False and all(s["invariant_ok"] is not False for s in steps)
+    slo_failed = [v["name"] for v in projected["slo"] if not v["passed"]]
+    return {"folder": "loadtest", "passed": invariant_ok and not slo_failed, "invariant_ok": invariant_ok,
+            "slo_failed": slo_failed,
             "time_scale": o.time_scale, "callback_deadline_s": o.callback_deadline_s,
             "against": "urls" if o.agency_url else "mocks",
             "loadtest_manifest": {k: sub_manifest.get(k) for k in ("parameters", "inputs", "started_at",
@@ -254,6 +257,20 @@ def step_loadtest(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 # Step 4: feedback
 # ---------------------------------------------------------------------------------------------
+def loadtest_folder(run_dir: Path) -> Path:
+    """The folder of the load test at the projected peak: ``loadtest/``, or its first capacity step.
+
+    With ``--find-capacity`` the load test raises the rate until an SLO breaks; its top-level
+    summary is the last (broken) step, while the projected peak's measurements, SLO verdicts and
+    samples are those of the first step.
+    """
+    folder = Path(run_dir) / "loadtest"
+    top = read_json(folder / "summary.json")
+    if "capacity" in top and top["capacity"]["steps"]:
+        return folder / top["capacity"]["steps"][0]["folder"]
+    return folder
+
+
 PAID = "citizen paid"
 FAILED_PREFIXES = ("citizen declined", "citizen failed")
 
@@ -278,8 +295,9 @@ def measured_quality(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
     """The system quality the load test measured, in real-time equivalents (JSON-ready)."""
     from motcua.loadtest.percentiles import nearest_rank
 
-    step = read_json(Path(run_dir) / "loadtest" / "summary.json")
-    harness = read_json(Path(run_dir) / "loadtest" / "harness.json")
+    folder = loadtest_folder(run_dir)
+    step = read_json(folder / "summary.json")
+    harness = read_json(folder / "harness.json")
     scale = ctx.options.time_scale if not ctx.options.agency_url else 1.0
     samples = real_time_callbacks(harness, scale)
     seconds = sorted(s["seconds"] for s in samples)
@@ -463,7 +481,7 @@ def _write_run_summary(run_dir: Path, ctx: RunContext, steps: list[dict[str, Any
     run_dir = Path(run_dir)
     sim = read_json(run_dir / "simulate" / "summary.json")
     demand = read_json(run_dir / "demand" / "demand.json")
-    load = read_json(run_dir / "loadtest" / "summary.json")
+    load = read_json(loadtest_folder(run_dir) / "summary.json")
     quality = read_json(run_dir / "feedback" / "quality.json")
     comparison = read_json(run_dir / "feedback" / "comparison.json")
     head = sim["headline"]
@@ -482,10 +500,14 @@ def _write_run_summary(run_dir: Path, ctx: RunContext, steps: list[dict[str, Any
     return write_json(run_dir / "summary.json", {
         "schema": SCHEMA_RUN, "kind": "run", "scenario": sim["scenario"], "headline": headline,
         "simulation_headline": head,
-        "loadtest": {"slo_failed": slo_failed, "invariant_ok": load["invariant"]["ok"],
+        "loadtest": {"slo_failed": slo_failed, "invariant_ok": steps_info(steps, "loadtest")["invariant_ok"],
                      "callback_p95_ms": load["slo_measured"].get("callback_p95_ms")},
         "steps": {s["name"]: s["folder"] for s in steps},
     })
+
+
+def steps_info(steps: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    return next(s for s in steps if s["name"] == name)
 
 
 def _round(value: float | None, digits: int = 4) -> float | None:

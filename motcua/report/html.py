@@ -74,13 +74,22 @@ class RunFiles:
             path = run_dir.joinpath(*parts)
             return read_json(path) if path.exists() else None
 
+        from motcua.pipeline import loadtest_folder
         from motcua.scenario import load_scenario
 
+        loadtest, harness = opt("loadtest", "summary.json"), None
+        if loadtest is not None:
+            folder = loadtest_folder(run_dir)  # with --find-capacity: the step at the projected peak
+            capacity = loadtest.get("capacity")
+            loadtest = read_json(folder / "summary.json")
+            if capacity:
+                loadtest["capacity"] = capacity
+            harness = read_json(folder / "harness.json") if (folder / "harness.json").exists() else None
         scenario_file = run_dir / "scenario.toml"
         return cls(run_dir=run_dir, manifest=read_json(run_dir / MANIFEST), summary=opt("summary.json"),
                    simulate=read_json(run_dir / "simulate" / "summary.json"),
                    interventions=opt("simulate", "interventions.json"), demand=opt("demand", "demand.json"),
-                   loadtest=opt("loadtest", "summary.json"), harness=opt("loadtest", "harness.json"),
+                   loadtest=loadtest, harness=harness,
                    quality=opt("feedback", "quality.json"), feedback=opt("feedback", "summary.json"),
                    flawless=opt("feedback", "flawless-summary.json"), comparison=opt("feedback", "comparison.json"),
                    scenario=load_scenario(scenario_file) if scenario_file.exists() else None)
