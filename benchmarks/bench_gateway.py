@@ -12,11 +12,11 @@ on `mock_services.common.http.create_app` (same middlewares, same uvloop runner)
 CPU 0 and driven the same way. Then, at half the measured maximum payment rate (open loop), the
 IPN latency (the bank's notification sent → the IPN received by the agency) is measured.
 
-On a 2-core machine the driver shares the machine with the gateway; the driver's four HTTP
-exchanges per payment cost about as much CPU as the gateway's, so the figure is a lower bound for
-the gateway. Because the machine may be shared, each rate is also given per CPU-second the server
-process actually used (/proc/<pid>/stat): completions ÷ server CPU time, i.e. the rate one fully
-available core would sustain. Target (issue 2 §6): ≥ 1,500 complete payments/s per gateway core,
+On a 2-core machine the driver shares the machine with the gateway (it uses the same lean client
+as the gateway's IPNs, `mock_services.common.fastclient`, so that it is not the first bottleneck).
+Because the machine may be shared, each rate is also given per CPU-second the server process
+actually used (/proc/<pid>/stat): completions ÷ server CPU time, i.e. the rate one fully available
+core would sustain. Target (issue 2 §6): ≥ 1,500 complete payments/s per gateway core,
 judged on that per-CPU-second figure. The last line is JSON.
 
     .venv/bin/python benchmarks/bench_gateway.py [--seconds S] [--concurrency N]
@@ -35,7 +35,6 @@ import time
 import uuid
 from pathlib import Path
 
-import aiohttp
 import numpy as np
 import uvloop
 from aiohttp import web
@@ -44,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mock_services.common import signing  # noqa: E402
+from mock_services.common.fastclient import FastPoster  # noqa: E402
 
 TARGET = 1500.0
 AGENCY = "000.00.12.H37"
@@ -130,10 +130,10 @@ class Driver:
         await site.start()
         host, port = self.runner.addresses[0][:2]
         self.ipn_url = f"http://{host}:{port}/ipn"
-        self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+        self.poster = FastPoster(timeout_s=30, max_idle_per_host=4096)
 
     async def close(self) -> None:
-        await self.session.close()
+        self.poster.close()
         await self.runner.cleanup()
 
     async def _post(self, path: str, body: dict, key_id: str | None, extra: dict | None = None) -> dict:
@@ -141,11 +141,11 @@ class Driver:
         headers = {"Content-Type": "application/json", **(extra or {})}
         if key_id:
             headers.update(signing.sign(key_id, signing.TEST_KEYS[key_id], "POST", path, raw))
-        async with self.session.post(self.gw + path, data=raw, headers=headers) as resp:
-            data = await resp.json()
-            if resp.status >= 300:
-                raise RuntimeError(f"POST {path} → {resp.status}: {data}")
-            return data
+        status, answer = await self.poster.post(self.gw + path, raw, headers)
+        data = json.loads(answer)
+        if status >= 300:
+            raise RuntimeError(f"POST {path} → {status}: {data}")
+        return data
 
     async def payment(self, seq: int) -> float:
         """One complete payment; returns the IPN latency (s) from the bank's notification to the IPN."""
@@ -214,14 +214,16 @@ async def open_loop(driver: Driver, rate: float, seconds: float) -> list[float]:
 
 
 async def trivial_rate(url: str, pid: int, concurrency: int, seconds: float) -> tuple[float, float]:
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
-        payload = json.dumps({"agency_code": AGENCY, "amount_vnd": 200_000}).encode()
+    poster = FastPoster(timeout_s=30, max_idle_per_host=4096)
+    payload = json.dumps({"agency_code": AGENCY, "amount_vnd": 200_000}).encode()
 
-        async def post(_i: int) -> None:
-            async with session.post(url + "/echo", data=payload, headers={"Content-Type": "application/json"}) as r:
-                await r.read()
+    async def post(_i: int) -> None:
+        await poster.post(url + "/echo", payload, {"Content-Type": "application/json"})
 
+    try:
         return await CpuMeter(pid).rate(closed_loop(post, concurrency, seconds))
+    finally:
+        poster.close()
 
 
 async def measure(args: argparse.Namespace, data_dir: str) -> dict[str, float]:

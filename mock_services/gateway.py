@@ -52,7 +52,7 @@ from mock_services.common.http import (
     require,
     verify_signed,
 )
-from mock_services.common.ids import IdError, check_agency_code, parse_cccd, parse_dossier_code
+from mock_services.common.ids import DOSSIER_CODE_RE, IdError, check_agency_code, parse_cccd
 from mock_services.common.money import MoneyError, parse_vnd
 from mock_services.common.outbox import DelayQueue
 from mock_services.common.payments import IllegalTransition, State
@@ -119,6 +119,8 @@ class Gateway:
             "motcua_gateway_ipn_results", "IPN attempts by the agency's RspCode (or timeout/error)",
             ["code"], registry=metrics_registry(app),
         )
+        self._ipn_sent = {kind: self.ipn_sent.labels(kind) for kind in ("attempt", "copy", "early")}
+        self._ipn_result_children: dict[str, Any] = {}
         self._sweeper: asyncio.Task[None] | None = None
         self._background: set[asyncio.Future[None]] = set()
 
@@ -325,7 +327,7 @@ class Gateway:
     # ------------------------------------------------------------------ IPN delivery
 
     async def _post_ipn(self, url: str, payload: dict[str, Any], *, bad_signature: bool, kind: str) -> tuple:
-        self.ipn_sent.labels(kind).inc()
+        self._ipn_sent[kind].inc()
         try:
             status, data = await self.ipn_client.post_json(url, payload, bad_signature=bad_signature)
         except (aiohttp.ClientError, TimeoutError) as exc:
@@ -336,6 +338,12 @@ class Gateway:
         if not isinstance(code, str):
             return None, f"answer without RspCode: {str(data)[:200]}"
         return code, None
+
+    def _count_ipn_result(self, code: str) -> None:
+        child = self._ipn_result_children.get(code)
+        if child is None:
+            child = self._ipn_result_children[code] = self.ipn_results.labels(code)
+        child.inc()
 
     async def _deliver_ipn(self, payment_id: str) -> None:
         row = self.db.query_one(
@@ -358,7 +366,7 @@ class Gateway:
         sends = [self._post_ipn(url, payload, bad_signature=bad_signature, kind="attempt")]
         sends += [self._post_ipn(url, dict(payload), bad_signature=False, kind="copy") for _ in range(copies)]
         (code, error), *_ = await asyncio.gather(*sends)
-        self.ipn_results.labels(code or "no_answer").inc()
+        self._count_ipn_result(code or "no_answer")
         now = time.time()
         if code in ACK_CODES:
             status, next_at = "done", now
@@ -464,10 +472,11 @@ def validate_create(body: Mapping[str, Any]) -> ledger.NewPayment:
     except IdError as exc:
         raise ApiError(422, "invalid_field", str(exc), field="agency_code") from None
     dossier_code = require(body, "dossier_code")
-    try:
-        owner = parse_dossier_code(dossier_code)[0]
-    except IdError as exc:
-        raise ApiError(422, "invalid_field", str(exc), field="dossier_code") from None
+    match = DOSSIER_CODE_RE.fullmatch(dossier_code)  # the form only: its date is the agency's business
+    if match is None:
+        raise ApiError(422, "invalid_field", f"dossier_code must look like '000.00.12.H37-240607-0001', "
+                       f"got {dossier_code!r}", field="dossier_code")
+    owner = match.group(1)
     if owner != agency_code:
         raise ApiError(422, "invalid_field", f"dossier_code {dossier_code!r} belongs to agency {owner}, "
                        f"not {agency_code}", field="dossier_code")

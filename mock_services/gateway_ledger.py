@@ -200,29 +200,28 @@ def insert_payment(
     conn: sqlite3.Connection, new: NewPayment, *, payment_id: str, idempotency_key: str, fingerprint: str, now: float
 ) -> tuple[sqlite3.Row, bool]:
     """Create the payment, or return the one made earlier with the same key (409 if its body differed)."""
-    existing = conn.execute(
-        "SELECT * FROM payments WHERE idempotency_key = ?", (idempotency_key,)
-    ).fetchone()
-    if existing is not None:
-        if existing["fingerprint"] != fingerprint:
-            raise ApiError(
-                409, "idempotency_conflict",
-                f"Idempotency-Key {idempotency_key.split(':', 1)[-1]!r} was already used for payment "
-                f"{existing['payment_id']} with a different body; use a new key for a new payment",
-                field="Idempotency-Key",
-            )
-        return existing, False
     row = conn.execute(
         "INSERT INTO payments (payment_id, idempotency_key, fingerprint, agency_code, dossier_code, procedure_code,"
         " grp, amount_vnd, payer, ipn_url, return_url, state, created_at, expires_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING RETURNING *",
         (
             payment_id, idempotency_key, fingerprint, new.agency_code, new.dossier_code, new.procedure_code,
             new.group, new.amount_vnd, json.dumps(new.payer, ensure_ascii=False), new.ipn_url, new.return_url,
             State.CREATED.value, now, now + new.expires_in_s,
         ),
     ).fetchone()
-    return row, True
+    if row is not None:
+        return row, True
+    # The key was used before (the insert did nothing): the same body gets the same payment.
+    existing = conn.execute("SELECT * FROM payments WHERE idempotency_key = ?", (idempotency_key,)).fetchone()
+    if existing["fingerprint"] != fingerprint:
+        raise ApiError(
+            409, "idempotency_conflict",
+            f"Idempotency-Key {idempotency_key.split(':', 1)[-1]!r} was already used for payment "
+            f"{existing['payment_id']} with a different body; use a new key for a new payment",
+            field="Idempotency-Key",
+        )
+    return existing, False
 
 
 def move(
@@ -241,8 +240,28 @@ def move(
     ).fetchone()
 
 
+def move_from(
+    conn: sqlite3.Connection, payment_id: str, source: State, target: State, *, extra_where: str = "",
+    params: tuple[Any, ...] = (), **columns: Any,
+) -> sqlite3.Row | None:
+    """Move the payment from `source` to `target` in one statement if it is in `source` (else None).
+
+    The hot paths use it; the move is checked against the state machine like every other.
+    """
+    transition(source, target, payment_id)
+    assignments = ", ".join(f"{name} = ?" for name in ["state", *columns])
+    return conn.execute(
+        f"UPDATE payments SET {assignments} WHERE payment_id = ? AND state = ?{extra_where} RETURNING *",
+        (target.value, *columns.values(), payment_id, source.value, *params),
+    ).fetchone()
+
+
 def checkout(conn: sqlite3.Connection, payment_id: str, bank_code: str, now: float) -> sqlite3.Row:
     """The citizen chose a bank; choosing the same bank again is harmless, another bank is refused."""
+    row = move_from(conn, payment_id, State.CREATED, State.AWAITING_BANK, extra_where=" AND expires_at > ?",
+                    params=(now,), bank_code=bank_code)
+    if row is not None:
+        return row
     row = require_payment(conn, payment_id)
     if row["state"] == State.AWAITING_BANK.value and row["bank_code"] == bank_code:
         return row
@@ -279,21 +298,21 @@ def apply_bank_result(
     if row["bank_txn_no"] is not None:
         # A second, different verdict for one payment: the state machine refuses it (e.g. paid → failed).
         transition(row["state"], State.PAID if result.response_code == "00" else State.FAILED, result.payment_id)
-    taken = conn.execute("SELECT payment_id FROM payments WHERE bank_txn_no = ?", (result.bank_txn_no,)).fetchone()
-    if taken is not None:
-        raise ApiError(
-            409, "bank_txn_reused", f"bank_txn_no {result.bank_txn_no!r} already belongs to payment {taken[0]}",
-            field="bank_txn_no",
+    try:
+        if result.response_code != "00":
+            row = move(conn, result.payment_id, State.FAILED, row=row, response_code=result.response_code,
+                       notified_at=now, bank_txn_no=result.bank_txn_no)
+            return row, True
+        approved = result.approved_at if result.approved_at is not None else now
+        row = move(
+            conn, result.payment_id, State.PAID, row=row, response_code="00", bank_txn_no=result.bank_txn_no,
+            bank_approved_at=approved, recon_day=vn_day(approved), notified_at=now,
         )
-    if result.response_code != "00":
-        row = move(conn, result.payment_id, State.FAILED, row=row, response_code=result.response_code,
-                   notified_at=now, bank_txn_no=result.bank_txn_no)
-        return row, True
-    approved = result.approved_at if result.approved_at is not None else now
-    row = move(
-        conn, result.payment_id, State.PAID, row=row, response_code="00", bank_txn_no=result.bank_txn_no,
-        bank_approved_at=approved, recon_day=vn_day(approved), notified_at=now,
-    )
+    except sqlite3.IntegrityError:  # bank_txn_no is UNIQUE: another payment already carries it
+        raise ApiError(
+            409, "bank_txn_reused", f"bank_txn_no {result.bank_txn_no!r} already belongs to another payment",
+            field="bank_txn_no",
+        ) from None
     conn.execute(
         "INSERT INTO ipn_outbox (payment_id, status, next_at) VALUES (?, ?, ?)",
         (result.payment_id, ipn_status, ipn_due_at),
