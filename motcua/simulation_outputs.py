@@ -158,6 +158,8 @@ def replication_figures(results: Sequence[ReplicationResult], facts: ScenarioFac
     figures["officer_hours_monthly"] = stack(results, "officer_minutes") / 60.0  # (R, months, U, A)
     acts = list(first.activities)
     busy = [acts.index(a) for a in BUSY_ACTIVITIES if a in acts]
+    busy_total = figures["officer_hours_total"][..., busy].sum(axis=-1)  # (R, U)
+    figures["busy_hours_total"] = np.concatenate([busy_total.sum(axis=1, keepdims=True), busy_total], axis=1)
     busy_hours = per_day[..., busy].sum(axis=-1)  # (R, P, U)
     freed = busy_hours[:, 0, :] - busy_hours[:, -1, :]
     figures["hours_freed_per_open_day"] = np.concatenate([freed.sum(axis=1, keepdims=True), freed], axis=1)
@@ -336,7 +338,7 @@ def compare_differences(baseline: tuple[str, dict[str, np.ndarray]], other: tupl
 
     final, monthly = diff("share_final"), diff("share_monthly")
     freed, wait_p90, told = diff("hours_freed_per_open_day"), diff("wait_p90"), diff("told_unpaid_total")
-    hours = diff("officer_hours_total")
+    hours, busy = diff("officer_hours_total"), diff("busy_hours_total")
     out: dict[str, Any] = {
         "scenario": b_name, "baseline": a_name,
         "final_share": {sid: Estimate(final.mean[i], final.low[i], final.high[i], final.n[i]).to_json()
@@ -349,6 +351,7 @@ def compare_differences(baseline: tuple[str, dict[str, np.ndarray]], other: tupl
         "told_unpaid": {uid: _slice(told, u) for u, uid in enumerate(unit_ids)},
         "officer_hours_total": {uid: {act: _slice(hours, (u, j)) for j, act in enumerate(activities)}
                                 for u, uid in enumerate(unit_ids)},
+        "busy_officer_hours": {sid: _slice(busy, i) for i, sid in enumerate(ids)},
         "targets": [],
     }
     for k in range(n_targets):

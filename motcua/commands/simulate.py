@@ -222,8 +222,14 @@ def describe_comparison(comparison: dict[str, Any]) -> str:
         if diff["targets"]:
             reach = diff["targets"][0]["probability_by_deadline"]
             text += f"; probability of reaching the target {_band(reach, _points)}"
+        busy = diff["busy_officer_hours"]["all"]
+        text += f"; busy officer-hours over the horizon {_band(busy, _hours)}"
         lines.append(text + ".")
     return "\n".join(lines)
+
+
+def _hours(value: Any) -> str:
+    return "n/a" if value is None else f"{value:+,.0f} h"
 
 
 def _points(value: Any) -> str:
