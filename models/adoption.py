@@ -23,10 +23,11 @@ of current adopters (TRIED + HABITUAL) in the citizen's commune, m the potential
 base_effort + effort_weight · (intensities of the outreach interventions — information campaigns, community
 digital teams, post-office help points — active in unit u that day). r is the citizen's *relative* risk: its
 stage (unaware, without a device, without VNeID, able) times its barriers (no digital skill, cash habit, small-fee
-indifference), normalised so that on the first day its mean over a unit's non-adopters is 1. So p and q are
-population-level coefficients, as calibration fits them to observed shares (reached with the barriers in place):
-with no lever, the first months follow the Generalized Bass mean field; barriers decide *who* adopts; later the
-mix shifts (the keenest adopt first; help moves citizens up the stages) and the levers act where they should
+indifference), normalised each day to a mean of 1 over the non-adopters that a world without levers would have
+(a small deterministic shadow of the mix). So p and q are population-level coefficients, as calibration fits
+them to observed shares (reached with the barriers in place): with no lever the model follows the Generalized
+Bass mean field; barriers decide *who* adopts; what moves the mix away from the shadow is a lever's effect, and
+the levers act where they should
 (`BehaviourParameters`): help points and teams close the device and connectivity gap (and teams the skill
 barrier), VNeID drives close the identity gap, QR at the counter and an online-fee reduction lower the cash and
 small-fee barriers, refusing in-person filing of fully-online services pushes dossiers online, and counter guidance
@@ -383,7 +384,10 @@ class AdoptionModel:
         self._counts = np.bincount(self._key, minlength=self.n_communes * N_STATES * N_COMBOS).astype(np.int64)
         self._cum = np.zeros(self.n_communes * N_STATES * N_COMBOS)
         self._rate = np.zeros((self.n_communes, N_STATES, N_COMBOS))
-        self._normalise()  # with the tables of no lever, as for the first-day adopters
+        self._trial_base = self._trial.copy()  # the tables of no lever, as for the first-day adopters
+        self._shadow = self._unit_counts()[:, :State.TRIED].astype(float)
+        """(units, states before a try, combos) the expected non-adopters of a world without levers."""
+        self._normalise()
         self._tables(0)
         self._threshold = rng.standard_exponential(n)
         self._buffer = np.empty(n)
@@ -435,6 +439,7 @@ class AdoptionModel:
             for u in np.flatnonzero(self._schedule.capacity["counter_guidance"][day]):
                 self.add_guided(int(u), float(self._schedule.capacity["counter_guidance"][day, u]))
         self._advance_hazards(day)
+        self._advance_shadow(day)
         self.day = day + 1
 
     def _identity_required(self, day: int) -> bool:
@@ -503,20 +508,52 @@ class AdoptionModel:
         return stage
 
     def _normalise(self) -> None:
-        """Scale each unit's relative Bass hazards to a mean of 1 over its non-adopters on the first day.
+        """Scale each unit's relative Bass hazards to a mean of 1 over the non-adopters of a world without levers.
 
-        p and q are population-level coefficients (what calibration fits to observed shares, which were reached
-        with the barriers in place), so on the first day, with no lever, the unit's expected flux of new adopters
-        is the Generalized Bass flux (p + q·A/m)·x·(non-adopters in the potential). Barriers decide *who* adopts;
-        afterwards the mix changes (the keenest adopt first, help moves citizens up the stages) and levers add to it.
+        p and q are population-level coefficients — what calibration fits to observed shares, which were reached
+        with the barriers in place and with the citizens' ordinary progress (hearing of it, buying a phone,
+        enrolling for VNeID). So the relative risks are normalised against `_shadow`, the expected mix of
+        non-adopters in a world with the scenario's outreach effort but no other lever and no new rule: with no
+        lever the unit's expected flux of new adopters is the Generalized Bass flux (p + q·A/m)·x·(non-adopters)
+        day after day, and barriers decide *who* adopts. What moves the real mix away from the shadow — help
+        points, teams and VNeID drives closing gaps, QR and fee reductions lifting barriers, the VNeID rule of
+        15 June 2024 if it falls within the run — changes the flux: that is the lever's (or the rule's) effect.
         """
-        counts = self._unit_counts()[:, :State.TRIED]                  # (units, states before a try, combos)
-        self._kappa = np.ones(self.n_units)
-        relative = (counts * self._relative_risk()).sum((1, 2))
+        base = self._stage_factors()[None, :State.TRIED, None] * self._trial_base[:, None, :]
+        relative = (self._shadow * base).sum((1, 2))
         inside = (np.arange(N_COMBOS) & OUTSIDE_POTENTIAL) == 0
-        pending = counts[:, :, inside].sum((1, 2))
+        pending = self._shadow[:, :, inside].sum((1, 2))
         self._kappa = np.where(relative > 0, pending / np.where(relative > 0, relative, 1), 1.0)
-        """(units,) normalising factor of the relative Bass hazards, fixed on the first day."""
+        """(units,) normalising factor of the relative Bass hazards, renewed each day."""
+
+    def _advance_shadow(self, day: int) -> None:
+        """One day of the lever-free world's non-adopters (expected values): Bass tries, awareness, own progress."""
+        if not self.barriers:
+            return  # everyone is able: the relative risks are 1
+        a, b, c = self.setup.adoption, self.behaviour, self.setup.citizens
+        dt_year, shadow = 1.0 / DAYS_PER_YEAR, self._shadow
+        unit_counts = self.counts_by_unit()
+        adopters = (unit_counts[:, State.TRIED] + unit_counts[:, State.HABITUAL]) / (self.agents * a.potential_share)
+        x = self.effort[day]
+        base = self._stage_factors()[None, :State.TRIED, None] * self._trial_base[:, None, :]
+        base *= self._kappa[:, None, None]
+        shadow *= np.exp(-((a.p_per_year + a.q_per_year * adopters) * x * dt_year)[:, None, None] * base)
+        no_means = 1 - c.smartphone * c.good_connectivity
+        no_identity = (1 - c.vneid_level2) if self._identity_required(0) else 0.0
+        aware = (b.awareness_per_year * x + b.awareness_imitation_per_year * adopters) * dt_year
+        moved = shadow[:, State.UNAWARE] * -np.expm1(-aware[:, None] * self._reach)
+        shadow[:, State.UNAWARE] -= moved
+        shadow[:, State.NEEDS_DEVICE] += moved * no_means
+        shadow[:, State.NEEDS_IDENTITY] += moved * (1 - no_means) * no_identity
+        shadow[:, State.ABLE] += moved * (1 - no_means) * (1 - no_identity)
+        equipped = shadow[:, State.NEEDS_DEVICE] * -math.expm1(-b.device_per_year * dt_year)
+        shadow[:, State.NEEDS_DEVICE] -= equipped
+        shadow[:, State.NEEDS_IDENTITY] += equipped * no_identity
+        shadow[:, State.ABLE] += equipped * (1 - no_identity)
+        enrolled = shadow[:, State.NEEDS_IDENTITY] * -math.expm1(-b.vneid_per_year * dt_year)
+        shadow[:, State.NEEDS_IDENTITY] -= enrolled
+        shadow[:, State.ABLE] += enrolled
+        self._normalise()
 
     def _relative_risk(self) -> np.ndarray:
         """(units, states before a try, combos): the relative Bass hazard, normalised, with today's levers."""
