@@ -83,6 +83,7 @@ class Harness:
         self.stopped_workers: set[str] = set()
         self.generators_done = 0
         self._ending = False
+        self.web_ui = None
         self.correlator: CallbackCorrelator | None = None
         self.reader: JournalReader | None = None
         self._reader_greenlet = None
@@ -163,8 +164,17 @@ class Harness:
         if self._ending:
             return
         self._ending = True
-        self.environment.runner.stop()
-        self.environment.runner.quit()
+        runner = self.environment.runner
+        runner.stop()
+        if self.web_ui is not None:  # --ui: keep the page up for --autoquit seconds (or until Ctrl-C)
+            linger = getattr(self.options, "autoquit", -1)
+            if linger < 0:
+                return
+            gevent.sleep(linger)
+            runner.quit()
+            self.web_ui.stop()
+            return
+        runner.quit()
 
     # ----------------------------------------------------------------- worker → master
 
@@ -305,8 +315,9 @@ def install() -> None:
         add_arguments(parser)
 
     @events.init.add_listener
-    def _init(environment, **_kw) -> None:
+    def _init(environment, web_ui=None, **_kw) -> None:
         environment.motcua = Harness(environment)
+        environment.motcua.web_ui = web_ui
 
     @events.test_start.add_listener
     def _start(environment, **_kw) -> None:

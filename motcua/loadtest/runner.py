@@ -42,6 +42,7 @@ from motcua.runs import PROJECT_ROOT, Run, read_json, start_run, write_json
 LOCUSTFILE = PROJECT_ROOT / "locustfiles" / "locustfile.py"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 VN_TZ = dt.timezone(dt.timedelta(hours=7))
+UI_LINGER_S = 30  # --ui: the web UI stays up this long after the run, to look at the charts
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -379,7 +380,10 @@ def locust_commands(
         "INFO",
     ]
     if options.ui:
-        lead += ["--web-host", "127.0.0.1", "--autostart", "--autoquit", "10"]
+        web_port = free_port()
+        lead += ["--web-host", "127.0.0.1", "--web-port", str(web_port), "--autostart", "--autoquit", str(UI_LINGER_S)]
+        if not options.quiet:
+            print(f"Locust web UI: http://127.0.0.1:{web_port} (open until {UI_LINGER_S} s after the run)", flush=True)
     else:
         lead += ["--headless"]
     if options.workers == 0:
