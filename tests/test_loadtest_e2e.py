@@ -110,14 +110,14 @@ def test_bank_freeze_does_not_slow_arrivals_and_shows_in_p99(stack, tmp_path):
         deadline = time.time() + 30
         while dossiers(stack.agency_url) < 10 and time.time() < deadline:
             time.sleep(0.05)
-        time.sleep(1.0)
+        time.sleep(2.5)  # a few calm seconds first, to compare with
         put_faults(stack.bank_url, {"bank": {"freeze": {"start_s": 0, "duration_s": 5}}})
         freeze_at.append(time.time())
 
     thread = threading.Thread(target=freeze_the_bank_once_traffic_flows, daemon=True)
     thread.start()
     options = LoadtestOptions(
-        profile="constant", rate_per_s=15, duration_s=10, seed=2, quiet=True, enforce=False, arrivals="deterministic",
+        profile="constant", rate_per_s=15, duration_s=11, seed=2, quiet=True, enforce=False, arrivals="deterministic",
         gateway_url=stack.gateway_url, agency_url=stack.agency_url, bank_url=stack.bank_url,
     )  # fmt: skip
     summary = run_loadtest(PEAK_DAY, options, tmp_path / "run")
