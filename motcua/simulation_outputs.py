@@ -201,11 +201,17 @@ def _date_of(start: dt.date, day: float) -> str | None:
     return (start + dt.timedelta(days=round(day))).isoformat()
 
 
-def reach_summary(reach: np.ndarray, start: dt.date, deadline: int) -> dict[str, Any]:
-    """When a target is reached: probability by the deadline, mean date and 80% band over replications."""
+def reach_summary(reach: np.ndarray, start: dt.date, deadline: int, days: int) -> dict[str, Any]:
+    """When a target is reached: probability by the deadline, mean date and 80% band over replications.
+
+    A deadline after the simulated horizon gives no probability (null): the runs never got there.
+    """
     reached = np.isfinite(reach)
     p10, p90 = np.percentile(reach, [10, 90], method="lower") if reach.size else (np.inf, np.inf)
-    p_band = proportion_ci(int((reach <= deadline).sum()), reach.size)
+    if deadline < days:
+        p_band = proportion_ci(int((reach <= deadline).sum()), reach.size)
+    else:
+        p_band = Estimate(np.nan, np.nan, np.nan, 0)
     return {
         "probability_by_deadline": p_band.to_json(),
         "reached_within_horizon": round(float(reached.mean()), 6),
@@ -239,8 +245,8 @@ def summarize(rset: ReplicationSet, facts: ScenarioFacts, *, settings: dict[str,
         targets.append({
             "share": t.share, "date": t.date.isoformat(), "units": list(t.units),
             "deadline_within_horizon": t.date <= end,
-            "all_units": reach_summary(fig[f"target{k}_reach_day"], first.start, deadline),
-            "per_unit": {uid: reach_summary(fig[f"target{k}_unit_reach_day"][:, u], first.start, deadline)
+            "all_units": reach_summary(fig[f"target{k}_reach_day"], first.start, deadline, days),
+            "per_unit": {uid: reach_summary(fig[f"target{k}_unit_reach_day"][:, u], first.start, deadline, days)
                          for u, uid in enumerate(unit_ids)},
         })
     final = mean_ci(fig["share_final"])
@@ -307,14 +313,16 @@ def _payments_summary(fig: dict[str, np.ndarray], ids: Sequence[str], start: dt.
 
 
 def headline(summary: dict[str, Any]) -> dict[str, Any]:
-    """The figures a planner reads first (and `motcua results list` shows): the first target, all units."""
+    """The figures a planner reads first (and `motcua results list` shows): the first target whose deadline
+    lies within the horizon, all units."""
     final = summary["share"]["final"][ALL]
     head: dict[str, Any] = {"final_share": final, "target_share": None, "target_date": None,
                             "probability_by_deadline": None, "reached_date_mean": None,
                             "reached_date_p10": None, "reached_date_p90": None,
                             "hours_freed_per_open_day": summary["officer_hours"]["freed_per_open_day"][ALL]}
-    if summary["targets"]:
-        t = summary["targets"][0]
+    within = [t for t in summary["targets"] if t["deadline_within_horizon"]]
+    if within:
+        t = within[0]
         reach = t["all_units"]
         head.update(target_share=t["share"], target_date=t["date"],
                     probability_by_deadline=reach["probability_by_deadline"],

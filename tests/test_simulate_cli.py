@@ -142,6 +142,23 @@ def test_a_failing_run_leaves_no_partial_results(tmp_path, monkeypatch):
     assert list((tmp_path / "results" / "ls-short").iterdir()) == []
 
 
+def test_reach_summary_bands_and_deadlines_beyond_the_horizon():
+    import datetime as dt
+
+    import numpy as np
+
+    from motcua.simulation_outputs import reach_summary
+
+    start = dt.date(2024, 6, 6)
+    reach = np.array([10.0, 20, 30, 40, 50, 60, 70, np.inf, np.inf, np.inf])  # 3 of 10 never reach it
+    within = reach_summary(reach, start, deadline=25, days=100)
+    assert within["probability_by_deadline"]["mean"] == 0.2 and within["reached_within_horizon"] == 0.7
+    assert within["date_mean"] == "2024-07-16" and within["date_p10"] == "2024-06-16"
+    assert within["date_p90"] is None  # the upper end of the 80% band lies beyond the horizon
+    beyond = reach_summary(reach, start, deadline=150, days=100)
+    assert beyond["probability_by_deadline"] == {"mean": None, "low": None, "high": None, "n": 0}
+
+
 def test_load_outputs_refuses_other_folders(tmp_path):
     from motcua.errors import InputError
     from motcua.runs import write_json

@@ -75,6 +75,15 @@ def _settings(args: argparse.Namespace, scenario: Any) -> tuple[int, int, dict[s
     return replications, seed, settings
 
 
+def _load(path: str, quick: bool) -> Any:
+    """The scenario, already shortened when ``--quick`` (so the summary's targets are those simulated)."""
+    from models.coupled import quick_scenario
+    from motcua.scenario import load_scenario
+
+    scenario = load_scenario(path)
+    return quick_scenario(scenario) if quick else scenario
+
+
 def _executor(args: argparse.Namespace):
     from models.replications import ExecutorSpec
 
@@ -106,11 +115,10 @@ def run_simulate(args: argparse.Namespace) -> int:
     from models.replications import run_replications
     from motcua.report.simulation_charts import labels, simulation_charts
     from motcua.runs import start_run
-    from motcua.scenario import load_scenario
     from motcua.simulation_outputs import scenario_facts, summarize, write_outputs
 
     labels(args.lang)
-    scenario = load_scenario(args.scenario)
+    scenario = _load(args.scenario, args.quick)
     replications, seed, settings = _settings(args, scenario)
     executor = _executor(args)
     facts = scenario_facts(scenario)
@@ -118,8 +126,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     with start_run(scenario.name, command=command, seed=seed, out=args.out, results_root=args.results_root,
                    kind="simulate") as run:
         run.add_input(Path(scenario.file), "scenario")
-        rset = run_replications(scenario, replications, seed, executor=executor, progress=_progress(args),
-                                quick=args.quick)
+        rset = run_replications(scenario, replications, seed, executor=executor, progress=_progress(args))
         summary = summarize(rset, facts, settings=settings)
         files = write_outputs(run.dir, [rset], [facts], summary)
         files += simulation_charts(summary, run.dir, args.lang)
@@ -135,14 +142,13 @@ def run_compare(args: argparse.Namespace) -> int:
     from models.replications import run_comparison
     from motcua.report.simulation_charts import comparison_charts, labels
     from motcua.runs import start_run
-    from motcua.scenario import load_scenario
     from motcua.simulation_outputs import scenario_facts, summarize_comparison, write_outputs
 
     labels(args.lang)
     if len(args.scenarios) < 2:
         raise InputError(f"compare: got {len(args.scenarios)} scenario ({args.scenarios[0]}); give two or more, "
                          "e.g. motcua compare scenarios/a.toml scenarios/b.toml")
-    scenarios = [load_scenario(s) for s in args.scenarios]
+    scenarios = [_load(s, args.quick) for s in args.scenarios]
     names = [s.name for s in scenarios]
     if len(set(names)) < len(names):
         raise InputError(f"compare: scenario names repeat ({', '.join(names)}); each scenario needs its own "
@@ -156,8 +162,7 @@ def run_compare(args: argparse.Namespace) -> int:
                    kind="compare") as run:
         for s in scenarios:
             run.add_input(Path(s.file), f"scenario {s.name}")
-        sets = run_comparison(scenarios, replications, seed, executor=executor, progress=_progress(args),
-                              quick=args.quick)
+        sets = run_comparison(scenarios, replications, seed, executor=executor, progress=_progress(args))
         comparison = summarize_comparison(sets, facts, settings=settings)
         files = write_outputs(run.dir, sets, facts, comparison)
         files += comparison_charts(comparison, run.dir, args.lang)
