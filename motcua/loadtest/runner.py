@@ -157,7 +157,7 @@ def run_loadtest(
                 "time_scale": options.time_scale,
             }
         )
-        with _services(options, run) as urls:
+        with _services(options, run, scenario) as urls:
             if options.find_capacity:
                 data = _find_capacity(run, scenario, scenario_path, profile, options, urls, limits)
             else:
@@ -251,8 +251,12 @@ def _find_capacity(run: Run, scenario, scenario_path: Path, profile, options, ur
 
 
 @contextlib.contextmanager
-def _services(options: LoadtestOptions, run: Run) -> Iterator[dict[str, str]]:
-    """The URLs of the system under test: given ones, or a `MockStack` started (and stopped) here."""
+def _services(options: LoadtestOptions, run: Run, scenario) -> Iterator[dict[str, str]]:
+    """The URLs of the system under test: given ones, or a `MockStack` started (and stopped) here.
+
+    Mocks started here get the scenario's banks (latencies, notification delays, declines) as the bank
+    service's catalogue, so the scenario, not the mock's default catalogue, decides how banks behave.
+    """
     if options.agency_url:
         urls = {"gateway": options.gateway_url, "agency": options.agency_url, "bank": options.bank_url}
         _check_reachable(urls)
@@ -261,8 +265,14 @@ def _services(options: LoadtestOptions, run: Run) -> Iterator[dict[str, str]]:
     from mock_services.supervisor import MockStack, StackConfig
 
     with tempfile.TemporaryDirectory(prefix="motcua-loadtest-") as tmp:
+        catalogue = write_bank_catalogue(scenario, run.path("mocks", "bank-catalogue.toml"))
+        run.add_input(catalogue, "bank catalogue (from the scenario)")
         config = StackConfig(
-            data_dir=Path(tmp), seed=options.seed, faults_file=options.faults_file, time_scale=options.time_scale
+            data_dir=Path(tmp),
+            seed=options.seed,
+            faults_file=options.faults_file,
+            time_scale=options.time_scale,
+            extra_args={"bank": ["--catalogue", str(catalogue)]},
         )
         with MockStack(config) as stack:
             try:
@@ -273,6 +283,24 @@ def _services(options: LoadtestOptions, run: Run) -> Iterator[dict[str, str]]:
                     if log.exists():
                         (run.dir / "mocks").mkdir(exist_ok=True)
                         (run.dir / "mocks" / log.name).write_bytes(log.read_bytes()[-2_000_000:])
+
+
+def write_bank_catalogue(scenario, path: Path) -> Path:
+    """The scenario's ``[[payment_system.banks]]`` in the bank service's catalogue format (mock_services/banks.toml)."""
+    lines = [f"# Written by motcua loadtest from {scenario.file} ([[payment_system.banks]]).", ""]
+    for bank in scenario.payment_system.banks:
+        decline = ", ".join(f'"{code}" = {share!r}' for code, share in bank.decline.items())
+        lines += [
+            "[[banks]]",
+            f"code = {json.dumps(bank.code)}",
+            f"name = {json.dumps(bank.name, ensure_ascii=False)}",
+            f"kind = {json.dumps(bank.kind)}",
+            *(f"{key} = {getattr(bank, key)!r}" for key in ("p50_ms", "p95_ms", "notify_p50_ms", "notify_p95_ms")),
+            f"decline = {{ {decline} }}",
+            "",
+        ]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
 
 
 def _check_reachable(urls: Mapping[str, str]) -> None:
