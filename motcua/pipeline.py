@@ -24,6 +24,7 @@ the report and returned as the exit code at the end, after everything was writte
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import shutil
 import time
 from collections.abc import Callable
@@ -441,6 +442,10 @@ def run_pipeline(scenario_path: Path | str, options: RunOptions, *, out: Path | 
     from motcua.scenario import load_scenario
 
     check_lang(options.lang)
+    # Import the models once, here: replication workers are forked from this process, so every step of
+    # the run uses the same model code even if the files change while the run goes on.
+    for module in ("models.adoption", "models.counters", "models.coupled"):
+        importlib.import_module(module)
     scenario = load_scenario(scenario_path)
     replications, seed = settle(scenario, options)
     ctx = RunContext(scenario, options, replications, seed, command)

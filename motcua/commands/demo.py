@@ -15,9 +15,9 @@ SCENARIOS = PROJECT_ROOT / "scenarios"
 
 # (what it shows, the command). Paths are relative to the project so the printed commands can be copied.
 DEMO_STEPS: tuple[tuple[str, list[str]], ...] = (
-    ("mock payment services: a few hundred payments with faults, nothing lost", ["mock", "--check"]),
-    ("a short load test of the peak-day scenario", ["loadtest", "scenarios/peak-day.toml", "--duration", "15s"]),
-    ("planners' simulation of Lạng Sơn 2024 (quick settings)", ["simulate", "scenarios/lang-son-2024.toml", "--quick"]),
+    ("the whole loop on Lạng Sơn 2024 (quick settings): simulation → peak-day demand → load test against the mocks "
+     "→ measured callbacks fed back → campaign report",
+     ["run", "scenarios/lang-son-2024.toml", "--quick"]),
 )
 
 
@@ -40,5 +40,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"=== step {number} finished in {time.monotonic() - started:.1f} s with exit code {code}", flush=True)
         if code != 0:
             return code
-    print("\nDemo complete. Past runs: `motcua results list`; outputs are under results/.")
+    print("\nDemo complete. The report is the report.html printed above (open it in a browser); "
+          "past runs: `motcua results list`; outputs are under results/.")
     return 0
