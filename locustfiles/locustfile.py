@@ -6,6 +6,17 @@
 
 (`motcua loadtest` writes that command for you, starts the mocks and collects the results.)
 
+Across machines, with Locust's own distribution (every process gets the same ``--motcua-*`` options and
+the same scenario file; the master reads the agency's journal, so only it needs ``--motcua-out``)::
+
+    master$  locust -f locustfiles/locustfile.py --master --expect-workers 4 --headless --host AGENCY_URL \
+               --motcua-generators 4 --motcua-out results/manual … -u 5 -r 100  OpenArrivals ReconcilerUser
+    worker$  locust -f locustfiles/locustfile.py --worker --master-host MASTER_IP --host AGENCY_URL \
+               --motcua-generators 4 …  OpenArrivals ReconcilerUser       (four times, on any machines)
+
+``-u`` is the number of generators plus one reconciler; each generator runs 1/``--motcua-generators`` of the
+arrival rate. (`motcua loadtest` itself refuses non-loopback targets unless ``--allow-non-loopback``.)
+
 Two workload models, chosen by the user classes named on the command line:
 
 - **open** — ``OpenArrivals``: one arrival generator per Locust user (one per worker) starts citizens'
