@@ -121,6 +121,8 @@ class Gateway:
         )
         self._ipn_sent = {kind: self.ipn_sent.labels(kind) for kind in ("attempt", "copy", "early")}
         self._ipn_result_children: dict[str, Any] = {}
+        self._first_ipn: dict[str, Any] = {}
+        """Payments just committed as paid, by id: their first IPN needs no read from the database."""
         self._sweeper: asyncio.Task[None] | None = None
         self._background: set[asyncio.Future[None]] = set()
 
@@ -178,7 +180,7 @@ class Gateway:
                 field="Idempotency-Key",
             )
         new = validate_create(body)
-        fingerprint = hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+        fingerprint = hashlib.sha256(raw).hexdigest()  # "the same body": the same bytes, as a retry sends them
         payment_id = "PAY" + secrets.token_hex(8).upper()
         now = time.time()
         row, created = await self.db.transact(lambda conn: ledger.insert_payment(
@@ -197,12 +199,13 @@ class Gateway:
         """querydr: a payment still awaiting its bank is first checked with the bank."""
         self._verify(request, await read_body(request), self.agency_keys, "agency")
         payment_id = request.match_info["payment_id"]
-        row = self.db.query_one("SELECT * FROM payments WHERE payment_id = ?", (payment_id,))
-        if row is None:
+        view = ledger.payment_view(self.db.conn, payment_id)
+        if view is None:
             raise ApiError(404, "payment_not_found", f"no payment {payment_id!r} at this gateway", field="payment_id")
-        if row["state"] == State.AWAITING_BANK.value and self.config.bank_url:
-            row = await self._settle_by_inquiry(row, expire_if_uncharged=False) or row
-        return json_response(ledger.querydr_view(row))
+        if view["state"] == State.AWAITING_BANK.value and self.config.bank_url:
+            await self._settle_by_inquiry(payment_id, expire_if_uncharged=False)
+            view = ledger.payment_view(self.db.conn, payment_id)
+        return json_response(view)
 
     async def refund(self, request: web.Request) -> web.Response:
         body = await self._signed_json(request, self.agency_keys, "agency")
@@ -217,10 +220,10 @@ class Gateway:
     async def manual_transfer(self, request: web.Request) -> web.Response:
         await self._signed_json(request, self.agency_keys, "agency")
         payment_id = request.match_info["payment_id"]
-        row = await self._transact(
+        await self._transact(
             lambda conn: ledger.move(conn, payment_id, State.AWAITING_OFFICER_CONFIRMATION, bank_code="MANUAL")
         )
-        return json_response(ledger.querydr_view(row))
+        return json_response(ledger.payment_view(self.db.conn, payment_id))
 
     async def confirm_transfer(self, request: web.Request) -> web.Response:
         body = await self._signed_json(request, self.agency_keys, "agency")
@@ -239,7 +242,7 @@ class Gateway:
         ))
         if row["state"] == State.PAID.value and status == "pending":
             self.outbox.schedule(payment_id, now)
-        return json_response(ledger.querydr_view(row))
+        return json_response(ledger.payment_view(self.db.conn, payment_id))
 
     async def reconciliation(self, request: web.Request) -> web.Response:
         raw = await read_body(request)
@@ -317,6 +320,7 @@ class Gateway:
             conn, result, now=now, ipn_status=status, ipn_due_at=due,
         ))
         if applied and row["state"] == State.PAID.value and status == "pending":
+            self._first_ipn[result.payment_id] = row
             self.outbox.schedule(result.payment_id, due)
         return row, applied
 
@@ -346,13 +350,17 @@ class Gateway:
         child.inc()
 
     async def _deliver_ipn(self, payment_id: str) -> None:
-        row = self.db.query_one(
-            "SELECT p.*, o.status AS outbox_status, o.attempts AS outbox_attempts FROM payments p"
-            " JOIN ipn_outbox o USING (payment_id) WHERE payment_id = ?", (payment_id,),
-        )
-        if row is None or row["outbox_status"] != "pending":
-            return
-        attempt = row["outbox_attempts"] + 1
+        row = self._first_ipn.pop(payment_id, None)
+        if row is not None:
+            attempt = 1  # committed a moment ago with an empty, pending outbox row
+        else:
+            row = self.db.query_one(
+                "SELECT p.*, o.status AS outbox_status, o.attempts AS outbox_attempts FROM payments p"
+                " JOIN ipn_outbox o USING (payment_id) WHERE payment_id = ?", (payment_id,),
+            )
+            if row is None or row["outbox_status"] != "pending":
+                return
+            attempt = row["outbox_attempts"] + 1
         payload = ledger.ipn_payload(row, attempt, time.time())
         faults = current_faults(self.app)
         ipn = faults.ipn
@@ -409,18 +417,16 @@ class Gateway:
         except ApiError:
             return None
 
-    async def _settle_by_inquiry(self, row: Any, *, expire_if_uncharged: bool) -> Any:
-        payment_id = row["payment_id"]
+    async def _settle_by_inquiry(self, payment_id: str, *, expire_if_uncharged: bool) -> None:
+        """Ask the bank about a payment still awaiting it, and apply what the bank says."""
         verdict = await self._inquire_bank(payment_id)
         try:
             if isinstance(verdict, ledger.BankResult):
-                return (await self._apply_bank_result(verdict))[0]
-            if verdict is False and expire_if_uncharged:
-                return await self._transact(lambda conn: ledger.move(conn, payment_id, State.EXPIRED))
+                await self._apply_bank_result(verdict)
+            elif verdict is False and expire_if_uncharged:
+                await self._transact(lambda conn: ledger.move(conn, payment_id, State.EXPIRED))
         except ApiError as exc:  # it moved meanwhile (the notification won the race); querydr shows the truth
             log.info("inquiry of %s not applied: %s", payment_id, exc.message)
-            return self.db.query_one("SELECT * FROM payments WHERE payment_id = ?", (payment_id,))
-        return None
 
     async def sweep_once(self) -> None:
         now = time.time()
@@ -432,7 +438,7 @@ class Gateway:
             "SELECT payment_id FROM payments WHERE state = ? AND expires_at <= ? LIMIT 200",
             (State.AWAITING_BANK.value, now - grace),
         )
-        await asyncio.gather(*(self._settle_by_inquiry(r, expire_if_uncharged=True) for r in overdue))
+        await asyncio.gather(*(self._settle_by_inquiry(r["payment_id"], expire_if_uncharged=True) for r in overdue))
 
     async def _sweep_forever(self) -> None:
         while True:

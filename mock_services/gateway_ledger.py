@@ -39,9 +39,7 @@ CREATE TABLE IF NOT EXISTS payments (
     expires_at       REAL NOT NULL,
     bank_approved_at REAL,
     recon_day        TEXT,
-    notified_at      REAL,
-    ipn_acked_at     REAL,
-    ipn_attempts     INTEGER NOT NULL DEFAULT 0
+    notified_at      REAL
 );
 CREATE INDEX IF NOT EXISTS payments_by_expiry ON payments (state, expires_at);
 CREATE INDEX IF NOT EXISTS payments_by_day ON payments (agency_code, recon_day);
@@ -51,6 +49,7 @@ CREATE TABLE IF NOT EXISTS ipn_outbox (
     attempts     INTEGER NOT NULL DEFAULT 0,
     copies       INTEGER NOT NULL DEFAULT 0,
     next_at      REAL NOT NULL,
+    acked_at     REAL,
     last_code    TEXT,
     last_error   TEXT
 );
@@ -116,8 +115,16 @@ def require_payment(conn: sqlite3.Connection, payment_id: str) -> sqlite3.Row:
     return row
 
 
-def querydr_view(row: sqlite3.Row) -> dict[str, Any]:
-    """The payment as the status query (querydr) shows it (docs/contracts.md §1)."""
+def payment_view(conn: sqlite3.Connection, payment_id: str) -> dict[str, Any] | None:
+    """The payment as the status query (querydr) shows it, with its IPN delivery (docs/contracts.md §1)."""
+    row = conn.execute(
+        "SELECT p.*, coalesce(o.attempts, 0) AS ipn_attempts, o.acked_at AS ipn_acked_at"
+        " FROM payments p LEFT JOIN ipn_outbox o USING (payment_id) WHERE p.payment_id = ?", (payment_id,),
+    ).fetchone()
+    return None if row is None else _view(row)
+
+
+def _view(row: sqlite3.Row) -> dict[str, Any]:
     return {
         "payment_id": row["payment_id"],
         "dossier_code": row["dossier_code"],
@@ -363,12 +370,6 @@ def record_ipn_attempt(
 ) -> None:
     conn.execute(
         "UPDATE ipn_outbox SET status = ?, attempts = ?, next_at = ?, last_code = ?, last_error = ?,"
-        " copies = copies + ? WHERE payment_id = ?",
-        (status, attempt, next_at, code, error, copies, payment_id),
+        " copies = copies + ?, acked_at = ? WHERE payment_id = ?",
+        (status, attempt, next_at, code, error, copies, now if status == "done" else None, payment_id),
     )
-    if status == "done":
-        conn.execute(
-            "UPDATE payments SET ipn_attempts = ?, ipn_acked_at = ? WHERE payment_id = ?", (attempt, now, payment_id)
-        )
-    else:
-        conn.execute("UPDATE payments SET ipn_attempts = ? WHERE payment_id = ?", (attempt, payment_id))

@@ -16,7 +16,6 @@ A key that is already waiting or being delivered is not queued twice (the earlie
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import heapq
 import logging
 import time
@@ -26,62 +25,83 @@ log = logging.getLogger("mock_services.outbox")
 
 
 class DelayQueue:
-    """Calls ``deliver(key)`` for each scheduled key once its due time has come."""
+    """Calls ``deliver(key)`` for each scheduled key once its due time has come.
+
+    No task sits waiting: a key that is already due starts at once (when a slot is free); later keys
+    wait in a heap behind one timer (`loop.call_at`) set for the earliest of them.
+    """
 
     def __init__(self, deliver: Callable[[str], Awaitable[None]], *, concurrency: int = 256) -> None:
         self.deliver = deliver
         self.concurrency = concurrency
         self._heap: list[tuple[float, str]] = []
         self._keys: set[str] = set()  # waiting or in flight
-        self._wake = asyncio.Event()
-        self._slots = asyncio.Semaphore(concurrency)
-        self._task: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = float("inf")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopped = False
 
     def __len__(self) -> int:
         return len(self._keys)
+
+    def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stopped = False
+        self._release_due()
 
     def schedule(self, key: str, due_at: float) -> None:
         if key in self._keys:
             return
         self._keys.add(key)
         heapq.heappush(self._heap, (due_at, key))
-        if self._heap[0][1] == key:
-            self._wake.set()
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        if self._loop is not None:
+            self._release_due()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        self._stopped = True
+        if self._timer is not None:
+            self._timer.cancel()
         for task in list(self._running):
             task.cancel()
         await asyncio.gather(*self._running, return_exceptions=True)
 
-    async def _run(self) -> None:
-        while True:
-            now = time.time()
-            while self._heap and self._heap[0][0] <= now:
-                await self._slots.acquire()
-                _, key = heapq.heappop(self._heap)
-                task = asyncio.get_running_loop().create_task(self._attempt(key))
-                self._running.add(task)
-                task.add_done_callback(self._running.discard)
-            self._wake.clear()
-            timeout = (self._heap[0][0] - time.time()) if self._heap else None
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+    def _release_due(self) -> None:
+        """Start every due key while slots are free; set the timer for the next one."""
+        if self._stopped:
+            return
+        now = time.time()
+        heap = self._heap
+        while heap and heap[0][0] <= now and len(self._running) < self.concurrency:
+            _, key = heapq.heappop(heap)
+            task = self._loop.create_task(self._attempt(key))  # type: ignore[union-attr]
+            self._running.add(task)
+            task.add_done_callback(self._finished)
+        if heap and len(self._running) < self.concurrency:
+            due = heap[0][0]
+            if due < self._timer_at:
+                if self._timer is not None:
+                    self._timer.cancel()
+                self._timer_at = due
+                self._timer = self._loop.call_at(  # type: ignore[union-attr]
+                    self._loop.time() + max(due - now, 0.0), self._on_timer  # type: ignore[union-attr]
+                )
+
+    def _on_timer(self) -> None:
+        self._timer, self._timer_at = None, float("inf")
+        self._release_due()
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        if self._heap and not self._stopped:
+            self._release_due()  # a slot is free: a due key may start
 
     async def _attempt(self, key: str) -> None:
+        # The key leaves the set first so that `deliver` may schedule the next attempt itself.
+        self._keys.discard(key)
         try:
-            # The key leaves the set first so that `deliver` may schedule the next attempt itself.
-            self._keys.discard(key)
             await self.deliver(key)
         except asyncio.CancelledError:
             raise
         except Exception:  # one bad delivery must not stop the others; the row stays pending
             log.exception("delivery of %s failed", key)
-        finally:
-            self._slots.release()
