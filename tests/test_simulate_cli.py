@@ -110,16 +110,18 @@ def test_same_seed_same_summary_whichever_executor(tmp_path):
     from distributed import LocalCluster
 
     scenario = variant(tmp_path / "in", "ls-short")
-    options = {"serial": ["--workers", "1"], "processes": ["--workers", "2"]}
+
+    def simulate(name: str, *extra: str) -> dict:
+        out = tmp_path / name
+        assert main(["simulate", str(scenario), "--quick", "--replications", "2", "--seed", "5", *extra,
+                     "--out", str(out), "--quiet"]) == 0
+        return json.loads((out / "summary.json").read_text(encoding="utf-8"))
+
+    # Local processes first: forking while the cluster's threads run is best avoided.
+    summaries = {"serial": simulate("serial", "--workers", "1"), "processes": simulate("processes", "--workers", "2")}
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, host="127.0.0.1", protocol="tcp://",
                       dashboard_address=None) as cluster:
-        options["dask"] = ["--dask-scheduler", cluster.scheduler_address]
-        summaries = {}
-        for name, extra in options.items():
-            out = tmp_path / name
-            assert main(["simulate", str(scenario), "--quick", "--replications", "2", "--seed", "5", *extra,
-                         "--out", str(out), "--quiet"]) == 0
-            summaries[name] = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        summaries["dask"] = simulate("dask", "--dask-scheduler", cluster.scheduler_address)
     assert summaries["dask"]["settings"]["executor"].startswith("dask tcp://127.0.0.1:")
     for summary in summaries.values():
         assert summary["settings"]["horizon_days"] == 56
