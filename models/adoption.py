@@ -382,6 +382,10 @@ class AdoptionModel:
         self._seed_adopters()
         self._key = ((self._commune_of_agent * N_STATES + self.state) * N_COMBOS + self.combo).astype(np.intp)
         self._counts = np.bincount(self._key, minlength=self.n_communes * N_STATES * N_COMBOS).astype(np.int64)
+        """Agents per (commune, state, combo), flat; kept up to date by `_move`."""
+        self._by_unit = np.add.reduceat(self._counts.reshape(self.n_communes, N_STATES, N_COMBOS),
+                                        self.unit_first_commune, axis=0).reshape(-1)
+        """Agents per (unit, state, combo), flat; kept up to date by `_move`."""
         self._cum = np.zeros(self.n_communes * N_STATES * N_COMBOS)
         self._rate = np.zeros((self.n_communes, N_STATES, N_COMBOS))
         self._trial_base = self._trial.copy()  # the tables of no lever, as for the first-day adopters
@@ -561,8 +565,7 @@ class AdoptionModel:
 
     def _unit_counts(self) -> np.ndarray:
         """(units, states, combos) agents now."""
-        counts = self._counts.reshape(self.n_communes, N_STATES, N_COMBOS)
-        return np.add.reduceat(counts, self.unit_first_commune, axis=0)
+        return self._by_unit.reshape(self.n_units, N_STATES, N_COMBOS)
 
     def _rates(self, day: int) -> np.ndarray:
         """The day's hazards per (commune, state, combo), per day, with the midpoint imitation share.
@@ -666,6 +669,10 @@ class AdoptionModel:
         new_key = old_key + (new.astype(np.intp) - self.state[idx]) * N_COMBOS
         np.subtract.at(self._counts, old_key, 1)
         np.add.at(self._counts, new_key, 1)
+        per_commune = N_STATES * N_COMBOS  # the same key within a unit's table: commune → unit
+        offset = (self.commune_unit[old_key // per_commune] - old_key // per_commune) * per_commune
+        np.subtract.at(self._by_unit, old_key + offset, 1)
+        np.add.at(self._by_unit, new_key + offset, 1)
         self.state[idx] = new
         self._key[idx] = new_key
         self._threshold[idx] = self._cum[new_key] + self.rng.standard_exponential(len(idx))
