@@ -239,6 +239,17 @@ def test_level2_vneid_rule_of_15_june_2024(lang_son):
     assert model.state_counts[5, :, State.NEEDS_IDENTITY].sum() > model.state_counts[4, :, State.NEEDS_IDENTITY].sum()
 
 
+def test_the_vneid_rule_slows_adoption_until_citizens_enrol(lang_son):
+    """Lạng Sơn from 6 June 2024 with and without the level-2 VNeID rule of 15 June: the rule costs share."""
+    behaviour = BehaviourParameters(agents_per_unit=10_000)
+    with_rule = run(lang_son, behaviour=behaviour)
+    without = run(lang_son, behaviour=dataclasses.replace(behaviour, vneid_required_from=dt.date(2030, 1, 1)))
+    gap = province(without, without.daily_share[-1]) - province(with_rule, with_rule.daily_share[-1])
+    assert gap > 0.01
+    assert with_rule.state_counts[-1, :, State.NEEDS_IDENTITY].sum() > 0
+    assert without.state_counts[:, :, State.NEEDS_IDENTITY].sum() == 0
+
+
 # --- bookkeeping, reproducibility, traces ---
 
 
