@@ -43,7 +43,7 @@ class ReplicationResult:
     activities: tuple[str, ...]
     """Officer activities (columns of ``officer_minutes``), e.g. serving, cash, guidance, idle."""
     periods: tuple[tuple[int, int], ...]
-    """Day ranges [first, end) of the "before" and "after" windows (see `PERIODS`)."""
+    """Day ranges [first, end) of the "before" and "after" windows (see `PERIODS`, `periods_of`)."""
     daily_share: np.ndarray
     """(days, units) float32: share of fee-bearing dossiers paid online that day."""
     counter_visits: np.ndarray
@@ -258,17 +258,26 @@ def _open_shop(env: Any, scenario: Any, unit: Any, index: int, guided_today: np.
     return shop
 
 
-def periods_of(days: int) -> tuple[tuple[int, int], ...]:
-    """The "before" (first weeks) and "after" (last weeks) windows of a horizon of `days`."""
+def periods_of(days: int, campaign_day: int | None = None) -> tuple[tuple[int, int], ...]:
+    """The "before" and "after" windows, as day ranges [first, end), of a horizon of `days`.
+
+    "After" is the last `PERIOD_DAYS` of the horizon. "Before" is the `PERIOD_DAYS` before the first
+    intervention starts (`campaign_day`) when the horizon holds at least two weeks of them, else the
+    first `PERIOD_DAYS` of the horizon. A horizon shorter than two windows is split in halves.
+    """
     length = min(PERIOD_DAYS, days // 2) or 1
-    return ((0, length), (days - length, days))
+    after = (days - length, days)
+    if campaign_day is not None and 14 <= campaign_day <= after[0]:
+        return ((max(0, campaign_day - length), campaign_day), after)
+    return ((0, length), after)
 
 
 def _collect(scenario: Any, adoption: Any, shops: list[Any], days: int, start: dt.date) -> ReplicationResult:
     from models.counters import ACTIVITIES, DAILY_COLUMNS
 
     n_units = len(shops)
-    periods = periods_of(days)
+    starts = [(i.start - start).days for i in scenario.interventions]
+    periods = periods_of(days, min(starts) if starts else None)
     months, month_of_day = month_index(start, days)
     column = {name: j for j, name in enumerate(DAILY_COLUMNS)}
     activity_cols = [column[a] for a in ACTIVITIES]

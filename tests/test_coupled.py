@@ -16,6 +16,7 @@ from models.coupled import (
     PERIOD_DAYS,
     ReplicationResult,
     keep_entries,
+    periods_of,
     quick_scenario,
     run_replication,
 )
@@ -151,6 +152,14 @@ def test_common_random_numbers_shrink_the_variance_of_differences(short):
     guidance = paired_difference([r.officer_minutes[:, 0, 2].sum() for r in crn[0].results],
                                  [r.officer_minutes[:, 0, 2].sum() for r in crn[1].results])
     assert guidance.low > 0
+
+
+def test_before_window_precedes_the_campaign_when_the_horizon_allows():
+    assert periods_of(574) == ((0, 28), (546, 574))  # Lạng Sơn: the campaign starts on day 0
+    assert periods_of(574, campaign_day=0) == ((0, 28), (546, 574))
+    assert periods_of(1827, campaign_day=1100) == ((1072, 1100), (1799, 1827))  # four weeks before it
+    assert periods_of(365, campaign_day=20) == ((0, 20), (337, 365))  # what the horizon holds of them
+    assert periods_of(35) == ((0, 17), (18, 35))
 
 
 def test_quick_horizon_keeps_the_first_target(lang_son):

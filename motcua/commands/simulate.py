@@ -204,7 +204,7 @@ def describe_headline(head: dict[str, Any]) -> list[str]:
                          f"(80% of replications between {head['reached_date_p10']} and {late}).")
     freed = head.get("hours_freed_per_open_day")
     if freed and freed["mean"] is not None:
-        lines.append("Officer-hours freed per open day, last 4 weeks vs first 4: "
+        lines.append("Busy officer-hours per open day freed between the 'before' and 'after' windows: "
                      f"{_band(freed, lambda v: 'n/a' if v is None else f'{v:.1f}')}.")
     return lines
 
