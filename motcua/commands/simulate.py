@@ -2,7 +2,8 @@
 
 ``motcua simulate SCENARIO`` runs the coupled model (adoption and every unit's one-stop-shop
 counters) for the scenario's replications and writes ``results/<scenario>/<run-id>/``:
-``summary.json``, ``share_daily.csv``, ``share_weekly.csv``, PNG charts and ``manifest.json``.
+``summary.json``, ``share_daily.csv``, ``share_weekly.csv``, ``online_payments_daily.csv``, PNG charts
+and ``manifest.json``.
 ``motcua compare A.toml B.toml …`` runs the scenarios under common random numbers and also
 reports the differences from the first one (``results/compare-<names>/<run-id>/``).
 ``results/README.md`` documents every file and key.
