@@ -250,3 +250,28 @@ def test_non_loopback_targets_are_refused_without_the_flag():
         LoadtestOptions(agency_url="http://127.0.0.1:2")
     with pytest.raises(InputError, match=r"--rate and --users exclude each other"):
         LoadtestOptions(rate_per_s=5, users=3)
+
+
+def test_scenario_banks_become_the_bank_services_catalogue(tmp_path):
+    from mock_services.bank import load_catalogue
+    from motcua.loadtest.runner import write_bank_catalogue
+
+    scenario = load_scenario("scenarios/national.toml")  # includes a pooled "OTHER_BANKS" the mock does not know
+    catalogue = load_catalogue(write_bank_catalogue(scenario, tmp_path / "banks.toml"))
+    assert set(catalogue) == {b.code for b in scenario.payment_system.banks}
+    other = next(b for b in scenario.payment_system.banks if b.code == "OTHER_BANKS")
+    assert catalogue["OTHER_BANKS"].p95_ms == other.p95_ms
+
+
+def test_journey_parameters_come_from_the_scenario():
+    from motcua.loadtest.params import journey_params
+
+    params = journey_params(load_scenario(PEAK_DAY))
+    assert params.group_mix["insurance"] == pytest.approx(16_000 / 38_000, abs=1e-3)
+    assert params.vneid_level2_share == 0.9 and params.officer_poll_s == 1
+    assert all(p.fee_vnd > 0 and p.group == g for g, procs in params.procedures.items() for p in procs)
+    rng = np.random.default_rng(1)
+    groups = [params.choose_group(rng) for _ in range(20_000)]
+    assert groups.count("insurance") / 20_000 == pytest.approx(0.421, abs=0.015)
+    banks = [params.choose_bank(rng) for _ in range(20_000)]
+    assert banks.count("VNPTPAY") / 20_000 == pytest.approx(0.10, abs=0.01)
