@@ -575,8 +575,8 @@ def parse_schedule(text: str) -> tuple[float, ...]:
         delays = tuple(float(part) for part in text.split(",") if part.strip())
     except ValueError:
         delays = (-1.0,)
-    if not delays or any(d < 0 for d in delays):
-        raise SystemExit(f"error: --ipn-schedule must be comma-separated seconds ≥ 0 such as 300,300,300; got {text!r}")
+    if not delays or any(not d >= 0 for d in delays):
+        raise ValueError(f"--ipn-schedule must be comma-separated seconds ≥ 0 such as 300,300,300; got {text!r}")
     return delays
 
 
@@ -591,10 +591,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--bank-grace-s", type=float, default=120.0,
                         help="after a deadline, wait this long (scaled) for the bank before asking it")
     args = parser.parse_args(argv)
+    try:
+        schedule = parse_schedule(args.ipn_schedule)
+    except ValueError as exc:
+        parser.error(str(exc))
+    if not args.ipn_timeout_s > 0:
+        parser.error(f"--ipn-timeout-s must be above zero, got {args.ipn_timeout_s}")
     config = GatewayConfig(
         data_dir=Path(args.data_dir), bank_url=args.bank_url, time_scale=check_time_scale(args.time_scale),
-        ipn_delays_s=parse_schedule(args.ipn_schedule), ipn_timeout_s=args.ipn_timeout_s,
-        bank_grace_s=args.bank_grace_s,
+        ipn_delays_s=schedule, ipn_timeout_s=args.ipn_timeout_s, bank_grace_s=args.bank_grace_s,
     )
     app = build_app(config, faults=faults_from_args(args, "gateway"), admin_token=args.admin_token)
     run_service(app, host=args.host, port=args.port)

@@ -145,3 +145,38 @@ def test_fault_table_is_applied_per_route():
     with ServerThread(app) as srv:
         assert call("POST", srv.url + "/echo", {})[0] == 500
         assert call("POST", srv.url + "/other", {})[0] == 200
+
+
+def test_delay_queue_order_dedup_and_concurrency():
+    import time as _time
+
+    from mock_services.common.outbox import DelayQueue
+
+    started: list[tuple[str, float]] = []
+    active = {"now": 0, "max": 0}
+
+    async def deliver(key):
+        started.append((key, _time.time()))
+        active["now"] += 1
+        active["max"] = max(active["max"], active["now"])
+        await asyncio.sleep(0.05)
+        active["now"] -= 1
+
+    async def main():
+        queue = DelayQueue(deliver, concurrency=2)
+        queue.start()
+        t0 = _time.time()
+        queue.schedule("late", t0 + 0.3)
+        queue.schedule("soon", t0 + 0.1)
+        for key in ("a", "b", "c", "a"):  # "a" twice: queued once
+            queue.schedule(key, t0)
+        await asyncio.sleep(0.6)
+        await queue.stop()
+        return t0
+
+    t0 = asyncio.run(main())
+    keys = [k for k, _ in started]
+    assert sorted(keys[:3]) == ["a", "b", "c"] and keys[3:] == ["soon", "late"]
+    assert active["max"] == 2
+    times = dict(started)
+    assert times["soon"] - t0 >= 0.1 and times["late"] - t0 >= 0.3

@@ -322,3 +322,31 @@ def test_http_faults_on_gateway_routes(stack):
     start = time.perf_counter()
     assert stack.create()[0] == 201
     assert time.perf_counter() - start >= 0.3
+
+
+def test_ipn_gives_up_after_the_schedule(stack):
+    """An agency that always answers 99 gets the 10 attempts of the schedule, then no more."""
+    before = stack.stats()["ipn"]["gave_up"]
+    pid = _paid(stack, script="99")
+    wait_for(lambda: stack.stats()["ipn"]["gave_up"] == before + 1, timeout=15)
+    q = stack.query(pid)
+    assert q["ipn_attempts"] == 10 and q["ipn_acked_at"] is None and q["state"] == "paid"
+    time.sleep(0.4)
+    assert [r["attempt"] for r in stack.agency.for_payment(pid)] == list(range(1, 11))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--ipn-schedule", "300,abc"], "--ipn-schedule must be comma-separated seconds"),
+        (["--time-scale", "0"], "--time-scale must be above zero, got 0.0"),
+        (["--faults", "/nonexistent/faults.toml"], "/nonexistent/faults.toml: <file> = None: cannot read"),
+    ],
+)
+def test_command_line_errors_are_clear(tmp_path, args, message):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "mock_services.gateway", "--port", "0", "--data-dir",
+                           str(tmp_path), *args], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2 and message in proc.stderr
