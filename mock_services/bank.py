@@ -39,7 +39,7 @@ from mock_services.bank_openapi import OPENAPI
 from mock_services.common import signing
 from mock_services.common.charge_token import ChargeTokenError, read_charge_token
 from mock_services.common.db import Database
-from mock_services.common.faults import ServiceFaults, keyed_uniform, lognormal_ms
+from mock_services.common.faults import ConfigFileError, ServiceFaults, keyed_uniform, lognormal_ms
 from mock_services.common.http import (
     ApiError,
     SignedClient,
@@ -51,7 +51,6 @@ from mock_services.common.http import (
     verify_signed,
 )
 from mock_services.common.outbox import DelayQueue
-from motcua.errors import InputError
 
 log = logging.getLogger("mock_services.bank")
 
@@ -89,12 +88,8 @@ CREATE INDEX IF NOT EXISTS charges_to_notify ON charges (notify_status, notify_a
 """
 
 
-class BankCatalogueError(InputError):
+class BankCatalogueError(ConfigFileError):
     """The bank catalogue file is wrong; names the file, the field and the value."""
-
-    def __init__(self, source: str, field: str, value: object, problem: str) -> None:
-        self.source, self.field, self.value, self.problem = source, field, value, problem
-        super().__init__(f"{source}: {field} = {value!r}: {problem}")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -13,9 +13,11 @@ import socket
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp import web
 from helpers_mock_http import ServerThread, ServiceProcess, call, signed_call
 
@@ -25,6 +27,15 @@ from mock_services.common.http import TEST_ADMIN_TOKEN
 
 AGENCY_CODE = "000.00.12.H37"
 ADMIN = {"X-Admin-Token": TEST_ADMIN_TOKEN}
+
+
+def module_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PaymentStack]:
+    """Body of a module-scoped ``stack`` fixture: ``yield from module_stack(tmp_path_factory)``."""
+    st = PaymentStack(tmp_path_factory.mktemp("stack"))
+    try:
+        yield st
+    finally:
+        st.stop()
 
 
 def free_port() -> int:
@@ -112,6 +123,10 @@ class PaymentStack:
         self.agency.stop()
 
     # ------------------------------------------------------------------ actions
+
+    def clear_faults(self) -> None:
+        self.faults("gateway", {})
+        self.faults("bank", {})
 
     def faults(self, service: str, table: dict[str, Any]) -> None:
         url = (self.gateway_url if service == "gateway" else self.bank_url) + "/admin/faults"

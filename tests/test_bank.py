@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 from helpers_mock_http import ServiceProcess, call, signed_call, wait_for
-from helpers_payment_stack import PaymentStack
+from helpers_payment_stack import PaymentStack, module_stack
 
 from mock_services.bank import (
     DEFAULT_CATALOGUE,
@@ -23,15 +23,12 @@ from mock_services.common.faults import keyed_uniform
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    st = PaymentStack(tmp_path_factory.mktemp("bank"))
-    yield st
-    st.stop()
+    yield from module_stack(tmp_path_factory)
 
 
 @pytest.fixture(autouse=True)
-def _no_faults(stack):
-    stack.faults("gateway", {})
-    stack.faults("bank", {})
+def _clean(stack):
+    stack.clear_faults()
 
 
 def _checked_out(stack, bank="VIETINBANK", **create):

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 from helpers_mock_http import call, signed_call, signed_headers, wait_for
-from helpers_payment_stack import AGENCY_CODE, PaymentStack, new_payment_body
+from helpers_payment_stack import AGENCY_CODE, PaymentStack, module_stack, new_payment_body
 
 from mock_services.common import signing
 from mock_services.gateway_ledger import vn_day
@@ -16,15 +16,12 @@ from mock_services.gateway_ledger import vn_day
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    st = PaymentStack(tmp_path_factory.mktemp("gw"))
-    yield st
-    st.stop()
+    yield from module_stack(tmp_path_factory)
 
 
 @pytest.fixture(autouse=True)
-def _no_faults(stack):
-    stack.faults("gateway", {})
-    stack.faults("bank", {})
+def _clean(stack):
+    stack.clear_faults()
 
 
 def _acked(stack, pid, timeout=10):

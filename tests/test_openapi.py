@@ -9,7 +9,7 @@ import uuid
 import jsonschema
 import pytest
 from helpers_mock_http import call, signed_call, wait_for
-from helpers_payment_stack import ADMIN, AGENCY_CODE, PaymentStack
+from helpers_payment_stack import ADMIN, AGENCY_CODE, module_stack
 from openapi_spec_validator import validate
 
 from mock_services.gateway_ledger import vn_day
@@ -17,9 +17,7 @@ from mock_services.gateway_ledger import vn_day
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    st = PaymentStack(tmp_path_factory.mktemp("openapi"))
-    yield st
-    st.stop()
+    yield from module_stack(tmp_path_factory)
 
 
 def _doc(url):

@@ -59,12 +59,16 @@ Z95 = 1.6448536269514722
 DEFAULT_HANG_S = 600.0
 
 
-class FaultConfigError(InputError):
-    """A fault file or fault table is wrong; names the source, the field and the value."""
+class ConfigFileError(InputError):
+    """A configuration file of a mock service is wrong: ``"<source>: <field> = <value>: <problem>"``."""
 
     def __init__(self, source: str, field: str, value: object, problem: str) -> None:
         self.source, self.field, self.value, self.problem = source, field, value, problem
         super().__init__(f"{source}: {field} = {value!r}: {problem}")
+
+
+class FaultConfigError(ConfigFileError):
+    """A fault file or fault table is wrong; names the source, the field and the value."""
 
 
 # --------------------------------------------------------------------------- latency
