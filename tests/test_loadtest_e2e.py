@@ -162,7 +162,7 @@ def test_lost_ipns_fail_callbacks_and_reconciliation_recovers_them(tmp_path):
     faults = tmp_path / "faults.toml"
     faults.write_text("seed = 11\n[gateway.ipn]\nlost = 0.3\n", encoding="utf-8")
     options = LoadtestOptions(profile="constant", rate_per_s=8, duration_s=6, faults_file=faults, seed=6,
-                              callback_deadline_s=2.0, quiet=True, enforce=False)  # fmt: skip
+                              callback_deadline_s=3.0, quiet=True, enforce=False)  # fmt: skip
     summary = run_loadtest(PEAK_DAY, options, tmp_path / "run")
     data = summary.data
     lost = data["lost_callbacks"]
