@@ -424,45 +424,43 @@ def _parse_bank(reader: _Reader) -> BankFaults:
     )
 
 
+def _parse_plain_rule(item: _Reader) -> Rule:
+    item.check_keys({"rate", "routes"})
+    return Rule(rate=item.rate("rate"), routes=item.routes())
+
+
+def _parse_hang(item: _Reader) -> HangRule:
+    item.check_keys({"rate", "routes", "hang_s"})
+    return HangRule(rate=item.rate("rate"), routes=item.routes(),
+                    hang_s=item.number("hang_s", DEFAULT_HANG_S, low=0.001, high=86400))
+
+
+def _rules(reader: _Reader, key: str, parse: Any) -> tuple[Any, ...]:
+    """One rule (a table, or a bare rate as short for ``{ rate = … }``) or an array of rules."""
+    if key not in reader.table:
+        return ()
+    value = reader.table[key]
+    items = value if isinstance(value, list) else [value]
+    out = []
+    for i, item in enumerate(items):
+        name = f"{reader.name(key)}[{i}]" if isinstance(value, list) else reader.name(key)
+        if isinstance(item, int | float) and not isinstance(item, bool):
+            item = {"rate": item}
+        out.append(parse(_Reader(reader.source, name, item)))
+    return tuple(out)
+
+
 def _parse_service(reader: _Reader, service: str) -> ServiceSpec:
     allowed = {"latency", "errors", "reset", "hang"}
     allowed |= {"ipn"} if service == "gateway" else set()
     allowed |= {"freeze", "outage", "toxicity", "pending"} if service == "bank" else set()
     reader.check_keys(allowed)
-
-    def rules(key: str, parse: Any) -> tuple[Any, ...]:
-        if key not in reader.table:
-            return ()
-        value = reader.table[key]
-        items = value if isinstance(value, list) else [value]  # one rule or a list of rules
-        return tuple(parse(_Reader(reader.source, f"{reader.name(key)}[{i}]" if isinstance(value, list)
-                                   else reader.name(key), item)) for i, item in enumerate(items))
-
-    def plain_rule(item: _Reader) -> Rule:
-        item.check_keys({"rate", "routes"})
-        return Rule(rate=item.rate("rate"), routes=item.routes())
-
-    def hang_rule(item: _Reader) -> HangRule:
-        item.check_keys({"rate", "routes", "hang_s"})
-        return HangRule(rate=item.rate("rate"), routes=item.routes(),
-                        hang_s=item.number("hang_s", DEFAULT_HANG_S, low=0.001, high=86400))
-
-    def shorthand(key: str) -> dict[str, Any]:
-        # ``reset = 0.01`` means ``reset = { rate = 0.01 }``.
-        value = reader.table.get(key)
-        return {"rate": value} if isinstance(value, int | float) and not isinstance(value, bool) else value
-
-    table = dict(reader.table)
-    for key in ("reset", "hang"):
-        if key in table:
-            table[key] = shorthand(key)
-    reader = _Reader(reader.source, reader.prefix, table)
     return ServiceSpec(
-        latency=rules("latency", _parse_latency),
-        errors=rules("errors", _parse_errors),
-        reset=rules("reset", plain_rule),
-        hang=rules("hang", hang_rule),
-        ipn=_parse_ipn(reader.sub("ipn")) if "ipn" in table else IpnFaults(),
+        latency=_rules(reader, "latency", _parse_latency),
+        errors=_rules(reader, "errors", _parse_errors),
+        reset=_rules(reader, "reset", _parse_plain_rule),
+        hang=_rules(reader, "hang", _parse_hang),
+        ipn=_parse_ipn(reader.sub("ipn")) if "ipn" in reader.table else IpnFaults(),
         bank=_parse_bank(reader) if service == "bank" else BankFaults(),
     )
 

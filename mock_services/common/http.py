@@ -420,7 +420,8 @@ async def _put_faults(request: web.Request) -> web.Response:
     _check_admin(request)
     table_data = await read_json(request)
     try:
-        table = parse_faults(table_data, source="PUT /admin/faults")
+        # A table without a seed keeps the seed in force (from --seed or the fault file).
+        table = parse_faults(table_data, source="PUT /admin/faults", default_seed=current_faults(request.app).seed)
     except FaultConfigError as exc:
         raise ApiError(422, "invalid_faults", str(exc), field=exc.field) from None
     switch = request.app[FAULTS]
