@@ -347,3 +347,25 @@ def test_command_line_errors_are_clear(tmp_path, args, message):
     proc = subprocess.run([sys.executable, "-m", "mock_services.gateway", "--port", "0", "--data-dir",
                            str(tmp_path), *args], capture_output=True, text=True, timeout=30)
     assert proc.returncode == 2 and message in proc.stderr
+
+
+def test_same_seed_and_keys_give_the_same_faults(tmp_path):
+    """Payment ids follow from the idempotency keys, so keyed fault draws repeat across runs."""
+    from helpers_mock_http import ServerThread
+
+    from mock_services.common.faults import parse_faults
+    from mock_services.common.http import current_faults
+    from mock_services.gateway import GatewayConfig, build_app
+
+    table = {"seed": 5, "gateway": {"ipn": {"lost": 0.5}}}
+    outcomes = []
+    for run in ("a", "b"):
+        app = build_app(GatewayConfig(data_dir=tmp_path / run),
+                        faults=parse_faults(table).for_service("gateway"))
+        with ServerThread(app) as srv:
+            ids = [signed_call("agency", "POST", srv.url + "/payments", new_payment_body(seq=i),
+                               extra={"Idempotency-Key": f"k{i}"})[1]["payment_id"] for i in range(1, 21)]
+            faults = current_faults(app)
+            outcomes.append([(pid, faults.chance(0.5, key=pid, kind="ipn_lost")) for pid in ids])
+    assert outcomes[0] == outcomes[1]
+    assert 3 <= sum(lost for _, lost in outcomes[0]) <= 17
