@@ -120,10 +120,12 @@ def t_quantile(confidence: float, dof: Any) -> Any:
     return stats.t.ppf(0.5 + confidence / 2, dof)
 
 
-def mean_ci(samples: Any, *, axis: int = 0, confidence: float = CONFIDENCE) -> Estimate:
+def mean_ci(samples: Any, *, axis: int = 0, confidence: float = CONFIDENCE,
+            bounds: tuple[float, float] | None = None) -> Estimate:
     """Mean and Student-t confidence interval over `axis` (replications), ignoring NaN.
 
-    For n values with sample standard deviation s, the interval is mean ± t_{n−1} · s / √n.
+    For n values with sample standard deviation s, the interval is mean ± t_{n−1} · s / √n, cut to
+    `bounds` when given (a share's interval stays within 0–1 even with few replications).
     """
     x = np.asarray(samples, dtype=float)
     n = np.sum(~np.isnan(x), axis=axis)
@@ -133,7 +135,10 @@ def mean_ci(samples: Any, *, axis: int = 0, confidence: float = CONFIDENCE) -> E
         centred = np.where(np.isnan(x), 0.0, x - np.expand_dims(mean, axis))
         var = np.sum(centred**2, axis=axis) / np.maximum(n - 1, 1)
         half = np.where(n >= 2, t_quantile(confidence, np.maximum(n - 1, 1)) * np.sqrt(var / np.maximum(n, 1)), np.nan)
-    return Estimate(_scalar(mean), _scalar(mean - half), _scalar(mean + half), _scalar(n))
+    low, high = mean - half, mean + half
+    if bounds is not None:
+        low, high = np.clip(low, *bounds), np.clip(high, *bounds)
+    return Estimate(_scalar(mean), _scalar(low), _scalar(high), _scalar(n))
 
 
 def paired_difference(a: Any, b: Any, *, confidence: float = CONFIDENCE) -> Estimate:

@@ -184,13 +184,20 @@ def replication_figures(results: Sequence[ReplicationResult], facts: ScenarioFac
 # ---------------------------------------------------------------------------------------------
 # Summary of one scenario
 # ---------------------------------------------------------------------------------------------
-def _est(x: Any) -> dict[str, Any]:
-    return mean_ci(x).to_json()
+NON_NEGATIVE = (0.0, np.inf)
+
+
+def _est(x: Any, bounds: tuple[float, float] | None = NON_NEGATIVE) -> dict[str, Any]:
+    """JSON estimate of a figure; counts, hours and minutes cannot be negative (`bounds`)."""
+    return mean_ci(x, bounds=bounds).to_json()
+
+
+SHARE_BOUNDS = (0.0, 1.0)
 
 
 def _series_estimates(x: np.ndarray, ids: Sequence[str]) -> dict[str, Any]:
-    """(R, steps, series) → {series id: {"mean": [...], "low": [...], "high": [...]}}."""
-    est = mean_ci(x)
+    """(R, steps, series) of shares → {series id: {"mean": [...], "low": [...], "high": [...]}}."""
+    est = mean_ci(x, bounds=SHARE_BOUNDS)
     return {sid: Estimate(est.mean[:, i], est.low[:, i], est.high[:, i], est.n[:, i]).to_json()
             for i, sid in enumerate(ids)}
 
@@ -249,7 +256,7 @@ def summarize(rset: ReplicationSet, facts: ScenarioFacts, *, settings: dict[str,
             "per_unit": {uid: reach_summary(fig[f"target{k}_unit_reach_day"][:, u], first.start, deadline, days)
                          for u, uid in enumerate(unit_ids)},
         })
-    final = mean_ci(fig["share_final"])
+    final = mean_ci(fig["share_final"], bounds=SHARE_BOUNDS)
     summary: dict[str, Any] = {
         "schema": SCHEMA_SIMULATE,
         "kind": "simulate",
@@ -287,8 +294,8 @@ def summarize(rset: ReplicationSet, facts: ScenarioFacts, *, settings: dict[str,
                                            for j, a in enumerate(acts)}
                                    for p, pname in enumerate(PERIODS)}
                              for u, uid in enumerate(unit_ids)},
-            "freed_per_open_day": {sid: _est(fig["hours_freed_per_open_day"][:, i]) for i, sid in enumerate(ids)},
-            "cash_freed_per_open_day": ({sid: _est(fig["cash_hours_freed_per_open_day"][:, i])
+            "freed_per_open_day": {sid: _est(fig["hours_freed_per_open_day"][:, i], None) for i, sid in enumerate(ids)},
+            "cash_freed_per_open_day": ({sid: _est(fig["cash_hours_freed_per_open_day"][:, i], None)
                                          for i, sid in enumerate(ids)}
                                         if "cash_hours_freed_per_open_day" in fig else None),
         },
@@ -417,9 +424,9 @@ PAYMENTS_HEADER = ("scenario", "date", "series", "name", "payments_mean", "payme
 
 
 def share_rows(scenario: str, labels: Sequence[str], x: np.ndarray, ids: Sequence[str],
-               names: dict[str, str]) -> list[list[Any]]:
+               names: dict[str, str], bounds: tuple[float, float] | None = SHARE_BOUNDS) -> list[list[Any]]:
     """Long-format CSV rows of a (R, steps, series) array: one row per step and series, mean and CI."""
-    est = mean_ci(x)
+    est = mean_ci(x, bounds=bounds)
     rows = []
     for t, label in enumerate(labels):
         for i, sid in enumerate(ids):
@@ -444,7 +451,7 @@ def write_outputs(out_dir: Path, sets: Sequence[ReplicationSet], facts: Sequence
         weeks = [dates[7 * w] for w in range(fig["share_weekly"].shape[1])]
         daily_rows += share_rows(f.name, dates, fig["share_daily"], ids, names)
         weekly_rows += share_rows(f.name, weeks, fig["share_weekly"], ids, names)
-        payment_rows += share_rows(f.name, dates, fig["online_payments_daily"], ids, names)
+        payment_rows += share_rows(f.name, dates, fig["online_payments_daily"], ids, names, (0.0, np.inf))
     return [
         write_json(out_dir / "summary.json", summary),
         write_csv(out_dir / "share_daily.csv", SHARE_HEADER, daily_rows),

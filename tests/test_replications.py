@@ -78,6 +78,13 @@ def test_mean_ci_per_element_ignores_missing_replications():
     assert est.to_json()["low"][1] is None  # and JSON says null, never NaN
 
 
+def test_mean_ci_cut_to_bounds():
+    shares = [0.0, 0.0, 0.01]
+    assert mean_ci(shares).low < 0  # the t interval alone leaves 0–1
+    est = mean_ci(shares, bounds=(0.0, 1.0))
+    assert est.low == 0.0 and est.high == mean_ci(shares).high and est.mean == pytest.approx(0.01 / 3)
+
+
 def test_wilson_interval_known_values():
     none = proportion_ci(0, 20)
     assert none.mean == 0 and none.low == 0
