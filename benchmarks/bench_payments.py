@@ -309,10 +309,12 @@ async def measure(stack: MockStack, duration_s: float, concurrency: int) -> dict
     await closed_loop(urls, concurrency, min(2.0, duration_s))  # warm-up: connections, caches, SQLite pages
     await asyncio.sleep(1.0)
     since = await journal_end(urls["agency"])
-    cpu_before = cpu_seconds(gateway_pid)
+    pids = {name: stack.pid(name) for name in ("gateway", "bank", "agency")}
+    cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items() if pid}
     start, end, approved = await closed_loop(urls, concurrency, duration_s)
     await asyncio.sleep(1.0)  # let the IPNs of the last charges arrive
-    cpu_used = cpu_seconds(gateway_pid) - cpu_before
+    cpu_all = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items() if pid}
+    cpu_used = cpu_all["gateway"]
     done = [e for e in confirmed(await journal(urls["agency"], since)) if start <= e["ipn_acked_at"] <= end]
     max_rate = len(done) / (end - start)
     all_done = len(confirmed(await journal(urls["agency"], since)))
@@ -328,6 +330,8 @@ async def measure(stack: MockStack, duration_s: float, concurrency: int) -> dict
         "approved_in_window": approved,
         "gateway_cpu_share": cpu_used / (end - start + 1.0),
         "gateway_cpu_ms_per_payment": 1000 * cpu_used / max(all_done, 1),
+        "bank_cpu_ms_per_payment": 1000 * cpu_all["bank"] / max(all_done, 1),
+        "agency_cpu_ms_per_payment": 1000 * cpu_all["agency"] / max(all_done, 1),
         "half_rate_per_s": max_rate / 2,
         "half_rate_dropped": dropped,
         "ipn_count": len(latencies),
@@ -351,6 +355,8 @@ def report(f: dict[str, float]) -> None:
     print(f"gateway CPU busy during the payment phase:                              {f['gateway_cpu_share']:.0%}")
     print(f"gateway CPU per complete payment: {f['gateway_cpu_ms_per_payment']:.3f} ms "
           f"→ {per_core:,.0f} payments/s per gateway core (target ≥ {TARGET_PER_CORE:,.0f})")
+    print(f"CPU per payment on CPU {LOAD_CPU}: agency {f['agency_cpu_ms_per_payment']:.3f} ms, "
+          f"bank {f['bank_cpu_ms_per_payment']:.3f} ms (plus this load generator)")
     print(f"one payment costs the gateway the CPU of {cost:.1f} trivial POSTs ({f['trivial_cpu_ms_per_post']:.3f} ms "
           f"each): at a quiet machine's ~{QUIET_TRIVIAL_POST_PER_S:,.0f} trivial POST/s per core that is "
           f"~{QUIET_TRIVIAL_POST_PER_S / cost:,.0f} payments/s per gateway core")
