@@ -331,8 +331,11 @@ async def _service_middleware(request: web.Request, handler: Handler) -> web.Str
         if exc.status < 400:
             raise
         response = _http_error(request, exc)
+    except _Dropped:
+        # Status 0: no answer; the connection is already gone, so the placeholder below is never sent.
+        request.app[METRICS].observe(request.method, route, 0, time.perf_counter() - start)
+        return web.Response(status=204)
     except (asyncio.CancelledError, ConnectionResetError):
-        # Status 0: no answer (the connection was reset or dropped, or the client went away).
         request.app[METRICS].observe(request.method, route, 0, time.perf_counter() - start)
         raise
     except Exception as exc:  # a bug in a handler: answer JSON, log the traceback
@@ -368,6 +371,10 @@ def reset_connection(request: web.Request) -> None:
     transport.abort()
 
 
+class _Dropped(Exception):
+    """Fault injection closed the connection instead of answering."""
+
+
 async def _with_faults(
     request: web.Request, handler: Handler, faults: ServiceFaults, route: str
 ) -> web.StreamResponse:
@@ -377,10 +384,10 @@ async def _with_faults(
     if action.hang_s is not None:
         await asyncio.sleep(action.hang_s)  # the client times out long before; then drop the connection
         reset_connection(request)
-        raise ConnectionResetError("fault injection: hang")
+        raise _Dropped
     if action.reset:
         reset_connection(request)
-        raise ConnectionResetError("fault injection: connection reset")
+        raise _Dropped
     if action.status is not None:
         raise ApiError(action.status, "injected_fault", f"fault injection: HTTP {action.status} for this request")
     return await handler(request)
