@@ -220,8 +220,8 @@ class Harness:
 
     def _setup_correlator(self) -> None:
         agency = self.options.motcua_agency_url or self.environment.host or ""
-        if not agency:
-            return
+        if not agency or not self.options.motcua_scenario:
+            return  # no payment journeys (e.g. the benchmark's trivial journey): no callbacks to correlate
 
         def fire(request_type: str, name: str, ms: float, error: Exception | None) -> None:
             self.environment.events.request.fire(
