@@ -113,6 +113,9 @@ def test_reset_and_hang_faults(server):
         call("POST", server.url + "/echo", {"a": 1}, timeout=0.3)
     call("PUT", server.url + "/admin/faults", {}, headers=token)
     assert _count(server) == 0
+    text = call("GET", server.url + "/metrics")[1]
+    # The reset is counted with status 0; the hang is still hanging.
+    assert 'motcua_http_requests_total{method="POST",route="/echo",status="0"} 1.0' in text
 
 
 def test_group_commit_batches_and_isolates_failures(tmp_path):
