@@ -19,11 +19,9 @@ Run: ``python -m mock_services.gateway --port P --data-dir D [--faults FILE] [--
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import hashlib
 import json
 import logging
-import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -51,11 +49,18 @@ from mock_services.common.http import (
     require,
     verify_signed,
 )
-from mock_services.common.ids import DOSSIER_CODE_RE, IdError, check_agency_code, parse_cccd
+from mock_services.common.ids import IdError, check_agency_code
 from mock_services.common.money import MoneyError, parse_vnd
 from mock_services.common.outbox import DelayQueue
 from mock_services.common.payments import IllegalTransition, State
 from mock_services.gateway_openapi import OPENAPI
+from mock_services.gateway_requests import (
+    BANK_CODE_CHARS,
+    parse_day,
+    payment_id_for,
+    validate_bank_result,
+    validate_create,
+)
 
 log = logging.getLogger("mock_services.gateway")
 
@@ -63,8 +68,6 @@ DEFAULT_IPN_DELAYS_S = (300.0,) * 9
 """VNPay's documented IPN retry: at most 10 attempts, 5 minutes apart (waits before attempts 2…10)."""
 ACK_CODES = ("00", "02")
 """RspCodes that end IPN delivery: confirmed, or already confirmed."""
-MAX_EXPIRES_IN_S = 7 * 86400
-BANK_CODE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,7 +84,7 @@ class GatewayConfig:
     bank_grace_s: float = 120.0
     """A payment still awaiting its bank this long after its deadline is settled by inquiry (scaled, ≥ 2 s)."""
     sweep_interval_s: float = 1.0
-    commit_linger_s: float = float(os.environ.get("MOTCUA_COMMIT_LINGER_S", "0.002"))
+    commit_linger_s: float = 0.002
     """Group commit: wait this long for more writes before committing (more per commit, less CPU each)."""
     keys: Mapping[str, bytes] = field(default_factory=lambda: dict(signing.TEST_KEYS))
 
@@ -253,7 +256,7 @@ class Gateway:
         except IdError as exc:
             raise ApiError(422, "invalid_field", str(exc), field="agency_code") from None
         try:
-            day = _iso_day(day)
+            day = parse_day(day)
         except ValueError:
             raise ApiError(422, "invalid_field", f"date must be YYYY-MM-DD (a UTC+7 day), got {day!r}",
                            field="date") from None
@@ -453,100 +456,6 @@ class Gateway:
         return json_response({**ledger.stats(self.db.conn), "db": dict(self.db.stats)})
 
 
-# --------------------------------------------------------------------------- validation
-
-
-def payment_id_for(key_id: str, idempotency_key: str) -> str:
-    """The payment id follows from who asked and their idempotency key, so that a replayed load test
-    gets the same ids, and fault decisions keyed by payment id repeat under the same seed."""
-    return "PAY" + hashlib.sha256(f"{key_id}\n{idempotency_key}".encode()).hexdigest()[:16].upper()
-
-
-def _iso_day(text: str) -> str:
-    if len(text) != 10:
-        raise ValueError(text)
-    return dt.date.fromisoformat(text).isoformat()
-
-
-def _url(body: Mapping[str, Any], name: str) -> str:
-    value = require(body, name)
-    if not value.startswith(("http://", "https://")) or len(value) > 2048:
-        raise ApiError(422, "invalid_field", f"{name} must be an http(s) URL, got {value[:80]!r}", field=name)
-    return value
-
-
-def validate_create(body: Mapping[str, Any]) -> ledger.NewPayment:
-    """Check a create request; ApiError 422 naming the first bad field (a zero fee: ``zero_fee``)."""
-    agency_code = require(body, "agency_code")
-    try:
-        check_agency_code(agency_code)
-    except IdError as exc:
-        raise ApiError(422, "invalid_field", str(exc), field="agency_code") from None
-    dossier_code = require(body, "dossier_code")
-    match = DOSSIER_CODE_RE.fullmatch(dossier_code)  # the form only: its date is the agency's business
-    if match is None:
-        raise ApiError(422, "invalid_field", f"dossier_code must look like '000.00.12.H37-240607-0001', "
-                       f"got {dossier_code!r}", field="dossier_code")
-    owner = match.group(1)
-    if owner != agency_code:
-        raise ApiError(422, "invalid_field", f"dossier_code {dossier_code!r} belongs to agency {owner}, "
-                       f"not {agency_code}", field="dossier_code")
-    group = require(body, "group")
-    if group not in ledger.GROUPS:
-        raise ApiError(422, "invalid_field", f"group must be one of {', '.join(ledger.GROUPS)}, got {group!r}",
-                       field="group")
-    if body.get("amount_vnd") == 0 and not isinstance(body.get("amount_vnd"), bool):
-        raise ApiError(422, "zero_fee", "amount_vnd is 0: a free procedure creates no payment; "
-                       "mark the dossier as no-fee instead", field="amount_vnd")
-    try:
-        amount = parse_vnd(body.get("amount_vnd"), "amount_vnd", allow_zero=False)
-    except MoneyError as exc:
-        raise ApiError(422, "invalid_amount", str(exc), field="amount_vnd") from None
-    expires_in = body.get("expires_in_s", 900)
-    is_number = isinstance(expires_in, int | float) and not isinstance(expires_in, bool)
-    if not is_number or not 0 < expires_in <= MAX_EXPIRES_IN_S:
-        raise ApiError(422, "invalid_field", f"expires_in_s must be a number of seconds in (0, {MAX_EXPIRES_IN_S}], "
-                       f"got {expires_in!r}", field="expires_in_s")
-    return ledger.NewPayment(
-        agency_code=agency_code, dossier_code=dossier_code, procedure_code=require(body, "procedure_code"),
-        group=group, amount_vnd=amount, payer=_validate_payer(body), ipn_url=_url(body, "ipn_url"),
-        return_url=_url(body, "return_url"), expires_in_s=float(expires_in),
-    )
-
-
-def _validate_payer(body: Mapping[str, Any]) -> dict[str, str]:
-    payer = require(body, "payer", dict)
-    for name in ("name", "cccd", "phone"):
-        if not isinstance(payer.get(name), str) or not payer[name]:
-            raise ApiError(422, "invalid_field", f"payer.{name} must be a non-empty string, got {payer.get(name)!r}",
-                           field=f"payer.{name}")
-    try:
-        parse_cccd(payer["cccd"])
-    except IdError as exc:
-        raise ApiError(422, "invalid_field", str(exc), field="payer.cccd") from None
-    return {"name": payer["name"], "cccd": payer["cccd"], "phone": payer["phone"]}
-
-
-def validate_bank_result(body: Mapping[str, Any]) -> ledger.BankResult:
-    code = require(body, "response_code")
-    if len(code) != 2 or not code.isdigit():
-        raise ApiError(422, "invalid_field", f"response_code must be two digits such as '00', got {code!r}",
-                       field="response_code")
-    try:
-        amount = parse_vnd(body.get("amount_vnd"), "amount_vnd", allow_zero=False)
-    except MoneyError as exc:
-        raise ApiError(422, "invalid_amount", str(exc), field="amount_vnd") from None
-    approved = body.get("approved_at")
-    if approved is not None and (isinstance(approved, bool) or not isinstance(approved, int | float)):
-        raise ApiError(422, "invalid_field", f"approved_at must be epoch seconds or null, got {approved!r}",
-                       field="approved_at")
-    return ledger.BankResult(
-        payment_id=require(body, "payment_id"), bank_code=require(body, "bank_code"), response_code=code,
-        bank_txn_no=require(body, "bank_txn_no"), amount_vnd=amount,
-        approved_at=None if approved is None else float(approved),
-    )
-
-
 # --------------------------------------------------------------------------- app and command line
 
 
@@ -595,6 +504,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ipn-timeout-s", type=float, default=10.0, help="per-attempt IPN timeout (s), not scaled")
     parser.add_argument("--bank-grace-s", type=float, default=120.0,
                         help="after a deadline, wait this long (scaled) for the bank before asking it")
+    parser.add_argument("--commit-linger-ms", type=float, default=2.0,
+                        help="group commit: wait this long for more writes before committing (0: next loop turn)")
     args = parser.parse_args(argv)
     try:
         schedule = parse_schedule(args.ipn_schedule)
@@ -602,9 +513,12 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(str(exc))
     if not args.ipn_timeout_s > 0:
         parser.error(f"--ipn-timeout-s must be above zero, got {args.ipn_timeout_s}")
+    if not 0 <= args.commit_linger_ms <= 1000:
+        parser.error(f"--commit-linger-ms must be within 0–1000, got {args.commit_linger_ms}")
     config = GatewayConfig(
         data_dir=Path(args.data_dir), bank_url=args.bank_url, time_scale=check_time_scale(args.time_scale),
         ipn_delays_s=schedule, ipn_timeout_s=args.ipn_timeout_s, bank_grace_s=args.bank_grace_s,
+        commit_linger_s=args.commit_linger_ms / 1000,
     )
     app = build_app(config, faults=faults_from_args(args, "gateway"), admin_token=args.admin_token)
     run_service(app, host=args.host, port=args.port)
