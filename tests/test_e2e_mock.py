@@ -164,16 +164,23 @@ def test_without_reconciliation_lost_ipns_break_the_invariant(stack):
         result.raise_if_broken()
 
 
+REFUSE_IPNS = {"seed": 1, "agency": {"errors": {"status": 503, "rate": 1.0, "routes": ["POST /ipn"]}}}
+"""The agency answers every IPN with 503, so the gateway keeps it pending and retries."""
+
+
+def _querydr(stack: MockStack, filed: dict[str, Any]) -> dict[str, Any]:
+    return signed_call("agency", "GET", f"{stack.gateway_url}/payments/{filed['payment']['payment_id']}")[1]
+
+
 def test_gateway_killed_after_bank_approval_delivers_the_ipn_after_restart(stack):
     """kill -9 of the gateway while its IPN is not yet acknowledged; the outbox survives the restart."""
-    refuse_ipns = {"errors": {"status": 503, "rate": 1.0, "routes": ["POST /ipn"]}}
-    set_faults(stack.agency_url, {"seed": 1, "agency": refuse_ipns})
+    set_faults(stack.agency_url, REFUSE_IPNS)
     try:
         filed, _charge = approved_payment(stack.urls)
-        code, payment_id = filed["dossier_code"], filed["payment"]["payment_id"]
+        code = filed["dossier_code"]
 
         def querydr() -> dict[str, Any]:
-            return signed_call("agency", "GET", f"{stack.gateway_url}/payments/{payment_id}")[1]
+            return _querydr(stack, filed)
 
         # The bank notified the gateway and the gateway tried the IPN, but the agency has not acknowledged it.
         wait_for(lambda: querydr()["state"] == "paid" and querydr()["ipn_attempts"] >= 1, timeout=20)
@@ -187,6 +194,23 @@ def test_gateway_killed_after_bank_approval_delivers_the_ipn_after_restart(stack
     assert view["status"] == "paid" and view["paid_via"] == "ipn" and view["credits"] == 1
     assert querydr()["ipn_acked_at"] is not None
     assert stats(stack.agency_url)["double_credits"] == 0
+
+
+def test_agency_killed_before_acknowledging_gets_the_ipn_after_restart(stack):
+    """kill -9 of the agency itself: the filed dossier survives (committed before the 201), and the
+    gateway's retries deliver the IPN once the agency is back."""
+    set_faults(stack.agency_url, REFUSE_IPNS)
+    filed, _charge = approved_payment(stack.urls)
+
+    def querydr() -> dict[str, Any]:
+        return _querydr(stack, filed)
+
+    wait_for(lambda: querydr()["ipn_attempts"] >= 1, timeout=20)
+    stack.kill("agency")
+    stack.restart("agency")  # a new process: no faults
+    view = wait_paid(stack.agency_url, filed["dossier_code"], timeout=30)
+    assert view["paid_via"] == "ipn" and view["credits"] == 1 and view["amount_vnd"] == filed["amount_vnd"]
+    assert querydr()["ipn_acked_at"] is not None
 
 
 def test_every_agency_counter_is_consistent_after_all_scenarios(stack):
