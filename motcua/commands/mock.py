@@ -139,7 +139,8 @@ def run_check(args: argparse.Namespace, values: dict[str, Any]) -> int:
     """Start the stack, push payments through with faults, reconcile, verify, write the run, stop."""
     import asyncio
 
-    from mock_services.check import DEFAULT_FAULTS_FILE, CheckConfig, format_summary, run_check
+    from mock_services.check import DEFAULT_FAULTS_FILE, CheckConfig, format_summary
+    from mock_services.check import run_check as check_stack
     from mock_services.supervisor import MockStack
     from motcua.runs import start_run, write_csv, write_json
 
@@ -159,22 +160,22 @@ def run_check(args: argparse.Namespace, values: dict[str, Any]) -> int:
         print(f"starting gateway, bank and agency (faults: {values.get('faults') or 'none'}) …", flush=True)
         with MockStack(cfg) as stack:
             print(f"pushing {config.payments} payments through {stack.urls['agency']} …", flush=True)
-            result = asyncio.run(run_check(stack.urls, config))
+            result = asyncio.run(check_stack(stack.urls, config))
         print(format_summary(result.summary), flush=True)
-        with start_run("mock-check", seed=config.seed, out=args.out, kind="mock-check") as run:
+        with start_run("mock-check", seed=config.seed, out=args.out, kind="mock-check") as run_dir:
             result.summary["settings"] = {k: str(v) if isinstance(v, Path) else v for k, v in values.items()}
-            write_json(run.path("summary.json"), result.summary)
-            write_csv(run.path("payments.csv"), result.ROW_HEADER, result.rows())
+            write_json(run_dir.path("summary.json"), result.summary)
+            write_csv(run_dir.path("payments.csv"), result.ROW_HEADER, result.rows())
             if values.get("faults"):
-                run.add_input(Path(values["faults"]), "faults")
+                run_dir.add_input(Path(values["faults"]), "faults")
             for name in ("gateway", "bank", "agency"):
                 log = data_dir / f"{name}.log"
                 if log.exists():
-                    shutil.copy2(log, run.path("logs", f"{name}.log"))
-            run.record(parameters={"payments": config.payments, "concurrency": config.concurrency,
+                    shutil.copy2(log, run_dir.path("logs", f"{name}.log"))
+            run_dir.record(parameters={"payments": config.payments, "concurrency": config.concurrency,
                                    "reconcile": config.reconcile, "time_scale": cfg.time_scale},
                        invariant_ok=result.ok)  # fmt: skip
-        print(f"run written to {run.dir}", flush=True)
+        print(f"run written to {run_dir.dir}", flush=True)
     result.raise_if_broken()
     return 0
 
