@@ -121,8 +121,11 @@ def _generator_seed(environment) -> list[int]:
 class _PayingUser(FastHttpUser):
     abstract = True
     concurrency = 200
-    network_timeout = 10.0
-    connection_timeout = 10.0
+
+    def __init__(self, environment) -> None:
+        # FastHttpUser reads these in __init__: the HTTP timeouts come from --motcua-request-timeout
+        self.network_timeout = self.connection_timeout = environment.parsed_options.motcua_request_timeout
+        super().__init__(environment)
 
     def on_start(self) -> None:
         from mock_services.common.people import PeopleGenerator

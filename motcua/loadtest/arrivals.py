@@ -115,9 +115,6 @@ class OpenModelEngine:
             self.pool.kill(block=False)
         return self.counts
 
-    def in_flight(self) -> int:
-        return len(self.pool) if self.pool is not None else 0
-
     def _arrive(self, intended: float) -> None:
         if self.pool.full():
             self.counts.dropped += 1

@@ -79,7 +79,6 @@ class Harness:
         self.drops: list[float] = []
         self.http: dict[int, list[int]] = {}  # epoch second -> [ok, failed]
         self.officer: list[list[Any]] = []  # [dossier, bank, group, latency_ms, ok]
-        self.approvals_sent = 0
         self.stopped_workers: set[str] = set()
         self.generators_done = 0
         self._ending = False
@@ -135,7 +134,6 @@ class Harness:
 
     def approve(self, approval: Approval) -> None:
         """The bank approved a payment; the correlator (here or on the master) starts its deadline."""
-        self.approvals_sent += 1
         if self.role == "worker":
             self.environment.runner.send_message(APPROVAL_MESSAGE, dataclasses.asdict(approval))
         elif self.correlator is not None:
