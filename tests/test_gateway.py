@@ -239,6 +239,7 @@ def test_outbox_survives_kill_9(tmp_path):
         pid = created["payment_id"]
         st.charge(st.checkout(pid)[1]["charge_token"])
         wait_for(lambda: len(st.agency.for_payment(pid)) == 1)  # the first attempt failed with HTTP 500
+        wait_for(lambda: st.stats()["ipn"]["attempts"] == 1)  # ... and the gateway has recorded it
         st.gateway.kill()
         st.restart("gateway")
         q = wait_for(lambda: (lambda q: q if q["ipn_acked_at"] else None)(st.query(pid)), timeout=10)
