@@ -370,3 +370,15 @@ def test_same_seed_and_keys_give_the_same_faults(tmp_path):
             outcomes.append([(pid, faults.chance(0.5, key=pid, kind="ipn_lost")) for pid in ids])
     assert outcomes[0] == outcomes[1]
     assert 3 <= sum(lost for _, lost in outcomes[0]) <= 17
+
+
+def test_bad_fault_file_stops_the_start_naming_file_field_value(tmp_path):
+    import subprocess
+    import sys
+
+    faults = tmp_path / "faults.toml"
+    faults.write_text('seed = 1\n[gateway.ipn]\nlost = 1.5\n')
+    proc = subprocess.run([sys.executable, "-m", "mock_services.gateway", "--port", "0", "--data-dir",
+                           str(tmp_path), "--faults", str(faults)], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2
+    assert f"{faults}: gateway.ipn.lost = 1.5: must be a rate between 0 and 1" in proc.stderr
