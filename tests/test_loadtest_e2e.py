@@ -203,3 +203,23 @@ def test_closed_model_runs_ordinary_users(tmp_path):
     assert data["journeys"]["all"]["count"] >= 4
     assert data["invariant"]["ok"] is True
     assert data["callbacks"]["ipn_ack"]["count"] == data["approvals"]
+
+
+@pytest.mark.slow
+def test_payments_the_bank_never_reports_break_the_invariant_with_exit_4(tmp_path):
+    """``[bank] pending``: the bank approves but never notifies the gateway, so neither an IPN nor the gateway's
+    reconciliation report can tell the agency. The citizens were charged: the harness must say so (exit 4).
+    (If the mocks one day recover such payments, e.g. by querying the bank, this test must change with them.)"""
+    faults = tmp_path / "faults.toml"
+    faults.write_text("seed = 5\n[bank]\npending = 0.3\n", encoding="utf-8")
+    out = tmp_path / "run"
+    proc = subprocess.run(
+        [sys.executable, "-m", "motcua.cli", "loadtest", str(PEAK_DAY), "--profile", "constant", "--rate", "8",
+         "--duration", "5s", "--faults", str(faults), "--callback-deadline", "3", "--out", str(out)],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 4, proc.stderr[-2000:]
+    assert "bank-approved payment(s) not marked paid after reconciliation" in proc.stderr
+    invariant = json.loads((out / "summary.json").read_text())["invariant"]
+    assert invariant["ok"] is False and invariant["approved_not_paid_count"] > 0
+    assert invariant["approved_not_paid_count"] == invariant["bank_approved"] - invariant["marked_paid"]
