@@ -275,3 +275,19 @@ def test_journey_parameters_come_from_the_scenario():
     assert groups.count("insurance") / 20_000 == pytest.approx(0.421, abs=0.015)
     banks = [params.choose_bank(rng) for _ in range(20_000)]
     assert banks.count("VNPTPAY") / 20_000 == pytest.approx(0.10, abs=0.01)
+
+
+def test_command_refuses_a_non_loopback_target_with_exit_2(capsys):
+    from motcua.cli import main
+
+    code = main(["loadtest", PEAK_DAY, "--gateway-url", "http://192.0.2.7:8001", "--agency-url",
+                 "http://127.0.0.1:8003", "--bank-url", "http://127.0.0.1:8002"])  # fmt: skip
+    assert code == 2
+    assert "host '192.0.2.7' is not loopback" in capsys.readouterr().err
+
+
+def test_command_names_a_missing_scenario(capsys):
+    from motcua.cli import main
+
+    assert main(["loadtest", "scenarios/no-such.toml"]) == 2
+    assert "scenarios/no-such.toml: scenario file not found" in capsys.readouterr().err
