@@ -27,9 +27,9 @@ indifference), normalised each day to a mean of 1 over the non-adopters that a w
 (a small deterministic shadow of the mix). So p and q are population-level coefficients, as calibration fits
 them to observed shares (reached with the barriers in place): with no lever the model follows the Generalized
 Bass mean field; barriers decide *who* adopts; what moves the mix away from the shadow is a lever's effect, and
-the levers act where they should
-(`BehaviourParameters`): help points and teams close the device and connectivity gap (and teams the skill
-barrier), VNeID drives close the identity gap, QR at the counter and an online-fee reduction lower the cash and
+the levers act where they should, with the strengths of `BehaviourParameters` (the scenario's
+``[adoption.behaviour]`` table, every value an assumption): help points and teams close the device and connectivity
+gap and lower the skill barrier (teams also close the identity gap), VNeID drives close the identity gap, QR at the counter and an online-fee reduction lower the cash and
 small-fee barriers, refusing in-person filing of fully-online services pushes dossiers online, and counter guidance
 (fed by the counter model through `add_guided`) turns guided citizens into payers on the spot. With barriers off
 (`barriers=False`) every citizen is able with r = 1 and the model is the Generalized Bass model itself.
@@ -59,19 +59,28 @@ import datetime as dt
 import math
 from collections.abc import Callable, Iterator, Sequence
 from enum import IntEnum
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 
 from models.theory import bass_cdf
 from motcua.errors import InputError
-from motcua.scenario import AdoptionParams, Citizens, Intervention, Scenario, SystemQuality, Unit
+from motcua.scenario import (
+    OUTREACH_KINDS,
+    AdoptionParams,
+    BehaviourParameters,
+    Citizens,
+    Intervention,
+    InterventionKind,
+    Scenario,
+    SystemQuality,
+    Unit,
+)
+from motcua.typed_config import validate
 
 DAYS_PER_YEAR = 365.25
 """Rates are per year; a simulated day is 1/365.25 of a year."""
 MINUTES_PER_DAY = 1440
-VNEID_LEVEL2_REQUIRED_FROM = dt.date(2024, 6, 15)
-"""From this day a level-2 VNeID identity is required to pay on the national portal."""
 Z95 = 1.6448536269514722
 """The standard normal 95th percentile: σ of a lognormal = ln(p95/p50) / Z95."""
 
@@ -104,91 +113,8 @@ N_COMBOS = 64
 HAS_DEVICE, HAS_LINK, HAS_VNEID2, FORMER_ADOPTER = 1, 2, 4, 8
 _MEANS = HAS_DEVICE | HAS_LINK
 
-OUTREACH_KINDS = ("information_campaign", "community_digital_team", "post_office_help")
-"""Intervention kinds whose intensity adds to the Generalized Bass effort x(t)."""
-INTERVENTION_KINDS = (
-    "community_digital_team", "counter_guidance", "post_office_help", "qr_at_counter",
-    "online_fee_reduction", "refuse_in_person_filing", "vneid_drive", "information_campaign",
-)
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class BehaviourParameters:
-    """How citizens react to barriers and levers. Every default is an assumption (no source measures them).
-
-    Rates are per year per citizen; factors multiply a hazard (1 = no barrier); shares are within 0–1.
-    """
-
-    agents_per_unit: int = 20_000
-    """Agents simulated per unit (fewer if the unit has fewer people); shares are what matter."""
-    initial_awareness: float = 0.6
-    """Share of citizens who know about online payment on the first day (assumed)."""
-    initial_habitual_share: float = 0.7
-    """Share of the first day's adopters who are already habitual (assumed)."""
-    awareness_per_year: float = 0.4
-    """Rate of hearing about online payment from outreach, multiplied by the effort x(t) (assumed)."""
-    awareness_imitation_per_year: float = 1.0
-    """Word of mouth: rate of hearing about it per unit of the commune's adopter share (assumed)."""
-    reach_rural: float = 0.7
-    """Outreach reaches rural citizens at this factor (assumed)."""
-    reach_minority: float = 0.6
-    """Outreach reaches ethnic-minority citizens at this factor (language, distance; assumed)."""
-    device_per_year: float = 0.2
-    """Rate at which citizens get a smartphone or a usable link on their own (assumed)."""
-    help_point_per_year: float = 2.0
-    """Device/link gap closed by a post-office help point of intensity 1, when no capacity is given (assumed)."""
-    team_per_year: float = 3.0
-    """Device/link and identity gaps closed by a community digital team of intensity 1, without capacity (assumed)."""
-    vneid_per_year: float = 0.8
-    """Rate of level-2 VNeID enrolment through the ordinary police rollout (assumed)."""
-    vneid_drive_per_year: float = 4.0
-    """Identity gap closed by a VNeID drive of intensity 1, when no capacity is given (assumed)."""
-    unaware_factor: float = 0.3
-    """Relative Bass hazard of a citizen who has not heard of online payment (outreach must reach, convince and
-    equip them in one go; assumed)."""
-    needs_device_factor: float = 0.3
-    """Relative Bass hazard of a citizen without a smartphone or a usable link (assumed)."""
-    needs_identity_factor: float = 0.5
-    """Relative Bass hazard of a citizen without the level-2 VNeID (assumed)."""
-    unskilled_factor: float = 0.5
-    """Relative Bass hazard of citizens without digital skill (assumed)."""
-    skill_lift: float = 0.5
-    """Share of the skill barrier removed per unit intensity of teams and help points (assumed)."""
-    cash_factor: float = 0.6
-    """Relative Bass hazard of citizens who prefer cash (assumed)."""
-    small_fee_factor: float = 0.7
-    """Relative Bass hazard of citizens who would not bother paying a small fee online (assumed)."""
-    qr_lift: float = 0.6
-    """Share of the cash barrier removed per unit intensity of QR payment at the counter (assumed)."""
-    fee_reduction_lift: float = 0.8
-    """Share of the small-fee barrier removed per unit intensity of an online-fee reduction (assumed)."""
-    tried_cash_online: float = 1.0
-    """Probability that a cash-preferring citizen who has tried (not yet habitual) pays a dossier online; below 1
-    the share of dossiers paid online falls below the share of adopters (default 1: an adopter pays online)."""
-    tried_small_fee_online: float = 1.0
-    """The same for a citizen who would not bother paying a small fee online (default 1)."""
-    qr_counter_uptake: float = 0.2
-    """Probability that an able non-adopter pays by QR at a counter that offers it (intensity 1; assumed)."""
-    fully_online_dossier_share: float = 0.6
-    """Share of fee-bearing dossiers that belong to fully-online services (refusable in person; assumed)."""
-    habitual_lapse_factor: float = 0.5
-    """A habitual payer lapses after a bad experience with this factor times the base probability (assumed)."""
-    vneid_required_from: dt.date = VNEID_LEVEL2_REQUIRED_FROM
-    """First day a level-2 VNeID is needed to pay online (observed: national rule of 15 June 2024)."""
-
-    def check(self) -> None:
-        """Raise `InputError` naming the first parameter out of range."""
-        if self.agents_per_unit < 1:
-            _bad("agents_per_unit", self.agents_per_unit, "must be >= 1; use e.g. 20000")
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if f.name in ("agents_per_unit", "vneid_required_from"):
-                continue
-            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
-                _bad(f.name, value, "must be a finite number >= 0")
-            is_share = f.name.endswith(("_share", "_factor", "_online", "_uptake", "initial_awareness"))
-            if is_share and value > 1:
-                _bad(f.name, value, "is a share or a factor within [0, 1]")
+INTERVENTION_KINDS = get_args(InterventionKind)
+"""Every intervention kind of the scenario schema."""
 
 
 def _bad(name: str, value: object, problem: str) -> None:
@@ -302,8 +228,9 @@ class AdoptionModel:
         if quality is not None:
             setup = dataclasses.replace(setup, quality=quality)
         setup.check()
-        self.behaviour = behaviour or BehaviourParameters()
-        self.behaviour.check()
+        self.behaviour = behaviour if behaviour is not None else setup.adoption.behaviour
+        """`BehaviourParameters`: the scenario's ``[adoption.behaviour]`` unless ``behaviour=`` was passed."""
+        validate(self.behaviour, file="AdoptionModel", path="adoption.behaviour")
         self.env, self.setup, self.rng = env, setup, rng
         self.barriers = barriers
         """False: every citizen able and aware, no barrier, no counter conversion, a perfect payment system."""

@@ -241,6 +241,15 @@ class Reader:
         return kind(value)
 
 
+def validate(obj: Any, *, file: str, path: str = "") -> None:
+    """Check a configuration object built in code (not read from a file) against its declarations.
+
+    It is read back through `Reader`, so the bounds and rules are exactly those a file must meet; a problem
+    raises `ScenarioError(file, path.field, value, problem)` — name in `file` where the object came from.
+    """
+    Reader(file).read(type(obj), to_data(obj), path)
+
+
 def _check_bounds(reader: Reader, value: float, path: str, sp: Spec) -> None:
     if sp.share and not 0 <= value <= 1:
         hint = f"; if {value} is a percentage, write {value / 100:g}" if 1 < value <= 100 else ""

@@ -397,8 +397,12 @@ def test_aggregate_share_by_week_and_month():
      r'"p_per_year" = 0\.0 must be > 0'),
     (lambda: AdoptionModel(simpy.Environment(), bass_setup(0.03, 0.38, 100, 1, communes=500),
                            np.random.default_rng(1)), r'"units\[bass\]\.communes" = 500 exceeds the 100 agents'),
-    (lambda: BehaviourParameters(agents_per_unit=0).check(), r'"agents_per_unit" = 0 must be >= 1'),
-    (lambda: BehaviourParameters(cash_factor=1.5).check(), r'"cash_factor" = 1\.5 is a share or a factor'),
+    (lambda: AdoptionModel(simpy.Environment(), bass_setup(0.03, 0.38, 100, 1), np.random.default_rng(1),
+                           behaviour=BehaviourParameters(agents_per_unit=0)),
+     r"AdoptionModel: adoption\.behaviour\.agents_per_unit = 0: must be >= 1"),
+    (lambda: AdoptionModel(simpy.Environment(), bass_setup(0.03, 0.38, 100, 1), np.random.default_rng(1),
+                           behaviour=BehaviourParameters(cash_factor=1.5)),
+     r"AdoptionModel: adoption\.behaviour\.cash_factor = 1\.5: must be <= 1"),
     (lambda: aggregate_share(np.zeros((3, 1)), dt.date(2024, 1, 1), "year"), r'"period" = \'year\''),
 ])
 def test_bad_parameters_are_named(call, message):
