@@ -81,6 +81,7 @@ class Harness:
         self.officer: list[list[Any]] = []  # [dossier, bank, group, latency_ms, ok]
         self.stopped_workers: set[str] = set()
         self.generators_done = 0
+        self.finished = False
         self._ending = False
         self.web_ui = None
         self.correlator: CallbackCorrelator | None = None
@@ -191,8 +192,9 @@ class Harness:
 
     def _on_report_to_master(self, client_id: str, data: dict[str, Any]) -> None:
         data["motcua"] = self._take_delta()
-        # once this worker's users have stopped, this report holds every journey it will ever record
-        data["motcua"]["stopped"] = self.environment.runner.state == STATE_STOPPED
+        # once this worker's users have stopped and its officer has finished watching (test_stop ran), this
+        # report holds every sample it will ever record
+        data["motcua"]["stopped"] = self.finished and self.environment.runner.state == STATE_STOPPED
 
     def _on_worker_report(self, client_id: str, data: dict[str, Any]) -> None:
         delta = data.get("motcua")
@@ -322,6 +324,7 @@ def install() -> None:
         harness: Harness = environment.motcua
         harness.started_at = time.time()
         harness.stopped_workers.clear()
+        harness.finished = False
         harness.start_reading()
         opts = environment.parsed_options
         if harness.role != "worker" and opts.motcua_model == "closed" and opts.motcua_duration > 0:
@@ -331,6 +334,7 @@ def install() -> None:
     def _stop(environment, **_kw) -> None:
         harness: Harness = environment.motcua
         if harness.role == "worker":
+            harness.finished = True  # the officer's listener, registered before this one, has drained
             if environment.parsed_options.motcua_out:  # a run driven by `motcua loadtest`: leave after reporting
                 gevent.spawn_later(WORKER_REPORT_S + 0.5, environment.runner.quit)
             return
