@@ -156,6 +156,9 @@ def test_two_workers_merge_statistics_with_callbacks(tmp_path):
     assert journeys == data["journeys"]["all"]["count"] == data["arrivals"]["started"]
     assert data["request_types"]["POST /dossiers"]["count"] == int(rows[("POST", "/dossiers")]["Request Count"])
     assert data["invariant"]["ok"] is True
+    # the officers on both workers watched every paid dossier until they saw it paid
+    assert data["callbacks"]["officer_sees_paid"]["count"] == data["approvals"]
+    assert data["callbacks"]["officer_sees_paid"]["failures"] == 0
 
 
 def test_lost_ipns_fail_callbacks_and_reconciliation_recovers_them(tmp_path):
