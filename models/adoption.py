@@ -28,10 +28,11 @@ indifference), normalised each day to a mean of 1 over the non-adopters that a w
 them to observed shares (reached with the barriers in place): with no lever the model follows the Generalized
 Bass mean field; barriers decide *who* adopts; what moves the mix away from the shadow is a lever's effect, and
 the levers act where they should, with the strengths of `BehaviourParameters` (the scenario's
-``[adoption.behaviour]`` table, every value an assumption): help points and teams close the device and connectivity
-gap and lower the skill barrier (teams also close the identity gap), VNeID drives close the identity gap, QR at the counter and an online-fee reduction lower the cash and
-small-fee barriers, refusing in-person filing of fully-online services pushes dossiers online, and counter guidance
-(fed by the counter model through `add_guided`) turns guided citizens into payers on the spot. With barriers off
+``[adoption.behaviour]`` table, every value an assumption): help points and teams close the device and
+connectivity gap and lower the skill barrier (teams also close the identity gap), VNeID drives close the identity
+gap, QR at the counter and an online-fee reduction lower the cash and small-fee barriers, refusing in-person
+filing of fully-online services pushes dossiers online, and counter guidance (fed by the counter model through
+`add_guided`) turns guided citizens into payers on the spot. With barriers off
 (`barriers=False`) every citizen is able with r = 1 and the model is the Generalized Bass model itself.
 
 *How it is computed.* One agent stands for ``population / agents_per_unit`` people; agents are grouped by

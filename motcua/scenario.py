@@ -272,12 +272,13 @@ class Citizens:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class BehaviourParameters:
-    """How citizens react to barriers and levers in the agent model (`models/adoption.py`): ``[adoption.behaviour]``.
+    """How citizens react to barriers and levers in the agent model (``[adoption.behaviour]``, optional, each key
+    optional): every default is an assumption that no source measures.
 
-    Every default is an assumption — no source measures these numbers — except ``vneid_required_from`` (the
-    national rule of 15 June 2024) and ``agents_per_unit`` (a run setting). Rates are per year per citizen;
-    a factor multiplies a citizen's relative adoption hazard (1 = no barrier); a lift is the share of a
-    barrier that one unit of a lever's intensity removes; shares and probabilities are within 0–1.
+    The exceptions are ``vneid_required_from`` (the national rule of 15 June 2024) and ``agents_per_unit`` (a
+    run setting). `models.adoption.AdoptionModel` reads this table unless given ``behaviour=``. Rates are per
+    year per citizen; a factor multiplies a citizen's relative adoption hazard (1 = no barrier); a lift is the
+    share of a barrier that one unit of a lever's intensity removes; shares and probabilities are within 0–1.
     """
 
     agents_per_unit: int = spec("agents simulated per unit (fewer if the unit has fewer people); one agent stands "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import tomllib
 
 import numpy as np
 import pytest
@@ -29,7 +30,7 @@ from models.adoption import (
 )
 from models.theory import bass_cdf
 from motcua.errors import InputError
-from motcua.scenario import Intervention, SystemQuality, load_scenario
+from motcua.scenario import SCENARIO_DIR, Intervention, Scenario, SystemQuality, load_scenario, scenario_from_dict
 
 GOOD = SystemQuality(failure_rate=0.0, callback_p50_s=2.0, callback_p95_s=10.0, unpaid_notice_after_s=600)
 BAD = SystemQuality(failure_rate=0.3, callback_p50_s=500.0, callback_p95_s=3600.0, unpaid_notice_after_s=600)
@@ -190,6 +191,39 @@ def test_each_lever_acts_where_it_should(lively, kind, measure, direction):
     else:
         before, after = base.counts_by_unit()[:, measure].sum(), with_lever.counts_by_unit()[:, measure].sum()
         assert direction * (after - before) > 0.05 * before
+
+
+def lang_son_with_qr(**behaviour) -> Scenario:
+    """The Lạng Sơn file for 120 days with one QR-at-the-counter lever everywhere and `behaviour` written into its
+    ``[adoption.behaviour]`` table — the model must read the table from the scenario, not from code."""
+    data = tomllib.loads((SCENARIO_DIR / "lang-son-2024.toml").read_text(encoding="utf-8"))
+    data["simulation"]["horizon_days"] = 120
+    data["interventions"] = [{"kind": "qr_at_counter", "start": dt.date(2024, 6, 6), "end": dt.date(2024, 12, 31),
+                              "intensity": 1.0}]
+    data["targets"] = []
+    data["provenance"] = {k: v for k, v in data["provenance"].items() if not k.startswith(("interventions", "targets"))}
+    data["adoption"]["behaviour"].update(agents_per_unit=5000, **behaviour)
+    return scenario_from_dict(data, file="lang-son-qr.toml")
+
+
+def test_a_lever_strength_written_in_the_scenario_moves_the_share():
+    """qr_lift in [adoption.behaviour]: a stronger QR lever lowers the cash barrier more, so more citizens pay
+    online; with no lift (and no QR uptake at the counter) the lever does nothing and the share is lower."""
+    shares = {}
+    for lift in (0.0, 1.0):
+        scenario = lang_son_with_qr(qr_lift=lift)
+        env = simpy.Environment()
+        model = AdoptionModel(env, scenario, np.random.default_rng(11))  # no behaviour=: the scenario's table
+        assert model.behaviour is scenario.adoption.behaviour and model.behaviour.qr_lift == lift
+        assert model.agents.tolist() == [5000] * 5
+        env.process(model.run())
+        env.run()
+        shares[lift] = province(model, model.current_share())
+    assert shares[1.0] > shares[0.0] + 0.005, shares
+    # an explicit behaviour= still wins over the scenario's table
+    explicit = BehaviourParameters(agents_per_unit=300)
+    model = AdoptionModel(simpy.Environment(), lang_son_with_qr(), np.random.default_rng(1), behaviour=explicit)
+    assert model.behaviour is explicit and model.agents.tolist() == [300] * 5
 
 
 def test_worse_callbacks_lower_the_share_and_tell_more_payers_unpaid(lively):

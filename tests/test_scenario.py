@@ -19,6 +19,7 @@ from motcua.cli import main
 from motcua.errors import ScenarioError
 from motcua.scenario import (
     SCENARIO_DIR,
+    BehaviourParameters,
     Scenario,
     SystemQuality,
     bundled_scenarios,
@@ -26,7 +27,7 @@ from motcua.scenario import (
     load_scenario,
     scenario_from_dict,
 )
-from motcua.typed_config import json_ready
+from motcua.typed_config import json_ready, validate
 
 LANG_SON = SCENARIO_DIR / "lang-son-2024.toml"
 BUNDLED = ["lang-son-2024", "son-la-2020-2023", "phu-tho-2021", "national"]
@@ -86,6 +87,29 @@ def test_lang_son_holds_the_observed_figures():
     assert s.provenance_of("citizens.rural").startswith("assumed:")
     assert s.provenance_of("region.units[0].counters.patience_minutes") == "assumed: typical district one-stop shop"
     assert s.provenance_of("adoption.habit_after_uses").startswith("assumed:")
+
+
+def test_lang_son_writes_out_every_behaviour_assumption_with_its_provenance():
+    """[adoption.behaviour] in the Lạng Sơn file: every parameter, at the schema's defaults (so results do not
+    change), each with its own provenance entry; in files that leave the table out the values are defaults."""
+    s = load_scenario("lang-son-2024")
+    assert s.adoption.behaviour == BehaviourParameters()
+    for f in dataclasses.fields(BehaviourParameters):
+        path = f"adoption.behaviour.{f.name}"
+        assert path in s.given, f"{path} is not written out in lang-son-2024.toml"
+        assert path in s.provenance, f"{path} has no provenance entry of its own"
+    assert s.provenance_of("adoption.behaviour.qr_lift").startswith("assumed: ")
+    assert s.provenance_of("adoption.behaviour.vneid_required_from").startswith("observed: lang-son-2024")
+    assert s.provenance_of("adoption.behaviour.agents_per_unit").startswith("setting: ")
+    national = load_scenario("national")  # writes no behaviour table; its [provenance] `adoption` entry is about p, q
+    assert national.adoption.behaviour == BehaviourParameters()
+    assert national.provenance_of("adoption.behaviour.cash_factor") == "assumed: default of motcua/scenario.py"
+    assert national.provenance_of("adoption.behaviour") == "assumed: default of motcua/scenario.py"
+    assert national.provenance_of("adoption.p_per_year") == national.provenance["adoption"]
+    son_la = load_scenario("son-la-2020-2023")  # writes only the strengths of its own levers
+    assert son_la.provenance_of("adoption.behaviour.qr_lift").startswith("assumed: QR payment")
+    assert son_la.provenance_of("adoption.behaviour.cash_factor") == son_la.provenance["adoption.behaviour"]
+    assert son_la.provenance_of("adoption.behaviour.cash_factor").startswith("assumed: the defaults of motcua/")
 
 
 def test_national_groups_follow_the_observed_counts():
@@ -151,6 +175,59 @@ def test_unknown_choice_suggests_the_closest(raw):
 def test_missing_required_key(raw):
     data = broken(raw, lambda d: d["citizens"].pop("smartphone"))
     refuse(data, r"citizens\.smartphone = <missing>: required: own a smartphone")
+
+
+def test_behaviour_out_of_bounds_is_refused_with_file_path_and_value(raw, tmp_path):
+    data = broken(raw, lambda d: d["adoption"]["behaviour"].update(cash_factor=1.5))
+    error = refuse(data, r"broken\.toml: adoption\.behaviour\.cash_factor = 1\.5: must be <= 1")
+    assert (error.field, error.value) == ("adoption.behaviour.cash_factor", 1.5)
+    data = broken(raw, lambda d: d["adoption"]["behaviour"].update(qr_counter_uptake=20))
+    refuse(data, r"adoption\.behaviour\.qr_counter_uptake = 20: a share must be within 0–1; if 20 is a percentage, "
+                 r"write 0\.2")
+    data = broken(raw, lambda d: d["adoption"]["behaviour"].update(team_per_year=-3.0))
+    refuse(data, r"adoption\.behaviour\.team_per_year = -3\.0: must be >= 0")
+    data = broken(raw, lambda d: d["adoption"]["behaviour"].update(agents_per_unit=2.5e4))
+    refuse(data, r"adoption\.behaviour\.agents_per_unit = 25000\.0: expected a whole number")
+    data = broken(raw, lambda d: d["adoption"]["behaviour"].update(vneid_required_from="2024-06-31"))
+    refuse(data, r"adoption\.behaviour\.vneid_required_from = '2024-06-31': impossible date: June 2024 has 30 days")
+    # from a file on disk, as `motcua scenario check` reads it
+    path = tmp_path / "lang-son-bad-lever.toml"
+    path.write_text(LANG_SON.read_text(encoding="utf-8").replace("\nqr_lift = 0.6\n", "\nqr_lift = 1.6\n"),
+                    encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"lang-son-bad-lever\.toml: adoption\.behaviour\.qr_lift = 1\.6: "
+                                            r"must be <= 1") as info:
+        load_scenario(path)
+    assert info.value.file == str(path)
+
+
+def test_unknown_behaviour_key_suggests_the_closest(raw):
+    def typo(d):
+        d["adoption"]["behaviour"]["qr_lfit"] = d["adoption"]["behaviour"].pop("qr_lift")
+
+    refuse(broken(raw, typo), r"adoption\.behaviour\.qr_lfit = 0\.6: unknown key; did you mean 'qr_lift'\?")
+    refuse(broken(raw, lambda d: d["adoption"].update(behavior={})),
+           r"adoption\.behavior = \{\}: unknown key; did you mean 'behaviour'\?")
+
+
+def test_behaviour_table_is_optional_and_partial(raw):
+    whole = broken(raw, lambda d: d["adoption"].pop("behaviour"))
+    whole["provenance"] = {k: v for k, v in raw["provenance"].items() if not k.startswith("adoption.behaviour.")}
+    assert scenario_from_dict(whole).adoption.behaviour == BehaviourParameters()
+    part = copy.deepcopy(whole)
+    part["adoption"]["behaviour"] = {"qr_lift": 0.9}
+    part["provenance"]["adoption.behaviour.qr_lift"] = "assumed: a stronger QR lever"
+    s = scenario_from_dict(part)
+    assert s.adoption.behaviour == BehaviourParameters(qr_lift=0.9)
+    assert s.unmarked_numbers() == []
+    assert s.with_overrides({"adoption.behaviour.qr_lift": 0.3}).adoption.behaviour.qr_lift == 0.3
+    with pytest.raises(ScenarioError, match=r"adoption\.behaviour\.qr_lift = 3: must be <= 1"):
+        s.with_overrides({"adoption.behaviour.qr_lift": 3})
+
+
+def test_behaviour_built_in_code_meets_the_same_bounds():
+    validate(BehaviourParameters(), file="code")
+    with pytest.raises(ScenarioError, match=r"code: adoption\.behaviour\.reach_rural = -0\.1: must be >= 0"):
+        validate(BehaviourParameters(reach_rural=-0.1), file="code", path="adoption.behaviour")
 
 
 def test_mixes_must_sum_to_one(raw):
@@ -281,6 +358,8 @@ def test_json_schema_rejects_broken_scenarios(validator, raw):
         "unknown intervention kind": lambda d: d["interventions"][0].update(kind="billboards"),
         "missing section": lambda d: d.pop("slo"),
         "float money": lambda d: d["interventions"][0].update(cost_vnd=1.5),
+        "behaviour factor above 1": lambda d: d["adoption"]["behaviour"].update(cash_factor=1.5),
+        "unknown behaviour key": lambda d: d["adoption"]["behaviour"].update(qr_lfit=0.5),
     }
     for what, edit in cases.items():
         errors = list(validator.iter_errors(json_ready(broken(raw, edit))))
@@ -294,6 +373,15 @@ def test_json_schema_documents_units_and_defaults():
     assert "[per year]" in unit["fee_dossiers_per_year"]["description"]
     assert schema["$defs"]["Counters"]["properties"]["opening"]["default"] == ["07:30-11:30", "13:30-17:00"]
     assert schema["$defs"]["Intervention"]["properties"]["cost_vnd"]["type"] == "integer"
+    assert schema["$defs"]["AdoptionParams"]["properties"]["behaviour"]["$ref"] == "#/$defs/BehaviourParameters"
+    behaviour = schema["$defs"]["BehaviourParameters"]
+    assert "required" not in behaviour  # every key optional, with its default
+    assert behaviour["properties"]["cash_factor"] | {"description": ""} == {
+        "type": "number", "minimum": 0, "maximum": 1, "default": 0.6, "description": ""}
+    assert behaviour["properties"]["team_per_year"]["description"].endswith("[per year]")
+    assert behaviour["properties"]["agents_per_unit"]["default"] == 20_000
+    assert behaviour["properties"]["vneid_required_from"]["default"] == "2024-06-15"
+    assert "assumption" in behaviour["description"]
 
 
 # --- variants ------------------------------------------------------------------------------------
