@@ -499,7 +499,7 @@ def _write_run_summary(run_dir: Path, ctx: RunContext, steps: list[dict[str, Any
         "peak_day_payments": _round(demand["platform_payments"]["mean"], 1),
         "callback_p95_s": _round(quality["callback_p95_s"], 2),
         "told_unpaid": _round(quality["told_unpaid_share_observed"]),
-        "points_lost_to_quality": _round(flawless["mean"] * 100, 2),
+        "points_vs_flawless": _round(flawless["mean"] * 100, 2),
         "slo": "pass" if not slo_failed else "FAIL " + ",".join(slo_failed),
     }
     return write_json(run_dir / "summary.json", {

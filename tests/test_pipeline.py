@@ -108,3 +108,21 @@ def test_quick_run_without_faults_holds_and_takes_about_three_minutes(tmp_path):
     assert proc.returncode == EXIT_OK, proc.stderr[-2000:]
     assert "report.html" in proc.stdout
     assert elapsed < 240
+
+
+@pytest.mark.slow
+def test_find_capacity_reports_the_knee_against_the_projected_peak(tmp_path):
+    from motcua.cli import main
+
+    out = tmp_path / "run"
+    code = main(["run", "lang-son-2024", "--quick", "--replications", "2", "--no-interventions", "--duration", "10s",
+                 "--find-capacity", "--lang", "en", "--quiet", "--out", str(out)])
+    load = read(out / "loadtest" / "summary.json")
+    steps = load["capacity"]["steps"]
+    assert steps[0]["rate_per_s"] == pytest.approx(read(out / "demand" / "demand.json")["load_profile"]["rate_per_s"],
+                                                   rel=1e-3)
+    # the verdicts and the feedback come from the step at the projected peak, not from the step that broke
+    assert code == (EXIT_OK if steps[0]["held"] else EXIT_SLO_BREACH)
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert any(words in page for words in ("Capacity knee", "broke at the first step", "Every step held the SLOs"))
+    assert (out / "charts" / "capacity.png").exists()

@@ -320,6 +320,8 @@ def section_load(f: RunFiles, charts: dict[str, Path], lang: str) -> str:
                          p50=_ms(cb.get("p50"), lang), p95=_ms(cb.get("p95"), lang), p99=_ms(cb.get("p99"), lang),
                          lost=number(t["lost_callbacks"], lang),
                          recovered=number(t["invariant"].get("paid_by_reconciliation", 0), lang))))
+    if text(lang, "load_charts_lang"):
+        out.append(para(text(lang, "load_charts_lang"), "note"))
     return "".join(out) + figure(charts, "throughput", lang) + figure(charts, "latency", lang)
 
 
@@ -374,7 +376,8 @@ def section_capacity(f: RunFiles, charts: dict[str, Path], lang: str) -> str:
     knee = cap["knee_rate_per_s"]
     if knee is None:
         return para(text(lang, "capacity_broke_first", projected=projected)) + figure(charts, "capacity", lang)
-    return para(text(lang, "capacity_measured", knee=number(knee, lang, 2), projected=projected,
+    key = "capacity_measured" if cap.get("broke", True) else "capacity_never_broke"
+    return para(text(lang, key, knee=number(knee, lang, 2), projected=projected,
                      headroom=number(knee / profile["rate_per_s"], lang, 2))) + figure(charts, "capacity", lang)
 
 

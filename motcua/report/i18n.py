@@ -84,6 +84,8 @@ TEXTS: dict[str, dict[str, str]] = {
                        "trả tiền: VNeID mức 2 và không bỏ dở); trung bình {rate} hành trình/giây, giờ cao điểm "
                        "{peak} hành trình/giây.",
         "load_against": "Hệ thống được kiểm thử: {target}.",
+        "load_charts_lang": "Các biểu đồ thông lượng, độ trễ và CDF callback theo ngân hàng do mô-đun kiểm thử tải vẽ "
+                            "và mang nhãn tiếng Anh; biểu đồ callback quy về thời gian thực mang nhãn tiếng Việt.",
         "mocks": "các dịch vụ giả lập (cổng thanh toán, ngân hàng, hệ thống một cửa) trên 127.0.0.1",
         "faults": "Tệp lỗi giả lập: {file}.",
         "load_figures": "Bắt đầu {started} hành trình, bỏ {dropped}; {rps} yêu cầu HTTP/giây; lỗi HTTP "
@@ -105,6 +107,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "fb_told": "Người bị báo «chưa nộp» (tổng)",
         "capacity_measured": "Điểm gãy năng lực (tốc độ cao nhất còn giữ mọi SLO): {knee} hành trình/giây (trung bình "
                              "ngày) so với đỉnh dự báo {projected}: dư địa ×{headroom}.",
+        "capacity_never_broke": "Mọi bước tăng tải đều giữ SLO, đến {knee} hành trình/giây (trung bình ngày) so với "
+                                "đỉnh dự báo {projected}: dư địa ít nhất ×{headroom} (tăng --capacity-steps của "
+                                "motcua loadtest để tìm điểm gãy).",
         "capacity_broke_first": "SLO đã vỡ ngay ở bước đầu ({projected} hành trình/giây): không có dư địa.",
         "capacity_not_measured": "Chưa đo điểm gãy năng lực (chạy lại với --find-capacity). Đỉnh dự báo: {projected} "
                                  "hành trình/giây trung bình ngày, {peak} ở giờ cao điểm.",
@@ -206,6 +211,7 @@ TEXTS: dict[str, dict[str, str]] = {
                        "journeys that reach the charge: level-2 VNeID and not abandoned); mean {rate} journeys/s, "
                        "peak hour {peak} journeys/s.",
         "load_against": "System under test: {target}.",
+        "load_charts_lang": "",
         "mocks": "the mock services (gateway, banks, one-stop-shop system) on 127.0.0.1",
         "faults": "Fault file: {file}.",
         "load_figures": "{started} journeys started, {dropped} dropped; {rps} HTTP requests/s; HTTP errors {errors}; "
@@ -227,6 +233,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "fb_told": "Payers told “unpaid” (total)",
         "capacity_measured": "Capacity knee (highest rate that held every SLO): {knee} journeys/s (day mean) vs the "
                              "projected peak {projected}: headroom ×{headroom}.",
+        "capacity_never_broke": "Every step held the SLOs, up to {knee} journeys/s (day mean) vs the projected peak "
+                                "{projected}: headroom at least ×{headroom} (more steps would find the knee).",
         "capacity_broke_first": "The SLOs broke at the first step ({projected} journeys/s): no headroom.",
         "capacity_not_measured": "The capacity knee was not measured (rerun with --find-capacity). Projected peak: "
                                  "{projected} journeys/s day mean, {peak} in the peak hour.",
