@@ -266,7 +266,7 @@ async def measure(args: argparse.Namespace, data_dir: str) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each measured phase (s)")
-    parser.add_argument("--concurrency", type=int, default=64, help="payments in flight in the closed loop")
+    parser.add_argument("--concurrency", type=int, default=128, help="payments in flight in the closed loop")
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds of both phases; the best counts")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data_dir, asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
