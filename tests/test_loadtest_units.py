@@ -125,7 +125,7 @@ def test_nearest_rank_percentiles():
     assert summary["count"] == 3 and summary["p50"] == 3.0 and summary["max"] == 5.0
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.lists(st.floats(min_value=0.01, max_value=60_000), min_size=1, max_size=300))
 def test_hdr_percentiles_are_within_three_digits_of_exact(values):
     hdr = HdrSet()
@@ -135,6 +135,13 @@ def test_hdr_percentiles_are_within_three_digits_of_exact(values):
     want = exact_summary(values)
     for key in ("p50", "p99", "max"):
         assert got[key] == pytest.approx(want[key], rel=2e-3, abs=2e-3)
+
+
+def test_hdr_uses_the_nearest_rank_rule():
+    hdr = HdrSet()
+    for v in range(1, 61):
+        hdr.record("x", float(v))
+    assert hdr.summary()["x"]["p99"] == pytest.approx(60, rel=1e-3)  # the 60th of 60 values, as exact_summary
 
 
 def test_hdr_merged_across_workers_equals_one_histogram():

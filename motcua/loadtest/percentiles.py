@@ -91,6 +91,21 @@ def hdr_summary(hist: HdrHistogram, quantiles: Sequence[float] = QUANTILES) -> d
         return out
     out["mean"] = hist.get_mean_value() / 1000
     for q in quantiles:
-        out[_key(q)] = hist.get_value_at_percentile(q) / 1000
+        out[_key(q)] = hdr_nearest_rank(hist, q) / 1000
     out["max"] = hist.get_max_value() / 1000
     return out
+
+
+def hdr_nearest_rank(hist: HdrHistogram, q: float) -> int:
+    """The q-th percentile of an HDR histogram by the same nearest-rank rule as `nearest_rank`.
+
+    (hdrh's own ``get_value_at_percentile`` rounds the rank half up, so for 60 samples its p99 is the 59th
+    value, not the 60th: HTTP and callback percentiles in one summary must not use two definitions.)
+    """
+    target = max(1, math.ceil(q / 100.0 * hist.get_total_count()))
+    seen = 0
+    for item in hist.get_recorded_iterator():
+        seen += item.count_at_value_iterated_to
+        if seen >= target:
+            return hist.get_highest_equivalent_value(item.value_iterated_to)
+    return hist.get_max_value()
