@@ -302,12 +302,10 @@ class Gateway:
     async def bank_notification(self, request: web.Request) -> web.Response:
         body = await self._signed_json(request, self.bank_keys, "bank")
         result = validate_bank_result(body)
-        row, applied = await self._apply_bank_result(result)
-        return json_response({
-            "payment_id": result.payment_id, "state": row["state"], "status": "applied" if applied else "duplicate",
-        })
+        row, outcome = await self._apply_bank_result(result)
+        return json_response({"payment_id": result.payment_id, "state": row["state"], "status": outcome})
 
-    async def _apply_bank_result(self, result: ledger.BankResult) -> tuple[Any, bool]:
+    async def _apply_bank_result(self, result: ledger.BankResult) -> tuple[Any, str]:
         faults = current_faults(self.app)
         now = time.time()
         status = self._ipn_status(result.payment_id)
@@ -318,13 +316,13 @@ class Gateway:
             early = asyncio.ensure_future(self._send_early(result))  # races the commit below on purpose
             self._background.add(early)
             early.add_done_callback(self._background.discard)
-        row, applied = await self._transact(lambda conn: ledger.apply_bank_result(
+        row, outcome = await self._transact(lambda conn: ledger.apply_bank_result(
             conn, result, now=now, ipn_status=status, ipn_due_at=due,
         ))
-        if applied and row["state"] == State.PAID.value and status == "pending":
+        if outcome == "applied" and row["state"] == State.PAID.value and status == "pending":
             self._first_ipn[result.payment_id] = row
             self.outbox.schedule(result.payment_id, due)
-        return row, applied
+        return row, outcome
 
     def _ipn_status(self, payment_id: str) -> str:
         faults = current_faults(self.app)

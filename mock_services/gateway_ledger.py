@@ -62,6 +62,7 @@ VN_TZ = dt.timezone(dt.timedelta(hours=7), "Asia/Ho_Chi_Minh")
 """Viet Nam keeps UTC+7 all year; reconciliation days are days of this calendar."""
 
 MANUAL_BANK_CODE = "MANUAL"
+CLOSED_UNPAID = frozenset({State.CANCELLED.value, State.EXPIRED.value, State.FAILED.value})
 
 
 def vn_day(epoch_s: float) -> str:
@@ -282,15 +283,20 @@ def checkout(conn: sqlite3.Connection, payment_id: str, bank_code: str, now: flo
 
 def apply_bank_result(
     conn: sqlite3.Connection, result: BankResult, *, now: float, ipn_status: str, ipn_due_at: float
-) -> tuple[sqlite3.Row, bool]:
-    """Record a bank's verdict once (idempotent by bank_txn_no); return (payment, newly applied).
+) -> tuple[sqlite3.Row, str]:
+    """Record a bank's verdict once (idempotent by bank_txn_no); return (payment, what happened).
 
     ``00`` moves the payment to ``paid`` and puts its IPN in the outbox (status `ipn_status`, due at
-    `ipn_due_at`); any other code moves it to ``failed``.
+    `ipn_due_at`): "applied". Any other code moves it to ``failed`` ("applied"), or, if the payment
+    is already closed without money (cancelled, expired, failed), changes nothing ("ignored"): a decline
+    of a payment nobody can pay any more is no news. The same verdict again: "duplicate". An approval
+    of a closed payment is refused by the state machine (409): that money needs a person to look at it.
     """
     row = require_payment(conn, result.payment_id)
     if row["bank_txn_no"] == result.bank_txn_no:
-        return row, False  # the same verdict again (a retried notification, or an inquiry after it)
+        return row, "duplicate"  # the same verdict again (a retried notification, or an inquiry after it)
+    if result.response_code != "00" and row["state"] in CLOSED_UNPAID:
+        return row, "ignored"
     if result.amount_vnd != row["amount_vnd"]:
         raise ApiError(
             422, "amount_mismatch",
@@ -309,7 +315,7 @@ def apply_bank_result(
         if result.response_code != "00":
             row = move(conn, result.payment_id, State.FAILED, row=row, response_code=result.response_code,
                        notified_at=now, bank_txn_no=result.bank_txn_no)
-            return row, True
+            return row, "applied"
         approved = result.approved_at if result.approved_at is not None else now
         row = move(
             conn, result.payment_id, State.PAID, row=row, response_code="00", bank_txn_no=result.bank_txn_no,
@@ -324,7 +330,7 @@ def apply_bank_result(
         "INSERT INTO ipn_outbox (payment_id, status, next_at) VALUES (?, ?, ?)",
         (result.payment_id, ipn_status, ipn_due_at),
     )
-    return row, True
+    return row, "applied"
 
 
 def confirm_transfer(

@@ -68,7 +68,7 @@ SCHEMAS: dict[str, Any] = {
         amount_vnd={**VND, "minimum": 1}, approved_at=EPOCH_OR_NULL,
     ),
     "NotificationResult": obj(["payment_id", "state", "status"], payment_id=STRING, state={"enum": STATES},
-                              status={"enum": ["applied", "duplicate"]}),
+                              status={"enum": ["applied", "duplicate", "ignored"]}),
     "Reconciliation": obj(
         ["agency_code", "date", "payments", "count", "total_vnd"],
         agency_code=AGENCY_CODE, date={"type": "string", "format": "date"},

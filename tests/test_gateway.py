@@ -382,3 +382,19 @@ def test_bad_fault_file_stops_the_start_naming_file_field_value(tmp_path):
                            str(tmp_path), "--faults", str(faults)], capture_output=True, text=True, timeout=30)
     assert proc.returncode == 2
     assert f"{faults}: gateway.ipn.lost = 1.5: must be a rate between 0 and 1" in proc.stderr
+
+
+def test_verdicts_on_a_cancelled_payment(stack):
+    """The payer cancelled while at the bank: a decline is acknowledged and ignored, an approval is refused."""
+    _, created = stack.create(40_000)
+    pid = created["payment_id"]
+    assert stack.checkout(pid)[0] == 200
+    assert call("POST", f"{stack.gateway_url}/payments/{pid}/cancel")[1]["state"] == "cancelled"
+    url = stack.gateway_url + "/bank-notifications"
+    note = {"payment_id": pid, "bank_code": "VIETINBANK", "response_code": "24", "bank_txn_no": f"D{pid}",
+            "amount_vnd": 40_000, "approved_at": None}
+    assert signed_call("bank", "POST", url, note)[1] == {"payment_id": pid, "state": "cancelled", "status": "ignored"}
+    status, body = signed_call("bank", "POST", url, {**note, "response_code": "00", "bank_txn_no": f"A{pid}",
+                                                     "approved_at": time.time()})
+    assert status == 409 and "from cancelled to paid" in body["message"]
+    assert stack.query(pid)["state"] == "cancelled" and stack.agency.for_payment(pid) == []
