@@ -245,6 +245,7 @@ def test_outbox_survives_kill_9(tmp_path):
         q = wait_for(lambda: (lambda q: q if q["ipn_acked_at"] else None)(st.query(pid)), timeout=10)
         assert q["ipn_attempts"] == 2 and q["state"] == "paid"
         assert [r["attempt"] for r in st.agency.for_payment(pid)] == [1, 2]
+        assert st.gateway.stop() == 0  # SIGTERM: a clean, prompt exit
     finally:
         st.stop()
 
