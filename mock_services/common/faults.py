@@ -22,6 +22,10 @@ with one section per service (shape in docs/contracts.md §2)::
     toxicity = 0.02                   # that fraction of charges fail with 75
     pending = 0.02                    # the bank never notifies: the agency must query or reconcile
 
+``routes`` name aiohttp's canonical paths (``"POST /payments/{payment_id}/checkout"``); no ``routes`` means
+every route of the service except the built-in ones (/healthz, /metrics, /openapi.json, /admin/*).
+``latency``, ``errors``, ``reset`` and ``hang`` take one table, an array of tables, or a bare rate.
+
 Public API (used by all three services)::
 
     table = load_fault_file(path)                 # -> FaultTable, or FaultConfigError naming file/field/value
