@@ -25,16 +25,19 @@ Figures marked *assumed* below are not from the source articles (see `/work/shar
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import itertools
 import math
 import sys
 from array import array
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
 import simpy
+from scipy import special
 
 MINUTES_PER_DAY = 1440
 ACTIVITIES = ("serving", "cash", "guidance", "idle")
@@ -46,11 +49,6 @@ FEE_QR = 1  # fee-bearing dossier, fee paid by QR code at the counter
 FREE = 2  # dossier of a procedure without fee
 HELP = 3  # a citizen who comes for help to file or pay online
 KIND_NAMES = ("fee_cash", "fee_qr", "free", "help")
-
-# Priorities of requests for a counter seat: an officer leaving for a break, lunch or home takes the
-# next seat that falls free, ahead of waiting citizens (PriorityResource: smaller is first).
-_OFFICER_AWAY = -1
-_CITIZEN = 0
 
 # *Assumed* arrival profile: multipliers by hour of day (morning rush after opening, a smaller
 # peak after lunch). Only hours inside an opening window matter.
@@ -285,38 +283,28 @@ class Visit(NamedTuple):
     """1 on the first visit, 2 when coming back after giving up, …"""
 
 
-def citizen_at_counter(env: simpy.Environment, shop: OneStopShop, visit: Visit) -> Iterator[simpy.Event]:
-    """A citizen (công dân) at the one-stop-shop counter.
+class _Waiting:
+    """A citizen in the queue: their visit, arrival minute, and whether they still wait."""
 
-    Looks at the queue and goes home if it is too long; otherwise takes a number and waits for a
-    free officer, until patience runs out or the doors close for the day, and then comes back
-    another day; once called, is served and leaves.
+    __slots__ = ("arrived", "visit", "waiting")
+
+    def __init__(self, visit: Visit, arrived: float) -> None:
+        self.visit = visit
+        self.arrived = arrived
+        self.waiting = True
+
+
+def citizen_at_counter(env: simpy.Environment, shop: OneStopShop, visit: Visit) -> Iterator[simpy.Event]:
+    """A citizen (công dân) walks into the one-stop shop now, as a process of their own.
+
+    Looks at the queue and goes home if it is too long; otherwise takes a number and waits, until an
+    officer calls them (`officer_at_counter`), their patience runs out, or the doors close for the day;
+    those who leave unserved usually come back another day. The doors do the same for the day's
+    citizens with `OneStopShop.arrive`, without a process each: a waiting citizen is a queue entry
+    that the officers call, so a visit costs no SimPy event of its own beyond its arrival and service.
     """
-    trace = shop.trace
-    if trace is not None:
-        trace.append((f"citizen {visit.number}", "arrives", env.now))
-    if shop.balk_queue is not None and shop.waiting >= shop.balk_queue:
-        shop.balked += 1
-        if trace is not None:
-            trace.append((f"citizen {visit.number}", "balks", env.now))
-        shop.come_back(visit)
-        return
-    arrived = env.now
-    shop.join_queue(arrived)
-    seat = shop.request_seat()
-    if seat.triggered or (visit.patience is None and shop.always_open):
-        yield seat  # a free officer calls at once: patience and closing time do not matter
-    else:
-        closing = shop.closing
-        yield (seat | closing) if visit.patience is None else (seat | env.timeout(visit.patience) | closing)
-        if not seat.triggered:
-            seat.cancel()
-            shop.give_up(visit, arrived, sent_home=closing.triggered)
-            return
-    yield env.timeout(shop.start_service(visit, arrived))
-    shop.desk.release(seat)
-    if trace is not None:
-        trace.append((f"citizen {visit.number}", "leaves served", env.now))
+    shop.arrive(visit)
+    yield from ()
 
 
 def officer_on_shift(env: simpy.Environment, shop: OneStopShop, officer: int) -> Iterator[simpy.Event]:
@@ -324,13 +312,10 @@ def officer_on_shift(env: simpy.Environment, shop: OneStopShop, officer: int) ->
 
     On each open day: sits down when a window opens, takes one short break per window, and
     leaves for lunch or home when it closes, always after finishing the citizen being served.
-    While away, the officer holds a seat so that no citizen is called to it.
     """
     params = shop.params
     me = f"officer {officer}"
     note = shop.trace.append if shop.trace is not None else _no_trace
-    away = shop.desk.request(priority=_OFFICER_AWAY)
-    yield away
     day = 0
     while True:
         if shop.is_open(day):
@@ -339,26 +324,61 @@ def officer_on_shift(env: simpy.Environment, shop: OneStopShop, officer: int) ->
                     continue
                 yield env.timeout(max(0.0, day * MINUTES_PER_DAY + opens - env.now))
                 seated = env.now
-                shop.desk.release(away)
                 note((me, "sits down", env.now))
                 break_at = shop.break_start(officer, window)
                 if break_at is not None:
-                    yield env.timeout(max(0.0, day * MINUTES_PER_DAY + break_at - env.now))
-                    away = shop.desk.request(priority=_OFFICER_AWAY)
-                    yield away
+                    yield from officer_at_counter(env, shop, officer, day * MINUTES_PER_DAY + break_at)
                     shop.on_duty_minutes += env.now - seated
                     note((me, "goes on break", env.now))
                     yield env.timeout(params.break_minutes)
                     seated = env.now
-                    shop.desk.release(away)
                     note((me, "back from break", env.now))
-                yield env.timeout(max(0.0, day * MINUTES_PER_DAY + closes - env.now))
-                away = shop.desk.request(priority=_OFFICER_AWAY)
-                yield away
+                yield from officer_at_counter(env, shop, officer, day * MINUTES_PER_DAY + closes)
                 shop.on_duty_minutes += env.now - seated
                 note((me, "leaves", env.now))
         day += 1
         yield env.timeout(max(0.0, day * MINUTES_PER_DAY - env.now))
+
+
+def officer_at_counter(env: simpy.Environment, shop: OneStopShop, officer: int,
+                       until: float) -> Iterator[simpy.Event]:
+    """An officer seated at a counter until minute `until`: calls the first waiting citizen, serves
+    them, calls the next; waits for someone to walk in when nobody waits. Returns at `until`, or
+    after finishing the citizen in front of them when service runs past it."""
+    trace = shop.trace
+    if env.now < until < math.inf:
+        shop.duty_ends(officer, until)
+    while env.now < until:
+        called = shop.call_next()
+        if called is None:
+            # Idle: a citizen who walks in is called at once and this wakes when done serving them.
+            woken = yield shop.wait_for_citizen(officer)
+            if woken is _DUTY_ENDS:
+                break
+            if woken is None:  # handed a queue by an officer leaving at this minute
+                continue
+            visit = woken
+        else:
+            visit, minutes = called
+            yield env.timeout(minutes)
+        if trace is not None:
+            trace.append((f"citizen {visit.number}", "leaves served", env.now))
+    shop.hand_over()
+
+
+class _Wake(simpy.Event):
+    """An idle officer's wake-up call. `ring_after` triggers it some minutes from now, as `env.timeout`
+    does, so that an officer who calls a citizen walking in wakes only once done serving them: one
+    SimPy event for the call and the service instead of two."""
+
+    def ring_after(self, minutes: float, value: object) -> None:
+        self._ok = True
+        self._value = value
+        self.env.schedule(self, simpy.events.NORMAL, minutes)
+
+
+_DUTY_ENDS = object()
+"""Value of an idle officer's wake-up event when their break or closing time has come."""
 
 
 def _no_trace(_: tuple[str, str, float]) -> None:
@@ -374,13 +394,12 @@ def doors(env: simpy.Environment, shop: OneStopShop) -> Iterator[simpy.Event]:
     day = 0
     while True:
         if shop.is_open(day):
-            shop.closing = env.event()
             times, visits = shop.draw_day(day)
             for at, visit in zip(times, visits, strict=True):
                 yield env.timeout(at - env.now)
-                env.process(citizen_at_counter(env, shop, visit))
+                shop.arrive(visit)
             yield env.timeout(max(0.0, day * MINUTES_PER_DAY + last_close - env.now))
-            shop.closing.succeed()
+            shop.send_home()
         yield env.timeout(max(0.0, (day + 1) * MINUTES_PER_DAY - env.now))
         shop.close_books(day)
         day += 1
@@ -395,9 +414,9 @@ def poisson_doors(env: simpy.Environment, shop: OneStopShop, customers: int) -> 
     while arrived < customers:
         size = min(block, customers - arrived)
         times = env.now + np.cumsum(shop.rng.exponential(mean_gap, size))
-        for at, visit in zip(times.tolist(), shop.draw_visits(size, FREE), strict=True):
+        for at, visit in zip(times.tolist(), shop.draw_visits(np.full(size, FREE)), strict=True):
             yield env.timeout(at - env.now)
-            env.process(citizen_at_counter(env, shop, visit))
+            shop.arrive(visit)
         arrived += size
     shop.last_arrival = env.now
 
@@ -463,20 +482,24 @@ class OneStopShop:
         self.daily: list[tuple[float, ...]] = []
         """One row per simulated day (see `DAILY_COLUMNS`), appended at midnight."""
         self.last_arrival = 0.0
-        self.closing: simpy.Event = env.event()
-        """Triggered at the last closing of the current day: waiting citizens go home."""
 
+        # The queue: waiting citizens in order of arrival, with their patience deadlines in a heap. A
+        # citizen who gives up is taken off lazily, at their deadline's minute, the next time anyone
+        # looks at the queue (`_expire`); the records come out as if they had left at that minute.
+        self._queue: deque[_Waiting] = deque()
+        self._deadlines: list[tuple[float, int, _Waiting]] = []
+        self._deadline_order = itertools.count()
+        self._idle: dict[int, simpy.Event] = {}
+        """Officers seated with nobody to serve, by number, each with the event that wakes them."""
         self._last_change = 0.0
         self._returning: list[Visit] = []
         self._numbers = itertools.count(1)
         self._ledger_mark = (0.0,) * len(DAILY_COLUMNS)
         if params.opening is None:
-            self.desk: simpy.Resource = simpy.Resource(env, capacity=params.seats)
-            self.request_seat = self.desk.request
+            for officer in range(params.seats):
+                env.process(officer_at_counter(env, self, officer, math.inf))
             env.process(poisson_doors(env, self, customers if customers is not None else 10**9))
         else:
-            self.desk = simpy.PriorityResource(env, capacity=params.seats)
-            self.request_seat = self._citizen_request
             self._arrival_cdf = _arrival_cdf(params)
             open_weekdays = sorted(set(params.weekdays))
             mean_weekday = sum(params.weekday_factors[d - 1] for d in open_weekdays) / len(open_weekdays)
@@ -486,9 +509,6 @@ class OneStopShop:
             for officer in range(params.seats):
                 env.process(officer_on_shift(env, self, officer))
             env.process(doors(env, self))
-
-    def _citizen_request(self) -> simpy.resources.resource.PriorityRequest:
-        return self.desk.request(priority=_CITIZEN)
 
     # -- the calendar ---------------------------------------------------------------------------
     def date_of(self, day: int) -> dt.date:
@@ -515,10 +535,91 @@ class OneStopShop:
         return opens + (closes - opens) * (officer + 1) / (params.seats + 1) - params.break_minutes / 2
 
     # -- the queue ------------------------------------------------------------------------------
-    def join_queue(self, now: float) -> None:
+    def arrive(self, visit: Visit) -> None:
+        """A citizen walks in now: goes home at once if the queue is too long (balks), else joins it
+        and, if an officer sits idle, that officer calls them."""
+        now = self.env.now
+        self._expire(now)
+        if self.trace is not None:
+            self.trace.append((f"citizen {visit.number}", "arrives", now))
+        if self.balk_queue is not None and self.waiting >= self.balk_queue:
+            self.balked += 1
+            if self.trace is not None:
+                self.trace.append((f"citizen {visit.number}", "balks", now))
+            self.come_back(visit)
+            return
         self._queue_changed(now)
         self.waiting += 1
         self.joined += 1
+        if self._idle:  # nobody waits: the first idle officer calls them now
+            officer = next(iter(self._idle))
+            self._idle.pop(officer).ring_after(self.start_service(visit, now), visit)
+            return
+        entry = _Waiting(visit, now)
+        self._queue.append(entry)
+        if visit.patience is not None:
+            heapq.heappush(self._deadlines, (now + visit.patience, next(self._deadline_order), entry))
+
+    def call_next(self) -> tuple[Visit, float] | None:
+        """An officer calls the first citizen still waiting and starts serving them: returns the
+        visit and its service minutes, or None when nobody waits."""
+        queue = self._queue
+        if not queue:
+            return None
+        self._expire(self.env.now)
+        while queue:
+            entry = queue.popleft()
+            if entry.waiting:
+                entry.waiting = False
+                return entry.visit, self.start_service(entry.visit, entry.arrived)
+        return None
+
+    def wait_for_citizen(self, officer: int) -> _Wake:
+        """The event an idle officer waits on: triggered when the officer has served a citizen who
+        walked in (value: the visit), when their break or closing time comes (`_DUTY_ENDS`, see
+        `duty_ends`), or when an officer leaving at this minute hands them the queue (None)."""
+        wake = self._idle[officer] = _Wake(self.env)
+        return wake
+
+    def duty_ends(self, officer: int, at: float) -> None:
+        """At minute `at`, `officer` is due to leave the counter: wake them then if they sit idle (an
+        officer serving someone leaves after finishing)."""
+        timer = self.env.timeout(at - self.env.now, officer)
+        timer.callbacks.append(self._duty_timer)
+
+    def hand_over(self) -> None:
+        """An officer leaves the counter: if anyone waits and another officer sits idle, that one calls
+        them (an officer woken by a citizen at the very minute their duty ends leaves instead)."""
+        if self._queue and self._idle:
+            self._wake(next(iter(self._idle)), None)
+
+    def _duty_timer(self, timer: simpy.Event) -> None:
+        if timer.value in self._idle:
+            self._wake(timer.value, _DUTY_ENDS)
+
+    def _wake(self, officer: int, value: object) -> None:
+        self._idle.pop(officer).ring_after(0.0, value)
+
+    def send_home(self) -> None:
+        """The doors close for the day: everyone still waiting goes home."""
+        now = self.env.now
+        self._expire(now)
+        for entry in self._queue:
+            if entry.waiting:
+                entry.waiting = False
+                self.give_up(entry.visit, entry.arrived, now, sent_home=True)
+        self._queue.clear()
+        self._deadlines.clear()
+
+    def _expire(self, now: float) -> None:
+        """Takes off the queue, in the order of their deadlines, the citizens whose patience ran out
+        by minute `now`."""
+        deadlines = self._deadlines
+        while deadlines and deadlines[0][0] <= now:
+            at, _, entry = heapq.heappop(deadlines)
+            if entry.waiting:
+                entry.waiting = False
+                self.give_up(entry.visit, entry.arrived, at, sent_home=False)
 
     def _queue_changed(self, now: float) -> None:
         """Adds the citizen-minutes waited since the last change, split by hour of day."""
@@ -567,9 +668,8 @@ class OneStopShop:
             self.on_guided(1)
         return visit.receive + visit.guidance
 
-    def give_up(self, visit: Visit, arrived: float, *, sent_home: bool) -> None:
-        """A waiting citizen leaves without being served: reneged, or sent home at closing."""
-        now = self.env.now
+    def give_up(self, visit: Visit, arrived: float, now: float, *, sent_home: bool) -> None:
+        """A waiting citizen leaves at minute `now` without being served: reneged, or sent home at closing."""
         self._queue_changed(now)
         self.waiting -= 1
         self.abandoned_waits.append(now - arrived)
@@ -591,17 +691,24 @@ class OneStopShop:
 
     # -- arrivals -------------------------------------------------------------------------------
     def draw_day(self, day: int) -> tuple[list[float], list[Visit]]:
-        """The arrival minutes (sorted) and visits of an open day, including those coming back."""
+        """The arrival minutes (sorted) and visits of an open day, including those coming back.
+
+        The day's counts of help seekers, free and fee-bearing dossiers come by inverse transform,
+        one uniform each, and the fee payers' choice of QR from one uniform per payer, so that two
+        scenarios run under common random numbers draw the same numbers in the same order whatever
+        their means (`poisson_quantile`); help seekers and free dossiers, whose means do not depend on
+        adoption, come first and keep their draws when the number of fee payers differs.
+        """
         params, rng = self.params, self.rng
         date = self.date_of(day)
         factor = self._weekday_factor[date.isoweekday() - 1] * self._month_factor[date.month - 1]
         in_person_share = 1.0 - min(1.0, max(0.0, float(self.online_share())))
-        fee = rng.poisson(params.fee_dossiers_per_day * in_person_share * factor)
-        qr = rng.binomial(fee, self.qr_share) if fee else 0
-        visits = self.draw_visits(fee - qr, FEE_CASH) + self.draw_visits(qr, FEE_QR)
-        visits += self.draw_visits(rng.poisson(params.free_dossiers_per_day * factor), FREE)
-        visits += self.draw_visits(rng.poisson(params.help_seekers_per_day * factor), HELP)
-        visits += self._returning
+        means = np.array([params.help_seekers_per_day, params.free_dossiers_per_day,
+                          params.fee_dossiers_per_day * in_person_share]) * factor
+        help_seekers, free, fee = poisson_quantile(rng.random(3), means).tolist()
+        kinds = np.repeat(np.array([HELP, FREE, FEE_CASH]), [help_seekers, free, fee])
+        kinds[help_seekers + free:][rng.random(fee) < self.qr_share] = FEE_QR
+        visits = self.draw_visits(kinds) + self._returning
         self._returning = []
         order_u = rng.random(len(visits))
         minute = np.searchsorted(self._arrival_cdf, order_u, side="right")
@@ -610,46 +717,44 @@ class OneStopShop:
         self.open_days += 1
         return times[order].tolist(), [visits[i] for i in order.tolist()]
 
-    def draw_visits(self, count: int, kind: int) -> list[Visit]:
-        """`count` visits of one kind with their service minutes and patience drawn."""
-        if count <= 0:
+    def draw_visits(self, kinds: np.ndarray) -> list[Visit]:
+        """One visit for each entry of `kinds` (FEE_CASH, FEE_QR, FREE, HELP) with its service minutes
+        and patience drawn: each from a unit draw scaled by the mean of the visit's kind and procedure."""
+        count = len(kinds)
+        if count == 0:
             return []
         params, rng = self.params, self.rng
-        if kind == HELP:
-            receive = np.zeros(count)
-        else:
-            shares = [p.share for p in params.procedures]
-            factors = np.array([p.minutes_factor for p in params.procedures])
-            means = params.receive_minutes * (factors[rng.choice(len(shares), count, p=shares)]
-                                              if len(shares) > 1 else factors[0])
-            receive = self._service_draw(means, count)
-        payment_mean = {FEE_CASH: params.cash_minutes, FEE_QR: params.qr_minutes}.get(kind, 0.0)
-        payment = self._service_draw(payment_mean, count) if payment_mean else np.zeros(count)
-        guidance = (self._service_draw(params.guidance_minutes, count) if kind in (FEE_CASH, HELP)
-                    else np.zeros(count))
-        accepts = rng.random(count) if kind == FEE_CASH else np.ones(count)
-        if kind == HELP:
-            accepts[:] = -1.0  # a help seeker is always guided
+        factors = np.array([p.minutes_factor for p in params.procedures])
+        if len(factors) > 1:
+            factors = factors[rng.choice(len(factors), count, p=[p.share for p in params.procedures])]
+        receive = self._service_draw(count) * params.receive_minutes * factors * (kinds != HELP)
+        payment_mean = np.array([params.cash_minutes, params.qr_minutes, 0.0, 0.0])  # by kind
+        payment = self._service_draw(count) * payment_mean[kinds]
+        guided_kind = (kinds == FEE_CASH) | (kinds == HELP)
+        guidance = self._service_draw(count) * params.guidance_minutes * guided_kind
+        # An offer of guidance is accepted below guide_share; a help seeker is always guided.
+        accepts = np.where(kinds == FEE_CASH, rng.random(count), np.where(kinds == HELP, -1.0, 1.0))
         if params.patience_minutes is None:
             patience: list[float | None] = [None] * count
         else:
             patience = rng.exponential(params.patience_minutes, count).tolist()
-        numbers = self._numbers
-        return [Visit(next(numbers), kind, r, p, g, w, a) for r, p, g, w, a in
-                zip(receive.tolist(), payment.tolist(), guidance.tolist(), patience, accepts.tolist(), strict=True)]
+        return list(map(Visit, itertools.islice(self._numbers, count), kinds.tolist(), receive.tolist(),
+                        payment.tolist(), guidance.tolist(), patience, accepts.tolist()))
 
-    def _service_draw(self, mean: float | np.ndarray, count: int) -> np.ndarray:
-        """Service minutes: gamma with the shop's CV, or exponential when ``service_cv`` is None."""
+    def _service_draw(self, count: int) -> np.ndarray:
+        """`count` service times of mean 1: gamma with the shop's CV, or exponential when ``service_cv``
+        is None (the caller scales them by the mean)."""
         cv = self.params.service_cv
         if cv is None:
-            return self.rng.exponential(mean, count)
+            return self.rng.exponential(1.0, count)
         shape = 1.0 / (cv * cv)
-        return self.rng.gamma(shape, np.asarray(mean) / shape, count)
+        return self.rng.gamma(shape, 1.0 / shape, count)
 
     # -- books ----------------------------------------------------------------------------------
     def close_books(self, day: int) -> None:
         """Appends the day's row to ``daily`` (differences of the running totals)."""
         now = self.env.now
+        self._expire(now)
         self._queue_changed(now)
         totals = self._totals()
         self.daily.append(tuple(t - m for t, m in zip(totals, self._ledger_mark, strict=True)))
@@ -683,6 +788,7 @@ class OneStopShop:
 
     def summary(self) -> CounterSummary:
         """The figures of the run so far."""
+        self._expire(self.env.now)
         self._queue_changed(self.env.now)
         waits = np.frombuffer(self.waits, dtype=float) if self.waits else np.zeros(0)
         minutes = self.officer_minutes
@@ -740,6 +846,23 @@ def _arrival_cdf(params: CounterParams) -> np.ndarray:
     """Cumulative share of a day's arrivals by minute."""
     cdf = np.cumsum(_arrival_intensity(params))
     return cdf / cdf[-1]
+
+
+def poisson_quantile(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """Poisson counts by inverse transform: for each uniform `u` the smallest k with P(N <= k) >= u.
+
+    One uniform per count, and a count that never falls when its mean rises: under common random
+    numbers two scenarios draw the same uniforms and their counts move together (NumPy's own
+    Poisson sampler uses a variable number of uniforms, which puts every later draw out of step).
+    """
+    u, mean = np.asarray(u, dtype=float), np.asarray(mean, dtype=float)
+    positive = mean > 0
+    safe_mean = np.where(positive, mean, 1.0)
+    k = np.maximum(np.ceil(special.pdtrik(u, safe_mean)), 0.0)
+    # pdtrik inverts the CDF in floating point: step one down or up where it landed next to the answer.
+    k = np.where((k > 0) & (special.pdtr(k - 1, safe_mean) >= u), k - 1, k)
+    k = np.where(special.pdtr(k, safe_mean) < u, k + 1, k)
+    return np.where(positive, k, 0.0).astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -800,7 +923,7 @@ def _events_scheduled(env: simpy.Environment) -> int:
 def describe(summary: CounterSummary) -> str:
     """A few lines a planner can read: waits, the queue through the day, officers' time, the counts."""
     hours = summary.officer_hours
-    busy_hours = [h for h in range(24) if summary.queue_by_hour[h] > 0.005]
+    busy_hours = [h for h in range(24) if summary.queue_by_hour[h] >= 0.05]  # those that print as 0.0 say nothing
     queue = " | ".join(f"{h:02d}h {summary.queue_by_hour[h]:.1f}" for h in busy_hours)
     counts = ", ".join(f"{name.replace('_', ' ')} {value}" for name, value in summary.counts.items())
     return "\n".join([

@@ -394,10 +394,10 @@ def test_realistic_model_same_seed_same_numbers():
 
 EXPECTED_EXAMPLE = """\
 One-stop shop, 3 officers, 5 days from 2024-01-01, seed 1
-wait (minutes): mean 7.0, p50 3.0, p90 20.6; 61% waited at all
-people waiting, by hour: 07h 0.1 | 08h 2.6 | 09h 3.0 | 10h 0.9 | 11h 0.2 | 14h 1.5 | 15h 1.2 | 16h 0.2
-officers: utilisation 74%; hours serving 62.4, cash 16.2, guidance 0.0, idle 28.1
-citizens: arrivals 415, joined 415, served 364, balked 0, reneged 51, sent home 0, returned 47, lost 4, guided 0
+wait (minutes): mean 5.8, p50 1.4, p90 19.3; 55% waited at all
+people waiting, by hour: 07h 0.4 | 08h 3.1 | 09h 2.4 | 10h 0.5 | 11h 0.1 | 12h 0.2 | 14h 0.5 | 15h 0.5 | 16h 0.1
+officers: utilisation 68%; hours serving 58.2, cash 14.0, guidance 0.0, idle 34.6
+citizens: arrivals 381, joined 381, served 342, balked 0, reneged 39, sent home 0, returned 34, lost 5, guided 0
 """
 
 
