@@ -52,10 +52,32 @@ def test_too_tight_slo_exits_3_after_a_consistent_run(tmp_path):
     scenario = scenario_with(tmp_path, "callback_p95_ms = 2000", "callback_p95_ms = 0.5")
     out, junit = tmp_path / "run", tmp_path / "junit.xml"
     proc = subprocess.run(
-        [sys.executable, "-m", "motcua.cli", "loadtest", str(scenario), "--profile", "constant", "--rate", "8",
-         "--duration", "6s", "--out", str(out), "--junit", str(junit), "--seed", "3"],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "motcua.cli",
+            "loadtest",
+            str(scenario),
+            "--profile",
+            "constant",
+            "--rate",
+            "8",
+            "--duration",
+            "6s",
+            "--out",
+            str(out),
+            "--junit",
+            str(junit),
+            "--seed",
+            "3",
+            "--time-scale",
+            "0.01",
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 3, proc.stderr[-3000:]
     assert "callback_p95_ms: measured" in proc.stderr and "> limit 0.5 ms" in proc.stderr
     assert "callback_p95_ms   0.5 ms" in proc.stdout and "FAIL" in proc.stdout
@@ -91,9 +113,11 @@ def stack(tmp_path):
 
 def put_faults(url: str, table: dict) -> None:
     req = urllib.request.Request(
-        f"{url}/admin/faults", data=json.dumps(table).encode(), method="PUT",
+        f"{url}/admin/faults",
+        data=json.dumps(table).encode(),
+        method="PUT",
         headers={"Content-Type": "application/json", "X-Admin-Token": TEST_ADMIN_TOKEN},
-    )  # fmt: skip
+    )
     urllib.request.urlopen(req, timeout=5).read()
 
 
@@ -117,9 +141,18 @@ def test_bank_freeze_does_not_slow_arrivals_and_shows_in_p99(stack, tmp_path):
     thread = threading.Thread(target=freeze_the_bank_once_traffic_flows, daemon=True)
     thread.start()
     options = LoadtestOptions(
-        profile="constant", rate_per_s=15, duration_s=11, seed=2, quiet=True, enforce=False, arrivals="deterministic",
-        gateway_url=stack.gateway_url, agency_url=stack.agency_url, bank_url=stack.bank_url,
-    )  # fmt: skip
+        profile="constant",
+        rate_per_s=15,
+        duration_s=11,
+        seed=2,
+        quiet=True,
+        enforce=False,
+        arrivals="deterministic",
+        callback_deadline_s=10,
+        gateway_url=stack.gateway_url,
+        agency_url=stack.agency_url,
+        bank_url=stack.bank_url,
+    )
     summary = run_loadtest(PEAK_DAY, options, tmp_path / "run")
     thread.join(timeout=5)
     assert freeze_at, "the freeze was never switched on"
@@ -143,7 +176,9 @@ def test_bank_freeze_does_not_slow_arrivals_and_shows_in_p99(stack, tmp_path):
 
 
 def test_two_workers_merge_statistics_with_callbacks(tmp_path):
-    options = LoadtestOptions(profile="constant", rate_per_s=10, duration_s=6, workers=2, seed=4, quiet=True)
+    options = LoadtestOptions(
+        profile="constant", rate_per_s=10, duration_s=6, workers=2, seed=4, quiet=True, time_scale=0.01
+    )
     summary = run_loadtest(PEAK_DAY, options, tmp_path / "run")
     data = summary.data
     logs = sorted(p.name for p in (summary.run_dir / "locust").glob("*.log"))
@@ -164,8 +199,17 @@ def test_two_workers_merge_statistics_with_callbacks(tmp_path):
 def test_lost_ipns_fail_callbacks_and_reconciliation_recovers_them(tmp_path):
     faults = tmp_path / "faults.toml"
     faults.write_text("seed = 11\n[gateway.ipn]\nlost = 0.3\n", encoding="utf-8")
-    options = LoadtestOptions(profile="constant", rate_per_s=8, duration_s=6, faults_file=faults, seed=6,
-                              callback_deadline_s=3.0, quiet=True, enforce=False)  # fmt: skip
+    options = LoadtestOptions(
+        profile="constant",
+        rate_per_s=8,
+        duration_s=6,
+        faults_file=faults,
+        seed=6,
+        time_scale=0.01,
+        callback_deadline_s=3.0,
+        quiet=True,
+        enforce=False,
+    )
     summary = run_loadtest(PEAK_DAY, options, tmp_path / "run")
     data = summary.data
     lost = data["lost_callbacks"]
@@ -184,9 +228,20 @@ def test_lost_ipns_fail_callbacks_and_reconciliation_recovers_them(tmp_path):
 @pytest.mark.slow
 def test_find_capacity_reports_the_knee(tmp_path):
     """With at most 3 journeys in flight, quadrupling rates soon drop arrivals: the SLO on drops breaks."""
-    options = LoadtestOptions(profile="constant", rate_per_s=2, duration_s=4, find_capacity=True, capacity_factor=4,
-                              capacity_steps=4, max_concurrency=3, slo={"dropped_arrivals": 0.0}, seed=8,
-                              quiet=True, enforce=False)  # fmt: skip
+    options = LoadtestOptions(
+        profile="constant",
+        rate_per_s=2,
+        duration_s=4,
+        find_capacity=True,
+        capacity_factor=4,
+        capacity_steps=4,
+        max_concurrency=3,
+        slo={"dropped_arrivals": 0.0},
+        seed=8,
+        time_scale=0.01,
+        quiet=True,
+        enforce=False,
+    )
     summary = run_loadtest(PEAK_DAY, options, tmp_path / "run")
     capacity = summary.data["capacity"]
     assert capacity["broke"] is True
@@ -200,7 +255,7 @@ def test_find_capacity_reports_the_knee(tmp_path):
 
 @pytest.mark.slow
 def test_closed_model_runs_ordinary_users(tmp_path):
-    options = LoadtestOptions(users=4, duration_s=6, seed=9, quiet=True, profile="constant")
+    options = LoadtestOptions(users=4, duration_s=6, seed=9, quiet=True, profile="constant", time_scale=0.01)
     data = run_loadtest(PEAK_DAY, options, tmp_path / "run").data
     assert data["model"] == "closed" and data["arrivals"]["started"] == 0
     assert data["journeys"]["all"]["count"] >= 4
@@ -217,10 +272,32 @@ def test_payments_the_bank_never_reports_break_the_invariant_with_exit_4(tmp_pat
     faults.write_text("seed = 5\n[bank]\npending = 0.3\n", encoding="utf-8")
     out = tmp_path / "run"
     proc = subprocess.run(
-        [sys.executable, "-m", "motcua.cli", "loadtest", str(PEAK_DAY), "--profile", "constant", "--rate", "8",
-         "--duration", "5s", "--faults", str(faults), "--callback-deadline", "3", "--out", str(out)],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "motcua.cli",
+            "loadtest",
+            str(PEAK_DAY),
+            "--profile",
+            "constant",
+            "--rate",
+            "8",
+            "--duration",
+            "5s",
+            "--faults",
+            str(faults),
+            "--callback-deadline",
+            "3",
+            "--time-scale",
+            "0.01",
+            "--out",
+            str(out),
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 4, proc.stderr[-2000:]
     assert "bank-approved payment(s) not marked paid after reconciliation" in proc.stderr
     invariant = json.loads((out / "summary.json").read_text())["invariant"]

@@ -67,19 +67,50 @@ class StallingServer:
 
 
 def run_locust(url: str, out, extra: list[str]) -> None:
-    argv = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", url,
-            "--csv", str(out / "stats"), "--loglevel", "WARNING", *extra]  # fmt: skip
+    argv = [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(LOCUSTFILE),
+        "--headless",
+        "--host",
+        url,
+        "--csv",
+        str(out / "stats"),
+        "--loglevel",
+        "WARNING",
+        *extra,
+    ]
     subprocess.run(argv, cwd=PROJECT_ROOT, check=False, capture_output=True, timeout=90)
 
 
 @pytest.mark.slow
 def test_open_model_keeps_arriving_through_a_stall_and_times_from_the_intended_start(tmp_path):
     with StallingServer() as server:
-        run_locust(f"http://127.0.0.1:{server.port}", tmp_path, [
-            "-u", "1", "-r", "1", "--run-time", "60s", "--motcua-journey", "trivial", "--motcua-rate", "40",
-            "--motcua-duration", "5", "--motcua-arrivals", "deterministic", "--motcua-out", str(tmp_path),
-            "OpenArrivals",
-        ])  # fmt: skip
+        run_locust(
+            f"http://127.0.0.1:{server.port}",
+            tmp_path,
+            [
+                "-u",
+                "1",
+                "-r",
+                "1",
+                "--run-time",
+                "60s",
+                "--motcua-journey",
+                "trivial",
+                "--motcua-rate",
+                "40",
+                "--motcua-duration",
+                "5",
+                "--motcua-arrivals",
+                "deterministic",
+                "--motcua-out",
+                str(tmp_path),
+                "OpenArrivals",
+            ],
+        )
         stall_from = server.stall_from
         reached = sum(1 for t in server.arrivals if stall_from < t < stall_from + STALL_S)
     assert stall_from is not None
@@ -98,8 +129,7 @@ def test_open_model_keeps_arriving_through_a_stall_and_times_from_the_intended_s
 @pytest.mark.slow
 def test_plain_closed_users_stop_arriving_during_the_same_stall(tmp_path):
     with StallingServer() as server:
-        run_locust(f"http://127.0.0.1:{server.port}", tmp_path,
-                   ["-u", "2", "-r", "2", "--run-time", "4s", "PlainUser"])  # fmt: skip
+        run_locust(f"http://127.0.0.1:{server.port}", tmp_path, ["-u", "2", "-r", "2", "--run-time", "4s", "PlainUser"])
         stall_from = server.stall_from
         reached = sum(1 for t in server.arrivals if stall_from < t < stall_from + STALL_S)
     assert stall_from is not None

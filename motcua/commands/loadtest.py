@@ -57,8 +57,19 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--junit", type=Path, help="also write the SLO verdicts as JUnit XML")
     p.add_argument("--max-concurrency", type=int, default=2000, help="journeys in flight per generator")
-    p.add_argument("--callback-deadline", type=float, default=10.0, help="seconds before a callback counts lost")
-    p.add_argument("--time-scale", type=float, default=0.01, help="the mocks' schedule compression (0.01=100×)")
+    p.add_argument(
+        "--callback-deadline",
+        type=float,
+        help="seconds after bank approval before a missing IPN counts as lost (default: 3× the slowest "
+        "bank's p95 notification delay, at least 10 s)",
+    )
+    p.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        help="the mocks' schedule compression: 1 = real time (default); 0.01 = notification delays and "
+        "IPN retries 100× faster, for quick checks (callback latencies shrink with it)",
+    )
     p.set_defaults(func=run)
 
 

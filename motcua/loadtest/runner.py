@@ -31,7 +31,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -42,6 +42,7 @@ from motcua.runs import PROJECT_ROOT, Run, read_json, start_run, write_json
 LOCUSTFILE = PROJECT_ROOT / "locustfiles" / "locustfile.py"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 VN_TZ = dt.timezone(dt.timedelta(hours=7))
+MIN_DEADLINE_S = 10.0
 UI_LINGER_S = 30  # --ui: the web UI stays up this long after the run, to look at the charts
 
 
@@ -71,10 +72,12 @@ class LoadtestOptions:
     junit: Path | None = None
     arrivals: str = "poisson"
     max_concurrency: int = 2000
-    callback_deadline_s: float = 10.0
+    callback_deadline_s: float | None = None
+    """Seconds after bank approval before a missing IPN counts as lost; default `default_deadline`."""
     request_timeout_s: float = 10.0
-    time_scale: float = 0.01
-    """The mocks' schedule compression (IPN retries, notification delays): 0.01 = 100× faster."""
+    time_scale: float = 1.0
+    """The mocks' schedule compression (bank notification delays, IPN retries): 1 = real time, so callback
+    latencies compare with the SLO; 0.01 = 100× faster for quick checks (callback latencies shrink with it)."""
     slo: Mapping[str, float] = field(default_factory=dict)
     """Overrides of the scenario's ``[slo]`` limits (e.g. a tight gate in a test)."""
     enforce: bool = True
@@ -141,6 +144,8 @@ def run_loadtest(
         scenario, options.profile, duration_s=options.duration_s, rate_per_s=options.rate_per_s
     )
     limits = {**params.slo, **options.slo}
+    if options.callback_deadline_s is None:
+        options = replace(options, callback_deadline_s=default_deadline(scenario, options))
     with start_run(
         scenario.name, seed=options.seed, out=out_dir, results_root=results_root, kind="loadtest", command=command
     ) as run:
@@ -154,7 +159,8 @@ def run_loadtest(
                 "workers": options.workers,
                 "users": options.users,
                 "slo": limits,
-                "time_scale": options.time_scale,
+                "time_scale": options.time_scale if not options.agency_url else None,
+                "callback_deadline_s": options.callback_deadline_s,
             }
         )
         with _services(options, run, scenario) as urls:
@@ -172,6 +178,13 @@ def run_loadtest(
     if options.enforce:
         _enforce(data)
     return summary
+
+
+def default_deadline(scenario, options: LoadtestOptions) -> float:
+    """How long to wait for an IPN: 3× the slowest bank's p95 notification delay (as the mocks run it), ≥ 10 s."""
+    slowest_s = max(b.notify_p95_ms for b in scenario.payment_system.banks) / 1000
+    scale = 1.0 if options.agency_url else options.time_scale
+    return max(MIN_DEADLINE_S, 3 * slowest_s * scale)
 
 
 # ----------------------------------------------------------------------------- one run
@@ -202,6 +215,8 @@ def _one_run(
         invariant=invariant,
         run_seconds=time.time() - started,
     )
+    data["time_scale"] = None if options.agency_url else options.time_scale
+    data["callback_deadline_s"] = options.callback_deadline_s
     verdicts = slo.evaluate(limits, data["slo_measured"])
     data["slo"] = [v.as_dict() for v in verdicts]
     data["charts"] = [p.name for p in write_charts(harness, folder)]
@@ -556,6 +571,12 @@ def _print_report(summary: Summary) -> None:
         "recovered by reconciliation)",
         table(verdicts),
     ]
+    if data.get("time_scale") not in (None, 1.0):
+        lines.insert(
+            3,
+            f"  (mocks at --time-scale {data['time_scale']:g}: notification delays and IPN retries — so "
+            "callback latencies — are compressed by that factor)",
+        )
     if "capacity" in data:
         cap = data["capacity"]
         if cap["knee_rate_per_s"] is None:
