@@ -80,6 +80,9 @@ def test_report_refuses_a_folder_that_is_not_a_run(tmp_path):
 
 
 def test_both_languages_have_the_same_keys():
+    from motcua.report.i18n import LANGS
+
+    assert set(TEXTS) == set(LANGS)
     assert TEXTS["vi"].keys() == TEXTS["en"].keys()
 
 

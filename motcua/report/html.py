@@ -441,7 +441,8 @@ def section_assumptions(f: RunFiles, lang: str) -> str:
         out.append(table(header, assumption_rows(f.scenario, f.quality, lang)))
         sources = [[s.id, s.title, f"{s.place}, {s.year}", s.url or s.seed or ""] for s in f.scenario.scenario.sources]
         if sources:
-            out.append(f"<h3>{esc(text(lang, 'sources'))}</h3>" + table(["id", "", "", ""], sources))
+            out.append(f"<h3>{esc(text(lang, 'sources'))}</h3>" + table(
+                ["id", text(lang, "src_title"), text(lang, "src_place"), text(lang, "src_where")], sources))
     steps = [s for s in f.manifest.get("steps", []) if s["name"] in REPORT_STEPS]
     if steps:
         out.append(f"<h3>{esc(text(lang, 'steps'))}</h3>")

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from motcua.errors import InputError
+from motcua.report.simulation_charts import LANGS as LANGS
+from motcua.report.simulation_charts import labels
 
-LANGS = ("vi", "en")
-
-TEXTS: dict[str, dict[str, str]] = {
+TEXTS: dict[str, dict[str, str]] = {  # keys: LANGS
     "vi": {
         "report_title": "Báo cáo chiến dịch thanh toán trực tuyến — {title}",
         "generated_from": "Lần chạy {run_id}, bắt đầu {started} (UTC); lệnh tái lập: {command}",
@@ -119,6 +118,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "k_observed": "quan sát", "k_assumed": "giả định", "k_derived": "suy ra", "k_setting": "thiết lập",
         "k_unmarked": "chưa ghi nguồn",
         "sources": "Nguồn tài liệu",
+        "src_title": "Tiêu đề", "src_place": "Nơi, năm", "src_where": "Địa chỉ / tệp",
         "steps": "Các bước của lần chạy",
         "step": "Bước", "seconds": "Giây", "outputs": "Thư mục",
         "missing": "Bước này chưa có kết quả trong thư mục chạy ({what}).",
@@ -244,6 +244,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "k_observed": "observed", "k_assumed": "assumed", "k_derived": "derived", "k_setting": "setting",
         "k_unmarked": "no source given",
         "sources": "Sources",
+        "src_title": "Title", "src_place": "Place, year", "src_where": "Address / file",
         "steps": "Steps of this run",
         "step": "Step", "seconds": "Seconds", "outputs": "Folder",
         "missing": "This step has no results in the run folder ({what}).",
@@ -271,9 +272,8 @@ TEXTS: dict[str, dict[str, str]] = {
 
 
 def check_lang(lang: str) -> str:
-    """`lang` if the report speaks it; otherwise an `InputError` naming the choices."""
-    if lang not in TEXTS:
-        raise InputError(f"--lang {lang!r}: unknown language; choose one of {', '.join(LANGS)}")
+    """`lang` if the report (and its charts) speak it; otherwise an `InputError` naming the choices."""
+    labels(lang)  # the charts' languages are the report's: one check, one message
     return lang
 
 
