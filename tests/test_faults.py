@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mock_services.common.faults import (
     FaultConfigError,
@@ -132,3 +134,20 @@ def test_services_have_independent_streams():
     b = table.for_service("bank").rng.random(5)
     assert not np.allclose(a, b)
     assert np.allclose(a, table.for_service("gateway").rng.random(5))
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True, width=32), st.sampled_from(["lost", "reorder", "early"]))
+def test_any_rate_is_accepted_iff_within_0_and_1(rate, kind):
+    table = {"gateway": {"ipn": {kind: rate}}}
+    if 0.0 <= rate <= 1.0:
+        assert getattr(parse_faults(table).for_service("gateway").ipn, kind) == rate
+    else:
+        with pytest.raises(FaultConfigError, match=f"gateway.ipn.{kind} = .*between 0 and 1"):
+            parse_faults(table)
+
+
+@given(st.floats(1, 5000), st.floats(1, 20))
+def test_lognormal_rules_never_give_negative_delays(p50, spread):
+    faults = parse_faults({"gateway": {"latency": {"kind": "lognormal", "p50_ms": p50, "p95_ms": p50 * spread}}})
+    actions = [faults.for_service("gateway").http_action("GET", "/x") for _ in range(20)]
+    assert all(a.delay_s >= 0 and a.status is None for a in actions)
