@@ -230,6 +230,8 @@ def section_units(f: RunFiles, charts: dict[str, Path], lang: str) -> str:
     sim = f.simulate
     names = {u["id"]: u["name"] for u in sim["units"]}
     observed = {u["id"]: u.get("observed_share") for u in sim["units"]}
+    if f.scenario is not None:  # the region's own observed share stands for all units
+        observed["all"] = f.scenario.region.observed_share
     target = sim["targets"][0] if sim["targets"] else None
     rows = []
     for sid in sim["share"]["series"]:
