@@ -316,28 +316,31 @@ def officer_on_shift(env: simpy.Environment, shop: OneStopShop, officer: int) ->
     params = shop.params
     me = f"officer {officer}"
     note = shop.trace.append if shop.trace is not None else _no_trace
+    windows = params.opening or ()
+    if not any(shop.on_shift(officer, window) for window in range(len(windows))):
+        return  # staffs no window (``window_officers``)
     day = 0
     while True:
-        if shop.is_open(day):
-            for window, (opens, closes) in enumerate(params.opening or ()):
-                if not shop.on_shift(officer, window):
-                    continue
-                yield env.timeout(max(0.0, day * MINUTES_PER_DAY + opens - env.now))
-                seated = env.now
-                note((me, "sits down", env.now))
-                break_at = shop.break_start(officer, window)
-                if break_at is not None:
-                    yield from officer_at_counter(env, shop, officer, day * MINUTES_PER_DAY + break_at)
-                    shop.on_duty_minutes += env.now - seated
-                    note((me, "goes on break", env.now))
-                    yield env.timeout(params.break_minutes)
-                    seated = env.now
-                    note((me, "back from break", env.now))
-                yield from officer_at_counter(env, shop, officer, day * MINUTES_PER_DAY + closes)
+        while not shop.is_open(day):
+            day += 1
+        for window, (opens, closes) in enumerate(windows):
+            if not shop.on_shift(officer, window):
+                continue
+            yield env.timeout(max(0.0, day * MINUTES_PER_DAY + opens - env.now))
+            seated = env.now
+            note((me, "sits down", env.now))
+            break_at = shop.break_start(officer, window)
+            if break_at is not None:
+                yield from officer_at_counter(env, shop, officer, day * MINUTES_PER_DAY + break_at)
                 shop.on_duty_minutes += env.now - seated
-                note((me, "leaves", env.now))
+                note((me, "goes on break", env.now))
+                yield env.timeout(params.break_minutes)
+                seated = env.now
+                note((me, "back from break", env.now))
+            yield from officer_at_counter(env, shop, officer, day * MINUTES_PER_DAY + closes)
+            shop.on_duty_minutes += env.now - seated
+            note((me, "leaves", env.now))
         day += 1
-        yield env.timeout(max(0.0, day * MINUTES_PER_DAY - env.now))
 
 
 def officer_at_counter(env: simpy.Environment, shop: OneStopShop, officer: int,
@@ -539,22 +542,25 @@ class OneStopShop:
         """A citizen walks in now: goes home at once if the queue is too long (balks), else joins it
         and, if an officer sits idle, that officer calls them."""
         now = self.env.now
-        self._expire(now)
-        if self.trace is not None:
-            self.trace.append((f"citizen {visit.number}", "arrives", now))
+        if self._deadlines and self._deadlines[0][0] <= now:
+            self._expire(now)
+        trace = self.trace
+        if trace is not None:
+            trace.append((f"citizen {visit.number}", "arrives", now))
         if self.balk_queue is not None and self.waiting >= self.balk_queue:
             self.balked += 1
-            if self.trace is not None:
-                self.trace.append((f"citizen {visit.number}", "balks", now))
+            if trace is not None:
+                trace.append((f"citizen {visit.number}", "balks", now))
             self.come_back(visit)
+            return
+        self.joined += 1
+        idle = self._idle
+        if idle:  # an officer sits idle only while nobody waits: they call this citizen now
+            officer = next(iter(idle))
+            idle.pop(officer).ring_after(self._serve(visit, now), visit)
             return
         self._queue_changed(now)
         self.waiting += 1
-        self.joined += 1
-        if self._idle:  # nobody waits: the first idle officer calls them now
-            officer = next(iter(self._idle))
-            self._idle.pop(officer).ring_after(self.start_service(visit, now), visit)
-            return
         entry = _Waiting(visit, now)
         self._queue.append(entry)
         if visit.patience is not None:
@@ -640,9 +646,12 @@ class OneStopShop:
     def start_service(self, visit: Visit, arrived: float) -> float:
         """An officer calls the citizen: records the wait and the officer's minutes by activity, and
         returns the service time."""
-        now = self.env.now
-        self._queue_changed(now)
+        self._queue_changed(self.env.now)
         self.waiting -= 1
+        return self._serve(visit, arrived)
+
+    def _serve(self, visit: Visit, arrived: float) -> float:
+        now = self.env.now
         self.served += 1
         self.waits.append(now - arrived)
         self.waits_arrived.append(arrived)
