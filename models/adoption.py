@@ -148,30 +148,19 @@ class AdoptionSetup:
                    interventions=scenario.interventions, quality=quality or scenario.quality)
 
     def check(self) -> None:
-        """Raise `InputError` naming the first bad parameter (values not validated by a scenario file)."""
-        a = self.adoption
-        if not (a.p_per_year > 0 and math.isfinite(a.p_per_year)):
-            _bad("p_per_year", a.p_per_year, "must be > 0 (innovation coefficient per year, e.g. 0.03)")
-        if not (a.q_per_year >= 0 and math.isfinite(a.q_per_year)):
-            _bad("q_per_year", a.q_per_year, "must be >= 0 (imitation coefficient per year, e.g. 0.38)")
-        if not 0 < a.potential_share <= 1:
-            _bad("potential_share", a.potential_share, "must be within (0, 1]")
-        for name in ("effort_weight", "return_after_lapse_per_year"):
-            if not getattr(a, name) >= 0:
-                _bad(name, getattr(a, name), "must be >= 0")
-        if not 0 <= a.lapse_after_bad_experience <= 1:
-            _bad("lapse_after_bad_experience", a.lapse_after_bad_experience, "is a probability within [0, 1]")
-        if a.habit_after_uses < 1:
-            _bad("habit_after_uses", a.habit_after_uses, "must be >= 1")
+        """Raise `InputError` naming the first bad parameter (values built in code, not read from a scenario file).
+
+        ``adoption`` (with its ``behaviour``) and ``citizens`` are checked against the scenario schema's own
+        declarations (`motcua.typed_config.validate`), so their bounds are written once, in `motcua/scenario.py`.
+        """
+        validate(self.adoption, file="AdoptionModel", path="adoption")
+        validate(self.citizens, file="AdoptionModel", path="citizens")
         if self.horizon_days < 1:
             _bad("horizon_days", self.horizon_days, "must be >= 1")
         if not self.base_effort > 0:
             _bad("effort", self.base_effort, "must be > 0 (effort x(t), 1 = ordinary outreach)")
         if not self.units:
             _bad("units", self.units, "needs at least one unit")
-        for f in dataclasses.fields(self.citizens):
-            if not 0 <= getattr(self.citizens, f.name) <= 1:
-                _bad(f"citizens.{f.name}", getattr(self.citizens, f.name), "is a share within [0, 1]")
         for unit in self.units:
             if unit.population < 1:
                 _bad(f"units[{unit.id}].population", unit.population, "must be >= 1")
@@ -229,9 +218,10 @@ class AdoptionModel:
         if quality is not None:
             setup = dataclasses.replace(setup, quality=quality)
         setup.check()
+        if behaviour is not None:
+            validate(behaviour, file="AdoptionModel", path="adoption.behaviour")
         self.behaviour = behaviour if behaviour is not None else setup.adoption.behaviour
         """`BehaviourParameters`: the scenario's ``[adoption.behaviour]`` unless ``behaviour=`` was passed."""
-        validate(self.behaviour, file="AdoptionModel", path="adoption.behaviour")
         self.env, self.setup, self.rng = env, setup, rng
         self.barriers = barriers
         """False: every citizen able and aware, no barrier, no counter conversion, a perfect payment system."""

@@ -356,7 +356,7 @@ class AdoptionParams:
                                 "active information_campaign, community_digital_team and post_office_help "
                                 "interventions)", 1.0, ge=0)
     potential_share: float = spec("ceiling share of fee-bearing dossiers that can ever be paid online", 0.95,
-                                  share=True)
+                                  share=True, gt=0)
     lapse_after_bad_experience: float = spec("probability an adopter lapses after a failed or unconfirmed "
                                              "payment", 0.3, share=True)
     return_after_lapse_per_year: float = spec("rate at which lapsed adopters try again", 0.5, unit="per year", ge=0)

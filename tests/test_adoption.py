@@ -62,6 +62,10 @@ def run(setup: AdoptionSetup, seed: int = 7, **kwargs) -> AdoptionModel:
     return model
 
 
+def with_citizens(setup: AdoptionSetup, **shares: float) -> AdoptionSetup:
+    return dataclasses.replace(setup, citizens=dataclasses.replace(setup.citizens, **shares))
+
+
 def lever(kind: str, intensity: float = 1.0, **extra) -> Intervention:
     return Intervention(kind=kind, start=dt.date(2024, 6, 6), end=dt.date(2025, 6, 5), intensity=intensity, **extra)
 
@@ -428,7 +432,12 @@ def test_aggregate_share_by_week_and_month():
     (lambda: validate_bass(0.03, 0.38, 1000, 1, seed=1, replications=0), r'"replications" = 0 must be >= 1'),
     (lambda: bass_setup(0.03, 0.38, 0, 1), r'"population" = 0 must be >= 1'),
     (lambda: AdoptionModel(simpy.Environment(), bass_setup(0.0, 0.38, 100, 1), np.random.default_rng(1)),
-     r'"p_per_year" = 0\.0 must be > 0'),
+     r"AdoptionModel: adoption\.p_per_year = 0\.0: must be > 0"),
+    (lambda: AdoptionModel(simpy.Environment(), bass_setup(0.03, 0.38, 100, 1, potential=0.0),
+                           np.random.default_rng(1)), r"AdoptionModel: adoption\.potential_share = 0\.0: must be > 0"),
+    (lambda: AdoptionModel(simpy.Environment(), with_citizens(bass_setup(0.03, 0.38, 100, 1), smartphone=72.0),
+                           np.random.default_rng(1)),
+     r"AdoptionModel: citizens\.smartphone = 72\.0: a share must be within 0–1; if 72\.0 is a percentage, write 0\.72"),
     (lambda: AdoptionModel(simpy.Environment(), bass_setup(0.03, 0.38, 100, 1, communes=500),
                            np.random.default_rng(1)), r'"units\[bass\]\.communes" = 500 exceeds the 100 agents'),
     (lambda: AdoptionModel(simpy.Environment(), bass_setup(0.03, 0.38, 100, 1), np.random.default_rng(1),
