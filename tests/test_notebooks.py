@@ -12,6 +12,8 @@ from helpers_run import shared_run
 from motcua.runs import PROJECT_ROOT
 
 NOTEBOOKS = sorted((PROJECT_ROOT / "notebooks").glob("*.ipynb"))
+# The shared run (made by whichever test asks first) takes a few minutes on a busy 2-core machine.
+pytestmark = pytest.mark.timeout(600)
 REQUIRED = ("01-compare-adoption-scenarios", "02-peak-load-and-callbacks", "03-campaign-charts")
 
 
@@ -25,6 +27,14 @@ def test_notebook_is_stored_without_outputs(path):
     nbformat.validate(book)
     dirty = [i for i, c in enumerate(book.cells) if c.cell_type == "code" and (c.outputs or c.execution_count)]
     assert dirty == [], f"{path.name}: clear the outputs of cells {dirty} before committing"
+
+
+def test_notebooks_pass_the_linter():
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "ruff", "check", *map(str, NOTEBOOKS)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-2000:]
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ from motcua.errors import EXIT_INVARIANT_BREACH, EXIT_OK, EXIT_SLO_BREACH
 from motcua.pipeline import exit_code
 from motcua.runs import PROJECT_ROOT
 
+# The shared run (made by whichever test asks first) takes a few minutes on a busy 2-core machine.
+pytestmark = pytest.mark.timeout(600)
 STEP_FILES = ("summary.json", "report.html", "scenario.toml", "simulate/summary.json", "simulate/figures.npz",
               "simulate/online_payments.npy", "simulate/interventions.json", "demand/demand.json",
               "demand/hourly.csv", "demand/scenario-load.toml", "loadtest/summary.json", "loadtest/harness.json",

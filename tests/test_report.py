@@ -12,6 +12,8 @@ from motcua.errors import InputError
 from motcua.report.html import RunFiles, build_report, render
 from motcua.report.i18n import TEXTS, number, percent, text
 
+# The shared run (made by whichever test asks first) takes a few minutes on a busy 2-core machine.
+pytestmark = pytest.mark.timeout(600)
 SECTIONS = ("summary", "units", "trajectories", "interventions", "counters", "demand", "load", "callbacks",
             "feedback", "capacity", "slo", "assumptions")
 

@@ -32,8 +32,9 @@ IMAGES_JS = """JSON.stringify({
   images: Array.from(document.images).map(i => ({alt: i.alt, complete: i.complete, width: i.naturalWidth}))
 })"""
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="chromium is not installed at /usr/bin/chromium "
-                                "(apt-get install -y --no-install-recommends chromium; .ci/run does it in CI)")
+pytestmark = [pytest.mark.timeout(600),
+              pytest.mark.skipif(not CHROMIUM.exists(), reason="chromium is not installed at /usr/bin/chromium "
+                                "(apt-get install -y --no-install-recommends chromium; .ci/run does it in CI)")]
 
 
 class DevTools:
