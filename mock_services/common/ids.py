@@ -85,7 +85,8 @@ def parse_dossier_code(code: str) -> tuple[str, dt.date, int]:
         raise IdError(f"dossier_code must look like '000.00.12.H37-240607-0001', got {code!r}")
     agency, yymmdd, seq = m.groups()
     try:
-        day = dt.datetime.strptime(yymmdd, "%y%m%d").date()
+        # YYMMDD names a day of 2000–2099; strptime's %y would read 69–99 as the 1900s.
+        day = dt.date(2000 + int(yymmdd[:2]), int(yymmdd[2:4]), int(yymmdd[4:]))
     except ValueError:
         raise IdError(f"dossier_code {code!r} has an impossible date {yymmdd!r}") from None
     return agency, day, int(seq)
