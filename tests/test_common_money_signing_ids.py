@@ -134,6 +134,8 @@ def test_dossier_code_round_trip(day, seq):
 def test_dossier_code_limits():
     with pytest.raises(IdError, match="daily numbering is exhausted"):
         make_dossier_code("000.00.12.H37", dt.date(2024, 6, 7), 10_000)
+    with pytest.raises(IdError, match="1999-12-31 is outside 2000–2099"):
+        make_dossier_code("000.00.12.H37", dt.date(1999, 12, 31), 1)
     with pytest.raises(IdError, match="impossible date"):
         parse_dossier_code("000.00.12.H37-241332-0001")
     with pytest.raises(IdError, match="QCVN 102:2016"):

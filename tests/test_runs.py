@@ -58,5 +58,5 @@ def test_read_json_names_the_file_and_position(tmp_path):
     bad.write_text("{oops")
     with pytest.raises(InputError, match=r"summary\.json: not valid JSON \(line 1, column 2"):
         read_json(bad)
-    with pytest.raises(InputError, match="missing.json: file not found"):
+    with pytest.raises(InputError, match=r"missing\.json: file not found"):
         read_json(tmp_path / "missing.json")

@@ -70,6 +70,8 @@ def check_agency_code(code: str) -> str:
 def make_dossier_code(agency_code: str, day: dt.date, sequence: int) -> str:
     """The dossier code for the `sequence`-th dossier (1-based) of `agency_code` on `day`."""
     check_agency_code(agency_code)
+    if not 2000 <= day.year <= 2099:
+        raise IdError(f"dossier day {day.isoformat()} is outside 2000–2099, which a YYMMDD code cannot name")
     if not 1 <= sequence <= MAX_DAILY_SEQUENCE:
         raise IdError(
             f"dossier sequence {sequence} for {agency_code} on {day.isoformat()} is outside 1–9999: "
