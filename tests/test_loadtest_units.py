@@ -333,3 +333,12 @@ def test_command_names_a_missing_scenario(capsys):
 
     assert main(["loadtest", "scenarios/no-such.toml"]) == 2
     assert "scenarios/no-such.toml: scenario file not found" in capsys.readouterr().err
+
+
+def test_chart_language_is_checked():
+    from motcua.report.loadtest_charts import labels
+
+    assert labels("vi")["throughput_title"] == "Thông lượng theo thời gian"
+    assert set(labels("vi")) == set(labels("en"))
+    with pytest.raises(InputError, match=r"--lang 'fr': unknown language; choose one of vi, en"):
+        labels("fr")

@@ -70,6 +70,7 @@ def register(subparsers) -> None:
         help="the mocks' schedule compression: 1 = real time (default); 0.01 = notification delays and "
         "IPN retries 100× faster, for quick checks (callback latencies shrink with it)",
     )
+    p.add_argument("--lang", choices=("vi", "en"), default="vi", help="language of the chart labels")
     p.set_defaults(func=run)
 
 
@@ -99,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
         max_concurrency=args.max_concurrency,
         callback_deadline_s=args.callback_deadline,
         time_scale=args.time_scale,
+        lang=args.lang,
     )
     run_loadtest(args.scenario, options, args.out)
     return 0

@@ -83,6 +83,8 @@ class LoadtestOptions:
     enforce: bool = True
     """Raise `SLOBreach` / `InvariantBreach` at the end (False: only report)."""
     quiet: bool = False
+    lang: str = "vi"
+    """Language of the chart labels: ``vi`` (default, as the simulation charts) or ``en``."""
 
     def __post_init__(self) -> None:
         if self.rate_per_s is not None and self.users is not None:
@@ -219,7 +221,7 @@ def _one_run(
     data["callback_deadline_s"] = options.callback_deadline_s
     verdicts = slo.evaluate(limits, data["slo_measured"])
     data["slo"] = [v.as_dict() for v in verdicts]
-    data["charts"] = [p.name for p in write_charts(harness, folder)]
+    data["charts"] = [p.name for p in write_charts(harness, folder, options.lang)]
     return data
 
 
@@ -258,7 +260,9 @@ def _find_capacity(run: Run, scenario, scenario_path: Path, profile, options, ur
     }
     from motcua.report.loadtest_charts import capacity_chart
 
-    last["charts"] = [capacity_chart(steps, run.dir / "capacity.png").name]  # each step's charts are in its folder
+    last["charts"] = [
+        capacity_chart(steps, run.dir / "capacity.png", options.lang).name
+    ]  # each step's charts are in its folder
     return last
 
 
