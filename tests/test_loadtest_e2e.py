@@ -264,10 +264,11 @@ def test_closed_model_runs_ordinary_users(tmp_path):
 
 
 @pytest.mark.slow
-def test_payments_the_bank_never_reports_break_the_invariant_with_exit_4(tmp_path):
+def test_payments_the_bank_never_reports_are_recovered_by_querying_and_fail_their_callbacks(tmp_path):
     """``[bank] pending``: the bank approves but never notifies the gateway, so neither an IPN nor the gateway's
-    reconciliation report can tell the agency. The citizens were charged: the harness must say so (exit 4).
-    (If the mocks one day recover such payments, e.g. by querying the bank, this test must change with them.)"""
+    reconciliation report can tell the agency. The end-of-run reconciliation asks the gateway about dossiers still
+    awaiting payment (querydr, which asks the bank), so every charged citizen ends up marked paid exactly once;
+    their callbacks never arrived in time, so they are CALLBACK failures and the lost-callback gate fails (exit 3)."""
     faults = tmp_path / "faults.toml"
     faults.write_text("seed = 5\n[bank]\npending = 0.3\n", encoding="utf-8")
     out = tmp_path / "run"
@@ -298,8 +299,9 @@ def test_payments_the_bank_never_reports_break_the_invariant_with_exit_4(tmp_pat
         text=True,
         timeout=120,
     )
-    assert proc.returncode == 4, proc.stderr[-2000:]
-    assert "bank-approved payment(s) not marked paid after reconciliation" in proc.stderr
-    invariant = json.loads((out / "summary.json").read_text())["invariant"]
-    assert invariant["ok"] is False and invariant["approved_not_paid_count"] > 0
-    assert invariant["approved_not_paid_count"] == invariant["bank_approved"] - invariant["marked_paid"]
+    assert proc.returncode == 3, proc.stderr[-2000:]
+    data = json.loads((out / "summary.json").read_text())
+    invariant = data["invariant"]
+    assert invariant["ok"] is True and invariant["approved_not_paid_count"] == 0
+    assert sum(r["queried"] for r in data["reconciliation"]) > 0
+    assert data["lost_callbacks"] > 0

@@ -505,12 +505,15 @@ def _stop_process(proc: subprocess.Popen) -> None:
 
 
 def reconcile_days(agency_url: str, start: float, end: float) -> list[dict[str, Any]]:
-    """One reconciliation pass (đối soát) for every Việt Nam day the run touched."""
+    """One reconciliation pass (đối soát) for every Việt Nam day the run touched.
+
+    Each pass first asks the gateway (querydr) about dossiers still awaiting payment, as an agency's
+    end-of-day reconciliation does, so a payment whose bank never notified is settled too."""
     first = dt.datetime.fromtimestamp(start, VN_TZ).date()
     last = dt.datetime.fromtimestamp(end, VN_TZ).date()
     results, day = [], first
     while day <= last:
-        result = post_json(f"{agency_url}/reconcile", {"date": day.isoformat()})
+        result = post_json(f"{agency_url}/reconcile", {"date": day.isoformat(), "query_pending": True})
         result.pop("details", None)
         results.append(result)
         day += dt.timedelta(days=1)
