@@ -43,8 +43,8 @@ TRACKED_PACKAGES = ("motcua", "simpy", "numpy", "scipy", "locust", "aiohttp", "m
 
 
 def now_iso() -> str:
-    """The current UTC time as ISO 8601 with seconds."""
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    """The current UTC time as ISO 8601 with milliseconds (runs started in one second still sort)."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
 def new_run_id() -> str:
