@@ -355,7 +355,7 @@ def officer_at_counter(env: simpy.Environment, shop: OneStopShop, officer: int,
         called = shop.call_next()
         if called is None:
             # Idle: a citizen who walks in is called at once and this wakes when done serving them.
-            woken = yield shop.wait_for_citizen(officer)
+            woken = yield shop.wait_for_citizen(officer, until)
             if woken is _DUTY_ENDS:
                 break
             if woken is None:  # handed a queue by an officer leaving at this minute
@@ -399,8 +399,9 @@ def doors(env: simpy.Environment, shop: OneStopShop) -> Iterator[simpy.Event]:
         if shop.is_open(day):
             times, visits = shop.draw_day(day)
             for at, visit in zip(times, visits, strict=True):
-                yield env.timeout(at - env.now)
-                shop.arrive(visit)
+                if not shop.call_ahead(visit, at):
+                    yield env.timeout(at - env.now)
+                    shop.arrive(visit)
             yield env.timeout(max(0.0, day * MINUTES_PER_DAY + last_close - env.now))
             shop.send_home()
         yield env.timeout(max(0.0, (day + 1) * MINUTES_PER_DAY - env.now))
@@ -416,12 +417,13 @@ def poisson_doors(env: simpy.Environment, shop: OneStopShop, customers: int) -> 
     arrived = 0
     while arrived < customers:
         size = min(block, customers - arrived)
-        times = env.now + np.cumsum(shop.rng.exponential(mean_gap, size))
+        times = shop.last_arrival + np.cumsum(shop.rng.exponential(mean_gap, size))
         for at, visit in zip(times.tolist(), shop.draw_visits(np.full(size, FREE)), strict=True):
-            yield env.timeout(at - env.now)
-            shop.arrive(visit)
+            if not shop.call_ahead(visit, at):
+                yield env.timeout(at - env.now)
+                shop.arrive(visit)
+            shop.last_arrival = at
         arrived += size
-    shop.last_arrival = env.now
 
 
 class OneStopShop:
@@ -494,6 +496,8 @@ class OneStopShop:
         self._deadline_order = itertools.count()
         self._idle: dict[int, simpy.Event] = {}
         """Officers seated with nobody to serve, by number, each with the event that wakes them."""
+        self._duty_until = [math.inf] * params.seats
+        """Minute at which each officer's current stretch at the counter ends (break, lunch, home)."""
         self._last_change = 0.0
         self._returning: list[Visit] = []
         self._numbers = itertools.count(1)
@@ -557,7 +561,7 @@ class OneStopShop:
         idle = self._idle
         if idle:  # an officer sits idle only while nobody waits: they call this citizen now
             officer = next(iter(idle))
-            idle.pop(officer).ring_after(self._serve(visit, now), visit)
+            idle.pop(officer).ring_after(self._serve(visit, now, now), visit)
             return
         self._queue_changed(now)
         self.waiting += 1
@@ -565,6 +569,25 @@ class OneStopShop:
         self._queue.append(entry)
         if visit.patience is not None:
             heapq.heappush(self._deadlines, (now + visit.patience, next(self._deadline_order), entry))
+
+    def call_ahead(self, visit: Visit, at: float) -> bool:
+        """Lets an idle officer call, now, the citizen who will walk in at minute `at` (the next arrival),
+        and wake when done serving them: the same as `arrive` at `at`, without an event for the arrival.
+
+        It is the same because an officer sits idle only while nobody waits, and until `at` nobody else
+        arrives: the queue stays empty, so this officer (the first idle one, whose duty lasts past
+        `at`) is still idle at `at`, and nobody balks, gives up or is called meanwhile. Returns False
+        (the caller waits until `at` and calls `arrive`) when no idle officer is on duty until then, when
+        a trace is kept (it must list things in the order they happen) or when everyone balks."""
+        idle = self._idle
+        if not idle or self.trace is not None or (self.balk_queue is not None and self.balk_queue <= 0):
+            return False
+        officer = next(iter(idle))
+        if self._duty_until[officer] <= at:
+            return False
+        self.joined += 1
+        idle.pop(officer).ring_after(at - self.env.now + self._serve(visit, at, at), visit)
+        return True
 
     def call_next(self) -> tuple[Visit, float] | None:
         """An officer calls the first citizen still waiting and starts serving them: returns the
@@ -580,11 +603,12 @@ class OneStopShop:
                 return entry.visit, self.start_service(entry.visit, entry.arrived)
         return None
 
-    def wait_for_citizen(self, officer: int) -> _Wake:
+    def wait_for_citizen(self, officer: int, until: float) -> _Wake:
         """The event an idle officer waits on: triggered when the officer has served a citizen who
         walked in (value: the visit), when their break or closing time comes (`_DUTY_ENDS`, see
         `duty_ends`), or when an officer leaving at this minute hands them the queue (None)."""
         wake = self._idle[officer] = _Wake(self.env)
+        self._duty_until[officer] = until
         return wake
 
     def duty_ends(self, officer: int, at: float) -> None:
@@ -646,12 +670,12 @@ class OneStopShop:
     def start_service(self, visit: Visit, arrived: float) -> float:
         """An officer calls the citizen: records the wait and the officer's minutes by activity, and
         returns the service time."""
-        self._queue_changed(self.env.now)
-        self.waiting -= 1
-        return self._serve(visit, arrived)
-
-    def _serve(self, visit: Visit, arrived: float) -> float:
         now = self.env.now
+        self._queue_changed(now)
+        self.waiting -= 1
+        return self._serve(visit, arrived, now)
+
+    def _serve(self, visit: Visit, arrived: float, now: float) -> float:
         self.served += 1
         self.waits.append(now - arrived)
         self.waits_arrived.append(arrived)

@@ -392,6 +392,19 @@ def test_realistic_model_same_seed_same_numbers():
     assert list(first.waits) != list(other.waits)
 
 
+def test_calling_ahead_changes_nothing():
+    """Without a trace, an idle officer calls the next citizen before they walk in (`call_ahead`, no event
+    for the arrival); with a trace, every arrival is an event. Same seed, same numbers (officer minutes to
+    rounding: a wake-up due at "arrival + service" lands within a few ulps of "arrival", then "+ service")."""
+    params = busy_params(officers=3, balk_queue=8, patience_minutes=40.0, qr_share=0.2, guide_share=0.3,
+                         window_officers=(3, 2))
+    fast, traced = run_shop(params, days=10, seed=4), run_shop(params, days=10, seed=4, trace=[])
+    assert list(fast.waits) == list(traced.waits) and list(fast.waits_arrived) == list(traced.waits_arrived)
+    assert np.allclose(fast.daily, traced.daily, rtol=1e-12, atol=0) and fast.daily[0][6] > 50
+    assert fast.summary().counts == traced.summary().counts
+    assert list(fast.abandoned_waits) == list(traced.abandoned_waits) and fast.reneged > 0 and fast.balked > 0
+
+
 EXPECTED_EXAMPLE = """\
 One-stop shop, 3 officers, 5 days from 2024-01-01, seed 1
 wait (minutes): mean 5.8, p50 1.4, p90 19.3; 55% waited at all
