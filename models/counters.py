@@ -398,15 +398,25 @@ def doors(env: simpy.Environment, shop: OneStopShop) -> Iterator[simpy.Event]:
     while True:
         if shop.is_open(day):
             times, visits = shop.draw_day(day)
-            for at, visit in zip(times, visits, strict=True):
-                if not shop.call_ahead(visit, at):
-                    yield env.timeout(at - env.now)
-                    shop.arrive(visit)
+            yield from walk_in(env, shop, times, visits)
             yield env.timeout(max(0.0, day * MINUTES_PER_DAY + last_close - env.now))
             shop.send_home()
         yield env.timeout(max(0.0, (day + 1) * MINUTES_PER_DAY - env.now))
         shop.close_books(day)
         day += 1
+
+
+def walk_in(env: simpy.Environment, shop: OneStopShop, times: list[float],
+            visits: list[Visit]) -> Iterator[simpy.Event]:
+    """Citizens walk in at `times`. Without a trace the doors only announce them (`OneStopShop.expect`:
+    officers call them, no SimPy event per arrival); with one, each arrival is an event of its own, so
+    that the trace lists everything in the order it happens. Both give the same numbers (a test checks)."""
+    if shop.trace is None:
+        shop.expect(times, visits)
+        return
+    for at, visit in zip(times, visits, strict=True):
+        yield env.timeout(at - env.now)
+        shop.arrive(visit)
 
 
 def poisson_doors(env: simpy.Environment, shop: OneStopShop, customers: int) -> Iterator[simpy.Event]:
@@ -418,11 +428,9 @@ def poisson_doors(env: simpy.Environment, shop: OneStopShop, customers: int) -> 
     while arrived < customers:
         size = min(block, customers - arrived)
         times = shop.last_arrival + np.cumsum(shop.rng.exponential(mean_gap, size))
-        for at, visit in zip(times.tolist(), shop.draw_visits(np.full(size, FREE)), strict=True):
-            if not shop.call_ahead(visit, at):
-                yield env.timeout(at - env.now)
-                shop.arrive(visit)
-            shop.last_arrival = at
+        yield from walk_in(env, shop, times.tolist(), shop.draw_visits(np.full(size, FREE)))
+        yield env.timeout(max(0.0, times[-1] - env.now))  # then the next block
+        shop.last_arrival = float(times[-1])
         arrived += size
 
 
@@ -490,14 +498,14 @@ class OneStopShop:
 
         # The queue: waiting citizens in order of arrival, with their patience deadlines in a heap. A
         # citizen who gives up is taken off lazily, at their deadline's minute, the next time anyone
-        # looks at the queue (`_expire`); the records come out as if they had left at that minute.
+        # looks at the queue (`_catch_up`); the records come out as if they had left at that minute.
         self._queue: deque[_Waiting] = deque()
         self._deadlines: list[tuple[float, int, _Waiting]] = []
         self._deadline_order = itertools.count()
-        self._idle: dict[int, simpy.Event] = {}
+        self._idle: dict[int, _Wake] = {}
         """Officers seated with nobody to serve, by number, each with the event that wakes them."""
-        self._duty_until = [math.inf] * params.seats
-        """Minute at which each officer's current stretch at the counter ends (break, lunch, home)."""
+        self._expected: deque[tuple[float, Visit]] = deque()
+        """Citizens announced by the doors who have not walked in yet: (minute, visit), in order."""
         self._last_change = 0.0
         self._returning: list[Visit] = []
         self._numbers = itertools.count(1)
@@ -543,11 +551,26 @@ class OneStopShop:
 
     # -- the queue ------------------------------------------------------------------------------
     def arrive(self, visit: Visit) -> None:
-        """A citizen walks in now: goes home at once if the queue is too long (balks), else joins it
-        and, if an officer sits idle, that officer calls them."""
+        """A citizen walks in now (an arrival event: `citizen_at_counter`, or the doors when a trace is
+        kept); see `_walk_in`."""
         now = self.env.now
-        if self._deadlines and self._deadlines[0][0] <= now:
-            self._expire(now)
+        self._catch_up(now)
+        self._walk_in(visit, now)
+
+    def expect(self, times: Sequence[float], visits: Sequence[Visit]) -> None:
+        """The doors announce citizens who will walk in at `times` (sorted, after any announced before).
+
+        No event marks their arrivals: an officer who runs out of people to serve calls the next of them
+        ahead of time (`wait_for_citizen`), and those who come while every officer is busy or away join the
+        queue at their minute the next time anyone looks at it (`_catch_up`). Idle officers are woken to
+        look at the news."""
+        self._expected.extend(zip(times, visits, strict=True))
+        for officer in list(self._idle):
+            self._wake(officer, None)
+
+    def _walk_in(self, visit: Visit, now: float) -> None:
+        """A citizen walks in at minute `now`: goes home at once if the queue is too long (balks), else
+        joins it and, if an officer sits idle, that officer calls them."""
         trace = self.trace
         if trace is not None:
             trace.append((f"citizen {visit.number}", "arrives", now))
@@ -570,32 +593,12 @@ class OneStopShop:
         if visit.patience is not None:
             heapq.heappush(self._deadlines, (now + visit.patience, next(self._deadline_order), entry))
 
-    def call_ahead(self, visit: Visit, at: float) -> bool:
-        """Lets an idle officer call, now, the citizen who will walk in at minute `at` (the next arrival),
-        and wake when done serving them: the same as `arrive` at `at`, without an event for the arrival.
-
-        It is the same because an officer sits idle only while nobody waits, and until `at` nobody else
-        arrives: the queue stays empty, so this officer (the first idle one, whose duty lasts past
-        `at`) is still idle at `at`, and nobody balks, gives up or is called meanwhile. Returns False
-        (the caller waits until `at` and calls `arrive`) when no idle officer is on duty until then, when
-        a trace is kept (it must list things in the order they happen) or when everyone balks."""
-        idle = self._idle
-        if not idle or self.trace is not None or (self.balk_queue is not None and self.balk_queue <= 0):
-            return False
-        officer = next(iter(idle))
-        if self._duty_until[officer] <= at:
-            return False
-        self.joined += 1
-        idle.pop(officer).ring_after(at - self.env.now + self._serve(visit, at, at), visit)
-        return True
-
     def call_next(self) -> tuple[Visit, float] | None:
         """An officer calls the first citizen still waiting and starts serving them: returns the
         visit and its service minutes, or None when nobody waits."""
+        now = self.env.now
+        self._catch_up(now)
         queue = self._queue
-        if not queue:
-            return None
-        self._expire(self.env.now)
         while queue:
             entry = queue.popleft()
             if entry.waiting:
@@ -604,11 +607,23 @@ class OneStopShop:
         return None
 
     def wait_for_citizen(self, officer: int, until: float) -> _Wake:
-        """The event an idle officer waits on: triggered when the officer has served a citizen who
-        walked in (value: the visit), when their break or closing time comes (`_DUTY_ENDS`, see
-        `duty_ends`), or when an officer leaving at this minute hands them the queue (None)."""
-        wake = self._idle[officer] = _Wake(self.env)
-        self._duty_until[officer] = until
+        """What an officer with nobody to serve waits on until minute `until`.
+
+        If the next expected citizen walks in before `until`, the officer calls them now, ahead of time,
+        and wakes when done serving them (value: the visit). That is what would happen at their arrival:
+        nobody waits now, and nobody else walks in before them, so nobody is called, balks or gives up
+        meanwhile, and an officer idle now is still idle then (others who run out of people later call
+        the citizens after). Otherwise the officer sits idle until a citizen walks in (`_walk_in`; value:
+        the visit, when done serving them), the doors announce more citizens or an officer leaving at
+        this minute hands over the queue (None), or the break or closing time comes (`_DUTY_ENDS`)."""
+        wake = _Wake(self.env)
+        expected = self._expected
+        if expected and expected[0][0] < until and (self.balk_queue is None or self.balk_queue > 0):
+            at, visit = expected.popleft()
+            self.joined += 1
+            wake.ring_after(at - self.env.now + self._serve(visit, at, at), visit)
+        else:
+            self._idle[officer] = wake
         return wake
 
     def duty_ends(self, officer: int, at: float) -> None:
@@ -633,7 +648,7 @@ class OneStopShop:
     def send_home(self) -> None:
         """The doors close for the day: everyone still waiting goes home."""
         now = self.env.now
-        self._expire(now)
+        self._catch_up(now)
         for entry in self._queue:
             if entry.waiting:
                 entry.waiting = False
@@ -641,15 +656,26 @@ class OneStopShop:
         self._queue.clear()
         self._deadlines.clear()
 
-    def _expire(self, now: float) -> None:
-        """Takes off the queue, in the order of their deadlines, the citizens whose patience ran out
-        by minute `now`."""
-        deadlines = self._deadlines
-        while deadlines and deadlines[0][0] <= now:
-            at, _, entry = heapq.heappop(deadlines)
-            if entry.waiting:
-                entry.waiting = False
-                self.give_up(entry.visit, entry.arrived, at, sent_home=False)
+    def _catch_up(self, now: float) -> None:
+        """Brings the queue to minute `now`: in time order, expected citizens walk in at their minutes
+        (`expect`) and those whose patience ran out leave at theirs (a citizen who gives up is taken off
+        lazily, but the records come out as if they had left at that minute)."""
+        expected, deadlines = self._expected, self._deadlines
+        while True:
+            next_arrival = expected[0][0] if expected else math.inf
+            next_deadline = deadlines[0][0] if deadlines else math.inf
+            if next_deadline <= next_arrival:
+                if next_deadline > now:
+                    return
+                at, _, entry = heapq.heappop(deadlines)
+                if entry.waiting:
+                    entry.waiting = False
+                    self.give_up(entry.visit, entry.arrived, at, sent_home=False)
+            elif next_arrival <= now:
+                at, visit = expected.popleft()
+                self._walk_in(visit, at)
+            else:
+                return
 
     def _queue_changed(self, now: float) -> None:
         """Adds the citizen-minutes waited since the last change, split by hour of day."""
@@ -787,7 +813,7 @@ class OneStopShop:
     def close_books(self, day: int) -> None:
         """Appends the day's row to ``daily`` (differences of the running totals)."""
         now = self.env.now
-        self._expire(now)
+        self._catch_up(now)
         self._queue_changed(now)
         totals = self._totals()
         self.daily.append(tuple(t - m for t, m in zip(totals, self._ledger_mark, strict=True)))
@@ -821,7 +847,7 @@ class OneStopShop:
 
     def summary(self) -> CounterSummary:
         """The figures of the run so far."""
-        self._expire(self.env.now)
+        self._catch_up(self.env.now)
         self._queue_changed(self.env.now)
         waits = np.frombuffer(self.waits, dtype=float) if self.waits else np.zeros(0)
         minutes = self.officer_minutes

@@ -393,8 +393,9 @@ def test_realistic_model_same_seed_same_numbers():
 
 
 def test_calling_ahead_changes_nothing():
-    """Without a trace, an idle officer calls the next citizen before they walk in (`call_ahead`, no event
-    for the arrival); with a trace, every arrival is an event. Same seed, same numbers (officer minutes to
+    """Without a trace, arrivals are no events: an officer with nobody to serve calls the next citizen ahead
+    of time, and those who come while all are busy join the queue at their minute when it is next looked
+    at (`OneStopShop.expect`); with a trace, every arrival is an event. Same seed, same numbers (officer minutes to
     rounding: a wake-up due at "arrival + service" lands within a few ulps of "arrival", then "+ service")."""
     params = busy_params(officers=3, balk_queue=8, patience_minutes=40.0, qr_share=0.2, guide_share=0.3,
                          window_officers=(3, 2))
