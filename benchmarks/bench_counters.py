@@ -10,8 +10,9 @@ timed on the same queue as well, in customers per second.
 
 Target (issue 4 §7): the model within 0.7× of bare SimPy, judged in customers/s: the speed of simulating
 the same queue. Events/s are printed too, but they stopped being comparable when the model went from six
-SimPy events per customer (a process and a Resource request each, like the baseline) to two (officers call
-citizens from a queue): each of its events now does more work. The last line is JSON.
+SimPy events per customer (a process and a Resource request each, like the baseline) to one (officers call
+citizens from a queue; the end of a service is the only event): each of its events now does more work.
+The last line is JSON.
 
     .venv/bin/python benchmarks/bench_counters.py [--customers N] [--seconds S]
 """

@@ -15,6 +15,14 @@ but hands the adoption model a citizen who has *tried* paying online (``on_guide
 
 The clock is in minutes from 00:00 (Asia/Ho_Chi_Minh) of ``start``; a day is 1,440 minutes.
 
+*How it runs.* Officers and the doors are SimPy processes; citizens are entries in the shop's queue.
+An officer with nobody to serve calls the next expected citizen ahead of time and wakes when done
+serving them; citizens who come while every officer is busy or away join the queue at their minute,
+and those whose patience runs out leave at theirs, the next time anyone looks at the queue. So a
+visit costs one SimPy event (the end of its service) instead of a process, a request, a patience
+timer and a condition, and the numbers are those of arrivals as events (with a ``trace`` they are
+events, and a test checks both ways give the same numbers).
+
 With `CounterParams.mmc` the same code runs as an M/M/c queue (Poisson arrivals, exponential
 service, c officers always on, no balking, reneging or breaks); `simulate_mmc` uses it for the
 Erlang C check in `motcua validate erlang-c`, so the check exercises the real model code.
@@ -299,9 +307,9 @@ def citizen_at_counter(env: simpy.Environment, shop: OneStopShop, visit: Visit) 
 
     Looks at the queue and goes home if it is too long; otherwise takes a number and waits, until an
     officer calls them (`officer_at_counter`), their patience runs out, or the doors close for the day;
-    those who leave unserved usually come back another day. The doors do the same for the day's
-    citizens with `OneStopShop.arrive`, without a process each: a waiting citizen is a queue entry
-    that the officers call, so a visit costs no SimPy event of its own beyond its arrival and service.
+    those who leave unserved usually come back another day. The day's citizens need no process each:
+    the doors announce them (`OneStopShop.expect`) and a waiting citizen is a queue entry that the
+    officers call, so a visit costs one SimPy event, the end of its service.
     """
     shop.arrive(visit)
     yield from ()
