@@ -237,7 +237,7 @@ def step_loadtest(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
     options = LoadtestOptions(duration_s=profile["duration_s"], faults_file=o.faults_file, gateway_url=o.gateway_url,
                               agency_url=o.agency_url, bank_url=o.bank_url, find_capacity=o.find_capacity,
                               seed=ctx.seed, time_scale=o.time_scale, callback_deadline_s=o.callback_deadline_s,
-                              enforce=False, quiet=not o.progress)
+                              enforce=False, quiet=not o.progress, lang=o.lang)
     folder = Path(run_dir) / "loadtest"
     result = run_loadtest(Path(run_dir) / "demand" / "scenario-load.toml", options, folder, command=ctx.command)
     # One manifest per run: the load test's own manifest is folded into the step record.

@@ -7,8 +7,10 @@
 - ``feedback_trajectories.png``: the all-units share with the assumed, the measured and a flawless
   payment system, against the target (``simulate/``, ``feedback/`` summaries);
 - ``callback_real_time.png``: empirical CDF of callback delays in real-time equivalents by bank,
-  with the moment a citizen is told "unpaid" (``feedback/quality.json``);
-- ``capacity.png``: the capacity steps of ``--find-capacity`` against the projected peak.
+  with the moment a citizen is told "unpaid" (``feedback/quality.json``).
+
+The load test's own charts (throughput, latency, callback CDF, capacity) come from
+`motcua.report.loadtest_charts`.
 """
 
 from __future__ import annotations
@@ -116,18 +118,3 @@ def callback_real_time(quality: dict[str, Any], path: Path, lang: str) -> Path:
     ax.legend(fontsize=8, loc="lower right")
     return save(fig, path)
 
-
-def capacity(capacity_data: dict[str, Any], projected_rate: float, path: Path, lang: str) -> Path:
-    from motcua.report.style import PALETTE, TARGET_COLOR, new_figure, save
-
-    fig, ax = new_figure(8, 4.2)
-    steps = capacity_data["steps"]
-    x = np.arange(len(steps))
-    colors = [PALETTE[2] if s["held"] else PALETTE[3] for s in steps]
-    ax.bar(x, [s["rate_per_s"] for s in steps], color=colors)
-    ax.axhline(projected_rate, color=TARGET_COLOR, linestyle="--", label=text(lang, "c_projected"))
-    ax.set_xticks(x, [text(lang, "c_held") if s["held"] else text(lang, "c_broke") for s in steps])
-    ax.set_ylabel(text(lang, "c_rate"))
-    ax.set_title(text(lang, "c_capacity_title"))
-    ax.legend(fontsize=8)
-    return save(fig, path)

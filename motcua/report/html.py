@@ -101,7 +101,7 @@ class RunFiles:
 def draw_charts(files: RunFiles, folder: Path, lang: str) -> dict[str, Path]:
     """Every chart of the report as PNG in `folder`, by name."""
     from motcua.report import campaign_charts as cc
-    from motcua.report.loadtest_charts import write_charts
+    from motcua.report.loadtest_charts import capacity_chart, write_charts
     from motcua.report.simulation_charts import simulation_charts
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -112,16 +112,15 @@ def draw_charts(files: RunFiles, folder: Path, lang: str) -> dict[str, Path]:
     if files.demand:
         charts["demand_hourly"] = cc.demand_hourly(files.demand, folder / "demand_hourly.png", lang)
     if files.harness:
-        charts.update({p.stem: p for p in write_charts(files.harness, folder)})
+        charts.update({p.stem: p for p in write_charts(files.harness, folder, lang)})
     if files.quality and files.quality["by_bank"]:
         charts["callback_real_time"] = cc.callback_real_time(files.quality, folder / "callback_real_time.png", lang)
     if files.feedback and files.flawless:
         charts["feedback_trajectories"] = cc.feedback_trajectories(
             {"assumed": files.simulate, "measured": files.feedback, "flawless": files.flawless},
             folder / "feedback_trajectories.png", lang)
-    if files.loadtest and "capacity" in files.loadtest and files.demand:
-        charts["capacity"] = cc.capacity(files.loadtest["capacity"], files.demand["load_profile"]["rate_per_s"],
-                                         folder / "capacity.png", lang)
+    if files.loadtest and files.loadtest.get("capacity", {}).get("steps"):
+        charts["capacity"] = capacity_chart(files.loadtest["capacity"]["steps"], folder / "capacity.png", lang)
     return charts
 
 
@@ -322,8 +321,6 @@ def section_load(f: RunFiles, charts: dict[str, Path], lang: str) -> str:
                          p50=_ms(cb.get("p50"), lang), p95=_ms(cb.get("p95"), lang), p99=_ms(cb.get("p99"), lang),
                          lost=number(t["lost_callbacks"], lang),
                          recovered=number(t["invariant"].get("paid_by_reconciliation", 0), lang))))
-    if text(lang, "load_charts_lang"):
-        out.append(para(text(lang, "load_charts_lang"), "note"))
     return "".join(out) + figure(charts, "throughput", lang) + figure(charts, "latency", lang)
 
 

@@ -83,8 +83,6 @@ TEXTS: dict[str, dict[str, str]] = {  # keys: LANGS
                        "trả tiền: VNeID mức 2 và không bỏ dở); trung bình {rate} hành trình/giây, giờ cao điểm "
                        "{peak} hành trình/giây.",
         "load_against": "Hệ thống được kiểm thử: {target}.",
-        "load_charts_lang": "Các biểu đồ thông lượng, độ trễ và CDF callback theo ngân hàng do mô-đun kiểm thử tải vẽ "
-                            "và mang nhãn tiếng Anh; biểu đồ callback quy về thời gian thực mang nhãn tiếng Việt.",
         "mocks": "các dịch vụ giả lập (cổng thanh toán, ngân hàng, hệ thống một cửa) trên 127.0.0.1",
         "faults": "Tệp lỗi giả lập: {file}.",
         "load_figures": "Bắt đầu {started} hành trình, bỏ {dropped}; {rps} yêu cầu HTTP/giây; lỗi HTTP "
@@ -137,9 +135,6 @@ TEXTS: dict[str, dict[str, str]] = {  # keys: LANGS
         "c_cb_axis": "Từ lúc ngân hàng duyệt đến khi hồ sơ được đánh dấu đã nộp (giây, thời gian thực)",
         "c_cb_share": "Tỷ lệ thanh toán",
         "c_notice": "Người dân thấy «chưa nộp» sau {after}",
-        "c_capacity_title": "Năng lực đo được so với đỉnh dự báo",
-        "c_rate": "Hành trình/giây (trung bình ngày)",
-        "c_projected": "Đỉnh dự báo", "c_held": "Giữ SLO", "c_broke": "Vỡ SLO",
         "c_target": "Mục tiêu {share}",
     },
     "en": {
@@ -211,7 +206,6 @@ TEXTS: dict[str, dict[str, str]] = {  # keys: LANGS
                        "journeys that reach the charge: level-2 VNeID and not abandoned); mean {rate} journeys/s, "
                        "peak hour {peak} journeys/s.",
         "load_against": "System under test: {target}.",
-        "load_charts_lang": "",
         "mocks": "the mock services (gateway, banks, one-stop-shop system) on 127.0.0.1",
         "faults": "Fault file: {file}.",
         "load_figures": "{started} journeys started, {dropped} dropped; {rps} HTTP requests/s; HTTP errors {errors}; "
@@ -263,9 +257,6 @@ TEXTS: dict[str, dict[str, str]] = {  # keys: LANGS
         "c_cb_axis": "Bank approval → dossier marked paid (s, real-time equivalent)",
         "c_cb_share": "Share of payments",
         "c_notice": "Citizen sees “unpaid” after {after}",
-        "c_capacity_title": "Measured capacity vs projected peak",
-        "c_rate": "Journeys/s (day mean)",
-        "c_projected": "Projected peak", "c_held": "Held the SLOs", "c_broke": "Broke an SLO",
         "c_target": "Target {share}",
     },
 }
