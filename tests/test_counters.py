@@ -363,6 +363,10 @@ def test_every_citizen_is_accounted_for_and_served_only_when_open(officers, dema
     assert minutes["serving"] + minutes["cash"] + minutes["guidance"] <= shop.on_duty_minutes + 1e-6
     waits = np.asarray(shop.waits)
     assert (waits >= 0).all()
+    # Without a trace, arrivals are no events (`OneStopShop.expect`): the same numbers (times to rounding).
+    quiet = run_shop(params, days=7, seed=seed, online_share=lambda: online)
+    assert quiet.summary().counts == shop.summary().counts
+    assert np.allclose(quiet.waits, shop.waits, rtol=1e-9, atol=1e-9)
     if patience is not None and waits.size:
         # Nobody served waited past closing time of the day they came.
         arrived = np.asarray(shop.waits_arrived)
@@ -392,7 +396,7 @@ def test_realistic_model_same_seed_same_numbers():
     assert list(first.waits) != list(other.waits)
 
 
-def test_calling_ahead_changes_nothing():
+def test_arrivals_without_events_change_nothing():
     """Without a trace, arrivals are no events: an officer with nobody to serve calls the next citizen ahead
     of time, and those who come while all are busy join the queue at their minute when it is next looked
     at (`OneStopShop.expect`); with a trace, every arrival is an event. Same seed, same numbers (officer minutes to
