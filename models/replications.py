@@ -75,6 +75,20 @@ def _check_seed(seed: int) -> int:
     return int(seed)
 
 
+def settle_replications(scenario: Any, replications: int | None, seed: int | None, *, quick: bool = False,
+                        quick_replications: int, minimum: int = 1, why: str = "") -> tuple[int, int]:
+    """The replications and seed a command runs: the ones given, else the scenario's (capped at
+    `quick_replications` with ``quick``); refuses fewer than `minimum` replications or a negative seed."""
+    if replications is None:
+        replications = scenario.simulation.replications
+        if quick:
+            replications = min(replications, quick_replications)
+    if replications < minimum:
+        raise InputError(f"--replications {replications}: must be at least {minimum}{why}; "
+                         f"e.g. --replications {max(minimum, 3)}")
+    return replications, _check_seed(scenario.simulation.seed if seed is None else seed)
+
+
 # ---------------------------------------------------------------------------------------------
 # Estimates with confidence intervals
 # ---------------------------------------------------------------------------------------------

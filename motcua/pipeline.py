@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from motcua.errors import EXIT_INVARIANT_BREACH, EXIT_OK, EXIT_SLO_BREACH, InputError
+from motcua.errors import EXIT_INVARIANT_BREACH, EXIT_OK, EXIT_SLO_BREACH
 from motcua.runs import MANIFEST, read_json, start_run, write_json
 
 SCHEMA_RUN = "motcua.run/1"
@@ -88,21 +88,9 @@ class RunContext:
 # ---------------------------------------------------------------------------------------------
 def without_intervention(scenario: Any, index: int) -> Any:
     """The scenario with intervention `index` removed (provenance entries renumbered), validated."""
-    from motcua.scenario import scenario_from_dict
+    from models.coupled import keep_entries
 
-    data = scenario.to_dict()
-    del data["interventions"][index]
-    provenance = {}
-    for key, value in data.get("provenance", {}).items():
-        if key.startswith("interventions["):
-            number = int(key[len("interventions["):key.index("]")])
-            if number == index:
-                continue
-            if number > index:
-                key = f"interventions[{number - 1}]{key[key.index(']') + 1:]}"
-        provenance[key] = value
-    data["provenance"] = provenance
-    return scenario_from_dict(data, file=scenario.file)
+    return keep_entries(scenario, "interventions", [k != index for k in range(len(scenario.interventions))])
 
 
 def _executor(options: RunOptions):
@@ -161,14 +149,9 @@ def step_simulate(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
 def paired(baseline: tuple[str, dict[str, np.ndarray]], other: tuple[str, dict[str, np.ndarray]], first: Any,
            n_targets: int, months: list[str]) -> dict[str, Any]:
     """`compare_differences` (other − baseline, paired by replication) for two sets of figures of one scenario."""
-    import inspect
-
     from motcua.simulation_outputs import compare_differences
 
-    args = [baseline, other, first.unit_ids, n_targets, months]
-    if "activities" in inspect.signature(compare_differences).parameters:  # newer signature
-        args.append(first.activities)
-    return compare_differences(*args)
+    return compare_differences(baseline, other, first.unit_ids, n_targets, months, first.activities)
 
 
 def cost_per_point(cost_vnd: int, gained_share: float | None) -> int | None:
@@ -420,18 +403,11 @@ class PipelineResult:
 
 def settle(scenario: Any, options: RunOptions) -> tuple[int, int]:
     """Replications and seed of the run, from the options and the scenario."""
-    replications = options.replications
-    if replications is None:
-        replications = scenario.simulation.replications
-        if options.quick:
-            replications = min(replications, QUICK_REPLICATIONS)
-    if replications < 2:
-        raise InputError(f"--replications {replications}: a run needs at least 2 for its confidence intervals; "
-                         "e.g. --replications 3")
-    seed = scenario.simulation.seed if options.seed is None else options.seed
-    if seed < 0:
-        raise InputError(f"--seed {seed}: must be a non-negative integer, e.g. --seed 2024")
-    return replications, seed
+    from models.replications import settle_replications
+
+    return settle_replications(scenario, options.replications, options.seed, quick=options.quick,
+                               quick_replications=QUICK_REPLICATIONS, minimum=2,
+                               why=" (a run needs 2 for its confidence intervals)")
 
 
 def run_pipeline(scenario_path: Path | str, options: RunOptions, *, out: Path | None = None,

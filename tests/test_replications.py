@@ -206,3 +206,18 @@ def test_progress_bar_only_on_a_terminal(monkeypatch, capsys):
     monkeypatch.setattr(sys, "stderr", quiet)
     map_replications(mm1_mean_wait, tasks, executor=ExecutorSpec(kind="serial"), progress=False)  # --quiet
     assert quiet.getvalue() == ""
+
+
+def test_settle_replications_defaults_caps_and_refusals():
+    from types import SimpleNamespace
+
+    from models.replications import settle_replications
+
+    scenario = SimpleNamespace(simulation=SimpleNamespace(replications=20, seed=2024))
+    assert settle_replications(scenario, None, None, quick_replications=3) == (20, 2024)
+    assert settle_replications(scenario, None, 7, quick=True, quick_replications=3) == (3, 7)
+    assert settle_replications(scenario, 5, None, quick=True, quick_replications=3) == (5, 2024)
+    with pytest.raises(InputError, match=r"--replications 1: must be at least 2 \(for CIs\); e.g. --replications 3"):
+        settle_replications(scenario, 1, None, quick_replications=3, minimum=2, why=" (for CIs)")
+    with pytest.raises(InputError, match=r"--seed -1: must be a non-negative integer"):
+        settle_replications(scenario, None, -1, quick_replications=3)

@@ -61,16 +61,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 # ---------------------------------------------------------------------------------------------
 def _settings(args: argparse.Namespace, scenario: Any) -> tuple[int, int, dict[str, Any]]:
-    replications = args.replications
-    if replications is None:
-        replications = scenario.simulation.replications
-        if args.quick:
-            replications = min(replications, QUICK_REPLICATIONS)
-    if replications < 1:
-        raise InputError(f"--replications {replications}: must be at least 1; e.g. --replications 20")
-    seed = scenario.simulation.seed if args.seed is None else args.seed
-    if seed < 0:
-        raise InputError(f"--seed {seed}: must be a non-negative integer, e.g. --seed 2024")
+    from models.replications import settle_replications
+
+    replications, seed = settle_replications(scenario, args.replications, args.seed, quick=args.quick,
+                                             quick_replications=QUICK_REPLICATIONS)
     settings = {"quick": bool(args.quick), "workers": args.workers or os.cpu_count(),
                 "dask_scheduler": args.dask_scheduler}
     return replications, seed, settings
