@@ -2,16 +2,21 @@
 
 The report is written for a provincial committee, so Vietnamese is the default (``--lang vi``), with
 its diacritics in UTF-8; ``--lang en`` gives the same report in English. Every text the report shows
-is a key here; `text` formats one and refuses an unknown language with the choices. The charts of
-the simulation keep their own tables (`motcua.report.simulation_charts.LABELS`).
+is a key here; `text` formats one and refuses an unknown language with the choices. The chart modules
+keep their own label tables and pick one with `label_table`, so every part checks a language the same way.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
-from motcua.report.simulation_charts import LANGS as LANGS
-from motcua.report.simulation_charts import labels
+from motcua.errors import InputError
+
+LANGS = ("vi", "en")
+"""Languages of the report and its charts; the first is the default."""
+
+T = TypeVar("T")
 
 TEXTS: dict[str, dict[str, str]] = {  # keys: LANGS
     "vi": {
@@ -264,8 +269,14 @@ TEXTS: dict[str, dict[str, str]] = {  # keys: LANGS
 
 def check_lang(lang: str) -> str:
     """`lang` if the report (and its charts) speak it; otherwise an `InputError` naming the choices."""
-    labels(lang)  # the charts' languages are the report's: one check, one message
+    if lang not in LANGS:
+        raise InputError(f"--lang {lang!r}: unknown language; choose one of {', '.join(LANGS)}")
     return lang
+
+
+def label_table(tables: Mapping[str, T], lang: str) -> T:
+    """The table of `lang` among `tables` (one per language in `LANGS`), after `check_lang`."""
+    return tables[check_lang(lang)]
 
 
 def text(lang: str, key: str, **values: Any) -> str:

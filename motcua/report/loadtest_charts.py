@@ -21,10 +21,9 @@ from typing import Any
 
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
-from motcua.errors import InputError
 from motcua.loadtest.callbacks import IPN_ACK, SAMPLE_HEADER
 from motcua.loadtest.summary import start_time, timeline
-from motcua.report.simulation_charts import LANGS
+from motcua.report.i18n import label_table
 from motcua.report.style import PALETTE, TARGET_COLOR, new_figure, save
 
 LABELS: dict[str, dict[str, str]] = {  # keys: LANGS
@@ -81,9 +80,7 @@ LABELS: dict[str, dict[str, str]] = {  # keys: LANGS
 
 def labels(lang: str) -> dict[str, str]:
     """The label table of `lang`; an unknown language is refused with the choices."""
-    if lang not in LABELS:
-        raise InputError(f"--lang {lang!r}: unknown language; choose one of {', '.join(LANGS)}")
-    return LABELS[lang]
+    return label_table(LABELS, lang)
 
 
 def write_charts(harness: Mapping[str, Any], folder: Path, lang: str = "vi") -> list[Path]:

@@ -21,9 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from motcua.errors import InputError
-
-LANGS = ("vi", "en")
+from motcua.report.i18n import label_table
 
 LABELS: dict[str, dict[str, str]] = {
     "vi": {
@@ -99,9 +97,7 @@ LABELS: dict[str, dict[str, str]] = {
 
 def labels(lang: str) -> dict[str, str]:
     """The label table of `lang`; an unknown language is refused with the choices."""
-    if lang not in LABELS:
-        raise InputError(f"--lang {lang!r}: unknown language; choose one of {', '.join(LANGS)}")
-    return LABELS[lang]
+    return label_table(LABELS, lang)
 
 
 def _arr(values: Any) -> np.ndarray:
