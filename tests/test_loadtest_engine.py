@@ -1,5 +1,6 @@
-"""The open-model engine against a server of our own that stalls: no coordinated omission.
+"""The open-model engine: its lanes, cap and drops in-process, then against a server of our own that stalls.
 
+The lane tests run the engine on gevent with journeys that only sleep, so their timing is exact.
 A tiny aiohttp server (in a thread of the test) answers ``GET /`` at once, except that after its 40th
 request it holds every request for 2 s. A real Locust process runs the harness's trivial journey at 40
 deterministic arrivals per second. Then plain Locust (2 closed-loop users) meets the same stall.
@@ -14,14 +15,92 @@ import sys
 import threading
 import time
 
+import numpy as np
 import pytest
 from aiohttp import web
 
 from mock_services.supervisor import free_port
+from motcua.loadtest.arrivals import OpenModelEngine, arrival_times
+from motcua.loadtest.profiles import constant
 from motcua.runs import PROJECT_ROOT
 
 LOCUSTFILE = PROJECT_ROOT / "locustfiles" / "locustfile.py"
 STALL_AFTER, STALL_S = 40, 2.0
+
+
+class SleepingJourneys:
+    """Journeys that take `busy_s` each; records intended and actual starts and the most in flight at once."""
+
+    def __init__(self, busy_s: float) -> None:
+        self.busy_s = busy_s
+        self.starts: list[tuple[float, float]] = []
+        self.in_flight = self.most_in_flight = 0
+
+    def __call__(self, intended_at: float) -> None:
+        import gevent
+
+        self.starts.append((intended_at, time.time()))
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            if self.busy_s:
+                gevent.sleep(self.busy_s)
+        finally:
+            self.in_flight -= 1
+
+
+def test_lanes_are_reused_and_every_arrival_starts_on_time_at_its_intended_time():
+    offsets = list(arrival_times(constant(2000, 1.0), np.random.default_rng(3)))
+    journeys = SleepingJourneys(0.002)
+    t0 = time.time() + 0.05
+    engine = OpenModelEngine(iter(offsets), journeys, max_concurrency=1000)
+    counts = engine.run(t0)
+    assert counts.started == len(offsets) and counts.dropped == 0
+    # lanes waking at nearly the same instant may start in either order: compare the sets of intended times
+    assert sorted(intended for intended, _ in journeys.starts) == pytest.approx([t0 + o for o in offsets], abs=1e-6)
+    assert all(started >= intended for intended, started in journeys.starts)  # never before its time
+    # ~4 journeys in flight on average (2000/s × 2 ms): a few dozen lanes at most, not one greenlet per arrival
+    assert engine.lanes_open <= 60
+    assert counts.max_start_lag_s < 0.5
+
+
+def test_cap_drops_arrivals_due_while_every_lane_is_busy():
+    # every 10 ms an arrival, each journey 35 ms, two lanes: of each four arrivals two start, two are dropped
+    offsets = [0.01 * k for k in range(40)]
+    journeys = SleepingJourneys(0.035)
+    dropped: list[float] = []
+    started: list[float] = []
+    engine = OpenModelEngine(
+        iter(offsets),
+        journeys,
+        max_concurrency=2,
+        on_start=lambda intended, lag: started.append(intended),
+        on_drop=dropped.append,
+    )
+    engine_t0 = time.time()
+    counts = engine.run(engine_t0)
+    assert journeys.most_in_flight == 2 and engine.lanes_open == 2
+    assert counts.started + counts.dropped == 40
+    assert counts.started == len(started) == len(journeys.starts)
+    assert counts.dropped == len(dropped)
+    assert 16 <= counts.dropped <= 24  # 20 if the machine is not late by more than 5 ms
+    assert sorted(started + dropped) == pytest.approx([engine_t0 + o for o in offsets], abs=1e-6)  # each exactly once
+
+
+def test_a_failing_journey_does_not_close_its_lane():
+    calls = []
+
+    def journey(intended_at: float) -> None:
+        calls.append(intended_at)
+        raise RuntimeError("a bug in a journey")
+
+    counts = OpenModelEngine(iter([0.0, 0.001, 0.002]), journey, max_concurrency=1).run()
+    assert counts.started == len(calls) == 3 and counts.dropped == 0
+
+
+def test_concurrency_cap_must_be_positive():
+    with pytest.raises(ValueError, match="max_concurrency must be ≥ 1, got 0"):
+        OpenModelEngine(iter([]), lambda _t: None, max_concurrency=0)
 
 
 class StallingServer:

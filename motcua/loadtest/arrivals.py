@@ -8,9 +8,10 @@ arriving while the system stalls, so the stall hides itself — *coordinated omi
 Here arrival times are drawn up front from the profile (`arrival_times`): a non-homogeneous
 Poisson process by time rescaling (the k-th arrival is at Λ⁻¹(S_k) with Λ the cumulative rate and
 S_k a unit-rate Poisson process), or a deterministic one (S_k = k + phase). The engine
-(`OpenModelEngine`) starts a journey at each intended time in its own greenlet and hands the
-journey that *intended* time, so latency includes any delay in starting it. When ``max_concurrency``
-journeys are already in flight, the arrival is counted as dropped — never skipped quietly.
+(`OpenModelEngine`) starts a journey at each intended time on one of its reusable lanes and hands
+the journey that *intended* time, so latency includes any delay in starting it. When an arrival falls
+due while ``max_concurrency`` journeys are already in flight, it is counted as dropped — never skipped
+quietly.
 
 In distributed runs every generator (one per Locust worker) runs the profile scaled by its
 ``share``: the superposition of independent Poisson processes of rates ``share·λ(t)`` is a Poisson
@@ -71,10 +72,18 @@ class EngineCounts:
 
 
 class OpenModelEngine:
-    """Starts journeys at intended times in their own greenlets, capped at ``max_concurrency`` in flight.
+    """Starts journeys at intended times on reusable *lanes*, capped at ``max_concurrency`` lanes.
+
+    A lane is one greenlet that claims the next unclaimed arrival, waits for its intended time,
+    runs the journey, and claims again — like k6's constant-arrival-rate executor with its
+    preallocated virtual users. A greenlet per arrival would cost a spawn, a switch and a dead
+    greenlet for every citizen; the lanes cost a loop turn. A dispatcher watches the next unclaimed
+    arrival: when it falls due and every lane is busy with a journey, it opens a new lane for it,
+    or — at the cap — counts it dropped (never skipped quietly).
 
     ``start_journey(intended_at)`` runs one journey (it must time itself from ``intended_at``, an
-    absolute ``time.time()``); ``on_drop(intended_at)`` is told of every arrival refused by the cap.
+    absolute ``time.time()``); ``on_start(intended_at, lag_s)`` is told of every arrival started and
+    ``on_drop(intended_at)`` of every arrival refused by the cap.
     """
 
     def __init__(
@@ -88,42 +97,101 @@ class OpenModelEngine:
     ) -> None:
         if max_concurrency < 1:
             raise ValueError(f"max_concurrency must be ≥ 1, got {max_concurrency}")
-        self.times = times
+        self.times = iter(times)
         self.start_journey = start_journey
         self.max_concurrency = max_concurrency
         self.on_start = on_start
         self.on_drop = on_drop
         self.counts = EngineCounts()
-        self.pool = None
+        self.lanes: list = []
+        self._t0 = 0.0
+        self._next: float | None = None  # the next unclaimed arrival (absolute), None when exhausted
+        self._idle = 0  # lanes waiting for the arrival they claimed
+        self._busy = None  # set when the last idle lane gets busy (or arrivals run out): the dispatcher looks again
 
     def run(self, t0: float | None = None) -> EngineCounts:
         """Run until the arrival times are exhausted, then wait for journeys in flight."""
         import gevent
-        from gevent.pool import Pool
+        from gevent.event import Event
 
-        self.pool = Pool(self.max_concurrency)
-        t0 = time.time() if t0 is None else t0
+        self._t0 = time.time() if t0 is None else t0
+        self._busy = Event()
+        self._advance()
         try:
-            for offset in self.times:
-                intended = t0 + offset
-                delay = intended - time.time()
-                if delay > 0:
-                    gevent.sleep(delay)
-                self._arrive(intended)
-            self.pool.join()
+            self._dispatch()
+            gevent.joinall(self.lanes)
         finally:
-            self.pool.kill(block=False)
+            gevent.killall(self.lanes, block=False)
         return self.counts
 
-    def _arrive(self, intended: float) -> None:
-        if self.pool.full():
-            self.counts.dropped += 1
-            if self.on_drop:
-                self.on_drop(intended)
-            return
+    @property
+    def lanes_open(self) -> int:
+        """Lanes opened so far: the most journeys that were ever in flight at once, or fewer."""
+        return len(self.lanes)
+
+    def _advance(self) -> None:
+        offset = next(self.times, None)
+        self._next = None if offset is None else self._t0 + offset
+        if self._next is None:
+            self._busy.set()  # the dispatcher may be waiting for a lane to get busy: nothing left to watch
+
+    def _claim(self) -> float | None:
+        """Take the next unclaimed arrival (its absolute intended time), or None when there are no more."""
+        intended = self._next
+        if intended is not None:
+            self._advance()
+        return intended
+
+    def _dispatch(self) -> None:
+        """Open a lane for (or drop) every arrival that falls due while no lane is free to claim it."""
+        import gevent
+
+        while self._next is not None:
+            if self._idle:
+                # an idle lane holds an earlier arrival and will claim the next when done; look again once
+                # every lane is busy — so at high rates, with a few lanes, the dispatcher hardly ever wakes
+                self._busy.clear()
+                self._busy.wait()
+                continue
+            delay = self._next - time.time()
+            if delay > 0:
+                gevent.sleep(delay)  # meanwhile a lane that frees up may claim it: then look again
+                continue
+            intended = self._claim()
+            if len(self.lanes) < self.max_concurrency:
+                self.lanes.append(gevent.spawn(self._lane, intended))
+            else:
+                self.counts.dropped += 1
+                if self.on_drop:
+                    self.on_drop(intended)
+
+    def _lane(self, intended: float | None) -> None:
+        import gevent
+
+        while intended is not None:
+            self._start(intended)
+            intended = self._claim()
+            if intended is None:
+                break
+            delay = intended - time.time()
+            if delay > 0:
+                self._idle += 1
+                gevent.sleep(delay)
+                self._idle -= 1
+                if not self._idle:
+                    self._busy.set()
+
+    def _start(self, intended: float) -> None:
         lag = max(0.0, time.time() - intended)
-        self.counts.max_start_lag_s = max(self.counts.max_start_lag_s, lag)
-        self.counts.started += 1
+        counts = self.counts
+        if lag > counts.max_start_lag_s:
+            counts.max_start_lag_s = lag
+        counts.started += 1
         if self.on_start:
             self.on_start(intended, lag)
-        self.pool.spawn(self.start_journey, intended)
+        try:
+            self.start_journey(intended)
+        except Exception:  # a journey's own bug must not close its lane (a pool's greenlet would just die)
+            import logging
+
+            logging.getLogger(__name__).exception("journey starting at %.3f failed", intended)
