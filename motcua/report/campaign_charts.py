@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from motcua.report.i18n import percent, seconds, text
+from motcua.run_layout import localized
 
 
 def _arr(values: Any) -> np.ndarray:
@@ -63,7 +64,7 @@ def interventions(assessed: list[dict[str, Any]], path: Path, lang: str) -> Path
     err = np.nan_to_num(np.vstack([mean - low, high - mean]))
     ax.barh(y, np.nan_to_num(mean), xerr=err, color=PALETTE[0], alpha=0.85, capsize=3)
     ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_yticks(y, [a["name"] for a in assessed])
+    ax.set_yticks(y, [localized(a, "name", lang) for a in assessed])
     ax.invert_yaxis()
     ax.set_xlabel(text(lang, "c_points"))
     ax.set_title(text(lang, "c_interventions_title"))

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from motcua.report.i18n import label_table
+from motcua.run_layout import SimulationSummary, localized
 
 LABELS: dict[str, dict[str, str]] = {
     "vi": {
@@ -125,8 +126,8 @@ def _date(text: str, lang: str) -> str:
     return d.strftime("%d/%m/%Y") if lang == "vi" else d.isoformat()
 
 
-def _unit_names(summary: dict[str, Any], lab: dict[str, str]) -> dict[str, str]:
-    return {"all": lab["all"], **{u["id"]: u["name"] for u in summary["units"]}}
+def _unit_names(summary: SimulationSummary, lab: dict[str, str], lang: str) -> dict[str, str]:
+    return {"all": lab["all"], **{u["id"]: localized(u, "name", lang) for u in summary["units"]}}
 
 
 def _scenario_title(summary: dict[str, Any]) -> str:
@@ -162,7 +163,7 @@ def share_trajectories(summary: dict[str, Any], path: Path, lang: str = "vi") ->
     from motcua.report.style import PALETTE, new_figure, save
 
     lab = labels(lang)
-    names = _unit_names(summary, lab)
+    names = _unit_names(summary, lab, lang)
     weekly = summary["share"]["weekly"]
     x = [dt.date.fromisoformat(d) for d in weekly["labels"]]
     fig, ax = new_figure(9, 5)
@@ -189,7 +190,7 @@ def units_vs_target(summary: dict[str, Any], path: Path, lang: str = "vi") -> Pa
     from motcua.report.style import PALETTE, new_figure, save
 
     lab = labels(lang)
-    names = _unit_names(summary, lab)
+    names = _unit_names(summary, lab, lang)
     ids = summary["share"]["series"]
     final = summary["share"]["final"]
     observed = {u["id"]: u.get("observed_share") for u in summary["units"]}
@@ -224,7 +225,7 @@ def counter_waits(summary: dict[str, Any], path: Path, lang: str = "vi") -> Path
     from motcua.report.style import PALETTE, save
 
     lab = labels(lang)
-    names = _unit_names(summary, lab)
+    names = _unit_names(summary, lab, lang)
     units = list(summary["counter_waits"]["units"])
     periods = list(summary["counter_waits"]["periods"])
     plabels = _period_labels(summary, lab, lang)
@@ -257,7 +258,7 @@ def officer_hours(summary: dict[str, Any], path: Path, lang: str = "vi") -> Path
     from motcua.report.style import PALETTE, new_figure, save
 
     lab = labels(lang)
-    names = _unit_names(summary, lab)
+    names = _unit_names(summary, lab, lang)
     oh = summary["officer_hours"]
     units = list(oh["per_open_day"])
     acts = [a for a in oh["activities"] if a != "idle"]  # idle time is not work freed or spent
@@ -330,7 +331,7 @@ def compare_units(summaries: Sequence[dict[str, Any]], path: Path, lang: str = "
     from motcua.report.style import PALETTE, new_figure, save
 
     lab = labels(lang)
-    names = _unit_names(summaries[0], lab)
+    names = _unit_names(summaries[0], lab, lang)
     ids = summaries[0]["share"]["series"]
     x = np.arange(len(ids))
     width = 0.8 / len(summaries)
@@ -353,7 +354,7 @@ def compare_differences(comparison: dict[str, Any], path: Path, lang: str = "vi"
 
     lab = labels(lang)
     summaries = comparison["summaries"]
-    names = _unit_names(summaries[0], lab)
+    names = _unit_names(summaries[0], lab, lang)
     titles = {s["scenario"]["name"]: _scenario_label(s) for s in summaries}
     ids = summaries[0]["share"]["series"]
     diffs = comparison["differences"]
