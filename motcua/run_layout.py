@@ -81,73 +81,63 @@ COMPARISON = "comparison.json"
 MEASURED_SCENARIO = "scenario-measured.toml"
 
 
+class _At:
+    """A path below the folder's ``root``, as a read-only attribute of `RunLayout` or `LoadtestLayout`."""
+
+    def __init__(self, *parts: str) -> None:
+        self.parts = parts
+
+    def __get__(self, folder: Any, owner: Any = None) -> Path:
+        if folder is None:
+            raise AttributeError("a layout path belongs to a folder: use RunLayout(run_dir).<name>")
+        return Path(folder.root).joinpath(*self.parts)
+
+
+@dataclass(frozen=True)
+class LoadtestLayout:
+    """The paths of one load-test folder (`motcua loadtest`, a run's ``loadtest/`` or one capacity step)."""
+
+    root: Path
+    summary = _At(SUMMARY)
+    harness = _At(HARNESS)
+    manifest = _At(MANIFEST)
+    locust = _At(LOCUST)
+    capacity_chart = _At(CAPACITY_CHART)
+
+
 @dataclass(frozen=True)
 class RunLayout:
     """The paths of one `motcua run` folder (nothing is read or created)."""
 
     root: Path
-
-    @property
-    def manifest(self) -> Path:
-        return self.root / MANIFEST
-
-    @property
-    def summary(self) -> Path:
-        return self.root / SUMMARY
-
-    @property
-    def scenario_copy(self) -> Path:
-        return self.root / SCENARIO_COPY
-
-    @property
-    def report(self) -> Path:
-        return self.root / REPORT
-
-    @property
-    def charts(self) -> Path:
-        return self.root / CHARTS
+    manifest = _At(MANIFEST)
+    summary = _At(SUMMARY)
+    scenario_copy = _At(SCENARIO_COPY)
+    report = _At(REPORT)
+    charts = _At(CHARTS)
+    simulate_summary = _At(SIMULATE, SUMMARY)
+    figures = _At(SIMULATE, FIGURES_NPZ)
+    online_payments = _At(SIMULATE, ONLINE_PAYMENTS_NPY)
+    interventions = _At(SIMULATE, INTERVENTIONS)
+    demand = _At(DEMAND, DEMAND_JSON)
+    hourly = _At(DEMAND, HOURLY_CSV)
+    load_scenario = _At(DEMAND, LOAD_SCENARIO)
+    quality = _At(FEEDBACK, QUALITY)
+    feedback_summary = _At(FEEDBACK, SUMMARY)
+    flawless_summary = _At(FEEDBACK, FLAWLESS_SUMMARY)
+    comparison = _At(FEEDBACK, COMPARISON)
+    measured_scenario = _At(FEEDBACK, MEASURED_SCENARIO)
 
     def step(self, name: str) -> Path:
         """The folder of step `name` (one of `STEP_FOLDERS`)."""
         return self.root / name
 
-    # simulate/
     @property
-    def simulate_summary(self) -> Path:
-        return self.root / SIMULATE / SUMMARY
-
-    @property
-    def figures(self) -> Path:
-        return self.root / SIMULATE / FIGURES_NPZ
-
-    @property
-    def online_payments(self) -> Path:
-        return self.root / SIMULATE / ONLINE_PAYMENTS_NPY
-
-    @property
-    def interventions(self) -> Path:
-        return self.root / SIMULATE / INTERVENTIONS
-
-    # demand/
-    @property
-    def demand(self) -> Path:
-        return self.root / DEMAND / DEMAND_JSON
-
-    @property
-    def hourly(self) -> Path:
-        return self.root / DEMAND / HOURLY_CSV
-
-    @property
-    def load_scenario(self) -> Path:
-        return self.root / DEMAND / LOAD_SCENARIO
-
-    # loadtest/
-    @property
-    def loadtest(self) -> "LoadtestLayout":
+    def loadtest(self) -> LoadtestLayout:
         """The top load-test folder (with ``--find-capacity``: the last step's figures and the capacity)."""
         return LoadtestLayout(self.root / LOADTEST)
 
-    def projected_loadtest(self) -> "LoadtestLayout":
+    def projected_loadtest(self) -> LoadtestLayout:
         """The load test at the projected peak: ``loadtest/``, or its first capacity step.
 
         With ``--find-capacity`` the load test raises the rate until an SLO breaks; its top-level
@@ -159,54 +149,6 @@ class RunLayout:
         if capacity and capacity["steps"]:
             return LoadtestLayout(top.root / capacity["steps"][0]["folder"])
         return top
-
-    # feedback/
-    @property
-    def quality(self) -> Path:
-        return self.root / FEEDBACK / QUALITY
-
-    @property
-    def feedback_summary(self) -> Path:
-        return self.root / FEEDBACK / SUMMARY
-
-    @property
-    def flawless_summary(self) -> Path:
-        return self.root / FEEDBACK / FLAWLESS_SUMMARY
-
-    @property
-    def comparison(self) -> Path:
-        return self.root / FEEDBACK / COMPARISON
-
-    @property
-    def measured_scenario(self) -> Path:
-        return self.root / FEEDBACK / MEASURED_SCENARIO
-
-
-@dataclass(frozen=True)
-class LoadtestLayout:
-    """The paths of one load-test folder (`motcua loadtest`, a run's ``loadtest/`` or one capacity step)."""
-
-    root: Path
-
-    @property
-    def summary(self) -> Path:
-        return self.root / SUMMARY
-
-    @property
-    def harness(self) -> Path:
-        return self.root / HARNESS
-
-    @property
-    def manifest(self) -> Path:
-        return self.root / MANIFEST
-
-    @property
-    def locust(self) -> Path:
-        return self.root / LOCUST
-
-    @property
-    def capacity_chart(self) -> Path:
-        return self.root / CAPACITY_CHART
 
 
 def loadtest_folder(run_dir: Path) -> Path:
@@ -405,6 +347,19 @@ class Differences(TypedDict):
     share_monthly: NotRequired[SeriesTable]
     hours_freed_per_open_day: NotRequired[dict[str, Estimate]]
     told_unpaid: NotRequired[dict[str, Estimate]]
+
+
+class ComparisonSummary(TypedDict):
+    """``summary.json`` of `motcua compare`: each scenario's summary and the paired differences."""
+
+    schema: str
+    kind: str
+    scenarios: list[ScenarioInfo]
+    baseline: str
+    settings: SimulationSettings
+    headline: dict[str, SimulationHeadline]
+    summaries: list[SimulationSummary]
+    differences: list[Differences]
 
 
 class AssessedIntervention(TypedDict):

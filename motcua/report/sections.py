@@ -2,9 +2,9 @@
 
 *Scenario.* Each section of ``report.html`` answers one question of the provincial committee (did
 the campaign reach the target, which lever paid off, can the payment path carry the busiest day …).
-A section is a `Section`: its anchor, the key of its heading in `motcua.report.i18n`, and a view
-function that turns the run's saved files (`motcua.run_layout.RunFiles`) into the plain values its
-template ``templates/sections/<key>.html.j2`` lays out. Numbers are formatted here, in the report's
+A section is a `Section`: its key (the anchor ``#key``, the heading ``s_<key>`` of `motcua.report.i18n`)
+and a view function that turns the run's saved files (`motcua.run_layout.RunFiles`) into the plain
+values its template ``templates/sections/<key>.html.j2`` lays out. Numbers are formatted here, in the report's
 language; the templates hold the markup, and Jinja2 escapes every value.
 
 To add a section, write a view here, its template, and an entry in `SECTIONS`.
@@ -52,9 +52,12 @@ class Section:
     """One section of the report: ``<section id="key">``, its heading, and the view its template shows."""
 
     key: str
-    title: str
-    """Key of the heading in `motcua.report.i18n.TEXTS`."""
     view: Callable[[ReportInput], View]
+
+    @property
+    def title(self) -> str:
+        """Key of the heading in `motcua.report.i18n.TEXTS`: ``s_<key>``."""
+        return f"s_{self.key}"
 
     @property
     def template(self) -> str:
@@ -344,17 +347,17 @@ def no_view(r: ReportInput) -> View:
 
 
 SECTIONS: tuple[Section, ...] = (
-    Section("summary", "s_summary", summary_view),
-    Section("units", "s_units", units_view),
-    Section("trajectories", "s_trajectories", no_view),
-    Section("interventions", "s_interventions", interventions_view),
-    Section("counters", "s_counters", counters_view),
-    Section("demand", "s_demand", demand_view),
-    Section("load", "s_load", load_view),
-    Section("callbacks", "s_callbacks", callbacks_view),
-    Section("feedback", "s_feedback", feedback_view),
-    Section("capacity", "s_capacity", capacity_view),
-    Section("slo", "s_slo", slo_view),
-    Section("assumptions", "s_assumptions", assumptions_view),
+    Section("summary", summary_view),
+    Section("units", units_view),
+    Section("trajectories", no_view),
+    Section("interventions", interventions_view),
+    Section("counters", counters_view),
+    Section("demand", demand_view),
+    Section("load", load_view),
+    Section("callbacks", callbacks_view),
+    Section("feedback", feedback_view),
+    Section("capacity", capacity_view),
+    Section("slo", slo_view),
+    Section("assumptions", assumptions_view),
 )
 """The sections of ``report.html``, in order."""

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from motcua.report.i18n import label_table
-from motcua.run_layout import SimulationSummary, localized
+from motcua.run_layout import ComparisonSummary, Estimate, SimulationSummary, localized
 
 LABELS: dict[str, dict[str, str]] = {
     "vi": {
@@ -110,7 +110,7 @@ def _num(value: Any) -> float:
     return np.nan if value is None else float(value)
 
 
-def _mean_err(estimates: Sequence[dict[str, Any]], scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+def _mean_err(estimates: Sequence[Estimate], scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Means and asymmetric error-bar lengths (2 × n, zero where a bound is missing) of JSON estimates."""
     mean = scale * _arr([e["mean"] for e in estimates])
     low, high = scale * _arr([e["low"] for e in estimates]), scale * _arr([e["high"] for e in estimates])
@@ -130,12 +130,12 @@ def _unit_names(summary: SimulationSummary, lab: dict[str, str], lang: str) -> d
     return {"all": lab["all"], **{u["id"]: localized(u, "name", lang) for u in summary["units"]}}
 
 
-def _scenario_title(summary: dict[str, Any]) -> str:
+def _scenario_title(summary: SimulationSummary) -> str:
     """What chart titles name: the region (short, in its own language), else the scenario name."""
     return summary["scenario"].get("region") or summary["scenario"]["name"]
 
 
-def _scenario_label(summary: dict[str, Any]) -> str:
+def _scenario_label(summary: SimulationSummary) -> str:
     """What legends name when scenarios are compared: the scenario's short name."""
     return summary["scenario"]["name"]
 
@@ -146,7 +146,7 @@ def _percent_axis(ax, axis: str = "y") -> None:
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(PercentFormatter(1.0, decimals=0))
 
 
-def _target_lines(ax, summary: dict[str, Any], lab: dict[str, str], lang: str, dates: bool = True) -> None:
+def _target_lines(ax, summary: SimulationSummary, lab: dict[str, str], lang: str, dates: bool = True) -> None:
     from motcua.report.style import TARGET_COLOR
 
     for target in summary.get("targets", [])[:1]:
@@ -159,7 +159,7 @@ def _target_lines(ax, summary: dict[str, Any], lab: dict[str, str], lang: str, d
 # ---------------------------------------------------------------------------------------------
 # One scenario
 # ---------------------------------------------------------------------------------------------
-def share_trajectories(summary: dict[str, Any], path: Path, lang: str = "vi") -> Path:
+def share_trajectories(summary: SimulationSummary, path: Path, lang: str = "vi") -> Path:
     from motcua.report.style import PALETTE, new_figure, save
 
     lab = labels(lang)
@@ -186,7 +186,7 @@ def share_trajectories(summary: dict[str, Any], path: Path, lang: str = "vi") ->
     return save(fig, path)
 
 
-def units_vs_target(summary: dict[str, Any], path: Path, lang: str = "vi") -> Path:
+def units_vs_target(summary: SimulationSummary, path: Path, lang: str = "vi") -> Path:
     from motcua.report.style import PALETTE, new_figure, save
 
     lab = labels(lang)
@@ -214,12 +214,12 @@ def units_vs_target(summary: dict[str, Any], path: Path, lang: str = "vi") -> Pa
     return save(fig, path)
 
 
-def _period_labels(summary: dict[str, Any], lab: dict[str, str], lang: str) -> list[str]:
+def _period_labels(summary: SimulationSummary, lab: dict[str, str], lang: str) -> list[str]:
     periods = summary["counter_waits"]["periods"]
     return [lab[name].format(start=_date(w["start"], lang), end=_date(w["end"], lang)) for name, w in periods.items()]
 
 
-def counter_waits(summary: dict[str, Any], path: Path, lang: str = "vi") -> Path:
+def counter_waits(summary: SimulationSummary, path: Path, lang: str = "vi") -> Path:
     import matplotlib.pyplot as plt
 
     from motcua.report.style import PALETTE, save
@@ -254,7 +254,7 @@ def counter_waits(summary: dict[str, Any], path: Path, lang: str = "vi") -> Path
     return save(fig, path)
 
 
-def officer_hours(summary: dict[str, Any], path: Path, lang: str = "vi") -> Path:
+def officer_hours(summary: SimulationSummary, path: Path, lang: str = "vi") -> Path:
     from motcua.report.style import PALETTE, new_figure, save
 
     lab = labels(lang)
@@ -289,7 +289,7 @@ def officer_hours(summary: dict[str, Any], path: Path, lang: str = "vi") -> Path
     return save(fig, path)
 
 
-def simulation_charts(summary: dict[str, Any], out_dir: Path, lang: str = "vi") -> list[Path]:
+def simulation_charts(summary: SimulationSummary, out_dir: Path, lang: str = "vi") -> list[Path]:
     """All charts of one scenario's summary, as PNG files in `out_dir`."""
     labels(lang)
     out_dir = Path(out_dir)
@@ -304,7 +304,7 @@ def simulation_charts(summary: dict[str, Any], out_dir: Path, lang: str = "vi") 
 # ---------------------------------------------------------------------------------------------
 # Comparison
 # ---------------------------------------------------------------------------------------------
-def compare_trajectories(summaries: Sequence[dict[str, Any]], path: Path, lang: str = "vi") -> Path:
+def compare_trajectories(summaries: Sequence[SimulationSummary], path: Path, lang: str = "vi") -> Path:
     from motcua.report.style import PALETTE, new_figure, save
 
     lab = labels(lang)
@@ -327,7 +327,7 @@ def compare_trajectories(summaries: Sequence[dict[str, Any]], path: Path, lang: 
     return save(fig, path)
 
 
-def compare_units(summaries: Sequence[dict[str, Any]], path: Path, lang: str = "vi") -> Path:
+def compare_units(summaries: Sequence[SimulationSummary], path: Path, lang: str = "vi") -> Path:
     from motcua.report.style import PALETTE, new_figure, save
 
     lab = labels(lang)
@@ -349,7 +349,7 @@ def compare_units(summaries: Sequence[dict[str, Any]], path: Path, lang: str = "
     return save(fig, path)
 
 
-def compare_differences(comparison: dict[str, Any], path: Path, lang: str = "vi") -> Path:
+def compare_differences(comparison: ComparisonSummary, path: Path, lang: str = "vi") -> Path:
     from motcua.report.style import PALETTE, new_figure, save
 
     lab = labels(lang)
@@ -375,7 +375,7 @@ def compare_differences(comparison: dict[str, Any], path: Path, lang: str = "vi"
     return save(fig, path)
 
 
-def comparison_charts(comparison: dict[str, Any], out_dir: Path, lang: str = "vi") -> list[Path]:
+def comparison_charts(comparison: ComparisonSummary, out_dir: Path, lang: str = "vi") -> list[Path]:
     """The side-by-side charts of a `motcua compare` summary, as PNG files in `out_dir`."""
     labels(lang)
     out_dir = Path(out_dir)
