@@ -17,7 +17,9 @@ steps saved there (so any step can be inspected, and the report rebuilt, from fi
 5. ``report.html`` and ``charts/`` (`motcua.report.html`).
 
 One ``manifest.json`` at the top records inputs, seed, versions, git commit, the exact command and
-every step with its timing. An SLO breach (exit 3) or a broken invariant (exit 4) is reported in
+every step with its timing. File names and the keys of every JSON file are those of
+`motcua.run_layout` (``RunLayout(run_dir)``, the ``TypedDict`` readers), so a type checker sees a
+key one step writes and another reads. An SLO breach (exit 3) or a broken invariant (exit 4) is reported in
 the report and returned as the exit code at the end, after everything was written.
 """
 

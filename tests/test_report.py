@@ -131,3 +131,26 @@ def test_both_languages_have_the_same_keys():
 def test_vietnamese_numbers_use_decimal_comma():
     assert percent(0.1734, "vi") == "17,3%" and percent(0.1734, "en") == "17.3%"
     assert number(1234567.5, "vi", 1) == "1.234.567,5" and number(1234567.5, "en", 1) == "1,234,567.5"
+
+
+def test_a_scenario_without_english_names_still_loads_and_shows_its_one_name(tmp_path):
+    """Files written before title_en/name_en load unchanged; English reports then show the one name."""
+    from motcua.run_layout import localized
+    from motcua.scenario import SCENARIO_DIR, load_scenario
+    from motcua.simulation_outputs import scenario_facts
+
+    old = "\n".join(line for line in (SCENARIO_DIR / "lang-son-2024.toml").read_text(encoding="utf-8").split("\n")
+                    if not line.startswith(("title_en =", "name_en =")))
+    shutil.copy(SCENARIO_DIR / "fee-catalogue.toml", tmp_path)
+    (tmp_path / "old.toml").write_text(old, encoding="utf-8")
+    scenario = load_scenario(tmp_path / "old.toml")
+    assert scenario.scenario.title_en == "" and all(i.name_en == "" for i in scenario.interventions)
+    facts = scenario_facts(scenario)
+    assert facts.title_en == "" and localized({"title": facts.title}, "title", "en") == scenario.scenario.title
+
+    from motcua.pipeline import intervention_label
+
+    item = scenario.interventions[0]
+    assert intervention_label(item, 0, "en") == intervention_label(item, 0) == "Chiến dịch: tuyên truyền, vận động"
+    bundled = load_scenario("lang-son-2024").interventions[0]
+    assert intervention_label(bundled, 0, "en") == "Campaign: outreach and encouragement"
