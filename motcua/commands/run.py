@@ -74,7 +74,6 @@ def run(args: argparse.Namespace) -> int:
     from motcua.commands.loadtest import parse_duration
     from motcua.errors import InputError
     from motcua.pipeline import RunOptions, run_pipeline
-    from motcua.run_layout import RunLayout
 
     if args.faults is not None and not args.faults.is_file():
         raise InputError(f"--faults {args.faults}: file not found; see docs/contracts.md §2 for the format")
@@ -89,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
                           command=command_of(args), log=log)
     head = result.summary["headline"]
     print(f"{result.summary['scenario']['name']}: " + ", ".join(f"{k}={v}" for k, v in head.items()))
-    print(f"Report: {RunLayout(result.run_dir).report}")
+    print(f"Report: {result.run_dir / 'report.html'}")
     if result.exit_code:
         print(f"motcua run: the load test broke an SLO or the invariant (exit {result.exit_code}); "
               "see the report's SLO section", file=sys.stderr)
