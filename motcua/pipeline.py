@@ -17,7 +17,9 @@ steps saved there (so any step can be inspected, and the report rebuilt, from fi
 5. ``report.html`` and ``charts/`` (`motcua.report.html`).
 
 One ``manifest.json`` at the top records inputs, seed, versions, git commit, the exact command and
-every step with its timing. An SLO breach (exit 3) or a broken invariant (exit 4) is reported in
+every step with its timing. File names and the keys of every JSON file are those of
+`motcua.run_layout` (``RunLayout(run_dir)``, the ``TypedDict`` readers), so a type checker sees a
+key one step writes and another reads. An SLO breach (exit 3) or a broken invariant (exit 4) is reported in
 the report and returned as the exit code at the end, after everything was written.
 """
 
@@ -30,19 +32,47 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from motcua.errors import EXIT_INVARIANT_BREACH, EXIT_OK, EXIT_SLO_BREACH
-from motcua.runs import MANIFEST, read_json, start_run, write_json
+from motcua.run_layout import (
+    DEMAND,
+    FEEDBACK,
+    LOADTEST,
+    SIMULATE,
+    AssessedIntervention,
+    BankQuality,
+    ComparisonFile,
+    Differences,
+    Estimate,
+    Harness,
+    InterventionsFile,
+    QualityFile,
+    RunHeadline,
+    RunLayout,
+    RunSummary,
+    read_comparison,
+    read_demand,
+    read_harness,
+    read_json,
+    read_loadtest_summary,
+    read_quality,
+    read_run_summary,
+    read_simulation_summary,
+    write_csv,
+    write_json,
+)
+from motcua.run_layout import STEP_FOLDERS as STEP_FOLDERS  # re-exported: the steps' folders, in order
+from motcua.run_layout import loadtest_folder as loadtest_folder  # re-exported (moved to motcua.run_layout)
+from motcua.runs import start_run
 
 SCHEMA_RUN = "motcua.run/1"
 QUICK_REPLICATIONS = 3
 """Replications of a ``--quick`` run (each also runs once per intervention removed and twice in feedback)."""
 QUICK_DURATION_S = 60.0
 """Load-test length of a ``--quick`` run: the busiest day in one minute (compression 1,440)."""
-STEP_FOLDERS = ("simulate", "demand", "loadtest", "feedback")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -103,8 +133,10 @@ def _settings(ctx: RunContext) -> dict[str, Any]:
     return {"quick": ctx.options.quick, "workers": ctx.options.workers, "dask_scheduler": None}
 
 
-def intervention_label(item: Any, index: int) -> str:
-    return item.name or f"{item.kind} #{index + 1}"
+def intervention_label(item: Any, index: int, lang: str = "vi") -> str:
+    """The intervention's name in `lang` (``name``, or ``name_en`` in English when given), else its kind and number."""
+    name = (item.name_en or item.name) if lang == "en" else item.name
+    return name or f"{item.kind} #{index + 1}"
 
 
 def step_simulate(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
@@ -112,7 +144,8 @@ def step_simulate(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
     from models.replications import run_comparison
     from motcua.simulation_outputs import replication_figures, scenario_facts, summarize, write_outputs
 
-    folder = Path(run_dir) / "simulate"
+    layout = RunLayout(Path(run_dir))
+    folder = layout.step(SIMULATE)
     scenario = ctx.scenario
     removed = [without_intervention(scenario, k) for k in range(len(scenario.interventions))] \
         if ctx.options.interventions else []
@@ -122,36 +155,39 @@ def step_simulate(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
     summary = summarize(sets[0], facts, settings=_settings(ctx))
     write_outputs(folder, [sets[0]], [facts], summary)
     figures = replication_figures(sets[0].results, facts)
-    save_figures(folder / "figures.npz", figures)
+    save_figures(layout.figures, figures)
     first = sets[0].results[0]
-    np.save(folder / "online_payments.npy", np.stack([r.online_payments for r in sets[0].results]))
+    np.save(layout.online_payments, np.stack([r.online_payments for r in sets[0].results]))
     months = list(summary["share"]["monthly"]["labels"])
-    assessed = []
+    assessed: list[AssessedIntervention] = []
     for k, rset in enumerate(sets[1:]):
         item = scenario.interventions[k]
         diff = paired(("without", replication_figures(rset.results, facts)), ("with", figures), first,
                       len(facts.targets), months)
-        assessed.append({"index": k, "name": intervention_label(item, k), "kind": item.kind,
+        assessed.append({"index": k, "name": intervention_label(item, k), "name_en": intervention_label(item, k, "en"),
+                         "kind": item.kind,
                          "start": item.start.isoformat(), "end": item.end.isoformat(), "units": list(item.units),
                          "cost_vnd": int(item.cost_vnd), "points_gained": diff["final_share"]["all"],
                          "points_gained_by_unit": {u: diff["final_share"][u] for u in first.unit_ids},
                          "probability_gained": diff["targets"][0]["probability_by_deadline"] if diff["targets"]
                          else None,
                          "cost_per_point_vnd": cost_per_point(item.cost_vnd, diff["final_share"]["all"]["mean"])})
-    write_json(folder / "interventions.json", {
+    interventions: InterventionsFile = {
         "method": "paired difference of the final share (mean of the last 7 days, all units) between the scenario "
                   "and the scenario without the intervention, replication i of both on the same seed",
-        "interventions": assessed})
-    return {"folder": "simulate", "replications": ctx.replications, "days": first.days,
+        "interventions": assessed}
+    write_json(layout.interventions, interventions)
+    return {"folder": SIMULATE, "replications": ctx.replications, "days": first.days,
             "runs": 1 + len(removed), "wall_s": round(sets[0].wall_s, 3)}
 
 
 def paired(baseline: tuple[str, dict[str, np.ndarray]], other: tuple[str, dict[str, np.ndarray]], first: Any,
-           n_targets: int, months: list[str]) -> dict[str, Any]:
+           n_targets: int, months: list[str]) -> Differences:
     """`compare_differences` (other − baseline, paired by replication) for two sets of figures of one scenario."""
     from motcua.simulation_outputs import compare_differences
 
-    return compare_differences(baseline, other, first.unit_ids, n_targets, months, first.activities)
+    return cast(Differences, compare_differences(baseline, other, first.unit_ids, n_targets, months,
+                                                 first.activities))
 
 
 def cost_per_point(cost_vnd: int, gained_share: float | None) -> int | None:
@@ -164,7 +200,7 @@ def cost_per_point(cost_vnd: int, gained_share: float | None) -> int | None:
 def save_figures(path: Path, figures: dict[str, np.ndarray]) -> Path:
     """Per-replication figures (`motcua.simulation_outputs.replication_figures`) for later paired comparisons."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, **figures)
+    np.savez_compressed(path, **figures)  # type: ignore[arg-type]  # numpy's stub types **kwds as its own flags
     return path
 
 
@@ -189,22 +225,21 @@ def load_duration(ctx: RunContext) -> float:
 
 def step_demand(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
     """The busiest day's demand from ``simulate/``, and the scenario the load test replays it with."""
-    from motcua.demand import HOURLY_HEADER, hourly_rows, load_profile, peak_day_demand, write_load_scenario
-    from motcua.runs import write_csv
-
-    folder = Path(run_dir) / "demand"
-    summary = read_json(Path(run_dir) / "simulate" / "summary.json")
     import datetime as dt
 
+    from motcua.demand import HOURLY_HEADER, hourly_rows, load_profile, peak_day_demand, write_load_scenario
+
+    layout = RunLayout(Path(run_dir))
+    summary = read_simulation_summary(layout.simulate_summary)
     start = dt.date.fromisoformat(summary["settings"]["start"])
-    payments = np.load(Path(run_dir) / "simulate" / "online_payments.npy")
+    payments = np.load(layout.online_payments)
     demand = peak_day_demand(payments, start, ctx.scenario)
     profile = load_profile(demand, ctx.scenario, load_duration(ctx))
     demand["load_profile"] = profile
-    write_json(folder / "demand.json", demand)
-    write_csv(folder / "hourly.csv", HOURLY_HEADER, hourly_rows(demand))
-    write_load_scenario(ctx.scenario, profile, folder / "scenario-load.toml")
-    return {"folder": "demand", "date": demand["date"], "platform_payments": demand["platform_payments"]["mean"],
+    write_json(layout.demand, demand)
+    write_csv(layout.hourly, HOURLY_HEADER, hourly_rows(demand))
+    write_load_scenario(ctx.scenario, profile, layout.load_scenario)
+    return {"folder": DEMAND, "date": demand["date"], "platform_payments": demand["platform_payments"]["mean"],
             "rate_per_s": round(profile["rate_per_s"], 4), "compression": profile["compression"]}
 
 
@@ -216,21 +251,22 @@ def step_loadtest(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
     from motcua.loadtest.runner import LoadtestOptions, run_loadtest
 
     o = ctx.options
-    profile = read_json(Path(run_dir) / "demand" / "demand.json")["load_profile"]
+    layout = RunLayout(Path(run_dir))
+    profile = read_demand(layout.demand)["load_profile"]
     options = LoadtestOptions(duration_s=profile["duration_s"], faults_file=o.faults_file, gateway_url=o.gateway_url,
                               agency_url=o.agency_url, bank_url=o.bank_url, find_capacity=o.find_capacity,
                               seed=ctx.seed, time_scale=o.time_scale, callback_deadline_s=o.callback_deadline_s,
                               enforce=False, quiet=not o.progress, lang=o.lang)
-    folder = Path(run_dir) / "loadtest"
-    result = run_loadtest(Path(run_dir) / "demand" / "scenario-load.toml", options, folder, command=ctx.command)
+    folder = layout.loadtest
+    result = run_loadtest(layout.load_scenario, options, folder.root, command=ctx.command)
     # One manifest per run: the load test's own manifest is folded into the step record.
-    sub_manifest = read_json(folder / MANIFEST)
-    (folder / MANIFEST).unlink()
-    projected = read_json(loadtest_folder(run_dir) / "summary.json")
+    sub_manifest = read_json(folder.manifest)
+    folder.manifest.unlink()
+    projected = read_loadtest_summary(layout.projected_loadtest().summary)
     steps = result.data.get("capacity", {}).get("steps", [])
     invariant_ok = projected["invariant"]["ok"] is not False and all(s["invariant_ok"] is not False for s in steps)
     slo_failed = [v["name"] for v in projected["slo"] if not v["passed"]]
-    return {"folder": "loadtest", "passed": invariant_ok and not slo_failed, "invariant_ok": invariant_ok,
+    return {"folder": LOADTEST, "passed": invariant_ok and not slo_failed, "invariant_ok": invariant_ok,
             "slo_failed": slo_failed,
             "time_scale": o.time_scale, "callback_deadline_s": o.callback_deadline_s,
             "against": "urls" if o.agency_url else "mocks",
@@ -241,20 +277,6 @@ def step_loadtest(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 # Step 4: feedback
 # ---------------------------------------------------------------------------------------------
-def loadtest_folder(run_dir: Path) -> Path:
-    """The folder of the load test at the projected peak: ``loadtest/``, or its first capacity step.
-
-    With ``--find-capacity`` the load test raises the rate until an SLO breaks; its top-level
-    summary is the last (broken) step, while the projected peak's measurements, SLO verdicts and
-    samples are those of the first step.
-    """
-    folder = Path(run_dir) / "loadtest"
-    top = read_json(folder / "summary.json")
-    if "capacity" in top and top["capacity"]["steps"]:
-        return folder / top["capacity"]["steps"][0]["folder"]
-    return folder
-
-
 PAID = "citizen paid"
 FAILED_PREFIXES = ("citizen declined", "citizen failed")
 
@@ -266,7 +288,7 @@ def payment_failure_rate(by_outcome: dict[str, Any]) -> float | None:
     return failed / (failed + paid) if failed + paid else None
 
 
-def real_time_callbacks(harness: dict[str, Any], time_scale: float) -> list[dict[str, Any]]:
+def real_time_callbacks(harness: Harness, time_scale: float) -> list[dict[str, Any]]:
     """Callback samples (bank approval → IPN acknowledged) in real-time seconds: measured ms / 1000 / time scale."""
     from motcua.loadtest.callbacks import IPN_ACK, SAMPLE_HEADER
 
@@ -275,20 +297,20 @@ def real_time_callbacks(harness: dict[str, Any], time_scale: float) -> list[dict
              "seconds": float(s["latency_ms"]) / 1000.0 / time_scale} for s in samples if s["kind"] == IPN_ACK]
 
 
-def measured_quality(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
+def measured_quality(run_dir: Path, ctx: RunContext) -> QualityFile:
     """The system quality the load test measured, in real-time equivalents (JSON-ready)."""
     from motcua.loadtest.percentiles import nearest_rank
 
-    folder = loadtest_folder(run_dir)
-    step = read_json(folder / "summary.json")
-    harness = read_json(folder / "harness.json")
+    folder = RunLayout(Path(run_dir)).projected_loadtest()
+    step = read_loadtest_summary(folder.summary)
+    harness = read_harness(folder.harness)
     scale = ctx.options.time_scale if not ctx.options.agency_url else 1.0
     samples = real_time_callbacks(harness, scale)
     seconds = sorted(s["seconds"] for s in samples)
     assumed = ctx.scenario.quality
     failure = payment_failure_rate(step["journeys"].get("by_outcome", {}))
     notice = assumed.unpaid_notice_after_s
-    by_bank = {}
+    by_bank: dict[str, BankQuality] = {}
     for bank in sorted({s["bank"] for s in samples}):
         mine = sorted(s["seconds"] for s in samples if s["bank"] == bank)
         by_bank[bank] = {"count": len(mine), "lost": sum(1 for s in samples if s["bank"] == bank and not s["ok"]),
@@ -319,10 +341,12 @@ def step_feedback(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
     from motcua.scenario import SystemQuality
     from motcua.simulation_outputs import replication_figures, scenario_facts, summarize
 
-    folder = Path(run_dir) / "feedback"
+    layout = RunLayout(Path(run_dir))
     quality = measured_quality(run_dir, ctx)
     scenario = ctx.scenario
     if quality["measured"]:
+        assert quality["failure_rate"] is not None and quality["callback_p50_s"] is not None
+        assert quality["callback_p95_s"] is not None
         measured_q = SystemQuality.from_measurements(
             failure_rate=quality["failure_rate"], callback_p50_ms=quality["callback_p50_s"] * 1000,
             callback_p95_ms=max(quality["callback_p95_s"], quality["callback_p50_s"]) * 1000,
@@ -331,39 +355,40 @@ def step_feedback(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
         measured_q = scenario.quality
     quality["fed_back"] = dataclasses.asdict(measured_q)
     quality["model_told_unpaid_share"] = measured_q.unpaid_notice_probability()
-    write_json(folder / "quality.json", quality)
+    write_json(layout.quality, quality)
     measured = scenario.with_quality(measured_q)
     flawless = scenario.with_quality(SystemQuality(failure_rate=0.0, callback_p50_s=0.0, callback_p95_s=0.0,
                                                    unpaid_notice_after_s=measured_q.unpaid_notice_after_s),
                                      source="a flawless payment system, the reference of the report")
-    _write_scenario(measured, folder / "scenario-measured.toml")
+    _write_scenario(measured, layout.measured_scenario)
     sets = run_comparison([measured, flawless], ctx.replications, ctx.seed, executor=_executor(ctx.options),
                           progress=ctx.options.progress, quick=ctx.options.quick)
     facts = scenario_facts(scenario)
     summary = summarize(sets[0], facts, settings=_settings(ctx))
-    write_json(folder / "summary.json", summary)
-    write_json(folder / "flawless-summary.json", summarize(sets[1], facts, settings=_settings(ctx)))
-    base = load_figures(Path(run_dir) / "simulate" / "figures.npz")
+    write_json(layout.feedback_summary, summary)
+    write_json(layout.flawless_summary, summarize(sets[1], facts, settings=_settings(ctx)))
+    base = load_figures(layout.figures)
     fig_measured = replication_figures(sets[0].results, facts)
     fig_flawless = replication_figures(sets[1].results, facts)
     first = sets[0].results[0]
     months = list(summary["share"]["monthly"]["labels"])
     n_targets = len(facts.targets)
-    write_json(folder / "comparison.json", {
+    comparison: ComparisonFile = {
         "measured_vs_assumed": paired(("assumed", base), ("measured", fig_measured), first, n_targets, months),
         "measured_vs_flawless": paired(("flawless", fig_flawless), ("measured", fig_measured), first, n_targets,
                                        months),
         "told_unpaid_total": {name: _total_told(fig) for name, fig in
                               (("assumed", base), ("measured", fig_measured), ("flawless", fig_flawless))},
-    })
-    return {"folder": "feedback", "measured": quality["measured"], "failure_rate": quality["failure_rate"],
+    }
+    write_json(layout.comparison, comparison)
+    return {"folder": FEEDBACK, "measured": quality["measured"], "failure_rate": quality["failure_rate"],
             "callback_p95_s": quality["callback_p95_s"]}
 
 
-def _total_told(figures: dict[str, np.ndarray]) -> dict[str, Any]:
+def _total_told(figures: dict[str, np.ndarray]) -> Estimate:
     from models.replications import mean_ci
 
-    return mean_ci(figures["told_unpaid_total"].sum(axis=1)).to_json(3)
+    return cast(Estimate, mean_ci(figures["told_unpaid_total"].sum(axis=1)).to_json(3))
 
 
 def _write_scenario(scenario: Any, path: Path) -> Path:
@@ -386,11 +411,12 @@ def step_report(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
     return {"folder": ".", "report": path.name}
 
 
+
 STEPS: tuple[tuple[str, Callable[[Path, RunContext], dict[str, Any]]], ...] = (
-    ("simulate", step_simulate),
-    ("demand", step_demand),
-    ("loadtest", step_loadtest),
-    ("feedback", step_feedback),
+    (SIMULATE, step_simulate),
+    (DEMAND, step_demand),
+    (LOADTEST, step_loadtest),
+    (FEEDBACK, step_feedback),
 )
 
 
@@ -398,7 +424,7 @@ STEPS: tuple[tuple[str, Callable[[Path, RunContext], dict[str, Any]]], ...] = (
 class PipelineResult:
     run_dir: Path
     exit_code: int
-    summary: dict[str, Any]
+    summary: RunSummary
 
 
 def settle(scenario: Any, options: RunOptions) -> tuple[int, int]:
@@ -427,7 +453,8 @@ def run_pipeline(scenario_path: Path | str, options: RunOptions, *, out: Path | 
     ctx = RunContext(scenario, options, replications, seed, command)
     with start_run(scenario.name, seed=seed, out=out, results_root=results_root, kind="run", command=command) as run:
         run.add_input(Path(scenario.file), "scenario")
-        shutil.copyfile(scenario.file, run.path("scenario.toml"))  # the report's assumptions, as run
+        layout = RunLayout(run.dir)
+        shutil.copyfile(scenario.file, layout.scenario_copy)  # the report's assumptions, as run
         if options.faults_file:
             run.add_input(Path(options.faults_file), "faults")
         run.record(parameters={**{k: (str(v) if isinstance(v, Path) else v)
@@ -443,12 +470,12 @@ def run_pipeline(scenario_path: Path | str, options: RunOptions, *, out: Path | 
             steps.append({"name": name, "seconds": round(time.perf_counter() - started, 3), **info})
             run.record(steps=steps)
             run.write_manifest()
-        summary = read_json(run.dir / "summary.json")
+        summary = read_run_summary(RunLayout(run.dir).summary)
         run.record(headline=summary["headline"], outputs=sorted(p.name for p in run.dir.iterdir()))
     return PipelineResult(run.dir, exit_code(summary), summary)
 
 
-def exit_code(summary: dict[str, Any]) -> int:
+def exit_code(summary: RunSummary) -> int:
     """4 when the invariant broke, 3 when an SLO broke, else 0 (see `motcua.errors`)."""
     if summary["loadtest"]["invariant_ok"] is False:
         return EXIT_INVARIANT_BREACH
@@ -459,32 +486,34 @@ def exit_code(summary: dict[str, Any]) -> int:
 
 def _write_run_summary(run_dir: Path, ctx: RunContext, steps: list[dict[str, Any]]) -> Path:
     """``summary.json`` of the run: a flat headline (for `motcua results list`) and pointers to the steps."""
-    run_dir = Path(run_dir)
-    sim = read_json(run_dir / "simulate" / "summary.json")
-    demand = read_json(run_dir / "demand" / "demand.json")
-    load = read_json(loadtest_folder(run_dir) / "summary.json")
-    quality = read_json(run_dir / "feedback" / "quality.json")
-    comparison = read_json(run_dir / "feedback" / "comparison.json")
+    layout = RunLayout(Path(run_dir))
+    sim = read_simulation_summary(layout.simulate_summary)
+    demand = read_demand(layout.demand)
+    load = read_loadtest_summary(layout.projected_loadtest().summary)
+    quality = read_quality(layout.quality)
+    comparison = read_comparison(layout.comparison)
     head = sim["headline"]
     slo_failed = [v["name"] for v in load["slo"] if not v["passed"]]
-    flawless = comparison["measured_vs_flawless"]["final_share"]["all"]
-    headline = {
+    flawless = comparison["measured_vs_flawless"]["final_share"]["all"]["mean"]
+    p_target = head["probability_by_deadline"]
+    headline: RunHeadline = {
         "final_share": _round(head["final_share"]["mean"]),
         "target": f"{head['target_share']:.0%} by {head['target_date']}" if head.get("target_share") else None,
-        "p_target": _round((head.get("probability_by_deadline") or {}).get("mean")),
+        "p_target": _round(p_target["mean"] if p_target else None),
         "peak_day_payments": _round(demand["platform_payments"]["mean"], 1),
         "callback_p95_s": _round(quality["callback_p95_s"], 2),
         "told_unpaid": _round(quality["told_unpaid_share_observed"]),
-        "points_vs_flawless": _round(flawless["mean"] * 100, 2),
+        "points_vs_flawless": _round(None if flawless is None else flawless * 100, 2),
         "slo": "pass" if not slo_failed else "FAIL " + ",".join(slo_failed),
     }
-    return write_json(run_dir / "summary.json", {
+    summary: RunSummary = {
         "schema": SCHEMA_RUN, "kind": "run", "scenario": sim["scenario"], "headline": headline,
         "simulation_headline": head,
-        "loadtest": {"slo_failed": slo_failed, "invariant_ok": steps_info(steps, "loadtest")["invariant_ok"],
+        "loadtest": {"slo_failed": slo_failed, "invariant_ok": steps_info(steps, LOADTEST)["invariant_ok"],
                      "callback_p95_ms": load["slo_measured"].get("callback_p95_ms")},
         "steps": {s["name"]: s["folder"] for s in steps},
-    })
+    }
+    return write_json(layout.summary, summary)
 
 
 def steps_info(steps: list[dict[str, Any]], name: str) -> dict[str, Any]:

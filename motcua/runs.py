@@ -13,7 +13,6 @@ of the libraries that shape the results, the git commit of the workbench, and th
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as dt
 import hashlib
 import json
@@ -24,7 +23,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -32,11 +30,14 @@ from pathlib import Path
 from typing import Any
 
 from motcua.errors import InputError
+from motcua.run_layout import MANIFEST, SUMMARY, write_json
+
+# Re-exported: the commands read and write their run files with these (`motcua.run_layout` owns them).
+from motcua.run_layout import read_json as read_json
+from motcua.run_layout import write_csv as write_csv
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RESULTS = PROJECT_ROOT / "results"
-MANIFEST = "manifest.json"
-SUMMARY = "summary.json"
 
 # Libraries whose version can change a figure in the results.
 TRACKED_PACKAGES = ("motcua", "simpy", "numpy", "scipy", "locust", "aiohttp", "matplotlib", "dask")
@@ -81,65 +82,6 @@ def package_versions(names: Iterable[str] = TRACKED_PACKAGES) -> dict[str, str |
 
 def file_digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def write_json(path: Path, obj: Any) -> Path:
-    """Write JSON atomically (temporary file, then rename): a reader never sees half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False, default=_json_default) + "\n"
-    _atomic_write(path, text)
-    return path
-
-
-def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
-    """Write a CSV file atomically, with a header row."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with _atomic_file(path, newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    with _atomic_file(path) as fh:
-        fh.write(text)
-
-
-@contextlib.contextmanager
-def _atomic_file(path: Path, newline: str | None = None) -> Iterator[Any]:
-    """A text file that appears at `path` only once it is completely written."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline=newline, encoding="utf-8") as fh:
-            yield fh
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, Path):
-        return str(obj)
-    if isinstance(obj, dt.date | dt.datetime):
-        return obj.isoformat()
-    if hasattr(obj, "tolist"):  # NumPy scalars and arrays
-        return obj.tolist()
-    raise TypeError(f"cannot write {type(obj).__name__} to JSON: {obj!r}")
-
-
-def read_json(path: Path) -> Any:
-    path = Path(path)
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
 
 
 @dataclass

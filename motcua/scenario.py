@@ -100,7 +100,8 @@ class Meta:
 
     name: str = spec("short name, used for the results folder", pattern=SLUG,
                      pattern_hint="lower-case letters, digits and dashes, e.g. 'lang-son-2024'")
-    title: str = spec("one-line title for reports")
+    title: str = spec("one-line title for reports, in Vietnamese (the reports' default language)")
+    title_en: str = spec("the title in English, for `--lang en` reports (default: title)", "")
     description: str = spec("what the scenario represents and why", "")
     sources: tuple[Source, ...] = spec("articles the observed figures come from", ())
 
@@ -190,7 +191,8 @@ class Unit:
     """An agency that receives dossiers: a department (sở), district (huyện), city or commune (xã)."""
 
     id: str = spec("short name, used in interventions, targets and observed data", pattern=SLUG)
-    name: str = spec("name as written locally, e.g. 'Huyện Cao Lộc'")
+    name: str = spec("name as written locally, in Vietnamese, e.g. 'Huyện Cao Lộc'")
+    name_en: str = spec("the name in English, for `--lang en` reports (default: name)", "")
     kind: UnitKind = spec("kind of unit")
     agency_code: str = spec("code of the unit's dossier system at the gateway", pattern=r"[A-Z0-9_.-]+")
     population: int = spec("people the unit serves", ge=1)
@@ -385,7 +387,8 @@ class Intervention:
                                           unit="minutes", gt=0)
     fee_reduction_share: float | None = spec("share of the fee waived when paid online (online_fee_reduction)",
                                              None, share=True)
-    name: str = spec("label for reports", "")
+    name: str = spec("label for reports, in Vietnamese", "")
+    name_en: str = spec("the label in English, for `--lang en` reports (default: name)", "")
 
     def check(self) -> None:
         _check_period(self.start, self.end, "start", "end")

@@ -28,7 +28,17 @@ from models.replications import (
     proportion_ci,
 )
 from motcua.errors import InputError
-from motcua.runs import write_csv, write_json
+from motcua.run_layout import (
+    MANIFEST,
+    ONLINE_PAYMENTS_DAILY_CSV,
+    SHARE_DAILY_CSV,
+    SHARE_WEEKLY_CSV,
+    SIMULATION_CSV_FILES,
+    SUMMARY,
+    read_json,
+    write_csv,
+    write_json,
+)
 
 SCHEMA_SIMULATE = "motcua.simulate/1"
 SCHEMA_COMPARE = "motcua.compare/1"
@@ -50,6 +60,8 @@ class UnitFacts:
     weight: float
     """Fee-bearing dossiers per year: the weight of the unit in the all-units share."""
     observed_share: float | None
+    name_en: str = ""
+    """The name in English reports (empty: `name`)."""
 
 
 @dataclass(frozen=True)
@@ -68,18 +80,21 @@ class ScenarioFacts:
     units: tuple[UnitFacts, ...]
     targets: tuple[TargetFacts, ...]
     region: str = ""
+    title_en: str = ""
+    """The title in English reports (empty: `title`)."""
 
 
 def scenario_facts(scenario: Any) -> ScenarioFacts:
     """The few scenario fields the outputs use (the one place that reads `motcua.scenario` objects)."""
     units = tuple(
-        UnitFacts(u.id, u.name, float(u.fee_dossiers_per_year), getattr(u, "observed_share", None))
+        UnitFacts(u.id, u.name, float(u.fee_dossiers_per_year), getattr(u, "observed_share", None),
+                  getattr(u, "name_en", ""))
         for u in scenario.region.units
     )
     targets = tuple(TargetFacts(float(t.share), t.date, tuple(t.units)) for t in scenario.targets)
     meta = scenario.scenario
     return ScenarioFacts(meta.name, getattr(meta, "title", "") or meta.name, scenario.simulation.start, units, targets,
-                         scenario.region.name)
+                         scenario.region.name, getattr(meta, "title_en", ""))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -260,12 +275,13 @@ def summarize(rset: ReplicationSet, facts: ScenarioFacts, *, settings: dict[str,
     summary: dict[str, Any] = {
         "schema": SCHEMA_SIMULATE,
         "kind": "simulate",
-        "scenario": {"name": facts.name, "title": facts.title, "region": facts.region},
+        "scenario": {"name": facts.name, "title": facts.title, "title_en": facts.title_en or facts.title,
+                     "region": facts.region},
         "settings": {**settings, "replications": len(results), "seed": rset.seed, "start": first.start.isoformat(),
                      "end": end.isoformat(), "horizon_days": days, "executor": rset.executor,
                      "confidence": CONFIDENCE},
-        "units": [{"id": u.id, "name": u.name, "fee_dossiers_per_year": u.weight, "observed_share": u.observed_share}
-                  for u in facts.units],
+        "units": [{"id": u.id, "name": u.name, "name_en": u.name_en or u.name, "fee_dossiers_per_year": u.weight,
+                   "observed_share": u.observed_share} for u in facts.units],
         "headline": {},
         "targets": targets,
         "share": {
@@ -453,17 +469,17 @@ def write_outputs(out_dir: Path, sets: Sequence[ReplicationSet], facts: Sequence
         weekly_rows += share_rows(f.name, weeks, fig["share_weekly"], ids, names)
         payment_rows += share_rows(f.name, dates, fig["online_payments_daily"], ids, names, (0.0, np.inf))
     return [
-        write_json(out_dir / "summary.json", summary),
-        write_csv(out_dir / "share_daily.csv", SHARE_HEADER, daily_rows),
-        write_csv(out_dir / "share_weekly.csv", SHARE_HEADER, weekly_rows),
-        write_csv(out_dir / "online_payments_daily.csv", PAYMENTS_HEADER, payment_rows),
+        write_json(out_dir / SUMMARY, summary),
+        write_csv(out_dir / SHARE_DAILY_CSV, SHARE_HEADER, daily_rows),
+        write_csv(out_dir / SHARE_WEEKLY_CSV, SHARE_HEADER, weekly_rows),
+        write_csv(out_dir / ONLINE_PAYMENTS_DAILY_CSV, PAYMENTS_HEADER, payment_rows),
     ]
 
 
 # ---------------------------------------------------------------------------------------------
 # Reading a saved run (notebooks, `motcua report`)
 # ---------------------------------------------------------------------------------------------
-CSV_FILES = ("share_daily.csv", "share_weekly.csv", "online_payments_daily.csv")
+CSV_FILES = SIMULATION_CSV_FILES
 
 
 @dataclass(frozen=True)
@@ -482,7 +498,6 @@ def load_outputs(run_dir: Path) -> SavedSimulation:
     """Read a run folder written by `motcua simulate` or `motcua compare` (nothing is recomputed)."""
     import pandas as pd
 
-    from motcua.runs import MANIFEST, SUMMARY, read_json
 
     run_dir = Path(run_dir)
     summary = read_json(run_dir / SUMMARY)
@@ -494,6 +509,6 @@ def load_outputs(run_dir: Path) -> SavedSimulation:
         path = run_dir / name
         if not path.exists():
             raise InputError(f"{path}: file not found; the run folder is incomplete — rerun the command in its "
-                             "manifest.json")
+                             f"{MANIFEST}")
         tables[path.stem] = pd.read_csv(path, parse_dates=["date"])
     return SavedSimulation(run_dir, read_json(run_dir / MANIFEST), summary, tables)

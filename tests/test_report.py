@@ -9,8 +9,9 @@ import pytest
 from helpers_run import shared_run
 
 from motcua.errors import InputError
-from motcua.report.html import RunFiles, build_report, render
+from motcua.report.html import build_report, render
 from motcua.report.i18n import TEXTS, number, percent, text
+from motcua.run_layout import RunFiles
 
 # The shared run (made by whichever test asks first) takes a few minutes on a busy 2-core machine.
 pytestmark = pytest.mark.timeout(600)
@@ -71,7 +72,46 @@ def test_every_text_is_escaped(run_copy):
     files.simulate["units"][0]["name"] = '<img src=x onerror="alert(1)">'
     page = render(files, {}, "vi")
     assert "<script>" not in page and "<img src=x" not in page
-    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; co" in page
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; co" in page
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in page
+
+
+def test_report_speaks_one_language(run_dir, run_copy):
+    """Scenario title, intervention and unit names follow --lang (title/name in Vietnamese, *_en in English)."""
+    vi = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert "<title>Báo cáo chiến dịch thanh toán trực tuyến — Lạng Sơn 2024: chiến dịch thanh toán phí" in vi
+    assert "Chiến dịch: tuyên truyền, vận động" in vi and "Công an cấp tài khoản định danh điện tử VNeID mức 2" in vi
+    for english in ("Campaign: outreach and encouragement", "online fee payment campaign towards the 45% target",
+                    "Level-2 VNeID enrolment with the police"):
+        assert english not in vi
+    en = build_report(run_copy, "en").read_text(encoding="utf-8")
+    assert "<title>Online fee payment campaign report — Lạng Sơn 2024: online fee payment campaign towards" in en
+    assert "Campaign: outreach and encouragement" in en and "Chiến dịch: tuyên truyền" not in en
+
+
+def test_report_sections_keep_their_order_and_templates():
+    from motcua.report.html import environment
+    from motcua.report.sections import SECTIONS as REPORT_SECTIONS
+
+    assert tuple(s.key for s in REPORT_SECTIONS) == SECTIONS
+    for s in REPORT_SECTIONS:
+        environment().get_template(s.template)  # every section has its template (package data)
+
+
+def test_templates_are_package_data():
+    """A non-editable install ships every template: pyproject's package-data globs cover the folder."""
+    import tomllib
+    from pathlib import Path
+
+    from motcua.runs import PROJECT_ROOT
+
+    pyproject = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    globs = pyproject["tool"]["setuptools"]["package-data"]["motcua.report"]
+    package = PROJECT_ROOT / "motcua" / "report"
+    shipped = {p for g in globs for p in package.glob(g)}
+    templates = {p for p in (package / "templates").rglob("*") if p.is_file()}
+    assert templates and templates <= shipped
+    assert any(Path(p).name == "report.html.j2" for p in templates)
 
 
 def test_report_refuses_a_folder_that_is_not_a_run(tmp_path):
@@ -91,3 +131,26 @@ def test_both_languages_have_the_same_keys():
 def test_vietnamese_numbers_use_decimal_comma():
     assert percent(0.1734, "vi") == "17,3%" and percent(0.1734, "en") == "17.3%"
     assert number(1234567.5, "vi", 1) == "1.234.567,5" and number(1234567.5, "en", 1) == "1,234,567.5"
+
+
+def test_a_scenario_without_english_names_still_loads_and_shows_its_one_name(tmp_path):
+    """Files written before title_en/name_en load unchanged; English reports then show the one name."""
+    from motcua.run_layout import localized
+    from motcua.scenario import SCENARIO_DIR, load_scenario
+    from motcua.simulation_outputs import scenario_facts
+
+    old = "\n".join(line for line in (SCENARIO_DIR / "lang-son-2024.toml").read_text(encoding="utf-8").split("\n")
+                    if not line.startswith(("title_en =", "name_en =")))
+    shutil.copy(SCENARIO_DIR / "fee-catalogue.toml", tmp_path)
+    (tmp_path / "old.toml").write_text(old, encoding="utf-8")
+    scenario = load_scenario(tmp_path / "old.toml")
+    assert scenario.scenario.title_en == "" and all(i.name_en == "" for i in scenario.interventions)
+    facts = scenario_facts(scenario)
+    assert facts.title_en == "" and localized({"title": facts.title}, "title", "en") == scenario.scenario.title
+
+    from motcua.pipeline import intervention_label
+
+    item = scenario.interventions[0]
+    assert intervention_label(item, 0, "en") == intervention_label(item, 0) == "Chiến dịch: tuyên truyền, vận động"
+    bundled = load_scenario("lang-son-2024").interventions[0]
+    assert intervention_label(bundled, 0, "en") == "Campaign: outreach and encouragement"

@@ -16,19 +16,21 @@ The load test's own charts (throughput, latency, callback CDF, capacity) come fr
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from motcua.report.i18n import percent, seconds, text
+from motcua.run_layout import AssessedIntervention, DemandFile, QualityFile, SimulationSummary, localized
 
 
 def _arr(values: Any) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in np.atleast_1d(values)], dtype=float)
 
 
-def demand_hourly(demand: dict[str, Any], path: Path, lang: str) -> Path:
+def demand_hourly(demand: DemandFile, path: Path, lang: str) -> Path:
     from motcua.report.style import PALETTE, new_figure, save
 
     hourly = demand["hourly"]
@@ -52,7 +54,7 @@ def demand_hourly(demand: dict[str, Any], path: Path, lang: str) -> Path:
     return save(fig, path)
 
 
-def interventions(assessed: list[dict[str, Any]], path: Path, lang: str) -> Path:
+def interventions(assessed: Sequence[AssessedIntervention], path: Path, lang: str) -> Path:
     from motcua.report.style import PALETTE, new_figure, save
 
     fig, ax = new_figure(9, 0.7 * max(len(assessed), 1) + 2)
@@ -63,14 +65,14 @@ def interventions(assessed: list[dict[str, Any]], path: Path, lang: str) -> Path
     err = np.nan_to_num(np.vstack([mean - low, high - mean]))
     ax.barh(y, np.nan_to_num(mean), xerr=err, color=PALETTE[0], alpha=0.85, capsize=3)
     ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_yticks(y, [a["name"] for a in assessed])
+    ax.set_yticks(y, [localized(a, "name", lang) for a in assessed])
     ax.invert_yaxis()
     ax.set_xlabel(text(lang, "c_points"))
     ax.set_title(text(lang, "c_interventions_title"))
     return save(fig, path)
 
 
-def feedback_trajectories(summaries: dict[str, dict[str, Any]], path: Path, lang: str) -> Path:
+def feedback_trajectories(summaries: Mapping[str, SimulationSummary], path: Path, lang: str) -> Path:
     """Weekly all-units share for each quality (``assumed``, ``measured``, ``flawless``) with 95% bands."""
     from motcua.report.style import PALETTE, TARGET_COLOR, new_figure, save
 
@@ -97,7 +99,7 @@ def feedback_trajectories(summaries: dict[str, dict[str, Any]], path: Path, lang
     return save(fig, path)
 
 
-def callback_real_time(quality: dict[str, Any], path: Path, lang: str) -> Path:
+def callback_real_time(quality: QualityFile, path: Path, lang: str) -> Path:
     from motcua.report.style import PALETTE, TARGET_COLOR, new_figure, save
 
     fig, ax = new_figure(9, 4.8)

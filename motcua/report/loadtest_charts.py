@@ -15,7 +15,7 @@ Labels are Vietnamese (``vi``, the workbench's default, as in the simulation cha
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from motcua.loadtest.callbacks import IPN_ACK, SAMPLE_HEADER
 from motcua.loadtest.summary import start_time, timeline
 from motcua.report.i18n import label_table
 from motcua.report.style import PALETTE, TARGET_COLOR, new_figure, save
+from motcua.run_layout import CapacityStep
 
 LABELS: dict[str, dict[str, str]] = {  # keys: LANGS
     "vi": {
@@ -94,7 +95,7 @@ def write_charts(harness: Mapping[str, Any], folder: Path, lang: str = "vi") -> 
     ]
 
 
-def throughput_chart(rows: list[Mapping[str, Any]], path: Path, words: Mapping[str, str]) -> Path:
+def throughput_chart(rows: Sequence[Mapping[str, Any]], path: Path, words: Mapping[str, str]) -> Path:
     fig, ax = new_figure()
     seconds = [r["second"] for r in rows]
     for key in ("started", "dropped", "requests", "failures"):
@@ -106,7 +107,7 @@ def throughput_chart(rows: list[Mapping[str, Any]], path: Path, words: Mapping[s
     return save(fig, path)
 
 
-def latency_chart(rows: list[Mapping[str, Any]], path: Path, words: Mapping[str, str]) -> Path:
+def latency_chart(rows: Sequence[Mapping[str, Any]], path: Path, words: Mapping[str, str]) -> Path:
     fig, ax = new_figure()
     with_data = [r for r in rows if r["journeys"]]
     seconds = [r["second"] for r in with_data]
@@ -152,7 +153,7 @@ def callback_cdf_chart(callback_rows: list[list[Any]], path: Path, words: Mappin
     return save(fig, path)
 
 
-def capacity_chart(steps: list[Mapping[str, Any]], path: Path, lang: str = "vi") -> Path:
+def capacity_chart(steps: Sequence[CapacityStep], path: Path, lang: str = "vi") -> Path:
     """--find-capacity: each step's callback p95 and create p99 against its arrival rate, the knee marked."""
     words = labels(lang)
     fig, ax = new_figure()

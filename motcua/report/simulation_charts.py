@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from motcua.report.i18n import label_table
+from motcua.run_layout import ComparisonSummary, Estimate, SimulationSummary, localized
 
 LABELS: dict[str, dict[str, str]] = {
     "vi": {
@@ -109,7 +110,7 @@ def _num(value: Any) -> float:
     return np.nan if value is None else float(value)
 
 
-def _mean_err(estimates: Sequence[dict[str, Any]], scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+def _mean_err(estimates: Sequence[Estimate], scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Means and asymmetric error-bar lengths (2 × n, zero where a bound is missing) of JSON estimates."""
     mean = scale * _arr([e["mean"] for e in estimates])
     low, high = scale * _arr([e["low"] for e in estimates]), scale * _arr([e["high"] for e in estimates])
@@ -125,16 +126,16 @@ def _date(text: str, lang: str) -> str:
     return d.strftime("%d/%m/%Y") if lang == "vi" else d.isoformat()
 
 
-def _unit_names(summary: dict[str, Any], lab: dict[str, str]) -> dict[str, str]:
-    return {"all": lab["all"], **{u["id"]: u["name"] for u in summary["units"]}}
+def _unit_names(summary: SimulationSummary, lab: dict[str, str], lang: str) -> dict[str, str]:
+    return {"all": lab["all"], **{u["id"]: localized(u, "name", lang) for u in summary["units"]}}
 
 
-def _scenario_title(summary: dict[str, Any]) -> str:
+def _scenario_title(summary: SimulationSummary) -> str:
     """What chart titles name: the region (short, in its own language), else the scenario name."""
     return summary["scenario"].get("region") or summary["scenario"]["name"]
 
 
-def _scenario_label(summary: dict[str, Any]) -> str:
+def _scenario_label(summary: SimulationSummary) -> str:
     """What legends name when scenarios are compared: the scenario's short name."""
     return summary["scenario"]["name"]
 
@@ -145,7 +146,7 @@ def _percent_axis(ax, axis: str = "y") -> None:
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(PercentFormatter(1.0, decimals=0))
 
 
-def _target_lines(ax, summary: dict[str, Any], lab: dict[str, str], lang: str, dates: bool = True) -> None:
+def _target_lines(ax, summary: SimulationSummary, lab: dict[str, str], lang: str, dates: bool = True) -> None:
     from motcua.report.style import TARGET_COLOR
 
     for target in summary.get("targets", [])[:1]:
@@ -158,11 +159,11 @@ def _target_lines(ax, summary: dict[str, Any], lab: dict[str, str], lang: str, d
 # ---------------------------------------------------------------------------------------------
 # One scenario
 # ---------------------------------------------------------------------------------------------
-def share_trajectories(summary: dict[str, Any], path: Path, lang: str = "vi") -> Path:
+def share_trajectories(summary: SimulationSummary, path: Path, lang: str = "vi") -> Path:
     from motcua.report.style import PALETTE, new_figure, save
 
     lab = labels(lang)
-    names = _unit_names(summary, lab)
+    names = _unit_names(summary, lab, lang)
     weekly = summary["share"]["weekly"]
     x = [dt.date.fromisoformat(d) for d in weekly["labels"]]
     fig, ax = new_figure(9, 5)
@@ -185,11 +186,11 @@ def share_trajectories(summary: dict[str, Any], path: Path, lang: str = "vi") ->
     return save(fig, path)
 
 
-def units_vs_target(summary: dict[str, Any], path: Path, lang: str = "vi") -> Path:
+def units_vs_target(summary: SimulationSummary, path: Path, lang: str = "vi") -> Path:
     from motcua.report.style import PALETTE, new_figure, save
 
     lab = labels(lang)
-    names = _unit_names(summary, lab)
+    names = _unit_names(summary, lab, lang)
     ids = summary["share"]["series"]
     final = summary["share"]["final"]
     observed = {u["id"]: u.get("observed_share") for u in summary["units"]}
@@ -213,18 +214,18 @@ def units_vs_target(summary: dict[str, Any], path: Path, lang: str = "vi") -> Pa
     return save(fig, path)
 
 
-def _period_labels(summary: dict[str, Any], lab: dict[str, str], lang: str) -> list[str]:
+def _period_labels(summary: SimulationSummary, lab: dict[str, str], lang: str) -> list[str]:
     periods = summary["counter_waits"]["periods"]
     return [lab[name].format(start=_date(w["start"], lang), end=_date(w["end"], lang)) for name, w in periods.items()]
 
 
-def counter_waits(summary: dict[str, Any], path: Path, lang: str = "vi") -> Path:
+def counter_waits(summary: SimulationSummary, path: Path, lang: str = "vi") -> Path:
     import matplotlib.pyplot as plt
 
     from motcua.report.style import PALETTE, save
 
     lab = labels(lang)
-    names = _unit_names(summary, lab)
+    names = _unit_names(summary, lab, lang)
     units = list(summary["counter_waits"]["units"])
     periods = list(summary["counter_waits"]["periods"])
     plabels = _period_labels(summary, lab, lang)
@@ -253,11 +254,11 @@ def counter_waits(summary: dict[str, Any], path: Path, lang: str = "vi") -> Path
     return save(fig, path)
 
 
-def officer_hours(summary: dict[str, Any], path: Path, lang: str = "vi") -> Path:
+def officer_hours(summary: SimulationSummary, path: Path, lang: str = "vi") -> Path:
     from motcua.report.style import PALETTE, new_figure, save
 
     lab = labels(lang)
-    names = _unit_names(summary, lab)
+    names = _unit_names(summary, lab, lang)
     oh = summary["officer_hours"]
     units = list(oh["per_open_day"])
     acts = [a for a in oh["activities"] if a != "idle"]  # idle time is not work freed or spent
@@ -288,7 +289,7 @@ def officer_hours(summary: dict[str, Any], path: Path, lang: str = "vi") -> Path
     return save(fig, path)
 
 
-def simulation_charts(summary: dict[str, Any], out_dir: Path, lang: str = "vi") -> list[Path]:
+def simulation_charts(summary: SimulationSummary, out_dir: Path, lang: str = "vi") -> list[Path]:
     """All charts of one scenario's summary, as PNG files in `out_dir`."""
     labels(lang)
     out_dir = Path(out_dir)
@@ -303,7 +304,7 @@ def simulation_charts(summary: dict[str, Any], out_dir: Path, lang: str = "vi") 
 # ---------------------------------------------------------------------------------------------
 # Comparison
 # ---------------------------------------------------------------------------------------------
-def compare_trajectories(summaries: Sequence[dict[str, Any]], path: Path, lang: str = "vi") -> Path:
+def compare_trajectories(summaries: Sequence[SimulationSummary], path: Path, lang: str = "vi") -> Path:
     from motcua.report.style import PALETTE, new_figure, save
 
     lab = labels(lang)
@@ -326,11 +327,11 @@ def compare_trajectories(summaries: Sequence[dict[str, Any]], path: Path, lang: 
     return save(fig, path)
 
 
-def compare_units(summaries: Sequence[dict[str, Any]], path: Path, lang: str = "vi") -> Path:
+def compare_units(summaries: Sequence[SimulationSummary], path: Path, lang: str = "vi") -> Path:
     from motcua.report.style import PALETTE, new_figure, save
 
     lab = labels(lang)
-    names = _unit_names(summaries[0], lab)
+    names = _unit_names(summaries[0], lab, lang)
     ids = summaries[0]["share"]["series"]
     x = np.arange(len(ids))
     width = 0.8 / len(summaries)
@@ -348,12 +349,12 @@ def compare_units(summaries: Sequence[dict[str, Any]], path: Path, lang: str = "
     return save(fig, path)
 
 
-def compare_differences(comparison: dict[str, Any], path: Path, lang: str = "vi") -> Path:
+def compare_differences(comparison: ComparisonSummary, path: Path, lang: str = "vi") -> Path:
     from motcua.report.style import PALETTE, new_figure, save
 
     lab = labels(lang)
     summaries = comparison["summaries"]
-    names = _unit_names(summaries[0], lab)
+    names = _unit_names(summaries[0], lab, lang)
     titles = {s["scenario"]["name"]: _scenario_label(s) for s in summaries}
     ids = summaries[0]["share"]["series"]
     diffs = comparison["differences"]
@@ -374,7 +375,7 @@ def compare_differences(comparison: dict[str, Any], path: Path, lang: str = "vi"
     return save(fig, path)
 
 
-def comparison_charts(comparison: dict[str, Any], out_dir: Path, lang: str = "vi") -> list[Path]:
+def comparison_charts(comparison: ComparisonSummary, out_dir: Path, lang: str = "vi") -> list[Path]:
     """The side-by-side charts of a `motcua compare` summary, as PNG files in `out_dir`."""
     labels(lang)
     out_dir = Path(out_dir)

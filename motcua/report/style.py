@@ -12,6 +12,7 @@ import matplotlib
 matplotlib.use("Agg")  # charts are files; no screen is assumed
 
 import matplotlib.pyplot as plt
+from cycler import cycler  # matplotlib's own dependency
 
 # DejaVu Sans ships with matplotlib and covers Vietnamese (ă, ơ, ư, ạ, ế …).
 FONT = "DejaVu Sans"
@@ -22,7 +23,7 @@ DPI = 120
 plt.rcParams.update(
     {
         "font.family": FONT,
-        "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+        "axes.prop_cycle": cycler(color=PALETTE),
         "axes.spines.top": False,
         "axes.spines.right": False,
         "axes.grid": True,

@@ -1,0 +1,363 @@
+"""The sections of the campaign report: what each one says, as data for its template.
+
+*Scenario.* Each section of ``report.html`` answers one question of the provincial committee (did
+the campaign reach the target, which lever paid off, can the payment path carry the busiest day …).
+A section is a `Section`: its key (the anchor ``#key``, the heading ``s_<key>`` of `motcua.report.i18n`)
+and a view function that turns the run's saved files (`motcua.run_layout.RunFiles`) into the plain
+values its template ``templates/sections/<key>.html.j2`` lays out. Numbers are formatted here, in the report's
+language; the templates hold the markup, and Jinja2 escapes every value.
+
+To add a section, write a view here, its template, and an entry in `SECTIONS`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from motcua.report.i18n import day, number, percent, seconds, text
+from motcua.run_layout import (
+    DEMAND,
+    DEMAND_JSON,
+    FEEDBACK,
+    LOADTEST,
+    STEP_FOLDERS,
+    SUMMARY,
+    Estimate,
+    RunFiles,
+    localized,
+)
+
+View = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    """What every view reads: the run's files, the scenario as run (None if the folder lacks it), the language."""
+
+    files: RunFiles
+    scenario: Any
+    lang: str
+
+    def t(self, key: str, **values: Any) -> str:
+        """The text `key` in the report's language."""
+        return text(self.lang, key, **values)
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of the report: ``<section id="key">``, its heading, and the view its template shows."""
+
+    key: str
+    view: Callable[[ReportInput], View]
+
+    @property
+    def title(self) -> str:
+        """Key of the heading in `motcua.report.i18n.TEXTS`: ``s_<key>``."""
+        return f"s_{self.key}"
+
+    @property
+    def template(self) -> str:
+        return f"sections/{self.key}.html.j2"
+
+
+def band(est: Estimate | None, lang: str, fmt: Callable[[float], str] | None = None) -> str:
+    """'mean (low–high)' of a JSON estimate."""
+    show = fmt or (lambda v: percent(v, lang))
+    if not est or est.get("mean") is None:
+        return text(lang, "not_estimable")
+    mean, low, high = est["mean"], est["low"], est["high"]
+    assert mean is not None
+    if low is None or high is None:
+        return show(mean)
+    return f"{show(mean)} ({show(low)}–{show(high)})"
+
+
+def points(value: float | None, lang: str) -> str:
+    """A share difference in percentage points."""
+    return "—" if value is None else number(100 * value, lang, 2)
+
+
+def _ms(value: float | None, lang: str) -> str:
+    return "—" if value is None else seconds(value / 1000, lang)
+
+
+def _missing(r: ReportInput, what: str) -> View:
+    return {"missing": r.t("missing", what=what)}
+
+
+# ---------------------------------------------------------------------------------------------
+# Views
+# ---------------------------------------------------------------------------------------------
+def summary_view(r: ReportInput) -> View:
+    f, lang = r.files, r.lang
+    head, s = f.simulate["headline"], f.simulate["settings"]
+    sentences = []
+    p = head["probability_by_deadline"]
+    if head.get("target_share") is not None and p is not None:
+        values = {"share": percent(head["target_share"], lang, 0), "date": day(head["target_date"], lang),
+                  "p": percent(p["mean"], lang, 0), "p_low": percent(p["low"], lang, 0),
+                  "p_high": percent(p["high"], lang, 0)}
+        if p["mean"] is not None and p["mean"] >= 0.5:
+            sentences.append(r.t("target_reached", when=day(head["reached_date_mean"], lang),
+                                 p10=day(head["reached_date_p10"], lang),
+                                 p90=day(head["reached_date_p90"], lang) if head["reached_date_p90"]
+                                 else r.t("never"), **values))
+        else:
+            sentence = r.t("target_missed", **values)
+            if head.get("reached_date_mean"):
+                sentence += r.t("target_missed_when", when=day(head["reached_date_mean"], lang))
+            sentences.append(sentence)
+    else:
+        sentences.append(r.t("no_target"))
+    final = head["final_share"]
+    sentences.append(r.t("final_share", end=day(s["end"], lang), share=percent(final["mean"], lang),
+                         low=percent(final["low"], lang), high=percent(final["high"], lang),
+                         replications=s["replications"], seed=s["seed"]))
+    if f.quality and f.comparison:
+        diff = f.comparison["measured_vs_flawless"]["final_share"]["all"]
+        sentences.append(r.t("feedback_sentence", p95=seconds(f.quality["callback_p95_s"], lang),
+                             told=percent(f.quality["told_unpaid_share_observed"], lang),
+                             points=points(diff["mean"], lang), low=points(diff["low"], lang),
+                             high=points(diff["high"], lang)))
+    if f.loadtest:
+        failed = [v["name"] for v in f.loadtest["slo"] if not v["passed"]]
+        sentences.append(r.t("slo_breached", names=", ".join(failed)) if failed else r.t("slo_all_passed"))
+        if f.loadtest["invariant"]["ok"] is False:
+            sentences.append(r.t("invariant_broken"))
+    return {"sentences": sentences, "quick": bool(s.get("quick"))}
+
+
+def unit_names(r: ReportInput) -> dict[str, str]:
+    """Unit id → name in the report's language (``all`` → 'all units')."""
+    return {"all": r.t("all_units"), **{u["id"]: localized(u, "name", r.lang) for u in r.files.simulate["units"]}}
+
+
+def units_view(r: ReportInput) -> View:
+    sim, lang = r.files.simulate, r.lang
+    names = unit_names(r)
+    observed = {u["id"]: u.get("observed_share") for u in sim["units"]}
+    if r.scenario is not None:  # the region's own observed share stands for all units
+        observed["all"] = r.scenario.region.observed_share
+    target = sim["targets"][0] if sim["targets"] else None
+    rows = []
+    for sid in sim["share"]["series"]:
+        reach = (target["all_units"] if sid == "all" else target["per_unit"].get(sid)) if target else None
+        rows.append([names.get(sid, sid), percent(observed.get(sid), lang), band(sim["share"]["final"][sid], lang),
+                     band(reach["probability_by_deadline"], lang) if reach else "—",
+                     day(reach["date_mean"], lang) if reach and reach["date_mean"] else r.t("never")])
+    return {"rows": rows}
+
+
+def interventions_view(r: ReportInput) -> View:
+    lang = r.lang
+    items = r.files.interventions["interventions"] if r.files.interventions else []
+    rows = [[localized(a, "name", lang), f"{day(a['start'], lang)} – {day(a['end'], lang)}",
+             number(a["cost_vnd"], lang), band(a["points_gained"], lang, lambda v: points(v, lang)),
+             number(a["cost_per_point_vnd"], lang) if a["cost_per_point_vnd"] else r.t("not_estimable")]
+            for a in items]
+    return {"rows": rows}
+
+
+def counters_view(r: ReportInput) -> View:
+    sim, lang = r.files.simulate, r.lang
+    names = unit_names(r)
+    freed = sim["officer_hours"]["freed_per_open_day"]
+
+    def hours(est: Estimate | None) -> str:
+        return band(est, lang, lambda v: number(v, lang, 1))
+
+    rows = []
+    for uid, waits in sim["counter_waits"]["units"].items():
+        before, after = waits["before"]["p90"]["mean"], waits["after"]["p90"]["mean"]
+        rows.append([names.get(uid, uid), f"{number(before, lang, 1)} → {number(after, lang, 1)}",
+                     hours(freed.get(uid))])
+    rows.append([r.t("all_units"), "", hours(freed.get("all"))])
+    return {"rows": rows}
+
+
+def demand_view(r: ReportInput) -> View:
+    d, lang = r.files.demand, r.lang
+    if not d:
+        return _missing(r, f"{DEMAND}/{DEMAND_JSON}")
+    total, hourly, profile = d["platform_payments"], d["hourly"], d["load_profile"]
+    hour = hourly["peak_hour"]
+
+    def rows(kind: str, label: Callable[[str], str]) -> list[list[str]]:
+        daily, per_hour = (d["by_group"], hourly["by_group"]) if kind == "group" else (d["by_bank"], hourly["by_bank"])
+        return [[label(name), band(est, lang, lambda v: number(v, lang, 1)),
+                 number(per_hour[name]["mean"][hour], lang, 1)] for name, est in daily.items()]
+
+    return {
+        "peak_day": r.t("peak_day", date=day(d["date"], lang), total=number(total["mean"], lang),
+                        low=number(total["low"], lang), high=number(total["high"], lang),
+                        min=number(total.get("min"), lang), max=number(total.get("max"), lang),
+                        fee=number(d["fee_payments"]["mean"], lang)),
+        "method": r.t("demand_method", profile=hourly["shape_source"]),
+        "peak_hour": r.t("peak_hour", hour=hour),
+        "by_group": rows("group", lambda g: r.t(f"g_{g}")),
+        "by_bank": rows("bank", str),
+        "compression": r.t("compression", duration=number(profile["duration_s"], lang),
+                           factor=number(profile["compression"], lang),
+                           completion=number(profile["completion"], lang, 3),
+                           rate=number(profile["rate_per_s"], lang, 2),
+                           peak=number(profile["peak_rate_per_s"], lang, 2)),
+    }
+
+
+def load_view(r: ReportInput) -> View:
+    t, lang = r.files.loadtest, r.lang
+    if not t:
+        return _missing(r, f"{LOADTEST}/{SUMMARY}")
+    params = r.files.manifest.get("parameters", {})
+    cb = t["callbacks"]["ipn_ack"]
+    return {
+        "against": r.t("load_against", target=params.get("agency_url") or r.t("mocks")),
+        "faults": r.t("faults", file=Path(params["faults_file"]).name) if params.get("faults_file") else None,
+        "figures": r.t("load_figures", started=number(t["arrivals"]["started"], lang),
+                       dropped=number(t["arrivals"]["dropped"], lang),
+                       rps=number(t["throughput"]["requests_per_s"], lang, 1),
+                       errors=percent(t["slo_measured"].get("error_rate"), lang, 2),
+                       p50=_ms(cb.get("p50"), lang), p95=_ms(cb.get("p95"), lang), p99=_ms(cb.get("p99"), lang),
+                       lost=number(t["lost_callbacks"], lang),
+                       recovered=number(t["invariant"].get("paid_by_reconciliation", 0), lang)),
+    }
+
+
+def callbacks_view(r: ReportInput) -> View:
+    t, lang = r.files.loadtest, r.lang
+    if not t:
+        return _missing(r, f"{LOADTEST}/{SUMMARY}")
+    by_bank = t["callbacks"]["ipn_ack"].get("by_bank", {})
+    return {"rows": [[bank, number(s.get("count", 0), lang), _ms(s.get("p50"), lang), _ms(s.get("p95"), lang),
+                      number(s.get("failures", 0), lang)] for bank, s in by_bank.items()]}
+
+
+def feedback_view(r: ReportInput) -> View:
+    q, c, lang = r.files.quality, r.files.comparison, r.lang
+    if not q or not c:
+        return _missing(r, f"{FEEDBACK}/")
+    a, fed = q["assumed"], q.get("fed_back", q["assumed"])
+    after = seconds(q["unpaid_notice_after_s"], lang)
+    quality_rows = [
+        [r.t("q_failure"), percent(a["failure_rate"], lang, 2), percent(fed["failure_rate"], lang, 2)],
+        [r.t("q_p50"), seconds(a["callback_p50_s"], lang), seconds(fed["callback_p50_s"], lang)],
+        [r.t("q_p95"), seconds(a["callback_p95_s"], lang), seconds(fed["callback_p95_s"], lang)],
+        [r.t("q_unpaid", after=after), percent(q["assumed_told_unpaid_share"], lang, 2),
+         percent(q["told_unpaid_share_observed"], lang, 2)]]
+    diff_rows = [[r.t("fb_measured_vs_assumed"),
+                  band(c["measured_vs_assumed"]["final_share"]["all"], lang, lambda v: points(v, lang))],
+                 [r.t("fb_measured_vs_flawless"),
+                  band(c["measured_vs_flawless"]["final_share"]["all"], lang, lambda v: points(v, lang))],
+                 [r.t("fb_told"), " / ".join(f"{r.t('c_' + name)}: {band(est, lang, lambda v: number(v, lang))}"
+                                             for name, est in c["told_unpaid_total"].items())]]
+    return {"quality_rows": quality_rows, "diff_rows": diff_rows,
+            "time_scale": r.t("time_scale_note", speed=number(1 / q["time_scale"], lang), scale=q["time_scale"],
+                              deadline=seconds(q["callback_deadline_s"], lang))}
+
+
+def capacity_view(r: ReportInput) -> View:
+    lang = r.lang
+    if not r.files.demand:
+        return _missing(r, f"{DEMAND}/{DEMAND_JSON}")
+    profile = r.files.demand["load_profile"]
+    projected = number(profile["rate_per_s"], lang, 2)
+    cap = r.files.loadtest.get("capacity") if r.files.loadtest else None
+    if not cap:
+        return {"sentence": r.t("capacity_not_measured", projected=projected,
+                                peak=number(profile["peak_rate_per_s"], lang, 2)), "chart": False}
+    knee = cap["knee_rate_per_s"]
+    if knee is None:
+        return {"sentence": r.t("capacity_broke_first", projected=projected), "chart": True}
+    key = "capacity_measured" if cap.get("broke", True) else "capacity_never_broke"
+    return {"sentence": r.t(key, knee=number(knee, lang, 2), projected=projected,
+                            headroom=number(knee / profile["rate_per_s"], lang, 2)), "chart": True}
+
+
+def slo_view(r: ReportInput) -> View:
+    if not r.files.loadtest:
+        return _missing(r, f"{LOADTEST}/{SUMMARY}")
+    rows = []
+    for v in r.files.loadtest["slo"]:
+        unit = v.get("unit", "")
+        measured = "—" if v["measured"] is None else f"{v['measured']:.4g}"
+        rows.append({"name": f"{v['name']} — {v.get('description', '')}", "limit": f"{v['limit']:.4g} {unit}",
+                     "measured": f"{measured} {unit}", "passed": v["passed"]})
+    return {"rows": rows}
+
+
+def _kind_of(provenance: str) -> str:
+    kind = provenance.partition(":")[0].strip()
+    return kind if kind in ("observed", "assumed", "derived", "setting") else "unmarked"
+
+
+def _value_text(value: Any) -> str:
+    out = json.dumps(value, ensure_ascii=False, default=str)
+    return out if len(out) <= 160 else out[:157] + "…"
+
+
+def assumption_rows(r: ReportInput) -> list[list[str]]:
+    """One row per provenance entry of the scenario (and per unmarked number), plus the measured quality."""
+    from motcua.typed_config import get_path
+
+    scenario, quality = r.scenario, r.files.quality
+    data = scenario.to_dict()
+    entries = dict(scenario.provenance)
+    for unit in scenario.units:
+        if unit.observed_share_source:
+            entries.setdefault(f"region.units[{unit.id}].observed_share", f"observed: {unit.observed_share_source}")
+    if scenario.region.observed_share_source:
+        entries.setdefault("region.observed_share", f"observed: {scenario.region.observed_share_source}")
+    for path in scenario.unmarked_numbers():
+        entries.setdefault(path, "")
+    rows = []
+    for path in sorted(entries):
+        try:
+            value = get_path(data, path)
+        except (KeyError, ValueError, IndexError):
+            value = None
+        source = entries[path]
+        rows.append([path, _value_text(value), r.t(f"k_{_kind_of(source)}"), source])
+    if quality and quality.get("measured") and "fed_back" in quality:
+        fed = quality["fed_back"]
+        for key in ("failure_rate", "callback_p50_s", "callback_p95_s"):
+            rows.append([f"payment_system ({key}, feedback)", _value_text(round(fed[key], 4)), r.t("k_observed"),
+                         "observed: measured by the load test of this run (loadtest/, feedback/quality.json)"])
+    return rows
+
+
+def assumptions_view(r: ReportInput) -> View:
+    lang = r.lang
+    view: View = {"rows": None, "sources": [], "steps": []}
+    if r.scenario is not None:
+        view["rows"] = assumption_rows(r)
+        view["sources"] = [[s.id, s.title, f"{s.place}, {s.year}", s.url or s.seed or ""]
+                           for s in r.scenario.scenario.sources]
+    view["steps"] = [[s["name"], number(s["seconds"], lang, 1), s.get("folder", "")]
+                     for s in r.files.manifest.get("steps", []) if s["name"] in STEP_FOLDERS]
+    return view
+
+
+def no_view(r: ReportInput) -> View:
+    """A section that only shows charts."""
+    return {}
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section("summary", summary_view),
+    Section("units", units_view),
+    Section("trajectories", no_view),
+    Section("interventions", interventions_view),
+    Section("counters", counters_view),
+    Section("demand", demand_view),
+    Section("load", load_view),
+    Section("callbacks", callbacks_view),
+    Section("feedback", feedback_view),
+    Section("capacity", capacity_view),
+    Section("slo", slo_view),
+    Section("assumptions", assumptions_view),
+)
+"""The sections of ``report.html``, in order."""
