@@ -399,16 +399,18 @@ class Gateway:
         ))
         if status == "pending":
             self.outbox.schedule(payment_id, next_at)
+        else:
+            self.vnpay.forget(payment_id)
 
     def _ipn_sender(self, row: Any, attempt: int, amount_bump_vnd: int = 0) -> Any:
         """``send(bad_signature, kind)`` → one IPN of this payment in its front's wire format: (code, error)."""
         if row["protocol"] == ledger.VNPAY:
-            payment_id, fake = row["payment_id"], dict(row) if attempt == 0 else None
+            payment_id = row["payment_id"]
 
             async def send_vnpay(bad_signature: bool, kind: str) -> tuple[str | None, str | None]:
                 self._ipn_sent[kind].inc()
-                return await self.vnpay.send_ipn(payment_id, bad_signature=bad_signature,
-                                                 amount_bump_vnd=amount_bump_vnd, fake=fake)
+                return await self.vnpay.send_ipn(payment_id, row, bad_signature=bad_signature,
+                                                 amount_bump_vnd=amount_bump_vnd)
             return send_vnpay
         payload = ledger.ipn_payload(row, attempt, time.time())
         payload["amount_vnd"] += amount_bump_vnd

@@ -66,7 +66,6 @@ CREATE TABLE IF NOT EXISTS vnpay_orders (
     order_type     TEXT NOT NULL,
     locale         TEXT NOT NULL,
     ip_addr        TEXT NOT NULL,
-    card_type      TEXT,
     UNIQUE (tmn_code, vn_day, txn_ref)
 );
 CREATE TABLE IF NOT EXISTS vnpay_requests (
@@ -432,19 +431,23 @@ class VnpayOrder:
 
 def insert_vnpay_payment(
     conn: sqlite3.Connection, new: NewPayment, order: VnpayOrder, *, payment_id: str, fingerprint: str, now: float
-) -> tuple[sqlite3.Row, bool]:
-    """Create a VNPay payment, idempotent by terminal + vnp_TxnRef + day (409 if the URL's order differed)."""
+) -> tuple[sqlite3.Row, int | None]:
+    """Create a VNPay payment, idempotent by terminal + vnp_TxnRef + day (409 if the URL's order differed).
+
+    Returns the payment and its new vnp_TransactionNo (None when it existed already).
+    """
     key = f"vnpay:{order.tmn_code}:{order.vn_day}:{order.txn_ref}"
     row, created = insert_payment(conn, new, payment_id=payment_id, idempotency_key=key, fingerprint=fingerprint,
                                   now=now, protocol=VNPAY)
-    if created:
-        conn.execute(
-            "INSERT INTO vnpay_orders (payment_id, tmn_code, txn_ref, vn_day, create_date, order_info, order_type,"
-            " locale, ip_addr) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (payment_id, order.tmn_code, order.txn_ref, order.vn_day, order.create_date, order.order_info,
-             order.order_type, order.locale, order.ip_addr),
-        )
-    return row, created
+    if not created:
+        return row, None
+    cursor = conn.execute(
+        "INSERT INTO vnpay_orders (payment_id, tmn_code, txn_ref, vn_day, create_date, order_info, order_type,"
+        " locale, ip_addr) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (payment_id, order.tmn_code, order.txn_ref, order.vn_day, order.create_date, order.order_info,
+         order.order_type, order.locale, order.ip_addr),
+    )
+    return row, cursor.lastrowid
 
 
 def vnpay_payment(conn: sqlite3.Connection, payment_id: str) -> sqlite3.Row | None:
@@ -460,10 +463,6 @@ def find_vnpay_payment(conn: sqlite3.Connection, tmn_code: str, vn_day: str, txn
         "SELECT p.*, v.* FROM vnpay_orders v JOIN payments p USING (payment_id)"
         " WHERE v.tmn_code = ? AND v.vn_day = ? AND v.txn_ref = ?", (tmn_code, vn_day, txn_ref),
     ).fetchone()
-
-
-def set_card_type(conn: sqlite3.Connection, payment_id: str, card_type: str) -> None:
-    conn.execute("UPDATE vnpay_orders SET card_type = ? WHERE payment_id = ?", (card_type, payment_id))
 
 
 def claim_request_id(conn: sqlite3.Connection, tmn_code: str, vn_day: str, request_id: str) -> bool:

@@ -23,6 +23,7 @@ import json
 import re
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -61,6 +62,8 @@ KIND_BANK_TYPE = {"bank": 1, "ewallet": 3}
 FINGERPRINT_SKIP = {"vnp_CreateDate", "vnp_ExpireDate", "vnp_IpAddr", "vnp_SecureHash", "vnp_SecureHashType",
                     "vnp_BankCode", "vnp_Locale"}
 """A rebuilt URL for the same order (new dates, another IP) is the same payment; another amount is not."""
+ORDER_CACHE_SIZE = 100_000
+"""Orders kept in memory for their IPN (saves a read per IPN); older ones are read from the database."""
 
 
 class PageError(Exception):
@@ -102,6 +105,10 @@ class VnpayFront:
         self.default_ipn_url = default_ipn_url
         self.client = FastPoster(timeout_s=gateway.config.ipn_timeout_s, max_idle_per_host=1024)
         self._banks: list[dict[str, Any]] | None = None
+        self._bank_kinds: dict[str, str] = {}
+        self._options_html = ""
+        self._orders: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        """The order fields of recent payments (tmn_code, txn_ref, order_info, transaction_no), for their IPNs."""
 
     async def close(self) -> None:
         self.client.close()
@@ -117,7 +124,7 @@ class VnpayFront:
         payment_id = payment_id_for(f"vnpay:{terminal.tmn_code}", f"{order.vn_day}:{order.txn_ref}")
         now = time.time()
         try:
-            row, _created = await self.gw.db.transact(lambda conn: ledger.insert_vnpay_payment(
+            row, transaction_no = await self.gw.db.transact(lambda conn: ledger.insert_vnpay_payment(
                 conn, new, order, payment_id=payment_id, fingerprint=fingerprint, now=now))
         except ApiError as exc:
             if exc.error != "idempotency_conflict":
@@ -125,7 +132,29 @@ class VnpayFront:
             return self._error_redirect(PageError(
                 "01", f"vnp_TxnRef {order.txn_ref!r} was already used on {order.vn_day} for another order "
                 "(amount, order info or return URL differ); use a new vnp_TxnRef", "vnp_TxnRef"))
+        if transaction_no is not None:
+            self._remember(payment_id, {"tmn_code": order.tmn_code, "txn_ref": order.txn_ref,
+                                        "order_info": order.order_info, "transaction_no": transaction_no})
         return await self._payer_page(request, row, params.get("vnp_BankCode", ""))
+
+    def _remember(self, payment_id: str, order: dict[str, Any]) -> None:
+        self._orders[payment_id] = order
+        if len(self._orders) > ORDER_CACHE_SIZE:
+            self._orders.popitem(last=False)
+
+    def forget(self, payment_id: str) -> None:
+        """The payment's IPN delivery has ended: its order need not stay in memory."""
+        self._orders.pop(payment_id, None)
+
+    def _order_row(self, payment_id: str, row: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        """The payment (`row`, if the caller has it fresh) with its order, from memory when possible."""
+        order = self._orders.get(payment_id)
+        if order is not None and row is not None:
+            return {**dict(row), **order}
+        full = ledger.vnpay_payment(self.gw.db.conn, payment_id)
+        if full is None:
+            return None
+        return {**dict(full), **(dict(row) if row is not None else {})}
 
     def _checked_params(self, request: web.Request) -> tuple[Terminal, dict[str, str]]:
         query = request.query
@@ -254,9 +283,25 @@ class VnpayFront:
             if banks is None:
                 from mock_services.bank import load_catalogue
 
-                return [{"code": b.code, "name": b.name, "kind": b.kind} for b in load_catalogue().values()]
-            self._banks = [{"code": b["code"], "name": b["name"], "kind": b["kind"]} for b in banks]
+                found = [{"code": b.code, "name": b.name, "kind": b.kind} for b in load_catalogue().values()]
+            else:
+                found = [{"code": b["code"], "name": b["name"], "kind": b["kind"]} for b in banks]
+            self._bank_kinds = {b["code"]: b["kind"] for b in found}
+            self._options_html = self._options(found, "")
+            if banks is None:
+                return found  # the bank may come up later: ask it again next time
+            self._banks = found
         return self._banks
+
+    @staticmethod
+    def _options(banks: list[dict[str, Any]], preselected: str) -> str:
+        return "".join(
+            f"<option value=\"{html.escape(b['code'])}\"{' selected' if b['code'] == preselected else ''}>"
+            f"{html.escape(b['name'])}</option>" for b in banks)
+
+    def card_type(self, bank_code: str | None) -> str:
+        """vnp_CardType of a bank or wallet: ATM for a bank, QRCODE for a wallet."""
+        return KIND_CARD_TYPE.get(self._bank_kinds.get(bank_code or "", "bank"), "ATM") if bank_code else ""
 
     async def _payer_page(self, request: web.Request, row: Any, preselected: str) -> web.Response:
         banks = await self.banks()
@@ -269,9 +314,7 @@ class VnpayFront:
         }
         if _wants_json(request):
             return json_response(view)
-        options = "".join(
-            f"<option value=\"{html.escape(b['code'])}\"{' selected' if b['code'] == preselected else ''}>"
-            f"{html.escape(b['name'])}</option>" for b in banks)
+        options = self._options(banks, preselected) if preselected else self._options_html
         body = (f"<p>Số tiền: <span id=\"amount_vnd\">{row['amount_vnd']}</span> VND — mã đơn "
                 f"<span id=\"vnp_TxnRef\">{html.escape(row['dossier_code'])}</span> — "
                 f"<span id=\"state\">{html.escape(row['state'])}</span></p>"
@@ -288,19 +331,18 @@ class VnpayFront:
             bank_code = (await request.post()).get("bank_code", "")
         else:
             bank_code = parse_json_object(raw).get("bank_code", "")
-        banks = {b["code"]: b for b in await self.banks()}
-        if not isinstance(bank_code, str) or bank_code not in banks:
-            raise ApiError(422, "invalid_field", f"bank_code must be one of {', '.join(banks)}, got {bank_code!r}",
-                           field="bank_code")
+        await self.banks()
+        if not isinstance(bank_code, str) or bank_code not in self._bank_kinds:
+            raise ApiError(422, "invalid_field", f"bank_code must be one of {', '.join(self._bank_kinds)}, "
+                           f"got {bank_code!r}", field="bank_code")
         payment_id = request.match_info["payment_id"]
-        if ledger.vnpay_payment(self.gw.db.conn, payment_id) is None:
-            raise ApiError(404, "payment_not_found", f"no VNPay payment {payment_id!r}", field="payment_id")
         now = time.time()
-        card_type = KIND_CARD_TYPE.get(banks[bank_code]["kind"], "ATM")
 
         def unit(conn: Any) -> Any:
             row = ledger.checkout(conn, payment_id, bank_code, now)
-            ledger.set_card_type(conn, payment_id, card_type)
+            if row["protocol"] != ledger.VNPAY:  # undone: this unit raises
+                raise ApiError(404, "payment_not_found", f"no VNPay payment {payment_id!r}; JSON-API payments "
+                               "check out at POST /payments/{payment_id}/checkout", field="payment_id")
             return row
 
         row = await self.gw._transact(unit)
@@ -345,8 +387,7 @@ class VnpayFront:
 
     # ------------------------------------------------------------------ return parameters and IPN
 
-    @staticmethod
-    def result_params(row: Any, *, amount_bump_vnd: int = 0) -> dict[str, str]:
+    def result_params(self, row: Any, *, amount_bump_vnd: int = 0) -> dict[str, str]:
         """The signed parameters of the return URL and the IPN (vnpay.md §3); nothing but ``vnp_*``."""
         paid = row["response_code"] == "00" and row["state"] != State.FAILED.value
         code = row["response_code"] or ("24" if row["state"] == State.CANCELLED.value else "99")
@@ -354,7 +395,7 @@ class VnpayFront:
             "vnp_TmnCode": row["tmn_code"],
             "vnp_Amount": str(wire.to_wire_amount(row["amount_vnd"] + amount_bump_vnd)),
             "vnp_BankCode": row["bank_code"] or "",
-            "vnp_CardType": row["card_type"] or "",
+            "vnp_CardType": self.card_type(row["bank_code"]),
             "vnp_OrderInfo": row["order_info"],
             "vnp_PayDate": wire.vn_time(row["bank_approved_at"] or row["notified_at"] or time.time()),
             "vnp_ResponseCode": code,
@@ -366,13 +407,15 @@ class VnpayFront:
             params["vnp_BankTranNo"] = row["bank_txn_no"]
         return {k: v for k, v in params.items() if v != ""}
 
-    async def send_ipn(self, payment_id: str, *, bad_signature: bool, amount_bump_vnd: int,
-                       fake: Mapping[str, Any] | None = None) -> tuple[str | None, str | None]:
-        """One IPN GET to the terminal's IPN URL; (RspCode, None) or (None, what went wrong)."""
-        row = ledger.vnpay_payment(self.gw.db.conn, payment_id)
-        if row is None:
+    async def send_ipn(self, payment_id: str, row: Mapping[str, Any] | None, *, bad_signature: bool,
+                       amount_bump_vnd: int) -> tuple[str | None, str | None]:
+        """One IPN GET to the terminal's IPN URL; (RspCode, None) or (None, what went wrong).
+
+        `row` is the payment as the caller has it (just committed, or a fault's early copy), or None to read it.
+        """
+        data = self._order_row(payment_id, row)
+        if data is None:
             return None, "no VNPay order for this payment"
-        data = {**dict(row), **(fake or {})}
         terminal = self.terminals.get(data["tmn_code"])
         if terminal is None:
             return None, f"terminal {data['tmn_code']} is no longer configured"
