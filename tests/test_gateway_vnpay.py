@@ -341,3 +341,25 @@ def test_bank_list_for_the_library(stack):
                      headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert status == 400
     assert OTHER_TMN  # both test terminals are configured
+
+
+def test_real_vnpay_answers_match_the_openapi_document(stack):
+    import jsonschema
+
+    doc = call("GET", stack.gateway_url + "/openapi.json")[1]
+
+    def check(path, method, status, body, media="application/json"):
+        schema = doc["paths"][path][method]["responses"][str(status)]["content"][media]["schema"]
+        jsonschema.validate(body, {**schema, "components": doc["components"]}, cls=jsonschema.Draft202012Validator)
+
+    r, create_date, page = _paid(stack)
+    check("/paymentv2/vpcpay.html", "get", 200, page)
+    check("/merchant_webapi/api/transaction", "post", 200, _querydr(stack, r, create_date))
+    bad = get(stack.url_for(stack.pay_params(ref(), vnp_Locale="fr")))[2]
+    check("/paymentv2/Payment/Error.html", "get", 200, get(stack.gateway_url + bad, accept_json=True)[1])
+    banks = call("POST", stack.gateway_url + "/qrpayauth/api/merchant/get_bank_list", raw=f"tmn_code={TMN}".encode(),
+                 headers={"Content-Type": "application/x-www-form-urlencoded"})[1]
+    check("/qrpayauth/api/merchant/get_bank_list", "post", 200, banks)
+    status, chosen = call("POST", stack.gateway_url + stack.open(stack.url_for(stack.pay_params(ref())))[1][
+        "choose_url"], {"bank_code": "BIDV"})
+    check("/paymentv2/pay/{payment_id}", "post", status, chosen)
