@@ -35,6 +35,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -130,14 +131,16 @@ class Citizen:
 # ---------------------------------------------------------------------------- load phases
 
 
-async def closed_loop(urls: dict[str, str], concurrency: int, duration_s: float) -> tuple[float, float, int]:
-    """`concurrency` citizens paying back to back for `duration_s`; returns (start, end, approved)."""
-    citizens = [Citizen(urls) for _ in range(concurrency)]
+async def closed_loop(urls: dict[str, str], concurrency: int, duration_s: float, citizen: Any = Citizen
+                      ) -> tuple[float, float, int]:
+    """`concurrency` citizens (`citizen(urls)`: JSON API by default) paying back to back for `duration_s`;
+    returns (start, end, approved)."""
+    citizens = [citizen(urls) for _ in range(concurrency)]
     approved = 0
     start = time.time()
     deadline = start + duration_s
 
-    async def run(c: Citizen) -> None:
+    async def run(c: Any) -> None:
         nonlocal approved
         while time.time() < deadline:
             ok = await c.pay()  # not `approved += await …`: that reads `approved` before the await
@@ -293,8 +296,7 @@ def main() -> None:
         )  # fmt: skip
         with MockStack(config) as stack, asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
             figures = runner.run(measure(stack, args.duration, args.concurrency))
-        figures.update(vnpay_front.bench(duration_s=args.duration, concurrency=args.concurrency, connection=Connection,
-                                         gateway_cpu=GATEWAY_CPU, load_cpu=LOAD_CPU))
+        figures.update(vnpay_front.bench(sys.modules[__name__], duration_s=args.duration, concurrency=args.concurrency))
         port = free_port()
         trivial = start_trivial(port)
         try:

@@ -4,10 +4,11 @@ A complete VNPay payment: the merchant signs a ``vpcpay.html`` URL → the citiz
 HTML page; its form gives the payment id) → chooses a bank → is charged at the bank → the bank notifies
 the gateway → the gateway's IPN GET is verified and acknowledged ``00`` by the merchant. The merchant is a
 minimal VNPay IPN receiver (`serve_merchant`) in its own process, on the load CPU like the agency of the
-JSON loop. It is counted when the IPN is acknowledged. The stack is set up as in `bench_payments`: gateway
-pinned to `gateway_cpu`, bank, merchant and load to `load_cpu`, bank latency off, schedules compressed.
+JSON loop. It is counted when the IPN is acknowledged. The stack is set up as in `bench_payments` (whose
+HTTP client, closed loop and CPU clock it uses: `harness`): gateway pinned to its `GATEWAY_CPU`, bank,
+merchant and load to `LOAD_CPU`, bank latency off, schedules compressed.
 
-    figures = bench(duration_s=5, concurrency=128, connection=Connection, gateway_cpu=0, load_cpu=1)
+    figures = bench(bench_payments, duration_s=5, concurrency=128)
     figures["vnpay_gateway_cpu_ms_per_payment"]     # → payments per gateway core
 
 Run alone: ``.venv/bin/python benchmarks/vnpay_front.py [--duration S] [--concurrency N]``.
@@ -24,7 +25,9 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,7 +95,7 @@ class VnpayCitizen:
 
     serial = 0
 
-    def __init__(self, urls: dict[str, str], connection: Callable[[str], Any]) -> None:
+    def __init__(self, urls: dict[str, str], *, connection: Callable[[str], Any]) -> None:
         self.gateway, self.bank = connection(urls["gateway"]), connection(urls["bank"])
         self.base = urls["gateway"]
 
@@ -127,33 +130,7 @@ class VnpayCitizen:
         self.bank.close()
 
 
-async def closed_loop(urls: dict[str, str], connection: Callable[[str], Any], concurrency: int,
-                      duration_s: float) -> tuple[float, float, int]:
-    """`concurrency` citizens paying back to back for `duration_s`; returns (start, end, approved)."""
-    citizens = [VnpayCitizen(urls, connection) for _ in range(concurrency)]
-    approved = 0
-    start = time.time()
-    deadline = start + duration_s
-
-    async def run(c: VnpayCitizen) -> None:
-        nonlocal approved
-        while time.time() < deadline:
-            ok = await c.pay()
-            approved += ok
-
-    await asyncio.gather(*(run(c) for c in citizens))
-    end = time.time()
-    for c in citizens:
-        c.close()
-    return start, end, approved
-
-
 # ---------------------------------------------------------------------------- the measurement
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def acks(merchant_port: int) -> list[float]:
@@ -163,17 +140,18 @@ def acks(merchant_port: int) -> list[float]:
         return json.loads(resp.read())
 
 
-async def measure(stack: MockStack, merchant_port: int, connection: Callable[[str], Any], duration_s: float,
+async def measure(harness: ModuleType, stack: MockStack, merchant_port: int, duration_s: float,
                   concurrency: int) -> dict[str, float]:
     urls, pid = stack.urls, stack.pid("gateway")
     assert pid is not None
-    await closed_loop(urls, connection, concurrency, min(2.0, duration_s))  # warm-up
+    citizen = partial(VnpayCitizen, connection=harness.Connection)
+    await harness.closed_loop(urls, concurrency, min(2.0, duration_s), citizen)  # warm-up
     await asyncio.sleep(1.0)
     before_acks = len(acks(merchant_port))
-    cpu_before = cpu_seconds(pid)
-    start, end, approved = await closed_loop(urls, connection, concurrency, duration_s)
+    cpu_before = harness.cpu_seconds(pid)
+    start, end, approved = await harness.closed_loop(urls, concurrency, duration_s, citizen)
     await asyncio.sleep(1.0)  # the IPNs of the last charges
-    cpu_used = cpu_seconds(pid) - cpu_before
+    cpu_used = harness.cpu_seconds(pid) - cpu_before
     all_acks = acks(merchant_port)[before_acks:]
     in_window = [t for t in all_acks if start <= t <= end]
     per_payment_ms = 1000 * cpu_used / max(len(all_acks), 1)
@@ -192,11 +170,11 @@ def write_terminals(path: Path, merchant_port: int) -> Path:
     return path
 
 
-def bench(*, duration_s: float, concurrency: int, connection: Callable[[str], Any], gateway_cpu: int,
-          load_cpu: int) -> dict[str, float]:
+def bench(harness: ModuleType, *, duration_s: float, concurrency: int) -> dict[str, float]:
     """A stack of its own (as bench_payments sets it up), the merchant, the closed loop: the VNPay figures."""
     import uvloop
 
+    gateway_cpu, load_cpu = harness.GATEWAY_CPU, harness.LOAD_CPU
     port = free_port()
     merchant = start_merchant(port, load_cpu)
     try:
@@ -209,7 +187,7 @@ def bench(*, duration_s: float, concurrency: int, connection: Callable[[str], An
                 terminals_file=write_terminals(Path(tmp) / "terminals.toml", port),
             )  # fmt: skip
             with MockStack(config) as stack, asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-                return runner.run(measure(stack, port, connection, duration_s, concurrency))
+                return runner.run(measure(harness, stack, port, duration_s, concurrency))
     finally:
         merchant.terminate()
         merchant.wait(10)
@@ -226,11 +204,10 @@ def main() -> None:
     if args.serve_merchant:
         serve_merchant(args.serve_merchant)
         return
-    from bench_payments import GATEWAY_CPU, LOAD_CPU, Connection
+    import bench_payments
 
-    os.sched_setaffinity(0, {LOAD_CPU})
-    figures = bench(duration_s=args.duration, concurrency=args.concurrency, connection=Connection,
-                    gateway_cpu=GATEWAY_CPU, load_cpu=LOAD_CPU)
+    os.sched_setaffinity(0, {bench_payments.LOAD_CPU})
+    figures = bench(bench_payments, duration_s=args.duration, concurrency=args.concurrency)
     print(json.dumps({k: round(v, 3) for k, v in figures.items()}))
 
 

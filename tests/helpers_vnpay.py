@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+import pytest
 from aiohttp import web
 from helpers_mock_http import ServerThread, call
 from helpers_payment_stack import PaymentStack
@@ -70,6 +72,24 @@ def write_terminals(path: Path, ipn_url: str, *, signing: str = "x100") -> Path:
         f'[[terminals]]\ntmn_code = "{OTHER_TMN}"\nhash_secret = "{OTHER_SECRET}"\nipn_url = "{ipn_url}"\n'
         f'agency_code = "{AGENCY}"\nrefund_amount_signing = "vnd"\n', encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="module", name="stack")
+def vnpay_stack_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VnpayStack]:
+    """Fixture ``stack``: a module's VnpayStack (import it and `no_faults_fixture` into the test module)."""
+    st = VnpayStack(tmp_path_factory.mktemp("vnpay"))
+    try:
+        yield st
+    finally:
+        st.stop()
+
+
+@pytest.fixture(autouse=True, name="no_faults")
+def no_faults_fixture(stack: VnpayStack) -> Iterator[None]:
+    """Each test starts without faults and with a merchant that confirms."""
+    stack.clear_faults()
+    stack.merchant.script = "00"
+    yield
 
 
 class VnpayStack(PaymentStack):
@@ -150,4 +170,5 @@ def api_body(command: str, secret: str = SECRET, **fields: Any) -> dict[str, Any
 
 
 __all__ = ["AGENCY", "OTHER_SECRET", "OTHER_TMN", "SECRET", "TMN", "MerchantStub", "VnpayStack", "api_body", "get",
-           "query_of", "urlencode", "write_terminals"]
+           "no_faults_fixture", "query_of", "urlencode", "vnpay_stack_fixture",
+           "write_terminals"]

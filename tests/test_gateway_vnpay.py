@@ -11,27 +11,21 @@ import uuid
 
 import pytest
 from helpers_mock_http import call, wait_for
-from helpers_vnpay import OTHER_SECRET, OTHER_TMN, SECRET, TMN, VnpayStack, api_body, get, query_of
+from helpers_vnpay import (  # noqa: F401 (fixtures)
+    OTHER_SECRET,
+    OTHER_TMN,
+    SECRET,
+    TMN,
+    api_body,
+    get,
+    no_faults_fixture,
+    query_of,
+    vnpay_stack_fixture,
+)
 
 from mock_services.common import vnpay_wire as wire
 from mock_services.common.vnpay_terminals import load_terminals
 from motcua.errors import ScenarioError
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    st = VnpayStack(tmp_path_factory.mktemp("vnpay"))
-    try:
-        yield st
-    finally:
-        st.stop()
-
-
-@pytest.fixture(autouse=True)
-def _no_faults(stack):
-    stack.clear_faults()
-    stack.merchant.script = "00"
-    yield
 
 
 def ref() -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from helpers_mock_http import call, wait_for
-from helpers_vnpay import OTHER_SECRET, OTHER_TMN, SECRET, TMN, VnpayStack, get, query_of
+from helpers_vnpay import OTHER_SECRET, OTHER_TMN, SECRET, TMN, get, no_faults_fixture, query_of, vnpay_stack_fixture  # noqa: F401 (fixtures)
 
 from mock_services.common import vnpay_wire as wire
 
@@ -41,19 +41,6 @@ def node(request: dict) -> dict:
     return json.loads(proc.stdout)
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    st = VnpayStack(tmp_path_factory.mktemp("vnpay-client"))
-    try:
-        yield st
-    finally:
-        st.stop()
-
-
-@pytest.fixture(autouse=True)
-def _no_faults(stack):
-    stack.clear_faults()
-    yield
 
 
 def config(stack, tmn=TMN, secret=SECRET) -> dict:
