@@ -357,3 +357,16 @@ def test_real_vnpay_answers_match_the_openapi_document(stack):
     status, chosen = call("POST", stack.gateway_url + stack.open(stack.url_for(stack.pay_params(ref())))[1][
         "choose_url"], {"bank_code": "BIDV"})
     check("/paymentv2/pay/{payment_id}", "post", status, chosen)
+
+
+def test_a_declined_payment_is_told_to_the_merchant_too(stack):
+    stack.faults("bank", {"bank": {"outage": {"banks": ["BIDV"], "code": "75"}}})
+    r = ref()
+    out = stack.pay(r, bank="BIDV")
+    assert out["verdict"]["response_code"] == "75"
+    (ipn,) = wait_for(lambda: stack.merchant.for_ref(r))
+    assert ipn["sig_ok"] and ipn["vnp_ResponseCode"] == "75" and ipn["vnp_TransactionStatus"] == "02"
+    assert "vnp_BankTranNo" not in ipn and ipn["vnp_BankCode"] == "BIDV"
+    back = query_of(get(out["verdict"]["return_url"])[2])
+    assert back["vnp_ResponseCode"] == "75" and wire.verify_params(back, SECRET.encode())
+    assert stack.query(out["page"]["payment_id"])["state"] == "failed"
