@@ -95,6 +95,17 @@ def test_a_tampered_library_url_is_refused_with_70(stack):
     assert status == 302 and "code=70" in location
 
 
+def test_library_default_create_date_is_wrong_outside_utc_and_refused(stack):
+    # Without vnp_CreateDate the library stamps "UTC + 7 h" read in local time: in Viet Nam that is 7 h ahead.
+    payment = {"vnp_Amount": 10_000, "vnp_IpAddr": "127.0.0.1", "vnp_TxnRef": new_ref(), "vnp_OrderInfo": "Le phi",
+               "vnp_ReturnUrl": "http://127.0.0.1:9/r", "vnp_ExpireDate": int(wire.vn_time(time.time() + 86400))}
+    url = node({"op": "build", "config": config(stack), "payment": payment})["url"]
+    stamped = wire.parse_vn_time(query_of(url)["vnp_CreateDate"], "vnp_CreateDate")
+    assert stamped - time.time() > 6 * 3600
+    status, _, location = get(url)
+    assert status == 302 and "code=03" in location and "field=vnp_CreateDate" in location
+
+
 def test_library_accepts_the_return_and_ipn_and_rejects_a_tampered_ipn(stack):
     stack.faults("gateway", {"gateway": {"ipn": {"bad_signature": 1.0}}})
     ref = new_ref()
@@ -114,6 +125,10 @@ def test_library_accepts_the_return_and_ipn_and_rejects_a_tampered_ipn(stack):
                  "queries": [first["raw_query"], second["raw_query"]]})["results"]
     assert [r["isVerified"] for r in ipns] == [False, True]
     assert ipns[1]["isSuccess"] and ipns[1]["vnp_Amount"] == 99_000
+    # A non-numeric vnp_Amount makes the library throw instead of answering "not verified" (vnpay.md §5).
+    (odd,) = node({"op": "verify", "config": config(stack), "ipn": True,
+                   "queries": [second["raw_query"].replace("vnp_Amount=9900000", "vnp_Amount=abc")]})["results"]
+    assert odd == {"threw": "Invalid amount"}
 
 
 def _querydr(stack, ref, created, **config_kw) -> dict:
