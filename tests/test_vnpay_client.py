@@ -149,6 +149,10 @@ def test_library_querydr_verifies_the_signed_answer(stack):
     assert missing["vnp_ResponseCode"] == "91" and missing["isVerified"] and not missing["isSuccess"]
     wrong_key = _querydr(stack, ref, created, secret="TEST-ONLY-not-the-terminal-secret")
     assert wrong_key["vnp_ResponseCode"] == "97" and not wrong_key["isVerified"]
+    # An answer without vnp_SecureHash (the gateway cannot sign for an unknown terminal: 02) is not checked at
+    # all by the library: it reports isVerified true.
+    unknown = _querydr(stack, ref, created, tmn="NOSUCH01")
+    assert unknown["vnp_ResponseCode"] == "02" and "vnp_SecureHash" not in unknown and unknown["isVerified"]
 
 
 def _refund(stack, ref, created, amount_vnd, kind, *, tmn=TMN, secret=SECRET, transaction_no=None) -> dict:
