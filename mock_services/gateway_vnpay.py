@@ -62,6 +62,8 @@ KIND_BANK_TYPE = {"bank": 1, "ewallet": 3}
 FINGERPRINT_SKIP = {"vnp_CreateDate", "vnp_ExpireDate", "vnp_IpAddr", "vnp_SecureHash", "vnp_SecureHashType",
                     "vnp_BankCode", "vnp_Locale"}
 """A rebuilt URL for the same order (new dates, another IP) is the same payment; another amount is not."""
+UNPAID_CODES = {State.CANCELLED.value: "24", State.EXPIRED.value: "11"}
+"""vnp_ResponseCode of a payment that never reached a bank: cancelled by the payer, or timed out."""
 ORDER_CACHE_SIZE = 100_000
 """Orders kept in memory for their IPN (saves a read per IPN); older ones are read from the database."""
 
@@ -116,13 +118,13 @@ class VnpayFront:
     # ------------------------------------------------------------------ the payment URL
 
     async def pay(self, request: web.Request) -> web.Response:
+        now = time.time()
         try:
             terminal, params = self._checked_params(request)
-            new, order, fingerprint = self._order(terminal, params, time.time())
+            new, order, fingerprint = self._order(terminal, params, now)
         except PageError as exc:
             return self._error_redirect(exc)
         payment_id = payment_id_for(f"vnpay:{terminal.tmn_code}", f"{order.vn_day}:{order.txn_ref}")
-        now = time.time()
         try:
             row, transaction_no = await self.gw.db.transact(lambda conn: ledger.insert_vnpay_payment(
                 conn, new, order, payment_id=payment_id, fingerprint=fingerprint, now=now))
@@ -380,7 +382,9 @@ class VnpayFront:
             raise ApiError(404, "payment_not_found", f"no VNPay payment {payment_id!r}", field="payment_id")
         if row["state"] in (State.CREATED.value, State.AWAITING_BANK.value):
             return _page("Giao dịch đang xử lý", f"<p id=\"state\">{row['state']}</p>", status=202)
-        terminal = self.terminals[row["tmn_code"]]
+        terminal = self.terminals.get(row["tmn_code"])
+        if terminal is None:
+            raise ApiError(409, "terminal_gone", f"terminal {row['tmn_code']} of this payment is no longer configured")
         query = wire.signed_query(self.result_params(row), terminal.hash_secret.encode())
         separator = "&" if "?" in row["return_url"] else "?"
         return _redirect(f"{row['return_url']}{separator}{query}")
@@ -390,7 +394,7 @@ class VnpayFront:
     def result_params(self, row: Any, *, amount_bump_vnd: int = 0) -> dict[str, str]:
         """The signed parameters of the return URL and the IPN (vnpay.md §3); nothing but ``vnp_*``."""
         paid = row["response_code"] == "00" and row["state"] != State.FAILED.value
-        code = row["response_code"] or ("24" if row["state"] == State.CANCELLED.value else "99")
+        code = row["response_code"] or UNPAID_CODES.get(row["state"], "99")
         params = {
             "vnp_TmnCode": row["tmn_code"],
             "vnp_Amount": str(wire.to_wire_amount(row["amount_vnd"] + amount_bump_vnd)),
