@@ -4,8 +4,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# The real VNPay merchant client (npm `vnpay`, pinned by the lockfile) that tests/test_vnpay_client.py drives.
+NODE_DIR   := tests/vnpay_client
+NODE_STAMP := $(NODE_DIR)/node_modules/.package-lock.json
 
-.PHONY: venv demo test test-all lint bench clean
+.PHONY: venv node-deps demo test test-all lint bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,7 +16,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-venv: $(STAMP)
+$(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	@command -v npm >/dev/null || { echo "error: npm (Node.js 18+) is required for the VNPay client tests;" \
+		"install it (Debian: apt-get install nodejs npm)" >&2; exit 2; }
+	npm ci --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
+
+node-deps: $(NODE_STAMP)
+
+venv: $(STAMP) $(NODE_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/motcua demo
@@ -21,14 +32,14 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(STAMP) lint
+test: $(STAMP) $(NODE_STAMP) lint
 	$(BIN)/python -m pytest -m "not slow"
 
-test-all: $(STAMP) lint
+test-all: $(STAMP) $(NODE_STAMP) lint
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit $$?; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache $(NODE_DIR)/node_modules

@@ -17,7 +17,9 @@ gateway's own CPU time is therefore measured too, and ``gateway_cpu_ms_per_payme
 gateway core could sustain (``payments_per_gateway_core``). IPN latency (bank approval → IPN
 acknowledged) is measured at half the maximum rate with open-loop arrivals.
 
-Target (issue 2 §6): at least 1,500 complete payments per second per gateway core. The last line is JSON.
+Target (issue 2 §6): at least 1,500 complete payments per second per gateway core. The same run measures
+complete payments through the gateway's VNPay 2.1.0 front (`vnpay_front.bench`, a stack of its own set up
+the same way); target (issue 8): within 15% of the JSON API per gateway core. The last line is JSON.
 
     .venv/bin/python benchmarks/bench_payments.py [--duration S] [--concurrency N]
 """
@@ -33,12 +35,15 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+import vnpay_front  # noqa: E402
 
 from mock_services.supervisor import MockStack, StackConfig, free_port  # noqa: E402
 
@@ -126,14 +131,16 @@ class Citizen:
 # ---------------------------------------------------------------------------- load phases
 
 
-async def closed_loop(urls: dict[str, str], concurrency: int, duration_s: float) -> tuple[float, float, int]:
-    """`concurrency` citizens paying back to back for `duration_s`; returns (start, end, approved)."""
-    citizens = [Citizen(urls) for _ in range(concurrency)]
+async def closed_loop(urls: dict[str, str], concurrency: int, duration_s: float, citizen: Any = Citizen
+                      ) -> tuple[float, float, int]:
+    """`concurrency` citizens (`citizen(urls)`: JSON API by default) paying back to back for `duration_s`;
+    returns (start, end, approved)."""
+    citizens = [citizen(urls) for _ in range(concurrency)]
     approved = 0
     start = time.time()
     deadline = start + duration_s
 
-    async def run(c: Citizen) -> None:
+    async def run(c: Any) -> None:
         nonlocal approved
         while time.time() < deadline:
             ok = await c.pay()  # not `approved += await …`: that reads `approved` before the await
@@ -289,6 +296,7 @@ def main() -> None:
         )  # fmt: skip
         with MockStack(config) as stack, asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
             figures = runner.run(measure(stack, args.duration, args.concurrency))
+        figures.update(vnpay_front.bench(sys.modules[__name__], duration_s=args.duration, concurrency=args.concurrency))
         port = free_port()
         trivial = start_trivial(port)
         try:
@@ -363,8 +371,15 @@ def report(f: dict[str, float]) -> None:
     print(f"IPN latency at half the maximum rate ({f['half_rate_per_s']:,.0f}/s open loop, n={f['ipn_count']}, "
           f"dropped {f['half_rate_dropped']}): p50 {f['ipn_p50_ms']} ms, p95 {f['ipn_p95_ms']} ms, "
           f"p99 {f['ipn_p99_ms']} ms")  # fmt: skip
+    vnpay_share = f["vnpay_payments_per_gateway_core"] / per_core
+    print(f"VNPay front: {f['vnpay_payments_per_s']:,.0f} complete payments/s, gateway CPU "
+          f"{f['vnpay_gateway_cpu_ms_per_payment']:.3f} ms each → {f['vnpay_payments_per_gateway_core']:,.0f} per "
+          f"gateway core = {vnpay_share:.0%} of the JSON API's (target ≥ 85%)")
     print(json.dumps({
         "payments_per_s": round(f["payments_per_s"], 1),
+        "vnpay_payments_per_s": round(f["vnpay_payments_per_s"], 1),
+        "vnpay_payments_per_gateway_core": round(f["vnpay_payments_per_gateway_core"], 1),
+        "vnpay_vs_json_per_core": round(vnpay_share, 3),
         "trivial_post_per_s": round(f["trivial_post_per_s"], 1),
         "ipn_p50_ms": f["ipn_p50_ms"], "ipn_p95_ms": f["ipn_p95_ms"], "ipn_p99_ms": f["ipn_p99_ms"],
         "ratio": round(ratio, 4),

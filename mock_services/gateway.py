@@ -11,9 +11,15 @@ use a manual bank transfer that an officer confirms, and pull a signed daily rec
 (đối soát) to find what their IPNs missed. Unpaid payments expire; one that waits at a bank past its
 deadline is settled by asking the bank (inquiry) rather than guessed.
 
-The HTTP contract is docs/contracts.md §1; the OpenAPI document is `mock_services.gateway_openapi`.
+The same ledger also speaks VNPay 2.1.0 (`mock_services.gateway_vnpay`: payment URL, return URL, IPN GET,
+querydr/refund) for the merchant terminals of ``--terminals FILE``: one implementation of payments, two
+wire formats.
+
+The HTTP contract is docs/contracts.md §1 (VNPay front §1b); the OpenAPI document is
+`mock_services.gateway_openapi`.
 Run: ``python -m mock_services.gateway --port P --data-dir D [--faults FILE] [--seed N]
-[--time-scale X] [--bank-url URL] [--host 127.0.0.1] [--ipn-schedule 300,300,...]``.
+[--time-scale X] [--bank-url URL] [--host 127.0.0.1] [--ipn-schedule 300,300,...]
+[--terminals FILE] [--default-ipn-url URL]``.
 """
 
 from __future__ import annotations
@@ -53,6 +59,7 @@ from mock_services.common.ids import IdError, check_agency_code
 from mock_services.common.money import MoneyError, parse_vnd
 from mock_services.common.outbox import DelayQueue
 from mock_services.common.payments import IllegalTransition, State
+from mock_services.common.vnpay_terminals import Terminal, load_terminals
 from mock_services.gateway_openapi import OPENAPI
 from mock_services.gateway_requests import (
     BANK_CODE_CHARS,
@@ -61,6 +68,7 @@ from mock_services.gateway_requests import (
     validate_bank_result,
     validate_create,
 )
+from mock_services.gateway_vnpay import VnpayFront, add_routes
 
 log = logging.getLogger("mock_services.gateway")
 
@@ -87,6 +95,10 @@ class GatewayConfig:
     commit_linger_s: float = 0.002
     """Group commit: wait this long for more writes before committing (more per commit, less CPU each)."""
     keys: Mapping[str, bytes] = field(default_factory=lambda: dict(signing.TEST_KEYS))
+    terminals: Mapping[str, Terminal] = field(default_factory=load_terminals)
+    """VNPay merchant terminals by tmn_code (default: the bundled TEST terminal)."""
+    default_ipn_url: str = ""
+    """IPN URL of a terminal that gives none."""
 
     @property
     def max_ipn_attempts(self) -> int:
@@ -127,6 +139,7 @@ class Gateway:
         """Payments just committed as paid, by id: their first IPN needs no read from the database."""
         self._sweeper: asyncio.Task[None] | None = None
         self._background: set[asyncio.Future[None]] = set()
+        self.vnpay = VnpayFront(self, config.terminals, config.default_ipn_url)
 
     # ------------------------------------------------------------------ life cycle
 
@@ -146,6 +159,7 @@ class Gateway:
         await asyncio.gather(*self._background, return_exceptions=True)
         await self.ipn_client.close()
         await self.bank_client.close()
+        await self.vnpay.close()
         await self.db.drain()
         self.db.close()
 
@@ -319,7 +333,7 @@ class Gateway:
         row, outcome = await self._transact(lambda conn: ledger.apply_bank_result(
             conn, result, now=now, ipn_status=status, ipn_due_at=due,
         ))
-        if outcome == "applied" and row["state"] == State.PAID.value and status == "pending":
+        if outcome == "applied" and ledger.notifies(row) and status == "pending":
             self._first_ipn[result.payment_id] = row
             self.outbox.schedule(result.payment_id, due)
         return row, outcome
@@ -361,18 +375,15 @@ class Gateway:
             if row is None or row["outbox_status"] != "pending":
                 return
             attempt = row["outbox_attempts"] + 1
-        payload = ledger.ipn_payload(row, attempt, time.time())
         faults = current_faults(self.app)
         ipn = faults.ipn
         first = attempt == 1
         bad_signature = first and faults.chance(ipn.bad_signature, key=payment_id, kind="ipn_bad_signature")
-        if first and faults.chance(ipn.amount_mismatch, key=payment_id, kind="ipn_amount_mismatch"):
-            payload["amount_vnd"] += 1000
+        bump = 1000 if first and faults.chance(ipn.amount_mismatch, key=payment_id, kind="ipn_amount_mismatch") else 0
         copies = ipn.duplicate_copies if first and faults.chance(
             ipn.duplicate_rate, key=payment_id, kind="ipn_duplicate") else 0
-        url = row["ipn_url"]
-        sends = [self._post_ipn(url, payload, bad_signature=bad_signature, kind="attempt")]
-        sends += [self._post_ipn(url, dict(payload), bad_signature=False, kind="copy") for _ in range(copies)]
+        send = self._ipn_sender(row, attempt, bump)
+        sends = [send(bad_signature, "attempt")] + [send(False, "copy") for _ in range(copies)]
         (code, error), *_ = await asyncio.gather(*sends)
         self._count_ipn_result(code or "no_answer")
         now = time.time()
@@ -388,6 +399,25 @@ class Gateway:
         ))
         if status == "pending":
             self.outbox.schedule(payment_id, next_at)
+        else:
+            self.vnpay.forget(payment_id)
+
+    def _ipn_sender(self, row: Any, attempt: int, amount_bump_vnd: int = 0) -> Any:
+        """``send(bad_signature, kind)`` → one IPN of this payment in its front's wire format: (code, error)."""
+        if row["protocol"] == ledger.VNPAY:
+            payment_id = row["payment_id"]
+
+            async def send_vnpay(bad_signature: bool, kind: str) -> tuple[str | None, str | None]:
+                self._ipn_sent[kind].inc()
+                return await self.vnpay.send_ipn(payment_id, row, bad_signature=bad_signature,
+                                                 amount_bump_vnd=amount_bump_vnd)
+            return send_vnpay
+        payload = ledger.ipn_payload(row, attempt, time.time())
+        payload["amount_vnd"] += amount_bump_vnd
+
+        def send_json(bad_signature: bool, kind: str) -> Any:
+            return self._post_ipn(row["ipn_url"], dict(payload), bad_signature=bad_signature, kind=kind)
+        return send_json
 
     async def _send_early(self, result: ledger.BankResult) -> None:
         """Fault ``early``: one IPN copy sent before the payment is committed as paid."""
@@ -395,9 +425,8 @@ class Gateway:
         if row is None:
             return
         fake = {**dict(row), "bank_code": result.bank_code, "bank_txn_no": result.bank_txn_no,
-                "response_code": "00", "bank_approved_at": result.approved_at}
-        await self._post_ipn(row["ipn_url"], ledger.ipn_payload(fake, 0, time.time()), bad_signature=False,
-                             kind="early")
+                "response_code": "00", "bank_approved_at": result.approved_at, "state": State.PAID.value}
+        await self._ipn_sender(fake, 0)(False, "early")
 
     # ------------------------------------------------------------------ expiry and bank inquiry
 
@@ -473,6 +502,7 @@ def build_app(config: GatewayConfig, *, faults: ServiceFaults | None = None, adm
     r.add_post("/bank-notifications", gw.bank_notification)
     r.add_get("/reconciliation", gw.reconciliation)
     r.add_get("/stats", gw.stats)
+    add_routes(app, gw.vnpay)
     app.on_startup.append(gw.start)
     app.on_cleanup.append(gw.stop)
     return app
@@ -493,7 +523,10 @@ def parse_schedule(text: str) -> tuple[float, ...]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    import sys
+
     from mock_services.common.http import check_time_scale, faults_from_args, run_service, service_arg_parser
+    from motcua.errors import ScenarioError
 
     parser = service_arg_parser("gateway", "The national payment platform (gateway) mock.")
     parser.add_argument("--bank-url", default=None, help="base URL of the bank service (for charge_url and inquiry)")
@@ -504,6 +537,10 @@ def main(argv: list[str] | None = None) -> None:
                         help="after a deadline, wait this long (scaled) for the bank before asking it")
     parser.add_argument("--commit-linger-ms", type=float, default=2.0,
                         help="group commit: wait this long for more writes before committing (0: next loop turn)")
+    parser.add_argument("--terminals", default=None,
+                        help="TOML file of VNPay merchant terminals (default: the bundled TEST terminal)")
+    parser.add_argument("--default-ipn-url", default="",
+                        help="VNPay IPN URL for terminals whose file entry gives none")
     args = parser.parse_args(argv)
     try:
         schedule = parse_schedule(args.ipn_schedule)
@@ -513,10 +550,17 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"--ipn-timeout-s must be above zero, got {args.ipn_timeout_s}")
     if not 0 <= args.commit_linger_ms <= 1000:
         parser.error(f"--commit-linger-ms must be within 0–1000, got {args.commit_linger_ms}")
+    try:
+        terminals = load_terminals(args.terminals) if args.terminals else load_terminals()
+    except ScenarioError as exc:
+        print(f"error: --terminals {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    if args.default_ipn_url and not args.default_ipn_url.startswith(("http://", "https://")):
+        parser.error(f"--default-ipn-url must be an http(s) URL, got {args.default_ipn_url!r}")
     config = GatewayConfig(
         data_dir=Path(args.data_dir), bank_url=args.bank_url, time_scale=check_time_scale(args.time_scale),
         ipn_delays_s=schedule, ipn_timeout_s=args.ipn_timeout_s, bank_grace_s=args.bank_grace_s,
-        commit_linger_s=args.commit_linger_ms / 1000,
+        commit_linger_s=args.commit_linger_ms / 1000, terminals=terminals, default_ipn_url=args.default_ipn_url,
     )
     app = build_app(config, faults=faults_from_args(args, "gateway"), admin_token=args.admin_token)
     run_service(app, host=args.host, port=args.port)

@@ -39,7 +39,8 @@ CREATE TABLE IF NOT EXISTS payments (
     expires_at       REAL NOT NULL,
     bank_approved_at REAL,
     recon_day        TEXT,
-    notified_at      REAL
+    notified_at      REAL,
+    protocol         TEXT NOT NULL DEFAULT 'motcua'   -- motcua (JSON API) | vnpay (VNPay 2.1.0 front)
 );
 CREATE INDEX IF NOT EXISTS payments_by_expiry ON payments (state, expires_at);
 CREATE INDEX IF NOT EXISTS payments_by_day ON payments (agency_code, recon_day);
@@ -54,10 +55,31 @@ CREATE TABLE IF NOT EXISTS ipn_outbox (
     last_error   TEXT
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON ipn_outbox (status, next_at);
+CREATE TABLE IF NOT EXISTS vnpay_orders (
+    transaction_no INTEGER PRIMARY KEY AUTOINCREMENT,   -- vnp_TransactionNo
+    payment_id     TEXT NOT NULL UNIQUE REFERENCES payments (payment_id),
+    tmn_code       TEXT NOT NULL,
+    txn_ref        TEXT NOT NULL,
+    vn_day         TEXT NOT NULL,                       -- the UTC+7 day of vnp_CreateDate
+    create_date    TEXT NOT NULL,
+    order_info     TEXT NOT NULL,
+    order_type     TEXT NOT NULL,
+    locale         TEXT NOT NULL,
+    ip_addr        TEXT NOT NULL,
+    UNIQUE (tmn_code, vn_day, txn_ref)
+);
+CREATE TABLE IF NOT EXISTS vnpay_requests (
+    tmn_code   TEXT NOT NULL,
+    vn_day     TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    PRIMARY KEY (tmn_code, vn_day, request_id)
+);
 """
 
 GROUPS = PAYMENT_GROUPS
 
+VNPAY = "vnpay"
+"""`payments.protocol` of a payment created through the VNPay front."""
 VN_TZ = dt.timezone(dt.timedelta(hours=7), "Asia/Ho_Chi_Minh")
 """Viet Nam keeps UTC+7 all year; reconciliation days are days of this calendar."""
 
@@ -205,17 +227,18 @@ def stats(conn: sqlite3.Connection) -> dict[str, Any]:
 
 
 def insert_payment(
-    conn: sqlite3.Connection, new: NewPayment, *, payment_id: str, idempotency_key: str, fingerprint: str, now: float
+    conn: sqlite3.Connection, new: NewPayment, *, payment_id: str, idempotency_key: str, fingerprint: str, now: float,
+    protocol: str = "motcua",
 ) -> tuple[sqlite3.Row, bool]:
     """Create the payment, or return the one made earlier with the same key (409 if its body differed)."""
     row = conn.execute(
         "INSERT INTO payments (payment_id, idempotency_key, fingerprint, agency_code, dossier_code, procedure_code,"
-        " grp, amount_vnd, payer, ipn_url, return_url, state, created_at, expires_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING RETURNING *",
+        " grp, amount_vnd, payer, ipn_url, return_url, state, created_at, expires_at, protocol)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING RETURNING *",
         (
             payment_id, idempotency_key, fingerprint, new.agency_code, new.dossier_code, new.procedure_code,
             new.group, new.amount_vnd, json.dumps(new.payer, ensure_ascii=False), new.ipn_url, new.return_url,
-            State.CREATED.value, now, now + new.expires_in_s,
+            State.CREATED.value, now, now + new.expires_in_s, protocol,
         ),
     ).fetchone()
     if row is not None:
@@ -315,6 +338,8 @@ def apply_bank_result(
         if result.response_code != "00":
             row = move(conn, result.payment_id, State.FAILED, row=row, response_code=result.response_code,
                        notified_at=now, bank_txn_no=result.bank_txn_no)
+            if row["protocol"] == VNPAY:  # VNPay tells the merchant about a failed payment too
+                _enqueue_ipn(conn, result.payment_id, ipn_status, ipn_due_at)
             return row, "applied"
         approved = result.approved_at if result.approved_at is not None else now
         row = move(
@@ -326,11 +351,17 @@ def apply_bank_result(
             409, "bank_txn_reused", f"bank_txn_no {result.bank_txn_no!r} already belongs to another payment",
             field="bank_txn_no",
         ) from None
-    conn.execute(
-        "INSERT INTO ipn_outbox (payment_id, status, next_at) VALUES (?, ?, ?)",
-        (result.payment_id, ipn_status, ipn_due_at),
-    )
+    _enqueue_ipn(conn, result.payment_id, ipn_status, ipn_due_at)
     return row, "applied"
+
+
+def _enqueue_ipn(conn: sqlite3.Connection, payment_id: str, status: str, due_at: float) -> None:
+    conn.execute("INSERT INTO ipn_outbox (payment_id, status, next_at) VALUES (?, ?, ?)", (payment_id, status, due_at))
+
+
+def notifies(row: sqlite3.Row) -> bool:
+    """Whether the merchant hears of this payment's verdict by IPN (paid; or failed, on the VNPay front)."""
+    return row["state"] == State.PAID.value or (row["state"] == State.FAILED.value and row["protocol"] == VNPAY)
 
 
 def confirm_transfer(
@@ -379,3 +410,64 @@ def record_ipn_attempt(
         " copies = copies + ?, acked_at = ? WHERE payment_id = ?",
         (status, attempt, next_at, code, error, copies, now if status == "done" else None, payment_id),
     )
+
+
+# --------------------------------------------------------------------------- the VNPay front's records
+
+
+@dataclass(frozen=True, kw_only=True)
+class VnpayOrder:
+    """What a VNPay payment URL says beyond the payment itself (docs/contracts.md §1b)."""
+
+    tmn_code: str
+    txn_ref: str
+    vn_day: str
+    create_date: str
+    order_info: str
+    order_type: str
+    locale: str
+    ip_addr: str
+
+
+def insert_vnpay_payment(
+    conn: sqlite3.Connection, new: NewPayment, order: VnpayOrder, *, payment_id: str, fingerprint: str, now: float
+) -> tuple[sqlite3.Row, int | None]:
+    """Create a VNPay payment, idempotent by terminal + vnp_TxnRef + day (409 if the URL's order differed).
+
+    Returns the payment and its new vnp_TransactionNo (None when it existed already).
+    """
+    key = f"vnpay:{order.tmn_code}:{order.vn_day}:{order.txn_ref}"
+    row, created = insert_payment(conn, new, payment_id=payment_id, idempotency_key=key, fingerprint=fingerprint,
+                                  now=now, protocol=VNPAY)
+    if not created:
+        return row, None
+    cursor = conn.execute(
+        "INSERT INTO vnpay_orders (payment_id, tmn_code, txn_ref, vn_day, create_date, order_info, order_type,"
+        " locale, ip_addr) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (payment_id, order.tmn_code, order.txn_ref, order.vn_day, order.create_date, order.order_info,
+         order.order_type, order.locale, order.ip_addr),
+    )
+    return row, cursor.lastrowid
+
+
+def vnpay_payment(conn: sqlite3.Connection, payment_id: str) -> sqlite3.Row | None:
+    """A VNPay payment with its order (columns of both tables), or None."""
+    return conn.execute(
+        "SELECT p.*, v.* FROM payments p JOIN vnpay_orders v USING (payment_id) WHERE p.payment_id = ?",
+        (payment_id,),
+    ).fetchone()
+
+
+def find_vnpay_payment(conn: sqlite3.Connection, tmn_code: str, vn_day: str, txn_ref: str) -> sqlite3.Row | None:
+    return conn.execute(
+        "SELECT p.*, v.* FROM vnpay_orders v JOIN payments p USING (payment_id)"
+        " WHERE v.tmn_code = ? AND v.vn_day = ? AND v.txn_ref = ?", (tmn_code, vn_day, txn_ref),
+    ).fetchone()
+
+
+def claim_request_id(conn: sqlite3.Connection, tmn_code: str, vn_day: str, request_id: str) -> bool:
+    """Record a query/refund ``vnp_RequestId``; False if the terminal already used it that day (code 94)."""
+    return conn.execute(
+        "INSERT INTO vnpay_requests (tmn_code, vn_day, request_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+        " RETURNING 1", (tmn_code, vn_day, request_id),
+    ).fetchone() is not None

@@ -19,6 +19,8 @@ from mock_services.common.openapi import (
     query_param,
     ref,
 )
+from mock_services.gateway_vnpay_openapi import PATHS as VNPAY_PATHS
+from mock_services.gateway_vnpay_openapi import SCHEMAS as VNPAY_SCHEMAS
 
 NULLABLE_STRING = {"type": ["string", "null"]}
 STATES = ["created", "awaiting_bank", "awaiting_officer_confirmation", "paid", "failed", "cancelled", "expired",
@@ -140,6 +142,6 @@ PATHS: dict[str, Any] = {
 OPENAPI: dict[str, Any] = document(
     "National payment platform (gateway) — mock",
     "Payments of public-service fees, bank notifications, IPNs to agencies and reconciliation. "
-    "docs/contracts.md §1.",
-    schemas=SCHEMAS, paths=PATHS,
+    "docs/contracts.md §1; the VNPay 2.1.0 front (payment URL, return, IPN GET, querydr/refund) §1b.",
+    schemas={**SCHEMAS, **VNPAY_SCHEMAS}, paths={**PATHS, **VNPAY_PATHS},
 )

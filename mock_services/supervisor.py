@@ -73,6 +73,10 @@ class StackConfig:
     """Additional command-line arguments per service, e.g. ``{"bank": ["--latency-scale", "0"]}``."""
     cpu_affinity: Mapping[str, frozenset[int]] = field(default_factory=dict)
     """CPUs a service may run on (``os.sched_setaffinity``), e.g. ``{"gateway": frozenset({0})}``."""
+    terminals_file: Path | None = None
+    """VNPay merchant terminals of the gateway (default: the bundled TEST terminal)."""
+    vnpay_ipn_url: str = ""
+    """IPN URL of the terminals that give none (the gateway's ``--default-ipn-url``)."""
 
     def __post_init__(self) -> None:
         for name in ("gateway_port", "bank_port", "agency_port"):
@@ -88,6 +92,8 @@ class StackConfig:
                 )
         if self.faults_file is not None and not Path(self.faults_file).is_file():
             raise InputError(f"faults file {self.faults_file} not found; pass an existing TOML fault file")
+        if self.terminals_file is not None and not Path(self.terminals_file).is_file():
+            raise InputError(f"terminals file {self.terminals_file} not found; pass an existing TOML terminal file")
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -127,6 +133,13 @@ class MockStack:
     @property
     def agency_url(self) -> str:
         return self.url("agency")
+
+    def vnpay(self) -> dict[str, str]:
+        """The gateway's VNPay front and its first terminal: ``{url, tmn_code, hash_secret}`` (a TEST secret)."""
+        from mock_services.common.vnpay_terminals import DEFAULT_TERMINALS, load_terminals
+
+        terminal = next(iter(load_terminals(self.config.terminals_file or DEFAULT_TERMINALS).values()))
+        return {"url": self.gateway_url, "tmn_code": terminal.tmn_code, "hash_secret": terminal.hash_secret}
 
     @property
     def urls(self) -> dict[str, str]:
@@ -221,6 +234,10 @@ class MockStack:
             argv += ["--admin-token", cfg.admin_token]
         if name == "gateway":
             argv += ["--bank-url", self.url("bank")]
+            if cfg.terminals_file is not None:
+                argv += ["--terminals", str(cfg.terminals_file)]
+            if cfg.vnpay_ipn_url:
+                argv += ["--default-ipn-url", cfg.vnpay_ipn_url]
         elif name == "bank":
             argv += ["--gateway-url", self.url("gateway")]
         else:

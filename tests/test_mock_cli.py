@@ -7,12 +7,14 @@ import json
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from helpers_mock_http import call, wait_for
 from helpers_stack import processes_mentioning
 
+from mock_services.common.vnpay_wire import payment_url, vn_time
 from motcua.cli import main
 from motcua.errors import EXIT_BAD_INPUT, EXIT_INVARIANT_BREACH
 
@@ -69,14 +71,24 @@ def test_mock_serves_until_sigterm_then_stops_everything(tmp_path):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
     )  # fmt: skip
     try:
-        urls = None
+        urls = vnpay = None
         for line in proc.stdout:
             if line.startswith("{"):
-                urls = json.loads(line)["urls"]
+                urls, vnpay = json.loads(line)["urls"], json.loads(line)["vnpay"]
                 break
         assert urls and set(urls) == {"gateway", "bank", "agency"}
         for name, url in urls.items():
             assert call("GET", f"{url}/healthz")[1]["service"] == name
+        # The printed VNPay terminal signs a payment URL that its front accepts.
+        assert vnpay["url"] == urls["gateway"] and vnpay["tmn_code"] == "MOTCUA01"
+        now = time.time()
+        params = {"vnp_Version": "2.1.0", "vnp_Command": "pay", "vnp_TmnCode": vnpay["tmn_code"],
+                  "vnp_Amount": "5000000", "vnp_CurrCode": "VND", "vnp_TxnRef": "MOCK1", "vnp_OrderInfo": "Le phi",
+                  "vnp_OrderType": "other", "vnp_Locale": "vn", "vnp_ReturnUrl": "http://127.0.0.1:9/r",
+                  "vnp_IpAddr": "127.0.0.1", "vnp_CreateDate": vn_time(now), "vnp_ExpireDate": vn_time(now + 600)}
+        url = payment_url(vnpay["url"], vnpay["hash_secret"].encode(), params)
+        status, page = call("GET", url, headers={"Accept": "application/json"})
+        assert status == 200 and page["amount_vnd"] == 50_000, page
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)
         assert proc.returncode == 0, err

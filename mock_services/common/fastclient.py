@@ -151,15 +151,16 @@ class FastPoster:
         self._idle: dict[tuple[str, int], deque[_Connection]] = defaultdict(deque)
 
     async def post(
-        self, url: str, body: bytes, headers: Mapping[str, str], *, timeout_s: float | None = None
+        self, url: str, body: bytes, headers: Mapping[str, str], *, timeout_s: float | None = None,
+        method: str = "POST",
     ) -> tuple[int, bytes]:
-        """POST `body` to `url`; return (status, body bytes)."""
+        """POST `body` to `url` (or send another `method`, e.g. a VNPay IPN GET); return (status, body bytes)."""
         parts = urlsplit(url)
         if parts.scheme != "http" or not parts.hostname:
             raise aiohttp.InvalidURL(url)
         host, port = parts.hostname, parts.port or 80
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        head = [f"POST {target} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Length: {len(body)}\r\n"]
+        head = [f"{method} {target} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Length: {len(body)}\r\n"]
         head += [f"{name}: {value}\r\n" for name, value in headers.items()]
         request = "".join(head).encode("latin-1") + b"\r\n" + body
         timeout = self.timeout_s if timeout_s is None else timeout_s

@@ -115,7 +115,7 @@ def run_stack(values: dict[str, Any]) -> int:
             with stack:
                 for name, url in stack.urls.items():
                     print(f"{name:<8} {url}   (log: {stack.log_path(name)})")
-                print(json.dumps({"urls": stack.urls, "data_dir": str(data_dir)}), flush=True)
+                print(json.dumps({"urls": stack.urls, "data_dir": str(data_dir), "vnpay": stack.vnpay()}), flush=True)
                 if stack.config.admin_token:
                     print(f"faults at run time: PUT <url>/admin/faults with header X-Admin-Token: "
                           f"{stack.config.admin_token} (a published TEST token)")
