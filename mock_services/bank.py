@@ -25,7 +25,6 @@ import hashlib
 import logging
 import re
 import time
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +38,7 @@ from mock_services.bank_openapi import OPENAPI
 from mock_services.common import signing
 from mock_services.common.charge_token import ChargeTokenError, read_charge_token
 from mock_services.common.db import Database
-from mock_services.common.faults import ConfigFileError, ServiceFaults, keyed_uniform, lognormal_ms
+from mock_services.common.faults import ServiceFaults, keyed_uniform, lognormal_ms
 from mock_services.common.http import (
     ApiError,
     SignedClient,
@@ -51,19 +50,11 @@ from mock_services.common.http import (
     verify_signed,
 )
 from mock_services.common.outbox import DelayQueue
+from motcua.payment_platform import BANK_CATALOGUE, RESPONSE_CODES, BankCatalogueError, BankProfile
 
 log = logging.getLogger("mock_services.bank")
 
 DEFAULT_CATALOGUE = Path(__file__).resolve().parent / "banks.toml"
-RESPONSE_CODES = {
-    "00": "approved",
-    "07": "suspicious transaction",
-    "11": "payment window expired",
-    "24": "cancelled by the payer",
-    "51": "insufficient funds",
-    "65": "over the daily limit",
-    "75": "bank under maintenance",
-}
 WRONG_OTP = "000000"
 """The OTP that is always wrong (the citizen may try again)."""
 MAX_RETRY_WAIT_S = 60.0
@@ -88,88 +79,9 @@ CREATE INDEX IF NOT EXISTS charges_to_notify ON charges (notify_status, notify_a
 """
 
 
-class BankCatalogueError(ConfigFileError):
-    """The bank catalogue file is wrong; names the file, the field and the value."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class BankProfile:
-    """One bank or e-wallet: how fast it answers, how late it notifies, how often it declines."""
-
-    code: str
-    name: str
-    kind: str
-    p50_ms: float
-    p95_ms: float
-    notify_p50_ms: float
-    notify_p95_ms: float
-    decline: Mapping[str, float] = field(default_factory=dict)
-
-    def public(self) -> dict[str, Any]:
-        return {"code": self.code, "name": self.name, "kind": self.kind, "p50_ms": self.p50_ms,
-                "p95_ms": self.p95_ms, "notify_p50_ms": self.notify_p50_ms, "notify_p95_ms": self.notify_p95_ms,
-                "decline_mix": dict(self.decline)}
-
-    def verdict(self, u: float) -> str:
-        """The response code for a uniform draw `u`: declines take the bottom of [0, 1), approval the rest."""
-        edge = 0.0
-        for code, share in sorted(self.decline.items()):
-            edge += share
-            if u < edge:
-                return code
-        return "00"
-
-
-def _number(source: str, where: str, entry: Mapping[str, Any], key: str) -> float:
-    value = entry.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise BankCatalogueError(source, f"{where}.{key}", value, "must be a number ≥ 0 (milliseconds)")
-    return float(value)
-
-
-def parse_catalogue(data: Mapping[str, Any], source: str) -> dict[str, BankProfile]:
-    banks = data.get("banks")
-    if not isinstance(banks, list) or not banks:
-        raise BankCatalogueError(source, "banks", banks, "must be a non-empty array of [[banks]] tables")
-    out: dict[str, BankProfile] = {}
-    for i, entry in enumerate(banks):
-        where = f"banks[{i}]"
-        code = entry.get("code") if isinstance(entry, Mapping) else None
-        if not isinstance(code, str) or not re.fullmatch(r"[A-Z0-9_-]{2,32}", code) or code in out:
-            raise BankCatalogueError(source, f"{where}.code", code, "must be a unique upper-case code like 'BIDV'")
-        kind = entry.get("kind")
-        if kind not in ("bank", "ewallet"):
-            raise BankCatalogueError(source, f"{where}.kind", kind, 'must be "bank" or "ewallet"')
-        p50, p95 = _number(source, where, entry, "p50_ms"), _number(source, where, entry, "p95_ms")
-        n50, n95 = _number(source, where, entry, "notify_p50_ms"), _number(source, where, entry, "notify_p95_ms")
-        for low, high, key in ((p50, p95, "p95_ms"), (n50, n95, "notify_p95_ms")):
-            if high < low:
-                raise BankCatalogueError(source, f"{where}.{key}", high, "must be ≥ the matching p50")
-        decline = entry.get("decline", {})
-        if not isinstance(decline, Mapping):
-            raise BankCatalogueError(source, f"{where}.decline", decline, 'must be a table like { "51" = 0.01 }')
-        for rc, share in decline.items():
-            if rc not in RESPONSE_CODES or rc == "00":
-                raise BankCatalogueError(source, f"{where}.decline.{rc}", share,
-                                         f"unknown decline code; use one of {', '.join(sorted(RESPONSE_CODES)[1:])}")
-            if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
-                raise BankCatalogueError(source, f"{where}.decline.{rc}", share, "must be a share between 0 and 1")
-        if sum(decline.values()) > 1:
-            raise BankCatalogueError(source, f"{where}.decline", dict(decline), "shares must add up to at most 1")
-        out[code] = BankProfile(code=code, name=str(entry.get("name", code)), kind=kind, p50_ms=p50, p95_ms=p95,
-                                notify_p50_ms=n50, notify_p95_ms=n95, decline=dict(decline))
-    return out
-
-
 def load_catalogue(path: str | Path = DEFAULT_CATALOGUE) -> dict[str, BankProfile]:
-    path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise BankCatalogueError(str(path), "<file>", None, f"cannot read the catalogue ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise BankCatalogueError(str(path), "<file>", None, f"not valid TOML: {exc}") from None
-    return parse_catalogue(data, str(path))
+    """The banks of a catalogue file by code (`motcua.payment_platform.BANK_CATALOGUE`: errors name file and field)."""
+    return BANK_CATALOGUE.load(path).by_code()
 
 
 @dataclass(frozen=True, kw_only=True)
