@@ -166,8 +166,8 @@ class Bank:
     def _verdict(self, claims: Any, profile: BankProfile, faults: ServiceFaults, now: float) -> str:
         if now > claims.expires_at:
             return "11"
-        if profile.code in faults.bank.outage_banks:
-            return faults.bank.outage_code
+        if profile.code in faults.bank.outage.banks:
+            return faults.bank.outage.code
         if faults.chance(faults.bank.toxicity):
             return "75"
         return profile.verdict(keyed_uniform(self.config.seed, f"decline:{claims.payment_id}"))

@@ -664,8 +664,11 @@ class ConfigFile(Generic[T]):
 
     def load(self, path: str | Path) -> T:
         """Read, parse and validate `path`; relative ``Path`` fields are taken relative to its folder."""
-        data = read_toml(path, what=self.what, hint=self.hint, error=self.error)
-        return self.parse(data, file=str(path), base_dir=Path(path).parent)
+        return self.parse(self.read(path), file=str(path), base_dir=Path(path).parent)
+
+    def read(self, path: str | Path) -> dict[str, Any]:
+        """The plain tables of `path`, not yet validated (a missing file or bad TOML raises `error`)."""
+        return read_toml(path, what=self.what, hint=self.hint, error=self.error)
 
     def parse(self, data: object, *, file: str = "<memory>", base_dir: Path | None = None) -> T:
         """Validate plain data (from TOML or JSON) against the schema; problems raise `error` naming `file`."""
