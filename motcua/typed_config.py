@@ -632,7 +632,7 @@ def _field_at_line(lines: list[str], lineno: int) -> str:
     counts: dict[str, int] = {}
     header = ""
     for raw in lines[:lineno]:
-        table = re.match(r"\s*\[\[\s*([^\]]+?)\s*\]\]", raw) or re.match(r"\s*\[\s*([^\]]+?)\s*\]", raw)
+        table = re.match(r"\s*\[\[\s*([^][]+?)\s*\]\]", raw) or re.match(r"\s*\[\s*([^][]+?)\s*\]", raw)
         if table:
             name = table.group(1)
             if raw.lstrip().startswith("[["):

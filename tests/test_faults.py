@@ -63,7 +63,8 @@ def test_contract_example_parses(tmp_path):
         ({"gateway": {"errors": {"status": 404, "rate": 0.1}}}, "gateway.errors.status",
          r"= 404: must be >= 500 \(an HTTP 5xx status such as 500 or 503\)$"),
         ({"gateway": {"errors": {"rate": 1.5}}}, "gateway.errors.rate",
-         r"= 1.5: a share must be within 0–1; if 1.5 is a percentage, write 0.015 \(a rate between 0 and 1, e.g. 0.05 for 5 %\)$"),
+         r"= 1.5: a share must be within 0–1; if 1.5 is a percentage, write 0.015 "
+         r"\(a rate between 0 and 1, e.g. 0.05 for 5 %\)$"),
         ({"gateway": {"latency": {"kind": "gamma"}}}, "gateway.latency.kind",
          r"= 'gamma': must be one of fixed, uniform, lognormal$"),
         ({"gateway": {"latency": {"kind": "lognormal", "p50_ms": 50, "p95_ms": 10}}}, "gateway.latency.p95_ms",
@@ -102,10 +103,10 @@ def test_bad_tables_name_field_and_value(table, field, text):
 def test_shorthands_read_as_their_tables():
     table = parse_faults({"gateway": {"reset": 0.2, "errors": [0.1, {"status": 500, "rate": 0.3}],
                                       "ipn": {"duplicate": 0.05}}})
-    spec = table.for_service("gateway").spec
-    assert [r.rate for r in spec.reset] == [0.2] and [(e.status, e.rate) for e in spec.errors] == [(503, 0.1),
-                                                                                                   (500, 0.3)]
-    assert table.for_service("gateway").ipn.duplicate_rate == 0.05 and table.for_service("gateway").ipn.duplicate_copies == 1
+    gateway = table.for_service("gateway")
+    assert [r.rate for r in gateway.spec.reset] == [0.2]
+    assert [(e.status, e.rate) for e in gateway.spec.errors] == [(503, 0.1), (500, 0.3)]
+    assert gateway.ipn.duplicate_rate == 0.05 and gateway.ipn.duplicate_copies == 1
     assert table.for_service("agency").ipn.lost == 0 and not table.for_service("gateway").bank.freeze_active(0)
 
 

@@ -15,10 +15,11 @@ from typing import Any
 import numpy as np
 
 from motcua.errors import ScenarioError
+from motcua.payment_platform import PAYMENT_GROUPS
 
 STEPS = ("identity", "dossier", "payment_page", "bank_choice", "charge")
 """The citizen's steps, in order (the keys of ``[load].abandon`` and ``[load].mistake_restart``)."""
-GROUPS = ("fee", "tax", "insurance", "fine", "electricity")
+GROUPS = PAYMENT_GROUPS
 
 
 @dataclass(frozen=True)
