@@ -212,9 +212,12 @@ class Bank:
         return json_response(_notification(row))
 
     async def stats(self, _request: web.Request) -> web.Response:
-        by_code = dict(self.db.query("SELECT response_code, count(*) FROM charges GROUP BY response_code"))
-        by_status = dict(self.db.query("SELECT notify_status, count(*) FROM charges GROUP BY notify_status"))
-        attempts = self.db.query_one("SELECT coalesce(sum(notify_attempts), 0) FROM charges")[0]
+        by_code: dict[str, int] = {row[0]: row[1] for row in self.db.query(
+            "SELECT response_code, count(*) FROM charges GROUP BY response_code")}
+        by_status: dict[str, int] = {row[0]: row[1] for row in self.db.query(
+            "SELECT notify_status, count(*) FROM charges GROUP BY notify_status")}
+        total = self.db.query_one("SELECT coalesce(sum(notify_attempts), 0) FROM charges")
+        attempts = total[0] if total is not None else 0
         return json_response({"charges": sum(by_code.values()), "by_code": by_code, "notify": by_status,
                               "notify_attempts": attempts})
 

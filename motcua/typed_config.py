@@ -536,7 +536,7 @@ def _bare_type_schema(tp: Any, sp: Spec, defs: dict[str, dict]) -> dict:
     if origin in (types.UnionType, typing.Union):
         options = [a for a in get_args(tp) if a is not type(None)]
         return _bare_type_schema(options[0], sp, defs)
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         name = tp.__name__
         if name not in defs:
             defs[name] = {}  # reserve: a class may refer to itself
@@ -546,7 +546,7 @@ def _bare_type_schema(tp: Any, sp: Spec, defs: dict[str, dict]) -> dict:
         return {"enum": list(get_args(tp))}
     item_spec = dataclasses.replace(sp, length=None, doc="")
     if origin is tuple:
-        out = {"type": "array", "items": _bare_type_schema(get_args(tp)[0], item_spec, defs)}
+        out: dict[str, Any] = {"type": "array", "items": _bare_type_schema(get_args(tp)[0], item_spec, defs)}
         if sp.length is not None:
             out["minItems"] = out["maxItems"] = sp.length
         return out
@@ -563,18 +563,18 @@ def _bare_type_schema(tp: Any, sp: Spec, defs: dict[str, dict]) -> dict:
     if tp is Path:
         return {"type": "string"}
     if tp in (int, float):
-        out = {"type": "integer" if (tp is int or sp.money) else "number"}
+        number: dict[str, Any] = {"type": "integer" if (tp is int or sp.money) else "number"}
         if sp.share:
-            out.update(minimum=0, maximum=1)
+            number.update(minimum=0, maximum=1)
         if sp.money:
-            out.update(minimum=0, maximum=MAX_VND)
+            number.update(minimum=0, maximum=MAX_VND)
         if sp.ge is not None:
-            out["minimum"] = sp.ge
+            number["minimum"] = sp.ge
         if sp.gt is not None:
-            out["exclusiveMinimum"] = sp.gt
+            number["exclusiveMinimum"] = sp.gt
         if sp.le is not None:
-            out["maximum"] = sp.le
-        return out
+            number["maximum"] = sp.le
+        return number
     raise TypeError(f"unsupported configuration type {tp!r}")
 
 

@@ -345,18 +345,18 @@ class ServiceFaults:
         if not spec.has_http_faults:
             return NO_ACTION
         delay = 0.0
-        for rule in spec.latency:
-            if rule.matches(method, route) and self.chance(rule.rate):
-                delay += rule.sample_s(self.rng)
-        for rule in spec.hang:
-            if rule.matches(method, route) and self.chance(rule.rate):
-                return HttpAction(delay_s=delay, hang_s=rule.hang_s)
-        for rule in spec.reset:
-            if rule.matches(method, route) and self.chance(rule.rate):
+        for latency in spec.latency:
+            if latency.matches(method, route) and self.chance(latency.rate):
+                delay += latency.sample_s(self.rng)
+        for hang in spec.hang:
+            if hang.matches(method, route) and self.chance(hang.rate):
+                return HttpAction(delay_s=delay, hang_s=hang.hang_s)
+        for reset in spec.reset:
+            if reset.matches(method, route) and self.chance(reset.rate):
                 return HttpAction(delay_s=delay, reset=True)
-        for rule in spec.errors:
-            if rule.matches(method, route) and self.chance(rule.rate):
-                return HttpAction(delay_s=delay, status=rule.status)
+        for error in spec.errors:
+            if error.matches(method, route) and self.chance(error.rate):
+                return HttpAction(delay_s=delay, status=error.status)
         return HttpAction(delay_s=delay) if delay else NO_ACTION
 
 
