@@ -473,7 +473,11 @@ class PaymentSystem:
             if bank.share is None:
                 raise FieldProblem(f"banks[{i}].share", None, "required in a scenario: the share of payments "
                                                             "through this bank (the shares sum to 1)")
-        check_share_sum({b.code: b.share or 0.0 for b in self.banks}, "the bank shares", field="banks")
+        check_share_sum(self.bank_shares(), "the bank shares", field="banks")
+
+    def bank_shares(self) -> dict[str, float]:
+        """Share of payments by bank code (every bank of a checked scenario has one)."""
+        return {b.code: b.share or 0.0 for b in self.banks}
 
     @property
     def quality(self) -> SystemQuality:

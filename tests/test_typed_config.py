@@ -108,7 +108,7 @@ TERMINAL_FILE = ConfigFile(TerminalFile, "terminal file", hint="see the docs")
         ({"tmn_code": "TESTCODE", "retries": [0.1, 2]}, r"terminal.retries\[1\].rate = 2: a share must be within 0–1"),
         ({"tmn_code": "TESTCODE", "retries": {"rat": 1}}, r"terminal.retries.rat = 1: unknown key; did you mean "),
         ({"tmn_code": "TESTCODE", "group": "fine"}, r"terminal.fee_vnd = 0: a fine cannot be free$"),
-        ({"tmn_code": "TESTCODE", "version": 2.1}, r"terminal.version = 2.1: must be one of 2.1.0; did you mean '2.1.0'\?$"),
+        ({"tmn_code": "TESTCODE", "version": 2.1}, r"terminal.version = 2.1: must be one of 2.1.0; did you mean "),
     ],
 )
 def test_a_declared_file_kind_gets_every_check(table, message):
