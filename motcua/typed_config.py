@@ -128,7 +128,7 @@ def join(path: str, key: str | int) -> str:
     return f"{path}.{key}" if path else key
 
 
-def spec_of(field: dataclasses.Field) -> Spec:
+def spec_of(field: dataclasses.Field[Any]) -> Spec:
     return field.metadata.get("spec") or Spec(doc="")
 
 
@@ -143,7 +143,7 @@ def check_share_sum(values: Mapping[str, float], what: str, *, field: str = "") 
 
 def check_unique(values: Any, field: str, key: str | None = None) -> None:
     """Raise `FieldProblem` at ``field[i].key`` for the first value of `values` seen before."""
-    seen: set = set()
+    seen: set[Any] = set()
     for i, value in enumerate(values):
         if value in seen:
             where = f"{field}[{i}].{key}" if key else f"{field}[{i}]"
@@ -276,7 +276,7 @@ class Reader:
             return self._number(float, value, path, sp)
         raise TypeError(f"unsupported configuration type {tp!r} at {path}")
 
-    def _choice(self, choices: tuple, value: object, path: str) -> Any:
+    def _choice(self, choices: tuple[Any, ...], value: object, path: str) -> Any:
         if value in choices and type(value) in {type(c) for c in choices}:
             self.given.add(path)
             return value
@@ -284,7 +284,7 @@ class Reader:
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise self.error(path, value, f"must be one of {', '.join(map(str, choices))}{hint}")
 
-    def _list(self, item_tp: Any, value: object, path: str, sp: Spec) -> tuple:
+    def _list(self, item_tp: Any, value: object, path: str, sp: Spec) -> tuple[Any, ...]:
         item_spec = dataclasses.replace(sp, length=None, one_or_many=False)
         if sp.one_or_many and not isinstance(value, list | tuple):
             return (self.convert(item_tp, value, path, item_spec),)
@@ -294,7 +294,7 @@ class Reader:
             raise self.error(path, value, f"expected exactly {sp.length} items, got {len(value)}")
         return tuple(self.convert(item_tp, v, join(path, i), item_spec) for i, v in enumerate(value))
 
-    def _table(self, value_tp: Any, value: object, path: str, sp: Spec) -> dict:
+    def _table(self, value_tp: Any, value: object, path: str, sp: Spec) -> dict[str, Any]:
         if not isinstance(value, Mapping):
             raise self.error(path, value, "expected a table { key = value, ... }")
         return {str(k): self.convert(value_tp, v, join(path, str(k)), sp) for k, v in value.items()}
@@ -322,7 +322,7 @@ class Reader:
         if not math.isfinite(value):
             raise self.error(path, value, "expected a finite number")
         _check_bounds(self, value, path, sp)
-        return kind(value)
+        return int(value) if kind is int else float(value)
 
 
 def _is_number(value: object) -> bool:
@@ -489,9 +489,9 @@ def _path_prefix(path: str, n_tokens: int) -> str:
 # --- JSON Schema ---------------------------------------------------------------------------------
 
 
-def json_schema(root: type, *, title: str, schema_id: str | None = None) -> dict:
+def json_schema(root: type, *, title: str, schema_id: str | None = None) -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of `root`, generated from the same field declarations."""
-    defs: dict[str, dict] = {}
+    defs: dict[str, dict[str, Any]] = {}
     body = _class_schema(root, defs)
     schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": title, **body, "$defs": defs}
     if schema_id:
@@ -499,7 +499,7 @@ def json_schema(root: type, *, title: str, schema_id: str | None = None) -> dict
     return schema
 
 
-def _class_schema(cls: type, defs: dict[str, dict]) -> dict:
+def _class_schema(cls: type, defs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     hints = typing.get_type_hints(cls)
     props, required = {}, []
     for f in dataclasses.fields(cls):
@@ -519,14 +519,14 @@ def _class_schema(cls: type, defs: dict[str, dict]) -> dict:
     return out
 
 
-def _type_schema(tp: Any, sp: Spec, defs: dict[str, dict]) -> dict:
+def _type_schema(tp: Any, sp: Spec, defs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     out = _bare_type_schema(tp, sp, defs)
     if sp.doc:
         out["description"] = sp.doc + (f" [{sp.unit}]" if sp.unit else "")
     return out
 
 
-def _bare_type_schema(tp: Any, sp: Spec, defs: dict[str, dict]) -> dict:
+def _bare_type_schema(tp: Any, sp: Spec, defs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     if sp.one_or_many and get_origin(tp) is tuple:
         many = _bare_type_schema(tp, dataclasses.replace(sp, one_or_many=False), defs)
         return {"anyOf": [many["items"], many]}

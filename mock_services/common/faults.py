@@ -26,6 +26,9 @@ with one section per service (shape in docs/contracts.md §2)::
 every route of the service except the built-in ones (/healthz, /metrics, /openapi.json, /admin/*).
 ``latency``, ``errors``, ``reset`` and ``hang`` take one table, an array of tables, or a bare rate.
 
+The file's shape is declared once, as the dataclasses below (`FaultFile` and its sections), and read through
+`motcua.typed_config` (`FAULT_FILE`), so its errors read like those of every other configuration file.
+
 Public API (used by all three services)::
 
     table = load_fault_file(path)                 # -> FaultTable, or FaultConfigError naming file/field/value
