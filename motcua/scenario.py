@@ -35,13 +35,13 @@ from motcua.errors import ScenarioError
 from motcua.payment_platform import PAYMENT_GROUPS as PAYMENT_GROUPS  # re-exported: part of the scenario schema
 from motcua.payment_platform import BankProfile, GroupMix, check_banks
 from motcua.typed_config import (
+    ConfigFile,
     FieldProblem,
     Reader,
     canonical_path,
     check_share_sum,
     get_path,
     join,
-    read_toml,
     set_path,
     spec,
     to_data,
@@ -833,9 +833,13 @@ def _check_source(ref: str, source_ids: set[str], field: str) -> None:
 # --- loading -------------------------------------------------------------------------------------
 
 
+SCENARIO_FILE = ConfigFile(Scenario, "scenario file", error=ScenarioError)
+"""The scenario as a configuration file kind of `motcua.typed_config` (`load_scenario` adds the bundled names)."""
+
+
 def scenario_from_dict(data: Mapping[str, Any], *, file: str = "<memory>") -> Scenario:
     """Validate plain data (as read from TOML) into a `Scenario`; errors name `file` and the field path."""
-    reader = Reader(str(file), error=ScenarioError)
+    reader = SCENARIO_FILE.reader(str(file))
     scenario = reader.read(Scenario, data)
     object.__setattr__(scenario, "file", str(file))
     object.__setattr__(scenario, "given", frozenset(reader.given))
@@ -848,7 +852,7 @@ def load_scenario(path: str | Path) -> Scenario:
     if not path.exists() and path.suffix == "" and (SCENARIO_DIR / f"{path}.toml").exists():
         path = SCENARIO_DIR / f"{path}.toml"
     hint = "bundled scenarios: " + ", ".join(p.stem for p in bundled_scenarios())
-    data = read_toml(path, what="scenario file", hint=hint, error=ScenarioError)
+    data = dataclasses.replace(SCENARIO_FILE, hint=hint).read(path)
     return scenario_from_dict(data, file=str(path))
 
 
