@@ -25,7 +25,6 @@ import hashlib
 import logging
 import re
 import time
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +38,7 @@ from mock_services.bank_openapi import OPENAPI
 from mock_services.common import signing
 from mock_services.common.charge_token import ChargeTokenError, read_charge_token
 from mock_services.common.db import Database
-from mock_services.common.faults import ConfigFileError, ServiceFaults, keyed_uniform, lognormal_ms
+from mock_services.common.faults import ServiceFaults, keyed_uniform, lognormal_ms
 from mock_services.common.http import (
     ApiError,
     SignedClient,
@@ -51,19 +50,11 @@ from mock_services.common.http import (
     verify_signed,
 )
 from mock_services.common.outbox import DelayQueue
+from motcua.payment_platform import BANK_CATALOGUE, RESPONSE_CODES, BankCatalogueError, BankProfile
 
 log = logging.getLogger("mock_services.bank")
 
 DEFAULT_CATALOGUE = Path(__file__).resolve().parent / "banks.toml"
-RESPONSE_CODES = {
-    "00": "approved",
-    "07": "suspicious transaction",
-    "11": "payment window expired",
-    "24": "cancelled by the payer",
-    "51": "insufficient funds",
-    "65": "over the daily limit",
-    "75": "bank under maintenance",
-}
 WRONG_OTP = "000000"
 """The OTP that is always wrong (the citizen may try again)."""
 MAX_RETRY_WAIT_S = 60.0
@@ -88,88 +79,9 @@ CREATE INDEX IF NOT EXISTS charges_to_notify ON charges (notify_status, notify_a
 """
 
 
-class BankCatalogueError(ConfigFileError):
-    """The bank catalogue file is wrong; names the file, the field and the value."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class BankProfile:
-    """One bank or e-wallet: how fast it answers, how late it notifies, how often it declines."""
-
-    code: str
-    name: str
-    kind: str
-    p50_ms: float
-    p95_ms: float
-    notify_p50_ms: float
-    notify_p95_ms: float
-    decline: Mapping[str, float] = field(default_factory=dict)
-
-    def public(self) -> dict[str, Any]:
-        return {"code": self.code, "name": self.name, "kind": self.kind, "p50_ms": self.p50_ms,
-                "p95_ms": self.p95_ms, "notify_p50_ms": self.notify_p50_ms, "notify_p95_ms": self.notify_p95_ms,
-                "decline_mix": dict(self.decline)}
-
-    def verdict(self, u: float) -> str:
-        """The response code for a uniform draw `u`: declines take the bottom of [0, 1), approval the rest."""
-        edge = 0.0
-        for code, share in sorted(self.decline.items()):
-            edge += share
-            if u < edge:
-                return code
-        return "00"
-
-
-def _number(source: str, where: str, entry: Mapping[str, Any], key: str) -> float:
-    value = entry.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise BankCatalogueError(source, f"{where}.{key}", value, "must be a number ≥ 0 (milliseconds)")
-    return float(value)
-
-
-def parse_catalogue(data: Mapping[str, Any], source: str) -> dict[str, BankProfile]:
-    banks = data.get("banks")
-    if not isinstance(banks, list) or not banks:
-        raise BankCatalogueError(source, "banks", banks, "must be a non-empty array of [[banks]] tables")
-    out: dict[str, BankProfile] = {}
-    for i, entry in enumerate(banks):
-        where = f"banks[{i}]"
-        code = entry.get("code") if isinstance(entry, Mapping) else None
-        if not isinstance(code, str) or not re.fullmatch(r"[A-Z0-9_-]{2,32}", code) or code in out:
-            raise BankCatalogueError(source, f"{where}.code", code, "must be a unique upper-case code like 'BIDV'")
-        kind = entry.get("kind")
-        if kind not in ("bank", "ewallet"):
-            raise BankCatalogueError(source, f"{where}.kind", kind, 'must be "bank" or "ewallet"')
-        p50, p95 = _number(source, where, entry, "p50_ms"), _number(source, where, entry, "p95_ms")
-        n50, n95 = _number(source, where, entry, "notify_p50_ms"), _number(source, where, entry, "notify_p95_ms")
-        for low, high, key in ((p50, p95, "p95_ms"), (n50, n95, "notify_p95_ms")):
-            if high < low:
-                raise BankCatalogueError(source, f"{where}.{key}", high, "must be ≥ the matching p50")
-        decline = entry.get("decline", {})
-        if not isinstance(decline, Mapping):
-            raise BankCatalogueError(source, f"{where}.decline", decline, 'must be a table like { "51" = 0.01 }')
-        for rc, share in decline.items():
-            if rc not in RESPONSE_CODES or rc == "00":
-                raise BankCatalogueError(source, f"{where}.decline.{rc}", share,
-                                         f"unknown decline code; use one of {', '.join(sorted(RESPONSE_CODES)[1:])}")
-            if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
-                raise BankCatalogueError(source, f"{where}.decline.{rc}", share, "must be a share between 0 and 1")
-        if sum(decline.values()) > 1:
-            raise BankCatalogueError(source, f"{where}.decline", dict(decline), "shares must add up to at most 1")
-        out[code] = BankProfile(code=code, name=str(entry.get("name", code)), kind=kind, p50_ms=p50, p95_ms=p95,
-                                notify_p50_ms=n50, notify_p95_ms=n95, decline=dict(decline))
-    return out
-
-
 def load_catalogue(path: str | Path = DEFAULT_CATALOGUE) -> dict[str, BankProfile]:
-    path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise BankCatalogueError(str(path), "<file>", None, f"cannot read the catalogue ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise BankCatalogueError(str(path), "<file>", None, f"not valid TOML: {exc}") from None
-    return parse_catalogue(data, str(path))
+    """The banks of a catalogue file by code (`motcua.payment_platform.BANK_CATALOGUE`: errors name file and field)."""
+    return BANK_CATALOGUE.load(path).by_code()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -254,8 +166,8 @@ class Bank:
     def _verdict(self, claims: Any, profile: BankProfile, faults: ServiceFaults, now: float) -> str:
         if now > claims.expires_at:
             return "11"
-        if profile.code in faults.bank.outage_banks:
-            return faults.bank.outage_code
+        if profile.code in faults.bank.outage.banks:
+            return faults.bank.outage.code
         if faults.chance(faults.bank.toxicity):
             return "75"
         return profile.verdict(keyed_uniform(self.config.seed, f"decline:{claims.payment_id}"))
@@ -300,9 +212,12 @@ class Bank:
         return json_response(_notification(row))
 
     async def stats(self, _request: web.Request) -> web.Response:
-        by_code = dict(self.db.query("SELECT response_code, count(*) FROM charges GROUP BY response_code"))
-        by_status = dict(self.db.query("SELECT notify_status, count(*) FROM charges GROUP BY notify_status"))
-        attempts = self.db.query_one("SELECT coalesce(sum(notify_attempts), 0) FROM charges")[0]
+        by_code: dict[str, int] = {row[0]: row[1] for row in self.db.query(
+            "SELECT response_code, count(*) FROM charges GROUP BY response_code")}
+        by_status: dict[str, int] = {row[0]: row[1] for row in self.db.query(
+            "SELECT notify_status, count(*) FROM charges GROUP BY notify_status")}
+        total = self.db.query_one("SELECT coalesce(sum(notify_attempts), 0) FROM charges")
+        attempts = total[0] if total is not None else 0
         return json_response({"charges": sum(by_code.values()), "by_code": by_code, "notify": by_status,
                               "notify_attempts": attempts})
 

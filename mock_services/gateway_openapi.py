@@ -21,6 +21,7 @@ from mock_services.common.openapi import (
 )
 from mock_services.gateway_vnpay_openapi import PATHS as VNPAY_PATHS
 from mock_services.gateway_vnpay_openapi import SCHEMAS as VNPAY_SCHEMAS
+from motcua.payment_platform import PAYMENT_GROUPS
 
 NULLABLE_STRING = {"type": ["string", "null"]}
 STATES = ["created", "awaiting_bank", "awaiting_officer_confirmation", "paid", "failed", "cancelled", "expired",
@@ -35,7 +36,7 @@ SCHEMAS: dict[str, Any] = {
     "NewPayment": obj(
         ["agency_code", "dossier_code", "procedure_code", "group", "amount_vnd", "payer", "ipn_url", "return_url"],
         agency_code=AGENCY_CODE, dossier_code=DOSSIER_CODE, procedure_code=STRING,
-        group={"enum": ["fee", "tax", "insurance", "fine", "electricity"]},
+        group={"enum": list(PAYMENT_GROUPS)},
         amount_vnd={**VND, "minimum": 1, "description": "whole VND above zero (0 → 422 zero_fee)"},
         payer=ref("Payer"), ipn_url={"type": "string", "format": "uri"}, return_url={"type": "string", "format": "uri"},
         expires_in_s={"type": "number", "exclusiveMinimum": 0, "maximum": 604800, "default": 900},

@@ -72,7 +72,7 @@ def group_mix(scenario: Any) -> dict[str, float]:
 
 
 def bank_mix(scenario: Any) -> dict[str, float]:
-    return {b.code: float(b.share) for b in scenario.payment_system.banks}
+    return scenario.payment_system.bank_shares()
 
 
 def journey_completion(scenario: Any) -> float:

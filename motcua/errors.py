@@ -4,7 +4,8 @@ Hierarchy::
 
     MotcuaError                 base; exit code EXIT_BAD_INPUT unless a subclass says otherwise
     ├── InputError              a file, field or value given by the user is wrong
-    │   └── ScenarioError       a scenario file does not satisfy the schema
+    │   └── ConfigError         a configuration file does not satisfy its declared schema (motcua.typed_config)
+    │       └── ScenarioError   … a scenario file
     ├── ServiceError            a mock service (or a real system) could not be started or reached
     ├── SLOBreach               a load test finished but broke a service-level objective
     ├── InvariantBreach         a payment was lost or credited twice
@@ -46,12 +47,20 @@ class InputError(MotcuaError):
     """A file, field or value given by the user is wrong."""
 
 
-class ScenarioError(InputError):
-    """A scenario file does not satisfy the schema."""
+class ConfigError(InputError):
+    """A configuration file does not satisfy its schema: ``"<file>: <field path> = <value>: <problem>"``.
+
+    Every configuration file kind (scenario, faults, banks, fee catalogue, ``mock --config``) raises this or a
+    subclass of it through `motcua.typed_config`, so all of them report a problem the same way.
+    """
 
     def __init__(self, file: str, field: str, value: object, problem: str) -> None:
         self.file, self.field, self.value, self.problem = file, field, value, problem
         super().__init__(f"{file}: {field} = {value!r}: {problem}")
+
+
+class ScenarioError(ConfigError):
+    """A scenario file does not satisfy the schema."""
 
 
 class ServiceError(MotcuaError):

@@ -26,25 +26,27 @@ import dataclasses
 import datetime as dt
 import functools
 import math
-import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 from motcua.errors import ScenarioError
+from motcua.payment_platform import PAYMENT_GROUPS as PAYMENT_GROUPS  # re-exported: part of the scenario schema
+from motcua.payment_platform import BankProfile, GroupMix, check_banks
 from motcua.typed_config import (
+    ConfigFile,
     FieldProblem,
     Reader,
     canonical_path,
     check_share_sum,
     get_path,
     join,
-    parse_date,
     set_path,
     spec,
     to_data,
 )
+from motcua.typed_config import check_unique as _check_unique
 from motcua.typed_config import json_schema as _json_schema
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
@@ -52,8 +54,6 @@ SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
 SLUG = r"[a-z0-9][a-z0-9-]*"
 PROVENANCE_KINDS = ("observed", "assumed", "derived", "setting")
-PAYMENT_GROUPS = ("fee", "tax", "insurance", "fine", "electricity")
-BANK_DECLINE_CODES = ("07", "11", "24", "51", "65", "75")
 ALL_UNITS = "*"
 
 UnitKind = Literal["department", "district", "city", "commune", "province"]
@@ -422,47 +422,6 @@ class CallbackDelay:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class GroupMix:
-    """Share of online payments by group on the national payment platform (sums to 1)."""
-
-    fee: float = spec("fees and charges of public services (phí, lệ phí)", share=True)
-    tax: float = spec("personal and business taxes", share=True)
-    insurance: float = spec("social and health insurance contributions", share=True)
-    fine: float = spec("administrative fines", share=True)
-    electricity: float = spec("electricity bills", share=True)
-
-    def check(self) -> None:
-        check_share_sum(dataclasses.asdict(self), "the payment group shares")
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class Bank:
-    """A bank or e-wallet connected to the payment platform, with its latencies and decline mix."""
-
-    code: str = spec("bank code used on the wire", pattern=r"[A-Z0-9_]+")
-    name: str = spec("name")
-    kind: Literal["bank", "ewallet"] = spec("bank or e-wallet", "bank")
-    share: float = spec("share of payments through this bank", share=True)
-    p50_ms: float = spec("median charge latency", unit="ms", ge=0)
-    p95_ms: float = spec("95th percentile charge latency", unit="ms", ge=0)
-    notify_p50_ms: float = spec("median delay of the bank's notification to the gateway", unit="ms", ge=0)
-    notify_p95_ms: float = spec("95th percentile notification delay", unit="ms", ge=0)
-    decline: dict[str, float] = spec("share of charges declined, by response code (07, 11, 24, 51, 65, 75)",
-                                     default_factory=dict, share=True)
-
-    def check(self) -> None:
-        for low, high in (("p50_ms", "p95_ms"), ("notify_p50_ms", "notify_p95_ms")):
-            if getattr(self, high) < getattr(self, low):
-                raise FieldProblem(high, getattr(self, high), f"below {low} = {getattr(self, low)}")
-        for code in self.decline:
-            if code not in BANK_DECLINE_CODES:
-                raise FieldProblem(join("decline", code), self.decline[code],
-                                   f"unknown response code {code!r}; known: {', '.join(BANK_DECLINE_CODES)}")
-        if math.fsum(self.decline.values()) > 1:
-            raise FieldProblem("decline", self.decline, "decline shares sum above 1")
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
 class SystemQuality:
     """How well the payment system serves citizens; what the adoption model's trust reacts to.
 
@@ -487,7 +446,7 @@ class SystemQuality:
         """Build from a load test's figures (latencies in ms as the load test reports them), validated."""
         data = {"failure_rate": failure_rate, "callback_p50_s": callback_p50_ms / 1000,
                 "callback_p95_s": callback_p95_ms / 1000, "unpaid_notice_after_s": unpaid_notice_after_s}
-        return Reader(source).read(cls, data, "quality")
+        return Reader(source, error=ScenarioError).read(cls, data, "quality")
 
     def unpaid_notice_probability(self) -> float:
         """Share of paid citizens told 'unpaid': P(callback delay > unpaid_notice_after_s), lognormal fit."""
@@ -508,14 +467,20 @@ class PaymentSystem:
     callback_delay_s: CallbackDelay = spec("delay until the agency system learns of the payment")
     unpaid_notice_after_s: float = spec("delay after which a citizen who paid sees 'unpaid'", unit="s", gt=0)
     groups: GroupMix = spec("mix of payment groups")
-    banks: tuple[Bank, ...] = spec("connected banks and e-wallets (shares sum to 1)")
+    banks: tuple[BankProfile, ...] = spec("connected banks and e-wallets (shares sum to 1)")
     fee_catalogue: str = spec("fee catalogue file, relative to the scenario file", "fee-catalogue.toml")
 
     def check(self) -> None:
-        if not self.banks:
-            raise FieldProblem("banks", [], "at least one bank is needed")
-        _check_unique([b.code for b in self.banks], "banks", "code")
-        check_share_sum({b.code: b.share for b in self.banks}, "the bank shares", field="banks")
+        check_banks(self.banks)
+        for i, bank in enumerate(self.banks):
+            if bank.share is None:
+                raise FieldProblem(f"banks[{i}].share", None, "required in a scenario: the share of payments "
+                                                            "through this bank (the shares sum to 1)")
+        check_share_sum(self.bank_shares(), "the bank shares", field="banks")
+
+    def bank_shares(self) -> dict[str, float]:
+        """Share of payments by bank code (every bank of a checked scenario has one)."""
+        return {b.code: b.share or 0.0 for b in self.banks}
 
     @property
     def quality(self) -> SystemQuality:
@@ -868,21 +833,16 @@ def _check_source(ref: str, source_ids: set[str], field: str) -> None:
         raise FieldProblem(field, ref, f"cites source {ref!r}, which is not in scenario.sources; known: {known}")
 
 
-def _check_unique(values: Any, field: str, key: str | None) -> None:
-    seen: set = set()
-    for i, value in enumerate(values):
-        if value in seen:
-            where = f"{field}[{i}].{key}" if key else f"{field}[{i}]"
-            raise FieldProblem(where, value, "duplicate; each must be unique")
-        seen.add(value)
-
-
 # --- loading -------------------------------------------------------------------------------------
+
+
+SCENARIO_FILE = ConfigFile(Scenario, "scenario file", error=ScenarioError)
+"""The scenario as a configuration file kind of `motcua.typed_config` (`load_scenario` adds the bundled names)."""
 
 
 def scenario_from_dict(data: Mapping[str, Any], *, file: str = "<memory>") -> Scenario:
     """Validate plain data (as read from TOML) into a `Scenario`; errors name `file` and the field path."""
-    reader = Reader(str(file))
+    reader = SCENARIO_FILE.reader(str(file))
     scenario = reader.read(Scenario, data)
     object.__setattr__(scenario, "file", str(file))
     object.__setattr__(scenario, "given", frozenset(reader.given))
@@ -894,15 +854,8 @@ def load_scenario(path: str | Path) -> Scenario:
     path = Path(path)
     if not path.exists() and path.suffix == "" and (SCENARIO_DIR / f"{path}.toml").exists():
         path = SCENARIO_DIR / f"{path}.toml"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(str(path), "(file)", str(path), "file not found; bundled scenarios: "
-                            + ", ".join(p.stem for p in bundled_scenarios())) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise _toml_error(str(path), text, exc) from None
+    hint = "bundled scenarios: " + ", ".join(p.stem for p in bundled_scenarios())
+    data = dataclasses.replace(SCENARIO_FILE, hint=hint).read(path)
     return scenario_from_dict(data, file=str(path))
 
 
@@ -916,46 +869,6 @@ def _looks_like_scenario(path: Path) -> bool:
         return "scenario" in tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError):
         return True  # let load_scenario report it
-
-
-_DATE_TOKEN = re.compile(r"=\s*(\d{4}-\d{2}-\d{2})\b")
-_LINE_COL = re.compile(r"line (\d+)")
-
-
-def _toml_error(file: str, text: str, exc: tomllib.TOMLDecodeError) -> ScenarioError:
-    """Explain a TOML syntax error; an impossible bare date (2024-12-32) gets its own message."""
-    match = _LINE_COL.search(str(exc))
-    lineno = int(match.group(1)) if match else 0
-    lines = text.splitlines()
-    line = lines[lineno - 1] if 0 < lineno <= len(lines) else ""
-    field = _field_at_line(lines, lineno) or f"line {lineno}"
-    date = _DATE_TOKEN.search(line)
-    if date:
-        try:
-            parse_date(date.group(1))
-        except ValueError as why:
-            return ScenarioError(file, field, date.group(1), f"{why} (line {lineno})")
-    return ScenarioError(file, field, line.strip(), f"not valid TOML: {exc}")
-
-
-def _field_at_line(lines: list[str], lineno: int) -> str:
-    """The dotted path of the key set on `lineno` (table headers above it give the prefix)."""
-    if not 0 < lineno <= len(lines):
-        return ""
-    key_match = re.match(r'\s*([A-Za-z0-9_."-]+)\s*=', lines[lineno - 1])
-    key = key_match.group(1) if key_match else ""
-    counts: dict[str, int] = {}
-    header = ""
-    for raw in lines[:lineno]:
-        table = re.match(r"\s*\[\[\s*([^\]]+?)\s*\]\]", raw) or re.match(r"\s*\[\s*([^\]]+?)\s*\]", raw)
-        if table:
-            name = table.group(1)
-            if raw.lstrip().startswith("[["):
-                counts[name] = counts.get(name, -1) + 1
-                header = f"{name}[{counts[name]}]"
-            else:
-                header = name
-    return ".".join(part for part in (header, key) if part)
 
 
 def json_schema() -> dict:

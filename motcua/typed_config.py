@@ -11,6 +11,25 @@ suggestion of the closest known key, because a typo must never silently fall bac
 
 A class may define ``check(self)`` for rules that span fields (a mix sums to 1, start before end);
 it raises `FieldProblem` with a path relative to the object.
+
+Every configuration FILE of motcua goes through this module (the scenario, the fault file, the bank
+catalogue, the fee catalogue, ``motcua mock --config``). A file kind is declared once as a `ConfigFile`::
+
+    TERMINAL_FILE = ConfigFile(TerminalFile, "VNPay terminal file", error=TerminalFileError,
+                               hint="see docs/contracts.md for its keys")
+    terminal = TERMINAL_FILE.load(path)          # read, parse TOML, validate → a TerminalFile
+    terminal = TERMINAL_FILE.parse(data, file="PUT /admin/terminal")   # plain data (JSON) → same checks
+    TERMINAL_FILE.write(terminal, path)           # back to TOML (tomli_w), written atomically
+
+so a missing file, a TOML syntax error (named by line and key), a wrong value and an unknown key read
+the same whatever the file: ``<file>: <field path> = <value>: <problem>`` as a `ConfigError` (exit 2).
+
+Field kinds: ``bool``, ``int``, ``float``, ``str``, ``datetime.date``, ``pathlib.Path`` (relative to the
+file's folder), ``Literal[...]``, nested dataclasses, ``tuple[X, ...]`` and ``dict[str, X]``, each optionally
+``| None``. Beyond the type, `spec` declares: bounds (``ge``, ``gt``, ``le``), ``share`` (0–1), ``money``
+(a whole number of VND, 0 ≤ amount ≤ `MAX_VND`), ``pattern``, ``choices`` (a set of strings declared
+elsewhere), ``length``, ``shorthand`` (a bare number stands for ``{<shorthand> = number}``), ``one_or_many``
+(a single table where a list is expected) and ``hint`` (added to every problem of the field).
 """
 
 from __future__ import annotations
@@ -19,17 +38,23 @@ import dataclasses
 import datetime as dt
 import difflib
 import math
+import os
 import re
+import tempfile
+import tomllib
 import types
 import typing
 from collections.abc import Iterator, Mapping
-from typing import Any, Literal, get_args, get_origin
+from pathlib import Path
+from typing import Any, Generic, Literal, TypeVar, get_args, get_origin
 
-from mock_services.common.money import MoneyError, parse_vnd
-from motcua.errors import ScenarioError
+from motcua.errors import ConfigError, ScenarioError
 
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _SHARE_SUM_TOLERANCE = 1e-6
+MAX_VND = 10**15
+"""Upper bound on any single amount of money (a quadrillion đồng), far above any fee; guards overflow bugs."""
+T = TypeVar("T")
 
 
 class _Missing:
@@ -55,6 +80,10 @@ class Spec:
     pattern: str | None = None
     pattern_hint: str = ""
     length: int | None = None
+    choices: tuple[str, ...] | None = None
+    shorthand: str | None = None
+    one_or_many: bool = False
+    hint: str = ""
 
 
 def spec(
@@ -71,9 +100,14 @@ def spec(
     pattern: str | None = None,
     pattern_hint: str = "",
     length: int | None = None,
+    choices: tuple[str, ...] | None = None,
+    shorthand: str | None = None,
+    one_or_many: bool = False,
+    hint: str = "",
 ) -> Any:
-    """Declare a configuration field: its documentation, unit and bounds (see `Spec`)."""
-    meta = {"spec": Spec(doc, unit, ge, gt, le, share, money, pattern, pattern_hint, length)}
+    """Declare a configuration field: its documentation, unit and bounds (see `Spec` and the module doc)."""
+    meta = {"spec": Spec(doc, unit, ge, gt, le, share, money, pattern, pattern_hint, length, choices, shorthand,
+                         one_or_many, hint)}
     return dataclasses.field(default=default, default_factory=default_factory, metadata=meta)
 
 
@@ -94,7 +128,7 @@ def join(path: str, key: str | int) -> str:
     return f"{path}.{key}" if path else key
 
 
-def spec_of(field: dataclasses.Field) -> Spec:
+def spec_of(field: dataclasses.Field[Any]) -> Spec:
     return field.metadata.get("spec") or Spec(doc="")
 
 
@@ -105,6 +139,16 @@ def check_share_sum(values: Mapping[str, float], what: str, *, field: str = "") 
         raise FieldProblem(
             field, dict(values), f"{what} must sum to 1, but they sum to {total:.6g}; adjust the shares"
         )
+
+
+def check_unique(values: Any, field: str, key: str | None = None) -> None:
+    """Raise `FieldProblem` at ``field[i].key`` for the first value of `values` seen before."""
+    seen: set[Any] = set()
+    for i, value in enumerate(values):
+        if value in seen:
+            where = f"{field}[{i}].{key}" if key else f"{field}[{i}]"
+            raise FieldProblem(where, value, "duplicate; each must be unique")
+        seen.add(value)
 
 
 def parse_date(value: object) -> dt.date:
@@ -128,21 +172,44 @@ def parse_date(value: object) -> dt.date:
     return dt.date(year, month, day)
 
 
-class Reader:
-    """Converts nested TOML tables into frozen dataclasses, naming `file` and the field path on error."""
+def vnd_problem(value: object, *, allow_zero: bool = True) -> str | None:
+    """Why `value` is not an amount of money (whole VND, 0 ≤ amount ≤ `MAX_VND`), or None if it is one.
 
-    def __init__(self, file: str) -> None:
+    The rule of every amount that crosses a boundary; `mock_services.common.money.parse_vnd` words it
+    for JSON bodies, `Reader` for configuration files.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        return "must be a whole number of VND (an integer, e.g. 200000)"
+    if value < 0:
+        return "must not be negative"
+    if value == 0 and not allow_zero:
+        return "must be above zero (a free procedure creates no payment)"
+    if value > MAX_VND:
+        return f"is implausibly large (above {MAX_VND:,} VND)"
+    return None
+
+
+class Reader:
+    """Converts nested TOML tables into frozen dataclasses, naming `file` and the field path on error.
+
+    Problems raise `error(file, field path, value, problem)` (`ConfigError` or a subclass of it).
+    ``pathlib.Path`` fields given as relative paths are taken relative to `base_dir` when it is set.
+    """
+
+    def __init__(self, file: str, *, error: type[ConfigError] = ConfigError, base_dir: Path | None = None) -> None:
         self.file = file
+        self.error_class = error
+        self.base_dir = base_dir
         self.given: set[str] = set()
         """Paths of the leaf values present in the input (not filled from defaults)."""
 
-    def error(self, field: str, value: object, problem: str) -> ScenarioError:
-        return ScenarioError(self.file, field or "(top level)", value, problem)
+    def error(self, field: str, value: object, problem: str) -> ConfigError:
+        return self.error_class(self.file, field or "(top level)", value, problem)
 
-    def read(self, cls: type, data: object, path: str = "") -> Any:
+    def read(self, cls: type[T], data: object, path: str = "") -> T:
         if not isinstance(data, Mapping):
             raise self.error(path, data, f"expected a table of {_type_name(cls)} fields")
-        fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+        fields = {f.name: f for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
         for key in data:
             if key not in fields:
                 raise self.error(join(path, key), data[key], _unknown_key(key, fields))
@@ -164,6 +231,14 @@ class Reader:
         return obj
 
     def convert(self, tp: Any, value: object, path: str, sp: Spec) -> Any:
+        try:
+            return self._convert(tp, value, path, sp)
+        except ConfigError as exc:
+            if sp.hint and exc.field == path and sp.hint not in exc.problem:
+                raise self.error(path, exc.value, f"{exc.problem} ({sp.hint})") from None
+            raise
+
+    def _convert(self, tp: Any, value: object, path: str, sp: Spec) -> Any:
         origin = get_origin(tp)
         if origin in (types.UnionType, typing.Union):
             options = [a for a in get_args(tp) if a is not type(None)]
@@ -171,9 +246,11 @@ class Reader:
                 return None
             return self.convert(options[0], value, path, sp)
         if dataclasses.is_dataclass(tp):
-            return self.read(tp, value, path)
+            if sp.shorthand and _is_number(value):
+                value = {sp.shorthand: value}
+            return self.read(tp, value, path)  # type: ignore[arg-type]
         if origin is Literal:
-            return self._literal(get_args(tp), value, path)
+            return self._choice(get_args(tp), value, path)
         if origin is tuple:
             return self._list(get_args(tp)[0], value, path, sp)
         if origin in (dict, Mapping):
@@ -190,29 +267,34 @@ class Reader:
             return value
         if tp is str:
             return self._string(value, path, sp)
+        if tp is Path:
+            text = self._string(value, path, sp)
+            return self.base_dir / text if self.base_dir is not None else Path(text)
         if tp is int:
             return self._number(int, value, path, sp)
         if tp is float:
             return self._number(float, value, path, sp)
         raise TypeError(f"unsupported configuration type {tp!r} at {path}")
 
-    def _literal(self, choices: tuple, value: object, path: str) -> Any:
-        if value in choices:
+    def _choice(self, choices: tuple[Any, ...], value: object, path: str) -> Any:
+        if value in choices and type(value) in {type(c) for c in choices}:
             self.given.add(path)
             return value
         close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise self.error(path, value, f"must be one of {', '.join(map(str, choices))}{hint}")
 
-    def _list(self, item_tp: Any, value: object, path: str, sp: Spec) -> tuple:
+    def _list(self, item_tp: Any, value: object, path: str, sp: Spec) -> tuple[Any, ...]:
+        item_spec = dataclasses.replace(sp, length=None, one_or_many=False)
+        if sp.one_or_many and not isinstance(value, list | tuple):
+            return (self.convert(item_tp, value, path, item_spec),)
         if not isinstance(value, list | tuple):
             raise self.error(path, value, "expected a list [ ... ]")
         if sp.length is not None and len(value) != sp.length:
             raise self.error(path, value, f"expected exactly {sp.length} items, got {len(value)}")
-        item_spec = dataclasses.replace(sp, length=None)
         return tuple(self.convert(item_tp, v, join(path, i), item_spec) for i, v in enumerate(value))
 
-    def _table(self, value_tp: Any, value: object, path: str, sp: Spec) -> dict:
+    def _table(self, value_tp: Any, value: object, path: str, sp: Spec) -> dict[str, Any]:
         if not isinstance(value, Mapping):
             raise self.error(path, value, "expected a table { key = value, ... }")
         return {str(k): self.convert(value_tp, v, join(path, str(k)), sp) for k, v in value.items()}
@@ -220,6 +302,8 @@ class Reader:
     def _string(self, value: object, path: str, sp: Spec) -> str:
         if not isinstance(value, str):
             raise self.error(path, value, "expected a string in quotes")
+        if sp.choices is not None:
+            return str(self._choice(sp.choices, value, path))
         if sp.pattern and not re.fullmatch(sp.pattern, value):
             hint = f": {sp.pattern_hint}" if sp.pattern_hint else ""
             raise self.error(path, value, f"does not match {sp.pattern}{hint}")
@@ -227,27 +311,31 @@ class Reader:
 
     def _number(self, kind: type, value: object, path: str, sp: Spec) -> int | float:
         if sp.money:
-            try:
-                return parse_vnd(value, path.rsplit(".", 1)[-1])
-            except MoneyError as exc:
-                raise self.error(path, value, str(exc)) from None
-        if isinstance(value, bool) or not isinstance(value, int | float):
+            problem = vnd_problem(value)
+            if problem:
+                raise self.error(path, value, problem)
+        if not _is_number(value):
             raise self.error(path, value, f"expected a number{' in ' + sp.unit if sp.unit else ''}")
+        assert isinstance(value, int | float)
         if kind is int and not isinstance(value, int):
             raise self.error(path, value, "expected a whole number (an integer)")
         if not math.isfinite(value):
             raise self.error(path, value, "expected a finite number")
         _check_bounds(self, value, path, sp)
-        return kind(value)
+        return int(value) if kind is int else float(value)
 
 
-def validate(obj: Any, *, file: str, path: str = "") -> None:
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def validate(obj: Any, *, file: str, path: str = "", error: type[ConfigError] = ScenarioError) -> None:
     """Check a configuration object built in code (not read from a file) against its declarations.
 
     It is read back through `Reader`, so the bounds and rules are exactly those a file must meet; a problem
-    raises `ScenarioError(file, path.field, value, problem)` — name in `file` where the object came from.
+    raises `error(file, path.field, value, problem)` — name in `file` where the object came from.
     """
-    Reader(file).read(type(obj), to_data(obj), path)
+    Reader(file, error=error).read(type(obj), to_data(obj), path)
 
 
 def _check_bounds(reader: Reader, value: float, path: str, sp: Spec) -> None:
@@ -298,6 +386,8 @@ def to_data(obj: Any) -> Any:
         return [to_data(v) for v in obj]
     if isinstance(obj, Mapping):
         return {k: to_data(v) for k, v in obj.items()}
+    if isinstance(obj, Path):
+        return str(obj)
     return obj
 
 
@@ -399,9 +489,9 @@ def _path_prefix(path: str, n_tokens: int) -> str:
 # --- JSON Schema ---------------------------------------------------------------------------------
 
 
-def json_schema(root: type, *, title: str, schema_id: str | None = None) -> dict:
+def json_schema(root: type, *, title: str, schema_id: str | None = None) -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of `root`, generated from the same field declarations."""
-    defs: dict[str, dict] = {}
+    defs: dict[str, dict[str, Any]] = {}
     body = _class_schema(root, defs)
     schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": title, **body, "$defs": defs}
     if schema_id:
@@ -409,7 +499,7 @@ def json_schema(root: type, *, title: str, schema_id: str | None = None) -> dict
     return schema
 
 
-def _class_schema(cls: type, defs: dict[str, dict]) -> dict:
+def _class_schema(cls: type, defs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     hints = typing.get_type_hints(cls)
     props, required = {}, []
     for f in dataclasses.fields(cls):
@@ -429,19 +519,24 @@ def _class_schema(cls: type, defs: dict[str, dict]) -> dict:
     return out
 
 
-def _type_schema(tp: Any, sp: Spec, defs: dict[str, dict]) -> dict:
+def _type_schema(tp: Any, sp: Spec, defs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     out = _bare_type_schema(tp, sp, defs)
     if sp.doc:
         out["description"] = sp.doc + (f" [{sp.unit}]" if sp.unit else "")
     return out
 
 
-def _bare_type_schema(tp: Any, sp: Spec, defs: dict[str, dict]) -> dict:
+def _bare_type_schema(tp: Any, sp: Spec, defs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    if sp.one_or_many and get_origin(tp) is tuple:
+        many = _bare_type_schema(tp, dataclasses.replace(sp, one_or_many=False), defs)
+        return {"anyOf": [many["items"], many]}
+    if sp.shorthand and dataclasses.is_dataclass(tp):
+        return {"anyOf": [{"type": "number"}, _bare_type_schema(tp, dataclasses.replace(sp, shorthand=None), defs)]}
     origin = get_origin(tp)
     if origin in (types.UnionType, typing.Union):
         options = [a for a in get_args(tp) if a is not type(None)]
         return _bare_type_schema(options[0], sp, defs)
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         name = tp.__name__
         if name not in defs:
             defs[name] = {}  # reserve: a class may refer to itself
@@ -451,7 +546,7 @@ def _bare_type_schema(tp: Any, sp: Spec, defs: dict[str, dict]) -> dict:
         return {"enum": list(get_args(tp))}
     item_spec = dataclasses.replace(sp, length=None, doc="")
     if origin is tuple:
-        out = {"type": "array", "items": _bare_type_schema(get_args(tp)[0], item_spec, defs)}
+        out: dict[str, Any] = {"type": "array", "items": _bare_type_schema(get_args(tp)[0], item_spec, defs)}
         if sp.length is not None:
             out["minItems"] = out["maxItems"] = sp.length
         return out
@@ -461,19 +556,148 @@ def _bare_type_schema(tp: Any, sp: Spec, defs: dict[str, dict]) -> dict:
         return {"type": "string", "format": "date"}
     if tp is bool:
         return {"type": "boolean"}
+    if tp is str and sp.choices is not None:
+        return {"enum": list(sp.choices)}
     if tp is str:
         return {"type": "string", "pattern": f"^(?:{sp.pattern})$"} if sp.pattern else {"type": "string"}
+    if tp is Path:
+        return {"type": "string"}
     if tp in (int, float):
-        out = {"type": "integer" if (tp is int or sp.money) else "number"}
+        number: dict[str, Any] = {"type": "integer" if (tp is int or sp.money) else "number"}
         if sp.share:
-            out.update(minimum=0, maximum=1)
+            number.update(minimum=0, maximum=1)
         if sp.money:
-            out["minimum"] = 0
+            number.update(minimum=0, maximum=MAX_VND)
         if sp.ge is not None:
-            out["minimum"] = sp.ge
+            number["minimum"] = sp.ge
         if sp.gt is not None:
-            out["exclusiveMinimum"] = sp.gt
+            number["exclusiveMinimum"] = sp.gt
         if sp.le is not None:
-            out["maximum"] = sp.le
-        return out
+            number["maximum"] = sp.le
+        return number
     raise TypeError(f"unsupported configuration type {tp!r}")
+
+
+# --- files ---------------------------------------------------------------------------------------
+
+
+def read_toml(path: str | Path, *, what: str = "file", hint: str = "",
+              error: type[ConfigError] = ConfigError) -> dict[str, Any]:
+    """The tables of a TOML file; a missing or unreadable file, or bad TOML, raises `error` saying so.
+
+    ``<file>: (file) = '<file>': <what> not found; <hint>`` for a missing file; a syntax error names the
+    line and the key set on it (``simulation.horizon_days``), and an impossible bare date is named as such.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error(str(path), "(file)", str(path), f"{what} not found" + (f"; {hint}" if hint else "")) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        why = getattr(exc, "strerror", None) or str(exc)
+        raise error(str(path), "(file)", str(path), f"cannot read the {what} ({why})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise toml_error(str(path), text, exc, error) from None
+
+
+_DATE_TOKEN = re.compile(r"=\s*(\d{4}-\d{2}-\d{2})\b")
+_LINE_COL = re.compile(r"line (\d+)")
+
+
+def toml_error(file: str, text: str, exc: tomllib.TOMLDecodeError,
+               error: type[ConfigError] = ConfigError) -> ConfigError:
+    """Explain a TOML syntax error; an impossible bare date (2024-12-32) gets its own message."""
+    match = _LINE_COL.search(str(exc))
+    lineno = int(match.group(1)) if match else 0
+    lines = text.splitlines()
+    line = lines[lineno - 1] if 0 < lineno <= len(lines) else ""
+    field = _field_at_line(lines, lineno) or f"line {lineno}"
+    date = _DATE_TOKEN.search(line)
+    if date:
+        try:
+            parse_date(date.group(1))
+        except ValueError as why:
+            return error(file, field, date.group(1), f"{why} (line {lineno})")
+    return error(file, field, line.strip(), f"not valid TOML: {exc}")
+
+
+def _field_at_line(lines: list[str], lineno: int) -> str:
+    """The dotted path of the key set on `lineno` (table headers above it give the prefix)."""
+    if not 0 < lineno <= len(lines):
+        return ""
+    key_match = re.match(r'\s*([A-Za-z0-9_."-]+)\s*=', lines[lineno - 1])
+    key = key_match.group(1) if key_match else ""
+    counts: dict[str, int] = {}
+    header = ""
+    for raw in lines[:lineno]:
+        table = re.match(r"\s*\[\[\s*([^][]+?)\s*\]\]", raw) or re.match(r"\s*\[\s*([^][]+?)\s*\]", raw)
+        if table:
+            name = table.group(1)
+            if raw.lstrip().startswith("[["):
+                counts[name] = counts.get(name, -1) + 1
+                header = f"{name}[{counts[name]}]"
+            else:
+                header = name
+    return ".".join(part for part in (header, key) if part)
+
+
+@dataclasses.dataclass(frozen=True)
+class ConfigFile(Generic[T]):
+    """One kind of configuration file: its root schema (a frozen dataclass), its name and its error class.
+
+    Declare each file kind once, next to its schema, and read, check and write it only through this::
+
+        FAULT_FILE = ConfigFile(FaultFile, "fault file", error=FaultConfigError, hint="see docs/contracts.md §2")
+        FAULT_FILE.load("faults.toml")      # -> FaultFile
+    """
+
+    schema: type[T]
+    what: str
+    """What the file is, in messages: "fault file" → "fault file not found"."""
+    error: type[ConfigError] = ConfigError
+    hint: str = ""
+    """How to fix a missing file, e.g. "pass the path of a fee-catalogue.toml"."""
+    header: str = ""
+    """A comment written at the top of files that `write` produces."""
+
+    def load(self, path: str | Path) -> T:
+        """Read, parse and validate `path`; relative ``Path`` fields are taken relative to its folder."""
+        return self.parse(self.read(path), file=str(path), base_dir=Path(path).parent)
+
+    def read(self, path: str | Path) -> dict[str, Any]:
+        """The plain tables of `path`, not yet validated (a missing file or bad TOML raises `error`)."""
+        return read_toml(path, what=self.what, hint=self.hint, error=self.error)
+
+    def parse(self, data: object, *, file: str = "<memory>", base_dir: Path | None = None) -> T:
+        """Validate plain data (from TOML or JSON) against the schema; problems raise `error` naming `file`."""
+        return self.reader(file, base_dir=base_dir).read(self.schema, data)
+
+    def reader(self, file: str, *, base_dir: Path | None = None) -> Reader:
+        """A `Reader` with this kind's error class, for callers that also want `Reader.given`."""
+        return Reader(file, error=self.error, base_dir=base_dir)
+
+    def dumps(self, obj: T, *, comment: str = "") -> str:
+        """`obj` as TOML text under a comment (`header` and `comment`); validated first, so it reads back."""
+        import tomli_w
+
+        validate(obj, file=f"<{self.what}>", error=self.error)
+        lines = [*self.header.splitlines(), *comment.splitlines()]
+        top = "".join(f"# {line}".rstrip() + "\n" for line in lines)
+        return top + (top and "\n") + tomli_w.dumps(to_data(obj))
+
+    def write(self, obj: T, path: str | Path, *, comment: str = "") -> Path:
+        """Write `obj` as a TOML file, atomically (a temporary file renamed over `path`: never half a file)."""
+        path = Path(path)
+        text = self.dumps(obj, comment=comment)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path

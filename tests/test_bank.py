@@ -10,11 +10,11 @@ from helpers_mock_http import ServiceProcess, call, signed_call, wait_for
 from helpers_payment_stack import PaymentStack, module_stack
 
 from mock_services.bank import (
+    BANK_CATALOGUE,
     DEFAULT_CATALOGUE,
     BankCatalogueError,
     BankProfile,
     load_catalogue,
-    parse_catalogue,
 )
 from mock_services.common import signing
 from mock_services.common.charge_token import ChargeClaims, make_charge_token
@@ -49,26 +49,40 @@ def test_catalogue_lists_banks_and_wallets(stack):
 @pytest.mark.parametrize(
     ("entry", "field", "text"),
     [
-        ({"code": "x"}, "banks[0].code", "upper-case"),
-        ({"kind": "shop"}, "banks[0].kind", "ewallet"),
-        ({"p50_ms": -1}, "banks[0].p50_ms", "≥ 0"),
-        ({"p95_ms": 10}, "banks[0].p95_ms", "≥ the matching p50"),
-        ({"decline": {"99": 0.1}}, "banks[0].decline.99", "unknown decline code"),
-        ({"decline": {"51": 0.7, "24": 0.6}}, "banks[0].decline", "at most 1"),
+        ({"code": "x"}, "banks[0].code", r"= 'x': does not match .*: a unique upper-case code like 'BIDV'$"),
+        ({"kind": "shop"}, "banks[0].kind", r"= 'shop': must be one of bank, ewallet$"),
+        ({"p50_ms": -1}, "banks[0].p50_ms", r"= -1: must be >= 0$"),
+        ({"p95_ms": 10}, "banks[0].p95_ms", r"= 10.0: below p50_ms = 300.0$"),
+        ({"decline": {"99": 0.1}}, 'banks[0].decline."99"', r"= 0.1: unknown response code '99'; known: 07, 11"),
+        ({"decline": {"51": 0.7, "24": 0.6}}, "banks[0].decline", r"= \{'51': 0.7, '24': 0.6\}: decline shares sum "),
+        ({"p95ms": 1}, "banks[0].p95ms", r"= 1: unknown key; did you mean 'p95_ms'\? known keys: code, name"),
     ],
 )
 def test_bad_catalogue_names_field(entry, field, text):
     good = {"code": "BIDV", "name": "BIDV", "kind": "bank", "p50_ms": 300, "p95_ms": 1200,
             "notify_p50_ms": 700, "notify_p95_ms": 5000, "decline": {"51": 0.01}}
     with pytest.raises(BankCatalogueError, match=text) as info:
-        parse_catalogue({"banks": [{**good, **entry}]}, "banks.toml")
+        BANK_CATALOGUE.parse({"banks": [{**good, **entry}]}, file="banks.toml")
     assert info.value.field == field and str(info.value).startswith(f"banks.toml: {field} = ")
+
+
+def test_catalogue_file_problems_read_like_every_other_file(tmp_path):
+    with pytest.raises(BankCatalogueError, match=r"nowhere.toml: \(file\) = '.*nowhere.toml': bank catalogue not "
+                                                 r"found; pass a TOML file of \[\[banks\]\] tables"):
+        load_catalogue(tmp_path / "nowhere.toml")
+    bad = tmp_path / "banks.toml"
+    bad.write_text('[[banks]]\ncode = "BIDV"\np50_ms = 300 ms\n')
+    with pytest.raises(BankCatalogueError, match=r"banks.toml: banks\[0\].p50_ms = 'p50_ms = 300 ms': not valid TOML"):
+        load_catalogue(bad)
+    bad.write_text("")
+    with pytest.raises(BankCatalogueError, match=r"banks.toml: banks = <missing>: required: the banks and e-wallets"):
+        load_catalogue(bad)
 
 
 def test_bank_refuses_to_start_with_a_bad_catalogue(tmp_path):
     bad = tmp_path / "banks.toml"
     bad.write_text('[[banks]]\ncode = "A"\n')
-    with pytest.raises(RuntimeError, match=r"banks.toml: banks\[0\].code = 'A': must be a unique upper-case code"):
+    with pytest.raises(RuntimeError, match=r"banks.toml: banks\[0\].code = 'A': does not match .*: a unique upper"):
         ServiceProcess("bank", tmp_path, ["--catalogue", str(bad)], timeout=10)
 
 

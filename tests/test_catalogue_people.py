@@ -31,15 +31,23 @@ ENTRY = 'code = "X"\nname = "Thủ tục X"\ngroup = "fee"\nfee_vnd = 1000\nassu
 @pytest.mark.parametrize(
     ("text", "match"),
     [
-        ("[[procedures]\n", r"not valid TOML"),
-        ("[catalogue]\ntitle = 'x'\n", r"no \[\[procedures\]\] entries"),
-        ("[[procedures]]\ncode = 'X'\n", r"procedures\[0\] lacks name, group, fee_vnd, assumed, source"),
-        ("[[procedures]]\n" + ENTRY.replace('"fee"', '"tip"'), r"procedures\[0\]\.group = 'tip': must be one of fee"),
-        ("[[procedures]]\n" + ENTRY.replace("1000", "-5"), r"fee_vnd must not be negative, got -5"),
-        ("[[procedures]]\n" + ENTRY.replace("1000", "1000.5"), r"fee_vnd must be a whole number of VND"),
-        ("[[procedures]]\n" + ENTRY.replace("true", '"yes"'), r"assumed = 'yes': must be true or false"),
-        ("[[procedures]]\n" + ENTRY + "unit = 'sheet'\n", r"unit = 'sheet': must be one of dossier, page"),
-        ("[[procedures]]\n" + ENTRY + "[[procedures]]\n" + ENTRY, r"procedures\[1\]\.code = 'X' is a duplicate"),
+        ("[[procedures]\n", r"fees.toml: line 1 = '\[\[procedures\]': not valid TOML: .*line 1"),
+        ("[catalogue]\ntitle = 'x'\n", r"fees.toml: procedures = <missing>: required: the procedures, as "),
+        ("procedures = []\n[catalogue]\ntitle = 'x'\n", r"fees.toml: procedures = \[\]: no \[\[procedures\]\] entries"),
+        ("[[procedures]]\ncode = 'X'\n", r"fees.toml: procedures\[0\].name = <missing>: required: Vietnamese name"),
+        ("[[procedures]]\n" + ENTRY.replace('"fee"', '"fees"'),
+         r"fees.toml: procedures\[0\].group = 'fees': must be one of fee, tax, insurance, fine, electricity; "
+         r"did you mean 'fee'\?$"),
+        ("[[procedures]]\n" + ENTRY.replace("1000", "-5"), r"procedures\[0\].fee_vnd = -5: must not be negative$"),
+        ("[[procedures]]\n" + ENTRY.replace("1000", "1000.5"),
+         r"procedures\[0\].fee_vnd = 1000.5: must be a whole number of VND \(an integer, e.g. 200000\)$"),
+        ("[[procedures]]\n" + ENTRY.replace("true", '"yes"'), r"procedures\[0\].assumed = 'yes': expected true or "),
+        ("[[procedures]]\n" + ENTRY + "unit = 'sheet'\n", r"unit = 'sheet': must be one of dossier, page$"),
+        ("[[procedures]]\n" + ENTRY.replace('"test"', '" "'), r"procedures\[0\].source = ' ': does not match .*: say "),
+        ("[[procedures]]\n" + ENTRY + "fees_vnd = 5\n",
+         r"procedures\[0\].fees_vnd = 5: unknown key; did you mean 'fee_vnd'\?"),
+        ("[[procedures]]\n" + ENTRY + "[[procedures]]\n" + ENTRY,
+         r"fees.toml: procedures\[1\].code = 'X': duplicate; each must be unique$"),
     ],
 )
 def test_bad_catalogue_is_refused_naming_the_entry_and_field(tmp_path, text, match):
@@ -50,7 +58,7 @@ def test_bad_catalogue_is_refused_naming_the_entry_and_field(tmp_path, text, mat
 
 
 def test_missing_catalogue_says_so(tmp_path):
-    with pytest.raises(CatalogueError, match=r"fees\.toml: fee catalogue not found"):
+    with pytest.raises(CatalogueError, match=r"fees\.toml: \(file\) = '.*fees.toml': fee catalogue not found; pass "):
         load_fee_catalogue(tmp_path / "fees.toml")
 
 

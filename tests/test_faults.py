@@ -48,7 +48,7 @@ def test_contract_example_parses(tmp_path):
     assert gw.ipn.lost == 0.1 and gw.ipn.duplicate_copies == 3 and gw.ipn.duplicate_rate == 0.05
     assert gw.spec.hang[0].rate == 0.001 and gw.spec.reset[0].rate == 0.01
     bank = table.for_service("bank").bank
-    assert bank.outage_banks == ("AGRIBANK",) and bank.toxicity == 0.02 and bank.pending == 0.02
+    assert bank.outage.banks == ("AGRIBANK",) and bank.toxicity == 0.02 and bank.pending == 0.02
     assert bank.freeze_active(5.0) and bank.freeze_active(9.9) and not bank.freeze_active(10.0)
     assert not bank.freeze_active(4.9)
     agency = table.for_service("agency")
@@ -60,19 +60,37 @@ def test_contract_example_parses(tmp_path):
 @pytest.mark.parametrize(
     ("table", "field", "text"),
     [
-        ({"gateway": {"errors": {"status": 404, "rate": 0.1}}}, "gateway.errors.status", "5xx"),
-        ({"gateway": {"errors": {"rate": 1.5}}}, "gateway.errors.rate", "between 0 and 1"),
-        ({"gateway": {"latency": {"kind": "gamma"}}}, "gateway.latency.kind", "lognormal"),
-        ({"gateway": {"latency": {"kind": "lognormal", "p50_ms": 50, "p95_ms": 10}}}, "gateway.latency.p95_ms", "≥"),
-        ({"gateway": {"ipn": {"lost": "yes"}}}, "gateway.ipn.lost", "rate"),
-        ({"gateway": {"ipn": {"duplicate": {"rate": 0.1, "copies": 0}}}}, "gateway.ipn.duplicate.copies", "1"),
-        ({"bank": {"outage": {"banks": "AGRIBANK"}}}, "bank.outage.banks", "list of bank codes"),
-        ({"bank": {"outage": {"banks": ["X"], "code": 75}}}, "bank.outage.code", "two-digit"),
-        ({"bank": {"ipn": {"lost": 0.1}}}, "bank.ipn", "unknown key"),
-        ({"gatway": {}}, "gatway", "unknown key"),
-        ({"seed": -1}, "seed", "non-negative"),
+        ({"gateway": {"errors": {"status": 404, "rate": 0.1}}}, "gateway.errors.status",
+         r"= 404: must be >= 500 \(an HTTP 5xx status such as 500 or 503\)$"),
+        ({"gateway": {"errors": {"rate": 1.5}}}, "gateway.errors.rate",
+         r"= 1.5: a share must be within 0–1; if 1.5 is a percentage, write 0.015 "
+         r"\(a rate between 0 and 1, e.g. 0.05 for 5 %\)$"),
+        ({"gateway": {"latency": {"kind": "gamma"}}}, "gateway.latency.kind",
+         r"= 'gamma': must be one of fixed, uniform, lognormal$"),
+        ({"gateway": {"latency": {"kind": "lognormal", "p50_ms": 50, "p95_ms": 10}}}, "gateway.latency.p95_ms",
+         r"= 10.0: below p50_ms = 50.0$"),
+        ({"gateway": {"latency": {"kind": "lognormal", "p95_ms": 10}}}, "gateway.latency.p50_ms",
+         r"= 0.0: must be > 0 for a lognormal delay$"),
+        ({"gateway": {"ipn": {"lost": "yes"}}}, "gateway.ipn.lost", r"= 'yes': expected a number \(a rate between"),
+        ({"gateway": {"ipn": {"duplicate": {"rate": 0.1, "copies": 0}}}}, "gateway.ipn.duplicate.copies",
+         r"= 0: must be >= 1$"),
+        ({"gateway": {"ipn": {"duplicate": True}}}, "gateway.ipn.duplicate", r"= True: expected a table of Duplicate"),
+        ({"bank": {"outage": {"banks": "AGRIBANK"}}}, "bank.outage.banks",
+         r"= 'AGRIBANK': expected a list \[ ... \] \(a list of bank codes, e.g. \[\"AGRIBANK\"\]\)$"),
+        ({"bank": {"outage": {"banks": ["AGRIBANK"], "code": 75}}}, "bank.outage.code",
+         r"= 75: expected a string in quotes$"),
+        ({"bank": {"outage": {"code": "7"}}}, "bank.outage.code",
+         r"= '7': does not match \\d\\d: a two-digit response code string such as \"75\"$"),
+        ({"bank": {"ipn": {"lost": 0.1}}}, "bank.ipn", r"= \{'lost': 0.1\}: unknown key; known keys: latency, errors"),
+        ({"gatway": {}}, "gatway", r"= \{\}: unknown key; did you mean 'gateway'\? known keys: seed, gateway, bank, "
+                                   r"agency$"),
+        ({"gateway": {"reset": {"rat": 0.1}}}, "gateway.reset.rat", r"unknown key; did you mean 'rate'\?"),
+        ({"gateway": {"errors": {"rate": 0.1, "routes": ["/payments", "post /x"]}}}, "gateway.errors.routes[1]",
+         r"= 'post /x': does not match .*: a \"METHOD /path\" string, e.g. \"POST /payments\"$"),
+        ({"seed": -1}, "seed", r"= -1: must be >= 0$"),
+        ({"seed": 1.5}, "seed", r"= 1.5: expected a whole number \(an integer\)$"),
         ({"gateway": {"latency": [{"kind": "fixed", "ms": 1}, {"kind": "fixed", "ms": -1}]}},
-         "gateway.latency[1].ms", "number"),
+         "gateway.latency[1].ms", r"= -1: must be >= 0$"),
     ],
 )
 def test_bad_tables_name_field_and_value(table, field, text):
@@ -82,15 +100,26 @@ def test_bad_tables_name_field_and_value(table, field, text):
     assert str(info.value).startswith(f"f.toml: {field} = ")
 
 
+def test_shorthands_read_as_their_tables():
+    table = parse_faults({"gateway": {"reset": 0.2, "errors": [0.1, {"status": 500, "rate": 0.3}],
+                                      "ipn": {"duplicate": 0.05}}})
+    gateway = table.for_service("gateway")
+    assert [r.rate for r in gateway.spec.reset] == [0.2]
+    assert [(e.status, e.rate) for e in gateway.spec.errors] == [(503, 0.1), (500, 0.3)]
+    assert gateway.ipn.duplicate_rate == 0.05 and gateway.ipn.duplicate_copies == 1
+    assert table.for_service("agency").ipn.lost == 0 and not table.for_service("gateway").bank.freeze_active(0)
+
+
 def test_bad_file_names_the_file(tmp_path):
     path = tmp_path / "broken.toml"
     path.write_text("seed = \n")
-    with pytest.raises(FaultConfigError, match=r"broken.toml: <file> = None: not valid TOML"):
+    with pytest.raises(FaultConfigError, match=r"broken.toml: seed = 'seed =': not valid TOML: .*line 1"):
         load_fault_file(path)
-    with pytest.raises(FaultConfigError, match="cannot read the fault file"):
+    with pytest.raises(FaultConfigError, match=r"missing.toml: \(file\) = '.*missing.toml': fault file not found; "
+                                               r"see docs/contracts.md §2"):
         load_fault_file(tmp_path / "missing.toml")
     path.write_text('[gateway]\nerrors = { status = 503, rate = 2 }\n')
-    with pytest.raises(FaultConfigError, match=r"broken.toml: gateway.errors.rate = 2: must be a rate"):
+    with pytest.raises(FaultConfigError, match=r"broken.toml: gateway.errors.rate = 2: a share must be within 0–1"):
         load_fault_file(path)
 
 
@@ -142,7 +171,7 @@ def test_any_rate_is_accepted_iff_within_0_and_1(rate, kind):
     if 0.0 <= rate <= 1.0:
         assert getattr(parse_faults(table).for_service("gateway").ipn, kind) == rate
     else:
-        with pytest.raises(FaultConfigError, match=f"gateway.ipn.{kind} = .*between 0 and 1"):
+        with pytest.raises(FaultConfigError, match=f"gateway.ipn.{kind} = .*(within 0–1|finite).*between 0 and 1"):
             parse_faults(table)
 
 

@@ -339,7 +339,8 @@ def test_ipn_gives_up_after_the_schedule(stack):
     [
         (["--ipn-schedule", "300,abc"], "--ipn-schedule must be comma-separated seconds"),
         (["--time-scale", "0"], "--time-scale must be above zero, got 0.0"),
-        (["--faults", "/nonexistent/faults.toml"], "/nonexistent/faults.toml: <file> = None: cannot read"),
+        (["--faults", "/nonexistent/faults.toml"],
+         "/nonexistent/faults.toml: (file) = '/nonexistent/faults.toml': fault file not found; see docs/contracts.md"),
     ],
 )
 def test_command_line_errors_are_clear(tmp_path, args, message):
@@ -382,7 +383,7 @@ def test_bad_fault_file_stops_the_start_naming_file_field_value(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "mock_services.gateway", "--port", "0", "--data-dir",
                            str(tmp_path), "--faults", str(faults)], capture_output=True, text=True, timeout=30)
     assert proc.returncode == 2
-    assert f"{faults}: gateway.ipn.lost = 1.5: must be a rate between 0 and 1" in proc.stderr
+    assert f"{faults}: gateway.ipn.lost = 1.5: a share must be within 0–1; if 1.5 is a percentage" in proc.stderr
 
 
 def test_verdicts_on_a_cancelled_payment(stack):

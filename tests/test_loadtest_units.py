@@ -289,10 +289,11 @@ def test_scenario_banks_become_the_bank_services_catalogue(tmp_path):
     from motcua.loadtest.runner import write_bank_catalogue
 
     scenario = load_scenario("scenarios/national.toml")  # includes a pooled "OTHER_BANKS" the mock does not know
-    catalogue = load_catalogue(write_bank_catalogue(scenario, tmp_path / "banks.toml"))
-    assert set(catalogue) == {b.code for b in scenario.payment_system.banks}
-    other = next(b for b in scenario.payment_system.banks if b.code == "OTHER_BANKS")
-    assert catalogue["OTHER_BANKS"].p95_ms == other.p95_ms
+    path = write_bank_catalogue(scenario, tmp_path / "banks.toml")
+    catalogue = load_catalogue(path)
+    assert tuple(catalogue.values()) == scenario.payment_system.banks  # one BankProfile type, read back unchanged
+    assert catalogue["OTHER_BANKS"].code == "OTHER_BANKS" and path.read_text().startswith("# Written by motcua")
+    assert list(tmp_path.iterdir()) == [path]  # written atomically: no temporary file left behind
 
 
 def test_journey_parameters_come_from_the_scenario():

@@ -122,9 +122,15 @@ def test_config_file_settings_and_their_errors(tmp_path, capsys):
     args = build_parser().parse_args(["mock", "--config", str(config), "--seed", "3"])
     values = settings(args)
     assert values["seed"] == 3 and values["time_scale"] == 0.5 and values["faults"] == tmp_path / "f.toml"
-    config.write_text("[stack]\nseed = 1\n")
-    assert main(["mock", "--config", str(config)]) == EXIT_BAD_INPUT
-    assert "no [mock] table" in capsys.readouterr().err
-    config.write_text("[mock]\nsed = 1\n")
-    assert main(["mock", "--config", str(config)]) == EXIT_BAD_INPUT
-    assert "unknown keys ['sed']" in capsys.readouterr().err
+    for text, message in [
+        ("", "mock.toml: mock = <missing>: required: put the settings (data_dir, seed, time_scale, faults, "),
+        ("[stack]\nseed = 1\n", "mock.toml: stack = {'seed': 1}: unknown key; known keys: mock"),
+        ("[mock]\nsed = 1\n", "mock.toml: mock.sed = 1: unknown key; did you mean 'seed'? known keys: data_dir, "),
+        ("[mock]\ngateway_port = 70000\n", "mock.toml: mock.gateway_port = 70000: must be <= 65535"),
+        ("[mock]\nseed = \n", "mock.toml: mock.seed = 'seed =': not valid TOML: Invalid value (at line 2"),
+    ]:
+        config.write_text(text)
+        assert main(["mock", "--config", str(config)]) == EXIT_BAD_INPUT
+        assert message in capsys.readouterr().err
+    assert main(["mock", "--config", str(tmp_path / "none.toml")]) == EXIT_BAD_INPUT
+    assert "none.toml: (file) = " in capsys.readouterr().err

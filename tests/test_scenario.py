@@ -238,9 +238,19 @@ def test_mixes_must_sum_to_one(raw):
                  r"but they sum to 1\.2")
 
 
+def test_a_scenario_bank_is_the_bank_services_profile_with_a_required_share(raw):
+    from motcua.payment_platform import BankProfile
+
+    assert all(type(bank) is BankProfile for bank in load_scenario("lang-son-2024").payment_system.banks)
+    data = broken(raw, lambda d: d["payment_system"]["banks"][1].pop("share"))
+    refuse(data, r"payment_system\.banks\[1\]\.share = None: required in a scenario: the share of payments through")
+    data = broken(raw, lambda d: d["payment_system"]["banks"][0]["decline"].update({"99": 0.1}))
+    refuse(data, r"payment_system\.banks\[0\]\.decline\.\"99\" = 0\.1: unknown response code '99'; known: 07, 11")
+
+
 def test_money_must_be_whole_vnd(raw):
     data = broken(raw, lambda d: d["interventions"][0].update(cost_vnd=1.5e6))
-    refuse(data, r"interventions\[0\]\.cost_vnd = 1500000\.0: cost_vnd must be a whole number of VND \(an integer")
+    refuse(data, r"interventions\[0\]\.cost_vnd = 1500000\.0: must be a whole number of VND \(an integer")
     data = broken(raw, lambda d: d["interventions"][0].update(cost_vnd=-5))
     refuse(data, r"interventions\[0\]\.cost_vnd = -5: .*must not be negative")
 
@@ -298,7 +308,7 @@ def test_money_accepts_whole_vnd_only(raw, amount):
     if isinstance(amount, int) and amount >= 0:
         assert scenario_from_dict(data).interventions[2].cost_vnd == amount
     else:
-        refuse(data, r"interventions\[2\]\.cost_vnd = .*: cost_vnd must (be a whole number of VND|not be negative)")
+        refuse(data, r"interventions\[2\]\.cost_vnd = .*: must (be a whole number of VND|not be negative)")
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -175,7 +175,7 @@ def test_load_outputs_refuses_other_folders(tmp_path):
 @pytest.mark.parametrize(("argv", "message"), [
     (["simulate", "lang-son-2024", "--replications", "0"], r"--replications 0: must be at least 1"),
     (["simulate", "lang-son-2024", "--workers", "0"], r"--workers 0: must be at least 1"),
-    (["simulate", "no-such-scenario"], r"no-such-scenario: \(file\) = 'no-such-scenario': file not found"),
+    (["simulate", "no-such-scenario"], r"no-such-scenario: \(file\) = 'no-such-scenario': scenario file not found;"),
     (["compare", "lang-son-2024"], r"give two or more"),
     (["compare", "lang-son-2024", "lang-son-2024"], r"scenario names repeat"),
 ])

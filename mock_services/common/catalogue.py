@@ -8,53 +8,73 @@ The bundled catalogue is ``scenarios/fee-catalogue.toml``; `load_fee_catalogue` 
 exactly which entry and field is wrong.
 """
 
+# `spec(...)` returns a dataclasses.field() with metadata, which is what RUF009 cannot see.
+# ruff: noqa: RUF009
+
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
-from mock_services.common.money import MoneyError, parse_vnd
-from motcua.errors import InputError
+from motcua.errors import ConfigError
+from motcua.payment_platform import PAYMENT_GROUPS
+from motcua.typed_config import ConfigFile, FieldProblem, check_unique, spec
 
 DEFAULT_CATALOGUE = Path(__file__).resolve().parents[2] / "scenarios" / "fee-catalogue.toml"
-
-PAYMENT_GROUPS = ("fee", "tax", "insurance", "fine", "electricity")
-"""The five payment groups of the national payment platform: fees and charges, taxes, social and
-health insurance, administrative fines, electricity bills."""
-
-UNITS = ("dossier", "page")
-REQUIRED = ("code", "name", "group", "fee_vnd", "assumed", "source")
+TEXT = r"\s*\S.*"
+"""A non-empty line of text."""
 
 
-class CatalogueError(InputError):
+class CatalogueError(ConfigError):
     """The fee catalogue file is missing or an entry in it is wrong."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Procedure:
     """One administrative procedure (thủ tục hành chính) and its fee."""
 
-    code: str
-    name: str
-    """Vietnamese name as the citizen sees it."""
-    group: str
-    """Payment group, one of `PAYMENT_GROUPS`."""
-    fee_vnd: int
-    """Fee per unit in VND; 0 for a free procedure."""
-    unit: str
-    """``dossier`` (one fee per dossier) or ``page`` (``fee_vnd`` per page)."""
-    assumed: bool
-    """True when the figure is an assumption rather than a cited national rate."""
-    source: str
+    code: str = spec("short code used by the mocks (not the national portal's TTHC code)", pattern=TEXT,
+                     pattern_hint="a non-empty code")
+    name: str = spec("Vietnamese name as the citizen sees it", pattern=TEXT, pattern_hint="a non-empty name")
+    group: str = spec("payment group", choices=PAYMENT_GROUPS)
+    fee_vnd: int = spec("fee per unit; 0 for a free procedure", unit="VND", money=True)
+    unit: Literal["dossier", "page"] = spec("dossier (one fee per dossier) or page (fee_vnd per page)", "dossier")
+    assumed: bool = spec("true when the figure is an assumption rather than a cited national rate")
+    source: str = spec("where the figure comes from, or why it is assumed", pattern=TEXT,
+                       pattern_hint="say where the figure comes from")
 
     def fee_for(self, quantity: int = 1) -> int:
         """The fee of one dossier with `quantity` units (pages); per-dossier fees ignore the quantity."""
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
             raise ValueError(f"quantity must be a whole number >= 1, got {quantity!r}")
         return self.fee_vnd * (quantity if self.unit == "page" else 1)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CatalogueInfo:
+    """The ``[catalogue]`` table: what the file is."""
+
+    title: str = spec("title of the catalogue", "")
+    currency: Literal["VND"] = spec("the currency of every fee", "VND")
+
+
+@dataclass(frozen=True, kw_only=True)
+class FeeCatalogueFile:
+    """A fee catalogue file: ``[catalogue]`` and its ``[[procedures]]``."""
+
+    catalogue: CatalogueInfo = spec("what the file is", default_factory=CatalogueInfo)
+    procedures: tuple[Procedure, ...] = spec("the procedures, as [[procedures]] tables")
+
+    def check(self) -> None:
+        if not self.procedures:
+            raise FieldProblem("procedures", [], "no [[procedures]] entries; add at least one procedure")
+        check_unique([p.code for p in self.procedures], "procedures", "code")
+
+
+FEE_CATALOGUE = ConfigFile(FeeCatalogueFile, "fee catalogue", error=CatalogueError,
+                           hint="pass the path of a fee-catalogue.toml")
 
 
 @dataclass(frozen=True)
@@ -88,55 +108,7 @@ class FeeCatalogue:
 
 
 def load_fee_catalogue(path: Path | str | None = None) -> FeeCatalogue:
-    """Read and validate a fee catalogue TOML file (the bundled one by default)."""
+    """Read and validate a fee catalogue TOML file (the bundled one by default); errors name entry and field."""
     path = Path(path) if path is not None else DEFAULT_CATALOGUE
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CatalogueError(f"{path}: fee catalogue not found; pass the path of a fee-catalogue.toml") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise CatalogueError(f"{path}: not valid TOML ({exc})") from None
-    entries = data.get("procedures")
-    if not isinstance(entries, list) or not entries:
-        raise CatalogueError(f"{path}: no [[procedures]] entries; add at least one procedure")
-    procedures: dict[str, Procedure] = {}
-    for index, entry in enumerate(entries):
-        procedure = _procedure(path, index, entry)
-        if procedure.code in procedures:
-            raise CatalogueError(
-                f"{path}: procedures[{index}].code = {procedure.code!r} is a duplicate; codes must be unique"
-            )
-        procedures[procedure.code] = procedure
-    return FeeCatalogue(path=path, procedures=procedures)
-
-
-def _procedure(path: Path, index: int, entry: Any) -> Procedure:
-    where = f"{path}: procedures[{index}]"
-    if not isinstance(entry, dict):
-        raise CatalogueError(f"{where} must be a table, got {entry!r}")
-    missing = [key for key in REQUIRED if key not in entry]
-    if missing:
-        raise CatalogueError(f"{where} lacks {', '.join(missing)}; every procedure needs {', '.join(REQUIRED)}")
-    for key in ("code", "name", "source"):
-        if not isinstance(entry[key], str) or not entry[key].strip():
-            raise CatalogueError(f"{where}.{key} = {entry[key]!r}: must be a non-empty string")
-    if entry["group"] not in PAYMENT_GROUPS:
-        raise CatalogueError(f"{where}.group = {entry['group']!r}: must be one of {', '.join(PAYMENT_GROUPS)}")
-    try:
-        fee = parse_vnd(entry["fee_vnd"], "fee_vnd")
-    except MoneyError as exc:
-        raise CatalogueError(f"{where}: {exc}") from None
-    unit = entry.get("unit", "dossier")
-    if unit not in UNITS:
-        raise CatalogueError(f"{where}.unit = {unit!r}: must be one of {', '.join(UNITS)}")
-    if not isinstance(entry["assumed"], bool):
-        raise CatalogueError(f"{where}.assumed = {entry['assumed']!r}: must be true or false")
-    return Procedure(
-        code=entry["code"],
-        name=entry["name"],
-        group=entry["group"],
-        fee_vnd=fee,
-        unit=unit,
-        assumed=entry["assumed"],
-        source=entry["source"],
-    )
+    parsed = FEE_CATALOGUE.load(path)
+    return FeeCatalogue(path=path, procedures={p.code: p for p in parsed.procedures})

@@ -26,6 +26,9 @@ with one section per service (shape in docs/contracts.md §2)::
 every route of the service except the built-in ones (/healthz, /metrics, /openapi.json, /admin/*).
 ``latency``, ``errors``, ``reset`` and ``hang`` take one table, an array of tables, or a bare rate.
 
+The file's shape is declared once, as the dataclasses below (`FaultFile` and its sections), and read through
+`motcua.typed_config` (`FAULT_FILE`), so its errors read like those of every other configuration file.
+
 Public API (used by all three services)::
 
     table = load_fault_file(path)                 # -> FaultTable, or FaultConfigError naming file/field/value
@@ -43,58 +46,33 @@ interleaving of concurrent requests. Payer cancel, expiry and duplicate create a
 the client; the load tests drive them.
 """
 
+# `spec(...)` returns a dataclasses.field() with metadata, which is what RUF009 cannot see.
+# ruff: noqa: RUF009
+
 from __future__ import annotations
 
 import hashlib
 import math
-import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
-from motcua.errors import InputError
+from motcua.errors import ConfigError
+from motcua.payment_platform import BANK_CODE
+from motcua.typed_config import ConfigFile, FieldProblem, spec
 
 SERVICES = ("gateway", "bank", "agency")
 Z95 = 1.6448536269514722
 """The 95th percentile of the standard normal: p95 = p50 · exp(Z95 · sigma) for a lognormal."""
 DEFAULT_HANG_S = 600.0
+ROUTE = r"(?:[A-Z]+ )?/\S*"
 
 
-class ConfigFileError(InputError):
-    """A configuration file of a mock service is wrong: ``"<source>: <field> = <value>: <problem>"``."""
-
-    def __init__(self, source: str, field: str, value: object, problem: str) -> None:
-        self.source, self.field, self.value, self.problem = source, field, value, problem
-        super().__init__(f"{source}: {field} = {value!r}: {problem}")
-
-
-class FaultConfigError(ConfigFileError):
-    """A fault file or fault table is wrong; names the source, the field and the value."""
-
-
-# --------------------------------------------------------------------------- latency
-
-
-@dataclass(frozen=True, kw_only=True)
-class Latency:
-    """A delay distribution: ``fixed`` (ms), ``uniform`` (min_ms..max_ms) or ``lognormal`` (p50_ms, p95_ms)."""
-
-    kind: str
-    ms: float = 0.0
-    min_ms: float = 0.0
-    max_ms: float = 0.0
-    p50_ms: float = 0.0
-    p95_ms: float = 0.0
-
-    def sample_s(self, rng: np.random.Generator) -> float:
-        if self.kind == "fixed":
-            return self.ms / 1000.0
-        if self.kind == "uniform":
-            return float(rng.uniform(self.min_ms, self.max_ms)) / 1000.0
-        return lognormal_ms(rng, self.p50_ms, self.p95_ms) / 1000.0
+class FaultConfigError(ConfigError):
+    """A fault file or fault table is wrong: ``"<source>: <field> = <value>: <problem>"``."""
 
 
 def lognormal_ms(rng: np.random.Generator, p50_ms: float, p95_ms: float) -> float:
@@ -105,15 +83,20 @@ def lognormal_ms(rng: np.random.Generator, p50_ms: float, p95_ms: float) -> floa
     return float(p50_ms * math.exp(sigma * rng.standard_normal()))
 
 
-# --------------------------------------------------------------------------- rules
+# --------------------------------------------------------------------------- rules (the file's schema)
+
+
+def _rate(doc: str, default: float = 0.0) -> Any:
+    return spec(doc, default, share=True, hint="a rate between 0 and 1, e.g. 0.05 for 5 %")
 
 
 @dataclass(frozen=True, kw_only=True)
 class Rule:
     """A fault applied at `rate` to requests on `routes` (``"METHOD /path"``; empty = every route)."""
 
-    rate: float = 1.0
-    routes: tuple[str, ...] = ()
+    rate: float = _rate("share of the matching requests it hits")
+    routes: tuple[str, ...] = spec('routes it applies to (none: every route of the service)', (), pattern=ROUTE,
+                                   pattern_hint='a "METHOD /path" string, e.g. "POST /payments"')
 
     def matches(self, method: str, route: str) -> bool:
         if not self.routes:
@@ -124,17 +107,169 @@ class Rule:
 
 @dataclass(frozen=True, kw_only=True)
 class LatencyRule(Rule):
-    latency: Latency
+    """A delay: ``fixed`` (`ms`), ``uniform`` (`min_ms`..`max_ms`) or ``lognormal`` (`p50_ms`, `p95_ms`)."""
+
+    rate: float = _rate("share of the matching requests it delays", 1.0)
+    kind: Literal["fixed", "uniform", "lognormal"] = spec("the delay's distribution", "fixed")
+    ms: float = spec("the fixed delay", 0.0, unit="ms", ge=0)
+    min_ms: float = spec("shortest uniform delay", 0.0, unit="ms", ge=0)
+    max_ms: float = spec("longest uniform delay", 0.0, unit="ms", ge=0)
+    p50_ms: float = spec("median of the lognormal delay", 0.0, unit="ms", ge=0)
+    p95_ms: float = spec("95th percentile of the lognormal delay", 0.0, unit="ms", ge=0)
+
+    def check(self) -> None:
+        if self.kind == "uniform" and self.max_ms < self.min_ms:
+            raise FieldProblem("max_ms", self.max_ms, f"below min_ms = {self.min_ms}")
+        if self.kind == "lognormal" and self.p50_ms <= 0:
+            raise FieldProblem("p50_ms", self.p50_ms, "must be > 0 for a lognormal delay")
+        if self.kind == "lognormal" and self.p95_ms < self.p50_ms:
+            raise FieldProblem("p95_ms", self.p95_ms, f"below p50_ms = {self.p50_ms}")
+
+    def sample_s(self, rng: np.random.Generator) -> float:
+        if self.kind == "fixed":
+            return self.ms / 1000.0
+        if self.kind == "uniform":
+            return float(rng.uniform(self.min_ms, self.max_ms)) / 1000.0
+        return lognormal_ms(rng, self.p50_ms, self.p95_ms) / 1000.0
 
 
 @dataclass(frozen=True, kw_only=True)
 class ErrorRule(Rule):
-    status: int = 503
+    """The service answers `status` instead of handling the request."""
+
+    status: int = spec("the HTTP status answered", 503, ge=500, le=599, hint="an HTTP 5xx status such as 500 or 503")
 
 
 @dataclass(frozen=True, kw_only=True)
 class HangRule(Rule):
-    hang_s: float = DEFAULT_HANG_S
+    """The service never answers (until `hang_s` has passed); the client must give up."""
+
+    hang_s: float = spec("how long the request hangs", DEFAULT_HANG_S, unit="s", ge=0.001, le=86400)
+
+
+def _rules(doc: str) -> Any:
+    """A list of rules that also takes one table, or a bare rate as short for ``{ rate = … }``."""
+    return spec(doc, (), shorthand="rate", one_or_many=True)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Duplicate:
+    """Extra copies of an IPN sent with its first attempt."""
+
+    rate: float = _rate("share of IPNs duplicated")
+    copies: int = spec("extra copies sent", 1, ge=1, le=100)
+
+
+@dataclass(frozen=True, kw_only=True)
+class IpnFaults:
+    """Faults of the gateway's IPN delivery to the agency (rates in 0–1).
+
+    - ``lost``: the IPN is never sent; only reconciliation (đối soát) recovers the payment.
+    - ``duplicate`` (``rate``, ``copies``): `copies` extra copies are sent with the first attempt.
+    - ``reorder``: the first attempt is held back by ``reorder_delay_s`` so that later IPNs overtake it.
+    - ``early``: the first attempt is sent at once, before the gateway has committed the payment as paid,
+      so the agency may receive the IPN before any record of it exists (a querydr then still says
+      ``awaiting_bank``); the committed outbox delivers it again afterwards.
+    - ``amount_mismatch``: the first attempt carries an amount 1,000 VND too high (the agency answers 04).
+    - ``bad_signature``: the first attempt carries a wrong signature (the agency answers 97).
+    """
+
+    lost: float = _rate("share of IPNs never sent")
+    duplicate: Duplicate = spec("extra copies of the first attempt (a bare rate: one copy)",
+                                default_factory=Duplicate, shorthand="rate")
+    reorder: float = _rate("share of IPNs held back so that later ones overtake them")
+    reorder_delay_s: float = spec("how long a reordered IPN is held back", 1.0, unit="s", ge=0, le=3600)
+    early: float = _rate("share of IPNs sent before the payment is committed")
+    amount_mismatch: float = _rate("share of first attempts with an amount 1,000 VND too high")
+    bad_signature: float = _rate("share of first attempts with a wrong signature")
+
+    @property
+    def duplicate_rate(self) -> float:
+        return self.duplicate.rate
+
+    @property
+    def duplicate_copies(self) -> int:
+        return self.duplicate.copies
+
+
+@dataclass(frozen=True, kw_only=True)
+class Freeze:
+    """Every charge hangs while the window is open; seconds counted from when the fault table was loaded."""
+
+    start_s: float = spec("when the freeze begins", 0.0, unit="s", ge=0)
+    duration_s: float = spec("how long it lasts", 0.0, unit="s", ge=0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outage:
+    """These banks answer every charge with `code` (default 75, under maintenance)."""
+
+    banks: tuple[str, ...] = spec("bank codes in outage", (), pattern=BANK_CODE,
+                                  hint='a list of bank codes, e.g. ["AGRIBANK"]')
+    code: str = spec("the response code they answer", "75", pattern=r"\d\d",
+                     pattern_hint='a two-digit response code string such as "75"')
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceSpec:
+    """The HTTP faults of one service's section (the agency's whole section)."""
+
+    latency: tuple[LatencyRule, ...] = _rules("delays")
+    errors: tuple[ErrorRule, ...] = _rules("5xx answers instead of handling the request")
+    reset: tuple[Rule, ...] = _rules("the TCP connection is reset (RST) instead of an answer")
+    hang: tuple[HangRule, ...] = _rules("no answer until the client gives up")
+
+    @property
+    def has_http_faults(self) -> bool:
+        return bool(self.latency or self.errors or self.reset or self.hang)
+
+
+@dataclass(frozen=True, kw_only=True)
+class GatewayFaults(ServiceSpec):
+    """The gateway's section: HTTP faults and ``[gateway.ipn]``."""
+
+    ipn: IpnFaults = spec("faults of the IPN delivery to the agency", default_factory=IpnFaults)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BankFaults(ServiceSpec):
+    """The bank service's section: HTTP faults, a freeze window, outages, toxicity, withheld notifications.
+
+    - ``freeze``: every charge hangs while the window is open.
+    - ``outage``: these banks answer every charge with its ``code``.
+    - ``toxicity``: that fraction of all charges fail with 75.
+    - ``pending``: that fraction of approved charges are never notified to the gateway.
+    """
+
+    freeze: Freeze | None = spec("a window in which every charge hangs", None)
+    outage: Outage = spec("banks under maintenance", default_factory=Outage)
+    toxicity: float = _rate("share of charges that fail with 75")
+    pending: float = _rate("share of approved charges never notified to the gateway")
+
+    def freeze_active(self, elapsed_s: float) -> bool:
+        if self.freeze is None:
+            return False
+        return self.freeze.start_s <= elapsed_s < self.freeze.start_s + self.freeze.duration_s
+
+    def freeze_remaining_s(self, elapsed_s: float) -> float:
+        if self.freeze is None or not self.freeze_active(elapsed_s):
+            return 0.0
+        return self.freeze.start_s + self.freeze.duration_s - elapsed_s
+
+
+@dataclass(frozen=True, kw_only=True)
+class FaultFile:
+    """A fault file (docs/contracts.md §2): the seed and one section per service."""
+
+    seed: int | None = spec("seed of every fault draw (default: the service's --seed)", None, ge=0)
+    gateway: GatewayFaults | None = spec("faults of the gateway", None)
+    bank: BankFaults | None = spec("faults of the bank service", None)
+    agency: ServiceSpec | None = spec("faults of the agency system", None)
+
+
+FAULT_FILE = ConfigFile(FaultFile, "fault file", error=FaultConfigError, hint="see docs/contracts.md §2 for its shape")
+NO_IPN_FAULTS = IpnFaults()
+NO_BANK_FAULTS = BankFaults()
 
 
 @dataclass(frozen=True)
@@ -152,75 +287,6 @@ class HttpAction:
 
 
 NO_ACTION = HttpAction()
-
-
-@dataclass(frozen=True, kw_only=True)
-class IpnFaults:
-    """Faults of the gateway's IPN delivery to the agency (rates in 0–1).
-
-    - ``lost``: the IPN is never sent; only reconciliation (đối soát) recovers the payment.
-    - ``duplicate_rate``/``duplicate_copies``: `copies` extra copies are sent with the first attempt.
-    - ``reorder``: the first attempt is held back by ``reorder_delay_s`` so that later IPNs overtake it.
-    - ``early``: the first attempt is sent at once, before the gateway has committed the payment as paid,
-      so the agency may receive the IPN before any record of it exists (a querydr then still says
-      ``awaiting_bank``); the committed outbox delivers it again afterwards.
-    - ``amount_mismatch``: the first attempt carries an amount 1,000 VND too high (the agency answers 04).
-    - ``bad_signature``: the first attempt carries a wrong signature (the agency answers 97).
-    """
-
-    lost: float = 0.0
-    duplicate_rate: float = 0.0
-    duplicate_copies: int = 1
-    reorder: float = 0.0
-    reorder_delay_s: float = 1.0
-    early: float = 0.0
-    amount_mismatch: float = 0.0
-    bad_signature: float = 0.0
-
-
-@dataclass(frozen=True, kw_only=True)
-class BankFaults:
-    """Faults of the bank service.
-
-    - ``freeze_start_s``/``freeze_duration_s``: every charge hangs while the window is open; seconds
-      counted from when the fault table was loaded.
-    - ``outage_banks``/``outage_code``: these banks answer every charge with `outage_code` (default 75).
-    - ``toxicity``: that fraction of all charges fail with 75.
-    - ``pending``: that fraction of approved charges are never notified to the gateway.
-    """
-
-    freeze_start_s: float | None = None
-    freeze_duration_s: float = 0.0
-    outage_banks: tuple[str, ...] = ()
-    outage_code: str = "75"
-    toxicity: float = 0.0
-    pending: float = 0.0
-
-    def freeze_active(self, elapsed_s: float) -> bool:
-        if self.freeze_start_s is None:
-            return False
-        return self.freeze_start_s <= elapsed_s < self.freeze_start_s + self.freeze_duration_s
-
-    def freeze_remaining_s(self, elapsed_s: float) -> float:
-        if not self.freeze_active(elapsed_s):
-            return 0.0
-        return self.freeze_start_s + self.freeze_duration_s - elapsed_s  # type: ignore[operator]
-
-
-@dataclass(frozen=True, kw_only=True)
-class ServiceSpec:
-    """The parsed, validated faults of one service section."""
-
-    latency: tuple[LatencyRule, ...] = ()
-    errors: tuple[ErrorRule, ...] = ()
-    reset: tuple[Rule, ...] = ()
-    hang: tuple[HangRule, ...] = ()
-    ipn: IpnFaults = field(default_factory=IpnFaults)
-    bank: BankFaults = field(default_factory=BankFaults)
-
-    @property
-    def has_http_faults(self) -> bool:
-        return bool(self.latency or self.errors or self.reset or self.hang)
 
 
 @dataclass(frozen=True)
@@ -260,11 +326,11 @@ class ServiceFaults:
 
     @property
     def ipn(self) -> IpnFaults:
-        return self.spec.ipn
+        return self.spec.ipn if isinstance(self.spec, GatewayFaults) else NO_IPN_FAULTS
 
     @property
     def bank(self) -> BankFaults:
-        return self.spec.bank
+        return self.spec if isinstance(self.spec, BankFaults) else NO_BANK_FAULTS
 
     def chance(self, rate: float, key: str | None = None, kind: str = "") -> bool:
         """True with probability `rate`: keyed (order-independent) if `key` is given, else from the generator."""
@@ -282,18 +348,18 @@ class ServiceFaults:
         if not spec.has_http_faults:
             return NO_ACTION
         delay = 0.0
-        for rule in spec.latency:
-            if rule.matches(method, route) and self.chance(rule.rate):
-                delay += rule.latency.sample_s(self.rng)
-        for rule in spec.hang:
-            if rule.matches(method, route) and self.chance(rule.rate):
-                return HttpAction(delay_s=delay, hang_s=rule.hang_s)
-        for rule in spec.reset:
-            if rule.matches(method, route) and self.chance(rule.rate):
+        for latency in spec.latency:
+            if latency.matches(method, route) and self.chance(latency.rate):
+                delay += latency.sample_s(self.rng)
+        for hang in spec.hang:
+            if hang.matches(method, route) and self.chance(hang.rate):
+                return HttpAction(delay_s=delay, hang_s=hang.hang_s)
+        for reset in spec.reset:
+            if reset.matches(method, route) and self.chance(reset.rate):
                 return HttpAction(delay_s=delay, reset=True)
-        for rule in spec.errors:
-            if rule.matches(method, route) and self.chance(rule.rate):
-                return HttpAction(delay_s=delay, status=rule.status)
+        for error in spec.errors:
+            if error.matches(method, route) and self.chance(error.rate):
+                return HttpAction(delay_s=delay, status=error.status)
         return HttpAction(delay_s=delay) if delay else NO_ACTION
 
 
@@ -303,195 +369,21 @@ def keyed_uniform(seed: int, key: str) -> float:
     return int.from_bytes(digest, "big") / 2.0**64
 
 
-# --------------------------------------------------------------------------- parsing
-
-
-class _Reader:
-    """Reads one table with the source and dotted path at hand, so every error names both."""
-
-    def __init__(self, source: str, prefix: str, table: object) -> None:
-        self.source, self.prefix = source, prefix
-        if not isinstance(table, Mapping):
-            raise FaultConfigError(source, prefix or "<top>", table, "must be a table")
-        self.table: Mapping[str, Any] = table
-
-    def name(self, key: str) -> str:
-        return f"{self.prefix}.{key}" if self.prefix else key
-
-    def fail(self, key: str, value: object, problem: str) -> FaultConfigError:
-        return FaultConfigError(self.source, self.name(key), value, problem)
-
-    def check_keys(self, allowed: set[str]) -> None:
-        for key in self.table:
-            if key not in allowed:
-                raise self.fail(key, self.table[key], f"unknown key; allowed here: {', '.join(sorted(allowed))}")
-
-    def number(self, key: str, default: float, *, low: float = 0.0, high: float = math.inf) -> float:
-        value = self.table.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-            raise self.fail(key, value, f"must be a number within {low}–{high}")
-        return float(value)
-
-    def rate(self, key: str, default: float = 0.0) -> float:
-        value = self.table.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
-            raise self.fail(key, value, "must be a rate between 0 and 1 (e.g. 0.05 for 5 %)")
-        return float(value)
-
-    def routes(self) -> tuple[str, ...]:
-        value = self.table.get("routes", [])
-        if not isinstance(value, list) or not all(isinstance(r, str) and r for r in value):
-            raise self.fail("routes", value, 'must be a list of "METHOD /path" strings, e.g. ["POST /payments"]')
-        return tuple(value)
-
-    def sub(self, key: str) -> _Reader:
-        return _Reader(self.source, self.name(key), self.table[key])
-
-
-def _rate_or_table(reader: _Reader, key: str) -> _Reader:
-    """Accept ``key = 0.01`` as shorthand for ``key = { rate = 0.01 }``."""
-    value = reader.table[key]
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return _Reader(reader.source, reader.name(key), {"rate": value})
-    return reader.sub(key)
-
-
-def _parse_latency(reader: _Reader) -> LatencyRule:
-    reader.check_keys({"kind", "ms", "min_ms", "max_ms", "p50_ms", "p95_ms", "rate", "routes"})
-    kind = reader.table.get("kind", "fixed")
-    if kind == "fixed":
-        latency = Latency(kind=kind, ms=reader.number("ms", 0.0))
-    elif kind == "uniform":
-        low, high = reader.number("min_ms", 0.0), reader.number("max_ms", 0.0)
-        if high < low:
-            raise reader.fail("max_ms", high, f"must be ≥ min_ms ({low})")
-        latency = Latency(kind=kind, min_ms=low, max_ms=high)
-    elif kind == "lognormal":
-        p50, p95 = reader.number("p50_ms", 0.0, low=1e-9), reader.number("p95_ms", 0.0, low=1e-9)
-        if p95 < p50:
-            raise reader.fail("p95_ms", p95, f"must be ≥ p50_ms ({p50})")
-        latency = Latency(kind=kind, p50_ms=p50, p95_ms=p95)
-    else:
-        raise reader.fail("kind", kind, 'must be "fixed", "uniform" or "lognormal"')
-    return LatencyRule(latency=latency, rate=reader.rate("rate", 1.0), routes=reader.routes())
-
-
-def _parse_errors(reader: _Reader) -> ErrorRule:
-    reader.check_keys({"status", "rate", "routes"})
-    status = reader.table.get("status", 503)
-    if isinstance(status, bool) or not isinstance(status, int) or not 500 <= status <= 599:
-        raise reader.fail("status", status, "must be an HTTP 5xx status such as 500 or 503")
-    return ErrorRule(status=status, rate=reader.rate("rate"), routes=reader.routes())
-
-
-def _parse_ipn(reader: _Reader) -> IpnFaults:
-    reader.check_keys({"lost", "duplicate", "reorder", "reorder_delay_s", "early", "amount_mismatch", "bad_signature"})
-    copies, dup_rate = 1, 0.0
-    if "duplicate" in reader.table:
-        dup = _rate_or_table(reader, "duplicate")
-        dup.check_keys({"rate", "copies"})
-        dup_rate = dup.rate("rate")
-        copies = int(dup.number("copies", 1, low=1, high=100))
-    return IpnFaults(
-        lost=reader.rate("lost"),
-        duplicate_rate=dup_rate,
-        duplicate_copies=copies,
-        reorder=reader.rate("reorder"),
-        reorder_delay_s=reader.number("reorder_delay_s", 1.0, high=3600),
-        early=reader.rate("early"),
-        amount_mismatch=reader.rate("amount_mismatch"),
-        bad_signature=reader.rate("bad_signature"),
-    )
-
-
-def _parse_bank(reader: _Reader) -> BankFaults:
-    start, duration = None, 0.0
-    if "freeze" in reader.table:
-        freeze = reader.sub("freeze")
-        freeze.check_keys({"start_s", "duration_s"})
-        start, duration = freeze.number("start_s", 0.0), freeze.number("duration_s", 0.0)
-    banks: tuple[str, ...] = ()
-    code = "75"
-    if "outage" in reader.table:
-        outage = reader.sub("outage")
-        outage.check_keys({"banks", "code"})
-        value = outage.table.get("banks", [])
-        if not isinstance(value, list) or not all(isinstance(b, str) and b for b in value):
-            raise outage.fail("banks", value, 'must be a list of bank codes, e.g. ["AGRIBANK"]')
-        banks = tuple(value)
-        code = outage.table.get("code", "75")
-        if not isinstance(code, str) or len(code) != 2 or not code.isdigit():
-            raise outage.fail("code", code, 'must be a two-digit response code string such as "75"')
-    return BankFaults(
-        freeze_start_s=start, freeze_duration_s=duration, outage_banks=banks, outage_code=code,
-        toxicity=reader.rate("toxicity"), pending=reader.rate("pending"),
-    )
-
-
-def _parse_plain_rule(item: _Reader) -> Rule:
-    item.check_keys({"rate", "routes"})
-    return Rule(rate=item.rate("rate"), routes=item.routes())
-
-
-def _parse_hang(item: _Reader) -> HangRule:
-    item.check_keys({"rate", "routes", "hang_s"})
-    return HangRule(rate=item.rate("rate"), routes=item.routes(),
-                    hang_s=item.number("hang_s", DEFAULT_HANG_S, low=0.001, high=86400))
-
-
-def _rules(reader: _Reader, key: str, parse: Any) -> tuple[Any, ...]:
-    """One rule (a table, or a bare rate as short for ``{ rate = … }``) or an array of rules."""
-    if key not in reader.table:
-        return ()
-    value = reader.table[key]
-    items = value if isinstance(value, list) else [value]
-    out = []
-    for i, item in enumerate(items):
-        name = f"{reader.name(key)}[{i}]" if isinstance(value, list) else reader.name(key)
-        if isinstance(item, int | float) and not isinstance(item, bool):
-            item = {"rate": item}
-        out.append(parse(_Reader(reader.source, name, item)))
-    return tuple(out)
-
-
-def _parse_service(reader: _Reader, service: str) -> ServiceSpec:
-    allowed = {"latency", "errors", "reset", "hang"}
-    allowed |= {"ipn"} if service == "gateway" else set()
-    allowed |= {"freeze", "outage", "toxicity", "pending"} if service == "bank" else set()
-    reader.check_keys(allowed)
-    return ServiceSpec(
-        latency=_rules(reader, "latency", _parse_latency),
-        errors=_rules(reader, "errors", _parse_errors),
-        reset=_rules(reader, "reset", _parse_plain_rule),
-        hang=_rules(reader, "hang", _parse_hang),
-        ipn=_parse_ipn(reader.sub("ipn")) if "ipn" in reader.table else IpnFaults(),
-        bank=_parse_bank(reader) if service == "bank" else BankFaults(),
-    )
+# --------------------------------------------------------------------------- reading
 
 
 def parse_faults(table: object, *, source: str = "<fault table>", default_seed: int = 0) -> FaultTable:
     """Validate a fault table (from TOML or JSON) into a `FaultTable`; raise `FaultConfigError`."""
-    reader = _Reader(source, "", table)
-    reader.check_keys({"seed", *SERVICES})
-    seed = reader.table.get("seed", default_seed)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise reader.fail("seed", seed, "must be a non-negative integer")
-    services = {name: _parse_service(reader.sub(name), name) for name in SERVICES if name in reader.table}
-    return FaultTable(seed=seed, services=services, raw=dict(reader.table), source=source)
+    parsed = FAULT_FILE.parse(table, file=source)
+    assert isinstance(table, Mapping)  # the parse above refuses anything else
+    services = {name: getattr(parsed, name) for name in SERVICES if getattr(parsed, name) is not None}
+    seed = default_seed if parsed.seed is None else parsed.seed
+    return FaultTable(seed=seed, services=services, raw=dict(table), source=source)
 
 
 def load_fault_file(path: str | Path, *, default_seed: int = 0) -> FaultTable:
     """Read and validate a TOML fault file; errors name the file, the field and the value."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise FaultConfigError(str(path), "<file>", None, f"cannot read the fault file ({exc.strerror})") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise FaultConfigError(str(path), "<file>", None, f"not valid TOML: {exc}") from None
-    return parse_faults(data, source=str(path), default_seed=default_seed)
+    return parse_faults(FAULT_FILE.read(path), source=str(path), default_seed=default_seed)
 
 
 NO_FAULTS = FaultTable(seed=0, services={}, raw={})

@@ -7,8 +7,8 @@ booleans, strings and negative values with a message naming the field.
 
 from __future__ import annotations
 
-MAX_VND = 10**15
-"""Upper bound on any single amount (a quadrillion đồng), far above any fee; guards overflow bugs."""
+from motcua.typed_config import MAX_VND as MAX_VND  # the bound is the base layer's (motcua.typed_config)
+from motcua.typed_config import vnd_problem
 
 
 class MoneyError(ValueError):
@@ -16,17 +16,14 @@ class MoneyError(ValueError):
 
 
 def parse_vnd(value: object, field: str = "amount_vnd", *, allow_zero: bool = True) -> int:
-    """Return `value` as an int amount of VND, or raise `MoneyError` naming `field` and the value."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise MoneyError(
-            f"{field} must be a whole number of VND (an integer, e.g. 200000), got {value!r}"
-        )
-    if value < 0:
-        raise MoneyError(f"{field} must not be negative, got {value}")
-    if value == 0 and not allow_zero:
-        raise MoneyError(f"{field} must be above zero, got 0 (a free procedure creates no payment)")
-    if value > MAX_VND:
-        raise MoneyError(f"{field} is implausibly large: {value} > {MAX_VND}")
+    """Return `value` as an int amount of VND, or raise `MoneyError` naming `field` and the value.
+
+    The rule itself is `motcua.typed_config.vnd_problem`, the one configuration files are checked with.
+    """
+    problem = vnd_problem(value, allow_zero=allow_zero)
+    if problem is not None:
+        raise MoneyError(f"{field} {problem}, got {value!r}")
+    assert isinstance(value, int)
     return value
 
 

@@ -4,24 +4,58 @@
     motcua mock --check                  # a few hundred payments with faults; exit 4 if one is lost or doubled
 
 Settings come from the command line, then from ``--config FILE`` (a TOML file with a ``[mock]`` table of
-the same names: ``data_dir, seed, time_scale, faults, agency_code, gateway_port, bank_port, agency_port``).
+the same names: ``data_dir, seed, time_scale, faults, agency_code, gateway_port, bank_port, agency_port``;
+paths relative to the file's folder).
 """
+
+# `spec(...)` returns a dataclasses.field() with metadata, which is what RUF009 cannot see.
+# ruff: noqa: RUF009
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import shutil
 import tempfile
 import time
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from motcua.errors import InputError, ServiceError
+from motcua.typed_config import ConfigFile, spec
 
-CONFIG_KEYS = ("data_dir", "seed", "time_scale", "faults", "agency_code", "gateway_port", "bank_port", "agency_port")
+
+def _port(name: str) -> Any:
+    return spec(f"port of the {name} (0: any free port)", None, ge=0, le=65535)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class MockSettings:
+    """The ``[mock]`` table of ``motcua mock --config FILE``: the command line's settings (it wins over them)."""
+
+    data_dir: Path | None = spec("where the services keep their SQLite files and logs", None)
+    seed: int | None = spec("seed of faults and synthetic citizens", None, ge=0)
+    time_scale: float | None = spec("multiplies IPN retry waits and bank delays", None, gt=0)
+    faults: Path | None = spec("TOML fault file (docs/contracts.md §2)", None)
+    agency_code: str | None = spec("the agency's code", None)
+    gateway_port: int | None = _port("gateway")
+    bank_port: int | None = _port("bank")
+    agency_port: int | None = _port("agency")
+
+
+CONFIG_KEYS = tuple(f.name for f in dataclasses.fields(MockSettings))
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class MockConfigFile:
+    """A ``motcua mock --config`` file: one ``[mock]`` table."""
+
+    mock: MockSettings = spec(f"put the settings ({', '.join(CONFIG_KEYS)}) under a [mock] table")
+
+
+MOCK_CONFIG = ConfigFile(MockConfigFile, "--config file", hint="give the path of a TOML file with a [mock] table")
 DEFAULTS: dict[str, Any] = {"seed": 1, "time_scale": 1.0, "gateway_port": 0, "bank_port": 0, "agency_port": 0}
 CHECK_TIME_SCALE = 0.01
 """``--check`` compresses the IPN retry schedule and bank delays 100× unless --time-scale is given."""
@@ -67,22 +101,9 @@ def settings(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _read_config(path: Path) -> dict[str, Any]:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"--config {path}: file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"--config {path}: not valid TOML ({exc})") from None
-    table = data.get("mock")
-    if not isinstance(table, dict):
-        raise InputError(f"--config {path}: no [mock] table; put the settings ({', '.join(CONFIG_KEYS)}) under [mock]")
-    unknown = sorted(set(table) - set(CONFIG_KEYS))
-    if unknown:
-        raise InputError(f"--config {path}: [mock] has unknown keys {unknown}; known: {', '.join(CONFIG_KEYS)}")
-    for key in ("data_dir", "faults"):
-        if key in table:
-            table[key] = (path.parent / table[key]).resolve()
-    return table
+    """The settings given in the ``[mock]`` table of `path` (paths relative to its folder)."""
+    settings = MOCK_CONFIG.load(path).mock
+    return {key: value for key in CONFIG_KEYS if (value := getattr(settings, key)) is not None}
 
 
 def stack_config(values: dict[str, Any], data_dir: Path) -> Any:

@@ -15,10 +15,11 @@ from typing import Any
 import numpy as np
 
 from motcua.errors import ScenarioError
+from motcua.payment_platform import PAYMENT_GROUPS
 
 STEPS = ("identity", "dossier", "payment_page", "bank_choice", "charge")
 """The citizen's steps, in order (the keys of ``[load].abandon`` and ``[load].mistake_restart``)."""
-GROUPS = ("fee", "tax", "insurance", "fine", "electricity")
+GROUPS = PAYMENT_GROUPS
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def journey_params(scenario: Any) -> JourneyParams:
         mistake_restart={s: float(getattr(load.mistake_restart, s)) for s in STEPS},
         group_mix=mix,
         banks=tuple(b.code for b in system.banks),
-        bank_weights=tuple(b.share for b in system.banks),
+        bank_weights=tuple(system.bank_shares().values()),
         procedures=procedures,
         officer_poll_s=load.officer_poll_s,
         reconcile_every_s=load.reconcile_every_s,

@@ -305,21 +305,12 @@ def _services(options: LoadtestOptions, run: Run, scenario) -> Iterator[dict[str
 
 
 def write_bank_catalogue(scenario, path: Path) -> Path:
-    """The scenario's ``[[payment_system.banks]]`` in the bank service's catalogue format (mock_services/banks.toml)."""
-    lines = [f"# Written by motcua loadtest from {scenario.file} ([[payment_system.banks]]).", ""]
-    for bank in scenario.payment_system.banks:
-        decline = ", ".join(f'"{code}" = {share!r}' for code, share in bank.decline.items())
-        lines += [
-            "[[banks]]",
-            f"code = {json.dumps(bank.code)}",
-            f"name = {json.dumps(bank.name, ensure_ascii=False)}",
-            f"kind = {json.dumps(bank.kind)}",
-            *(f"{key} = {getattr(bank, key)!r}" for key in ("p50_ms", "p95_ms", "notify_p50_ms", "notify_p95_ms")),
-            f"decline = {{ {decline} }}",
-            "",
-        ]
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return path
+    """The scenario's ``[[payment_system.banks]]`` as the bank service's catalogue (same `BankProfile` type)."""
+    from motcua.payment_platform import BANK_CATALOGUE, BankCatalogue
+
+    catalogue = BankCatalogue(banks=scenario.payment_system.banks)
+    return BANK_CATALOGUE.write(catalogue, path, comment=f"Written by motcua loadtest from {scenario.file} "
+                                                         "([[payment_system.banks]]).")
 
 
 def _check_reachable(urls: Mapping[str, str]) -> None:
