@@ -526,7 +526,7 @@ def main(argv: list[str] | None = None) -> None:
     import sys
 
     from mock_services.common.http import check_time_scale, faults_from_args, run_service, service_arg_parser
-    from motcua.errors import ScenarioError
+    from motcua.errors import ConfigError
 
     parser = service_arg_parser("gateway", "The national payment platform (gateway) mock.")
     parser.add_argument("--bank-url", default=None, help="base URL of the bank service (for charge_url and inquiry)")
@@ -552,7 +552,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"--commit-linger-ms must be within 0–1000, got {args.commit_linger_ms}")
     try:
         terminals = load_terminals(args.terminals) if args.terminals else load_terminals()
-    except ScenarioError as exc:
+    except ConfigError as exc:
         print(f"error: --terminals {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     if args.default_ipn_url and not args.default_ipn_url.startswith(("http://", "https://")):

@@ -25,7 +25,7 @@ from helpers_vnpay import (  # noqa: F401 (fixtures)
 
 from mock_services.common import vnpay_wire as wire
 from mock_services.common.vnpay_terminals import load_terminals
-from motcua.errors import ScenarioError
+from motcua.errors import ConfigError
 
 
 def ref() -> str:
@@ -86,7 +86,7 @@ def test_bundled_terminal_is_a_marked_test_terminal():
 def test_terminal_file_errors_name_file_field_and_value(tmp_path, text, field, problem):
     path = tmp_path / "t.toml"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(ScenarioError, match=problem) as info:
+    with pytest.raises(ConfigError, match=problem) as info:
         load_terminals(path)
     assert info.value.file == str(path) and info.value.field == field
 
