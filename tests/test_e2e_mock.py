@@ -159,8 +159,9 @@ def test_without_reconciliation_lost_ipns_break_the_invariant(stack):
         result = _check(stack, payments=8, reconcile=False)
     finally:
         _faults(stack, {})
-    assert not result.ok and len(result.lost) == _approved(result) > 0
-    with pytest.raises(InvariantBreach, match=rf"{len(result.lost)} lost \(bank-approved, not paid at the agency\)"):
+    lost = result.verdict.breaches["lost"]
+    assert not result.ok and lost.count == len(result.summary["invariant"]["lost"]) == _approved(result) > 0
+    with pytest.raises(InvariantBreach, match=rf"{lost.count} lost \(bank-approved, not paid at the agency\)"):
         result.raise_if_broken()
 
 

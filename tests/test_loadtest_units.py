@@ -15,10 +15,11 @@ from motcua.errors import InputError, SLOBreach
 from motcua.loadtest.arrivals import arrival_times
 from motcua.loadtest.callbacks import CALLBACK, Approval, CallbackCorrelator
 from motcua.loadtest.junit import write_junit
-from motcua.loadtest.percentiles import HdrSet, exact_summary, nearest_rank
+from motcua.loadtest.percentiles import HdrSet, exact_summary
 from motcua.loadtest.profiles import constant, fit_profile, profile_from_scenario
 from motcua.loadtest.runner import LoadtestOptions
 from motcua.loadtest.slo import enforce, evaluate, table
+from motcua.safety import nearest_rank
 from motcua.scenario import Profile as ScenarioProfile
 from motcua.scenario import load_scenario
 
