@@ -1,4 +1,5 @@
-"""The end-to-end check of the mock payment services: is any bank-approved payment lost or credited twice?
+"""The end-to-end check of the mock payment services: is any payment lost, credited twice, for a wrong amount,
+or without an approval?
 
 Scene: a few hundred citizens each file a fee-bearing dossier at the agency, open the payment page of
 the national payment platform, choose a bank and pay. Some banks decline; with the default faults the

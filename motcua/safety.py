@@ -82,25 +82,23 @@ def percentile_summary(
 # ---------------------------------------------------------------------------------------------
 def get_json(url: str, timeout: float = 10.0) -> Any:
     """GET `url` as JSON; `ServiceError` naming the URL when it fails."""
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            return json.loads(resp.read())
-    except urllib.error.HTTPError as exc:
-        raise ServiceError(f"GET {url} answered {exc.code}: {exc.read()[:300]!r}") from None
-    except (urllib.error.URLError, OSError, json.JSONDecodeError) as exc:
-        raise ServiceError(f"GET {url} failed: {exc}") from None
+    return _json_call(urllib.request.Request(url), f"GET {url}", timeout)
 
 
 def post_json(url: str, body: Mapping[str, Any], timeout: float = 30.0) -> Any:
     """POST `body` as JSON to `url`; `ServiceError` naming the URL and the answer when it fails."""
     req = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    return _json_call(req, f"POST {url}", timeout)
+
+
+def _json_call(req: urllib.request.Request, what: str, timeout: float) -> Any:
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             return json.loads(resp.read())
     except urllib.error.HTTPError as exc:
-        raise ServiceError(f"POST {url} answered {exc.code}: {exc.read()[:300]!r}") from None
+        raise ServiceError(f"{what} answered {exc.code}: {exc.read()[:300]!r}") from None
     except (urllib.error.URLError, OSError, json.JSONDecodeError) as exc:
-        raise ServiceError(f"POST {url} failed: {exc}") from None
+        raise ServiceError(f"{what} failed: {exc}") from None
 
 
 class JournalReader:
@@ -159,7 +157,7 @@ def ipn_latency_ms(event: Mapping[str, Any]) -> float | None:
     approved = event.get("bank_approved_at")
     if event.get("type") != "payment_confirmed" or acked is None or not approved:
         return None
-    return (acked - approved) * 1000.0
+    return (float(acked) - float(approved)) * 1000.0
 
 
 # ---------------------------------------------------------------------------------------------

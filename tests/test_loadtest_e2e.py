@@ -24,12 +24,12 @@ from pathlib import Path
 import pytest
 
 from mock_services.common.http import TEST_ADMIN_TOKEN
-from mock_services.supervisor import MockStack, StackConfig
 from motcua.loadtest.runner import LoadtestOptions, run_loadtest
 from motcua.runs import PROJECT_ROOT
 
 SCENARIOS = PROJECT_ROOT / "scenarios"
 PEAK_DAY = SCENARIOS / "peak-day.toml"
+MOCK_STACK = {"seed": 5, "time_scale": 0.01}  # conftest.stack, for the bank-freeze run
 
 
 def locust_rows(run_dir: Path) -> dict[tuple[str, str], dict[str, str]]:
@@ -104,12 +104,6 @@ def test_too_tight_slo_exits_3_after_a_consistent_run(tmp_path):
     suite = ET.parse(junit).getroot().find("testsuite")
     assert suite.find("testcase[@name='slo.callback_p95_ms']/failure") is not None
     assert suite.find("testcase[@name='invariant.paid_exactly_once']/failure") is None
-
-
-@pytest.fixture
-def stack(tmp_path):
-    with MockStack(StackConfig(data_dir=tmp_path / "mocks", seed=5, time_scale=0.01)) as running:
-        yield running
 
 
 def put_faults(url: str, table: dict) -> None:
