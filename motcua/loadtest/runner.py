@@ -122,14 +122,14 @@ class Summary:
 
     def raise_if_breached(self) -> None:
         """`InvariantBreach` (exit 4) if the invariant broke, else `SLOBreach` (exit 3) if a gate failed."""
-        from motcua.loadtest.slo import enforce
+        from motcua.loadtest.slo import raise_if_failed
 
         safety.Verdict.from_dict(self.data["invariant"]).raise_if_broken()
         if "capacity" in self.data:
             if self.data["capacity"]["knee_rate_per_s"] is None:
                 raise SLOBreach("--find-capacity: the SLOs broke already at the first rate; start lower with --rate")
             return
-        enforce(verdicts_of(self.data))
+        raise_if_failed(verdicts_of(self.data))
 
 
 # ----------------------------------------------------------------------------- public API
