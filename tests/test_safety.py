@@ -24,7 +24,7 @@ from helpers_run import RUN_ARGS, shared_run
 
 from motcua import safety
 from motcua.cli import main
-from motcua.errors import EXIT_INVARIANT_BREACH, InvariantBreach
+from motcua.errors import EXIT_INVARIANT_BREACH, InvariantBreach, ServiceError
 from motcua.safety import AgencyRecords, Charge, Credit
 
 KINDS = tuple(safety.BREACH_KINDS)
@@ -105,6 +105,21 @@ def test_reconciliation_covers_every_day_touched():
     # 23:59 and 00:01 in Việt Nam (UTC+7) are two days; an approval two days earlier adds its own
     late = 1_717_606_740.0  # 2024-06-05 23:59 +07
     assert safety.days_touched(late, late + 120, [late - 2 * 86_400]) == ["2024-06-03", "2024-06-05", "2024-06-06"]
+
+
+def test_the_journal_reader_pages_through_and_a_strict_one_never_mistakes_silence_for_loss(fake_agency):
+    fake_agency.credit({"approvals": [{"payment_id": f"P{i}", "dossier_code": f"D{i}", "amount_vnd": 1_000 * i,
+                                       "approved_at": 1_717_000_000.0 + i} for i in range(1, 26)]})
+    reader = safety.JournalReader(fake_agency.url, 3, limit=10)
+    events = reader.fetch()
+    assert [e["seq"] for e in events] == list(range(4, 26)) and reader.since == 25 and reader.fetch() == []
+    records = safety.read_agency(fake_agency.url, 0, {"double_credits": 0})
+    assert len(records.credits) == 25 and records.credits["P7"][0].amount_vnd == 7_000
+    dead = "http://127.0.0.1:9"  # discard port: nothing listens
+    lenient = safety.JournalReader(dead, 5, timeout_s=1)
+    assert lenient.fetch() == [] and lenient.errors == 1 and lenient.since == 5
+    with pytest.raises(ServiceError, match=r"GET http://127\.0\.0\.1:9/events\?since=5&limit=1000 failed"):
+        safety.JournalReader(dead, 5, timeout_s=1, strict=True).fetch()
 
 
 # ----------------------------------------------------------------------------- tampering through each caller
