@@ -147,7 +147,7 @@ def test_mock_check_exits_4_naming_each_breach(tmp_path, capsys, monkeypatch, ki
     faults.write_text("seed = 4\n[bank]\ntoxicity = 0.4\n", encoding="utf-8")  # approvals and declines
     tamper_reads(monkeypatch, kind)
     out = tmp_path / "run"
-    code = main(["mock", "--check", "--payments", "10", "--concurrency", "4", "--faults", str(faults),
+    code = main(["mock", "--check", "--payments", "10", "--concurrency", "10", "--faults", str(faults),
                  "--time-scale", "0.002", "--seed", "3", "--data-dir", str(tmp_path / "data"), "--out", str(out)])
     captured = capsys.readouterr()
     expect_breach(code, captured.err, kind)
