@@ -10,10 +10,12 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import json
 import re
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -120,6 +122,15 @@ def test_the_journal_reader_pages_through_and_a_strict_one_never_mistakes_silenc
     assert lenient.fetch() == [] and lenient.errors == 1 and lenient.since == 5
     with pytest.raises(ServiceError, match=r"GET http://127\.0\.0\.1:9/events\?since=5&limit=1000 failed"):
         safety.JournalReader(dead, 5, timeout_s=1, strict=True).fetch()
+
+
+def test_the_safety_net_imports_nothing_above_it():
+    """mock_services, the load-test harness and the pipeline all import `motcua.safety`: it may import only the
+    standard library and `motcua.errors` (a later import of theirs would make a cycle)."""
+    tree = ast.parse(Path(safety.__file__).read_text(encoding="utf-8"))
+    modules = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    modules |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    assert {m for m in modules if m.split(".")[0] not in sys.stdlib_module_names} == {"motcua.errors"}
 
 
 # ----------------------------------------------------------------------------- tampering through each caller
