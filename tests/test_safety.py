@@ -147,9 +147,12 @@ def tamper_reads(monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
     monkeypatch.setattr(safety, "check_invariant", tampered)
 
 
-def expect_breach(code: int, err: str, kind: str) -> None:
+def expect_breach(code: int, err: str, kind: str, invariant: dict[str, Any]) -> None:
+    """Exit 4, the breach named on stderr, and in summary.json that kind once and no other."""
     assert code == EXIT_INVARIANT_BREACH, err
     assert "payment invariant broken" in err and f"1 {safety.BREACH_KINDS[kind]}" in err, err
+    assert invariant["ok"] is False
+    assert {k: invariant[f"{k}_count"] for k in KINDS} == {k: int(k == kind) for k in KINDS}
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -161,10 +164,8 @@ def test_mock_check_exits_4_naming_each_breach(tmp_path, capsys, monkeypatch, ki
     code = main(["mock", "--check", "--payments", "10", "--concurrency", "10", "--faults", str(faults),
                  "--time-scale", "0.002", "--seed", "3", "--data-dir", str(tmp_path / "data"), "--out", str(out)])
     captured = capsys.readouterr()
-    expect_breach(code, captured.err, kind)
+    expect_breach(code, captured.err, kind, json.loads((out / "summary.json").read_text())["invariant"])
     assert "invariant           BROKEN — " in captured.out
-    invariant = json.loads((out / "summary.json").read_text())["invariant"]
-    assert invariant["ok"] is False and invariant[f"{kind}_count"] == 1
 
 
 def replay_locust(monkeypatch: pytest.MonkeyPatch, recorded: Path, agency: FakeAgency) -> None:
@@ -190,10 +191,8 @@ def test_loadtest_exits_4_naming_each_breach(tmp_path_factory, tmp_path, capsys,
     scenario = recorded / "demand" / "scenario-load.toml"
     code = main(["loadtest", str(scenario), "--out", str(out), "--junit", str(junit), *fake_agency.urls()])
     captured = capsys.readouterr()
-    expect_breach(code, captured.err, kind)
+    expect_breach(code, captured.err, kind, json.loads((out / "summary.json").read_text())["invariant"])
     assert "invariant: BROKEN — " in captured.out
-    invariant = json.loads((out / "summary.json").read_text())["invariant"]
-    assert invariant["ok"] is False and invariant[f"{kind}_count"] == 1
     assert "InvariantBreach" in junit.read_text(encoding="utf-8")
 
 
@@ -226,9 +225,8 @@ def test_run_exits_4_naming_each_breach_after_writing_the_report(tmp_path_factor
     out = tmp_path / "run"
     code = main(["run", "scenarios/lang-son-2024.toml", *RUN_ARGS, "--out", str(out), *fake_agency.urls()])
     captured = capsys.readouterr()
-    expect_breach(code, captured.err, kind)
-    assert "invariant: BROKEN — " in captured.out
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["loadtest"]["invariant_ok"] is False and summary["loadtest"]["invariant"][f"{kind}_count"] == 1
+    expect_breach(code, captured.err, kind, summary["loadtest"]["invariant"])
+    assert "invariant: BROKEN — " in captured.out and summary["loadtest"]["invariant_ok"] is False
     if kind == "lost":  # the report was written before the exit, and says so
         assert "Bất biến đối soát BỊ VI PHẠM" in (out / "report.html").read_text(encoding="utf-8")
