@@ -31,9 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mock_services.supervisor import MockStack, StackConfig, free_port  # noqa: E402
-from motcua.loadtest.callbacks import JournalReader  # noqa: E402
-from motcua.loadtest.percentiles import nearest_rank  # noqa: E402
 from motcua.loadtest.runner import LoadtestOptions, run_loadtest  # noqa: E402
+from motcua.safety import JournalReader, nearest_rank  # noqa: E402
 
 LOCUSTFILE = ROOT / "locustfiles" / "locustfile.py"
 FRACTIONS = (0.6, 0.8, 0.9, 1.0)  # open-model arrival rates tried, as shares of plain Locust's rate
@@ -183,7 +182,6 @@ def bench_callback_accuracy(seconds: float, rate: float) -> dict[str, float]:
             duration_s=seconds,
             seed=9,
             quiet=True,
-            enforce=False,
             gateway_url=stack.gateway_url,
             agency_url=stack.agency_url,
             bank_url=stack.bank_url,

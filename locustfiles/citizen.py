@@ -101,6 +101,7 @@ class CitizenVisit:
             return Outcome("abandoned", "charge")
         charge = self.charge(checkout, bank)
         if charge["response_code"] != "00":
+            self.harness.decline(payment_id, dossier["dossier_code"])
             return Outcome("declined", "charge", charge["response_code"])
         self.harness.approve(
             Approval(
@@ -108,7 +109,7 @@ class CitizenVisit:
                 dossier["dossier_code"],
                 bank,
                 self.group,
-                int(dossier["amount_vnd"]),
+                int(charge.get("amount_vnd", dossier["amount_vnd"])),  # what the bank charged
                 float(charge["approved_at"]),
             )
         )

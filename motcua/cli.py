@@ -2,8 +2,10 @@
 
 Each sub-command lives in its own module under `motcua.commands`; a module exposes
 ``register(subparsers)`` which adds its parser and sets ``func`` to the function that runs it.
-That function returns an exit code (see `motcua.errors`). Heavy imports stay inside the
-functions so that `motcua --help` is fast.
+That function returns 0 when all went well; bad input, unreachable services and breaches (an SLO
+gate, the payment invariant, a model's tolerance) are raised as `motcua.errors` exceptions, each
+carrying its exit code, and `main` — the one place that catches them — prints the message and returns
+the code. Heavy imports stay inside the functions so that `motcua --help` is fast.
 """
 
 from __future__ import annotations

@@ -8,10 +8,12 @@ Hierarchy::
     │       └── ScenarioError   … a scenario file
     ├── ServiceError            a mock service (or a real system) could not be started or reached
     ├── SLOBreach               a load test finished but broke a service-level objective
-    ├── InvariantBreach         a payment was lost or credited twice
+    ├── InvariantBreach         the payment invariant broke: lost, twice, wrong amount, without approval
     └── ToleranceExceeded       a model disagrees with theory beyond the tolerance
 
-Each message names the file, field and value at fault and, where it can, the fix.
+Each message names the file, field and value at fault and, where it can, the fix. Breaches and errors
+are raised, never returned: the command line (`motcua.cli.main`) catches them in one place and exits
+with their ``exit_code``.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ EXIT_CODES = {
     EXIT_INTERNAL: "unexpected internal error (a bug: please report it with the traceback)",
     EXIT_BAD_INPUT: "bad input: a file, field or value is wrong (the message names it)",
     EXIT_SLO_BREACH: "the load test ran but at least one SLO gate failed",
-    EXIT_INVARIANT_BREACH: "a bank-approved payment was lost or credited twice",
+    EXIT_INVARIANT_BREACH: "the payment invariant broke: a payment lost, credited twice, for a wrong amount or "
+    "without a bank approval",
     EXIT_TOLERANCE: "a model disagrees with its closed-form theory beyond the tolerance",
     EXIT_SERVICE: "a service could not be started or reached",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C / SIGTERM); everything started was stopped",
@@ -76,7 +79,7 @@ class SLOBreach(MotcuaError):
 
 
 class InvariantBreach(MotcuaError):
-    """A bank-approved payment was lost or credited twice."""
+    """The payment invariant broke (`motcua.safety`): lost, credited twice, wrong amount, or without approval."""
 
     exit_code = EXIT_INVARIANT_BREACH
 

@@ -10,7 +10,7 @@ steps saved there (so any step can be inspected, and the report rebuilt, from fi
 2. ``demand/``    the busiest day's online payments per hour, by group and bank (`motcua.demand`),
    and the scenario with that day as its load profile (``scenario-load.toml``);
 3. ``loadtest/``  the load test of that profile against the mocks (or the given URLs), with the
-   scenario's SLOs (`motcua.loadtest.runner.run_loadtest`, which never raises on a breach here);
+   scenario's SLOs (`motcua.loadtest.runner.run_loadtest`) and the payment invariant (`motcua.safety`);
 4. ``feedback/``  the measured failure rate and callback latency replace the scenario's assumed
    `SystemQuality`; the models run again (same seeds), and once more with a flawless system, so
    the report can say what the measured quality costs in points of online share;
@@ -19,8 +19,9 @@ steps saved there (so any step can be inspected, and the report rebuilt, from fi
 One ``manifest.json`` at the top records inputs, seed, versions, git commit, the exact command and
 every step with its timing. File names and the keys of every JSON file are those of
 `motcua.run_layout` (``RunLayout(run_dir)``, the ``TypedDict`` readers), so a type checker sees a
-key one step writes and another reads. An SLO breach (exit 3) or a broken invariant (exit 4) is reported in
-the report and returned as the exit code at the end, after everything was written.
+key one step writes and another reads. A broken invariant (`InvariantBreach`, exit 4) or an SLO breach
+(`SLOBreach`, exit 3) is shown in the report and raised by `PipelineResult.raise_if_breached` at the
+end, after everything was written.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ from typing import Any, cast
 
 import numpy as np
 
-from motcua.errors import EXIT_INVARIANT_BREACH, EXIT_OK, EXIT_SLO_BREACH
+from motcua import safety
+from motcua.errors import MotcuaError, SLOBreach
 from motcua.run_layout import (
     DEMAND,
     FEEDBACK,
@@ -256,18 +258,18 @@ def step_loadtest(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
     options = LoadtestOptions(duration_s=profile["duration_s"], faults_file=o.faults_file, gateway_url=o.gateway_url,
                               agency_url=o.agency_url, bank_url=o.bank_url, find_capacity=o.find_capacity,
                               seed=ctx.seed, time_scale=o.time_scale, callback_deadline_s=o.callback_deadline_s,
-                              enforce=False, quiet=not o.progress, lang=o.lang)
+                              quiet=not o.progress, lang=o.lang)
     folder = layout.loadtest
     result = run_loadtest(layout.load_scenario, options, folder.root, command=ctx.command)
     # One manifest per run: the load test's own manifest is folded into the step record.
     sub_manifest = read_json(folder.manifest)
     folder.manifest.unlink()
     projected = read_loadtest_summary(layout.projected_loadtest().summary)
-    steps = result.data.get("capacity", {}).get("steps", [])
-    invariant_ok = projected["invariant"]["ok"] is not False and all(s["invariant_ok"] is not False for s in steps)
+    # a capacity search stops at the first step that broke, so a broken invariant is the last step's (the top)
+    invariant = result.data["invariant"] if result.data["invariant"]["ok"] is False else projected["invariant"]
     slo_failed = [v["name"] for v in projected["slo"] if not v["passed"]]
-    return {"folder": LOADTEST, "passed": invariant_ok and not slo_failed, "invariant_ok": invariant_ok,
-            "slo_failed": slo_failed,
+    return {"folder": LOADTEST, "passed": invariant["ok"] and not slo_failed, "invariant_ok": invariant["ok"],
+            "invariant": invariant, "slo_failed": slo_failed,
             "time_scale": o.time_scale, "callback_deadline_s": o.callback_deadline_s,
             "against": "urls" if o.agency_url else "mocks",
             "loadtest_manifest": {k: sub_manifest.get(k) for k in ("parameters", "inputs", "started_at",
@@ -299,7 +301,7 @@ def real_time_callbacks(harness: Harness, time_scale: float) -> list[dict[str, A
 
 def measured_quality(run_dir: Path, ctx: RunContext) -> QualityFile:
     """The system quality the load test measured, in real-time equivalents (JSON-ready)."""
-    from motcua.loadtest.percentiles import nearest_rank
+    from motcua.safety import nearest_rank
 
     folder = RunLayout(Path(run_dir)).projected_loadtest()
     step = read_loadtest_summary(folder.summary)
@@ -422,9 +424,15 @@ STEPS: tuple[tuple[str, Callable[[Path, RunContext], dict[str, Any]]], ...] = (
 
 @dataclass
 class PipelineResult:
+    """The run folder and its summary.json; `raise_if_breached` says whether the load test held."""
+
     run_dir: Path
-    exit_code: int
     summary: RunSummary
+
+    def raise_if_breached(self) -> None:
+        error = breach_of(self.summary)
+        if error is not None:
+            raise error
 
 
 def settle(scenario: Any, options: RunOptions) -> tuple[int, int]:
@@ -439,7 +447,7 @@ def settle(scenario: Any, options: RunOptions) -> tuple[int, int]:
 def run_pipeline(scenario_path: Path | str, options: RunOptions, *, out: Path | None = None,
                  results_root: Path | None = None, command: list[str] | None = None,
                  log: Callable[[str], None] = print) -> PipelineResult:
-    """Run the whole chain into one run directory; the exit code says whether the load test held."""
+    """Run the whole chain into one run directory (breaches are recorded, not raised: see `PipelineResult`)."""
     from motcua.report.i18n import check_lang
     from motcua.scenario import load_scenario
 
@@ -472,16 +480,19 @@ def run_pipeline(scenario_path: Path | str, options: RunOptions, *, out: Path | 
             run.write_manifest()
         summary = read_run_summary(RunLayout(run.dir).summary)
         run.record(headline=summary["headline"], outputs=sorted(p.name for p in run.dir.iterdir()))
-    return PipelineResult(run.dir, exit_code(summary), summary)
+    return PipelineResult(run.dir, summary)
 
 
-def exit_code(summary: RunSummary) -> int:
-    """4 when the invariant broke, 3 when an SLO broke, else 0 (see `motcua.errors`)."""
-    if summary["loadtest"]["invariant_ok"] is False:
-        return EXIT_INVARIANT_BREACH
-    if summary["loadtest"]["slo_failed"]:
-        return EXIT_SLO_BREACH
-    return EXIT_OK
+def breach_of(summary: RunSummary) -> MotcuaError | None:
+    """The run's breach: `InvariantBreach` (exit 4) before `SLOBreach` (exit 3); None when the load test held."""
+    broken = safety.Verdict.from_dict(summary["loadtest"]["invariant"]).breach()
+    if broken is not None:
+        return broken
+    failed = summary["loadtest"]["slo_failed"]
+    if failed:
+        return SLOBreach(f"the load test at the projected peak broke the SLO gate(s) {', '.join(failed)}; "
+                         "see report.html's SLO section and loadtest/summary.json")
+    return None
 
 
 def _write_run_summary(run_dir: Path, ctx: RunContext, steps: list[dict[str, Any]]) -> Path:
@@ -510,6 +521,7 @@ def _write_run_summary(run_dir: Path, ctx: RunContext, steps: list[dict[str, Any
         "schema": SCHEMA_RUN, "kind": "run", "scenario": sim["scenario"], "headline": headline,
         "simulation_headline": head,
         "loadtest": {"slo_failed": slo_failed, "invariant_ok": steps_info(steps, LOADTEST)["invariant_ok"],
+                     "invariant": steps_info(steps, LOADTEST)["invariant"],
                      "callback_p95_ms": load["slo_measured"].get("callback_p95_ms")},
         "steps": {s["name"]: s["folder"] for s in steps},
     }

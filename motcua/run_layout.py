@@ -530,6 +530,8 @@ class RunHeadline(TypedDict):
 class RunLoadtest(TypedDict):
     slo_failed: list[str]
     invariant_ok: bool
+    invariant: dict[str, Any]
+    """The load test's verdict of the payment invariant (`motcua.safety.Verdict.to_dict`)."""
     callback_p95_ms: float | None
 
 

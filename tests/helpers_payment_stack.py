@@ -13,11 +13,9 @@ import socket
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiohttp import web
 from helpers_mock_http import ServerThread, ServiceProcess, call, signed_call
 
@@ -27,15 +25,6 @@ from mock_services.common.http import TEST_ADMIN_TOKEN
 
 AGENCY_CODE = "000.00.12.H37"
 ADMIN = {"X-Admin-Token": TEST_ADMIN_TOKEN}
-
-
-def module_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PaymentStack]:
-    """Body of a module-scoped ``stack`` fixture: ``yield from module_stack(tmp_path_factory)``."""
-    st = PaymentStack(tmp_path_factory.mktemp("stack"))
-    try:
-        yield st
-    finally:
-        st.stop()
 
 
 def free_port() -> int:

@@ -24,15 +24,10 @@ from helpers_stack import (
 )
 
 from mock_services import agency_ledger as ledger
-from mock_services.supervisor import MockStack, StackConfig, free_port
+from mock_services.supervisor import free_port
 
+MOCK_STACK = {"seed": 3, "time_scale": 0.01}
 CODE_RE = re.compile(r"^000\.00\.20\.H37-\d{6}-\d{4}$")
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    with MockStack(StackConfig(data_dir=tmp_path_factory.mktemp("stack"), seed=3, time_scale=0.01)) as s:
-        yield s
 
 
 def _journal_end(agency_url: str) -> int:

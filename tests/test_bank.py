@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 from helpers_mock_http import ServiceProcess, call, signed_call, wait_for
-from helpers_payment_stack import PaymentStack, module_stack
+from helpers_payment_stack import PaymentStack
 
 from mock_services.bank import (
     BANK_CATALOGUE,
@@ -20,10 +20,7 @@ from mock_services.common import signing
 from mock_services.common.charge_token import ChargeClaims, make_charge_token
 from mock_services.common.faults import keyed_uniform
 
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    yield from module_stack(tmp_path_factory)
+STACK = "payment"  # conftest.stack: a real gateway and bank, an agency stand-in
 
 
 @pytest.fixture(autouse=True)

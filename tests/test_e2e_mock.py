@@ -17,20 +17,11 @@ from helpers_mock_http import call, signed_call, wait_for
 from helpers_stack import approved_payment, dossier, set_faults, stats, wait_paid
 
 from mock_services.check import CheckConfig, CheckResult, run_check
-from mock_services.supervisor import SERVICES, MockStack, StackConfig
+from mock_services.supervisor import SERVICES, MockStack
 from motcua.errors import InvariantBreach
 
 PAYMENTS = 24
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    config = StackConfig(
-        data_dir=tmp_path_factory.mktemp("e2e"), seed=5, time_scale=0.002,
-        extra_args={"bank": ["--latency-scale", "0.05"]},
-    )  # fmt: skip
-    with MockStack(config) as s:
-        yield s
+MOCK_STACK = {"seed": 5, "time_scale": 0.002, "extra_args": {"bank": ["--latency-scale", "0.05"]}}
 
 
 def _faults(stack: MockStack, table: dict[str, Any]) -> None:
@@ -159,8 +150,9 @@ def test_without_reconciliation_lost_ipns_break_the_invariant(stack):
         result = _check(stack, payments=8, reconcile=False)
     finally:
         _faults(stack, {})
-    assert not result.ok and len(result.lost) == _approved(result) > 0
-    with pytest.raises(InvariantBreach, match=rf"{len(result.lost)} lost \(bank-approved, not paid at the agency\)"):
+    lost = result.verdict.breaches["lost"]
+    assert not result.ok and lost.count == len(result.summary["invariant"]["lost"]) == _approved(result) > 0
+    with pytest.raises(InvariantBreach, match=rf"{lost.count} lost \(bank-approved, not paid at the agency\)"):
         result.raise_if_broken()
 
 

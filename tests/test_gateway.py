@@ -8,15 +8,12 @@ import uuid
 
 import pytest
 from helpers_mock_http import call, signed_call, signed_headers, wait_for
-from helpers_payment_stack import AGENCY_CODE, PaymentStack, module_stack, new_payment_body
+from helpers_payment_stack import AGENCY_CODE, PaymentStack, new_payment_body
 
 from mock_services.common import signing
 from mock_services.gateway_ledger import vn_day
 
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    yield from module_stack(tmp_path_factory)
+STACK = "payment"  # conftest.stack: a real gateway and bank, an agency stand-in
 
 
 @pytest.fixture(autouse=True)

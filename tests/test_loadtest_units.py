@@ -15,10 +15,11 @@ from motcua.errors import InputError, SLOBreach
 from motcua.loadtest.arrivals import arrival_times
 from motcua.loadtest.callbacks import CALLBACK, Approval, CallbackCorrelator
 from motcua.loadtest.junit import write_junit
-from motcua.loadtest.percentiles import HdrSet, exact_summary, nearest_rank
+from motcua.loadtest.percentiles import HdrSet, exact_summary
 from motcua.loadtest.profiles import constant, fit_profile, profile_from_scenario
 from motcua.loadtest.runner import LoadtestOptions
-from motcua.loadtest.slo import enforce, evaluate, table
+from motcua.loadtest.slo import evaluate, raise_if_failed, table
+from motcua.safety import nearest_rank
 from motcua.scenario import Profile as ScenarioProfile
 from motcua.scenario import load_scenario
 
@@ -249,7 +250,7 @@ def test_slo_table_and_breach_message():
     assert "callback_p95_ms  500.0 ms  812.5 ms  FAIL" in text
     assert "error_rate       1.0000%   0.2000%   PASS" in text
     with pytest.raises(SLOBreach, match=r"callback_p95_ms: measured 812.5 ms > limit 500.0 ms") as exc:
-        enforce(verdicts)
+        raise_if_failed(verdicts)
     assert exc.value.exit_code == 3
 
 

@@ -33,11 +33,12 @@ def test_check_pushes_payments_through_with_faults_and_exits_0(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for label in ("payments", "bank", "IPN", "callback latency", "reconciliation", "invariant"):
         assert f"\n{label}" in f"\n{proc.stdout}", label
-    assert "OK: every approved payment paid exactly once" in proc.stdout
+    assert "OK: every bank-approved payment paid exactly once, for the amount charged" in proc.stdout
     summary = json.loads((out / "summary.json").read_text())
     manifest = json.loads((out / "manifest.json").read_text())
     assert summary["payments"] == 60 and summary["invariant"]["ok"] is True
     assert summary["approved"] == summary["paid_by_ipn"] + summary["paid_by_reconciliation"]
+    assert summary["invariant"]["credited_vnd"] == summary["invariant"]["approved_vnd"] == summary["approved_vnd"] > 0
     assert summary["callback_latency_ms"]["p50"] is not None
     assert manifest["kind"] == "mock-check" and manifest["invariant_ok"] is True
     assert [i["role"] for i in manifest["inputs"]] == ["faults"]
@@ -62,7 +63,9 @@ def test_check_exits_4_when_lost_ipns_are_not_reconciled(tmp_path):
     assert proc.returncode == EXIT_INVARIANT_BREACH, proc.stdout + proc.stderr
     assert "payment invariant broken" in proc.stderr and "lost (bank-approved, not paid at the agency)" in proc.stderr
     summary = json.loads((out / "summary.json").read_text())  # the evidence is kept
-    assert summary["invariant"]["ok"] is False and len(summary["invariant"]["lost"]) == summary["approved"] > 0
+    invariant = summary["invariant"]
+    assert invariant["ok"] is False and invariant["lost_count"] == len(invariant["lost"]) == summary["approved"] > 0
+    assert invariant["credited_twice_count"] == invariant["wrong_amount_count"] == 0
 
 
 def test_mock_serves_until_sigterm_then_stops_everything(tmp_path):

@@ -9,15 +9,12 @@ import uuid
 import jsonschema
 import pytest
 from helpers_mock_http import call, signed_call, wait_for
-from helpers_payment_stack import ADMIN, AGENCY_CODE, module_stack
+from helpers_payment_stack import ADMIN, AGENCY_CODE
 from openapi_spec_validator import validate
 
 from mock_services.gateway_ledger import vn_day
 
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    yield from module_stack(tmp_path_factory)
+STACK = "payment"  # conftest.stack: a real gateway and bank, an agency stand-in
 
 
 def _doc(url):

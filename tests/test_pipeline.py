@@ -10,8 +10,8 @@ import time
 import pytest
 from helpers_run import shared_run_with_code
 
-from motcua.errors import EXIT_INVARIANT_BREACH, EXIT_OK, EXIT_SLO_BREACH
-from motcua.pipeline import exit_code
+from motcua.errors import EXIT_OK, EXIT_SLO_BREACH, InvariantBreach, SLOBreach
+from motcua.pipeline import breach_of
 from motcua.runs import PROJECT_ROOT
 
 # The shared run (made by whichever test asks first) takes a few minutes on a busy 2-core machine.
@@ -87,10 +87,13 @@ def test_run_shows_in_results_list_with_headline(tmp_path_factory):
     assert "final_share=" in text and "callback_p95_s=" in text
 
 
-def test_exit_code_puts_the_invariant_before_slos():
-    assert exit_code({"loadtest": {"invariant_ok": False, "slo_failed": ["error_rate"]}}) == EXIT_INVARIANT_BREACH
-    assert exit_code({"loadtest": {"invariant_ok": True, "slo_failed": ["error_rate"]}}) == EXIT_SLO_BREACH
-    assert exit_code({"loadtest": {"invariant_ok": True, "slo_failed": []}}) == EXIT_OK
+def test_the_invariant_breach_comes_before_the_slo_breach():
+    broken = {"ok": False, "bank_approved": 3, "marked_paid": 2, "paid_by_ipn": 2, "paid_by_reconciliation": 0,
+              "lost": ["D-1"], "lost_count": 1}
+    held = {**broken, "ok": True, "marked_paid": 3, "paid_by_ipn": 3, "lost": [], "lost_count": 0}
+    assert isinstance(breach_of({"loadtest": {"invariant": broken, "slo_failed": ["error_rate"]}}), InvariantBreach)
+    assert isinstance(breach_of({"loadtest": {"invariant": held, "slo_failed": ["error_rate"]}}), SLOBreach)
+    assert breach_of({"loadtest": {"invariant": held, "slo_failed": []}}) is None
 
 
 def test_run_refuses_a_single_replication(tmp_path):

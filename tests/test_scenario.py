@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import calendar
+import collections.abc
 import copy
 import dataclasses
 import datetime as dt
 import json
 import math
 import tomllib
+import types
+import typing
 
 import jsonschema
 import pytest
@@ -119,13 +122,50 @@ def test_national_groups_follow_the_observed_counts():
     assert math.isclose(groups.fine, 5300 / 38000, abs_tol=1e-6)
 
 
-def test_scenario_is_frozen_and_typed():
-    s = load_scenario(LANG_SON)
+def _type_errors(value, hint, path):
+    """Where `value` does not match the type `hint` (frozen dataclasses, tuples, Literals, unions, mappings)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is typing.Any:
+        return []
+    if origin is typing.Literal:
+        return [] if value in args else [f"{path} = {value!r} not in {args}"]
+    if origin in (typing.Union, types.UnionType):
+        found = [_type_errors(value, a, path) for a in args]
+        return [] if any(not f for f in found) else [f"{path} = {value!r} matches none of {args}"]
+    if origin is tuple:
+        if not isinstance(value, tuple):
+            return [f"{path} is a {type(value).__name__}, not a tuple"]
+        items = args[:1] * len(value) if len(args) == 2 and args[1] is Ellipsis else args
+        pairs = enumerate(zip(value, items, strict=True))
+        return [e for i, (v, a) in pairs for e in _type_errors(v, a, f"{path}[{i}]")]
+    if origin in (dict, collections.abc.Mapping):
+        if not isinstance(value, collections.abc.Mapping):
+            return [f"{path} is a {type(value).__name__}, not a mapping"]
+        return [e for k, v in value.items() for e in _type_errors(v, args[1], f"{path}[{k!r}]")] if args else []
+    if dataclasses.is_dataclass(hint):
+        if type(value) is not hint:
+            return [f"{path} is a {type(value).__name__}, not {hint.__name__}"]
+        if not type(value).__dataclass_params__.frozen:
+            return [f"{path}: {hint.__name__} is not frozen"]
+        hints = typing.get_type_hints(hint)
+        return [e for f in dataclasses.fields(value) for e in _type_errors(getattr(value, f.name), hints[f.name],
+                                                                           f"{path}.{f.name}")]
+    if hint is float:
+        return [] if isinstance(value, int | float) and not isinstance(value, bool) else [f"{path} = {value!r}"]
+    if isinstance(hint, type):
+        ok = isinstance(value, hint) and not (hint is int and isinstance(value, bool))
+        return [] if ok else [f"{path} = {value!r} is not a {hint.__name__}"]
+    return []
+
+
+@pytest.mark.parametrize("name", ["lang-son-2024", "national", "peak-day"])
+def test_every_field_of_a_loaded_scenario_is_frozen_and_has_its_declared_type(name):
+    """Walks the whole loaded scenario against its annotations: a list where a tuple is declared, a str
+    where a date is, or a dataclass that is not frozen, fails here (and names the field path)."""
+    s = load_scenario(name)
+    assert _type_errors(s, type(s), "scenario") == []
     with pytest.raises(dataclasses.FrozenInstanceError):
         s.simulation.seed = 1  # type: ignore[misc]
-    assert isinstance(s.region.units, tuple) and isinstance(s.simulation.start, dt.date)
-    assert s.region.units[0].counters.opening_minutes == ((450, 690), (810, 1020))
-    assert s.simulation.end == dt.date(2025, 12, 31)
 
 
 # --- errors name the file, the field path and the value -------------------------------------------

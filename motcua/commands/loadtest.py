@@ -5,8 +5,8 @@
 Starts the mock services (with the fault file) unless the URLs of a system are given, runs Locust as
 real processes (headless, or its web UI with ``--ui``), stops everything it started, reconciles, checks
 the invariant and the scenario's ``[slo]`` gates, and writes ``results/<scenario>/<run-id>/``.
-Exit codes: 0 all gates passed; 3 an SLO gate failed; 4 a bank-approved payment was lost or credited
-twice; 2 bad input; 6 a service could not be started or reached.
+Exit codes: 0 all gates passed; 3 an SLO gate failed; 4 the payment invariant broke (a payment lost,
+credited twice, for a wrong amount or without approval); 2 bad input; 6 a service could not be started or reached.
 """
 
 from __future__ import annotations
@@ -102,5 +102,5 @@ def run(args: argparse.Namespace) -> int:
         time_scale=args.time_scale,
         lang=args.lang,
     )
-    run_loadtest(args.scenario, options, args.out)
+    run_loadtest(args.scenario, options, args.out).raise_if_breached()
     return 0

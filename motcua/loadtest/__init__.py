@@ -7,11 +7,12 @@ stress-testing the payment path needs (issue 3):
 - `arrivals`    the open workload model: Poisson (or deterministic) arrivals that start journeys whether
                 or not earlier ones finished, timed from the *intended* start, with a concurrency cap whose
                 refusals are counted as dropped arrivals;
-- `percentiles` HDR and exact percentiles beside Locust's bucketed ones;
+- `percentiles` HDR and exact percentiles beside Locust's bucketed ones (nearest rank, `motcua.safety`'s rule);
 - `callbacks`   the agency's event journal turned into ``CALLBACK`` samples (bank approval → IPN acknowledged),
                 with a deadline after which a missing callback is a failure;
 - `slo`, `junit` the SLO gates of the scenario's ``[slo]`` table and their JUnit XML;
-- `runner`      `run_loadtest`: mocks, a Locust master and workers as real processes, reconciliation, invariant;
+- `runner`      `run_loadtest`: mocks, a Locust master and workers as real processes, then the reconciliation
+                pass and the payment invariant of `motcua.safety` (the same as ``motcua mock --check``'s);
 - `summary`     ``summary.json`` from Locust's CSV and the harness's own statistics.
 
 Nothing here imports Locust or gevent at module level except the modules the locustfile loads

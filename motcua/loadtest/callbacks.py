@@ -8,29 +8,27 @@ was paid — Phú Thọ's "status not synchronised" — until reconciliation (đ
 
 No Locust worker sees the IPN: it goes from the gateway to the agency. So the harness reads the
 agency's event journal (``GET /events?since=N``) from ONE place (the Locust master, or the only
-process of a local run) — `JournalReader` — and a `CallbackCorrelator` turns each
-``payment_confirmed`` event into a ``CALLBACK`` sample timed by the agency's own timestamps
-(``ipn_acked_at − bank_approved_at``). Workers tell the correlator which payments the bank approved
-(a Locust custom message), so a callback that has not arrived ``deadline_s`` after approval becomes a
-``CALLBACK`` *failure* instead of a silent omission.
+process of a local run) — `motcua.safety.JournalReader`, the reader the invariant uses too — and a
+`CallbackCorrelator` turns each ``payment_confirmed`` event into a ``CALLBACK`` sample timed by the
+agency's own timestamps (``ipn_acked_at − bank_approved_at``). Workers tell the correlator which
+payments the bank approved and which it declined (Locust custom messages), so a callback that has not
+arrived ``deadline_s`` after approval becomes a ``CALLBACK`` *failure* instead of a silent omission.
 """
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from motcua.safety import CONFIRM_TYPES, ipn_latency_ms
 
 CALLBACK = "CALLBACK"
 IPN_ACK = "ipn_ack"
 """Kind (a): bank approval → agency acknowledged the IPN."""
 OFFICER_SEES_PAID = "officer_sees_paid"
 """Kind (b): the citizen's success page → an officer polling the dossier sees it paid."""
-CONFIRM_TYPES = ("payment_confirmed", "paid_by_reconciliation")
 
 # fire(request_type, name, response_time_ms, exception_or_None): `events.request.fire` in the locustfile
 Fire = Callable[[str, str, float, Exception | None], None]
@@ -54,6 +52,7 @@ class Approval:
     bank_code: str
     group: str
     amount_vnd: int
+    """The amount the bank charged (its answer's ``amount_vnd``): the invariant compares the credit with it."""
     approved_at: float
 
 
@@ -87,6 +86,8 @@ class CallbackCorrelator:
     """payment_id → wall-clock deadline of approved payments not yet confirmed."""
     confirmed_via: dict[str, list[str]] = field(default_factory=dict)
     """payment_id → the confirm event types seen (``payment_confirmed``/``paid_by_reconciliation``)."""
+    declined: dict[str, str] = field(default_factory=dict)
+    """payment_id → dossier code of payments the bank declined: the agency must never mark them paid."""
     samples: list[CallbackSample] = field(default_factory=list)
     lost: set[str] = field(default_factory=set)
     late: set[str] = field(default_factory=set)
@@ -99,6 +100,10 @@ class CallbackCorrelator:
         self.approvals[approval.payment_id] = approval
         if approval.payment_id not in self.confirmed_via:
             self.pending[approval.payment_id] = approval.approved_at + self.deadline_s
+
+    def decline(self, payment_id: str, dossier_code: str) -> None:
+        """The bank declined a payment (reported by the worker that ran the citizen's journey)."""
+        self.declined[payment_id] = dossier_code
 
     def observe(self, event: Mapping[str, Any]) -> None:
         """One event of the agency's journal."""
@@ -118,11 +123,9 @@ class CallbackCorrelator:
         if payment_id in self.lost:
             self.late.add(payment_id)  # already reported as a failure; do not count it twice
             return
-        acked = event.get("ipn_acked_at") or event.get("at")
-        approved = event.get("bank_approved_at")
-        if acked is None or approved is None:
-            return
-        self._record(IPN_ACK, payment_id, event.get("bank_code"), event.get("group"), (acked - approved) * 1000, None)
+        ms = ipn_latency_ms(event)
+        if ms is not None:
+            self._record(IPN_ACK, payment_id, event.get("bank_code"), event.get("group"), ms, None)
 
     def _reconciled_first(self, payment_id: str, event: Mapping[str, Any]) -> None:
         # paid, but no IPN ever arrived: the callback was lost even if reconciliation came before the deadline
@@ -154,45 +157,3 @@ class CallbackCorrelator:
 
     def latest_deadline(self) -> float | None:
         return max(self.pending.values()) if self.pending else None
-
-
-class JournalReader:
-    """Reads the agency's event journal from a cursor, page by page (``GET /events?since=N&limit=M``)."""
-
-    def __init__(self, agency_url: str, since: int = 0, *, limit: int = 1000, timeout_s: float = 5.0) -> None:
-        self.agency_url = agency_url.rstrip("/")
-        self.since = since
-        self.limit = limit
-        self.timeout_s = timeout_s
-        self.errors = 0
-
-    def fetch(self) -> list[dict[str, Any]]:
-        """All events after the cursor (several pages if needed); advances the cursor."""
-        events: list[dict[str, Any]] = []
-        while True:
-            page = self._page()
-            events.extend(page.get("events", []))
-            nxt = int(page.get("next", self.since))
-            if nxt == self.since or len(page.get("events", [])) < self.limit:
-                self.since = nxt
-                return events
-            self.since = nxt
-
-    def _page(self) -> dict[str, Any]:
-        url = f"{self.agency_url}/events?since={self.since}&limit={self.limit}"
-        try:
-            with urllib.request.urlopen(url, timeout=self.timeout_s) as resp:
-                return json.loads(resp.read())
-        except (urllib.error.URLError, OSError, json.JSONDecodeError):
-            self.errors += 1
-            return {"events": [], "next": self.since}
-
-    def skip_to_end(self) -> int:
-        """Move the cursor past every event already in the journal (a run counts only its own)."""
-        try:  # the agency's /stats names the last sequence number: no need to read the whole journal
-            with urllib.request.urlopen(f"{self.agency_url}/stats", timeout=self.timeout_s) as resp:
-                self.since = int(json.loads(resp.read())["events"])
-                return self.since
-        except (urllib.error.URLError, OSError, ValueError, KeyError, TypeError):
-            self.fetch()
-            return self.since

@@ -5,7 +5,7 @@ Locust rounds response times into buckets (10 ms steps between 100 ms and 1 s, 1
 harness keeps, beside Locust's statistics:
 
 - exact samples for callbacks and whole journeys (one float per payment: affordable), percentiles by
-  nearest rank;
+  nearest rank — the workbench's one percentile rule, `motcua.safety.nearest_rank` (why: see there);
 - HDR histograms (3 significant digits, 1 µs to 1 h) for HTTP requests, which can number millions;
   they are merged across Locust workers by their compressed encoding.
 """
@@ -17,18 +17,12 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from hdrh.histogram import HdrHistogram
 
+from motcua.safety import nearest_rank
+
 HDR_LOWEST_US = 1
 HDR_HIGHEST_US = 3_600_000_000  # one hour
 HDR_DIGITS = 3
 QUANTILES = (50.0, 90.0, 95.0, 99.0, 99.9)
-
-
-def nearest_rank(sorted_values: Sequence[float], q: float) -> float:
-    """The q-th percentile (0–100) of already sorted values by nearest rank (a value that occurred)."""
-    if not sorted_values:
-        return math.nan
-    rank = max(1, math.ceil(q / 100.0 * len(sorted_values)))
-    return float(sorted_values[rank - 1])
 
 
 def exact_summary(values: Iterable[float], quantiles: Sequence[float] = QUANTILES) -> dict[str, float | int]:
@@ -97,7 +91,7 @@ def hdr_summary(hist: HdrHistogram, quantiles: Sequence[float] = QUANTILES) -> d
 
 
 def hdr_nearest_rank(hist: HdrHistogram, q: float) -> int:
-    """The q-th percentile of an HDR histogram by the same nearest-rank rule as `nearest_rank`.
+    """The q-th percentile of an HDR histogram by the same nearest-rank rule as `motcua.safety.nearest_rank`.
 
     (hdrh's own ``get_value_at_percentile`` rounds the rank half up, so for 60 samples its p99 is the 59th
     value, not the 60th: HTTP and callback percentiles in one summary must not use two definitions.)

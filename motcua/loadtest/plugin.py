@@ -27,13 +27,15 @@ from locust import events
 from locust.runners import STATE_STOPPED, MasterRunner, WorkerRunner
 from locust.stats import CSV_STATS_INTERVAL_SEC
 
-from motcua.loadtest.callbacks import CALLBACK, Approval, CallbackCorrelator, JournalReader
+from motcua.loadtest.callbacks import CALLBACK, Approval, CallbackCorrelator
 from motcua.loadtest.percentiles import HdrSet
+from motcua.safety import JournalReader
 
 JOURNEY = "JOURNEY"
 ARRIVAL = "ARRIVAL"
 HARNESS_TYPES = (CALLBACK, JOURNEY, ARRIVAL)
 APPROVAL_MESSAGE = "motcua_approval"
+DECLINE_MESSAGE = "motcua_decline"
 DONE_MESSAGE = "motcua_generator_done"
 WORKER_REPORT_S = 1.0  # replaces Locust's WORKER_REPORT_INTERVAL (3 s): the end of a run waits for one report
 JOURNAL_POLL_S = 0.05
@@ -96,6 +98,7 @@ class Harness:
             if self.role == "master":
                 environment.events.worker_report.add_listener(self._on_worker_report)
                 runner.register_message(APPROVAL_MESSAGE, self._on_approval_message)
+                runner.register_message(DECLINE_MESSAGE, self._on_decline_message)
                 runner.register_message(DONE_MESSAGE, lambda **_kw: self._on_generator_done())
 
     # ----------------------------------------------------------------- recording (every process)
@@ -139,6 +142,13 @@ class Harness:
             self.environment.runner.send_message(APPROVAL_MESSAGE, dataclasses.asdict(approval))
         elif self.correlator is not None:
             self.correlator.approve(approval)
+
+    def decline(self, payment_id: str, dossier_code: str) -> None:
+        """The bank declined a payment; the invariant checks that the agency never marks it paid."""
+        if self.role == "worker":
+            self.environment.runner.send_message(DECLINE_MESSAGE, [payment_id, dossier_code])
+        elif self.correlator is not None:
+            self.correlator.decline(payment_id, dossier_code)
 
     # ----------------------------------------------------------------- the end of the test
 
@@ -216,6 +226,10 @@ class Harness:
         if self.correlator is not None:
             self.correlator.approve(Approval(**msg.data))
 
+    def _on_decline_message(self, environment, msg, **_kw) -> None:
+        if self.correlator is not None:
+            self.correlator.decline(*msg.data)
+
     # ----------------------------------------------------------------- callbacks (master or local)
 
     def _setup_correlator(self) -> None:
@@ -291,6 +305,7 @@ class Harness:
             "journal_cursor": self.reader.since if self.reader else None,
             "journal_errors": self.reader.errors if self.reader else None,
             "approvals": [dataclasses.asdict(a) for a in corr.approvals.values()] if corr else [],
+            "declined": sorted(corr.declined.items()) if corr else [],
             "callbacks": [s.as_row() for s in corr.samples] if corr else [],
             "lost": sorted(corr.lost) if corr else [],
             "late": sorted(corr.late) if corr else [],

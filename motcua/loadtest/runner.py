@@ -4,23 +4,23 @@
 seconds?" `run_loadtest` starts the three mock services (with the fault file), then Locust — one
 process, or a master and N workers — headless (or with its web UI), waits for it, stops everything
 it started (always: also on errors and Ctrl-C), runs a reconciliation pass (đối soát), checks the
-invariant "every bank-approved payment is marked paid exactly once", evaluates the SLO gates and
-writes the run directory (`motcua.runs.start_run`, kind ``loadtest``):
+payment invariant (`motcua.safety`: nothing lost, credited twice, for a wrong amount, or without an
+approval), evaluates the SLO gates and writes the run directory (`motcua.runs.start_run`, kind
+``loadtest``):
 
     locust/          Locust's own CSV (stats, history, failures) and HTML report, and its logs
     harness.json     the harness's exact samples (journeys, callbacks, arrivals, HDR histograms)
     summary.json     see `motcua.loadtest.summary` and results/README.md
     *.png            throughput, latency percentiles over time, callback-latency CDF by bank
 
-Breaches are raised *after* the run directory is complete: `InvariantBreach` (exit 4) first, then
-`SLOBreach` (exit 3).
+`run_loadtest` returns the `Summary`; `Summary.raise_if_breached` raises `InvariantBreach` (exit 4)
+first, then `SLOBreach` (exit 3) — ``motcua loadtest`` calls it once the run directory is complete,
+``motcua run`` at the end of its own run.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import json
 import math
 import os
 import signal
@@ -28,20 +28,19 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from motcua.errors import InputError, InvariantBreach, ServiceError, SLOBreach
+from motcua import safety
+from motcua.errors import InputError, ServiceError, SLOBreach
 from motcua.runs import PROJECT_ROOT, Run, read_json, start_run, write_json
+from motcua.safety import get_json
 
 LOCUSTFILE = PROJECT_ROOT / "locustfiles" / "locustfile.py"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-VN_TZ = dt.timezone(dt.timedelta(hours=7))
 MIN_DEADLINE_S = 10.0
 UI_LINGER_S = 30  # --ui: the web UI stays up this long after the run, to look at the charts
 
@@ -80,8 +79,6 @@ class LoadtestOptions:
     latencies compare with the SLO; 0.01 = 100× faster for quick checks (callback latencies shrink with it)."""
     slo: Mapping[str, float] = field(default_factory=dict)
     """Overrides of the scenario's ``[slo]`` limits (e.g. a tight gate in a test)."""
-    enforce: bool = True
-    """Raise `SLOBreach` / `InvariantBreach` at the end (False: only report)."""
     quiet: bool = False
     lang: str = "vi"
     """Language of the chart labels: ``vi`` (default, as the simulation charts) or ``en``."""
@@ -122,6 +119,17 @@ class Summary:
     def passed(self) -> bool:
         return self.data["invariant"]["ok"] is not False and all(v["passed"] for v in self.data["slo"])
 
+    def raise_if_breached(self) -> None:
+        """`InvariantBreach` (exit 4) if the invariant broke, else `SLOBreach` (exit 3) if a gate failed."""
+        from motcua.loadtest.slo import raise_if_failed
+
+        safety.Verdict.from_dict(self.data["invariant"]).raise_if_broken()
+        if "capacity" in self.data:
+            if self.data["capacity"]["knee_rate_per_s"] is None:
+                raise SLOBreach("--find-capacity: the SLOs broke already at the first rate; start lower with --rate")
+            return
+        raise_if_failed(verdicts_of(self.data))
+
 
 # ----------------------------------------------------------------------------- public API
 
@@ -134,7 +142,9 @@ def run_loadtest(
     results_root: Path | None = None,
     command: list[str] | None = None,
 ) -> Summary:
-    """Run one load test (or a capacity search) of `scenario_path`; see the module docstring."""
+    """Run one load test (or a capacity search) of `scenario_path`; see the module docstring.
+
+    Breaches are not raised here: the caller calls `Summary.raise_if_breached` when its outputs are written."""
     from motcua.loadtest.params import journey_params
     from motcua.loadtest.profiles import profile_from_scenario
     from motcua.scenario import load_scenario
@@ -177,8 +187,6 @@ def run_loadtest(
         _print_report(summary)
     if options.junit:
         _write_junit(options.junit, scenario.name, data)
-    if options.enforce:
-        _enforce(data)
     return summary
 
 
@@ -205,8 +213,10 @@ def _one_run(
     locust_dir = folder / "locust"
     _run_locust(scenario_path, profile, options, urls, folder, locust_dir, since)
     harness = read_json(folder / "harness.json")
-    reconciliation = reconcile_days(urls["agency"], started, time.time())
-    invariant = check_invariant(urls["agency"], harness, since, stats_before)
+    days = safety.days_touched(started, time.time(), [a["approved_at"] for a in harness["approvals"]])
+    reconciliation = safety.reconcile(urls["agency"], days)
+    verdict = safety.verify(urls["agency"], harness_charges(harness), since=since, stats_before=stats_before)
+    invariant = {**verdict.as_dict(), "lost_callbacks_recovered": len(set(harness["lost"]) & verdict.recovered)}
     data = build_summary(
         harness,
         locust_dir,
@@ -319,25 +329,6 @@ def _check_reachable(urls: Mapping[str, str]) -> None:
             get_json(f"{url}/healthz", timeout=5)
         except ServiceError as exc:
             raise ServiceError(f"--{name}-url {url}: {exc}; start the system or check the URL") from None
-
-
-def get_json(url: str, timeout: float = 10.0) -> dict[str, Any]:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            return json.loads(resp.read())
-    except (urllib.error.URLError, OSError, json.JSONDecodeError) as exc:
-        raise ServiceError(f"GET {url} failed: {exc}") from None
-
-
-def post_json(url: str, body: Mapping[str, Any], timeout: float = 30.0) -> dict[str, Any]:
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return json.loads(resp.read())
-    except urllib.error.HTTPError as exc:
-        raise ServiceError(f"POST {url} answered {exc.code}: {exc.read()[:300]!r}") from None
-    except (urllib.error.URLError, OSError, json.JSONDecodeError) as exc:
-        raise ServiceError(f"POST {url} failed: {exc}") from None
 
 
 # ----------------------------------------------------------------------------- Locust processes
@@ -495,67 +486,22 @@ def _stop_process(proc: subprocess.Popen) -> None:
 # ----------------------------------------------------------------------------- after the run
 
 
-def reconcile_days(agency_url: str, start: float, end: float) -> list[dict[str, Any]]:
-    """One reconciliation pass (đối soát) for every Việt Nam day the run touched.
-
-    Each pass first asks the gateway (querydr) about dossiers still awaiting payment, as an agency's
-    end-of-day reconciliation does, so a payment whose bank never notified is settled too."""
-    first = dt.datetime.fromtimestamp(start, VN_TZ).date()
-    last = dt.datetime.fromtimestamp(end, VN_TZ).date()
-    results, day = [], first
-    while day <= last:
-        result = post_json(f"{agency_url}/reconcile", {"date": day.isoformat(), "query_pending": True})
-        result.pop("details", None)
-        results.append(result)
-        day += dt.timedelta(days=1)
-    return results
-
-
-def read_confirmations(agency_url: str, since: int) -> dict[str, list[str]]:
-    """payment_id → the confirm events (IPN or reconciliation) journalled after `since`."""
-    from motcua.loadtest.callbacks import CONFIRM_TYPES, JournalReader
-
-    reader = JournalReader(agency_url, since)
-    confirmed: dict[str, list[str]] = {}
-    for event in reader.fetch():
-        if event.get("type") in CONFIRM_TYPES and event.get("payment_id"):
-            confirmed.setdefault(event["payment_id"], []).append(event["type"])
-    return confirmed
-
-
-def check_invariant(agency_url: str, harness: Mapping[str, Any], since: int, stats_before: Mapping) -> dict:
-    """Every payment the bank approved (as citizens were told) is marked paid exactly once, after reconciliation."""
-    approved = {a["payment_id"] for a in harness["approvals"]}
-    confirmed = read_confirmations(agency_url, since)
-    stats_after = get_json(f"{agency_url}/stats")
-    missing = sorted(approved - set(confirmed))
-    twice = sorted(pid for pid, kinds in confirmed.items() if len(kinds) > 1)
-    double_credits = int(stats_after.get("double_credits", 0)) - int(stats_before.get("double_credits", 0))
-    recovered = sorted(pid for pid, kinds in confirmed.items() if kinds[0] == "paid_by_reconciliation")
-    ok = not missing and not twice and double_credits == 0
-    return {
-        "ok": ok,
-        "bank_approved": len(approved),
-        "marked_paid": len(confirmed),
-        "paid_by_ipn": sum(1 for kinds in confirmed.values() if kinds[0] == "payment_confirmed"),
-        "paid_by_reconciliation": len(recovered),
-        "approved_not_paid": missing[:50],
-        "approved_not_paid_count": len(missing),
-        "confirmed_more_than_once": twice[:50],
-        "double_credits": double_credits,
-        "paid_without_observed_approval": len(set(confirmed) - approved),
-        "lost_callbacks_recovered": len(set(harness["lost"]) & set(recovered)),
-    }
+def harness_charges(harness: Mapping[str, Any]) -> list[safety.Charge]:
+    """What the bank told the run's citizens (harness.json): approvals with the charged amount, and declines."""
+    approved = [
+        safety.Charge(a["payment_id"], a["dossier_code"], True, int(a["amount_vnd"])) for a in harness["approvals"]
+    ]
+    declined = [safety.Charge(pid, code, False) for pid, code in harness.get("declined", [])]
+    return approved + declined
 
 
 # ----------------------------------------------------------------------------- reporting
 
 
 def _print_report(summary: Summary) -> None:
-    from motcua.loadtest.slo import Verdict, table
+    from motcua.loadtest.slo import table
 
     data = summary.data
-    verdicts = [Verdict(v["name"], v["limit"], v["measured"], v["unit"], v["description"]) for v in data["slo"]]
     cb = data["callbacks"]["ipn_ack"]
     lines = [
         f"load test of {data['scenario']} ({data['model']} model) → {summary.run_dir}",
@@ -564,10 +510,8 @@ def _print_report(summary: Summary) -> None:
         f"requests {data['throughput']['http_requests']} ({data['throughput']['requests_per_s']:.1f}/s)",
         f"  callback (bank approval → IPN ack): n={cb.get('count', 0)} p50={_ms(cb.get('p50'))} "
         f"p95={_ms(cb.get('p95'))} p99={_ms(cb.get('p99'))} max={_ms(cb.get('max'))}; lost {data['lost_callbacks']}",
-        f"  invariant (bank-approved = marked paid, once): {'OK' if data['invariant']['ok'] else 'BROKEN'} "
-        f"({data['invariant']['bank_approved']} approved, {data['invariant']['paid_by_reconciliation']} "
-        "recovered by reconciliation)",
-        table(verdicts),
+        f"  invariant: {safety.Verdict.from_dict(data['invariant']).describe()}",
+        table(verdicts_of(data)),
     ]
     if data.get("time_scale") not in (None, 1.0):
         lines.insert(
@@ -592,38 +536,22 @@ def _ms(value) -> str:
     return "—" if value is None else f"{value:,.1f} ms"
 
 
-def _write_junit(path: Path, scenario: str, data: Mapping[str, Any]) -> None:
-    from motcua.loadtest.junit import write_junit
+def verdicts_of(data: Mapping[str, Any]) -> list:
+    """summary.json's ``slo`` back as `motcua.loadtest.slo.Verdict` objects."""
     from motcua.loadtest.slo import Verdict
 
-    verdicts = [Verdict(v["name"], v["limit"], v["measured"], v["unit"], v["description"]) for v in data["slo"]]
-    inv = data["invariant"]
-    detail = (
-        f"{inv['bank_approved']} bank-approved; {inv['approved_not_paid_count']} not marked paid; "
-        f"{len(inv['confirmed_more_than_once'])} confirmed twice; {inv['double_credits']} double credits"
-    )
+    return [Verdict(v["name"], v["limit"], v["measured"], v["unit"], v["description"]) for v in data["slo"]]
+
+
+def _write_junit(path: Path, scenario: str, data: Mapping[str, Any]) -> None:
+    from motcua.loadtest.junit import write_junit
+
+    verdict = safety.Verdict.from_dict(data["invariant"])
     write_junit(
         path,
         scenario,
-        verdicts,
-        invariant_ok=inv["ok"],
-        invariant_detail=detail,
+        verdicts_of(data),
+        invariant_ok=verdict.ok,
+        invariant_detail=verdict.describe() if verdict.ok else verdict.message(),
         duration_s=data.get("run_seconds", 0.0),
     )
-
-
-def _enforce(data: Mapping[str, Any]) -> None:
-    from motcua.loadtest.slo import Verdict, enforce
-
-    inv = data["invariant"]
-    if inv["ok"] is False:
-        raise InvariantBreach(
-            f"{inv['approved_not_paid_count']} bank-approved payment(s) not marked paid after reconciliation "
-            f"(e.g. {inv['approved_not_paid'][:3]}), {len(inv['confirmed_more_than_once'])} confirmed more than once, "
-            f"{inv['double_credits']} double credit(s); see summary.json → invariant"
-        )
-    if "capacity" in data:
-        if data["capacity"]["knee_rate_per_s"] is None:
-            raise SLOBreach("--find-capacity: the SLOs broke already at the first rate; start lower with --rate")
-        return
-    enforce([Verdict(v["name"], v["limit"], v["measured"], v["unit"], v["description"]) for v in data["slo"]])

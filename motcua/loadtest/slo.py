@@ -91,7 +91,7 @@ def table(verdicts: list[Verdict]) -> str:
     return "\n".join(lines)
 
 
-def enforce(verdicts: list[Verdict]) -> None:
+def raise_if_failed(verdicts: list[Verdict]) -> None:
     """Raise `SLOBreach` naming every gate that failed."""
     failed = [v for v in verdicts if not v.passed]
     if failed:

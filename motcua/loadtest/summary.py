@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from motcua.loadtest.callbacks import IPN_ACK, SAMPLE_HEADER
-from motcua.loadtest.percentiles import HdrSet, exact_summary, nearest_rank
+from motcua.loadtest.percentiles import HdrSet, exact_summary
+from motcua.safety import nearest_rank
 
 LOCUST_PERCENTILES = ("50%", "95%", "99%", "100%")
 CREATE_REQUEST = "POST /dossiers"

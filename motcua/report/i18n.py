@@ -50,7 +50,7 @@ TEXTS: dict[str, dict[str, str]] = {  # keys: LANGS
         "slo_all_passed": "Kiểm thử tải: mọi SLO đều đạt.",
         "slo_breached": "Kiểm thử tải: VI PHẠM SLO: {names}.",
         "invariant_broken": "Bất biến đối soát BỊ VI PHẠM: có giao dịch ngân hàng đã duyệt nhưng chưa được ghi nhận "
-                            "đúng một lần.",
+                            "đúng một lần, đúng số tiền, hoặc có khoản được ghi nhận khi ngân hàng không duyệt.",
         "quick_note": "Chạy nhanh (--quick): tầm nhìn ngắn và ít lần lặp; số liệu chỉ để minh hoạ.",
         "unit": "Đơn vị",
         "observed_start": "Tỷ lệ quan sát ban đầu",
@@ -173,7 +173,7 @@ TEXTS: dict[str, dict[str, str]] = {  # keys: LANGS
         "slo_all_passed": "Load test: every SLO held.",
         "slo_breached": "Load test: SLO BREACHED: {names}.",
         "invariant_broken": "Reconciliation invariant BROKEN: a bank-approved payment was not marked paid exactly "
-                            "once.",
+                            "once for the amount charged, or a payment was marked paid without a bank approval.",
         "quick_note": "Quick run (--quick): short horizon and few replications; figures are illustrative.",
         "unit": "Unit",
         "observed_start": "Observed starting share",
