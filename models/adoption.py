@@ -58,7 +58,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from enum import IntEnum
 from typing import Any, get_args
 
@@ -339,7 +339,7 @@ class AdoptionModel:
 
     # --- the daily process ---
 
-    def run(self) -> Iterator[Any]:
+    def run(self) -> Generator[Any, Any, None]:
         """SimPy process: at 00:00 of each simulated day, record the day's share and advance the citizens."""
         while self.day < self.days:
             self.step()
