@@ -306,6 +306,9 @@ class AdoptionModel:
         """Agents per (unit, state, combo), flat; kept up to date by `_move`."""
         self._cum = np.zeros(self.n_communes * N_STATES * N_COMBOS)
         self._rate = np.zeros((self.n_communes, N_STATES, N_COMBOS))
+        self._by_commune = np.empty((self.n_communes, int(State.TRIED), N_COMBOS))
+        self._scratch = np.empty_like(self._by_commune)
+        """Buffers of `_rates` (the day's relative risks by commune, and the chance of a try), reused daily."""
         self._trial_base = self._trial.copy()  # the tables of no lever, as for the first-day adopters
         self._shadow = self._unit_counts()[:, :State.TRIED].astype(float)
         """(units, states before a try, combos) the expected non-adopters of a world without levers."""
@@ -381,9 +384,14 @@ class AdoptionModel:
     def _tables(self, day: int | None) -> None:
         """The day's trial factors and online-payment probabilities by unit, state and barrier combination.
 
-        ``day=None``: with no intervention in effect (the situation the observed share describes).
+        ``day=None``: with no intervention in effect (the situation the observed share describes). The tables
+        depend on the day only through its intensities: a day with the same ones as the last reuses them.
         """
         b, sched = self.behaviour, self._schedule
+        key = None if day is None else b"".join(sched.intensity[k][day].tobytes() for k in INTERVENTION_KINDS)
+        if key is not None and key == getattr(self, "_tables_key", None):
+            return
+        self._tables_key = key
         combos = np.arange(N_COMBOS)
         has = {bit: (combos & bit) != 0 for bit in (RURAL, MINORITY, UNSKILLED, CASH_PREFERENCE, SMALL_FEE,
                                                      OUTSIDE_POTENTIAL)}
@@ -497,15 +505,17 @@ class AdoptionModel:
         cu = self.commune_unit
         x = self.effort[day][cu]                                       # (communes,)
         dt_year = 1.0 / DAYS_PER_YEAR
-        adopters = counts[:, State.TRIED].sum(1) + counts[:, State.HABITUAL].sum(1)
+        adopters = counts[:, State.TRIED:State.HABITUAL + 1].sum((1, 2))  # integers: any order of sums is exact
         scale = 1.0 / (self.commune_size * a.potential_share)
         share = np.minimum(adopters * scale, 1.0)
         self._relative = self._relative_risk()
-        relative = self._relative[cu]                                  # (communes, pre, combos)
+        relative = np.take(self._relative, cu, axis=0, out=self._by_commune)  # (communes, pre, combos)
 
         # midpoint rule: the imitation share half-way through the day, from the day's expected flux
         coef = (a.p_per_year + a.q_per_year * share) * x * dt_year
-        flux = np.einsum("csk,csk->c", counts[:, :pre], -np.expm1(-coef[:, None, None] * relative))
+        tries = np.multiply(-coef[:, None, None], relative, out=self._scratch)  # = -expm1(-coef·relative), in place
+        np.negative(np.expm1(tries, out=tries), out=tries)
+        flux = np.einsum("csk,csk->c", counts[:, :pre], tries)
         flux += counts[:, State.LAPSED].sum(1) * -math.expm1(-a.return_after_lapse_per_year * dt_year)
         mid = np.minimum(share + 0.5 * flux * scale, 1.0)
         self._coef = (a.p_per_year + a.q_per_year * mid) * x * dt_year
@@ -656,16 +666,17 @@ class AdoptionModel:
         if want == 0:
             return 0
         pick = np.unique(lo + rng.integers(0, size, 3 * want + 8))
-        pick = pick[~np.isin(self.state[pick], _ADOPTER_STATES)]
+        pick = pick[~_is_adopter(self.state[pick])]
         if len(pick) < want:  # few non-adopters left: draw among all of them
-            pool = lo + np.flatnonzero(~np.isin(self.state[lo:lo + size], _ADOPTER_STATES))
+            pool = lo + np.flatnonzero(~_is_adopter(self.state[lo:lo + size]))
             pick = pool
         if len(pick) > want:
             pick = rng.choice(pick, size=want, replace=False)
         day = min(self.day, self.days - 1)
         self.means[pick] |= _MEANS
         self._move(pick, self._ability_state(pick))
-        ready = pick[np.isin(self.state[pick], (State.ABLE, State.TRIED, State.LAPSED))]
+        state = self.state[pick]
+        ready = pick[(state == State.ABLE) | (state == State.TRIED) | (state == State.LAPSED)]
         self._pay_online(ready, day)
         self.events["guided"][day, unit_index] += len(pick)
         return len(pick)
@@ -691,6 +702,11 @@ class AdoptionModel:
         totals["told_unpaid_share"] = totals["told_unpaid"] / paid if paid else 0.0
         totals["failed_share"] = totals["failed_payments"] / paid if paid else 0.0
         return totals
+
+
+def _is_adopter(state: np.ndarray) -> np.ndarray:
+    """Where `state` is TRIED or HABITUAL (as ``np.isin(state, _ADOPTER_STATES)``, without its set machinery)."""
+    return (state == State.TRIED) | (state == State.HABITUAL)
 
 
 # --- aggregation helpers ---

@@ -10,6 +10,7 @@ In the M/M/c mode `poisson_doors` lets a Poisson stream in instead.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -81,6 +82,27 @@ def poisson_quantile(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
 
 
 
+def _few_poisson_quantiles(u: list[float], mean: list[float]) -> list[int]:
+    """`poisson_quantile` for a handful of counts, one by one: the same scipy functions and steps on scalars,
+    which for three counts a day costs a fraction of the array version's overhead. Falls back to it where
+    the inverse is not finite (the array version's answer there is kept, whatever it is)."""
+    counts = []
+    for ui, mi in zip(u, mean, strict=True):
+        if not mi > 0:
+            counts.append(0)
+            continue
+        guess = float(special.pdtrik(ui, mi))
+        if not math.isfinite(guess):
+            return poisson_quantile(np.array(u), np.array(mean)).tolist()
+        k = max(math.ceil(guess), 0)
+        if k > 0 and special.pdtr(k - 1, mi) >= ui:
+            k -= 1
+        if special.pdtr(k, mi) < ui:
+            k += 1
+        counts.append(k)
+    return counts
+
+
 class ArrivalDraws:
     """The random draws of a shop's arrivals (mixed into `OneStopShop`, whose state they read and keep)."""
 
@@ -113,7 +135,7 @@ class ArrivalDraws:
         in_person_share = 1.0 - min(1.0, max(0.0, float(self.online_share())))
         means = np.array([params.help_seekers_per_day, params.free_dossiers_per_day,
                           params.fee_dossiers_per_day * in_person_share]) * factor
-        help_seekers, free, fee = poisson_quantile(rng.random(3), means).tolist()
+        help_seekers, free, fee = _few_poisson_quantiles(rng.random(3).tolist(), means.tolist())
         kinds = np.repeat(np.array([HELP, FREE, FEE_CASH]), [help_seekers, free, fee])
         kinds[help_seekers + free:][rng.random(fee) < self.qr_share] = FEE_QR
         visits = self.draw_visits(kinds) + self._returning
@@ -123,7 +145,7 @@ class ArrivalDraws:
         times = day * MINUTES_PER_DAY + minute + rng.random(len(visits))
         order = np.argsort(times, kind="stable")
         self.open_days += 1
-        return times[order].tolist(), [visits[i] for i in order.tolist()]
+        return times[order].tolist(), list(map(visits.__getitem__, order.tolist()))
 
     def draw_visits(self, kinds: np.ndarray) -> list[Visit]:
         """One visit for each entry of `kinds` (FEE_CASH, FEE_QR, FREE, HELP) with its service minutes
@@ -132,11 +154,11 @@ class ArrivalDraws:
         if count == 0:
             return []
         params, rng = self.params, self.rng
-        factors = np.array([p.minutes_factor for p in params.procedures])
+        factors, procedure_cdf, payment_mean = self._draw_tables()
         if len(factors) > 1:
-            factors = factors[rng.choice(len(factors), count, p=[p.share for p in params.procedures])]
+            # = rng.choice(len(factors), count, p=shares): the same uniforms and the same search, without its checks
+            factors = factors[procedure_cdf.searchsorted(rng.random(count), side="right")]
         receive = self._service_draw(count) * params.receive_minutes * factors * (kinds != HELP)
-        payment_mean = np.array([params.cash_minutes, params.qr_minutes, 0.0, 0.0])  # by kind
         payment = self._service_draw(count) * payment_mean[kinds]
         guided_kind = (kinds == FEE_CASH) | (kinds == HELP)
         guidance = self._service_draw(count) * params.guidance_minutes * guided_kind
@@ -146,8 +168,23 @@ class ArrivalDraws:
             patience: list[float | None] = [None] * count
         else:
             patience = rng.exponential(params.patience_minutes, count).tolist()
-        return list(map(Visit, itertools.islice(self._numbers, count), kinds.tolist(), receive.tolist(),
-                        payment.tolist(), guidance.tolist(), patience, accepts.tolist()))
+        # tuple.__new__ builds each Visit from its fields in C (Visit(...) goes through Python per visit).
+        fields = zip(itertools.islice(self._numbers, count), kinds.tolist(), receive.tolist(), payment.tolist(),
+                     guidance.tolist(), patience, accepts.tolist(), itertools.repeat(1))
+        return list(map(tuple.__new__, itertools.repeat(Visit), fields))
+
+    def _draw_tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per shop, computed once: receiving-time factor by procedure, the cumulative shares of the procedures
+        (as `Generator.choice` computes them from ``p``), and the mean payment minutes by kind of visit."""
+        tables = self.__dict__.get("_draw_tables_cache")
+        if tables is None:
+            params = self.params
+            cdf = np.cumsum(np.array([p.share for p in params.procedures], dtype=float))
+            cdf /= cdf[-1]
+            tables = (np.array([p.minutes_factor for p in params.procedures]), cdf,
+                      np.array([params.cash_minutes, params.qr_minutes, 0.0, 0.0]))  # payment by kind
+            self.__dict__["_draw_tables_cache"] = tables
+        return tables
 
     def _service_draw(self, count: int) -> np.ndarray:
         """`count` service times of mean 1: gamma with the shop's CV, or exponential when ``service_cv``

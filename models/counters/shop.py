@@ -202,7 +202,9 @@ class OneStopShop(ArrivalDraws, Books):
         """An officer calls the first citizen still waiting and starts serving them: returns the
         visit and its service minutes, or None when nobody waits."""
         now = self.env.now
-        self._catch_up(now)
+        expected, deadlines = self._expected, self._deadlines
+        if (expected and expected[0][0] <= now) or (deadlines and deadlines[0][0] <= now):
+            self._catch_up(now)  # (most calls find nothing due: this skips the call)
         queue = self._queue
         while queue:
             entry = queue.popleft()
