@@ -368,7 +368,15 @@ class AdoptionModel:
         self.day = day + 1
 
     def _identity_required(self, day: int) -> bool:
-        return self.barriers and self.setup.start + dt.timedelta(days=day) >= self.behaviour.vneid_required_from
+        return self.barriers and day >= self._identity_first_day
+
+    @property
+    def _identity_first_day(self) -> int:
+        """The first simulated day on which a level-2 VNeID is required (negative when before the start)."""
+        first = self.__dict__.get("_identity_day")
+        if first is None:
+            first = self.__dict__["_identity_day"] = (self.behaviour.vneid_required_from - self.setup.start).days
+        return first
 
     def _require_identity(self) -> None:
         """15 June 2024: citizens without a level-2 VNeID can no longer pay online until they enrol."""
@@ -529,8 +537,9 @@ class AdoptionModel:
 
         def per_capita(kind: str, people: np.ndarray, per_year: float) -> np.ndarray:
             """Help per person per year: capacity shared among those who need it, or a rate per intensity."""
-            with np.errstate(divide="ignore", invalid="ignore"):
-                shared = np.where(people > 0, sched.capacity[kind][day] * DAYS_PER_YEAR / people, 0.0)
+            positive = people > 0
+            shared = np.divide(sched.capacity[kind][day] * DAYS_PER_YEAR, people, out=np.zeros(len(people)),
+                               where=positive)  # = where(people > 0, capacity·365.25 / people, 0), no warnings
             return shared + per_year * sched.uncapped[kind][day]
 
         team = per_capita("community_digital_team", needing[State.NEEDS_DEVICE] + needing[State.NEEDS_IDENTITY],
@@ -564,8 +573,8 @@ class AdoptionModel:
         bass = np.zeros(len(idx))
         bass[before] = (self._coef[commune[before]]
                         * self._relative[self.commune_unit[commune[before]], state[before], key[before] % N_COMBOS])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            bass_share = np.where(rate[key] > 0, bass / rate[key], 0.0)
+        total = rate[key]
+        bass_share = np.divide(bass, total, out=np.zeros(len(idx)), where=total > 0)  # 0 where nothing can happen
         tried = (self.rng.random(len(idx)) < bass_share) | (state == State.LAPSED)
         new = state.copy()
         step = ~tried & before
@@ -646,7 +655,8 @@ class AdoptionModel:
         units = self._unit_of_agent[idx]
         for name, flags in (("online_payments", None), ("failed_payments", failed), ("told_unpaid", unpaid),
                             ("lapses_failed", lapsed & failed), ("lapses_unpaid", lapsed & unpaid)):
-            self.events[name][day] += np.bincount(units, weights=flags, minlength=self.n_units).astype(np.int32)
+            flagged = units if flags is None else units[flags]  # counts of payers: integers, exact either way
+            self.events[name][day] += np.bincount(flagged, minlength=self.n_units).astype(np.int32)
 
     def add_guided(self, unit_index: int, n: float) -> int:
         """Counter officers guided `n` citizens of unit `unit_index` through online filing and payment today.
