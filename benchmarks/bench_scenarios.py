@@ -51,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--against-paths", default="models",
                         help="comma-separated files or folders taken from REV (default: the models package)")
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds with --against (default 2)")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="also time the parts of one replication alone (adoption, counters, bare SimPy)")
     args = parser.parse_args(argv)
 
     import numpy as np
@@ -70,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.against:
         figures.update(compare_revisions(args.against, args.against_paths.split(","), args.scenario, args.seed,
                                          args.rounds))
+
+    if args.breakdown:
+        figures.update(breakdown(campaign, args.seed))
 
     started, cpu_started = time.perf_counter(), time.process_time()
     run_replication(campaign, np.random.SeedSequence(args.seed))
@@ -128,6 +133,70 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     return 0
+
+
+def _cpu(run, repeat: int = 2) -> float:
+    """Best CPU seconds of `repeat` calls of `run()` (the best is the least disturbed by a shared machine)."""
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.process_time()
+        run()
+        best = min(best, time.process_time() - started)
+    return best
+
+
+def breakdown(scenario, seed: int) -> dict[str, object]:
+    """CPU seconds of one replication and of its parts run alone: the adoption model over the horizon, every
+    unit's counters over the horizon (at a fixed online share of 30%), and SimPy's own cost of that many events
+    (a bare loop of timeouts). What is left of the replication is the coupling: guided citizens handed to the
+    adoption model, the day streams, the levers and the books. This says where a replication's time goes."""
+    import numpy as np
+    import simpy
+
+    from models.adoption import AdoptionModel
+    from models.counters import CounterParams, OneStopShop
+    from models.counters.mmc import _events_scheduled
+    from models.coupled import run_replication
+
+    days = scenario.simulation.horizon_days
+    counted: dict[str, int] = {}
+
+    def adoption_alone() -> None:
+        env = simpy.Environment()
+        env.process(AdoptionModel(env, scenario, np.random.default_rng(seed)).run())
+        env.run(until=days * 1440 + 1)
+
+    def counters_alone() -> None:
+        env = simpy.Environment()
+        shops = [OneStopShop(env, CounterParams.from_unit(unit), np.random.default_rng(i), online_share=lambda: 0.3,
+                             start=scenario.simulation.start) for i, unit in enumerate(scenario.units) if unit.counters]
+        env.run(until=days * 1440 + 1)
+        counted.update(events=_events_scheduled(env), served=sum(shop.served for shop in shops))
+
+    def bare_simpy() -> None:
+        env = simpy.Environment()
+
+        def ticking(n: int):
+            for _ in range(n):
+                yield env.timeout(1.0)
+        for _ in range(10):
+            env.process(ticking(counted["events"] // 10))
+        env.run()
+
+    full = _cpu(lambda: run_replication(scenario, np.random.SeedSequence(seed)))
+    adoption_s, counters_s = _cpu(adoption_alone), _cpu(counters_alone)
+    simpy_s = _cpu(bare_simpy)
+    agents = AdoptionModel(simpy.Environment(), scenario, np.random.default_rng(seed)).n_agents
+    rest = full - adoption_s - counters_s
+    print(f"breakdown of one replication, CPU: {full:.2f} s = adoption alone {adoption_s:.2f} s "
+          f"({adoption_s / days * 1e3:.2f} ms a day for {agents:,} agents) + counters alone {counters_s:.2f} s "
+          f"({counters_s / counted['served'] * 1e6:.1f} us per served citizen, {counted['served']:,} served, "
+          f"{counted['events']:,} SimPy events, of which SimPy's own cost {simpy_s:.2f} s) + coupling and the rest "
+          f"{rest:.2f} s")
+    return {"breakdown_cpu_s": {"replication": round(full, 3), "adoption_alone": round(adoption_s, 3),
+                                "counters_alone": round(counters_s, 3), "bare_simpy_same_events": round(simpy_s, 3),
+                                "coupling_and_rest": round(rest, 3)},
+            "breakdown_counts": {"agents": agents, "days": days, **counted}}
 
 
 _TIME_ONE = """

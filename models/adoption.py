@@ -193,7 +193,7 @@ class _Schedule:
             else:
                 self.uncapped[item.kind][first:end, cols] += item.intensity
         outreach = sum(self.intensity[k] for k in OUTREACH_KINDS)
-        self.effort = setup.base_effort + setup.adoption.effort_weight * outreach
+        self.effort: np.ndarray = np.asarray(setup.base_effort + setup.adoption.effort_weight * outreach)
         """(days, units) effort x(t) of the Generalized Bass hazard."""
 
 
@@ -772,14 +772,14 @@ def _cumulative_effort(t_days: np.ndarray, effort: float | Sequence[float] | np.
         if not x > 0:
             _bad("effort", x, "must be > 0")
         return t_days * x / DAYS_PER_YEAR
-    x = np.asarray(effort, dtype=float)
-    if x.ndim != 1 or (x <= 0).any() or not np.isfinite(x).all():
-        _bad("effort", x, "must be a positive number, a 1-D array of positive daily efforts, or a callable")
-    if t_days.size and t_days.max() > len(x):
-        _bad("effort", f"{len(x)} days", f"covers fewer days than t_days reaches ({t_days.max():g})")
+    daily = np.asarray(effort, dtype=float)
+    if daily.ndim != 1 or (daily <= 0).any() or not np.isfinite(daily).all():
+        _bad("effort", daily, "must be a positive number, a 1-D array of positive daily efforts, or a callable")
+    if t_days.size and t_days.max() > len(daily):
+        _bad("effort", f"{len(daily)} days", f"covers fewer days than t_days reaches ({t_days.max():g})")
     whole = np.floor(t_days).astype(np.int64)
-    before = np.concatenate([[0.0], np.cumsum(x)])
-    part = np.where(whole < len(x), x[np.minimum(whole, len(x) - 1)], 0.0) * (t_days - whole)
+    before = np.concatenate([[0.0], np.cumsum(daily)])
+    part = np.where(whole < len(daily), daily[np.minimum(whole, len(daily) - 1)], 0.0) * (t_days - whole)
     return (before[whole] + part) / DAYS_PER_YEAR
 
 
