@@ -1,9 +1,8 @@
 """Where replications run: this process, a local pool of processes, or a Dask cluster.
 
-Generic: `map_replications` runs any picklable function over a list of tasks, and
-`replicate_scenarios` runs a given model function (`replicate(scenario, seed_sequence, quick, quality)`)
-for every scenario under common random numbers. It knows no model: `models.replications` gives it the
-coupled model (`models.coupled`) by default. Results come back in task order, never in completion order,
+Generic: `map_replications(fn, tasks, executor=…)` runs any picklable function over a list of tasks; it
+knows no model (`models.replications.run_comparison` hands it the coupled model, or the `replicate`
+function it is given). Results come back in task order, never in completion order,
 so the same seed gives the same results whichever executor ran them and however many workers it had.
 """
 
@@ -12,15 +11,11 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from models.streams import spawn_seeds
 from motcua.errors import InputError, ServiceError
 
 DASK_CONNECT_TIMEOUT = "10s"
@@ -157,47 +152,6 @@ def _run_dask(fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], address:
         return client.gather(futures)
     finally:
         client.close()
-
-
-@dataclass
-class ReplicationSet:
-    """The replications of one scenario, in replication order, with how they were run."""
-
-    scenario: Any
-    results: list[Any]
-    seed: int
-    seeds: list[np.random.SeedSequence] = field(repr=False)
-    executor: str
-    wall_s: float
-
-
-def replicate_scenarios(
-    replicate: Callable[..., Any],
-    scenarios: Sequence[Any],
-    replications: int,
-    seed: int,
-    *,
-    executor: ExecutorSpec | str | None = None,
-    progress: bool = True,
-    quick: bool = False,
-    quality: Any = None,
-) -> list[ReplicationSet]:
-    """Run `replicate(scenario, seed_sequence, quick, quality)` `replications` times for every scenario,
-    under common random numbers: replication i of each scenario uses child seed i of `seed`.
-
-    All scenarios' replications go to the executor as one batch, so a pool stays busy across them.
-    """
-    spec = _as_spec(executor)
-    seeds = spawn_seeds(seed, replications)
-    tasks = [(scenario, child, quick, quality) for scenario in scenarios for child in seeds]
-    started = time.perf_counter()
-    flat = map_replications(replicate, tasks, executor=spec, progress=progress)
-    wall = time.perf_counter() - started
-    return [
-        ReplicationSet(scenario, flat[k * replications:(k + 1) * replications], int(seed), seeds,
-                       spec.describe(), wall)
-        for k, scenario in enumerate(scenarios)
-    ]
 
 
 def _as_spec(executor: ExecutorSpec | str | None) -> ExecutorSpec:

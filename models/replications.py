@@ -29,8 +29,9 @@ sits on top and gives the executor the coupled model by default. Its names stay 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -41,9 +42,8 @@ from models.executor import (
     PROCESSES,
     SERIAL,
     ExecutorSpec,
-    ReplicationSet,
+    _as_spec,
     map_replications,
-    replicate_scenarios,
 )
 from models.streams import _check_seed, child_seed, spawn_seeds
 from motcua.errors import InputError
@@ -170,13 +170,20 @@ def _scalar(x: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------------------------
-# Where replications run
-# ---------------------------------------------------------------------------------------------
-
-
-# ---------------------------------------------------------------------------------------------
 # Scenario replications (the coupled model by default)
 # ---------------------------------------------------------------------------------------------
+@dataclass
+class ReplicationSet:
+    """The replications of one scenario, in replication order, with how they were run."""
+
+    scenario: Any
+    results: list[Any]
+    seed: int
+    seeds: list[np.random.SeedSequence] = field(repr=False)
+    executor: str
+    wall_s: float
+
+
 def run_replications(
     scenario: Any,
     replications: int,
@@ -209,7 +216,19 @@ def run_comparison(
     quality: Any = None,
     replicate: Callable[..., Any] | None = None,
 ) -> list[ReplicationSet]:
-    """Run every scenario under common random numbers: replication i of each uses child seed i
-    (`models.executor.replicate_scenarios` with `replicate`, by default the coupled model)."""
-    return replicate_scenarios(replicate or run_replication_task, scenarios, replications, seed, executor=executor,
-                               progress=progress, quick=quick, quality=quality)
+    """Run every scenario under common random numbers: replication i of each uses child seed i.
+
+    All scenarios' replications go to the executor (`models.executor.map_replications`) as one batch, so a
+    pool stays busy across them; `replicate` runs one replication (default: the coupled model).
+    """
+    spec = _as_spec(executor)
+    seeds = spawn_seeds(seed, replications)
+    tasks = [(scenario, child, quick, quality) for scenario in scenarios for child in seeds]
+    started = time.perf_counter()
+    flat = map_replications(replicate or run_replication_task, tasks, executor=spec, progress=progress)
+    wall = time.perf_counter() - started
+    return [
+        ReplicationSet(scenario, flat[k * replications:(k + 1) * replications], int(seed), seeds,
+                       spec.describe(), wall)
+        for k, scenario in enumerate(scenarios)
+    ]
