@@ -18,6 +18,11 @@ result arrays, so the run shows whether REV and this tree give the same results 
 CPU seconds (``time.process_time``; the workers' from ``getrusage(RUSAGE_CHILDREN)``) are printed
 beside wall seconds because the machine may be shared: CPU seconds per replication are less noisy.
 
+``--breakdown`` also times one replication and its parts alone (the adoption model, every unit's counters,
+SimPy's own cost of as many events): where a replication's CPU time goes.
+
+    .venv/bin/python benchmarks/bench_scenarios.py --replications 10 --against main --rounds 5 --breakdown
+
 Prints the figures, then one JSON line.
 """
 
