@@ -86,3 +86,17 @@ def test_events_scheduled_counts_every_scheduled_event():
         env.timeout(delay)
     env.run()
     assert _events_scheduled(env) == 5
+
+
+COUNTER_LAYERS = ("params", ("arrivals", "books"), "officers", "shop", ("mmc", "example"))
+"""The counter model's modules from the bottom up: each imports only modules of the layers below it."""
+
+
+def test_the_counter_modules_are_layered(graph):
+    layers = [(name,) if isinstance(name, str) else name for name in COUNTER_LAYERS]
+    for level, modules in enumerate(layers):
+        above = [f"models.counters.{m}" for layer in layers[level:] for m in layer]
+        for module in modules:
+            imported = graph.find_modules_directly_imported_by(f"models.counters.{module}")
+            wrong = sorted(set(imported) & (set(above) - {f"models.counters.{module}"}))
+            assert wrong == [], f"models.counters.{module} imports {wrong}, which sit on its own layer or above"
