@@ -58,7 +58,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from enum import IntEnum
 from typing import Any, get_args
 
@@ -193,7 +193,7 @@ class _Schedule:
             else:
                 self.uncapped[item.kind][first:end, cols] += item.intensity
         outreach = sum(self.intensity[k] for k in OUTREACH_KINDS)
-        self.effort = setup.base_effort + setup.adoption.effort_weight * outreach
+        self.effort: np.ndarray = np.asarray(setup.base_effort + setup.adoption.effort_weight * outreach)
         """(days, units) effort x(t) of the Generalized Bass hazard."""
 
 
@@ -306,6 +306,9 @@ class AdoptionModel:
         """Agents per (unit, state, combo), flat; kept up to date by `_move`."""
         self._cum = np.zeros(self.n_communes * N_STATES * N_COMBOS)
         self._rate = np.zeros((self.n_communes, N_STATES, N_COMBOS))
+        self._by_commune = np.empty((self.n_communes, int(State.TRIED), N_COMBOS))
+        self._scratch = np.empty_like(self._by_commune)
+        """Buffers of `_rates` (the day's relative risks by commune, and the chance of a try), reused daily."""
         self._trial_base = self._trial.copy()  # the tables of no lever, as for the first-day adopters
         self._shadow = self._unit_counts()[:, :State.TRIED].astype(float)
         """(units, states before a try, combos) the expected non-adopters of a world without levers."""
@@ -339,7 +342,7 @@ class AdoptionModel:
 
     # --- the daily process ---
 
-    def run(self) -> Iterator[Any]:
+    def run(self) -> Generator[Any, Any, None]:
         """SimPy process: at 00:00 of each simulated day, record the day's share and advance the citizens."""
         while self.day < self.days:
             self.step()
@@ -365,7 +368,15 @@ class AdoptionModel:
         self.day = day + 1
 
     def _identity_required(self, day: int) -> bool:
-        return self.barriers and self.setup.start + dt.timedelta(days=day) >= self.behaviour.vneid_required_from
+        return self.barriers and day >= self._identity_first_day
+
+    @property
+    def _identity_first_day(self) -> int:
+        """The first simulated day on which a level-2 VNeID is required (negative when before the start)."""
+        first = self.__dict__.get("_identity_day")
+        if first is None:
+            first = self.__dict__["_identity_day"] = (self.behaviour.vneid_required_from - self.setup.start).days
+        return first
 
     def _require_identity(self) -> None:
         """15 June 2024: citizens without a level-2 VNeID can no longer pay online until they enrol."""
@@ -381,9 +392,14 @@ class AdoptionModel:
     def _tables(self, day: int | None) -> None:
         """The day's trial factors and online-payment probabilities by unit, state and barrier combination.
 
-        ``day=None``: with no intervention in effect (the situation the observed share describes).
+        ``day=None``: with no intervention in effect (the situation the observed share describes). The tables
+        depend on the day only through its intensities: a day with the same ones as the last reuses them.
         """
         b, sched = self.behaviour, self._schedule
+        key = None if day is None else b"".join(sched.intensity[k][day].tobytes() for k in INTERVENTION_KINDS)
+        if key is not None and key == getattr(self, "_tables_key", None):
+            return
+        self._tables_key = key
         combos = np.arange(N_COMBOS)
         has = {bit: (combos & bit) != 0 for bit in (RURAL, MINORITY, UNSKILLED, CASH_PREFERENCE, SMALL_FEE,
                                                      OUTSIDE_POTENTIAL)}
@@ -497,15 +513,17 @@ class AdoptionModel:
         cu = self.commune_unit
         x = self.effort[day][cu]                                       # (communes,)
         dt_year = 1.0 / DAYS_PER_YEAR
-        adopters = counts[:, State.TRIED].sum(1) + counts[:, State.HABITUAL].sum(1)
+        adopters = counts[:, State.TRIED:State.HABITUAL + 1].sum((1, 2))  # integers: any order of sums is exact
         scale = 1.0 / (self.commune_size * a.potential_share)
         share = np.minimum(adopters * scale, 1.0)
         self._relative = self._relative_risk()
-        relative = self._relative[cu]                                  # (communes, pre, combos)
+        relative = np.take(self._relative, cu, axis=0, out=self._by_commune)  # (communes, pre, combos)
 
         # midpoint rule: the imitation share half-way through the day, from the day's expected flux
         coef = (a.p_per_year + a.q_per_year * share) * x * dt_year
-        flux = np.einsum("csk,csk->c", counts[:, :pre], -np.expm1(-coef[:, None, None] * relative))
+        tries = np.multiply(-coef[:, None, None], relative, out=self._scratch)  # = -expm1(-coef·relative), in place
+        np.negative(np.expm1(tries, out=tries), out=tries)
+        flux = np.einsum("csk,csk->c", counts[:, :pre], tries)
         flux += counts[:, State.LAPSED].sum(1) * -math.expm1(-a.return_after_lapse_per_year * dt_year)
         mid = np.minimum(share + 0.5 * flux * scale, 1.0)
         self._coef = (a.p_per_year + a.q_per_year * mid) * x * dt_year
@@ -519,8 +537,9 @@ class AdoptionModel:
 
         def per_capita(kind: str, people: np.ndarray, per_year: float) -> np.ndarray:
             """Help per person per year: capacity shared among those who need it, or a rate per intensity."""
-            with np.errstate(divide="ignore", invalid="ignore"):
-                shared = np.where(people > 0, sched.capacity[kind][day] * DAYS_PER_YEAR / people, 0.0)
+            positive = people > 0
+            shared = np.divide(sched.capacity[kind][day] * DAYS_PER_YEAR, people, out=np.zeros(len(people)),
+                               where=positive)  # = where(people > 0, capacity·365.25 / people, 0), no warnings
             return shared + per_year * sched.uncapped[kind][day]
 
         team = per_capita("community_digital_team", needing[State.NEEDS_DEVICE] + needing[State.NEEDS_IDENTITY],
@@ -554,8 +573,8 @@ class AdoptionModel:
         bass = np.zeros(len(idx))
         bass[before] = (self._coef[commune[before]]
                         * self._relative[self.commune_unit[commune[before]], state[before], key[before] % N_COMBOS])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            bass_share = np.where(rate[key] > 0, bass / rate[key], 0.0)
+        total = rate[key]
+        bass_share = np.divide(bass, total, out=np.zeros(len(idx)), where=total > 0)  # 0 where nothing can happen
         tried = (self.rng.random(len(idx)) < bass_share) | (state == State.LAPSED)
         new = state.copy()
         step = ~tried & before
@@ -636,7 +655,8 @@ class AdoptionModel:
         units = self._unit_of_agent[idx]
         for name, flags in (("online_payments", None), ("failed_payments", failed), ("told_unpaid", unpaid),
                             ("lapses_failed", lapsed & failed), ("lapses_unpaid", lapsed & unpaid)):
-            self.events[name][day] += np.bincount(units, weights=flags, minlength=self.n_units).astype(np.int32)
+            flagged = units if flags is None else units[flags]  # counts of payers: integers, exact either way
+            self.events[name][day] += np.bincount(flagged, minlength=self.n_units).astype(np.int32)
 
     def add_guided(self, unit_index: int, n: float) -> int:
         """Counter officers guided `n` citizens of unit `unit_index` through online filing and payment today.
@@ -656,16 +676,17 @@ class AdoptionModel:
         if want == 0:
             return 0
         pick = np.unique(lo + rng.integers(0, size, 3 * want + 8))
-        pick = pick[~np.isin(self.state[pick], _ADOPTER_STATES)]
+        pick = pick[~_is_adopter(self.state[pick])]
         if len(pick) < want:  # few non-adopters left: draw among all of them
-            pool = lo + np.flatnonzero(~np.isin(self.state[lo:lo + size], _ADOPTER_STATES))
+            pool = lo + np.flatnonzero(~_is_adopter(self.state[lo:lo + size]))
             pick = pool
         if len(pick) > want:
             pick = rng.choice(pick, size=want, replace=False)
         day = min(self.day, self.days - 1)
         self.means[pick] |= _MEANS
         self._move(pick, self._ability_state(pick))
-        ready = pick[np.isin(self.state[pick], (State.ABLE, State.TRIED, State.LAPSED))]
+        state = self.state[pick]
+        ready = pick[(state == State.ABLE) | (state == State.TRIED) | (state == State.LAPSED)]
         self._pay_online(ready, day)
         self.events["guided"][day, unit_index] += len(pick)
         return len(pick)
@@ -691,6 +712,11 @@ class AdoptionModel:
         totals["told_unpaid_share"] = totals["told_unpaid"] / paid if paid else 0.0
         totals["failed_share"] = totals["failed_payments"] / paid if paid else 0.0
         return totals
+
+
+def _is_adopter(state: np.ndarray) -> np.ndarray:
+    """Where `state` is TRIED or HABITUAL (as ``np.isin(state, _ADOPTER_STATES)``, without its set machinery)."""
+    return (state == State.TRIED) | (state == State.HABITUAL)
 
 
 # --- aggregation helpers ---
@@ -746,14 +772,14 @@ def _cumulative_effort(t_days: np.ndarray, effort: float | Sequence[float] | np.
         if not x > 0:
             _bad("effort", x, "must be > 0")
         return t_days * x / DAYS_PER_YEAR
-    x = np.asarray(effort, dtype=float)
-    if x.ndim != 1 or (x <= 0).any() or not np.isfinite(x).all():
-        _bad("effort", x, "must be a positive number, a 1-D array of positive daily efforts, or a callable")
-    if t_days.size and t_days.max() > len(x):
-        _bad("effort", f"{len(x)} days", f"covers fewer days than t_days reaches ({t_days.max():g})")
+    daily = np.asarray(effort, dtype=float)
+    if daily.ndim != 1 or (daily <= 0).any() or not np.isfinite(daily).all():
+        _bad("effort", daily, "must be a positive number, a 1-D array of positive daily efforts, or a callable")
+    if t_days.size and t_days.max() > len(daily):
+        _bad("effort", f"{len(daily)} days", f"covers fewer days than t_days reaches ({t_days.max():g})")
     whole = np.floor(t_days).astype(np.int64)
-    before = np.concatenate([[0.0], np.cumsum(x)])
-    part = np.where(whole < len(x), x[np.minimum(whole, len(x) - 1)], 0.0) * (t_days - whole)
+    before = np.concatenate([[0.0], np.cumsum(daily)])
+    part = np.where(whole < len(daily), daily[np.minimum(whole, len(daily) - 1)], 0.0) * (t_days - whole)
     return (before[whole] + part) / DAYS_PER_YEAR
 
 

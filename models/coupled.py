@@ -17,15 +17,24 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from models.scenario_edit import PERIOD_DAYS, QUICK_DAYS, QUICK_MAX_DAYS, keep_entries, quick_horizon, quick_scenario
+from models.streams import child_seed
+
+# `keep_entries`, `quick_horizon`, `quick_scenario` and the QUICK_* figures live in `models.scenario_edit`;
+# they stay importable from here.
+__all__ = [
+    "MINUTES_PER_DAY", "PERIODS", "PERIOD_DAYS", "QUICK_DAYS", "QUICK_MAX_DAYS", "WAIT_STATS", "CounterLevers",
+    "ReplicationResult", "end_of_day", "keep_entries", "month_index", "periods_of", "quick_horizon",
+    "quick_scenario", "run_replication", "run_replication_task",
+]
+
 MINUTES_PER_DAY = 1440
-PERIOD_DAYS = 28
-"""Length of the "before" and "after" windows in which counter waits and officer time are compared."""
 
 PERIODS = ("before", "after")
 WAIT_STATS = ("p50", "p90", "mean", "count")
@@ -68,68 +77,6 @@ class ReplicationResult:
     @property
     def days(self) -> int:
         return int(self.daily_share.shape[0])
-
-
-# ---------------------------------------------------------------------------------------------
-# Quick settings
-# ---------------------------------------------------------------------------------------------
-QUICK_DAYS = 182
-"""Horizon of a ``--quick`` run when the scenario's first target lies beyond `QUICK_MAX_DAYS`."""
-QUICK_MAX_DAYS = 366
-
-
-def quick_horizon(scenario: Any) -> int:
-    """Days a ``--quick`` run simulates: up to the first target's deadline when that is within a
-    year (so the headline question is still answered), else `QUICK_DAYS`; never more than the
-    scenario's horizon, and at least two `PERIOD_DAYS` windows so "before" and "after" do not overlap."""
-    sim = scenario.simulation
-    deadlines = sorted((t.date - sim.start).days + 1 for t in scenario.targets)
-    days = deadlines[0] if deadlines and deadlines[0] <= QUICK_MAX_DAYS else QUICK_DAYS
-    return max(min(days, sim.horizon_days), min(2 * PERIOD_DAYS, sim.horizon_days))
-
-
-def quick_scenario(scenario: Any) -> Any:
-    """The scenario with the ``--quick`` horizon (targets past the new end are dropped); idempotent."""
-    days = quick_horizon(scenario)
-    if days == scenario.simulation.horizon_days:
-        return scenario
-    end = scenario.simulation.start + dt.timedelta(days=days - 1)
-    shorter = keep_entries(scenario, "targets", [t.date <= end for t in scenario.targets])
-    overrides: dict[str, Any] = {"simulation.horizon_days": days}
-    data = shorter.to_dict()
-    if data["simulation"].get("target_date") is not None and data["simulation"]["target_date"] > end:
-        del data["simulation"]["target_date"]
-        return _from_dict(data, scenario.file, overrides)
-    return shorter.with_overrides(overrides)
-
-
-def keep_entries(scenario: Any, section: str, keep: list[bool]) -> Any:
-    """A copy of `scenario` keeping only the entries of the list `section` (``targets``,
-    ``interventions``) where `keep` is true; their ``[provenance]`` entries follow their new index.
-
-    E.g. the campaign scenario without its campaign: ``keep_entries(s, "interventions", [False] * n)``.
-    """
-    data = scenario.to_dict()
-    items = data.get(section, [])
-    new_index = {old: new for new, old in enumerate(i for i, k in enumerate(keep) if k)}
-    data[section] = [item for item, k in zip(items, keep, strict=True) if k]
-    pattern = re.compile(rf"^{re.escape(section)}\[(\d+)\](.*)$")
-    provenance = {}
-    for key, text in data.get("provenance", {}).items():
-        match = pattern.match(key.strip('"'))
-        if match is None:
-            provenance[key] = text
-        elif int(match.group(1)) in new_index:
-            provenance[f"{section}[{new_index[int(match.group(1))]}]{match.group(2)}"] = text
-    data["provenance"] = provenance
-    return _from_dict(data, scenario.file)
-
-
-def _from_dict(data: dict[str, Any], file: str, overrides: dict[str, Any] | None = None) -> Any:
-    from motcua.scenario import scenario_from_dict
-
-    scenario = scenario_from_dict(data, file=file)
-    return scenario.with_overrides(overrides) if overrides else scenario
 
 
 # ---------------------------------------------------------------------------------------------
@@ -185,7 +132,6 @@ def run_replication(scenario: Any, seed: np.random.SeedSequence, *, quick: bool 
     import simpy
 
     from models.adoption import AdoptionModel
-    from models.replications import child_seed
 
     if quick:
         scenario = quick_scenario(scenario)
@@ -205,11 +151,12 @@ def run_replication(scenario: Any, seed: np.random.SeedSequence, *, quick: bool 
 
 
 def run_replication_task(scenario: Any, seed: np.random.SeedSequence, quick: bool, quality: Any) -> ReplicationResult:
-    """`run_replication` with positional arguments, the form `models.replications` sends to workers."""
+    """`run_replication` with positional arguments, the form `models.executor` sends to workers."""
     return run_replication(scenario, seed, quick=quick, quality=quality)
 
 
-def end_of_day(env: Any, adoption: Any, shops: list[Any], guided_today: np.ndarray, seeds: list[Any], days: int):
+def end_of_day(env: Any, adoption: Any, shops: list[Any], guided_today: np.ndarray, seeds: list[Any],
+               days: int) -> Generator[Any, Any, None]:
     """SimPy process: at 23:59 of each day, hand the citizens guided at the counters to the adoption
     model, then give the adoption model and every shop the random stream of the next day.
 
@@ -218,7 +165,6 @@ def end_of_day(env: Any, adoption: Any, shops: list[Any], guided_today: np.ndarr
     keep common random numbers in step: when two scenarios draw a different number of citizens
     one day, their draws still coincide again from the next day on.
     """
-    from models.replications import child_seed
 
     for day in range(days):
         yield env.timeout(day * MINUTES_PER_DAY + MINUTES_PER_DAY - 1 - env.now)

@@ -21,58 +21,42 @@ two runs stay in step. What it does not guarantee: once a scenario changes what 
 drift apart from that point on; CRN then helps less, but never biases the estimate. The coupled
 model gives each component (adoption, each unit's counters) its own child stream so that a
 change in one unit does not shift the numbers another unit sees.
+
+Layers (no import cycle): `models.streams` (child seeds) and `models.executor` (where replications run,
+given a model function) know no model; `models.coupled` (one replication) uses the streams; this module
+sits on top and gives the executor the coupled model by default. Its names stay importable from here.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from motcua.errors import InputError, ServiceError
+from models.coupled import run_replication_task
+from models.executor import (
+    DASK_CONNECT_TIMEOUT,
+    PROCESSES,
+    SERIAL,
+    ExecutorSpec,
+    _as_spec,
+    map_replications,
+)
+from models.streams import _check_seed, child_seed, spawn_seeds
+from motcua.errors import InputError
+
+__all__ = [
+    "CONFIDENCE", "DASK_CONNECT_TIMEOUT", "PROCESSES", "SERIAL", "Estimate", "ExecutorSpec", "ReplicationSet",
+    "child_seed", "json_number", "map_replications", "mean_ci", "paired_difference", "proportion_ci",
+    "run_comparison", "run_replications", "settle_replications", "spawn_seeds", "t_quantile",
+]
 
 CONFIDENCE = 0.95
 """Level of every confidence interval the workbench reports."""
 
-DASK_CONNECT_TIMEOUT = "10s"
-"""How long to try reaching a Dask scheduler before giving up."""
-
-SERIAL = "serial"
-PROCESSES = "processes"
-
-
-# ---------------------------------------------------------------------------------------------
-# Random streams
-# ---------------------------------------------------------------------------------------------
-def spawn_seeds(seed: int | np.random.SeedSequence, replications: int) -> list[np.random.SeedSequence]:
-    """Child seeds for `replications` independent replications of one run seeded with `seed`."""
-    if replications < 1:
-        raise InputError(f"--replications {replications}: must be at least 1; use e.g. --replications 20")
-    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(_check_seed(seed))
-    return root.spawn(replications)
-
-
-def child_seed(seed: np.random.SeedSequence, index: int) -> np.random.SeedSequence:
-    """The `index`-th child of `seed`, without touching `seed`.
-
-    ``SeedSequence.spawn`` counts the children it already gave, so spawning twice from the same
-    object (as a serial run does, once per scenario) would give different children; deriving them
-    from the spawn key keeps replication i's sub-streams identical in every scenario and executor.
-    """
-    return np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, index), pool_size=seed.pool_size)
-
-
-def _check_seed(seed: int) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise InputError(f"--seed {seed!r}: must be a non-negative integer, e.g. --seed 2024")
-    return int(seed)
 
 
 def settle_replications(scenario: Any, replications: int | None, seed: int | None, *, quick: bool = False,
@@ -186,139 +170,7 @@ def _scalar(x: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------------------------
-# Where replications run
-# ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ExecutorSpec:
-    """Where replications run: ``serial`` (this process), ``processes`` (a local pool) or a Dask scheduler."""
-
-    kind: str = PROCESSES
-    workers: int | None = None
-    """Local worker processes; None means one per CPU core."""
-    address: str | None = None
-    """Dask scheduler address (``tcp://host:port``) when kind is ``dask``."""
-
-    @classmethod
-    def from_options(cls, *, workers: int | None = None, dask_scheduler: str | None = None) -> ExecutorSpec:
-        """The executor the command-line options ask for (``--workers``, ``--dask-scheduler``)."""
-        if workers is not None and workers < 1:
-            raise InputError(f"--workers {workers}: must be at least 1; --workers 1 runs serially")
-        if dask_scheduler:
-            return cls(kind="dask", address=dask_scheduler)
-        if workers == 1:
-            return cls(kind=SERIAL, workers=1)
-        return cls(kind=PROCESSES, workers=workers)
-
-    def describe(self) -> str:
-        if self.kind == "dask":
-            return f"dask {self.address}"
-        if self.kind == SERIAL:
-            return "serial"
-        return f"processes x{self.workers or os.cpu_count() or 1}"
-
-
-def map_replications(
-    fn: Callable[..., Any],
-    tasks: Sequence[tuple[Any, ...]],
-    *,
-    executor: ExecutorSpec | None = None,
-    progress: bool = True,
-    description: str = "replications",
-) -> list[Any]:
-    """``[fn(*task) for task in tasks]``, run by `executor`, returned in the order of `tasks`.
-
-    `fn` and the tasks must pickle (a module-level function, dataclasses, NumPy arrays). The first
-    failing replication stops the run and is re-raised with a note naming its index.
-    """
-    executor = executor or ExecutorSpec()
-    bar = _progress_bar(len(tasks), progress, description)
-    try:
-        if executor.kind == SERIAL or len(tasks) <= 1:
-            return _run_serial(fn, tasks, bar)
-        if executor.kind == "dask":
-            return _run_dask(fn, tasks, executor.address or "", bar)
-        return _run_processes(fn, tasks, executor.workers, bar)
-    finally:
-        bar.close()
-
-
-def _progress_bar(total: int, enabled: bool, description: str):
-    from tqdm import tqdm
-
-    # A bar only where a person watches: never in logs, pipes or CI output.
-    return tqdm(total=total, desc=description, unit="rep", file=sys.stderr,
-                disable=not enabled or not sys.stderr.isatty(), leave=False)
-
-
-def _run_serial(fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], bar) -> list[Any]:
-    results = []
-    for index, task in enumerate(tasks):
-        try:
-            results.append(fn(*task))
-        except Exception as exc:
-            exc.add_note(f"in replication {index}")
-            raise
-        bar.update(1)
-    return results
-
-
-def _run_processes(fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], workers: int | None, bar) -> list[Any]:
-    workers = min(workers or os.cpu_count() or 1, len(tasks))
-    # fork: workers inherit the imported modules, so a pool starts in milliseconds, not seconds.
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
-    try:
-        futures: list[Future] = [pool.submit(fn, *task) for task in tasks]
-        index_of = {f: i for i, f in enumerate(futures)}
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
-            for f in done:
-                exc = f.exception()
-                if exc is not None:
-                    exc.add_note(f"in replication {index_of[f]}")
-                    raise exc
-                bar.update(1)
-        return [f.result() for f in futures]
-    except BaseException:
-        # A failure or Ctrl-C: drop the queued replications instead of running them to the end.
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    finally:
-        pool.shutdown(wait=True)
-
-
-def _run_dask(fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], address: str, bar) -> list[Any]:
-    try:
-        from distributed import Client, as_completed
-    except ImportError:  # pragma: no cover - dask[distributed] is a dependency
-        raise InputError("--dask-scheduler needs dask.distributed: pip install 'dask[distributed]'") from None
-    try:
-        client = Client(address, timeout=DASK_CONNECT_TIMEOUT, set_as_default=False)
-    except (OSError, TimeoutError) as exc:
-        raise ServiceError(
-            f"--dask-scheduler {address}: cannot reach the Dask scheduler ({exc}); start one with "
-            f"`dask scheduler` and workers with `dask worker {address}`, or drop the option to run locally"
-        ) from None
-    try:
-        # pure=False: two tasks with equal arguments are still two replications.
-        futures = [client.submit(fn, *task, pure=False) for task in tasks]
-        index_of = {f.key: i for i, f in enumerate(futures)}
-        for f in as_completed(futures, loop=client.loop):
-            if f.status == "error":
-                exc = f.exception()
-                exc.add_note(f"in replication {index_of[f.key]} (on the Dask cluster {address})")
-                client.cancel(futures)
-                raise exc
-            bar.update(1)
-        return client.gather(futures)
-    finally:
-        client.close()
-
-
-# ---------------------------------------------------------------------------------------------
-# Scenario replications
+# Scenario replications (the coupled model by default)
 # ---------------------------------------------------------------------------------------------
 @dataclass
 class ReplicationSet:
@@ -330,12 +182,6 @@ class ReplicationSet:
     seeds: list[np.random.SeedSequence] = field(repr=False)
     executor: str
     wall_s: float
-
-
-def _default_replicate() -> Callable[..., Any]:
-    from models.coupled import run_replication_task
-
-    return run_replication_task
 
 
 def run_replications(
@@ -353,7 +199,7 @@ def run_replications(
 
     `executor` is an `ExecutorSpec`, ``"serial"``, ``"processes"`` or a Dask scheduler address.
     `replicate(scenario, seed_sequence, quick, quality)` runs one replication; by default the
-    coupled model (`models.coupled`).
+    coupled model (`models.coupled.run_replication_task`).
     """
     return run_comparison([scenario], replications, seed, executor=executor, progress=progress,
                           quick=quick, quality=quality, replicate=replicate)[0]
@@ -372,27 +218,17 @@ def run_comparison(
 ) -> list[ReplicationSet]:
     """Run every scenario under common random numbers: replication i of each uses child seed i.
 
-    All scenarios' replications go to the executor as one batch, so a pool stays busy across them.
+    All scenarios' replications go to the executor (`models.executor.map_replications`) as one batch, so a
+    pool stays busy across them; `replicate` runs one replication (default: the coupled model).
     """
     spec = _as_spec(executor)
     seeds = spawn_seeds(seed, replications)
-    fn = replicate or _default_replicate()
     tasks = [(scenario, child, quick, quality) for scenario in scenarios for child in seeds]
     started = time.perf_counter()
-    flat = map_replications(fn, tasks, executor=spec, progress=progress)
+    flat = map_replications(replicate or run_replication_task, tasks, executor=spec, progress=progress)
     wall = time.perf_counter() - started
     return [
         ReplicationSet(scenario, flat[k * replications:(k + 1) * replications], int(seed), seeds,
                        spec.describe(), wall)
         for k, scenario in enumerate(scenarios)
     ]
-
-
-def _as_spec(executor: ExecutorSpec | str | None) -> ExecutorSpec:
-    if executor is None or isinstance(executor, ExecutorSpec):
-        return executor or ExecutorSpec()
-    if executor == SERIAL:
-        return ExecutorSpec(kind=SERIAL, workers=1)
-    if executor == PROCESSES:
-        return ExecutorSpec()
-    return ExecutorSpec(kind="dask", address=executor)

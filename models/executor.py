@@ -1,0 +1,164 @@
+"""Where replications run: this process, a local pool of processes, or a Dask cluster.
+
+Generic: `map_replications(fn, tasks, executor=…)` runs any picklable function over a list of tasks; it
+knows no model (`models.replications.run_comparison` hands it the coupled model, or the `replicate`
+function it is given). Results come back in task order, never in completion order,
+so the same seed gives the same results whichever executor ran them and however many workers it had.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any
+
+from motcua.errors import InputError, ServiceError
+
+DASK_CONNECT_TIMEOUT = "10s"
+"""How long to try reaching a Dask scheduler before giving up."""
+
+SERIAL = "serial"
+PROCESSES = "processes"
+
+
+@dataclass(frozen=True)
+class ExecutorSpec:
+    """Where replications run: ``serial`` (this process), ``processes`` (a local pool) or a Dask scheduler."""
+
+    kind: str = PROCESSES
+    workers: int | None = None
+    """Local worker processes; None means one per CPU core."""
+    address: str | None = None
+    """Dask scheduler address (``tcp://host:port``) when kind is ``dask``."""
+
+    @classmethod
+    def from_options(cls, *, workers: int | None = None, dask_scheduler: str | None = None) -> ExecutorSpec:
+        """The executor the command-line options ask for (``--workers``, ``--dask-scheduler``)."""
+        if workers is not None and workers < 1:
+            raise InputError(f"--workers {workers}: must be at least 1; --workers 1 runs serially")
+        if dask_scheduler:
+            return cls(kind="dask", address=dask_scheduler)
+        if workers == 1:
+            return cls(kind=SERIAL, workers=1)
+        return cls(kind=PROCESSES, workers=workers)
+
+    def describe(self) -> str:
+        if self.kind == "dask":
+            return f"dask {self.address}"
+        if self.kind == SERIAL:
+            return "serial"
+        return f"processes x{self.workers or os.cpu_count() or 1}"
+
+
+def map_replications(
+    fn: Callable[..., Any],
+    tasks: Sequence[tuple[Any, ...]],
+    *,
+    executor: ExecutorSpec | None = None,
+    progress: bool = True,
+    description: str = "replications",
+) -> list[Any]:
+    """``[fn(*task) for task in tasks]``, run by `executor`, returned in the order of `tasks`.
+
+    `fn` and the tasks must pickle (a module-level function, dataclasses, NumPy arrays). The first
+    failing replication stops the run and is re-raised with a note naming its index.
+    """
+    executor = executor or ExecutorSpec()
+    bar = _progress_bar(len(tasks), progress, description)
+    try:
+        if executor.kind == SERIAL or len(tasks) <= 1:
+            return _run_serial(fn, tasks, bar)
+        if executor.kind == "dask":
+            return _run_dask(fn, tasks, executor.address or "", bar)
+        return _run_processes(fn, tasks, executor.workers, bar)
+    finally:
+        bar.close()
+
+
+def _progress_bar(total: int, enabled: bool, description: str):
+    from tqdm import tqdm
+
+    # A bar only where a person watches: never in logs, pipes or CI output.
+    return tqdm(total=total, desc=description, unit="rep", file=sys.stderr,
+                disable=not enabled or not sys.stderr.isatty(), leave=False)
+
+
+def _run_serial(fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], bar) -> list[Any]:
+    results = []
+    for index, task in enumerate(tasks):
+        try:
+            results.append(fn(*task))
+        except Exception as exc:
+            exc.add_note(f"in replication {index}")
+            raise
+        bar.update(1)
+    return results
+
+
+def _run_processes(fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], workers: int | None, bar) -> list[Any]:
+    workers = min(workers or os.cpu_count() or 1, len(tasks))
+    # fork: workers inherit the imported modules, so a pool starts in milliseconds, not seconds.
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    try:
+        futures: list[Future] = [pool.submit(fn, *task) for task in tasks]
+        index_of = {f: i for i, f in enumerate(futures)}
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            for f in done:
+                exc = f.exception()
+                if exc is not None:
+                    exc.add_note(f"in replication {index_of[f]}")
+                    raise exc
+                bar.update(1)
+        return [f.result() for f in futures]
+    except BaseException:
+        # A failure or Ctrl-C: drop the queued replications instead of running them to the end.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown(wait=True)
+
+
+def _run_dask(fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], address: str, bar) -> list[Any]:
+    try:
+        from distributed import Client, as_completed
+    except ImportError:  # pragma: no cover - dask[distributed] is a dependency
+        raise InputError("--dask-scheduler needs dask.distributed: pip install 'dask[distributed]'") from None
+    try:
+        client = Client(address, timeout=DASK_CONNECT_TIMEOUT, set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise ServiceError(
+            f"--dask-scheduler {address}: cannot reach the Dask scheduler ({exc}); start one with "
+            f"`dask scheduler` and workers with `dask worker {address}`, or drop the option to run locally"
+        ) from None
+    try:
+        # pure=False: two tasks with equal arguments are still two replications.
+        futures = [client.submit(fn, *task, pure=False) for task in tasks]
+        index_of = {f.key: i for i, f in enumerate(futures)}
+        for f in as_completed(futures, loop=client.loop):
+            if f.status == "error":
+                failure = f.exception()
+                failure.add_note(f"in replication {index_of[f.key]} (on the Dask cluster {address})")
+                client.cancel(futures)
+                raise failure
+            bar.update(1)
+        return client.gather(futures)
+    finally:
+        client.close()
+
+
+def _as_spec(executor: ExecutorSpec | str | None) -> ExecutorSpec:
+    if executor is None or isinstance(executor, ExecutorSpec):
+        return executor or ExecutorSpec()
+    if executor == SERIAL:
+        return ExecutorSpec(kind=SERIAL, workers=1)
+    if executor == PROCESSES:
+        return ExecutorSpec()
+    return ExecutorSpec(kind="dask", address=executor)
