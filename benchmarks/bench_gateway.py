@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mock_services.common import signing  # noqa: E402
-from mock_services.common.fastclient import FastPoster  # noqa: E402
+from mock_services.common.fastclient import HttpClient  # noqa: E402
 
 TARGET = 1500.0
 AGENCY = "000.00.12.H37"
@@ -130,7 +130,7 @@ class Driver:
         await site.start()
         host, port = self.runner.addresses[0][:2]
         self.ipn_url = f"http://{host}:{port}/ipn"
-        self.poster = FastPoster(timeout_s=30, max_idle_per_host=4096)
+        self.poster = HttpClient(timeout_s=30, max_idle_per_host=4096)
 
     async def close(self) -> None:
         self.poster.close()
@@ -214,7 +214,7 @@ async def open_loop(driver: Driver, rate: float, seconds: float) -> list[float]:
 
 
 async def trivial_rate(url: str, pid: int, concurrency: int, seconds: float) -> tuple[float, float]:
-    poster = FastPoster(timeout_s=30, max_idle_per_host=4096)
+    poster = HttpClient(timeout_s=30, max_idle_per_host=4096)
     payload = json.dumps({"agency_code": AGENCY, "amount_vnd": 200_000}).encode()
 
     async def post(_i: int) -> None:

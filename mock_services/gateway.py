@@ -110,7 +110,7 @@ class Gateway:
         self.agency_keys = _keys_for(config.keys, "agency")
         self.bank_keys = _keys_for(config.keys, "bank")
         self.secret = config.keys["gateway"]
-        self.ipn_client = SignedClient("gateway", self.secret, timeout_s=config.ipn_timeout_s, limit=1024, fast=True)
+        self.ipn_client = SignedClient("gateway", self.secret, timeout_s=config.ipn_timeout_s, limit=1024)
         self.bank_client = SignedClient("gateway", self.secret, timeout_s=5.0, limit=64)
         self.outbox = DelayQueue(self._deliver_ipn, concurrency=512)
         self.ipn_sent = Counter(
