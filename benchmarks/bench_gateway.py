@@ -224,7 +224,7 @@ async def measure(args: argparse.Namespace, data_dir: str) -> dict[str, float]:
 
 async def profile(driver: Driver, pid: int, args: argparse.Namespace, folder: Path) -> object:
     """One more closed loop under py-spy: the gateway's samples by phase and kind (or why there are none)."""
-    out = folder / "gateway-profile.txt"
+    out = args.profile_out or folder / "gateway-profile.txt"
     spy = gateway_profile.record(pid, args.seconds, out)
     if spy is not None:
         await asyncio.sleep(0.3)  # py-spy attaches
@@ -237,6 +237,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each measured phase (s)")
     parser.add_argument("--concurrency", type=int, default=128, help="payments in flight in the closed loop")
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds of both phases; the best counts")
+    parser.add_argument("--profile-out", type=Path, help="keep py-spy's raw stacks (collapsed) there")
     parser.add_argument("--no-profile", dest="profile", action="store_false",
                         help="skip the py-spy phase (the CPU breakdown by phase and kind)")
     args = parser.parse_args()

@@ -106,10 +106,10 @@ async def closed_loop(front: Front, urls: dict[str, str], concurrency: int, dura
     return start, time.time(), approved
 
 
-async def open_loop(front: Front, urls: dict[str, str], rate: float, duration_s: float, max_in_flight: int) -> int:
-    """Poisson arrivals at `rate` per second for `duration_s`; returns arrivals dropped (too many in flight)."""
-    client = HttpClient(timeout_s=30, max_idle_per_host=max_in_flight)
-    busy: set[asyncio.Task[bool]] = set()
+async def open_loop(work: Callable[[], Awaitable[object]], rate: float, duration_s: float, max_in_flight: int) -> int:
+    """Poisson arrivals of `work()` at `rate` per second for `duration_s`; returns arrivals dropped (too many
+    in flight)."""
+    busy: set[asyncio.Future[object]] = set()
     rng = np.random.default_rng(1)
     dropped = 0
     next_at = time.monotonic()
@@ -120,27 +120,33 @@ async def open_loop(front: Front, urls: dict[str, str], rate: float, duration_s:
         if len(busy) >= max_in_flight:
             dropped += 1
             continue
-        task = asyncio.ensure_future(front(client, urls))
+        task = asyncio.ensure_future(work())
         busy.add(task)
         task.add_done_callback(busy.discard)
     await asyncio.gather(*busy)
-    client.close()
     return dropped
 
 
-async def trivial_posts(url: str, concurrency: int, duration_s: float) -> int:
-    """Trivial JSON POSTs from `concurrency` workers back to back for `duration_s`; returns the count."""
-    client = HttpClient(timeout_s=30, max_idle_per_host=concurrency)
+async def trivial_posts(url: str, concurrency: int, duration_s: float, rate: float | None = None) -> int:
+    """Trivial JSON POSTs for `duration_s`: from `concurrency` workers back to back, or (with `rate`) as
+    Poisson arrivals at that rate; returns the number answered 200."""
+    client = HttpClient(timeout_s=30, max_idle_per_host=concurrency * 4)
     count = 0
     deadline = time.time() + duration_s
 
-    async def run() -> None:
+    async def post() -> None:
         nonlocal count
-        while time.time() < deadline:
-            status, _ = await client.post(url + "/echo", TRIVIAL_BODY, JSON)
-            count += status == 200
+        status, _ = await client.post(url + "/echo", TRIVIAL_BODY, JSON)
+        count += status == 200
 
-    await asyncio.gather(*(run() for _ in range(concurrency)))
+    async def run() -> None:
+        while time.time() < deadline:
+            await post()
+
+    if rate is None:
+        await asyncio.gather(*(run() for _ in range(concurrency)))
+    else:
+        await open_loop(post, rate, duration_s, max_in_flight=concurrency * 4)
     client.close()
     return count
 
@@ -239,6 +245,7 @@ async def measure(stack: MockStack, front: Front, args: argparse.Namespace, tmp:
         "bank_cpu_ms_per_payment": 1000 * used["cpu"]["bank"] / paid,
         "agency_cpu_ms_per_payment": 1000 * used["cpu"]["agency"] / paid,
         "requests_per_payment": {route: n / paid for route, n in sorted(used["routes"].items())},
+        "requests_per_s": sum(used["routes"].values()) / (end - start),
         "commits_per_payment": used["commits"] / paid,
         "units_per_commit": used["units"] / max(used["commits"], 1),
     }
@@ -246,8 +253,10 @@ async def measure(stack: MockStack, front: Front, args: argparse.Namespace, tmp:
 
     since = (await get_json(urls["agency"] + "/stats"))["events"]
     figures["half_rate_per_s"] = figures["payments_per_s"] / 2
-    figures["half_rate_dropped"] = await open_loop(front, urls, figures["half_rate_per_s"], args.duration,
-                                                   max_in_flight=args.concurrency * 4)
+    client = HttpClient(timeout_s=30, max_idle_per_host=args.concurrency * 4)
+    figures["half_rate_dropped"] = await open_loop(lambda: front(client, urls), figures["half_rate_per_s"],
+                                                   args.duration, max_in_flight=args.concurrency * 4)
+    client.close()
     await asyncio.sleep(1.0)
     latencies = [(e["ipn_acked_at"] - e["bank_approved_at"]) * 1000
                  for e in confirmed(await journal(urls["agency"], since))]
@@ -259,7 +268,7 @@ async def measure(stack: MockStack, front: Front, args: argparse.Namespace, tmp:
 
 async def profile(stack: MockStack, front: Front, args: argparse.Namespace, tmp: Path) -> object:
     """A second closed loop under py-spy: samples of the gateway by phase and by kind (or why there are none)."""
-    out = tmp / "gateway-profile.txt"
+    out = args.profile_out or tmp / "gateway-profile.txt"
     spy = gateway_profile.record(stack.pid("gateway"), args.duration, out)  # type: ignore[arg-type]
     if spy is not None:
         await asyncio.sleep(0.3)  # py-spy attaches
@@ -267,16 +276,23 @@ async def profile(stack: MockStack, front: Front, args: argparse.Namespace, tmp:
     return await asyncio.get_running_loop().run_in_executor(None, gateway_profile.finish, spy, out)
 
 
-async def measure_trivial(args: argparse.Namespace) -> dict:
+async def measure_trivial(args: argparse.Namespace, matched: dict[str, float] | None = None) -> dict:
+    """The trivial server's rate and CPU per POST when saturated; with `matched` ({front: requests/s}), also
+    its CPU per POST at each of those rates (the load the gateway saw), open loop."""
     server, url = start_trivial(SERVER_CPU)
+
+    async def cpu_ms_per_post(rate: float | None) -> tuple[float, float]:
+        cpu, start = cpu_seconds(server.pid), time.time()
+        count = await trivial_posts(url, args.concurrency, args.duration, rate)
+        return count / (time.time() - start), 1000 * (cpu_seconds(server.pid) - cpu) / max(count, 1)
+
     try:
         await trivial_posts(url, args.concurrency, min(1.0, args.duration))  # warm-up
-        cpu, start = cpu_seconds(server.pid), time.time()
-        count = await trivial_posts(url, args.concurrency, args.duration)
-        elapsed, cpu = time.time() - start, cpu_seconds(server.pid) - cpu
+        rate, cpu_ms = await cpu_ms_per_post(None)
+        at_load = {name: (await cpu_ms_per_post(r))[1] for name, r in (matched or {}).items()}
     finally:
         stop(server)
-    return {"trivial_post_per_s": count / elapsed, "trivial_cpu_ms_per_post": 1000 * cpu / max(count, 1)}
+    return {"trivial_post_per_s": rate, "trivial_cpu_ms_per_post": cpu_ms, "at_load": at_load}
 
 
 # ---------------------------------------------------------------------------- main
@@ -288,6 +304,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=128, help="citizens / connections at once (default 128)")
     parser.add_argument("--front", choices=sorted(FRONTS), action="append",
                         help="measure only this front (repeatable; default: every front)")
+    parser.add_argument("--profile-out", type=Path, help="keep py-spy's raw stacks (collapsed) there")
     parser.add_argument("--no-profile", dest="profile", action="store_false",
                         help="skip the py-spy phase (and its breakdown)")
     args = parser.parse_args()
@@ -309,10 +326,12 @@ def main() -> None:
             )  # fmt: skip
             with MockStack(config) as stack:
                 by_front[name] = runner.run(measure(stack, FRONTS[name], args, Path(tmp)))
-        # The baseline once more after the payments: the cost ratio uses the cheaper of the two measurements.
-        again = runner.run(measure_trivial(args))
+        # The baseline once more after the payments (the cost ratio uses the cheaper of the two measurements),
+        # and at each front's request rate, to tell the cost of the work from the cost of the load level.
+        again = runner.run(measure_trivial(args, {name: f["requests_per_s"] for name, f in by_front.items()}))
     if again["trivial_cpu_ms_per_post"] < baseline["trivial_cpu_ms_per_post"]:
-        baseline = again
+        baseline = {**again, "at_load": again["at_load"]}
+    baseline["at_load"] = again["at_load"]
     report(by_front, baseline)
 
 
@@ -337,6 +356,10 @@ def report(by_front: dict[str, dict], baseline: dict) -> None:
               f"bank {f['bank_cpu_ms_per_payment']:.3f} ms (plus this load generator)")
         routes = ", ".join(f"{route} {n:.2f}" for route, n in f["requests_per_payment"].items() if n >= 0.005)
         print(f"gateway requests per payment: {routes}")
+        at_load = baseline["at_load"][name]
+        print(f"at the gateway's own load ({f['requests_per_s']:,.0f} requests/s, {f['gateway_cpu_share']:.0%} busy) "
+              f"a trivial POST costs {at_load:.4f} ms, {at_load / trivial_ms:.2f}× its saturated cost: the payment "
+              f"is {f['gateway_cpu_ms_per_payment'] / at_load:.2f} trivial POSTs at the same load")
         print(f"group commits per payment: {f['commits_per_payment']:.2f} ({f['units_per_commit']:.1f} writes each)")
         if isinstance(f["profile"], tuple):
             phases, kinds = f["profile"]
@@ -356,6 +379,7 @@ def report(by_front: dict[str, dict], baseline: dict) -> None:
             "gateway_cpu_ms_per_payment": round(f["gateway_cpu_ms_per_payment"], 4),
             "payments_per_gateway_core": round(per_core, 1),
             "payment_cost_in_trivial_posts": round(cost, 2),
+            "payment_cost_in_trivial_posts_at_same_load": round(f["gateway_cpu_ms_per_payment"] / at_load, 2),
             "ipn_p50_ms": f["ipn_p50_ms"], "ipn_p95_ms": f["ipn_p95_ms"], "ipn_p99_ms": f["ipn_p99_ms"],
         }  # fmt: skip
     first = next(iter(summary.values()))

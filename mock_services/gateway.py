@@ -371,9 +371,12 @@ class Gateway:
         copies = ipn.duplicate_copies if first and faults.chance(
             ipn.duplicate_rate, key=payment_id, kind="ipn_duplicate") else 0
         url = row["ipn_url"]
-        sends = [self._post_ipn(url, payload, bad_signature=bad_signature, kind="attempt")]
-        sends += [self._post_ipn(url, dict(payload), bad_signature=False, kind="copy") for _ in range(copies)]
-        (code, error), *_ = await asyncio.gather(*sends)
+        send = self._post_ipn(url, payload, bad_signature=bad_signature, kind="attempt")
+        if copies:
+            sends = [self._post_ipn(url, dict(payload), bad_signature=False, kind="copy") for _ in range(copies)]
+            (code, error), *_ = await asyncio.gather(send, *sends)
+        else:  # the usual case: no task for a lone send
+            code, error = await send
         self._count_ipn_result(code or "no_answer")
         now = time.time()
         if code in ACK_CODES:

@@ -141,8 +141,12 @@ def current_faults(app: web.Application) -> ServiceFaults:
 # --------------------------------------------------------------------------- JSON
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+"""One encoder for every answer (``json.dumps`` with options builds a new one per call)."""
+
+
 def dumps(data: Any) -> bytes:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+    return _ENCODER.encode(data).encode()
 
 
 def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
