@@ -125,7 +125,6 @@ FAULTS = web.AppKey("faults", FaultSwitch)
 SERVICE = web.AppKey("service", str)
 OPENAPI = web.AppKey("openapi", bytes)
 ADMIN_TOKEN = web.AppKey("admin_token", object)
-METRICS = web.AppKey("metrics", object)
 
 
 def metrics_registry(app: web.Application) -> CollectorRegistry:
@@ -314,6 +313,9 @@ class _Metrics:
         if child is None:
             child = self._latency_children[(method, route)] = self.latency.labels(method, route)
         child.observe(seconds)
+
+
+METRICS = web.AppKey("metrics", _Metrics)
 
 
 def _route_of(request: web.Request) -> str:
