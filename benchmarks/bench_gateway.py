@@ -17,9 +17,11 @@ as the gateway's IPNs, `mock_services.common.fastclient`, so that it is not the 
 Because the machine may be shared, each rate is also given per CPU-second the server process
 actually used (/proc/<pid>/stat): completions ÷ server CPU time, i.e. the rate one fully available
 core would sustain. Target (issue 2 §6): ≥ 1,500 complete payments/s per gateway core,
-judged on that per-CPU-second figure. The last line is JSON.
+judged on that per-CPU-second figure. With py-spy installed (dev extra), one more closed loop is
+profiled and the gateway's CPU per payment is split by phase and kind of work in trivial POSTs, the
+same breakdown as `bench_payments.py` prints for the full stack (`gateway_profile`). The last line is JSON.
 
-    .venv/bin/python benchmarks/bench_gateway.py [--seconds S] [--concurrency N] [--rounds R]
+    .venv/bin/python benchmarks/bench_gateway.py [--seconds S] [--concurrency N] [--rounds R] [--no-profile]
 """
 
 from __future__ import annotations

@@ -26,10 +26,12 @@ PHASES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("other gateway routes", ("Gateway.",)),
     ("group COMMIT (db.py)", ("Database._flush",)),
     ("WAL checkpoint thread", ("Database._checkpoint_forever",)),
-    ("HTTP server plumbing (aiohttp, middleware)", ("aiohttp/", "common/http.py")),
+    ("HTTP server plumbing (aiohttp, middleware)", ("aiohttp/", "_service_middleware", "_Metrics.", "json_response")),
 )
 """Phase of a sample: the first phase (in this order) one of whose markers appears in any frame."""
 LOOP_PHASE = "event loop, sockets (uvloop, native)"
+LOOP_FRAMES = ("Runner.run ", "BaseEventLoop.run_until_complete ", "BaseEventLoop.run_forever ")
+"""Frames whose own time is the event loop's C code (uvloop: epoll, socket reads and writes, callbacks)."""
 
 KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("HMAC signatures", ("signing.py", "hmac.py", "charge_token.py")),
@@ -92,13 +94,15 @@ def _phase(frames: list[str]) -> str:
 
 
 def _kind(frames: list[str]) -> str:
+    if frames[-1].startswith(LOOP_FRAMES):
+        return LOOP_PHASE
     for frame in reversed(frames):
         for name, markers in KINDS:
             if any(marker in frame for marker in markers):
                 return name
         if "mock_services/" in frame:
             return OTHER_KIND
-    return OTHER_KIND if len(frames) > 8 else LOOP_PHASE
+    return OTHER_KIND
 
 
 def table(samples: Counter[str], cpu_ms_per_payment: float, trivial_ms: float, title: str) -> list[str]:
