@@ -17,9 +17,11 @@ as the gateway's IPNs, `mock_services.common.fastclient`, so that it is not the 
 Because the machine may be shared, each rate is also given per CPU-second the server process
 actually used (/proc/<pid>/stat): completions ÷ server CPU time, i.e. the rate one fully available
 core would sustain. Target (issue 2 §6): ≥ 1,500 complete payments/s per gateway core,
-judged on that per-CPU-second figure. The last line is JSON.
+judged on that per-CPU-second figure. With py-spy installed (dev extra), one more closed loop is
+profiled and the gateway's CPU per payment is split by phase and kind of work in trivial POSTs, the
+same breakdown as `bench_payments.py` prints for the full stack (`gateway_profile`). The last line is JSON.
 
-    .venv/bin/python benchmarks/bench_gateway.py [--seconds S] [--concurrency N] [--rounds R]
+    .venv/bin/python benchmarks/bench_gateway.py [--seconds S] [--concurrency N] [--rounds R] [--no-profile]
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,48 +40,16 @@ import numpy as np
 import uvloop
 from aiohttp import web
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, beside this folder
 
-from mock_services.common import signing  # noqa: E402
-from mock_services.common.fastclient import FastPoster  # noqa: E402
+import gateway_profile
+from benchlib import LOAD_CPU, SERVER_CPU, TRIVIAL_BODY, cpu_seconds, pin, start_service, start_trivial, stop
+
+from mock_services.common import signing
+from mock_services.common.fastclient import HttpClient
 
 TARGET = 1500.0
 AGENCY = "000.00.12.H37"
-TRIVIAL_APP = """
-import sys
-from aiohttp import web
-from mock_services.common.http import create_app, json_response, read_json, run_service
-app = create_app("gateway", openapi={"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {}})
-async def echo(request):
-    return json_response({"ok": True, "got": await read_json(request)})
-app.router.add_post("/echo", echo)
-run_service(app, port=0)
-"""
-
-
-def start(argv: list[str], cpu: int) -> tuple[subprocess.Popen, str]:
-    def pin() -> None:
-        if hasattr(os, "sched_setaffinity") and cpu < os.cpu_count():
-            os.sched_setaffinity(0, {cpu})
-
-    proc = subprocess.Popen(
-        argv,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        cwd=ROOT,
-        preexec_fn=pin,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    line = proc.stdout.readline()
-    return proc, json.loads(line)["url"]
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class CpuMeter:
@@ -96,14 +65,6 @@ class CpuMeter:
         wall = time.perf_counter() - start
         cpu = cpu_seconds(self.pid) - before
         return done / wall, done / max(cpu, 1e-9)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 class Driver:
@@ -130,7 +91,7 @@ class Driver:
         await site.start()
         host, port = self.runner.addresses[0][:2]
         self.ipn_url = f"http://{host}:{port}/ipn"
-        self.poster = FastPoster(timeout_s=30, max_idle_per_host=4096)
+        self.poster = HttpClient(timeout_s=30, max_idle_per_host=4096)
 
     async def close(self) -> None:
         self.poster.close()
@@ -214,11 +175,10 @@ async def open_loop(driver: Driver, rate: float, seconds: float) -> list[float]:
 
 
 async def trivial_rate(url: str, pid: int, concurrency: int, seconds: float) -> tuple[float, float]:
-    poster = FastPoster(timeout_s=30, max_idle_per_host=4096)
-    payload = json.dumps({"agency_code": AGENCY, "amount_vnd": 200_000}).encode()
+    poster = HttpClient(timeout_s=30, max_idle_per_host=4096)
 
     async def post(_i: int) -> None:
-        await poster.post(url + "/echo", payload, {"Content-Type": "application/json"})
+        await poster.post(url + "/echo", TRIVIAL_BODY, {"Content-Type": "application/json"})
 
     try:
         return await CpuMeter(pid).rate(closed_loop(post, concurrency, seconds))
@@ -227,14 +187,13 @@ async def trivial_rate(url: str, pid: int, concurrency: int, seconds: float) -> 
 
 
 async def measure(args: argparse.Namespace, data_dir: str) -> dict[str, float]:
-    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
-        os.sched_setaffinity(0, {1})
+    pin(LOAD_CPU)
     gateway_cmd = os.environ.get("BENCH_GATEWAY_CMD")  # e.g. a profiling wrapper; {data_dir} is filled in
     argv = (gateway_cmd.format(data_dir=data_dir).split() if gateway_cmd else
             [sys.executable, "-m", "mock_services.gateway", "--port", "0", "--data-dir", data_dir,
              "--ipn-schedule", "1,1,1"])
-    trivial, trivial_url = start([sys.executable, "-c", TRIVIAL_APP], cpu=0)
-    gateway, gw_url = start(argv, cpu=0)
+    trivial, trivial_url = start_trivial(SERVER_CPU)
+    gateway, gw_url = start_service(argv, SERVER_CPU)
     driver = Driver(gw_url)
     await driver.start()
     best = {"trivial": (0.0, 0.0), "payments": (0.0, 0.0)}
@@ -247,6 +206,7 @@ async def measure(args: argparse.Namespace, data_dir: str) -> dict[str, float]:
             rates = await CpuMeter(gateway.pid).rate(closed_loop(driver.payment, args.concurrency, args.seconds))
             best["payments"] = max(best["payments"], rates, key=lambda r: r[1])
         latencies = np.array(await open_loop(driver, best["payments"][0] / 2, args.seconds)) * 1000
+        breakdown = await profile(driver, gateway.pid, args, Path(data_dir)) if args.profile else "not asked"
     finally:
         await driver.close()
         stop(gateway)
@@ -260,7 +220,18 @@ async def measure(args: argparse.Namespace, data_dir: str) -> dict[str, float]:
         "ipn_p50_ms": round(float(pct[0]), 2),
         "ipn_p95_ms": round(float(pct[1]), 2),
         "ipn_p99_ms": round(float(pct[2]), 2),
+        "profile": breakdown,
     }
+
+
+async def profile(driver: Driver, pid: int, args: argparse.Namespace, folder: Path) -> object:
+    """One more closed loop under py-spy: the gateway's samples by phase and kind (or why there are none)."""
+    out = args.profile_out or folder / "gateway-profile.txt"
+    spy = gateway_profile.record(pid, args.seconds, out)
+    if spy is not None:
+        await asyncio.sleep(0.3)  # py-spy attaches
+        await closed_loop(driver.payment, args.concurrency, args.seconds)
+    return await asyncio.get_running_loop().run_in_executor(None, gateway_profile.finish, spy, out)
 
 
 def main() -> None:
@@ -268,6 +239,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each measured phase (s)")
     parser.add_argument("--concurrency", type=int, default=128, help="payments in flight in the closed loop")
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds of both phases; the best counts")
+    parser.add_argument("--profile-out", type=Path, help="keep py-spy's raw stacks (collapsed) there")
+    parser.add_argument("--no-profile", dest="profile", action="store_false",
+                        help="skip the py-spy phase (the CPU breakdown by phase and kind)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data_dir, asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         figures = runner.run(measure(args, data_dir))
@@ -289,6 +263,15 @@ def main() -> None:
         f"IPN latency at half that rate: p50 {figures['ipn_p50_ms']} ms, p95 {figures['ipn_p95_ms']} ms, "
         f"p99 {figures['ipn_p99_ms']} ms"
     )
+    breakdown = figures.pop("profile")
+    if isinstance(breakdown, tuple):
+        cpu_ms, trivial_ms = 1000 / figures["payments_per_cpu_s"], 1000 / figures["trivial_post_per_cpu_s"]
+        for samples, title in zip(breakdown, ("phase", "kind"), strict=True):
+            print(f"gateway CPU per payment by {title} (py-spy samples of one more closed loop):")
+            print("\n".join(gateway_profile.table(samples, cpu_ms, trivial_ms, title)))
+    else:
+        print(f"no CPU breakdown: {breakdown}")
+    figures["payment_cost_in_trivial_posts"] = round(1 / cpu_ratio, 2)
     print(json.dumps(figures))
 
 

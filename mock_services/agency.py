@@ -237,18 +237,15 @@ class Agency:
     async def _fetch_report(self, day: str) -> dict[str, Any]:
         query = {"agency_code": self.config.agency_code, "date": day}
         url = str(URL(f"{self.config.gateway_url}/reconciliation").with_query(query))
-        headers = self.gateway.headers_for("GET", url, b"")
-        timeout = aiohttp.ClientTimeout(total=max(self.config.gateway_timeout_s, 30.0))
         try:
-            async with self.gateway.session.get(url, headers=headers, timeout=timeout) as resp:
-                raw = await resp.read()
-                status, resp_headers, raw_path = resp.status, resp.headers, URL(url).raw_path_qs
+            answer = await self.gateway.fetch("GET", url, timeout_s=max(self.config.gateway_timeout_s, 30.0))
+            status, resp_headers, raw = answer.status, answer.headers, answer.body
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise ApiError(503, "gateway_unavailable", f"cannot fetch the reconciliation report: {exc}") from None
         if status != 200:
             raise ApiError(502, "gateway_refused", f"the gateway answered HTTP {status} to {url}: {raw[:300]!r}")
         try:
-            key_id = signing.verify(self.config.keys, "GET", raw_path, resp_headers, raw)
+            key_id = signing.verify(self.config.keys, "GET", URL(url).raw_path_qs, resp_headers, raw)
         except signing.SignatureError as exc:
             raise ApiError(
                 502, "report_signature_invalid", f"the reconciliation report is not signed correctly: {exc}"

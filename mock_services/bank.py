@@ -109,7 +109,7 @@ class Bank:
         self.db = Database(Path(config.data_dir) / "bank.sqlite", SCHEMA)
         self.gateway_secret = config.keys["gateway"]
         self.gateway_keys = {"gateway": config.keys["gateway"]}
-        self.client = SignedClient("bank", config.keys["bank"], timeout_s=config.notify_timeout_s, limit=512, fast=True)
+        self.client = SignedClient("bank", config.keys["bank"], timeout_s=config.notify_timeout_s, limit=512)
         self.outbox = DelayQueue(self._notify, concurrency=512)
         # Latency draws: the bank's own stream, independent of the fault draws.
         self.rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([config.seed, 0xBA4C])))

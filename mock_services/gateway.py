@@ -122,7 +122,7 @@ class Gateway:
         self.agency_keys = _keys_for(config.keys, "agency")
         self.bank_keys = _keys_for(config.keys, "bank")
         self.secret = config.keys["gateway"]
-        self.ipn_client = SignedClient("gateway", self.secret, timeout_s=config.ipn_timeout_s, limit=1024, fast=True)
+        self.ipn_client = SignedClient("gateway", self.secret, timeout_s=config.ipn_timeout_s, limit=1024)
         self.bank_client = SignedClient("gateway", self.secret, timeout_s=5.0, limit=64)
         self.outbox = DelayQueue(self._deliver_ipn, concurrency=512)
         self.ipn_sent = Counter(
@@ -383,8 +383,11 @@ class Gateway:
         copies = ipn.duplicate_copies if first and faults.chance(
             ipn.duplicate_rate, key=payment_id, kind="ipn_duplicate") else 0
         send = self._ipn_sender(row, attempt, bump)
-        sends = [send(bad_signature, "attempt")] + [send(False, "copy") for _ in range(copies)]
-        (code, error), *_ = await asyncio.gather(*sends)
+        if copies:
+            sends = [send(bad_signature, "attempt")] + [send(False, "copy") for _ in range(copies)]
+            (code, error), *_ = await asyncio.gather(*sends)
+        else:  # the usual case: no task for a lone send
+            code, error = await send(bad_signature, "attempt")
         self._count_ipn_result(code or "no_answer")
         now = time.time()
         if code in ACK_CODES:

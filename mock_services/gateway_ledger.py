@@ -83,6 +83,8 @@ VNPAY = "vnpay"
 VN_TZ = dt.timezone(dt.timedelta(hours=7), "Asia/Ho_Chi_Minh")
 """Viet Nam keeps UTC+7 all year; reconciliation days are days of this calendar."""
 
+_PAYER_JSON = json.JSONEncoder(ensure_ascii=False).encode
+"""The stored payer text, as ``json.dumps(payer, ensure_ascii=False)`` writes it (one encoder, not one per call)."""
 MANUAL_BANK_CODE = "MANUAL"
 CLOSED_UNPAID = frozenset({State.CANCELLED.value, State.EXPIRED.value, State.FAILED.value})
 
@@ -237,7 +239,7 @@ def insert_payment(
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING RETURNING *",
         (
             payment_id, idempotency_key, fingerprint, new.agency_code, new.dossier_code, new.procedure_code,
-            new.group, new.amount_vnd, json.dumps(new.payer, ensure_ascii=False), new.ipn_url, new.return_url,
+            new.group, new.amount_vnd, _PAYER_JSON(new.payer), new.ipn_url, new.return_url,
             State.CREATED.value, now, now + new.expires_in_s, protocol,
         ),
     ).fetchone()

@@ -34,7 +34,7 @@ from aiohttp import web
 from mock_services import gateway_ledger as ledger
 from mock_services.common import vnpay_wire as wire
 from mock_services.common.charge_token import ChargeClaims, make_charge_token
-from mock_services.common.fastclient import FastPoster
+from mock_services.common.fastclient import HttpClient
 from mock_services.common.http import ApiError, json_response, parse_json_object, read_body
 from mock_services.common.payments import IllegalTransition, State
 from mock_services.common.vnpay_terminals import Terminal
@@ -105,7 +105,7 @@ class VnpayFront:
         self.gw = gateway
         self.terminals = dict(terminals)
         self.default_ipn_url = default_ipn_url
-        self.client = FastPoster(timeout_s=gateway.config.ipn_timeout_s, max_idle_per_host=1024)
+        self.client = HttpClient(timeout_s=gateway.config.ipn_timeout_s, max_idle_per_host=1024)
         self._banks: list[dict[str, Any]] | None = None
         self._bank_kinds: dict[str, str] = {}
         self._options_html = ""

@@ -131,7 +131,7 @@ def test_group_commit_batches_and_isolates_failures(tmp_path):
     results = asyncio.run(main())
     assert isinstance(results[-1], sqlite3.IntegrityError)  # the duplicate rolled back alone
     assert db.query_one("SELECT count(*) FROM t")[0] == 500
-    assert db.stats == {"commits": 1, "units": 501, "slow_batches": 1}
+    assert db.stats == {"commits": 1, "units": 501, "slow_batches": 1, "wal_rewinds": 0}
     assert db.query_one("PRAGMA journal_mode")[0] == "wal"
     db.close()
 

@@ -17,6 +17,11 @@ Everything runs on the event-loop thread (no thread hops): SQLite in WAL mode wi
 slow operation, the checkpoint that copies the WAL back into the database file (and fsyncs it), is
 taken off the event loop: automatic checkpoints are switched off and a background thread with its
 own connection runs a PASSIVE checkpoint every `checkpoint_every_s` seconds (it never blocks the writer).
+A busy writer would starve the WAL of restarts (SQLite rewinds it only when a write begins with every
+frame already copied back, which a checkpoint racing the writer never achieves), and the file would grow
+by ~18 KB per payment without end. So once the WAL passes `wal_limit_bytes`, the writes pause (units
+queue, the event loop keeps serving) while a worker thread copies every frame back (~10–20 ms); the
+next commit then rewinds the WAL, and ``journal_size_limit`` trims the file.
 
 Public API::
 
@@ -27,7 +32,7 @@ Public API::
     result = await db.transact(lambda conn: ...)          # runs in the next group commit, returns fn's value
     db.execute_now("UPDATE ...", params)     # a single statement committed at once (start-up work only)
     db.close()
-    db.stats  # {"commits", "units", "slow_batches"}: units / commits is the batching factor
+    db.stats  # {"commits", "units", "slow_batches", "wal_rewinds"}: units / commits is the batching factor
 
 A unit of work is a plain function ``fn(conn) -> value``; units run one after another, so a unit may
 read, decide and write without races (check an idempotency key, then insert). A unit must change
@@ -54,7 +59,7 @@ class Database:
 
     def __init__(
         self, path: str | Path, schema: str = "", *, max_batch: int = 2000, linger_s: float = 0.0,
-        checkpoint_every_s: float = 1.0,
+        checkpoint_every_s: float = 1.0, wal_limit_bytes: int = 32 * 1024 * 1024,
     ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -67,6 +72,9 @@ class Database:
         self.conn.execute("PRAGMA busy_timeout=5000")
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.conn.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer thread does it, off the event loop
+        self.conn.execute(f"PRAGMA journal_size_limit={int(wal_limit_bytes)}")  # a rewound WAL is trimmed to it
+        self.wal_limit_bytes = wal_limit_bytes
+        self._rewind_wal = threading.Event()  # set by the checkpointer: the WAL is over its limit
         if schema:
             self.conn.executescript(schema)
         self.max_batch = max_batch
@@ -79,7 +87,7 @@ class Database:
         self._checkpointer.start()
         self._pending: list[tuple[Unit, asyncio.Future[Any]]] = []
         self._scheduled = False
-        self.stats = {"commits": 0, "units": 0, "slow_batches": 0}
+        self.stats = {"commits": 0, "units": 0, "slow_batches": 0, "wal_rewinds": 0}
 
     # ---- reads
 
@@ -111,6 +119,9 @@ class Database:
 
     def _flush(self) -> None:
         self._scheduled = False
+        if self._rewind_wal.is_set():
+            self._pause_for_rewind()
+            return
         batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
         if self._pending:
             self._scheduled = True
@@ -180,14 +191,45 @@ class Database:
         self._checkpointer.join(5)
         self.conn.close()
 
+    def _pause_for_rewind(self) -> None:
+        """Hold the writes while a worker thread copies every WAL frame back; then flush what queued."""
+        self._rewind_wal.clear()
+        self._scheduled = True  # units queue meanwhile, and schedule no flush of their own
+        loop = asyncio.get_running_loop()
+        loop.run_in_executor(None, self._checkpoint_everything).add_done_callback(self._resume_after_rewind)
+
+    def _checkpoint_everything(self) -> bool:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            busy, log_frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        except sqlite3.Error:  # e.g. the checkpointer thread holds the checkpoint lock: it asks again later
+            return False
+        finally:
+            conn.close()
+        return busy == 0 and log_frames == copied
+
+    def _resume_after_rewind(self, done: asyncio.Future[bool]) -> None:
+        if not done.cancelled() and done.exception() is None and done.result():
+            self.stats["wal_rewinds"] += 1  # the next commit starts the WAL from its beginning
+        self._scheduled = False
+        if self._pending:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
     def _checkpoint_forever(self, every_s: float) -> None:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA busy_timeout=5000")
+        wal = self.path.with_name(self.path.name + "-wal")
         try:
             while not self._closing.wait(every_s):
                 try:
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 except sqlite3.Error:  # busy or closing: the next round tries again
+                    continue
+                try:
+                    if wal.stat().st_size > self.wal_limit_bytes:
+                        self._rewind_wal.set()
+                except OSError:
                     continue
         finally:
             conn.close()

@@ -15,10 +15,10 @@ Public API::
     faults = current_faults(request.app)               # the ServiceFaults in force (PUT /admin/faults swaps it)
     Counter("name", "help", registry=metrics_registry(app))   # a service's own metrics on /metrics
 
-    client = SignedClient("gateway", TEST_KEYS["gateway"], timeout_s=5)   # one keep-alive session
-    client = SignedClient(..., fast=True)      # POSTs to http:// URLs via common.fastclient (~3× less CPU)
+    client = SignedClient("gateway", TEST_KEYS["gateway"], timeout_s=5)   # pooled keep-alive (common.fastclient)
     status, data = await client.post_json(url, payload)                   # signed POST
     status, data = await client.get_json(url)                             # signed GET
+    answer = await client.fetch("GET", url)    # answer.status, .body (bytes), .headers (to verify a signed answer)
     await client.close()
 
     parser = service_arg_parser("gateway", "The national payment platform mock")   # common CLI options
@@ -59,10 +59,9 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from yarl import URL
 
 from mock_services.common import signing
-from mock_services.common.fastclient import FastPoster
+from mock_services.common.fastclient import Answer, HttpClient, target_of
 from mock_services.common.faults import (
     NO_FAULTS,
     FaultConfigError,
@@ -126,7 +125,6 @@ FAULTS = web.AppKey("faults", FaultSwitch)
 SERVICE = web.AppKey("service", str)
 OPENAPI = web.AppKey("openapi", bytes)
 ADMIN_TOKEN = web.AppKey("admin_token", object)
-METRICS = web.AppKey("metrics", object)
 
 
 def metrics_registry(app: web.Application) -> CollectorRegistry:
@@ -142,8 +140,12 @@ def current_faults(app: web.Application) -> ServiceFaults:
 # --------------------------------------------------------------------------- JSON
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+"""One encoder for every answer (``json.dumps`` with options builds a new one per call)."""
+
+
 def dumps(data: Any) -> bytes:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+    return _ENCODER.encode(data).encode()
 
 
 def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
@@ -213,16 +215,18 @@ def verify_signed(
 
 
 class SignedClient:
-    """An HTTP client that signs each request with one key; one keep-alive session per process."""
+    """An HTTP client that signs each request with one key, on the pooled `fastclient.HttpClient`.
 
-    def __init__(
-        self, key_id: str, secret: bytes, *, timeout_s: float = 10.0, limit: int = 512, fast: bool = False
-    ) -> None:
+    ``http://`` URLs (every service URL: they are loopback) go through `HttpClient`; aiohttp's
+    session is opened only for another scheme. Both raise aiohttp's errors and `TimeoutError`.
+    """
+
+    def __init__(self, key_id: str, secret: bytes, *, timeout_s: float = 10.0, limit: int = 512) -> None:
         self.key_id, self.secret = key_id, secret
         self.timeout_s = timeout_s
         self.limit = limit
         self._session: aiohttp.ClientSession | None = None
-        self._fast = FastPoster(timeout_s=timeout_s, max_idle_per_host=limit) if fast else None
+        self._client = HttpClient(timeout_s=timeout_s, max_idle_per_host=limit)
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -232,36 +236,41 @@ class SignedClient:
         return self._session
 
     def headers_for(self, method: str, url: str, body: bytes, *, bad_signature: bool = False) -> dict[str, str]:
-        headers = signing.sign(self.key_id, self.secret, method, URL(url).raw_path_qs, body)
+        headers = signing.sign(self.key_id, self.secret, method, target_of(url).path_qs, body)
         if bad_signature:  # fault injection: a signature the receiver must refuse
             headers[signing.HEADER_SIGNATURE] = "0" * 128
         return headers
 
-    async def request(
+    async def fetch(
         self, method: str, url: str, payload: Any = None, *, signed: bool = True, timeout_s: float | None = None,
         bad_signature: bool = False, headers: Mapping[str, str] | None = None,
-    ) -> tuple[int, Any]:
-        """Send one request; return (status, parsed JSON or the text if the answer is not JSON).
+    ) -> Answer:
+        """Send one request; the whole answer (status, body bytes, headers).
 
-        Raises `aiohttp.ClientError` or `asyncio.TimeoutError` when the peer fails or is too slow.
+        Raises `aiohttp.ClientError` or `TimeoutError` when the peer fails or is too slow.
         """
         body = b"" if payload is None else dumps(payload)
         all_headers = {"Content-Type": "application/json"} if payload is not None else {}
         if signed:
             all_headers.update(self.headers_for(method, url, body, bad_signature=bad_signature))
         all_headers.update(headers or {})
-        if self._fast is not None and method == "POST" and url.startswith("http://"):
-            status, raw = await self._fast.post(url, body, all_headers, timeout_s=timeout_s)
-        else:
-            timeout = aiohttp.ClientTimeout(total=self.timeout_s if timeout_s is None else timeout_s)
-            async with self.session.request(method, url, data=body or None, headers=all_headers,
-                                            timeout=timeout) as resp:
-                status, raw = resp.status, await resp.read()
+        if url.startswith("http://"):
+            return await self._client.request(method, url, body, all_headers, timeout_s=timeout_s)
+        timeout = aiohttp.ClientTimeout(total=self.timeout_s if timeout_s is None else timeout_s)
+        async with self.session.request(method, url, data=body or None, headers=all_headers, timeout=timeout) as resp:
+            raw = await resp.read()
+            raw_headers = tuple(resp.raw_headers)
+        return Answer(resp.status, raw, raw_headers)
+
+    async def request(self, method: str, url: str, payload: Any = None, **kwargs: Any) -> tuple[int, Any]:
+        """Send one request; return (status, parsed JSON or the text if the answer is not JSON)."""
+        answer = await self.fetch(method, url, payload, **kwargs)
+        raw = answer.body
         try:
             data = json.loads(raw) if raw else None
         except ValueError:
             data = raw.decode(errors="replace")
-        return status, data
+        return answer.status, data
 
     async def post_json(self, url: str, payload: Any, **kwargs: Any) -> tuple[int, Any]:
         return await self.request("POST", url, payload, **kwargs)
@@ -270,8 +279,7 @@ class SignedClient:
         return await self.request("GET", url, None, **kwargs)
 
     async def close(self) -> None:
-        if self._fast is not None:
-            self._fast.close()
+        self._client.close()
         if self._session is not None and not self._session.closed:
             await self._session.close()
 
@@ -305,6 +313,9 @@ class _Metrics:
         if child is None:
             child = self._latency_children[(method, route)] = self.latency.labels(method, route)
         child.observe(seconds)
+
+
+METRICS = web.AppKey("metrics", _Metrics)
 
 
 def _route_of(request: web.Request) -> str:
