@@ -251,6 +251,7 @@ def step_demand(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
 def step_loadtest(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
     """Replay the busiest day against the mocks (or the given system); breaches are only recorded here."""
     from motcua.loadtest.runner import LoadtestOptions, run_loadtest
+    from motcua.report import loadtest_charts
 
     o = ctx.options
     layout = RunLayout(Path(run_dir))
@@ -260,7 +261,7 @@ def step_loadtest(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
                               seed=ctx.seed, time_scale=o.time_scale, callback_deadline_s=o.callback_deadline_s,
                               quiet=not o.progress, lang=o.lang)
     folder = layout.loadtest
-    result = run_loadtest(layout.load_scenario, options, folder.root, command=ctx.command)
+    result = run_loadtest(layout.load_scenario, options, folder.root, command=ctx.command, charts=loadtest_charts)
     # One manifest per run: the load test's own manifest is folded into the step record.
     sub_manifest = read_json(folder.manifest)
     folder.manifest.unlink()

@@ -76,6 +76,7 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from motcua.loadtest.runner import LoadtestOptions, run_loadtest
+    from motcua.report import loadtest_charts
 
     if not args.scenario.is_file():
         raise InputError(f"{args.scenario}: scenario file not found; e.g. scenarios/peak-day.toml")
@@ -102,5 +103,5 @@ def run(args: argparse.Namespace) -> int:
         time_scale=args.time_scale,
         lang=args.lang,
     )
-    run_loadtest(args.scenario, options, args.out).raise_if_breached()
+    run_loadtest(args.scenario, options, args.out, charts=loadtest_charts).raise_if_breached()
     return 0

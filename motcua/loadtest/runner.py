@@ -28,10 +28,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 from motcua import safety
@@ -134,6 +134,14 @@ class Summary:
 # ----------------------------------------------------------------------------- public API
 
 
+class ChartWriter(Protocol):
+    """What draws a load test's charts (`motcua.report.loadtest_charts` satisfies it)."""
+
+    def write_charts(self, harness: Mapping[str, Any], folder: Path, lang: str = "vi") -> list[Path]: ...
+
+    def capacity_chart(self, steps: Sequence[Any], path: Path, lang: str = "vi") -> Path: ...
+
+
 def run_loadtest(
     scenario_path: Path | str,
     options: LoadtestOptions,
@@ -141,10 +149,13 @@ def run_loadtest(
     *,
     results_root: Path | None = None,
     command: list[str] | None = None,
+    charts: ChartWriter | None = None,
 ) -> Summary:
     """Run one load test (or a capacity search) of `scenario_path`; see the module docstring.
 
-    Breaches are not raised here: the caller calls `Summary.raise_if_breached` when its outputs are written."""
+    `charts` draws the PNG charts into the run folder (the commands pass `motcua.report.loadtest_charts`;
+    the harness sits below the report and does not import it). Breaches are not raised here: the caller
+    calls `Summary.raise_if_breached` when its outputs are written."""
     from motcua.loadtest.params import journey_params
     from motcua.loadtest.profiles import profile_from_scenario
     from motcua.scenario import load_scenario
@@ -177,9 +188,9 @@ def run_loadtest(
         )
         with _services(options, run, scenario) as urls:
             if options.find_capacity:
-                data = _find_capacity(run, scenario, scenario_path, profile, options, urls, limits)
+                data = _find_capacity(run, scenario, scenario_path, profile, options, urls, limits, charts)
             else:
-                data = _one_run(run, scenario.name, scenario_path, profile, options, urls, limits, run.dir)
+                data = _one_run(run, scenario.name, scenario_path, profile, options, urls, limits, run.dir, charts)
         data["run_id"] = run.run_id
         write_json(run.path("summary.json"), data)
     summary = Summary(data, run.dir)
@@ -201,11 +212,11 @@ def default_deadline(scenario, options: LoadtestOptions) -> float:
 
 
 def _one_run(
-    run: Run, scenario_name: str, scenario_path: Path, profile, options: LoadtestOptions, urls, limits, folder: Path
+    run: Run, scenario_name: str, scenario_path: Path, profile, options: LoadtestOptions, urls, limits, folder: Path,
+    charts: ChartWriter | None,
 ) -> dict:
     from motcua.loadtest import slo
     from motcua.loadtest.summary import build_summary
-    from motcua.report.loadtest_charts import write_charts
 
     stats_before = get_json(f"{urls['agency']}/stats")
     since = int(stats_before.get("events", -1))
@@ -231,11 +242,12 @@ def _one_run(
     data["callback_deadline_s"] = options.callback_deadline_s
     verdicts = slo.evaluate(limits, data["slo_measured"])
     data["slo"] = [v.as_dict() for v in verdicts]
-    data["charts"] = [p.name for p in write_charts(harness, folder, options.lang)]
+    data["charts"] = [p.name for p in charts.write_charts(harness, folder, options.lang)] if charts else []
     return data
 
 
-def _find_capacity(run: Run, scenario, scenario_path: Path, profile, options, urls, limits) -> dict:
+def _find_capacity(run: Run, scenario, scenario_path: Path, profile, options, urls, limits,
+                   charts: ChartWriter | None) -> dict:
     """Raise the rate by ``capacity_factor`` per step until an SLO breaks; the knee is the last rate that held."""
     if options.model != "open":
         raise InputError("--find-capacity raises an arrival rate; it needs the open model (use --rate, not --users)")
@@ -243,7 +255,7 @@ def _find_capacity(run: Run, scenario, scenario_path: Path, profile, options, ur
     current = profile
     for index in range(options.capacity_steps):
         folder = run.dir / "steps" / f"{index + 1:02d}-rate-{current.base_rate:g}"
-        data = _one_run(run, scenario.name, scenario_path, current, options, urls, limits, folder)
+        data = _one_run(run, scenario.name, scenario_path, current, options, urls, limits, folder, charts)
         write_json(folder / "summary.json", data)
         held = all(v["passed"] for v in data["slo"]) and data["invariant"]["ok"] is not False
         steps.append(
@@ -268,11 +280,8 @@ def _find_capacity(run: Run, scenario, scenario_path: Path, profile, options, ur
         "factor": options.capacity_factor,
         "broke": not steps[-1]["held"],
     }
-    from motcua.report.loadtest_charts import capacity_chart
-
-    last["charts"] = [
-        capacity_chart(steps, run.dir / "capacity.png", options.lang).name
-    ]  # each step's charts are in its folder
+    # each step's charts are in its folder
+    last["charts"] = [charts.capacity_chart(steps, run.dir / "capacity.png", options.lang).name] if charts else []
     return last
 
 
