@@ -403,7 +403,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--catalogue", default=None, help="fee catalogue TOML (default scenarios/fee-catalogue.toml)")
     parser.add_argument("--public-url", default=None, help="URL the gateway uses to reach this service")
     parser.add_argument("--gateway-timeout-s", type=float, default=5.0, help="timeout of one call to the gateway")
+    parser.add_argument("--payment-expires-s", type=int, default=900,
+                        help="the payments it asks for expire this many seconds after creation (1–604800)")
     args = parser.parse_args(argv)
+    if not 1 <= args.payment_expires_s <= 604_800:
+        parser.error(f"--payment-expires-s must be within 1–604800 seconds, got {args.payment_expires_s}")
     http.check_time_scale(args.time_scale)
     try:
         check_agency_code(args.agency_code)
@@ -413,7 +417,7 @@ def main(argv: list[str] | None = None) -> None:
     config = AgencyConfig(
         data_dir=Path(args.data_dir), gateway_url=args.gateway_url.rstrip("/"), agency_code=args.agency_code,
         public_url=(args.public_url or f"http://{args.host}:{args.port}").rstrip("/"), catalogue=catalogue,
-        gateway_timeout_s=args.gateway_timeout_s,
+        gateway_timeout_s=args.gateway_timeout_s, expires_in_s=args.payment_expires_s,
     )  # fmt: skip
     app = build_app(config, faults=http.faults_from_args(args, "agency"), admin_token=args.admin_token)
     http.run_service(app, host=args.host, port=args.port)

@@ -33,7 +33,7 @@ from typing import Any
 
 import requests
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -245,8 +245,10 @@ class FuzzRun:
         return service != "gateway" or (a[columns.index("state")], b[columns.index("state")]) == ("created",
                                                                                                    "expired")
 
-    def fuzz(self, service: str, path: str, method: str, examples: int) -> int:
-        """Send up to `examples` positive and as many negative cases to one operation; return how many."""
+    def fuzz(self, service: str, path: str, method: str, examples: int, *, round_: int = 0) -> int:
+        """Send up to `examples` positive and as many negative cases to one operation; return how many.
+
+        Round 0 is derandomized (the same cases every run); round N draws other cases with seed N."""
         op = self.schemas[service][path][method]
         label = f"{method} {path}"
         start = sum(n for (sv, lb, _m), n in self.counts.items() if (sv, lb) == (service, label))
@@ -258,12 +260,13 @@ class FuzzRun:
                 continue
 
             with contextlib.suppress(Unsatisfiable):
-                self._run_mode(service, label, op, strategy, mode, examples)
+                self._run_mode(service, label, op, strategy, mode, examples, round_)
         return sum(n for (sv, lb, _m), n in self.counts.items() if (sv, lb) == (service, label)) - start
 
-    def _run_mode(self, service: str, label: str, op: Any, strategy: Any, mode: GenerationMode, examples: int
-                  ) -> None:
-        @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
+    def _run_mode(self, service: str, label: str, op: Any, strategy: Any, mode: GenerationMode, examples: int,
+                  round_: int) -> None:
+        @seed(round_)
+        @settings(max_examples=examples, deadline=None, database=None, derandomize=round_ == 0,
                   phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
         @given(case=strategy)
         def run(case: Any) -> None:
