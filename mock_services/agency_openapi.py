@@ -22,6 +22,7 @@ from mock_services.common.openapi import (
     STRING,
     TEXT,
     VND,
+    add_links,
     document,
     json_content,
     obj,
@@ -137,6 +138,9 @@ PATHS: dict[str, Any] = {
     )},
     "/stats": {"get": operation("Counts for the invariant check", ok={"200": json_content(ref("Stats"), "counts")})},
 }
+add_links(PATHS, "/dossiers", "post", ("201",), {
+    "GetDossier": ("/dossiers/{code}", "get", {"code": "$response.body#/dossier_code"}),
+})
 
 
 def openapi_for(procedure_codes: Iterable[str]) -> dict[str, Any]:

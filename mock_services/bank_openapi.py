@@ -14,6 +14,7 @@ from mock_services.common.openapi import (
     STRING,
     TEXT,
     VND,
+    add_links,
     document,
     json_content,
     obj,
@@ -72,6 +73,9 @@ PATHS: dict[str, Any] = {
         "200": json_content(ref("BankStats"), "the counts")})},
 }
 
+add_links(PATHS, "/charge", "post", ("200",), {
+    "Inquiry": ("/charges/{payment_id}", "get", {"payment_id": "$response.body#/payment_id"}),
+})
 
 
 def openapi_for(bank_codes: Iterable[str]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from mock_services.common.openapi import (
     TEXT,
     URL,
     VND,
+    add_links,
     document,
     json_content,
     obj,
@@ -142,6 +143,24 @@ PATHS: dict[str, Any] = {
     "/stats": {"get": operation("Counts by state and of the IPN outbox", ok={"200": json_content(ref("Stats"),
                                                                                                   "the counts")})},
 }
+
+_BY_ID = {"payment_id": "$response.body#/payment_id"}
+add_links(PATHS, "/payments", "post", ("200", "201"), {
+    name: (f"/payments/{{payment_id}}{tail}", verb, _BY_ID) for name, tail, verb in (
+        ("QueryPayment", "", "get"), ("Checkout", "/checkout", "post"), ("Cancel", "/cancel", "post"),
+        ("Refund", "/refund", "post"), ("ManualTransfer", "/manual-transfer", "post"),
+        ("ConfirmTransfer", "/confirm-transfer", "post"))
+})
+add_links(PATHS, "/payments/{payment_id}/checkout", "post", ("200",), {
+    "QueryCheckedOut": ("/payments/{payment_id}", "get", _BY_ID),
+    "CancelCheckedOut": ("/payments/{payment_id}/cancel", "post", _BY_ID),
+})
+add_links(PATHS, "/payments/{payment_id}/manual-transfer", "post", ("200",), {
+    "ConfirmManual": ("/payments/{payment_id}/confirm-transfer", "post", _BY_ID),
+})
+add_links(PATHS, "/payments/{payment_id}/confirm-transfer", "post", ("200",), {
+    "RefundConfirmed": ("/payments/{payment_id}/refund", "post", _BY_ID),
+})
 
 OPENAPI: dict[str, Any] = document(
     "National payment platform (gateway) — mock",

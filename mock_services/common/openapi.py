@@ -135,6 +135,19 @@ def operation(
     return op
 
 
+def add_links(paths: dict[str, Any], path: str, method: str, statuses: tuple[str, ...],
+              targets: dict[str, tuple[str, str, dict[str, str]]]) -> None:
+    """Add OpenAPI links to the answers `statuses` of ``method path``: name → (target path, method, parameters
+    as runtime expressions such as ``$response.body#/payment_id``), so a stateful tester can chain calls."""
+    links = {
+        name: {"operationRef": "#/paths/" + target.replace("~", "~0").replace("/", "~1") + "/" + verb,
+               "parameters": parameters}
+        for name, (target, verb, parameters) in targets.items()
+    }
+    for status in statuses:
+        paths[path][method]["responses"][status].setdefault("links", {}).update(links)
+
+
 def path_param(name: str, description: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": STRING, "description": description}
 
