@@ -5,8 +5,9 @@ or credited twice, no amount differs, and nothing is stuck.
 The mocks run under `MockStack` (time-scale 0.01, payments expiring 20 s after creation) with the fault
 table `CHAOS_FAULTS`: latency, 503 errors, connection resets and hangs on every business route of the three
 services; every IPN fault of the gateway; the bank's freeze (6 s of the 60), outage (one bank), toxicity
-and withheld notifications. The observer routes (``/stats``, ``/events``, ``/reconcile`` and the gateway's
-report) are spared, so the load test's own harness and reconciliation keep working. `motcua loadtest` drives
+and withheld notifications. The observer routes (``/stats``, ``/events``, ``/reconcile``, the gateway's
+report and its querydr ``GET /payments/{id}``, which the reconciliation asks thousands of times) are spared, so
+the load test's own harness and end-of-run reconciliation keep working. `motcua loadtest` drives
 the citizens against the running stack; meanwhile the main thread kills and restarts one service every 8 s
 (the supervisor must spawn from the main thread, PR_SET_PDEATHSIG). After the load the faults are switched
 off (the incident is over), the sweeps and retries settle, the agency reconciles every day of the run with
@@ -40,8 +41,8 @@ KILL_EVERY_S = 8.0
 KILL_ORDER = ("gateway", "bank", "agency") * 2
 FINAL_STATES = {"paid", "failed", "cancelled", "expired", "refunded", "partially_refunded"}
 BUSINESS_ROUTES = {
-    "gateway": ["POST /payments", "GET /payments/{payment_id}", "POST /payments/{payment_id}/checkout",
-                "POST /payments/{payment_id}/cancel", "POST /bank-notifications"],
+    "gateway": ["POST /payments", "POST /payments/{payment_id}/checkout", "POST /payments/{payment_id}/cancel",
+                "POST /bank-notifications"],
     "bank": ["POST /charge", "GET /charges/{payment_id}"],
     "agency": ["POST /dossiers", "GET /dossiers/{code}", "POST /ipn"],
 }
@@ -177,8 +178,9 @@ def test_chaos_kills_and_faults_lose_nothing(tmp_path):
     conn.close()
     verdict = payment_verdict(attempts, views, agency_stats)
 
-    summary = json.loads((tmp_path / "run" / "summary.json").read_text()) if (tmp_path / "run" /
-                                                                            "summary.json").exists() else {}
+    summary_file = tmp_path / "run" / "summary.json"
+    summary = json.loads(summary_file.read_text()) if summary_file.exists() else {}
+    throughput, arrivals = summary.get("throughput", {}), summary.get("arrivals", {})
     states = Counter(p["state"] for p in payments)
     approved = sum(1 for c in charges.values() if c["response_code"] == "00")
     keyed = Counter()
@@ -196,7 +198,11 @@ def test_chaos_kills_and_faults_lose_nothing(tmp_path):
     keyed["bank 75 declines (outage, toxicity, mix)"] = sum(1 for c in charges.values() if c["response_code"] == "75")
     counts = {
         "loadtest_exit": code, "load_s": round(load_s, 1),
-        "journeys": summary.get("journeys", {}).get("total") if isinstance(summary.get("journeys"), dict) else None,
+        "arrivals_started": arrivals.get("started"), "arrivals_dropped": arrivals.get("dropped"),
+        "started_per_s": throughput.get("started_per_s"), "journeys_finished": throughput.get("journeys_finished"),
+        "journeys_per_s": throughput.get("journeys_per_s"), "http_requests": throughput.get("http_requests"),
+        "http_failures": throughput.get("http_failures"), "loadtest_lost_callbacks": summary.get("lost_callbacks"),
+        "loadtest_invariant": summary.get("invariant"),
         "payments": len(payments), "bank_charges": len(charges), "bank_approved": approved,
         "payment_states": dict(states), "kills": kills, "http_faults_injected": dict(sorted(injected.items())),
         "http_faults_total": sum(injected.values()), "ipn_and_bank_faults": dict(keyed),
@@ -211,7 +217,8 @@ def test_chaos_kills_and_faults_lose_nothing(tmp_path):
         "credited_without_approval": len(verdict.credited_without_approval),
     }
     print("\nchaos run: " + json.dumps(counts, indent=1, ensure_ascii=False))
-    print("loadtest summary keys:", sorted(summary)[:40])
+    if code not in (0, 3, 4):
+        print((tmp_path / "loadtest.log").read_text(errors="replace")[-3000:])
 
     assert len(kills) == 6 and Counter(n for _, n, _ in kills) == {"gateway": 2, "bank": 2, "agency": 2}
     assert sum(injected.values()) > 0 and approved > 0
@@ -221,4 +228,5 @@ def test_chaos_kills_and_faults_lose_nothing(tmp_path):
     assert state[0], f"not settled 180 s after the load: {state[1]}"
     assert set(states) <= FINAL_STATES, f"payments not final: {dict(states)}"
     assert awaiting == 0, f"{awaiting} dossiers still await a payment that ended"
-    assert len(payments) >= 0.5 * RATE_PER_S * DURATION_S * 0.3
+    assert code in (0, 3, 4), f"motcua loadtest exited {code} (6: a service unreachable, 2: bad input)"
+    assert arrivals["started"] >= 0.95 * RATE_PER_S * DURATION_S, arrivals  # ≥ 100 journeys/s were started

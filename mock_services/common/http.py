@@ -27,7 +27,8 @@ Public API::
                                                        # stops cleanly on SIGTERM / Ctrl-C
 
 Every app serves ``GET /healthz``, ``GET /metrics`` (Prometheus text from a registry of its own:
-``motcua_http_requests_total{method,route,status}``, ``motcua_http_request_seconds{method,route}``),
+``motcua_http_requests_total{method,route,status}``, ``motcua_http_request_seconds{method,route}``,
+``motcua_faults_injected_total{kind}`` with kind latency, hang, reset or error),
 ``GET /openapi.json`` and ``GET|PUT /admin/faults`` (loopback only, header ``X-Admin-Token``).
 Errors are JSON ``{"error", "message", "field"?}`` (docs/contracts.md §1); a handler's unexpected
 exception becomes a 500 JSON answer, never an HTML page. Faults are applied to the service's own
