@@ -377,7 +377,7 @@ def reset_connection(request: web.Request) -> None:
     transport.abort()
 
 
-def _count_fault(metrics: _Metrics, action: Any) -> None:
+def _count_fault(metrics: Any, action: Any) -> None:
     if action.delay_s > 0:
         metrics.faults.labels("latency").inc()
     kind = "hang" if action.hang_s is not None else "reset" if action.reset else "error" if action.status else None
