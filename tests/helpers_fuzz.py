@@ -9,8 +9,11 @@ stopping at 401/403. Per case the checks are:
 - Schemathesis's: no 5xx; status code, content type and body conform to the document; a negative case
   is refused with a 4xx;
 - positive cases are accepted: 2xx, or 404/409 (an id that does not exist, a state that forbids the
-  move). 401/403 never (the case was signed); 422 only for a cross-field rule JSON Schema cannot say
-  (`CROSS_FIELD_422`);
+  move). 401/403 never (the case was signed); another 4xx only where the contract refuses a schema-valid
+  request on purpose (`REFUSALS_OF_VALID`: rules across fields, the always-wrong OTP). Before sending, a
+  positive case gets what a real caller holds and JSON Schema cannot say (`CREDENTIALS`: a genuine charge
+  token, a dossier code of the named agency); the IPN, which the contract answers 200 with an RspCode
+  whatever it holds, is judged on its RspCode (`check_ipn_answer`);
 - a refused request (4xx) changes nothing: the three services' ``/stats`` and every row of their
   SQLite databases are the same before and after, except what a background job did meanwhile
   (the gateway's expiry sweep) and what the contract says a refusal leaves (`REFUSAL_LEAVES`).
@@ -228,9 +231,6 @@ class FuzzRun:
     def db_path(self, service: str) -> Path:
         return self.data_dir / f"{service}.sqlite"
 
-    def operations(self, service: str) -> list[tuple[str, str]]:
-        return [(op.path, op.method.upper()) for op in (r.ok() for r in self.schemas[service].get_all_operations())]
-
     def snapshot(self) -> Snapshot:
         """/stats and the databases at one moment: the rows read before and after the stats agree."""
         rows = {name: db_rows(self.db_path(name)) for name in self.urls}
@@ -269,7 +269,6 @@ class FuzzRun:
                 strategy = op.as_strategy(generation_mode=mode, headers=headers)
             except Unsatisfiable:
                 continue
-
             with contextlib.suppress(Unsatisfiable):
                 self._run_mode(service, label, op, strategy, mode, examples, round_)
         return sum(n for (sv, lb, _m), n in self.counts.items() if (sv, lb) == (service, label)) - start
