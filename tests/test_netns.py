@@ -22,8 +22,12 @@ from helpers_mock_http import ServiceProcess
 from mock_services.common.http import ADMIN_TOKEN_HEADER, TEST_ADMIN_TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
-HOST_ADDR, PEER_ADDR, PREFIX = "10.231.77.1", "10.231.77.2", 30
-"""A private /30 between the host and the namespace only (RFC 1918); no route leads anywhere else."""
+_BLOCK = os.getpid() % 16384
+HOST_ADDR = f"10.231.{_BLOCK // 64}.{_BLOCK % 64 * 4 + 1}"
+PEER_ADDR = f"10.231.{_BLOCK // 64}.{_BLOCK % 64 * 4 + 2}"
+PREFIX = 30
+"""A private /30 (RFC 1918, in 10.231.0.0/16, chosen by process id so that two runs at once do not collide)
+between the host and the namespace only; no route leads anywhere else."""
 
 CLIENT = r"""
 import json, sys, urllib.request, urllib.error
