@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import datetime as dt
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from prometheus_client import Counter
 from yarl import URL
 
 from mock_services import agency_ledger as ledger
-from mock_services.agency_openapi import OPENAPI
+from mock_services.agency_openapi import openapi_for
 from mock_services.common import http, signing
 from mock_services.common.catalogue import PAYMENT_GROUPS, CatalogueError, FeeCatalogue, load_fee_catalogue
 from mock_services.common.db import Database
@@ -49,6 +50,7 @@ GATEWAY_ATTEMPTS = 4
 """Tries to create a payment at the gateway; safe to repeat because of the Idempotency-Key."""
 GATEWAY_BACKOFF_S = 0.05
 MAX_EVENTS_PAGE = 10_000
+RECONCILE_DAY_RE = re.compile(r"20[0-9]{2}-[0-9]{2}-[0-9]{2}")
 QUERY_CONCURRENCY = 16
 """Parallel querydr calls when a reconciliation first asks about dossiers still awaiting payment."""
 
@@ -76,8 +78,6 @@ class Agency:
         self.config = config
         self.db = Database(Path(config.data_dir) / "agency.sqlite", ledger.SCHEMA)
         self.gateway = http.SignedClient("agency", config.keys["agency"], timeout_s=config.gateway_timeout_s)
-        self.rejected_unsigned = 0
-        """IPNs refused with 97: counted in memory only, since an unauthenticated caller must not write."""
         self.ipn_counter = Counter(
             "motcua_agency_ipn", "IPNs answered, by RspCode", ["rsp_code"], registry=registry
         )
@@ -178,7 +178,8 @@ class Agency:
             if key_id != "gateway":
                 raise signing.SignatureError(f"IPNs must be signed by the gateway, not {key_id!r}")
         except signing.SignatureError as exc:
-            self.rejected_unsigned += 1
+            # Counted in SQLite before the answer (it survives kill -9); an unsigned caller moves a counter only.
+            await self.db.transact(lambda conn: ledger.count_refusal(conn, "97"))
             return self._answer(ledger.IpnOutcome("97", f"Invalid signature: {exc}"))
         body = http.parse_json_object(raw)
         now = time.time()
@@ -285,9 +286,14 @@ def _validate_ipn(body: Mapping[str, Any]) -> dict[str, Any]:
         amount = parse_vnd(body.get("amount_vnd"))
     except MoneyError as exc:
         raise ValueError(str(exc)) from None
+    for key in ("agency_code", "bank_code", "bank_txn_no", "group"):
+        if key in body and not isinstance(body[key], str):
+            raise ValueError(f"{key} must be a string, got {body[key]!r}")
+    for key in ("bank_approved_at", "sent_at"):
+        at = body.get(key)
+        if at is not None and (isinstance(at, bool) or not isinstance(at, int | float)):
+            raise ValueError(f"{key} must be Unix seconds or null, got {at!r}")
     approved = body.get("bank_approved_at")
-    if approved is not None and (isinstance(approved, bool) or not isinstance(approved, int | float)):
-        raise ValueError(f"bank_approved_at must be Unix seconds or null, got {approved!r}")
     attempt = body.get("attempt")
     if attempt is not None and (isinstance(attempt, bool) or not isinstance(attempt, int)):
         raise ValueError(f"attempt must be an integer, got {attempt!r}")
@@ -340,9 +346,12 @@ async def post_reconcile(request: web.Request) -> web.Response:
     body = await http.read_json(request)
     day = http.require(body, "date", str)
     try:
+        if not RECONCILE_DAY_RE.fullmatch(day):
+            raise ValueError(day)
         dt.date.fromisoformat(day)
     except ValueError:
-        raise ApiError(422, "invalid_field", f"date must be YYYY-MM-DD, got {day!r}", field="date") from None
+        raise ApiError(422, "invalid_field", f"date must be a YYYY-MM-DD day of 2000–2099 (the days a dossier code "
+                       f"can name), got {day!r}", field="date") from None
     query_pending = body.get("query_pending", False)
     if not isinstance(query_pending, bool):
         raise ApiError(422, "invalid_field", f"query_pending must be true or false, got {query_pending!r}",
@@ -359,14 +368,15 @@ async def get_events(request: web.Request) -> web.Response:
 async def get_stats(request: web.Request) -> web.Response:
     agency = _agency(request)
     return json_response({"agency_code": agency.config.agency_code,
-                          **ledger.stats(agency.db.conn, agency.rejected_unsigned)})
+                          **ledger.stats(agency.db.conn)})
 
 
 def build_app(
     config: AgencyConfig, *, faults: ServiceFaults | None = None, admin_token: str | None = None
 ) -> web.Application:
     """The agency's aiohttp application (routes of docs/contracts.md §1)."""
-    app = http.create_app("agency", openapi=OPENAPI, faults=faults, admin_token=admin_token)
+    openapi = openapi_for(p.code for p in config.catalogue)
+    app = http.create_app("agency", openapi=openapi, faults=faults, admin_token=admin_token)
     agency = Agency(config, app[http.METRICS].registry)
     app[AGENCY] = agency
     app.router.add_post("/dossiers", post_dossier)
@@ -390,7 +400,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--catalogue", default=None, help="fee catalogue TOML (default scenarios/fee-catalogue.toml)")
     parser.add_argument("--public-url", default=None, help="URL the gateway uses to reach this service")
     parser.add_argument("--gateway-timeout-s", type=float, default=5.0, help="timeout of one call to the gateway")
+    parser.add_argument("--payment-expires-s", type=int, default=900,
+                        help="the payments it asks for expire this many seconds after creation (1–604800)")
     args = parser.parse_args(argv)
+    if not 1 <= args.payment_expires_s <= 604_800:
+        parser.error(f"--payment-expires-s must be within 1–604800 seconds, got {args.payment_expires_s}")
     http.check_time_scale(args.time_scale)
     try:
         check_agency_code(args.agency_code)
@@ -400,7 +414,7 @@ def main(argv: list[str] | None = None) -> None:
     config = AgencyConfig(
         data_dir=Path(args.data_dir), gateway_url=args.gateway_url.rstrip("/"), agency_code=args.agency_code,
         public_url=(args.public_url or f"http://{args.host}:{args.port}").rstrip("/"), catalogue=catalogue,
-        gateway_timeout_s=args.gateway_timeout_s,
+        gateway_timeout_s=args.gateway_timeout_s, expires_in_s=args.payment_expires_s,
     )  # fmt: skip
     app = build_app(config, faults=http.faults_from_args(args, "agency"), admin_token=args.admin_token)
     http.run_service(app, host=args.host, port=args.port)

@@ -76,6 +76,12 @@ CREATE TABLE IF NOT EXISTS credits (
     at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS credits_by_dossier ON credits (dossier_code);
+-- IPNs refused before anything about them can be trusted (97: bad signature): one counter per code, so an
+-- unauthenticated caller can move a number but never add a row; the counts survive a restart.
+CREATE TABLE IF NOT EXISTS ipn_refusals (
+    rsp_code TEXT PRIMARY KEY,
+    count INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY,
     type TEXT NOT NULL,
@@ -376,14 +382,23 @@ def events_since(conn: sqlite3.Connection, since: int, limit: int) -> dict[str, 
     return {"events": events, "next": rows[-1]["seq"] if rows else since}
 
 
-def stats(conn: sqlite3.Connection, rejected_unsigned: int = 0) -> dict[str, Any]:
-    """Counts for the invariant check; `rejected_unsigned` adds the 97s (never journalled)."""
+def count_refusal(conn: sqlite3.Connection, rsp_code: str) -> None:
+    """Count one IPN refused without journalling it (97: its signature is wrong, so nothing in it is trusted)."""
+    conn.execute(
+        "INSERT INTO ipn_refusals (rsp_code, count) VALUES (?, 1) "
+        "ON CONFLICT (rsp_code) DO UPDATE SET count = count + 1",
+        (rsp_code,),
+    )
+
+
+def stats(conn: sqlite3.Connection) -> dict[str, Any]:
+    """Counts for the invariant check: the journalled answers plus the counted refusals (`count_refusal`)."""
     by_status = dict(conn.execute("SELECT status, COUNT(*) FROM dossiers GROUP BY status").fetchall())
     by_code = dict(
         conn.execute("SELECT rsp_code, COUNT(*) FROM events WHERE rsp_code IS NOT NULL GROUP BY rsp_code").fetchall()
     )
-    if rejected_unsigned:
-        by_code["97"] = by_code.get("97", 0) + rejected_unsigned
+    for code, count in conn.execute("SELECT rsp_code, count FROM ipn_refusals").fetchall():
+        by_code[code] = by_code.get(code, 0) + count
     double = conn.execute(
         "SELECT COUNT(*) FROM (SELECT dossier_code FROM credits GROUP BY dossier_code HAVING COUNT(*) > 1)"
     ).fetchone()[0]

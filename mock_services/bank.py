@@ -34,7 +34,7 @@ import aiohttp
 import numpy as np
 from aiohttp import web
 
-from mock_services.bank_openapi import OPENAPI
+from mock_services.bank_openapi import openapi_for
 from mock_services.common import signing
 from mock_services.common.charge_token import ChargeTokenError, read_charge_token
 from mock_services.common.db import Database
@@ -144,7 +144,7 @@ class Bank:
         if bank_code != claims.bank_code:
             raise ApiError(422, "bank_mismatch", f"the charge token is for {claims.bank_code}, not {bank_code}",
                            field="bank_code")
-        if not re.fullmatch(r"\d{6}", otp):
+        if not re.fullmatch(r"[0-9]{6}", otp):
             raise ApiError(422, "invalid_field", f"otp must be 6 digits, got {otp!r}", field="otp")
         if otp == WRONG_OTP:
             raise ApiError(400, "wrong_otp", "the OTP is wrong; ask for a new one and try again", field="otp")
@@ -276,7 +276,7 @@ def _charge_answer(row: Any) -> dict[str, Any]:
 
 def build_app(config: BankConfig, *, faults: ServiceFaults | None = None, admin_token: str | None = None
               ) -> web.Application:
-    app = create_app("bank", openapi=OPENAPI, faults=faults, admin_token=admin_token)
+    app = create_app("bank", openapi=openapi_for(config.catalogue), faults=faults, admin_token=admin_token)
     bank = Bank(config, app)
     app[BANK] = bank
     app.router.add_get("/banks", bank.banks)

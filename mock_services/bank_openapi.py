@@ -3,13 +3,18 @@
 
 from __future__ import annotations
 
+import tomllib
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from mock_services.common.openapi import (
     EPOCH_OR_NULL,
     INTEGER,
     STRING,
+    TEXT,
     VND,
+    add_links,
     document,
     json_content,
     obj,
@@ -18,6 +23,9 @@ from mock_services.common.openapi import (
     ref,
 )
 
+DEFAULT_BANK_CODES = tuple(
+    b["code"] for b in tomllib.loads((Path(__file__).parent / "banks.toml").read_text(encoding="utf-8"))["banks"]
+)
 RESPONSE_CODE = {"enum": ["00", "07", "11", "24", "51", "65", "75"],
                  "description": "00 ok, 07 suspicious, 11 expired, 24 cancelled by the payer, 51 insufficient funds, "
                                 "65 over limit, 75 under maintenance"}
@@ -29,8 +37,8 @@ SCHEMAS: dict[str, Any] = {
         code=STRING, name=STRING, kind={"enum": ["bank", "ewallet"]}, p50_ms=MS, p95_ms=MS, notify_p50_ms=MS,
         notify_p95_ms=MS, decline_mix={"type": "object", "additionalProperties": {"type": "number"}},
     ),
-    "Charge": obj(["charge_token", "bank_code", "otp"], charge_token=STRING, bank_code=STRING,
-                  otp={"type": "string", "pattern": r"^\d{6}$", "description": "000000 is always wrong"}),
+    "Charge": obj(["charge_token", "bank_code", "otp"], charge_token=TEXT, bank_code=TEXT,
+                  otp={"type": "string", "pattern": "^[0-9]{6}$", "description": "000000 is always wrong"}),
     "Verdict": obj(
         ["payment_id", "bank_code", "response_code", "bank_txn_no", "amount_vnd", "approved_at"],
         payment_id=STRING, bank_code=STRING, response_code=RESPONSE_CODE, bank_txn_no=STRING, amount_vnd=VND,
@@ -65,8 +73,22 @@ PATHS: dict[str, Any] = {
         "200": json_content(ref("BankStats"), "the counts")})},
 }
 
-OPENAPI: dict[str, Any] = document(
-    "Banks and e-wallets — mock",
-    "Charges with VNPay-style response codes and signed notifications to the gateway. docs/contracts.md §1.",
-    schemas=SCHEMAS, paths=PATHS,
-)
+add_links(PATHS, "/charge", "post", ("200",), {
+    "Inquiry": ("/charges/{payment_id}", "get", {"payment_id": "$response.body#/payment_id"}),
+})
+
+
+def openapi_for(bank_codes: Iterable[str]) -> dict[str, Any]:
+    """The document of a bank service whose catalogue has these codes (a charge names one of them)."""
+    charge = SCHEMAS["Charge"]
+    bank_code = {"enum": sorted(bank_codes), "description": "a code of the catalogue (GET /banks)"}
+    schemas = {**SCHEMAS, "Charge": {**charge, "properties": {**charge["properties"], "bank_code": bank_code}}}
+    return document(
+        "Banks and e-wallets — mock",
+        "Charges with VNPay-style response codes and signed notifications to the gateway. docs/contracts.md §1.",
+        schemas=schemas, paths=PATHS,
+    )
+
+
+OPENAPI: dict[str, Any] = openapi_for(DEFAULT_BANK_CODES)
+"""The document with the default catalogue (mock_services/banks.toml)."""

@@ -6,11 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 from mock_services.common.openapi import (
+    AGENCY_CODE,
+    CCCD,
+    DATE,
+    DOSSIER_CODE,
     EPOCH,
     EPOCH_OR_NULL,
     INTEGER,
     STRING,
+    TEXT,
+    URL,
     VND,
+    add_links,
     document,
     json_content,
     obj,
@@ -26,19 +33,18 @@ from motcua.payment_platform import PAYMENT_GROUPS
 NULLABLE_STRING = {"type": ["string", "null"]}
 STATES = ["created", "awaiting_bank", "awaiting_officer_confirmation", "paid", "failed", "cancelled", "expired",
           "partially_refunded", "refunded"]
-AGENCY_CODE = {"type": "string", "pattern": r"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}$", "examples": ["000.00.12.H37"]}
-DOSSIER_CODE = {"type": "string", "pattern": r"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}-\d{6}-\d{4}$"}
-RESPONSE_CODE = {"type": "string", "pattern": r"^\d{2}$", "description": "VNPay-style: 00 ok, 07, 11, 24, 51, 65, 75"}
+BANK_CODE = {"type": "string", "pattern": "^[A-Z0-9_-]{1,32}$", "examples": ["VIETINBANK"]}
+RESPONSE_CODE = {"type": "string", "pattern": "^[0-9]{2}$", "description": "VNPay-style: 00 ok, 07, 11, 24, 51, 65, 75"}
 
 SCHEMAS: dict[str, Any] = {
-    "Payer": obj(["name", "cccd", "phone"], name=STRING, cccd={"type": "string", "pattern": r"^\d{12}$"},
-                 phone=STRING),
+    "Payer": obj(["name", "cccd", "phone"], name=TEXT, cccd=CCCD, phone=TEXT),
     "NewPayment": obj(
         ["agency_code", "dossier_code", "procedure_code", "group", "amount_vnd", "payer", "ipn_url", "return_url"],
-        agency_code=AGENCY_CODE, dossier_code=DOSSIER_CODE, procedure_code=STRING,
+        agency_code=AGENCY_CODE, dossier_code={**DOSSIER_CODE, "description": "must begin with agency_code"},
+        procedure_code=TEXT,
         group={"enum": list(PAYMENT_GROUPS)},
         amount_vnd={**VND, "minimum": 1, "description": "whole VND above zero (0 → 422 zero_fee)"},
-        payer=ref("Payer"), ipn_url={"type": "string", "format": "uri"}, return_url={"type": "string", "format": "uri"},
+        payer=ref("Payer"), ipn_url=URL, return_url=URL,
         expires_in_s={"type": "number", "exclusiveMinimum": 0, "maximum": 604800, "default": 900},
     ),
     "PaymentCreated": obj(
@@ -54,7 +60,7 @@ SCHEMAS: dict[str, Any] = {
         response_code=NULLABLE_STRING, created_at=EPOCH, expires_at=EPOCH, bank_approved_at=EPOCH_OR_NULL,
         notified_at=EPOCH_OR_NULL, ipn_acked_at=EPOCH_OR_NULL, ipn_attempts=INTEGER,
     ),
-    "Checkout": obj(["bank_code"], bank_code={"type": "string", "examples": ["VIETINBANK"]}),
+    "Checkout": obj(["bank_code"], bank_code=BANK_CODE),
     "CheckedOut": obj(
         ["payment_id", "state", "amount_vnd", "bank_code", "charge_url", "charge_token", "expires_at"],
         payment_id=STRING, state={"const": "awaiting_bank"}, amount_vnd=VND, bank_code=STRING,
@@ -64,17 +70,17 @@ SCHEMAS: dict[str, Any] = {
     "Refund": obj(["amount_vnd"], amount_vnd={**VND, "minimum": 1}),
     "Refunded": obj(["payment_id", "state", "refunded_vnd"], payment_id=STRING,
                     state={"enum": ["partially_refunded", "refunded"]}, refunded_vnd=VND),
-    "ConfirmTransfer": obj([], approved={"type": "boolean", "default": True}, bank_txn_no=STRING),
+    "ConfirmTransfer": obj([], approved={"type": "boolean", "default": True}, bank_txn_no=TEXT),
     "BankNotification": obj(
         ["payment_id", "bank_code", "response_code", "bank_txn_no", "amount_vnd"],
-        payment_id=STRING, bank_code=STRING, response_code=RESPONSE_CODE, bank_txn_no=STRING,
+        payment_id=TEXT, bank_code=TEXT, response_code=RESPONSE_CODE, bank_txn_no=TEXT,
         amount_vnd={**VND, "minimum": 1}, approved_at=EPOCH_OR_NULL,
     ),
     "NotificationResult": obj(["payment_id", "state", "status"], payment_id=STRING, state={"enum": STATES},
                               status={"enum": ["applied", "duplicate", "ignored"]}),
     "Reconciliation": obj(
         ["agency_code", "date", "payments", "count", "total_vnd"],
-        agency_code=AGENCY_CODE, date={"type": "string", "format": "date"},
+        agency_code=AGENCY_CODE, date=DATE,
         payments={"type": "array", "items": obj(
             ["payment_id", "dossier_code", "amount_vnd", "bank_code", "bank_txn_no", "bank_approved_at"],
             payment_id=STRING, dossier_code=DOSSIER_CODE, amount_vnd=VND, bank_code=STRING, bank_txn_no=STRING,
@@ -89,7 +95,8 @@ SCHEMAS: dict[str, Any] = {
 }
 
 PAYMENT_ID = path_param("payment_id", "the gateway's payment id")
-IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": True, "schema": {**STRING, "maxLength": 255}}
+IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": True,
+               "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}}
 
 PATHS: dict[str, Any] = {
     "/payments": {"post": operation(
@@ -133,12 +140,30 @@ PATHS: dict[str, Any] = {
         "Đối soát: the bank-approved payments of one agency on one UTC+7 day; the answer is signed by `gateway` "
         "(signature headers over GET, the request path and query, and the answer's body)", signed=True,
         parameters=[query_param("agency_code", AGENCY_CODE, "the agency"),
-                    query_param("date", {"type": "string", "format": "date"}, "YYYY-MM-DD, Asia/Ho_Chi_Minh")],
+                    query_param("date", DATE, "YYYY-MM-DD, Asia/Ho_Chi_Minh")],
         errors=(401, 422), ok={"200": json_content(ref("Reconciliation"), "the signed report")},
     )},
     "/stats": {"get": operation("Counts by state and of the IPN outbox", ok={"200": json_content(ref("Stats"),
                                                                                                   "the counts")})},
 }
+
+_BY_ID = {"payment_id": "$response.body#/payment_id"}
+add_links(PATHS, "/payments", "post", ("200", "201"), {
+    name: (f"/payments/{{payment_id}}{tail}", verb, _BY_ID) for name, tail, verb in (
+        ("QueryPayment", "", "get"), ("Checkout", "/checkout", "post"), ("Cancel", "/cancel", "post"),
+        ("Refund", "/refund", "post"), ("ManualTransfer", "/manual-transfer", "post"),
+        ("ConfirmTransfer", "/confirm-transfer", "post"))
+})
+add_links(PATHS, "/payments/{payment_id}/checkout", "post", ("200",), {
+    "QueryCheckedOut": ("/payments/{payment_id}", "get", _BY_ID),
+    "CancelCheckedOut": ("/payments/{payment_id}/cancel", "post", _BY_ID),
+})
+add_links(PATHS, "/payments/{payment_id}/manual-transfer", "post", ("200",), {
+    "ConfirmManual": ("/payments/{payment_id}/confirm-transfer", "post", _BY_ID),
+})
+add_links(PATHS, "/payments/{payment_id}/confirm-transfer", "post", ("200",), {
+    "RefundConfirmed": ("/payments/{payment_id}/refund", "post", _BY_ID),
+})
 
 OPENAPI: dict[str, Any] = document(
     "National payment platform (gateway) — mock",

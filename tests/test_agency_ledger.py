@@ -103,7 +103,9 @@ def test_journal_and_stats_count_every_answer(tmp_path):
     code = _file(conn)
     for ipn in (_ipn(code, amount=3), _ipn(code), _ipn(code), _ipn("nope")):
         ledger.handle_ipn(conn, ipn, NOW)
-    stats = ledger.stats(conn, rejected_unsigned=2)
+    ledger.count_refusal(conn, "97")
+    ledger.count_refusal(conn, "97")
+    stats = ledger.stats(conn)
     assert stats["ipn_by_code"] == {"00": 1, "01": 1, "02": 1, "04": 1, "97": 2}
     assert stats["ipn_received"] == 6 and stats["paid"] == 1 and stats["double_credits"] == 0
     page = ledger.events_since(conn, 0, 3)

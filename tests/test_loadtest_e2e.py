@@ -25,6 +25,7 @@ import pytest
 
 from mock_services.common.http import TEST_ADMIN_TOKEN
 from motcua.loadtest.runner import LoadtestOptions, run_loadtest
+from motcua.report import loadtest_charts
 from motcua.runs import PROJECT_ROOT
 
 SCENARIOS = PROJECT_ROOT / "scenarios"
@@ -234,7 +235,7 @@ def test_find_capacity_reports_the_knee(tmp_path):
         time_scale=0.01,
         quiet=True,
     )
-    summary = run_loadtest(PEAK_DAY, options, tmp_path / "run")
+    summary = run_loadtest(PEAK_DAY, options, tmp_path / "run", charts=loadtest_charts)
     capacity = summary.data["capacity"]
     assert capacity["broke"] is True
     rates = [step["rate_per_s"] for step in capacity["steps"]]

@@ -27,7 +27,8 @@ Public API::
                                                        # stops cleanly on SIGTERM / Ctrl-C
 
 Every app serves ``GET /healthz``, ``GET /metrics`` (Prometheus text from a registry of its own:
-``motcua_http_requests_total{method,route,status}``, ``motcua_http_request_seconds{method,route}``),
+``motcua_http_requests_total{method,route,status}``, ``motcua_http_request_seconds{method,route}``,
+``motcua_faults_injected_total{kind}`` with kind latency, hang, reset or error),
 ``GET /openapi.json`` and ``GET|PUT /admin/faults`` (loopback only, header ``X-Admin-Token``).
 Errors are JSON ``{"error", "message", "field"?}`` (docs/contracts.md §1); a handler's unexpected
 exception becomes a 500 JSON answer, never an HTML page. Faults are applied to the service's own
@@ -63,6 +64,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from mock_services.common import signing
 from mock_services.common.fastclient import Answer, HttpClient, target_of
 from mock_services.common.faults import (
+    NO_ACTION,
     NO_FAULTS,
     FaultConfigError,
     ServiceFaults,
@@ -299,6 +301,10 @@ class _Metrics:
             registry=self.registry,
             buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
         )
+        self.faults = Counter(
+            "motcua_faults_injected", "HTTP faults injected, by kind (latency, hang, reset, error)", ["kind"],
+            registry=self.registry,
+        )
         self.service = service
         # Label lookups cost more than the increments; keep the children at hand.
         self._latency_children: dict[tuple[str, str], Any] = {}
@@ -382,6 +388,14 @@ def reset_connection(request: web.Request) -> None:
     transport.abort()
 
 
+def _count_fault(metrics: Any, action: Any) -> None:
+    if action.delay_s > 0:
+        metrics.faults.labels("latency").inc()
+    kind = "hang" if action.hang_s is not None else "reset" if action.reset else "error" if action.status else None
+    if kind:
+        metrics.faults.labels(kind).inc()
+
+
 class _Dropped(Exception):
     """Fault injection closed the connection instead of answering."""
 
@@ -390,6 +404,8 @@ async def _with_faults(
     request: web.Request, handler: Handler, faults: ServiceFaults, route: str
 ) -> web.StreamResponse:
     action = faults.http_action(request.method, route)
+    if action is not NO_ACTION:
+        _count_fault(request.app[METRICS], action)
     if action.delay_s > 0:
         await asyncio.sleep(action.delay_s)
     if action.hang_s is not None:

@@ -16,10 +16,21 @@ from __future__ import annotations
 from typing import Any
 
 STRING: dict[str, Any] = {"type": "string"}
+TEXT: dict[str, Any] = {"type": "string", "minLength": 1, "description": "a non-empty string"}
 INTEGER: dict[str, Any] = {"type": "integer"}
 EPOCH: dict[str, Any] = {"type": "number", "description": "Unix epoch seconds, millisecond precision"}
 EPOCH_OR_NULL: dict[str, Any] = {"type": ["number", "null"], "description": "Unix epoch seconds, or null"}
-VND: dict[str, Any] = {"type": "integer", "minimum": 0, "description": "whole Vietnamese đồng"}
+VND: dict[str, Any] = {"type": "integer", "minimum": 0, "maximum": 10**15,
+                       "description": "whole Vietnamese đồng (at most 10^15, mock_services.common.money)"}
+URL: dict[str, Any] = {"type": "string", "pattern": "^https?://", "maxLength": 2048, "description": "an http(s) URL"}
+DATE: dict[str, Any] = {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+                        "description": "YYYY-MM-DD"}
+CCCD: dict[str, Any] = {"type": "string", "pattern": "^[0-9]{3}[0-5][0-9]{8}$",
+                        "description": "12 digits: province, century/sex (0–5), year, serial"}
+AGENCY_CODE: dict[str, Any] = {"type": "string", "pattern": r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}$",
+                               "examples": ["000.00.12.H37"]}
+DOSSIER_CODE: dict[str, Any] = {"type": "string",
+                                "pattern": r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}-[0-9]{6}-[0-9]{4}$"}
 
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -31,11 +42,51 @@ ERROR_SCHEMA: dict[str, Any] = {
     },
 }
 
+RATE: dict[str, Any] = {"type": "number", "minimum": 0, "maximum": 1, "description": "a share, 0–1"}
+_ROUTES: dict[str, Any] = {"type": "array", "items": {"type": "string", "minLength": 1},
+                           "description": '"METHOD /path" with aiohttp\'s canonical path; none = every route'}
+_MS: dict[str, Any] = {"type": "number", "minimum": 0}
+
+
+def _closed(**properties: Any) -> dict[str, Any]:
+    """An object with only these (optional) properties, as the fault parser allows no other key."""
+    return {"type": "object", "properties": properties, "additionalProperties": False}
+
+
+def _rules(rule: dict[str, Any]) -> dict[str, Any]:
+    """A rule, a bare rate (short for ``{rate = …}``) or an array of rules (faults.py ``_rules``)."""
+    return {"oneOf": [rule, RATE, {"type": "array", "items": {"oneOf": [rule, RATE]}}]}
+
+
+_LATENCY = _closed(kind={"enum": ["fixed", "uniform", "lognormal"], "default": "fixed"}, ms=_MS, min_ms=_MS,
+                   max_ms=_MS, p50_ms=_MS, p95_ms=_MS, rate=RATE, routes=_ROUTES)
+_HTTP_RULES: dict[str, Any] = {
+    "latency": _rules(_LATENCY),
+    "errors": _rules(_closed(status={"type": "integer", "minimum": 500, "maximum": 599}, rate=RATE, routes=_ROUTES)),
+    "reset": _rules(_closed(rate=RATE, routes=_ROUTES)),
+    "hang": _rules(_closed(rate=RATE, routes=_ROUTES,
+                           hang_s={"type": "number", "minimum": 0.001, "maximum": 86400})),
+}
+_IPN = _closed(
+    lost=RATE, reorder=RATE, early=RATE, amount_mismatch=RATE, bad_signature=RATE,
+    reorder_delay_s={"type": "number", "minimum": 0, "maximum": 3600},
+    duplicate={"oneOf": [RATE, _closed(rate=RATE, copies={"type": "number", "minimum": 1, "maximum": 100})]},
+)
+_BANK = {
+    "freeze": _closed(start_s=_MS, duration_s=_MS),
+    "outage": _closed(banks={"type": "array", "items": {"type": "string", "minLength": 1}},
+                      code={"type": "string", "pattern": r"^[0-9]{2}$"}),
+    "toxicity": RATE, "pending": RATE,
+}
 FAULT_TABLE_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "description": "the fault table, same shape as the TOML fault file (docs/contracts.md §2)",
-    "properties": {"seed": {"type": "integer", "minimum": 0}},
-    "additionalProperties": True,
+    **_closed(
+        seed={"type": "integer", "minimum": 0},
+        gateway=_closed(**_HTTP_RULES, ipn=_IPN),
+        bank=_closed(**_HTTP_RULES, **_BANK),
+        agency=_closed(**_HTTP_RULES),
+    ),
+    "description": "the fault table, same shape as the TOML fault file (docs/contracts.md §2); cross-field rules "
+                   "(uniform max_ms ≥ min_ms, lognormal 0 < p50_ms ≤ p95_ms) are checked too (422)",
 }
 
 
@@ -82,6 +133,19 @@ def operation(
     if parameters:
         op["parameters"] = parameters
     return op
+
+
+def add_links(paths: dict[str, Any], path: str, method: str, statuses: tuple[str, ...],
+              targets: dict[str, tuple[str, str, dict[str, str]]]) -> None:
+    """Add OpenAPI links to the answers `statuses` of ``method path``: name → (target path, method, parameters
+    as runtime expressions such as ``$response.body#/payment_id``), so a stateful tester can chain calls."""
+    links = {
+        name: {"operationRef": "#/paths/" + target.replace("~", "~0").replace("/", "~1") + "/" + verb,
+               "parameters": parameters}
+        for name, (target, verb, parameters) in targets.items()
+    }
+    for status in statuses:
+        paths[path][method]["responses"][status].setdefault("links", {}).update(links)
 
 
 def path_param(name: str, description: str) -> dict[str, Any]:
