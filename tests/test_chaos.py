@@ -30,11 +30,10 @@ import pytest
 import requests
 
 from mock_services import agency_ledger
-from mock_services.check import Attempt, CheckResult, _verify
 from mock_services.common.faults import parse_faults
 from mock_services.common.http import ADMIN_TOKEN_HEADER, TEST_ADMIN_TOKEN
 from mock_services.supervisor import MockStack, StackConfig
-from motcua.loadtest.runner import reconcile_days
+from motcua import safety
 
 ROOT = Path(__file__).resolve().parent.parent
 RATE_PER_S, DURATION_S = 100, 60
@@ -76,10 +75,11 @@ def _toml(table: dict[str, Any]) -> str:
     return tomli_w.dumps(table)
 
 
-def payment_verdict(attempts: list[Attempt], views: dict[str, dict[str, Any]], stats: dict[str, Any]) -> CheckResult:
-    """The invariant over what the bank charged and what the agency shows: one narrow call, so that the
-    integrator can point it at the project's one home of the invariant later."""
-    return _verify(attempts, views, stats)
+def payment_verdict(charges: list[safety.Charge], events: list[dict[str, Any]],
+                    stats: dict[str, Any]) -> safety.Verdict:
+    """The invariant (`motcua.safety`) over what the bank charged and the agency's whole journal."""
+    return safety.check_invariant(charges, safety.AgencyRecords(safety.credits_of(events),
+                                                                int(stats.get("double_credits", 0))))
 
 
 def _rows(path: Path, sql: str) -> list[sqlite3.Row]:
@@ -162,7 +162,7 @@ def test_chaos_kills_and_faults_lose_nothing(tmp_path):
         deadline = time.monotonic() + 180
         while not (state := _settled(stack))[0] and time.monotonic() < deadline:
             time.sleep(1)
-        reconciliation = reconcile_days(stack.agency_url, started - 60, time.time())
+        reconciliation = safety.reconcile(stack.agency_url, safety.days_touched(started - 60, time.time()))
         agency_stats = requests.get(stack.agency_url + "/stats", timeout=10).json()
         gateway_stats = requests.get(stack.gateway_url + "/stats", timeout=10).json()
 
@@ -171,20 +171,15 @@ def test_chaos_kills_and_faults_lose_nothing(tmp_path):
     payments = _rows(data / "gateway.sqlite", "SELECT payment_id, dossier_code, amount_vnd, state FROM payments")
     conn = sqlite3.connect(f"file:{data / 'agency.sqlite'}?mode=ro", uri=True)
     conn.row_factory = sqlite3.Row
-    attempts, views = [], {}
-    for i, p in enumerate(payments):
+    told = []  # what the bank told each citizen: approved with the amount, or declined / never charged
+    for p in payments:
         c = charges.get(p["payment_id"])
-        attempts.append(Attempt(
-            index=i, dossier_code=p["dossier_code"], payment_id=p["payment_id"], amount_vnd=p["amount_vnd"],
-            bank_code=c["bank_code"] if c else "", response_code=c["response_code"] if c else None,
-            approved_at=c["approved_at"] if c else None, charged_vnd=c["amount_vnd"] if c else None,
-        ))
-        view = agency_ledger.dossier_view(conn, p["dossier_code"])
-        if view is not None:
-            views[p["dossier_code"]] = view
+        told.append(safety.Charge(p["payment_id"], p["dossier_code"], approved=bool(c and c["response_code"] == "00"),
+                                  charged_vnd=c["amount_vnd"] if c else None))
+    events = agency_ledger.events_since(conn, -1, 10**9)["events"]
     awaiting = conn.execute("SELECT COUNT(*) FROM dossiers WHERE status = 'awaiting_payment'").fetchone()[0]
     conn.close()
-    verdict = payment_verdict(attempts, views, agency_stats)
+    verdict = payment_verdict(told, events, agency_stats)
 
     summary_file = tmp_path / "run" / "summary.json"
     summary = json.loads(summary_file.read_text()) if summary_file.exists() else {}
@@ -221,8 +216,9 @@ def test_chaos_kills_and_faults_lose_nothing(tmp_path):
                                                   "unknown_dossiers", "agency_only", "queried", "closed_unpaid")}
                            for r in reconciliation],
         "settled": state[1], "dossiers_awaiting_payment": awaiting,
-        "lost": len(verdict.lost), "twice": len(verdict.double_credited), "wrong_amount": len(verdict.wrong_amount),
-        "credited_without_approval": len(verdict.credited_without_approval),
+        "marked_paid": verdict.marked_paid, "paid_by_ipn": verdict.paid_by_ipn,
+        "paid_by_reconciliation": verdict.paid_by_reconciliation,
+        **{kind: breach.count for kind, breach in verdict.breaches.items()},
     }
     print("\nchaos run: " + json.dumps(counts, indent=1, ensure_ascii=False))
     if code not in (0, 3, 4):
@@ -232,8 +228,7 @@ def test_chaos_kills_and_faults_lose_nothing(tmp_path):
 
     assert len(kills) == 6 and Counter(n for _, n, _ in kills) == {"gateway": 2, "bank": 2, "agency": 2}
     assert sum(injected.values()) > 0 and approved > 0
-    assert verdict.ok, (verdict.lost[:5], verdict.double_credited[:5], verdict.wrong_amount[:5],
-                        verdict.credited_without_approval[:5])
+    assert verdict.ok, verdict.describe()
     assert all(r.get("amount_mismatches") == 0 for r in reconciliation), reconciliation
     assert state[0], f"not settled 180 s after the load: {state[1]}"
     assert set(states) <= FINAL_STATES, f"payments not final: {dict(states)}"

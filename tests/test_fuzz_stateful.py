@@ -24,7 +24,7 @@ from helpers_fuzz import Signer
 
 from mock_services.common.catalogue import load_fee_catalogue
 from mock_services.supervisor import MockStack, StackConfig
-from motcua.loadtest.runner import reconcile_days
+from motcua import safety
 
 QUICK_JOURNEYS, SLOW_JOURNEYS = 25, 400
 PAYER = {"name": "Nguyễn Văn An", "cccd": "020090001234", "phone": "0912345678"}
@@ -171,7 +171,7 @@ class Walk:
         raise AssertionError(f"IPNs/notifications still pending after {timeout_s} s")
 
     def verify(self, started: float) -> dict[str, Any]:
-        reconcile_days(self.urls["agency"], started - 60, time.time())
+        safety.reconcile(self.urls["agency"], safety.days_touched(started - 60, time.time()))
         lost, wrong, credited_without = [], [], []
         for pid, code in self.dossier_of.items():
             view = self.send("agency", "GET", "/dossiers/{code}", path=f"/dossiers/{code}")[1]
