@@ -203,7 +203,8 @@ def test_agency_killed_before_acknowledging_gets_the_ipn_after_restart(stack):
     stack.restart("agency")  # a new process: no faults
     view = wait_paid(stack.agency_url, filed["dossier_code"], timeout=30)
     assert view["paid_via"] == "ipn" and view["credits"] == 1 and view["amount_vnd"] == filed["amount_vnd"]
-    assert querydr()["ipn_acked_at"] is not None
+    # the gateway commits the ack in the group commit after the agency's answer: wait for it, not check once
+    wait_for(lambda: querydr()["ipn_acked_at"] is not None, timeout=10)
 
 
 def test_every_agency_counter_is_consistent_after_all_scenarios(stack):
