@@ -29,8 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 def measure_model(agents_per_unit: int, seconds: float, seed: int) -> tuple[float, float, int, int]:
     """Agent-days per second of `AdoptionModel.step` on the Lạng Sơn scenario: (wall, CPU, agents, days)."""
     import simpy
+    from motcua.models.adoption import AdoptionModel, AdoptionSetup, BehaviourParameters
 
-    from models.adoption import AdoptionModel, AdoptionSetup, BehaviourParameters
     from motcua.scenario import load_scenario
 
     setup = AdoptionSetup.from_scenario(load_scenario("lang-son-2024"))

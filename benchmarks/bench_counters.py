@@ -31,7 +31,7 @@ import simpy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from models.counters import CounterParams, OneStopShop, simulate_mmc
+from motcua.models.counters import CounterParams, OneStopShop, simulate_mmc
 
 SERVERS = 5
 ARRIVAL_RATE = 4.0  # per minute

@@ -44,9 +44,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, 
 
 import gateway_profile
 from benchlib import LOAD_CPU, SERVER_CPU, TRIVIAL_BODY, cpu_seconds, pin, start_service, start_trivial, stop
-
-from mock_services.common import signing
-from mock_services.common.fastclient import HttpClient
+from motcua.mock_services.common import signing
+from motcua.mock_services.common.fastclient import HttpClient
 
 TARGET = 1500.0
 AGENCY = "000.00.12.H37"
@@ -190,7 +189,7 @@ async def measure(args: argparse.Namespace, data_dir: str) -> dict[str, float]:
     pin(LOAD_CPU)
     gateway_cmd = os.environ.get("BENCH_GATEWAY_CMD")  # e.g. a profiling wrapper; {data_dir} is filled in
     argv = (gateway_cmd.format(data_dir=data_dir).split() if gateway_cmd else
-            [sys.executable, "-m", "mock_services.gateway", "--port", "0", "--data-dir", data_dir,
+            [sys.executable, "-m", "motcua.mock_services.gateway", "--port", "0", "--data-dir", data_dir,
              "--ipn-schedule", "1,1,1"])
     trivial, trivial_url = start_trivial(SERVER_CPU)
     gateway, gw_url = start_service(argv, SERVER_CPU)

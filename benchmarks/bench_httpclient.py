@@ -28,8 +28,7 @@ import uvloop
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, beside this folder
 
 from benchlib import LOAD_CPU, TRIVIAL_BODY, pin, start_service, stop
-
-from mock_services.common.fastclient import HttpClient
+from motcua.mock_services.common.fastclient import HttpClient
 
 ANSWER_BODY = b'{"ok":true}'
 ANSWER = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(ANSWER_BODY)

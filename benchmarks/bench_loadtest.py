@@ -30,7 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mock_services.supervisor import MockStack, StackConfig, free_port  # noqa: E402
+from motcua.mock_services.supervisor import MockStack, StackConfig, free_port  # noqa: E402
+
 from motcua.loadtest.runner import LoadtestOptions, run_loadtest  # noqa: E402
 from motcua.safety import JournalReader, nearest_rank  # noqa: E402
 

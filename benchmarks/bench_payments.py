@@ -47,9 +47,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, 
 
 import gateway_profile
 from benchlib import LOAD_CPU, SERVER_CPU, TRIVIAL_BODY, cpu_seconds, start_trivial, stop, two_cpus
-
-from mock_services.common.fastclient import HttpClient
-from mock_services.supervisor import MockStack, StackConfig
+from motcua.mock_services.common.fastclient import HttpClient
+from motcua.mock_services.supervisor import MockStack, StackConfig
 
 TARGET_PER_CORE = 1500.0
 TARGET_TRIVIAL_POSTS = 8.0

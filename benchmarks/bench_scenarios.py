@@ -61,11 +61,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import numpy as np
+    from motcua.models import adoption, counters  # noqa: F401  (imported before the baseline's clock starts, as in a worker)
+    from motcua.models.coupled import run_replication
+    from motcua.models.replications import ExecutorSpec, run_comparison
+    from motcua.models.scenario_edit import keep_entries
 
-    from models import adoption, counters  # noqa: F401  (imported before the baseline's clock starts, as in a worker)
-    from models.coupled import run_replication
-    from models.replications import ExecutorSpec, run_comparison
-    from models.scenario_edit import keep_entries
     from motcua.scenario import load_scenario
 
     campaign = load_scenario(args.scenario)
@@ -157,11 +157,10 @@ def breakdown(scenario, seed: int) -> dict[str, object]:
     adoption model, the day streams, the levers and the books. This says where a replication's time goes."""
     import numpy as np
     import simpy
-
-    from models.adoption import AdoptionModel
-    from models.counters import CounterParams, OneStopShop
-    from models.counters.mmc import _events_scheduled
-    from models.coupled import run_replication
+    from motcua.models.adoption import AdoptionModel
+    from motcua.models.counters import CounterParams, OneStopShop
+    from motcua.models.counters.mmc import _events_scheduled
+    from motcua.models.coupled import run_replication
 
     days = scenario.simulation.horizon_days
     counted: dict[str, int] = {}
@@ -208,8 +207,8 @@ _TIME_ONE = """
 import dataclasses, hashlib, json, sys, time
 sys.path.insert(0, sys.argv[1])
 import numpy as np
-import models.adoption, models.counters  # imported before the clock starts, as in a worker's later replications
-from models.coupled import run_replication
+import motcua.models.adoption, motcua.models.counters  # imported before the clock starts, as in a worker's later replications
+from motcua.models.coupled import run_replication
 from motcua.scenario import load_scenario
 scenario = load_scenario(sys.argv[2])
 run_replication(scenario, np.random.SeedSequence(int(sys.argv[3])), quick=True)  # warm: first-call costs

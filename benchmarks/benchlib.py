@@ -17,7 +17,7 @@ SERVER_CPU, LOAD_CPU = 0, 1
 """On a 2-core machine the server under test runs on CPU 0, its load (and the other services) on CPU 1."""
 
 TRIVIAL_APP = """
-from mock_services.common.http import create_app, json_response, read_json, run_service
+from motcua.mock_services.common.http import create_app, json_response, read_json, run_service
 app = create_app("gateway", openapi={"openapi": "3.1.0", "info": {"title": "trivial", "version": "0"}, "paths": {}})
 async def echo(request):
     body = await read_json(request)

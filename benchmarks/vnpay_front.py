@@ -33,8 +33,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mock_services.common import vnpay_wire as wire  # noqa: E402
-from mock_services.supervisor import MockStack, StackConfig, free_port  # noqa: E402
+from motcua.mock_services.common import vnpay_wire as wire  # noqa: E402
+from motcua.mock_services.supervisor import MockStack, StackConfig, free_port  # noqa: E402
 
 TMN = "BENCH001"
 SECRET = "TEST-ONLY-bench-vnpay-secret-0001"

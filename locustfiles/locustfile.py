@@ -46,9 +46,10 @@ from locust.exception import StopUser
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project root, for `motcua` and `locustfiles`
 
-from locustfiles.citizen import CitizenVisit
-from locustfiles.officer import OfficerDesk
-from locustfiles.reconciler import ReconcilerUser
+from motcua.locustfiles.citizen import CitizenVisit
+from motcua.locustfiles.officer import OfficerDesk
+from motcua.locustfiles.reconciler import ReconcilerUser
+
 from motcua.loadtest import plugin
 from motcua.loadtest.arrivals import OpenModelEngine, arrival_times
 
@@ -131,7 +132,7 @@ class _PayingUser(FastHttpUser):
         super().__init__(environment)
 
     def on_start(self) -> None:
-        from mock_services.common.people import PeopleGenerator
+        from motcua.mock_services.common.people import PeopleGenerator
 
         seed = _generator_seed(self.environment)
         self.rng = np.random.default_rng(seed)

@@ -31,18 +31,17 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from motcua.mock_services import agency_ledger as ledger
+from motcua.mock_services.agency_openapi import openapi_for
+from motcua.mock_services.common import http, signing
+from motcua.mock_services.common.catalogue import PAYMENT_GROUPS, CatalogueError, FeeCatalogue, load_fee_catalogue
+from motcua.mock_services.common.db import Database
+from motcua.mock_services.common.faults import ServiceFaults
+from motcua.mock_services.common.http import ApiError, json_response
+from motcua.mock_services.common.ids import IdError, check_agency_code, parse_cccd
+from motcua.mock_services.common.money import MoneyError, parse_vnd
 from prometheus_client import Counter
 from yarl import URL
-
-from mock_services import agency_ledger as ledger
-from mock_services.agency_openapi import openapi_for
-from mock_services.common import http, signing
-from mock_services.common.catalogue import PAYMENT_GROUPS, CatalogueError, FeeCatalogue, load_fee_catalogue
-from mock_services.common.db import Database
-from mock_services.common.faults import ServiceFaults
-from mock_services.common.http import ApiError, json_response
-from mock_services.common.ids import IdError, check_agency_code, parse_cccd
-from mock_services.common.money import MoneyError, parse_vnd
 
 DEFAULT_AGENCY_CODE = "000.00.20.H37"
 """Assumed code of the mock agency (QCVN 102:2016 pattern; not an official code)."""

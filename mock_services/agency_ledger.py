@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mock_services.common.ids import MAX_DAILY_SEQUENCE, make_dossier_code
+from motcua.mock_services.common.ids import MAX_DAILY_SEQUENCE, make_dossier_code
 
 VN_TZ = dt.timezone(dt.timedelta(hours=7), "Asia/Ho_Chi_Minh")
 """Viet Nam keeps UTC+7 all year; dossier codes and reconciliation days use this calendar."""

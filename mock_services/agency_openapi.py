@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from mock_services.agency_ledger import EVENT_TYPES, STATUSES
-from mock_services.common.catalogue import PAYMENT_GROUPS, load_fee_catalogue
-from mock_services.common.openapi import (
+from motcua.mock_services.agency_ledger import EVENT_TYPES, STATUSES
+from motcua.mock_services.common.catalogue import PAYMENT_GROUPS, load_fee_catalogue
+from motcua.mock_services.common.openapi import (
     CCCD,
     DOSSIER_CODE,
     EPOCH_OR_NULL,

@@ -33,13 +33,12 @@ from typing import Any
 import aiohttp
 import numpy as np
 from aiohttp import web
-
-from mock_services.bank_openapi import openapi_for
-from mock_services.common import signing
-from mock_services.common.charge_token import ChargeTokenError, read_charge_token
-from mock_services.common.db import Database
-from mock_services.common.faults import ServiceFaults, keyed_uniform, lognormal_ms
-from mock_services.common.http import (
+from motcua.mock_services.bank_openapi import openapi_for
+from motcua.mock_services.common import signing
+from motcua.mock_services.common.charge_token import ChargeTokenError, read_charge_token
+from motcua.mock_services.common.db import Database
+from motcua.mock_services.common.faults import ServiceFaults, keyed_uniform, lognormal_ms
+from motcua.mock_services.common.http import (
     ApiError,
     SignedClient,
     create_app,
@@ -49,10 +48,11 @@ from mock_services.common.http import (
     require,
     verify_signed,
 )
-from mock_services.common.outbox import DelayQueue
+from motcua.mock_services.common.outbox import DelayQueue
+
 from motcua.payment_platform import BANK_CATALOGUE, RESPONSE_CODES, BankCatalogueError, BankProfile
 
-log = logging.getLogger("mock_services.bank")
+log = logging.getLogger("motcua.mock_services.bank")
 
 DEFAULT_CATALOGUE = Path(__file__).resolve().parent / "banks.toml"
 WRONG_OTP = "000000"
@@ -294,7 +294,7 @@ BANK = web.AppKey("bank", Bank)
 def main(argv: list[str] | None = None) -> None:
     import sys
 
-    from mock_services.common.http import check_time_scale, faults_from_args, run_service, service_arg_parser
+    from motcua.mock_services.common.http import check_time_scale, faults_from_args, run_service, service_arg_parser
 
     parser = service_arg_parser("bank", "The banks and e-wallets mock.")
     parser.add_argument("--gateway-url", default=None, help="base URL of the gateway (bank notifications go there)")

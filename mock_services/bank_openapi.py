@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from mock_services.common.openapi import (
+from motcua.mock_services.common.openapi import (
     EPOCH_OR_NULL,
     INTEGER,
     STRING,

@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from motcua.mock_services.common.catalogue import FeeCatalogue, load_fee_catalogue
+from motcua.mock_services.common.people import PeopleGenerator
 
-from mock_services.common.catalogue import FeeCatalogue, load_fee_catalogue
-from mock_services.common.people import PeopleGenerator
 from motcua import safety
 from motcua.errors import ServiceError
 from motcua.safety import Verdict
@@ -119,9 +119,8 @@ class CheckResult:
 async def run_check(urls: Mapping[str, str], config: CheckConfig) -> CheckResult:
     """Push `config.payments` payments through the stack at `urls`, settle, reconcile and verify."""
     import aiohttp
-
-    from mock_services.common.http import SignedClient
-    from mock_services.common.signing import TEST_KEYS
+    from motcua.mock_services.common.http import SignedClient
+    from motcua.mock_services.common.signing import TEST_KEYS
 
     started = time.monotonic()
     began = time.time()

@@ -36,14 +36,12 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from prometheus_client import Counter
-
-from mock_services import gateway_ledger as ledger
-from mock_services.common import signing
-from mock_services.common.charge_token import ChargeClaims, make_charge_token
-from mock_services.common.db import Database
-from mock_services.common.faults import ServiceFaults
-from mock_services.common.http import (
+from motcua.mock_services import gateway_ledger as ledger
+from motcua.mock_services.common import signing
+from motcua.mock_services.common.charge_token import ChargeClaims, make_charge_token
+from motcua.mock_services.common.db import Database
+from motcua.mock_services.common.faults import ServiceFaults
+from motcua.mock_services.common.http import (
     ApiError,
     SignedClient,
     create_app,
@@ -55,22 +53,23 @@ from mock_services.common.http import (
     require,
     verify_signed,
 )
-from mock_services.common.ids import IdError, check_agency_code
-from mock_services.common.money import MoneyError, parse_vnd
-from mock_services.common.outbox import DelayQueue
-from mock_services.common.payments import IllegalTransition, State
-from mock_services.common.vnpay_terminals import Terminal, load_terminals
-from mock_services.gateway_openapi import OPENAPI
-from mock_services.gateway_requests import (
+from motcua.mock_services.common.ids import IdError, check_agency_code
+from motcua.mock_services.common.money import MoneyError, parse_vnd
+from motcua.mock_services.common.outbox import DelayQueue
+from motcua.mock_services.common.payments import IllegalTransition, State
+from motcua.mock_services.common.vnpay_terminals import Terminal, load_terminals
+from motcua.mock_services.gateway_openapi import OPENAPI
+from motcua.mock_services.gateway_requests import (
     BANK_CODE_CHARS,
     parse_day,
     payment_id_for,
     validate_bank_result,
     validate_create,
 )
-from mock_services.gateway_vnpay import VnpayFront, add_routes
+from motcua.mock_services.gateway_vnpay import VnpayFront, add_routes
+from prometheus_client import Counter
 
-log = logging.getLogger("mock_services.gateway")
+log = logging.getLogger("motcua.mock_services.gateway")
 
 DEFAULT_IPN_DELAYS_S = (300.0,) * 9
 """VNPay's documented IPN retry: at most 10 attempts, 5 minutes apart (waits before attempts 2…10)."""
@@ -528,7 +527,8 @@ def parse_schedule(text: str) -> tuple[float, ...]:
 def main(argv: list[str] | None = None) -> None:
     import sys
 
-    from mock_services.common.http import check_time_scale, faults_from_args, run_service, service_arg_parser
+    from motcua.mock_services.common.http import check_time_scale, faults_from_args, run_service, service_arg_parser
+
     from motcua.errors import ConfigError
 
     parser = service_arg_parser("gateway", "The national payment platform (gateway) mock.")

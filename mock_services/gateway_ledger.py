@@ -13,9 +13,9 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from mock_services.common.catalogue import PAYMENT_GROUPS
-from mock_services.common.http import ApiError
-from mock_services.common.payments import SETTLED_STATES, State, refund_target, transition
+from motcua.mock_services.common.catalogue import PAYMENT_GROUPS
+from motcua.mock_services.common.http import ApiError
+from motcua.mock_services.common.payments import SETTLED_STATES, State, refund_target, transition
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS payments (

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mock_services.common.openapi import (
+from motcua.mock_services.common.openapi import (
     AGENCY_CODE,
     CCCD,
     DATE,
@@ -26,8 +26,9 @@ from mock_services.common.openapi import (
     query_param,
     ref,
 )
-from mock_services.gateway_vnpay_openapi import PATHS as VNPAY_PATHS
-from mock_services.gateway_vnpay_openapi import SCHEMAS as VNPAY_SCHEMAS
+from motcua.mock_services.gateway_vnpay_openapi import PATHS as VNPAY_PATHS
+from motcua.mock_services.gateway_vnpay_openapi import SCHEMAS as VNPAY_SCHEMAS
+
 from motcua.payment_platform import PAYMENT_GROUPS
 
 NULLABLE_STRING = {"type": ["string", "null"]}

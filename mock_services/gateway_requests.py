@@ -8,10 +8,10 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from mock_services import gateway_ledger as ledger
-from mock_services.common.http import ApiError, require
-from mock_services.common.ids import DOSSIER_CODE_RE, IdError, check_agency_code, parse_cccd
-from mock_services.common.money import MoneyError, parse_vnd
+from motcua.mock_services import gateway_ledger as ledger
+from motcua.mock_services.common.http import ApiError, require
+from motcua.mock_services.common.ids import DOSSIER_CODE_RE, IdError, check_agency_code, parse_cccd
+from motcua.mock_services.common.money import MoneyError, parse_vnd
 
 MAX_EXPIRES_IN_S = 7 * 86400
 BANK_CODE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")

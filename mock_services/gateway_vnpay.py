@@ -30,18 +30,17 @@ from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
-
-from mock_services import gateway_ledger as ledger
-from mock_services.common import vnpay_wire as wire
-from mock_services.common.charge_token import ChargeClaims, make_charge_token
-from mock_services.common.fastclient import HttpClient
-from mock_services.common.http import ApiError, json_response, parse_json_object, read_body
-from mock_services.common.payments import IllegalTransition, State
-from mock_services.common.vnpay_terminals import Terminal
-from mock_services.gateway_requests import BANK_CODE_CHARS, payment_id_for
+from motcua.mock_services import gateway_ledger as ledger
+from motcua.mock_services.common import vnpay_wire as wire
+from motcua.mock_services.common.charge_token import ChargeClaims, make_charge_token
+from motcua.mock_services.common.fastclient import HttpClient
+from motcua.mock_services.common.http import ApiError, json_response, parse_json_object, read_body
+from motcua.mock_services.common.payments import IllegalTransition, State
+from motcua.mock_services.common.vnpay_terminals import Terminal
+from motcua.mock_services.gateway_requests import BANK_CODE_CHARS, payment_id_for
 
 if TYPE_CHECKING:
-    from mock_services.gateway import Gateway
+    from motcua.mock_services.gateway import Gateway
 
 ERROR_PATH = "/paymentv2/Payment/Error.html"
 MAX_VALUE_CHARS = 255
@@ -283,7 +282,7 @@ class VnpayFront:
                 except (aiohttp.ClientError, TimeoutError):
                     banks = None
             if banks is None:
-                from mock_services.bank import load_catalogue
+                from motcua.mock_services.bank import load_catalogue
 
                 found = [{"code": b.code, "name": b.name, "kind": b.kind} for b in load_catalogue().values()]
             else:

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from mock_services.common.openapi import EPOCH, INTEGER, STRING, VND, json_content, obj, operation, path_param, ref
+from motcua.mock_services.common.openapi import (
+              EPOCH,
+              INTEGER,
+              STRING,
+              VND,
+              json_content,
+              obj,
+              operation,
+              path_param,
+              ref,
+)
 
 VNP = {"type": "string", "description": "VNPay field, as text"}
 CODE = {"type": "string", "pattern": r"^\d{2}$"}

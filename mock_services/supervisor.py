@@ -35,7 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType, TracebackType
 
-from mock_services.common.http import TEST_ADMIN_TOKEN
+from motcua.mock_services.common.http import TEST_ADMIN_TOKEN
+
 from motcua.errors import InputError, ServiceError
 
 SERVICES = ("bank", "gateway", "agency")
@@ -136,7 +137,7 @@ class MockStack:
 
     def vnpay(self) -> dict[str, str]:
         """The gateway's VNPay front and its first terminal: ``{url, tmn_code, hash_secret}`` (a TEST secret)."""
-        from mock_services.common.vnpay_terminals import DEFAULT_TERMINALS, load_terminals
+        from motcua.mock_services.common.vnpay_terminals import DEFAULT_TERMINALS, load_terminals
 
         terminal = next(iter(load_terminals(self.config.terminals_file or DEFAULT_TERMINALS).values()))
         return {"url": self.gateway_url, "tmn_code": terminal.tmn_code, "hash_secret": terminal.hash_secret}
@@ -221,7 +222,7 @@ class MockStack:
         """The command line that starts `name`."""
         cfg = self.config
         argv = [
-            cfg.python, "-m", f"mock_services.{name}",
+            cfg.python, "-m", f"motcua.mock_services.{name}",
             "--host", cfg.host,
             "--port", str(self.ports[name]),
             "--data-dir", str(self.data_dir),

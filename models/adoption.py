@@ -63,8 +63,8 @@ from enum import IntEnum
 from typing import Any, get_args
 
 import numpy as np
+from motcua.models.theory import bass_cdf
 
-from models.theory import bass_cdf
 from motcua.errors import InputError
 from motcua.scenario import (
     OUTREACH_KINDS,

@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from motcua.models.adoption import AdoptionSetup, effort_by_day, mean_field_share
 
-from models.adoption import AdoptionSetup, effort_by_day, mean_field_share
 from motcua.errors import InputError
 from motcua.scenario import ALL_UNITS, Scenario, scenario_from_dict
 from motcua.typed_config import parse_date

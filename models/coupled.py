@@ -22,9 +22,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
-from models.scenario_edit import PERIOD_DAYS, QUICK_DAYS, QUICK_MAX_DAYS, keep_entries, quick_horizon, quick_scenario
-from models.streams import child_seed
+from motcua.models.scenario_edit import (
+    PERIOD_DAYS,
+    QUICK_DAYS,
+    QUICK_MAX_DAYS,
+    keep_entries,
+    quick_horizon,
+    quick_scenario,
+)
+from motcua.models.streams import child_seed
 
 # `keep_entries`, `quick_horizon`, `quick_scenario` and the QUICK_* figures live in `models.scenario_edit`;
 # they stay importable from here.
@@ -130,8 +136,7 @@ def run_replication(scenario: Any, seed: np.random.SeedSequence, *, quick: bool 
     numbers a change in one unit or on one day leaves the other units and days in step.
     """
     import simpy
-
-    from models.adoption import AdoptionModel
+    from motcua.models.adoption import AdoptionModel
 
     if quick:
         scenario = quick_scenario(scenario)
@@ -181,7 +186,7 @@ def _open_shop(env: Any, scenario: Any, unit: Any, index: int, guided_today: np.
                adoption: Any) -> Any:
     """The counters of `unit`, reading the adoption model's share and counting guided citizens into
     `guided_today`; None for a unit without counters."""
-    from models.counters import CounterParams, OneStopShop
+    from motcua.models.counters import CounterParams, OneStopShop
 
     if unit.counters is None:
         return None
@@ -219,7 +224,7 @@ def periods_of(days: int, campaign_day: int | None = None) -> tuple[tuple[int, i
 
 
 def _collect(scenario: Any, adoption: Any, shops: list[Any], days: int, start: dt.date) -> ReplicationResult:
-    from models.counters import ACTIVITIES, DAILY_COLUMNS
+    from motcua.models.counters import ACTIVITIES, DAILY_COLUMNS
 
     n_units = len(shops)
     starts = [(i.start - start).days for i in scenario.interventions]

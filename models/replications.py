@@ -35,9 +35,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-
-from models.coupled import run_replication_task
-from models.executor import (
+from motcua.models.coupled import run_replication_task
+from motcua.models.executor import (
     DASK_CONNECT_TIMEOUT,
     PROCESSES,
     SERIAL,
@@ -45,7 +44,8 @@ from models.executor import (
     _as_spec,
     map_replications,
 )
-from models.streams import _check_seed, child_seed, spawn_seeds
+from motcua.models.streams import _check_seed, child_seed, spawn_seeds
+
 from motcua.errors import InputError
 
 __all__ = [

@@ -89,7 +89,7 @@ def journey_completion(scenario: Any) -> float:
 # ---------------------------------------------------------------------------------------------
 def _band(values: np.ndarray) -> dict[str, Any]:
     """Mean, 95% CI and range over replications of one figure (first axis = replication)."""
-    from models.replications import json_number, mean_ci
+    from motcua.models.replications import json_number, mean_ci
 
     est = mean_ci(values)
     return {**est.to_json(3), "min": json_number(np.min(values, axis=0), 3),

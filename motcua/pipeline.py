@@ -120,13 +120,13 @@ class RunContext:
 # ---------------------------------------------------------------------------------------------
 def without_intervention(scenario: Any, index: int) -> Any:
     """The scenario with intervention `index` removed (provenance entries renumbered), validated."""
-    from models.coupled import keep_entries
+    from motcua.models.coupled import keep_entries
 
     return keep_entries(scenario, "interventions", [k != index for k in range(len(scenario.interventions))])
 
 
 def _executor(options: RunOptions):
-    from models.replications import ExecutorSpec
+    from motcua.models.replications import ExecutorSpec
 
     return ExecutorSpec.from_options(workers=options.workers)
 
@@ -143,7 +143,7 @@ def intervention_label(item: Any, index: int, lang: str = "vi") -> str:
 
 def step_simulate(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
     """Baseline replications and one set per intervention removed, under common random numbers."""
-    from models.replications import run_comparison
+    from motcua.models.replications import run_comparison
     from motcua.simulation_outputs import replication_figures, scenario_facts, summarize, write_outputs
 
     layout = RunLayout(Path(run_dir))
@@ -340,7 +340,7 @@ def measured_quality(run_dir: Path, ctx: RunContext) -> QualityFile:
 
 def step_feedback(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
     """Rerun the models with the measured quality (and a flawless system), paired with the first pass."""
-    from models.replications import run_comparison
+    from motcua.models.replications import run_comparison
     from motcua.scenario import SystemQuality
     from motcua.simulation_outputs import replication_figures, scenario_facts, summarize
 
@@ -389,7 +389,7 @@ def step_feedback(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
 
 
 def _total_told(figures: dict[str, np.ndarray]) -> Estimate:
-    from models.replications import mean_ci
+    from motcua.models.replications import mean_ci
 
     return cast(Estimate, mean_ci(figures["told_unpaid_total"].sum(axis=1)).to_json(3))
 
@@ -438,7 +438,7 @@ class PipelineResult:
 
 def settle(scenario: Any, options: RunOptions) -> tuple[int, int]:
     """Replications and seed of the run, from the options and the scenario."""
-    from models.replications import settle_replications
+    from motcua.models.replications import settle_replications
 
     return settle_replications(scenario, options.replications, options.seed, quick=options.quick,
                                quick_replications=QUICK_REPLICATIONS, minimum=2,
@@ -455,7 +455,7 @@ def run_pipeline(scenario_path: Path | str, options: RunOptions, *, out: Path | 
     check_lang(options.lang)
     # Import the models once, here: replication workers are forked from this process, so every step of
     # the run uses the same model code even if the files change while the run goes on.
-    for module in ("models.adoption", "models.counters", "models.coupled"):
+    for module in ("motcua.models.adoption", "motcua.models.counters", "motcua.models.coupled"):
         importlib.import_module(module)
     scenario = load_scenario(scenario_path)
     replications, seed = settle(scenario, options)

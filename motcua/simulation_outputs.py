@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from models.coupled import PERIODS, ReplicationResult, month_index
-from models.replications import (
+from motcua.errors import InputError
+from motcua.models.coupled import PERIODS, ReplicationResult, month_index
+from motcua.models.replications import (
     CONFIDENCE,
     Estimate,
     ReplicationSet,
@@ -27,7 +28,6 @@ from models.replications import (
     paired_difference,
     proportion_ci,
 )
-from motcua.errors import InputError
 from motcua.run_layout import (
     MANIFEST,
     ONLINE_PAYMENTS_DAILY_CSV,

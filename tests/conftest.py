@@ -31,7 +31,7 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         finally:
             payment.stop()
         return
-    from mock_services.supervisor import MockStack, StackConfig
+    from motcua.mock_services.supervisor import MockStack, StackConfig
 
     with MockStack(StackConfig(data_dir=data_dir, **getattr(request.module, "MOCK_STACK", {}))) as mock:
         yield mock

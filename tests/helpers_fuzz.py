@@ -39,6 +39,9 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis.errors import Unsatisfiable
+from motcua.mock_services.common import signing
+from motcua.mock_services.common.charge_token import ChargeClaims, make_charge_token
+from motcua.mock_services.common.http import ADMIN_TOKEN_HEADER, TEST_ADMIN_TOKEN
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -47,10 +50,6 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-
-from mock_services.common import signing
-from mock_services.common.charge_token import ChargeClaims, make_charge_token
-from mock_services.common.http import ADMIN_TOKEN_HEADER, TEST_ADMIN_TOKEN
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           negative_data_rejection]

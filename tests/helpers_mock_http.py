@@ -23,8 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
-
-from mock_services.common import signing
+from motcua.mock_services.common import signing
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,7 +79,7 @@ class ServiceProcess:
         self.start()
 
     def start(self) -> None:
-        cmd = [sys.executable, "-m", f"mock_services.{self.name}", "--port", str(self.port),
+        cmd = [sys.executable, "-m", f"motcua.mock_services.{self.name}", "--port", str(self.port),
                "--data-dir", str(self.data_dir), *self.args]
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -18,10 +18,9 @@ from typing import Any
 
 from aiohttp import web
 from helpers_mock_http import ServerThread, ServiceProcess, call, signed_call
-
-from mock_services.bank import load_catalogue
-from mock_services.common import signing
-from mock_services.common.http import TEST_ADMIN_TOKEN
+from motcua.mock_services.bank import load_catalogue
+from motcua.mock_services.common import signing
+from motcua.mock_services.common.http import TEST_ADMIN_TOKEN
 
 AGENCY_CODE = "000.00.12.H37"
 ADMIN = {"X-Admin-Token": TEST_ADMIN_TOKEN}

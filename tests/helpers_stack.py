@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from helpers_mock_http import call, wait_for
-
-from mock_services.common import signing
-from mock_services.common.http import ADMIN_TOKEN_HEADER, TEST_ADMIN_TOKEN
+from motcua.mock_services.common import signing
+from motcua.mock_services.common.http import ADMIN_TOKEN_HEADER, TEST_ADMIN_TOKEN
 
 PAYER = {"name": "Trần Thị Bình", "cccd": "020190123456", "phone": "0987654321"}
 OTP = "123456"

@@ -18,8 +18,7 @@ import pytest
 from aiohttp import web
 from helpers_mock_http import ServerThread, call
 from helpers_payment_stack import PaymentStack
-
-from mock_services.common import vnpay_wire as wire
+from motcua.mock_services.common import vnpay_wire as wire
 
 TMN = "TESTTMN1"
 SECRET = "TEST-ONLY-vnpay-terminal-secret-0001"

@@ -11,9 +11,7 @@ import pytest
 import simpy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from scipy.integrate import solve_ivp
-
-from models.adoption import (
+from motcua.models.adoption import (
     DAYS_PER_YEAR,
     HAS_VNEID2,
     AdoptionModel,
@@ -28,7 +26,9 @@ from models.adoption import (
     province_share,
     validate_bass,
 )
-from models.theory import bass_cdf
+from motcua.models.theory import bass_cdf
+from scipy.integrate import solve_ivp
+
 from motcua.errors import InputError
 from motcua.scenario import SCENARIO_DIR, Intervention, Scenario, SystemQuality, load_scenario, scenario_from_dict
 

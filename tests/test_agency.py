@@ -22,9 +22,8 @@ from helpers_stack import (
     stats,
     wait_paid,
 )
-
-from mock_services import agency_ledger as ledger
-from mock_services.supervisor import free_port
+from motcua.mock_services import agency_ledger as ledger
+from motcua.mock_services.supervisor import free_port
 
 MOCK_STACK = {"seed": 3, "time_scale": 0.01}
 CODE_RE = re.compile(r"^000\.00\.20\.H37-\d{6}-\d{4}$")
@@ -171,10 +170,9 @@ def test_reconcile_with_query_closes_dossiers_whose_payment_was_cancelled(stack)
 
 
 def test_openapi_document_is_valid_and_lists_every_route(stack, tmp_path):
+    from motcua.mock_services.agency import AGENCY, AgencyConfig, build_app
+    from motcua.mock_services.common.catalogue import load_fee_catalogue
     from openapi_spec_validator import validate
-
-    from mock_services.agency import AGENCY, AgencyConfig, build_app
-    from mock_services.common.catalogue import load_fee_catalogue
 
     status, doc = call("GET", f"{stack.agency_url}/openapi.json")
     assert status == 200
@@ -193,7 +191,7 @@ def standalone_agency(data_dir):
     """An agency process alone, its gateway URL pointing at a closed port (free procedures need no gateway)."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mock_services.agency", "--port", str(port), "--data-dir", str(data_dir),
+        [sys.executable, "-m", "motcua.mock_services.agency", "--port", str(port), "--data-dir", str(data_dir),
          "--gateway-url", f"http://127.0.0.1:{free_port()}"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
@@ -233,7 +231,7 @@ def _healthy(url: str) -> bool:
 
 def test_agency_refuses_a_bad_agency_code_at_start(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "mock_services.agency", "--port", "0", "--data-dir", str(tmp_path),
+        [sys.executable, "-m", "motcua.mock_services.agency", "--port", "0", "--data-dir", str(tmp_path),
          "--gateway-url", "http://127.0.0.1:1", "--agency-code", "H37"],
         capture_output=True, text=True, timeout=30,
     )  # fmt: skip

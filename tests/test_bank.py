@@ -8,17 +8,16 @@ import numpy as np
 import pytest
 from helpers_mock_http import ServiceProcess, call, signed_call, wait_for
 from helpers_payment_stack import PaymentStack
-
-from mock_services.bank import (
+from motcua.mock_services.bank import (
     BANK_CATALOGUE,
     DEFAULT_CATALOGUE,
     BankCatalogueError,
     BankProfile,
     load_catalogue,
 )
-from mock_services.common import signing
-from mock_services.common.charge_token import ChargeClaims, make_charge_token
-from mock_services.common.faults import keyed_uniform
+from motcua.mock_services.common import signing
+from motcua.mock_services.common.charge_token import ChargeClaims, make_charge_token
+from motcua.mock_services.common.faults import keyed_uniform
 
 STACK = "payment"  # conftest.stack: a real gateway and bank, an agency stand-in
 

@@ -9,11 +9,11 @@ import math
 
 import numpy as np
 import pytest
+from motcua.models.adoption import mean_field_share
+from motcua.models.calibration import DAYS_PER_YEAR, MeanField, Observation, calibrated_scenario, fit, read_observed
+from motcua.models.theory import bass_cdf
 from scipy.integrate import solve_ivp
 
-from models.adoption import mean_field_share
-from models.calibration import DAYS_PER_YEAR, MeanField, Observation, calibrated_scenario, fit, read_observed
-from models.theory import bass_cdf
 from motcua.cli import main
 from motcua.errors import InputError
 from motcua.scenario import SCENARIO_DIR, load_scenario

@@ -7,10 +7,9 @@ import re
 
 import numpy as np
 import pytest
-
-from mock_services.common.catalogue import PAYMENT_GROUPS, CatalogueError, load_fee_catalogue
-from mock_services.common.ids import PROVINCE_CODES, parse_cccd
-from mock_services.common.people import PeopleGenerator
+from motcua.mock_services.common.catalogue import PAYMENT_GROUPS, CatalogueError, load_fee_catalogue
+from motcua.mock_services.common.ids import PROVINCE_CODES, parse_cccd
+from motcua.mock_services.common.people import PeopleGenerator
 
 
 def test_bundled_catalogue_has_the_cited_fees():

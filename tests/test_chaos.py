@@ -28,11 +28,11 @@ from typing import Any
 
 import pytest
 import requests
+from motcua.mock_services import agency_ledger
+from motcua.mock_services.common.faults import parse_faults
+from motcua.mock_services.common.http import ADMIN_TOKEN_HEADER, TEST_ADMIN_TOKEN
+from motcua.mock_services.supervisor import MockStack, StackConfig
 
-from mock_services import agency_ledger
-from mock_services.common.faults import parse_faults
-from mock_services.common.http import ADMIN_TOKEN_HEADER, TEST_ADMIN_TOKEN
-from mock_services.supervisor import MockStack, StackConfig
 from motcua import safety
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WRITER = """
 import asyncio, sys
 sys.path.insert(0, {root!r})
-from mock_services.common.db import Database
+from motcua.mock_services.common.db import Database
 
 async def main():
     db = Database({path!r}, "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v TEXT)", linger_s=0.001)
@@ -49,7 +49,7 @@ def test_wal_of_a_writer_that_never_pauses_is_rewound_and_stays_bounded(tmp_path
     # Without the rewind the WAL of a busy writer only grows: here ~6 MB of WAL for 0.6 MB of rows.
     import asyncio
 
-    from mock_services.common.db import Database
+    from motcua.mock_services.common.db import Database
 
     limit = 256 * 1024
 

@@ -10,10 +10,9 @@ import sqlite3
 import pytest
 from aiohttp import web
 from helpers_mock_http import ServerThread, call
-
-from mock_services.common.db import Database
-from mock_services.common.faults import parse_faults
-from mock_services.common.http import (
+from motcua.mock_services.common.db import Database
+from motcua.mock_services.common.faults import parse_faults
+from motcua.mock_services.common.http import (
     MAX_BODY_BYTES,
     TEST_ADMIN_TOKEN,
     ApiError,
@@ -153,7 +152,7 @@ def test_fault_table_is_applied_per_route():
 def test_delay_queue_order_dedup_and_concurrency():
     import time as _time
 
-    from mock_services.common.outbox import DelayQueue
+    from motcua.mock_services.common.outbox import DelayQueue
 
     started: list[tuple[str, float]] = []
     active = {"now": 0, "max": 0}

@@ -9,10 +9,14 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from mock_services.common import signing
-from mock_services.common.charge_token import ChargeClaims, ChargeTokenError, make_charge_token, read_charge_token
-from mock_services.common.ids import (
+from motcua.mock_services.common import signing
+from motcua.mock_services.common.charge_token import (
+    ChargeClaims,
+    ChargeTokenError,
+    make_charge_token,
+    read_charge_token,
+)
+from motcua.mock_services.common.ids import (
     IdError,
     check_agency_code,
     make_cccd,
@@ -20,7 +24,7 @@ from mock_services.common.ids import (
     parse_cccd,
     parse_dossier_code,
 )
-from mock_services.common.money import MAX_VND, MoneyError, format_vnd, parse_vnd
+from motcua.mock_services.common.money import MAX_VND, MoneyError, format_vnd, parse_vnd
 
 KEYS = signing.TEST_KEYS
 

@@ -10,8 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import simpy
-
-from models.counters import (
+from motcua.models.counters import (
     FEE_CASH,
     FREE,
     CounterParams,
@@ -21,7 +20,7 @@ from models.counters import (
     parse_window,
     simulate_mmc,
 )
-from models.theory import erlang_c, mmc_mean_wait, mmc_utilisation
+from motcua.models.theory import erlang_c, mmc_mean_wait, mmc_utilisation
 
 MONDAY = dt.date(2024, 1, 1)
 ROOT = Path(__file__).resolve().parent.parent
@@ -425,7 +424,7 @@ citizens: arrivals 381, joined 381, served 342, balked 0, reneged 39, sent home 
 
 
 def test_the_runnable_example_prints_its_expected_output(capsys):
-    from models.counters import main
+    from motcua.models.counters import main
 
     assert main(["5", "1"]) == 0
     assert capsys.readouterr().out == EXPECTED_EXAMPLE

@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import simpy
+from motcua.models.adoption import AdoptionModel
+from motcua.models.counters import FEE_CASH, FREE, HELP, CounterParams, OneStopShop, Visit, poisson_quantile
+from motcua.models.counters.arrivals import _few_poisson_quantiles
 
-from models.adoption import AdoptionModel
-from models.counters import FEE_CASH, FREE, HELP, CounterParams, OneStopShop, Visit, poisson_quantile
-from models.counters.arrivals import _few_poisson_quantiles
 from motcua.scenario import load_scenario
 
 

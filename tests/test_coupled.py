@@ -9,10 +9,8 @@ import pickle
 
 import numpy as np
 import pytest
-from scipy import stats
-
-from models.counters import CounterParams
-from models.coupled import (
+from motcua.models.counters import CounterParams
+from motcua.models.coupled import (
     PERIOD_DAYS,
     ReplicationResult,
     keep_entries,
@@ -20,7 +18,9 @@ from models.coupled import (
     quick_scenario,
     run_replication,
 )
-from models.replications import paired_difference, run_comparison, run_replications
+from motcua.models.replications import paired_difference, run_comparison, run_replications
+from scipy import stats
+
 from motcua.scenario import load_scenario
 
 DAYS = 35  # five whole weeks from Thursday 6 June 2024

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from helpers_mock_http import call, signed_call, wait_for
 from helpers_stack import approved_payment, dossier, set_faults, stats, wait_paid
+from motcua.mock_services.check import CheckConfig, CheckResult, run_check
+from motcua.mock_services.supervisor import SERVICES, MockStack
 
-from mock_services.check import CheckConfig, CheckResult, run_check
-from mock_services.supervisor import SERVICES, MockStack
 from motcua.errors import InvariantBreach
 
 PAYMENTS = 24
@@ -216,8 +216,8 @@ def test_every_agency_counter_is_consistent_after_all_scenarios(stack):
 
 @pytest.mark.slow
 def test_default_check_with_three_hundred_payments(stack):
-    from mock_services.check import DEFAULT_FAULTS_FILE
-    from mock_services.common.faults import load_fault_file
+    from motcua.mock_services.check import DEFAULT_FAULTS_FILE
+    from motcua.mock_services.common.faults import load_fault_file
 
     _faults(stack, load_fault_file(DEFAULT_FAULTS_FILE).raw)
     try:

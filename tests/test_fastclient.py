@@ -11,8 +11,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from helpers_mock_http import ServerThread
-
-from mock_services.common.fastclient import HttpClient
+from motcua.mock_services.common.fastclient import HttpClient
 
 
 class RawServer:

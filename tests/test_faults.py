@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from mock_services.common.faults import (
+from motcua.mock_services.common.faults import (
     FaultConfigError,
     keyed_uniform,
     load_fault_file,

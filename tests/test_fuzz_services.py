@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 from helpers_fuzz import SERVICES, FuzzRun
-
-from mock_services.agency_openapi import OPENAPI as AGENCY_DOC
-from mock_services.bank_openapi import OPENAPI as BANK_DOC
-from mock_services.gateway_openapi import OPENAPI as GATEWAY_DOC
-from mock_services.supervisor import MockStack, StackConfig
+from motcua.mock_services.agency_openapi import OPENAPI as AGENCY_DOC
+from motcua.mock_services.bank_openapi import OPENAPI as BANK_DOC
+from motcua.mock_services.gateway_openapi import OPENAPI as GATEWAY_DOC
+from motcua.mock_services.supervisor import MockStack, StackConfig
 
 DOCS = {"gateway": GATEWAY_DOC, "bank": BANK_DOC, "agency": AGENCY_DOC}
 OPERATIONS = [(s, path, m.upper()) for s in SERVICES for path, ops in DOCS[s]["paths"].items() for m in ops]

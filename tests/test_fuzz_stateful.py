@@ -21,9 +21,9 @@ import numpy as np
 import pytest
 import requests
 from helpers_fuzz import Signer
+from motcua.mock_services.common.catalogue import load_fee_catalogue
+from motcua.mock_services.supervisor import MockStack, StackConfig
 
-from mock_services.common.catalogue import load_fee_catalogue
-from mock_services.supervisor import MockStack, StackConfig
 from motcua import safety
 
 QUICK_JOURNEYS, SLOW_JOURNEYS = 25, 400

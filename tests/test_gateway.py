@@ -9,9 +9,8 @@ import uuid
 import pytest
 from helpers_mock_http import call, signed_call, signed_headers, wait_for
 from helpers_payment_stack import AGENCY_CODE, PaymentStack, new_payment_body
-
-from mock_services.common import signing
-from mock_services.gateway_ledger import vn_day
+from motcua.mock_services.common import signing
+from motcua.mock_services.gateway_ledger import vn_day
 
 STACK = "payment"  # conftest.stack: a real gateway and bank, an agency stand-in
 
@@ -344,7 +343,7 @@ def test_command_line_errors_are_clear(tmp_path, args, message):
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-m", "mock_services.gateway", "--port", "0", "--data-dir",
+    proc = subprocess.run([sys.executable, "-m", "motcua.mock_services.gateway", "--port", "0", "--data-dir",
                            str(tmp_path), *args], capture_output=True, text=True, timeout=30)
     assert proc.returncode == 2 and message in proc.stderr
 
@@ -352,10 +351,9 @@ def test_command_line_errors_are_clear(tmp_path, args, message):
 def test_same_seed_and_keys_give_the_same_faults(tmp_path):
     """Payment ids follow from the idempotency keys, so keyed fault draws repeat across runs."""
     from helpers_mock_http import ServerThread
-
-    from mock_services.common.faults import parse_faults
-    from mock_services.common.http import current_faults
-    from mock_services.gateway import GatewayConfig, build_app
+    from motcua.mock_services.common.faults import parse_faults
+    from motcua.mock_services.common.http import current_faults
+    from motcua.mock_services.gateway import GatewayConfig, build_app
 
     table = {"seed": 5, "gateway": {"ipn": {"lost": 0.5}}}
     outcomes = []
@@ -377,7 +375,7 @@ def test_bad_fault_file_stops_the_start_naming_file_field_value(tmp_path):
 
     faults = tmp_path / "faults.toml"
     faults.write_text('seed = 1\n[gateway.ipn]\nlost = 1.5\n')
-    proc = subprocess.run([sys.executable, "-m", "mock_services.gateway", "--port", "0", "--data-dir",
+    proc = subprocess.run([sys.executable, "-m", "motcua.mock_services.gateway", "--port", "0", "--data-dir",
                            str(tmp_path), "--faults", str(faults)], capture_output=True, text=True, timeout=30)
     assert proc.returncode == 2
     assert f"{faults}: gateway.ipn.lost = 1.5: a share must be within 0–1; if 1.5 is a percentage" in proc.stderr

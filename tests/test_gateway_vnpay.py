@@ -22,9 +22,9 @@ from helpers_vnpay import (  # noqa: F401 (fixtures)
     query_of,
     vnpay_stack_fixture,
 )
+from motcua.mock_services.common import vnpay_wire as wire
+from motcua.mock_services.common.vnpay_terminals import load_terminals
 
-from mock_services.common import vnpay_wire as wire
-from mock_services.common.vnpay_terminals import load_terminals
 from motcua.errors import ConfigError
 
 
@@ -94,7 +94,7 @@ def test_terminal_file_errors_name_file_field_and_value(tmp_path, text, field, p
 def test_gateway_refuses_a_bad_terminal_file_with_exit_2(tmp_path):
     path = tmp_path / "t.toml"
     path.write_text('[[terminals]]\ntmn_code = "bad"\n', encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "mock_services.gateway", "--port", "0", "--data-dir",
+    proc = subprocess.run([sys.executable, "-m", "motcua.mock_services.gateway", "--port", "0", "--data-dir",
                            str(tmp_path), "--terminals", str(path)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert "terminals[0].tmn_code" in proc.stderr and "'bad'" in proc.stderr

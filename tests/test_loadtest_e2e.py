@@ -22,8 +22,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from motcua.mock_services.common.http import TEST_ADMIN_TOKEN
 
-from mock_services.common.http import TEST_ADMIN_TOKEN
 from motcua.loadtest.runner import LoadtestOptions, run_loadtest
 from motcua.report import loadtest_charts
 from motcua.runs import PROJECT_ROOT

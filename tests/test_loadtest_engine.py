@@ -18,8 +18,8 @@ import time
 import numpy as np
 import pytest
 from aiohttp import web
+from motcua.mock_services.supervisor import free_port
 
-from mock_services.supervisor import free_port
 from motcua.loadtest.arrivals import OpenModelEngine, arrival_times
 from motcua.loadtest.profiles import constant
 from motcua.runs import PROJECT_ROOT

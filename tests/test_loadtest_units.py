@@ -286,7 +286,8 @@ def test_non_loopback_targets_are_refused_without_the_flag():
 
 
 def test_scenario_banks_become_the_bank_services_catalogue(tmp_path):
-    from mock_services.bank import load_catalogue
+    from motcua.mock_services.bank import load_catalogue
+
     from motcua.loadtest.runner import write_bank_catalogue
 
     scenario = load_scenario("scenarios/national.toml")  # includes a pooled "OTHER_BANKS" the mock does not know

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from helpers_mock_http import call, wait_for
 from helpers_stack import processes_mentioning
+from motcua.mock_services.common.vnpay_wire import payment_url, vn_time
 
-from mock_services.common.vnpay_wire import payment_url, vn_time
 from motcua.cli import main
 from motcua.errors import EXIT_BAD_INPUT, EXIT_INVARIANT_BREACH
 

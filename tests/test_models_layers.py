@@ -9,13 +9,12 @@ import grimp
 import numpy as np
 import pytest
 import simpy
+from motcua.models.counters.mmc import _events_scheduled
+from motcua.models.counters.officers import _Wake
 
-from models.counters.mmc import _events_scheduled
-from models.counters.officers import _Wake
-
-BASE = ("models.streams", "models.executor", "models.scenario_edit", "models.theory")
+BASE = ("motcua.models.streams", "motcua.models.executor", "motcua.models.scenario_edit", "motcua.models.theory")
 """Modules that know no model: they must not import the adoption, counter or coupled models."""
-MODELS = ("models.adoption", "models.counters", "models.coupled", "models.replications", "models.calibration")
+MODELS = ("motcua.models.adoption", "motcua.models.counters", "motcua.models.coupled", "motcua.models.replications", "motcua.models.calibration")
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +37,8 @@ def test_the_replication_layers_run_one_way(graph):
         chain = graph.find_shortest_chain(importer=low, imported=high)
         assert chain is None, f"{low} must not import {high}, but {' -> '.join(chain or ())}"
     # One replication does not know how replications are run or summarised.
-    for high in ("models.replications", "models.executor"):
-        assert graph.find_shortest_chain(importer="models.coupled", imported=high) is None
+    for high in ("motcua.models.replications", "motcua.models.executor"):
+        assert graph.find_shortest_chain(importer="motcua.models.coupled", imported=high) is None
 
 
 def test_a_cycle_would_be_found():
@@ -95,8 +94,8 @@ COUNTER_LAYERS = ("params", ("arrivals", "books"), "officers", "shop", ("mmc", "
 def test_the_counter_modules_are_layered(graph):
     layers = [(name,) if isinstance(name, str) else name for name in COUNTER_LAYERS]
     for level, modules in enumerate(layers):
-        above = [f"models.counters.{m}" for layer in layers[level:] for m in layer]
+        above = [f"motcua.models.counters.{m}" for layer in layers[level:] for m in layer]
         for module in modules:
-            imported = graph.find_modules_directly_imported_by(f"models.counters.{module}")
-            wrong = sorted(set(imported) & (set(above) - {f"models.counters.{module}"}))
-            assert wrong == [], f"models.counters.{module} imports {wrong}, which sit on its own layer or above"
+            imported = graph.find_modules_directly_imported_by(f"motcua.models.counters.{module}")
+            wrong = sorted(set(imported) & (set(above) - {f"motcua.models.counters.{module}"}))
+            assert wrong == [], f"motcua.models.counters.{module} imports {wrong}, which sit on its own layer or above"

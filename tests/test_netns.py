@@ -18,8 +18,7 @@ from pathlib import Path
 
 import pytest
 from helpers_mock_http import ServiceProcess
-
-from mock_services.common.http import ADMIN_TOKEN_HEADER, TEST_ADMIN_TOKEN
+from motcua.mock_services.common.http import ADMIN_TOKEN_HEADER, TEST_ADMIN_TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
 _BLOCK = os.getpid() % 16384

@@ -10,9 +10,8 @@ import jsonschema
 import pytest
 from helpers_mock_http import call, signed_call, wait_for
 from helpers_payment_stack import ADMIN, AGENCY_CODE
+from motcua.mock_services.gateway_ledger import vn_day
 from openapi_spec_validator import validate
-
-from mock_services.gateway_ledger import vn_day
 
 STACK = "payment"  # conftest.stack: a real gateway and bank, an agency stand-in
 
@@ -39,11 +38,11 @@ def test_document_is_valid_and_covers_every_route(stack, service, tmp_path):
     validate(doc)
     assert doc["openapi"].startswith("3.1")
     if service == "gateway":
-        from mock_services.gateway import GatewayConfig, build_app
+        from motcua.mock_services.gateway import GatewayConfig, build_app
 
         app = build_app(GatewayConfig(data_dir=tmp_path))
     else:
-        from mock_services.bank import BankConfig, build_app
+        from motcua.mock_services.bank import BankConfig, build_app
 
         app = build_app(BankConfig(data_dir=tmp_path))
     served = {(r.method.lower(), r.resource.canonical) for r in app.router.routes() if r.method != "HEAD"}
@@ -52,7 +51,7 @@ def test_document_is_valid_and_covers_every_route(stack, service, tmp_path):
 
 
 def test_agency_document_is_valid():
-    from mock_services.agency_openapi import OPENAPI
+    from motcua.mock_services.agency_openapi import OPENAPI
 
     validate(OPENAPI)
 

@@ -7,8 +7,7 @@ import itertools
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from mock_services.common.payments import (
+from motcua.mock_services.common.payments import (
     FINAL_STATES,
     TRANSITIONS,
     IllegalTransition,

@@ -12,9 +12,7 @@ import sys
 
 import numpy as np
 import pytest
-from scipy import stats
-
-from models.replications import (
+from motcua.models.replications import (
     Estimate,
     ExecutorSpec,
     child_seed,
@@ -27,6 +25,8 @@ from models.replications import (
     run_replications,
     spawn_seeds,
 )
+from scipy import stats
+
 from motcua.errors import InputError, ServiceError
 
 
@@ -164,7 +164,7 @@ def test_unreachable_dask_scheduler_names_the_option(monkeypatch):
     with socket.socket() as sock:  # a free loopback port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    monkeypatch.setattr("models.replications.DASK_CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr("motcua.models.replications.DASK_CONNECT_TIMEOUT", "1s")
     with pytest.raises(ServiceError, match=rf"--dask-scheduler tcp://127.0.0.1:{port}: cannot reach"):
         map_replications(mm1_mean_wait, [(QueueScenario(0.5), s, False, None) for s in spawn_seeds(1, 2)],
                          executor=ExecutorSpec(kind="dask", address=f"tcp://127.0.0.1:{port}"), progress=False)
@@ -211,7 +211,7 @@ def test_progress_bar_only_on_a_terminal(monkeypatch, capsys):
 def test_settle_replications_defaults_caps_and_refusals():
     from types import SimpleNamespace
 
-    from models.replications import settle_replications
+    from motcua.models.replications import settle_replications
 
     scenario = SimpleNamespace(simulation=SimpleNamespace(replications=20, seed=2024))
     assert settle_replications(scenario, None, None, quick_replications=3) == (20, 2024)

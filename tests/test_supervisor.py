@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from helpers_mock_http import call, wait_for
 from helpers_stack import alive, dossier, file_dossier, processes_mentioning
+from motcua.mock_services.supervisor import SERVICES, MockStack, StackConfig
 
-from mock_services.supervisor import SERVICES, MockStack, StackConfig
 from motcua.errors import InputError, ServiceError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,7 +67,7 @@ def test_a_service_that_cannot_start_is_reported_with_its_log_and_nothing_is_lef
 SCRIPT = textwrap.dedent(
     """
     import sys, time
-    from mock_services.supervisor import MockStack, StackConfig
+    from motcua.mock_services.supervisor import MockStack, StackConfig
     with MockStack(StackConfig(data_dir=sys.argv[1], time_scale=0.01)) as stack:
         print("ready", flush=True)
         time.sleep(120)

@@ -6,8 +6,7 @@ import math
 
 import numpy as np
 import pytest
-
-from models.theory import bass_cdf, bass_peak_time, erlang_c, mmc_mean_wait, mmc_wait_quantile
+from motcua.models.theory import bass_cdf, bass_peak_time, erlang_c, mmc_mean_wait, mmc_wait_quantile
 
 
 def test_mm1_reduces_to_textbook_formulas():

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Literal
 
 import pytest
+from motcua.mock_services.bank import BANK_CATALOGUE, BankCatalogueError
+from motcua.mock_services.common.catalogue import FEE_CATALOGUE, CatalogueError
+from motcua.mock_services.common.faults import FAULT_FILE, FaultConfigError
 
-from mock_services.bank import BANK_CATALOGUE, BankCatalogueError
-from mock_services.common.catalogue import FEE_CATALOGUE, CatalogueError
-from mock_services.common.faults import FAULT_FILE, FaultConfigError
 from motcua.commands.mock import MOCK_CONFIG
 from motcua.errors import EXIT_BAD_INPUT, ConfigError, ScenarioError
 from motcua.payment_platform import PAYMENT_GROUPS, BankCatalogue, BankProfile, GroupMix

@@ -84,7 +84,8 @@ def test_same_seed_prints_the_same_numbers(capsys):
 
 
 def test_compare_erlang_c_pools_replications():
-    from models.theory import mmc_mean_wait
+    from motcua.models.theory import mmc_mean_wait
+
     from motcua.commands.validate import compare_erlang_c
 
     result = compare_erlang_c(2, 1.2, 1.0, 3_000, 3, seed=4, warmup=0)
@@ -101,7 +102,7 @@ def bass(*extra: str):
 
 
 def test_bass_prints_the_curve_and_exits_0_within_a_loose_tolerance(capsys):
-    pytest.importorskip("models.adoption")
+    pytest.importorskip("motcua.models.adoption")
     assert main(bass("--tolerance", "0.5")) == EXIT_OK
     out = capsys.readouterr().out
     assert "Bass check: p = 0.05, q = 0.5 per year, 3,000 citizens, 2 replication(s), seed 1" in out
@@ -109,7 +110,7 @@ def test_bass_prints_the_curve_and_exits_0_within_a_loose_tolerance(capsys):
 
 
 def test_bass_outside_tolerance_exits_5(capsys):
-    pytest.importorskip("models.adoption")
+    pytest.importorskip("motcua.models.adoption")
     assert main(bass("--tolerance", "1e-9")) == EXIT_TOLERANCE
     assert re.search(r"off the Bass curve F\(t\) .* outside --tolerance 1e-09", capsys.readouterr().err)
 

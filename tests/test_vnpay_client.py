@@ -21,8 +21,7 @@ from pathlib import Path
 import pytest
 from helpers_mock_http import call, wait_for
 from helpers_vnpay import OTHER_SECRET, OTHER_TMN, SECRET, TMN, get, no_faults_fixture, query_of, vnpay_stack_fixture  # noqa: F401 (fixtures)
-
-from mock_services.common import vnpay_wire as wire
+from motcua.mock_services.common import vnpay_wire as wire
 
 CLIENT_DIR = Path(__file__).resolve().parent / "vnpay_client"
 

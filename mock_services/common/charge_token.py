@@ -17,7 +17,7 @@ import hmac
 import json
 from dataclasses import dataclass
 
-from mock_services.common import signing
+from motcua.mock_services.common import signing
 
 
 class ChargeTokenError(ValueError):

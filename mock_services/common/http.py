@@ -59,11 +59,9 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-
-from mock_services.common import signing
-from mock_services.common.fastclient import Answer, HttpClient, target_of
-from mock_services.common.faults import (
+from motcua.mock_services.common import signing
+from motcua.mock_services.common.fastclient import Answer, HttpClient, target_of
+from motcua.mock_services.common.faults import (
     NO_ACTION,
     NO_FAULTS,
     FaultConfigError,
@@ -71,6 +69,7 @@ from mock_services.common.faults import (
     load_fault_file,
     parse_faults,
 )
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
 log = logging.getLogger("mock_services")
 

@@ -21,7 +21,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-log = logging.getLogger("mock_services.outbox")
+log = logging.getLogger("motcua.mock_services.outbox")
 
 
 class DelayQueue:

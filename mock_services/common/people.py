@@ -14,8 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-
-from mock_services.common.ids import PROVINCE_CODES, make_cccd
+from motcua.mock_services.common.ids import PROVINCE_CODES, make_cccd
 
 # Mobile prefixes of the three large networks (Viettel 086/096/097/098/03x, VinaPhone 088/091/094/08x,
 # MobiFone 089/090/093/07x); the SIM may or may not be in the payer's own name.

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from mock_services.common.ids import AGENCY_CODE_RE
+from motcua.mock_services.common.ids import AGENCY_CODE_RE
+
 from motcua.payment_platform import PAYMENT_GROUPS
 from motcua.typed_config import ConfigFile, FieldProblem, spec
 

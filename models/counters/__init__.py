@@ -40,7 +40,7 @@ Where each concept lives (all the names are importable from `models.counters`):
 Figures marked *assumed* are not from the source articles (see `/work/shared/domain.md`).
 """
 
-from models.counters.arrivals import (
+from motcua.models.counters.arrivals import (
     ArrivalDraws,
     Visit,
     doors,
@@ -48,25 +48,25 @@ from models.counters.arrivals import (
     poisson_quantile,
     walk_in,
 )
-from models.counters.books import (
+from motcua.models.counters.books import (
     DAILY_COLUMNS,
     Books,
     CounterSummary,
 )
-from models.counters.example import (
+from motcua.models.counters.example import (
     describe,
     main,
 )
-from models.counters.mmc import (
+from motcua.models.counters.mmc import (
     MMCResult,
     simulate_mmc,
 )
-from models.counters.officers import (
+from motcua.models.counters.officers import (
     citizen_at_counter,
     officer_at_counter,
     officer_on_shift,
 )
-from models.counters.params import (
+from motcua.models.counters.params import (
     ACTIVITIES,
     DEFAULT_HOURLY,
     DEFAULT_MONTH_FACTORS,
@@ -85,7 +85,7 @@ from models.counters.params import (
     open_days_per_year,
     parse_window,
 )
-from models.counters.shop import (
+from motcua.models.counters.shop import (
     OneStopShop,
 )
 

@@ -1,5 +1,5 @@
 """``python -m models.counters [DAYS] [SEED]``: see `models.counters.example`."""
 
-from models.counters.example import main
+from motcua.models.counters.example import main
 
 raise SystemExit(main())

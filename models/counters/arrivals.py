@@ -16,9 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import simpy
-from scipy import special
-
-from models.counters.params import (
+from motcua.models.counters.params import (
     FEE_CASH,
     FEE_QR,
     FREE,
@@ -27,11 +25,12 @@ from models.counters.params import (
     CounterParams,
     _arrival_intensity,
 )
+from scipy import special
 
 if TYPE_CHECKING:
     import datetime as dt
 
-    from models.counters.shop import OneStopShop
+    from motcua.models.counters.shop import OneStopShop
 
 SimProcess = Generator[simpy.Event, Any, None]
 """What a SimPy process function of the counter model returns."""

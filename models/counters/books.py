@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-
-from models.counters.params import ACTIVITIES, MINUTES_PER_DAY, CounterParams
+from motcua.models.counters.params import ACTIVITIES, MINUTES_PER_DAY, CounterParams
 
 DAILY_COLUMNS = ("serving", "cash", "guidance", "idle", "on_duty", "visits", "served", "guided", "balked",
                  "reneged", "sent_home", "queue_minutes")

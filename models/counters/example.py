@@ -11,10 +11,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import simpy
-
-from models.counters.books import CounterSummary
-from models.counters.params import MINUTES_PER_DAY, CounterParams
-from models.counters.shop import OneStopShop
+from motcua.models.counters.books import CounterSummary
+from motcua.models.counters.params import MINUTES_PER_DAY, CounterParams
+from motcua.models.counters.shop import OneStopShop
 
 
 def describe(summary: CounterSummary) -> str:

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import simpy
-
-from models.counters.params import CounterParams, _require
-from models.counters.shop import OneStopShop
+from motcua.models.counters.params import CounterParams, _require
+from motcua.models.counters.shop import OneStopShop
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,12 @@ from heapq import heappush
 from typing import TYPE_CHECKING
 
 import simpy
+from motcua.models.counters.arrivals import SimProcess, Visit
+from motcua.models.counters.params import MINUTES_PER_DAY
 from simpy.events import NORMAL
 
-from models.counters.arrivals import SimProcess, Visit
-from models.counters.params import MINUTES_PER_DAY
-
 if TYPE_CHECKING:
-    from models.counters.shop import OneStopShop
+    from motcua.models.counters.shop import OneStopShop
 
 
 def citizen_at_counter(env: simpy.Environment, shop: OneStopShop, visit: Visit) -> SimProcess:

@@ -20,11 +20,10 @@ from typing import Any
 
 import numpy as np
 import simpy
-
-from models.counters.arrivals import ArrivalDraws, Visit, _arrival_cdf, doors, poisson_doors
-from models.counters.books import DAILY_COLUMNS, Books
-from models.counters.officers import _DUTY_ENDS, _Wake, officer_at_counter, officer_on_shift
-from models.counters.params import FEE_CASH, FEE_QR, FREE, CounterParams
+from motcua.models.counters.arrivals import ArrivalDraws, Visit, _arrival_cdf, doors, poisson_doors
+from motcua.models.counters.books import DAILY_COLUMNS, Books
+from motcua.models.counters.officers import _DUTY_ENDS, _Wake, officer_at_counter, officer_on_shift
+from motcua.models.counters.params import FEE_CASH, FEE_QR, FREE, CounterParams
 
 
 class _Waiting:

@@ -43,8 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from models import calibration
     from motcua.errors import InputError
+    from motcua.models import calibration
     from motcua.runs import now_iso, start_run, write_csv, write_json
     from motcua.scenario import load_scenario
     from motcua.typed_config import parse_date

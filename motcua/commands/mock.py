@@ -107,7 +107,7 @@ def _read_config(path: Path) -> dict[str, Any]:
 
 
 def stack_config(values: dict[str, Any], data_dir: Path) -> Any:
-    from mock_services.supervisor import DEFAULT_AGENCY_CODE, StackConfig
+    from motcua.mock_services.supervisor import DEFAULT_AGENCY_CODE, StackConfig
 
     return StackConfig(
         data_dir=data_dir,
@@ -128,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
 
 def run_stack(values: dict[str, Any]) -> int:
     """Start the services and keep them running until Ctrl-C or SIGTERM."""
-    from mock_services.supervisor import MockStack
+    from motcua.mock_services.supervisor import MockStack
 
     with _data_dir(values.get("data_dir")) as data_dir:
         stack = MockStack(stack_config(values, data_dir))
@@ -160,9 +160,9 @@ def run_check(args: argparse.Namespace, values: dict[str, Any]) -> int:
     """Start the stack, push payments through with faults, reconcile, verify, write the run, stop."""
     import asyncio
 
-    from mock_services.check import DEFAULT_FAULTS_FILE, CheckConfig, format_summary
-    from mock_services.check import run_check as check_stack
-    from mock_services.supervisor import MockStack
+    from motcua.mock_services.check import DEFAULT_FAULTS_FILE, CheckConfig, format_summary
+    from motcua.mock_services.check import run_check as check_stack
+    from motcua.mock_services.supervisor import MockStack
     from motcua.runs import start_run, write_csv, write_json
 
     if args.no_faults and values.get("faults"):

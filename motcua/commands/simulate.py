@@ -61,7 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 # ---------------------------------------------------------------------------------------------
 def _settings(args: argparse.Namespace, scenario: Any) -> tuple[int, int, dict[str, Any]]:
-    from models.replications import settle_replications
+    from motcua.models.replications import settle_replications
 
     replications, seed = settle_replications(scenario, args.replications, args.seed, quick=args.quick,
                                              quick_replications=QUICK_REPLICATIONS)
@@ -72,7 +72,7 @@ def _settings(args: argparse.Namespace, scenario: Any) -> tuple[int, int, dict[s
 
 def _load(path: str, quick: bool) -> Any:
     """The scenario, already shortened when ``--quick`` (so the summary's targets are those simulated)."""
-    from models.coupled import quick_scenario
+    from motcua.models.coupled import quick_scenario
     from motcua.scenario import load_scenario
 
     scenario = load_scenario(path)
@@ -80,7 +80,7 @@ def _load(path: str, quick: bool) -> Any:
 
 
 def _executor(args: argparse.Namespace):
-    from models.replications import ExecutorSpec
+    from motcua.models.replications import ExecutorSpec
 
     return ExecutorSpec.from_options(workers=args.workers, dask_scheduler=args.dask_scheduler)
 
@@ -107,7 +107,7 @@ def reproduce_command(args: argparse.Namespace, inputs: list[str], replications:
 
 
 def run_simulate(args: argparse.Namespace) -> int:
-    from models.replications import run_replications
+    from motcua.models.replications import run_replications
     from motcua.report.simulation_charts import labels, simulation_charts
     from motcua.runs import start_run
     from motcua.simulation_outputs import scenario_facts, summarize, write_outputs
@@ -134,7 +134,7 @@ def run_simulate(args: argparse.Namespace) -> int:
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    from models.replications import run_comparison
+    from motcua.models.replications import run_comparison
     from motcua.report.simulation_charts import comparison_charts, labels
     from motcua.runs import start_run
     from motcua.simulation_outputs import scenario_facts, summarize_comparison, write_outputs

@@ -108,9 +108,9 @@ def compare_erlang_c(servers: int, arrival_rate: float, service_rate: float, cus
     figures (pooled over replications) beside the closed forms."""
     import numpy as np
 
-    from models.counters import simulate_mmc
-    from models.replications import mean_ci, spawn_seeds
-    from models.theory import erlang_c, mmc_mean_wait, mmc_utilisation, mmc_wait_quantile
+    from motcua.models.counters import simulate_mmc
+    from motcua.models.replications import mean_ci, spawn_seeds
+    from motcua.models.theory import erlang_c, mmc_mean_wait, mmc_utilisation, mmc_wait_quantile
 
     runs = [simulate_mmc(servers, arrival_rate, service_rate, customers, np.random.default_rng(child), warmup=warmup)
             for child in spawn_seeds(seed, replications)]
@@ -172,7 +172,7 @@ def check_bass_arguments(args: argparse.Namespace) -> None:
 
 def run_bass(args: argparse.Namespace) -> int:
     check_bass_arguments(args)
-    from models.adoption import validate_bass
+    from motcua.models.adoption import validate_bass
 
     result = validate_bass(args.p, args.q, args.population, args.years, args.seed, args.replications,
                            tolerance=args.tolerance)

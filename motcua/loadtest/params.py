@@ -61,7 +61,7 @@ class JourneyParams:
 
 def journey_params(scenario: Any) -> JourneyParams:
     """`JourneyParams` of a loaded `motcua.scenario.Scenario`."""
-    from mock_services.common.catalogue import load_fee_catalogue
+    from motcua.mock_services.common.catalogue import load_fee_catalogue
 
     system, load = scenario.payment_system, scenario.load
     catalogue_path = Path(scenario.file).parent / system.fee_catalogue

@@ -300,7 +300,7 @@ def _services(options: LoadtestOptions, run: Run, scenario) -> Iterator[dict[str
         _check_reachable(urls)
         yield urls
         return
-    from mock_services.supervisor import MockStack, StackConfig
+    from motcua.mock_services.supervisor import MockStack, StackConfig
 
     with tempfile.TemporaryDirectory(prefix="motcua-loadtest-") as tmp:
         catalogue = write_bank_catalogue(scenario, run.path("mocks", "bank-catalogue.toml"))
@@ -347,7 +347,7 @@ def locust_commands(
     scenario_path: Path, profile, options: LoadtestOptions, urls, folder: Path, locust_dir: Path, since: int
 ) -> list[list[str]]:
     """The Locust command lines: one process, or a master followed by N workers."""
-    from mock_services.supervisor import free_port
+    from motcua.mock_services.supervisor import free_port
 
     generators = max(1, options.workers)
     deadline = options.callback_deadline_s
