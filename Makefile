@@ -29,8 +29,16 @@ venv: $(STAMP) $(NODE_STAMP)
 demo: $(STAMP)
 	$(BIN)/motcua demo
 
+# import-linter and mypy read packages from folders, so they check the layout the wheel installs
+# (motcua.models from models/, motcua.mock_services from mock_services/, …), built into .lint/site.
+LINT_SITE := .lint/site
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	@rm -rf $(LINT_SITE)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --target $(LINT_SITE) . 2>/dev/null
+	cd $(LINT_SITE) && $(CURDIR)/$(BIN)/lint-imports --config $(CURDIR)/pyproject.toml
+	cd $(LINT_SITE) && $(CURDIR)/$(BIN)/mypy --config-file $(CURDIR)/pyproject.toml -p motcua
 
 test: $(STAMP) $(NODE_STAMP) lint
 	$(BIN)/python -m pytest -m "not slow"
@@ -42,4 +50,4 @@ bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit $$?; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache $(NODE_DIR)/node_modules
+	rm -rf $(VENV) .pytest_cache .ruff_cache .lint .mypy_cache $(NODE_DIR)/node_modules

@@ -204,10 +204,18 @@ def breakdown(scenario, seed: int) -> dict[str, object]:
 
 
 _TIME_ONE = """
-import dataclasses, hashlib, json, sys, time
-sys.path.insert(0, sys.argv[1])
+import dataclasses, hashlib, importlib.util, json, pathlib, sys, time
+root = pathlib.Path(sys.argv[1])
+sys.path.insert(0, str(root))
+# The tree's top-level folders under motcua.*, as the wheel maps them, ahead of the installed (editable) copy.
+for name in ("models", "mock_services", "locustfiles"):
+    spec = importlib.util.spec_from_file_location(
+        f"motcua.{name}", root / name / "__init__.py", submodule_search_locations=[str(root / name)])
+    sys.modules[spec.name] = module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
 import numpy as np
-import motcua.models.adoption, motcua.models.counters  # imported before the clock starts, as in a worker's later replications
+import motcua.models.adoption  # imported before the clock starts, as in a worker's later replications
+import motcua.models.counters
 from motcua.models.coupled import run_replication
 from motcua.scenario import load_scenario
 scenario = load_scenario(sys.argv[2])

@@ -34,18 +34,13 @@ from __future__ import annotations
 
 import gc
 import itertools
-import sys
 import time
 from contextlib import contextmanager
-from pathlib import Path
 
 import numpy as np
 from locust import FastHttpUser, between, events, task
 from locust.contrib.fasthttp import FastHttpSession
 from locust.exception import StopUser
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project root, for `motcua` and `locustfiles`
-
 from motcua.locustfiles.citizen import CitizenVisit
 from motcua.locustfiles.officer import OfficerDesk
 from motcua.locustfiles.reconciler import ReconcilerUser

@@ -51,10 +51,11 @@ from motcua.mock_services.common.http import (
 from motcua.mock_services.common.outbox import DelayQueue
 
 from motcua.payment_platform import BANK_CATALOGUE, RESPONSE_CODES, BankCatalogueError, BankProfile
+from motcua.resources import bundled
 
 log = logging.getLogger("motcua.mock_services.bank")
 
-DEFAULT_CATALOGUE = Path(__file__).resolve().parent / "banks.toml"
+DEFAULT_CATALOGUE = bundled("motcua.mock_services", "banks.toml")
 WRONG_OTP = "000000"
 """The OTP that is always wrong (the citizen may try again)."""
 MAX_RETRY_WAIT_S = 60.0

@@ -20,7 +20,6 @@ import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,9 +28,10 @@ from motcua.mock_services.common.people import PeopleGenerator
 
 from motcua import safety
 from motcua.errors import ServiceError
+from motcua.resources import bundled
 from motcua.safety import Verdict
 
-DEFAULT_FAULTS_FILE = Path(__file__).with_name("check_faults.toml")
+DEFAULT_FAULTS_FILE = bundled("motcua.mock_services", "check_faults.toml")
 """Faults of ``motcua mock --check`` unless a fault file is given: a few lost, duplicated, reordered,
 early, tampered and badly signed IPNs, some declines (code 75) on top of each bank's own mix, and a few
 bank notifications never sent (settled when the reconciliation queries the pending payments)."""

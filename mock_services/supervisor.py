@@ -258,7 +258,6 @@ class MockStack:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # own process group: Ctrl-C in the terminal reaches only us
                 preexec_fn=lambda: _child_setup(parent, cpus),
-                cwd=str(Path(__file__).resolve().parent.parent),
             )
 
     def _wait_healthy(self, name: str) -> None:

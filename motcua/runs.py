@@ -37,7 +37,9 @@ from motcua.run_layout import read_json as read_json
 from motcua.run_layout import write_csv as write_csv
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_RESULTS = PROJECT_ROOT / "results"
+"""The source checkout (for the git commit in manifests); in an installed wheel it holds no repository."""
+DEFAULT_RESULTS = Path("results")
+"""Runs go under ``./results`` of the folder the command runs in, unless ``--out`` says otherwise."""
 
 # Libraries whose version can change a figure in the results.
 TRACKED_PACKAGES = ("motcua", "simpy", "numpy", "scipy", "locust", "aiohttp", "matplotlib", "dask")

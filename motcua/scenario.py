@@ -34,6 +34,7 @@ from typing import Any, Literal
 from motcua.errors import ScenarioError
 from motcua.payment_platform import PAYMENT_GROUPS as PAYMENT_GROUPS  # re-exported: part of the scenario schema
 from motcua.payment_platform import BankProfile, GroupMix, check_banks
+from motcua.resources import bundled
 from motcua.typed_config import (
     ConfigFile,
     FieldProblem,
@@ -49,7 +50,7 @@ from motcua.typed_config import (
 from motcua.typed_config import check_unique as _check_unique
 from motcua.typed_config import json_schema as _json_schema
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+SCENARIO_DIR = bundled("motcua.scenarios")
 """Where the bundled scenarios live."""
 
 SLUG = r"[a-z0-9][a-z0-9-]*"

@@ -20,9 +20,10 @@ from typing import Literal
 
 from motcua.errors import ConfigError
 from motcua.payment_platform import PAYMENT_GROUPS
+from motcua.resources import bundled
 from motcua.typed_config import ConfigFile, FieldProblem, check_unique, spec
 
-DEFAULT_CATALOGUE = Path(__file__).resolve().parents[2] / "scenarios" / "fee-catalogue.toml"
+DEFAULT_CATALOGUE = bundled("motcua.scenarios", "fee-catalogue.toml")
 TEXT = r"\s*\S.*"
 """A non-empty line of text."""
 

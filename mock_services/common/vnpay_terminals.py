@@ -25,9 +25,10 @@ from typing import Literal
 from motcua.mock_services.common.ids import AGENCY_CODE_RE
 
 from motcua.payment_platform import PAYMENT_GROUPS
+from motcua.resources import bundled
 from motcua.typed_config import ConfigFile, FieldProblem, spec
 
-DEFAULT_TERMINALS = Path(__file__).resolve().parent.parent / "vnpay_terminals.toml"
+DEFAULT_TERMINALS = bundled("motcua.mock_services", "vnpay_terminals.toml")
 URL_PATTERN = r"https?://[^\s]{1,2040}"
 
 

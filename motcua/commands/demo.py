@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import subprocess
+import sys
 import time
 
-from motcua.runs import PROJECT_ROOT
-
-SCENARIOS = PROJECT_ROOT / "scenarios"
-
-# (what it shows, the command). Paths are relative to the project so the printed commands can be copied.
+# (what it shows, the command). Bundled scenarios by name, so the printed commands can be copied from any folder.
 DEMO_STEPS: tuple[tuple[str, list[str]], ...] = (
     ("the whole loop on Lạng Sơn 2024 (quick settings): simulation → peak-day demand → load test against the mocks "
      "→ measured callbacks fed back → campaign report",
-     ["run", "scenarios/lang-son-2024.toml", "--quick"]),
+     ["run", "lang-son-2024", "--quick"]),
 )
 
 
@@ -31,12 +29,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from motcua.cli import main
-
     for number, (what, command) in enumerate(DEMO_STEPS, start=1):
         print(f"\n=== demo step {number}/{len(DEMO_STEPS)}: {what}\n$ motcua {shlex.join(command)}", flush=True)
         started = time.monotonic()
-        code = main(command)
+        # Each step is its own `motcua` process, exactly the command printed above.
+        code = subprocess.run([sys.executable, "-m", "motcua.cli", *command], check=False).returncode
         print(f"=== step {number} finished in {time.monotonic() - started:.1f} s with exit code {code}", flush=True)
         if code != 0:
             return code

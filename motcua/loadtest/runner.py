@@ -36,10 +36,11 @@ from urllib.parse import urlparse
 
 from motcua import safety
 from motcua.errors import InputError, ServiceError, SLOBreach
-from motcua.runs import PROJECT_ROOT, Run, read_json, start_run, write_json
+from motcua.resources import bundled
+from motcua.runs import Run, read_json, start_run, write_json
 from motcua.safety import get_json
 
-LOCUSTFILE = PROJECT_ROOT / "locustfiles" / "locustfile.py"
+LOCUSTFILE = bundled("motcua.locustfiles", "locustfile.py")
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 MIN_DEADLINE_S = 10.0
 UI_LINGER_S = 30  # --ui: the web UI stays up this long after the run, to look at the charts
@@ -448,7 +449,6 @@ def locust_commands(
 def _run_locust(scenario_path, profile, options, urls, folder: Path, locust_dir: Path, since: int) -> None:
     locust_dir.mkdir(parents=True, exist_ok=True)
     commands = locust_commands(scenario_path, profile, options, urls, folder, locust_dir, since)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")])}
     limit = profile.duration_s + options.callback_deadline_s * 2 + options.request_timeout_s * 6 + 90
     procs: list[subprocess.Popen] = []
     logs = []
@@ -459,7 +459,7 @@ def _run_locust(scenario_path, profile, options, urls, folder: Path, locust_dir:
             logs.append(log)
             procs.append(
                 subprocess.Popen(
-                    argv, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                    argv, cwd=folder, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
                 )
             )
         try:

@@ -1,0 +1,1 @@
+"""The bundled scenario files (data, not code), installed as package data and read through importlib.resources."""
