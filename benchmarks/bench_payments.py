@@ -20,9 +20,14 @@ profile of a second closed loop that splits the CPU per payment by phase (route,
 plumbing) and by kind of work (signatures, JSON, SQLite, aiohttp…). IPN latency (bank approval → IPN
 acknowledged) is measured at half the maximum rate with open-loop arrivals.
 
-Each way a citizen can pay (a "front": today the JSON API; a second front is one more function in
-`FRONTS`) is measured on its own with the same phases. Targets: ≥ 1,500 complete payments/s per gateway
-core (issue 2 §6), ≤ 8 trivial POSTs of gateway CPU per complete payment (issue 11). The last line is JSON.
+Each way a citizen can pay (a "front", one entry of `FRONTS`) is measured on a fresh stack of the same
+setup with the same phases: the JSON API (``json``: agency → checkout → bank, acknowledged by the agency)
+and the VNPay 2.1.0 front (``vnpay``, `vnpay_front`: the merchant's signed ``vpcpay.html`` URL → payer's
+page → choose a bank → bank, the signed IPN GET acknowledged by a minimal merchant process on CPU 1; the
+gateway's terminal file points there). Targets: ≥ 1,500 complete payments/s per gateway core (issue 2 §6),
+≤ 8 trivial POSTs of gateway CPU per complete payment (issue 11), and the VNPay front's payments per
+gateway core within 15% of the JSON API's (ratio ≥ 0.85, issue 8), both measured in the same run. The last
+line is JSON.
 
     .venv/bin/python benchmarks/bench_payments.py [--duration S] [--concurrency N] [--front NAME] [--no-profile]
 """
@@ -39,6 +44,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -47,24 +53,40 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, 
 
 import gateway_profile
 from benchlib import LOAD_CPU, SERVER_CPU, TRIVIAL_BODY, cpu_seconds, start_trivial, stop, two_cpus
+from vnpay_front import merchant, pay_vnpay, vnpay_completions, vnpay_position, write_terminals
 
 from mock_services.common.fastclient import HttpClient
 from mock_services.supervisor import MockStack, StackConfig
 
 TARGET_PER_CORE = 1500.0
 TARGET_TRIVIAL_POSTS = 8.0
+TARGET_VNPAY_RATIO = 0.85
+"""The VNPay front's payments per gateway core over the JSON API's: within 15%."""
 PAYER = {"name": "Lê Văn Cường", "cccd": "020085123456", "phone": "0912000111"}
 DOSSIER = json.dumps({"procedure_code": "LLTP", "payer": PAYER}).encode()
 JSON = {"Content-Type": "application/json"}
 
-Front = Callable[[HttpClient, dict[str, str]], Awaitable[bool]]
+Urls = dict[str, str]
+"""The services' base URLs by name: gateway, bank, agency, and the VNPay front's merchant."""
+Pay = Callable[[HttpClient, Urls], Awaitable[bool]]
 """One citizen's payment through one front: True when the bank approved (the IPN follows on its own)."""
+
+
+@dataclass(frozen=True)
+class Front:
+    """One way a citizen can pay, and where its complete payments are counted (who acknowledges the IPN)."""
+
+    pay: Pay
+    position: Callable[[Urls], Awaitable[int]]
+    """Where the IPN receiver's record of acknowledgements stands now."""
+    completions: Callable[[Urls, int], Awaitable[list[tuple[float, float]]]]
+    """(bank approved at, IPN acknowledged at) of each complete payment after a position."""
 
 
 # ---------------------------------------------------------------------------- the fronts
 
 
-async def pay_json_api(client: HttpClient, urls: dict[str, str]) -> bool:
+async def pay_json_api(client: HttpClient, urls: Urls) -> bool:
     """File a dossier at the agency, check out at the gateway's JSON API, charge at the bank."""
     status, body = await client.post(urls["agency"] + "/dossiers", DOSSIER, JSON)
     if status != 201:
@@ -81,14 +103,27 @@ async def pay_json_api(client: HttpClient, urls: dict[str, str]) -> bool:
     return status == 200 and json.loads(body).get("response_code") == "00"
 
 
-FRONTS: dict[str, Front] = {"json": pay_json_api}
+async def agency_position(urls: Urls) -> int:
+    """The agency journal's last sequence number."""
+    return (await get_json(urls["agency"] + "/stats"))["events"]
+
+
+async def agency_completions(urls: Urls, since: int) -> list[tuple[float, float]]:
+    """The payments the agency confirmed (durably, before answering 00) after journal entry `since`."""
+    return [(e["bank_approved_at"], e["ipn_acked_at"]) for e in await journal(urls["agency"], since)
+            if e["type"] == "payment_confirmed" and e.get("bank_approved_at")]
+
+
+FRONTS: dict[str, Front] = {
+    "json": Front(pay_json_api, agency_position, agency_completions),
+    "vnpay": Front(pay_vnpay, vnpay_position, vnpay_completions),
+}
 
 
 # ---------------------------------------------------------------------------- load phases
 
 
-async def closed_loop(front: Front, urls: dict[str, str], concurrency: int, duration_s: float
-                      ) -> tuple[float, float, int]:
+async def closed_loop(pay: Pay, urls: Urls, concurrency: int, duration_s: float) -> tuple[float, float, int]:
     """`concurrency` citizens paying back to back for `duration_s`; returns (start, end, approved)."""
     client = HttpClient(timeout_s=30, max_idle_per_host=concurrency)
     approved = 0
@@ -98,7 +133,7 @@ async def closed_loop(front: Front, urls: dict[str, str], concurrency: int, dura
     async def citizen() -> None:
         nonlocal approved
         while time.time() < deadline:
-            ok = await front(client, urls)  # not `approved += await …`: that reads `approved` before the await
+            ok = await pay(client, urls)  # not `approved += await …`: that reads `approved` before the await
             approved += ok
 
     await asyncio.gather(*(citizen() for _ in range(concurrency)))
@@ -181,10 +216,6 @@ async def journal(agency_url: str, since: int) -> list[dict]:
         since = page["next"]
 
 
-def confirmed(events: list[dict]) -> list[dict]:
-    return [e for e in events if e["type"] == "payment_confirmed" and e.get("bank_approved_at")]
-
-
 _REQUESTS = re.compile(r'^motcua_http_requests_total\{method="(\w+)",route="([^"]*)",status="(\d+)"\} ([\d.e+]+)$')
 
 
@@ -224,19 +255,19 @@ class GatewayMeter:
 # ---------------------------------------------------------------------------- one front, measured
 
 
-async def measure(stack: MockStack, front: Front, args: argparse.Namespace, tmp: Path) -> dict:
-    urls = stack.urls
+async def measure(stack: MockStack, urls: Urls, front: Front, args: argparse.Namespace, spy_out: Path) -> dict:
+    """One front's figures on a fresh stack: closed loop, the gateway's meters, py-spy, IPN latency at half rate."""
     meter = GatewayMeter(stack)
-    await closed_loop(front, urls, args.concurrency, min(2.0, args.duration))  # warm-up: connections, caches
+    await closed_loop(front.pay, urls, args.concurrency, min(2.0, args.duration))  # warm-up: connections, caches
     await asyncio.sleep(1.0)
-    since = (await get_json(urls["agency"] + "/stats"))["events"]
+    since = await front.position(urls)
     before = await meter.snapshot()
-    start, end, approved = await closed_loop(front, urls, args.concurrency, args.duration)
+    start, end, approved = await closed_loop(front.pay, urls, args.concurrency, args.duration)
     await asyncio.sleep(1.0)  # let the IPNs of the last charges arrive
     used = meter.delta(before, await meter.snapshot())
-    events = confirmed(await journal(urls["agency"], since))
-    done = len([e for e in events if start <= e["ipn_acked_at"] <= end])
-    paid = max(len(events), 1)
+    completed = await front.completions(urls, since)
+    done = len([acked for _, acked in completed if start <= acked <= end])
+    paid = max(len(completed), 1)
     figures = {
         "payments_per_s": done / (end - start),
         "approved_in_window": approved,
@@ -249,30 +280,30 @@ async def measure(stack: MockStack, front: Front, args: argparse.Namespace, tmp:
         "commits_per_payment": used["commits"] / paid,
         "units_per_commit": used["units"] / max(used["commits"], 1),
     }
-    figures["profile"] = await profile(stack, front, args, tmp) if args.profile else "not asked (--no-profile)"
+    figures["profile"] = await profile(stack, urls, front.pay, args, spy_out) if args.profile else \
+        "not asked (--no-profile)"
 
-    since = (await get_json(urls["agency"] + "/stats"))["events"]
+    since = await front.position(urls)
     figures["half_rate_per_s"] = figures["payments_per_s"] / 2
     client = HttpClient(timeout_s=30, max_idle_per_host=args.concurrency * 4)
-    figures["half_rate_dropped"] = await open_loop(lambda: front(client, urls), figures["half_rate_per_s"],
+    figures["half_rate_dropped"] = await open_loop(lambda: front.pay(client, urls), figures["half_rate_per_s"],
                                                    args.duration, max_in_flight=args.concurrency * 4)
     client.close()
     await asyncio.sleep(1.0)
-    latencies = [(e["ipn_acked_at"] - e["bank_approved_at"]) * 1000
-                 for e in confirmed(await journal(urls["agency"], since))]
+    latencies = [(acked - approved) * 1000 for approved, acked in await front.completions(urls, since)]
     figures["ipn_count"] = len(latencies)
     for q in (50, 95, 99):
         figures[f"ipn_p{q}_ms"] = round(float(np.percentile(latencies, q)), 2) if latencies else float("nan")
     return figures
 
 
-async def profile(stack: MockStack, front: Front, args: argparse.Namespace, tmp: Path) -> object:
-    """A second closed loop under py-spy: samples of the gateway by phase and by kind (or why there are none)."""
-    out = args.profile_out or tmp / "gateway-profile.txt"
+async def profile(stack: MockStack, urls: Urls, pay: Pay, args: argparse.Namespace, out: Path) -> object:
+    """A second closed loop under py-spy (raw stacks into `out`): samples of the gateway by phase and by kind
+    (or why there are none)."""
     spy = gateway_profile.record(stack.pid("gateway"), args.duration, out)  # type: ignore[arg-type]
     if spy is not None:
         await asyncio.sleep(0.3)  # py-spy attaches
-        await closed_loop(front, stack.urls, args.concurrency, args.duration)
+        await closed_loop(pay, urls, args.concurrency, args.duration)
     return await asyncio.get_running_loop().run_in_executor(None, gateway_profile.finish, spy, out)
 
 
@@ -304,7 +335,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=128, help="citizens / connections at once (default 128)")
     parser.add_argument("--front", choices=sorted(FRONTS), action="append",
                         help="measure only this front (repeatable; default: every front)")
-    parser.add_argument("--profile-out", type=Path, help="keep py-spy's raw stacks (collapsed) there")
+    parser.add_argument("--profile-out", type=Path, metavar="DIR",
+                        help="keep py-spy's raw stacks (collapsed) there, one gateway-profile-FRONT.txt per front")
     parser.add_argument("--no-profile", dest="profile", action="store_false",
                         help="skip the py-spy phase (and its breakdown)")
     args = parser.parse_args()
@@ -315,17 +347,23 @@ def main() -> None:
     os.sched_setaffinity(0, {LOAD_CPU})
     by_front: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="bench-payments-") as tmp, \
-            asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner, \
+            merchant(LOAD_CPU) as merchant_url:  # the VNPay front's IPN receiver, in every front's setup
+        spy_dir = args.profile_out or Path(tmp)
+        spy_dir.mkdir(parents=True, exist_ok=True)
+        terminals = write_terminals(Path(tmp) / "terminals.toml", merchant_url)
         baseline = runner.run(measure_trivial(args))
         for name in args.front or FRONTS:
             config = StackConfig(
-                data_dir=Path(tmp) / name, time_scale=0.001, admin_token=None,
+                data_dir=Path(tmp) / name, time_scale=0.001, admin_token=None, terminals_file=terminals,
                 extra_args={"bank": ["--latency-scale", "0"]},
                 cpu_affinity={"gateway": frozenset({SERVER_CPU}), "bank": frozenset({LOAD_CPU}),
                               "agency": frozenset({LOAD_CPU})},
             )  # fmt: skip
             with MockStack(config) as stack:
-                by_front[name] = runner.run(measure(stack, FRONTS[name], args, Path(tmp)))
+                urls = {**stack.urls, "merchant": merchant_url}
+                by_front[name] = runner.run(measure(stack, urls, FRONTS[name], args,
+                                                    spy_dir / f"gateway-profile-{name}.txt"))
         # The baseline once more after the payments (the cost ratio uses the cheaper of the two measurements),
         # and at each front's request rate, to tell the cost of the work from the cost of the load level.
         again = runner.run(measure_trivial(args, {name: f["requests_per_s"] for name, f in by_front.items()}))
@@ -384,7 +422,23 @@ def report(by_front: dict[str, dict], baseline: dict) -> None:
         }  # fmt: skip
     first = next(iter(summary.values()))
     print(json.dumps({**first, "trivial_post_per_s": round(baseline["trivial_post_per_s"], 1),
-                      "trivial_cpu_ms_per_post": round(trivial_ms, 5), "fronts": summary}))
+                      "trivial_cpu_ms_per_post": round(trivial_ms, 5), **vnpay_to_json(summary),
+                      "fronts": summary}))
+
+
+def vnpay_to_json(summary: dict[str, dict]) -> dict[str, object]:
+    """Print the VNPay front against the JSON API (same run) and return the figures (none without both)."""
+    if not {"vnpay", "json"} <= summary.keys():
+        return {}
+    vnpay, api = summary["vnpay"], summary["json"]
+    ratio = vnpay["payments_per_gateway_core"] / api["payments_per_gateway_core"]
+    rate_ratio = vnpay["payments_per_s"] / api["payments_per_s"] if api["payments_per_s"] else float("nan")
+    met = ratio >= TARGET_VNPAY_RATIO
+    print(f"\nVNPay front / JSON API, complete payments per gateway core: {vnpay['payments_per_gateway_core']:,.0f}"
+          f" / {api['payments_per_gateway_core']:,.0f} = {ratio:.3f} (target ≥ {TARGET_VNPAY_RATIO:g}, within 15%: "
+          f"{'met' if met else 'NOT met'}); complete payments/s {rate_ratio:.3f}")
+    return {"vnpay_to_json_per_core": round(ratio, 4), "vnpay_to_json_rate": round(rate_ratio, 4),
+            "vnpay_within_15pct": met}
 
 
 if __name__ == "__main__":
