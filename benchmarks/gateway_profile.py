@@ -37,6 +37,7 @@ LOOP_FRAMES = ("Runner.run ", "BaseEventLoop.run_until_complete ", "BaseEventLoo
 
 KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("HMAC signatures", ("signing.py", "hmac.py", "charge_token.py")),
+    ("VNPay query text (sort, form-encode, parse)", ("vnpay_wire.py", "urllib/parse.py")),
     ("JSON encode/decode", ("json/",)),
     ("SQLite statements and commits", ("gateway_ledger.py", "common/db.py", "sqlite3/")),
     ("Prometheus metrics", ("prometheus_client/",)),
