@@ -12,7 +12,7 @@ its own process on the load CPU like the agency of the JSON front: this file run
 is on the load CPU, not the gateway's. The gateway knows it through a terminal file written with
 `mock_services.common.vnpay_terminals.TERMINAL_FILE` (`write_terminals`).
 
-    with merchant(LOAD_CPU) as merchant_url:
+    with merchant(LOAD_CPU) as (merchant_url, _pid):
         config = StackConfig(..., terminals_file=write_terminals(tmp / "terminals.toml", merchant_url))
         urls = {**stack.urls, "merchant": merchant_url}
         await pay_vnpay(client, urls)               # True when the bank approved (the IPN follows)
@@ -102,11 +102,11 @@ def write_terminals(path: Path, merchant_url: str) -> Path:
 
 
 @contextmanager
-def merchant(cpu: int) -> Iterator[str]:
-    """The merchant's IPN receiver in its own process pinned to `cpu`, while the block runs: its URL."""
+def merchant(cpu: int) -> Iterator[tuple[str, int]]:
+    """The merchant's IPN receiver in its own process pinned to `cpu`, while the block runs: (URL, pid)."""
     proc, url = start_service([sys.executable, str(Path(__file__).resolve())], cpu)
     try:
-        yield url
+        yield url, proc.pid
     finally:
         stop(proc)
 
