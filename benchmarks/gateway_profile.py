@@ -19,8 +19,8 @@ from pathlib import Path
 PHASES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("POST /payments (agency creates)", ("Gateway.create_payment",)),
     ("POST /payments/{id}/checkout", ("Gateway.checkout",)),
-    ("GET vpcpay.html (VNPay creates)", ("VnpayFront.pay ",)),
-    ("POST /paymentv2/pay/{id} (VNPay checkout)", ("VnpayFront.choose ",)),
+    ("GET vpcpay.html (VNPay creates)", ("VnpayFront.pay",)),
+    ("POST /paymentv2/pay/{id} (VNPay checkout)", ("VnpayFront.choose",)),
     ("POST /bank-notifications", ("Gateway.bank_notification", "Gateway._apply_bank_result")),
     ("GET /payments/{id} (querydr)", ("Gateway.query_payment",)),
     ("IPN delivery (outbound POST)", ("Gateway._deliver_ipn", "Gateway._post_ipn", "DelayQueue.", "fastclient")),
