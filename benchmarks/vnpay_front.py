@@ -17,6 +17,8 @@ is on the load CPU, not the gateway's. The gateway knows it through a terminal f
         urls = {**stack.urls, "merchant": merchant_url}
         await pay_vnpay(client, urls)               # True when the bank approved (the IPN follows)
         await vnpay_completions(urls, since)        # [(bank approved at, IPN acknowledged at)]
+
+The VNPay front alone: ``.venv/bin/python benchmarks/bench_payments.py --front vnpay``.
 """
 
 from __future__ import annotations
