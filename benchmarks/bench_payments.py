@@ -1,28 +1,40 @@
 """Complete payments per second through the mock stack, and what one costs the gateway in trivial POSTs.
 
-A complete payment is the citizen's whole flow and its asynchronous tail: file a dossier at the agency
-(which creates the payment at the gateway) → checkout at the gateway → charge at the bank → the bank
-notifies the gateway → the gateway's IPN is acknowledged by the agency, durably stored (the agency's
-``payment_confirmed`` journal entry, committed before the ``00`` answer). It is counted when the IPN is
-acknowledged.
+A complete payment is the citizen's whole flow and its asynchronous tail, counted when the IPN is
+acknowledged. Each way a citizen can pay (a "front", one entry of `FRONTS`) is measured on a fresh stack of
+the same setup, with the same phases:
 
-The gateway process is pinned to CPU 0; the bank, the agency and this load generator to CPU 1. Bank
-latency is off (``--latency-scale 0``) and every delay schedule compressed 1000×. The baseline is a
-trivial JSON POST handler built with the same plumbing (`mock_services.common.http`: same middlewares,
+- ``json``, the JSON API: file a dossier at the agency (which creates the payment at the gateway) →
+  checkout at the gateway → charge at the bank → the bank notifies the gateway → the gateway's IPN is
+  acknowledged by the agency, durably stored (its ``payment_confirmed`` journal entry, committed before
+  the ``00`` answer);
+- ``vnpay``, the VNPay 2.1.0 front (`vnpay_front`): the merchant's signed ``vpcpay.html`` URL → the payer's
+  HTML page → choose a bank → charge at the bank → the bank notifies the gateway → the gateway's signed
+  IPN GET is verified and acknowledged ``00`` by a minimal merchant process (in memory; the terminal file
+  of every stack points there).
+
+The gateway process is pinned to CPU 0; the bank, the agency, the merchant and this load generator to
+CPU 1. Bank latency is off (``--latency-scale 0``) and every delay schedule compressed 1000×. The
+baseline is a trivial JSON POST handler built with the same plumbing (`mock_services.common.http`: same middlewares,
 uvloop runner), also pinned to CPU 0, driven by the same client (`mock_services.common.fastclient`).
 
-The machine may be shared with other work, and CPU 1 carries three processes, so the rates move from
+The machine may be shared with other work, and CPU 1 carries several processes, so the rates move from
 run to run; the figure to trust is the gateway's own CPU time per complete payment (/proc/<pid>/stat)
 divided by the trivial server's CPU time per POST, measured in the same run: the payment's cost in
 trivial POSTs. The benchmark also prints the gateway's requests per payment by route (its /metrics),
 its group commits per payment, and — with py-spy installed (dev extra; it needs ptrace rights) — a
 profile of a second closed loop that splits the CPU per payment by phase (route, IPN delivery, commit,
 plumbing) and by kind of work (signatures, JSON, SQLite, aiohttp…). IPN latency (bank approval → IPN
-acknowledged) is measured at half the maximum rate with open-loop arrivals.
+acknowledged) and the gateway's CPU per payment at a given load are measured with open-loop arrivals at
+half the first front's closed-loop rate, the same rate for every front.
 
-Each way a citizen can pay (a "front": today the JSON API; a second front is one more function in
-`FRONTS`) is measured on its own with the same phases. Targets: ≥ 1,500 complete payments/s per gateway
-core (issue 2 §6), ≤ 8 trivial POSTs of gateway CPU per complete payment (issue 11). The last line is JSON.
+Targets: ≥ 1,500 complete payments/s per gateway core (issue 2 §6), ≤ 8 trivial POSTs of gateway CPU
+per complete payment (issue 11), and the VNPay front's payments per gateway core within 15% of the JSON
+API's (ratio ≥ 0.85, issue 8; both fronts in the same run, in the closed loop where each front sets its
+own rate, and in the open loop where every front runs at the first one's half rate, the gateway at the
+same load). The last line is JSON: the JSON API's figures at the
+top level (as before; the first front's without it), ``vnpay_to_json_*`` and ``vnpay_within_15pct``, and
+every front under ``fronts``.
 
     .venv/bin/python benchmarks/bench_payments.py [--duration S] [--concurrency N] [--front NAME] [--no-profile]
 """
@@ -39,6 +51,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -49,21 +62,37 @@ import gateway_profile
 from benchlib import LOAD_CPU, SERVER_CPU, TRIVIAL_BODY, cpu_seconds, start_trivial, stop, two_cpus
 from motcua.mock_services.common.fastclient import HttpClient
 from motcua.mock_services.supervisor import MockStack, StackConfig
+from vnpay_front import merchant, pay_vnpay, vnpay_completions, vnpay_position, write_terminals
 
 TARGET_PER_CORE = 1500.0
 TARGET_TRIVIAL_POSTS = 8.0
+TARGET_VNPAY_RATIO = 0.85
+"""The VNPay front's payments per gateway core over the JSON API's: within 15%."""
 PAYER = {"name": "Lê Văn Cường", "cccd": "020085123456", "phone": "0912000111"}
 DOSSIER = json.dumps({"procedure_code": "LLTP", "payer": PAYER}).encode()
 JSON = {"Content-Type": "application/json"}
 
-Front = Callable[[HttpClient, dict[str, str]], Awaitable[bool]]
+Urls = dict[str, str]
+"""The services' base URLs by name: gateway, bank, agency, and the VNPay front's merchant."""
+Pay = Callable[[HttpClient, Urls], Awaitable[bool]]
 """One citizen's payment through one front: True when the bank approved (the IPN follows on its own)."""
+
+
+@dataclass(frozen=True)
+class Front:
+    """One way a citizen can pay, and where its complete payments are counted (who acknowledges the IPN)."""
+
+    pay: Pay
+    position: Callable[[Urls], Awaitable[int]]
+    """Where the IPN receiver's record of acknowledgements stands now."""
+    completions: Callable[[Urls, int], Awaitable[list[tuple[float, float]]]]
+    """(bank approved at, IPN acknowledged at) of each complete payment after a position."""
 
 
 # ---------------------------------------------------------------------------- the fronts
 
 
-async def pay_json_api(client: HttpClient, urls: dict[str, str]) -> bool:
+async def pay_json_api(client: HttpClient, urls: Urls) -> bool:
     """File a dossier at the agency, check out at the gateway's JSON API, charge at the bank."""
     status, body = await client.post(urls["agency"] + "/dossiers", DOSSIER, JSON)
     if status != 201:
@@ -80,14 +109,27 @@ async def pay_json_api(client: HttpClient, urls: dict[str, str]) -> bool:
     return status == 200 and json.loads(body).get("response_code") == "00"
 
 
-FRONTS: dict[str, Front] = {"json": pay_json_api}
+async def agency_position(urls: Urls) -> int:
+    """The agency journal's last sequence number."""
+    return (await get_json(urls["agency"] + "/stats"))["events"]
+
+
+async def agency_completions(urls: Urls, since: int) -> list[tuple[float, float]]:
+    """The payments the agency confirmed (durably, before answering 00) after journal entry `since`."""
+    return [(e["bank_approved_at"], e["ipn_acked_at"]) for e in await journal(urls["agency"], since)
+            if e["type"] == "payment_confirmed" and e.get("bank_approved_at")]
+
+
+FRONTS: dict[str, Front] = {
+    "json": Front(pay_json_api, agency_position, agency_completions),
+    "vnpay": Front(pay_vnpay, vnpay_position, vnpay_completions),
+}
 
 
 # ---------------------------------------------------------------------------- load phases
 
 
-async def closed_loop(front: Front, urls: dict[str, str], concurrency: int, duration_s: float
-                      ) -> tuple[float, float, int]:
+async def closed_loop(pay: Pay, urls: Urls, concurrency: int, duration_s: float) -> tuple[float, float, int]:
     """`concurrency` citizens paying back to back for `duration_s`; returns (start, end, approved)."""
     client = HttpClient(timeout_s=30, max_idle_per_host=concurrency)
     approved = 0
@@ -97,7 +139,7 @@ async def closed_loop(front: Front, urls: dict[str, str], concurrency: int, dura
     async def citizen() -> None:
         nonlocal approved
         while time.time() < deadline:
-            ok = await front(client, urls)  # not `approved += await …`: that reads `approved` before the await
+            ok = await pay(client, urls)  # not `approved += await …`: that reads `approved` before the await
             approved += ok
 
     await asyncio.gather(*(citizen() for _ in range(concurrency)))
@@ -180,10 +222,6 @@ async def journal(agency_url: str, since: int) -> list[dict]:
         since = page["next"]
 
 
-def confirmed(events: list[dict]) -> list[dict]:
-    return [e for e in events if e["type"] == "payment_confirmed" and e.get("bank_approved_at")]
-
-
 _REQUESTS = re.compile(r'^motcua_http_requests_total\{method="(\w+)",route="([^"]*)",status="(\d+)"\} ([\d.e+]+)$')
 
 
@@ -197,11 +235,12 @@ async def route_counts(url: str) -> Counter[str]:
 
 
 class GatewayMeter:
-    """The gateway's CPU time, requests by route and group commits between two moments."""
+    """The gateway's CPU time, requests by route and group commits between two moments (and the CPU time of
+    the other services, and of the processes in `others`)."""
 
-    def __init__(self, stack: MockStack) -> None:
+    def __init__(self, stack: MockStack, others: dict[str, int]) -> None:
         self.stack = stack
-        self.pids = {name: stack.pid(name) for name in ("gateway", "bank", "agency")}
+        self.pids = {**{name: stack.pid(name) for name in ("gateway", "bank", "agency")}, **others}
 
     async def snapshot(self) -> dict:
         db = (await get_json(self.stack.url("gateway") + "/stats"))["db"]
@@ -223,55 +262,60 @@ class GatewayMeter:
 # ---------------------------------------------------------------------------- one front, measured
 
 
-async def measure(stack: MockStack, front: Front, args: argparse.Namespace, tmp: Path) -> dict:
-    urls = stack.urls
-    meter = GatewayMeter(stack)
-    await closed_loop(front, urls, args.concurrency, min(2.0, args.duration))  # warm-up: connections, caches
+async def measure(stack: MockStack, urls: Urls, front: Front, args: argparse.Namespace, *, spy_out: Path,
+                  merchant_pid: int, open_rate: float | None) -> dict:
+    """One front's figures on a fresh stack: closed loop, the gateway's meters, py-spy, then an open loop at
+    `open_rate` payments/s (None: half this front's closed-loop rate) for the IPN latency and the gateway's
+    CPU per payment at that rate."""
+    meter = GatewayMeter(stack, {"merchant": merchant_pid})
+    await closed_loop(front.pay, urls, args.concurrency, min(2.0, args.duration))  # warm-up: connections, caches
     await asyncio.sleep(1.0)
-    since = (await get_json(urls["agency"] + "/stats"))["events"]
+    since = await front.position(urls)
     before = await meter.snapshot()
-    start, end, approved = await closed_loop(front, urls, args.concurrency, args.duration)
+    start, end, approved = await closed_loop(front.pay, urls, args.concurrency, args.duration)
     await asyncio.sleep(1.0)  # let the IPNs of the last charges arrive
     used = meter.delta(before, await meter.snapshot())
-    events = confirmed(await journal(urls["agency"], since))
-    done = len([e for e in events if start <= e["ipn_acked_at"] <= end])
-    paid = max(len(events), 1)
+    completed = await front.completions(urls, since)
+    done = len([acked for _, acked in completed if start <= acked <= end])
+    paid = max(len(completed), 1)
     figures = {
         "payments_per_s": done / (end - start),
         "approved_in_window": approved,
         "gateway_cpu_share": used["cpu"]["gateway"] / (end - start + 1.0),
         "gateway_cpu_ms_per_payment": 1000 * used["cpu"]["gateway"] / paid,
-        "bank_cpu_ms_per_payment": 1000 * used["cpu"]["bank"] / paid,
-        "agency_cpu_ms_per_payment": 1000 * used["cpu"]["agency"] / paid,
+        "load_cpu_ms_per_payment": {name: 1000 * used["cpu"][name] / paid for name in ("agency", "merchant", "bank")},
         "requests_per_payment": {route: n / paid for route, n in sorted(used["routes"].items())},
         "requests_per_s": sum(used["routes"].values()) / (end - start),
         "commits_per_payment": used["commits"] / paid,
         "units_per_commit": used["units"] / max(used["commits"], 1),
     }
-    figures["profile"] = await profile(stack, front, args, tmp) if args.profile else "not asked (--no-profile)"
+    figures["profile"] = await profile(stack, urls, front.pay, args, spy_out) if args.profile else \
+        "not asked (--no-profile)"
 
-    since = (await get_json(urls["agency"] + "/stats"))["events"]
-    figures["half_rate_per_s"] = figures["payments_per_s"] / 2
+    since = await front.position(urls)
+    before = await meter.snapshot()
+    figures["open_rate_per_s"] = open_rate or figures["payments_per_s"] / 2
     client = HttpClient(timeout_s=30, max_idle_per_host=args.concurrency * 4)
-    figures["half_rate_dropped"] = await open_loop(lambda: front(client, urls), figures["half_rate_per_s"],
+    figures["open_rate_dropped"] = await open_loop(lambda: front.pay(client, urls), figures["open_rate_per_s"],
                                                    args.duration, max_in_flight=args.concurrency * 4)
     client.close()
     await asyncio.sleep(1.0)
-    latencies = [(e["ipn_acked_at"] - e["bank_approved_at"]) * 1000
-                 for e in confirmed(await journal(urls["agency"], since))]
+    used = meter.delta(before, await meter.snapshot())
+    latencies = [(acked - approved) * 1000 for approved, acked in await front.completions(urls, since)]
+    figures["open_rate_gateway_cpu_ms_per_payment"] = 1000 * used["cpu"]["gateway"] / max(len(latencies), 1)
     figures["ipn_count"] = len(latencies)
     for q in (50, 95, 99):
         figures[f"ipn_p{q}_ms"] = round(float(np.percentile(latencies, q)), 2) if latencies else float("nan")
     return figures
 
 
-async def profile(stack: MockStack, front: Front, args: argparse.Namespace, tmp: Path) -> object:
-    """A second closed loop under py-spy: samples of the gateway by phase and by kind (or why there are none)."""
-    out = args.profile_out or tmp / "gateway-profile.txt"
+async def profile(stack: MockStack, urls: Urls, pay: Pay, args: argparse.Namespace, out: Path) -> object:
+    """A second closed loop under py-spy (raw stacks into `out`): samples of the gateway by phase and by kind
+    (or why there are none)."""
     spy = gateway_profile.record(stack.pid("gateway"), args.duration, out)  # type: ignore[arg-type]
     if spy is not None:
         await asyncio.sleep(0.3)  # py-spy attaches
-        await closed_loop(front, stack.urls, args.concurrency, args.duration)
+        await closed_loop(pay, urls, args.concurrency, args.duration)
     return await asyncio.get_running_loop().run_in_executor(None, gateway_profile.finish, spy, out)
 
 
@@ -303,7 +347,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=128, help="citizens / connections at once (default 128)")
     parser.add_argument("--front", choices=sorted(FRONTS), action="append",
                         help="measure only this front (repeatable; default: every front)")
-    parser.add_argument("--profile-out", type=Path, help="keep py-spy's raw stacks (collapsed) there")
+    parser.add_argument("--profile-out", type=Path, metavar="DIR",
+                        help="keep py-spy's raw stacks (collapsed) there, one gateway-profile-FRONT.txt per front")
     parser.add_argument("--no-profile", dest="profile", action="store_false",
                         help="skip the py-spy phase (and its breakdown)")
     args = parser.parse_args()
@@ -314,17 +359,26 @@ def main() -> None:
     os.sched_setaffinity(0, {LOAD_CPU})
     by_front: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="bench-payments-") as tmp, \
-            asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner, \
+            merchant(LOAD_CPU) as (merchant_url, merchant_pid):  # the VNPay front's IPN receiver, every setup
+        spy_dir = args.profile_out or Path(tmp)
+        spy_dir.mkdir(parents=True, exist_ok=True)
+        terminals = write_terminals(Path(tmp) / "terminals.toml", merchant_url)
         baseline = runner.run(measure_trivial(args))
+        open_rate = None  # every front's open loop at the rate of the first one's: the gateway at the same load
         for name in args.front or FRONTS:
             config = StackConfig(
-                data_dir=Path(tmp) / name, time_scale=0.001, admin_token=None,
+                data_dir=Path(tmp) / name, time_scale=0.001, admin_token=None, terminals_file=terminals,
                 extra_args={"bank": ["--latency-scale", "0"]},
                 cpu_affinity={"gateway": frozenset({SERVER_CPU}), "bank": frozenset({LOAD_CPU}),
                               "agency": frozenset({LOAD_CPU})},
             )  # fmt: skip
             with MockStack(config) as stack:
-                by_front[name] = runner.run(measure(stack, FRONTS[name], args, Path(tmp)))
+                urls = {**stack.urls, "merchant": merchant_url}
+                by_front[name] = runner.run(measure(stack, urls, FRONTS[name], args, merchant_pid=merchant_pid,
+                                                    spy_out=spy_dir / f"gateway-profile-{name}.txt",
+                                                    open_rate=open_rate))
+                open_rate = by_front[name]["open_rate_per_s"]
         # The baseline once more after the payments (the cost ratio uses the cheaper of the two measurements),
         # and at each front's request rate, to tell the cost of the work from the cost of the load level.
         again = runner.run(measure_trivial(args, {name: f["requests_per_s"] for name, f in by_front.items()}))
@@ -336,8 +390,8 @@ def main() -> None:
 
 def report(by_front: dict[str, dict], baseline: dict) -> None:
     trivial_ms = baseline["trivial_cpu_ms_per_post"]
-    print(f"gateway on CPU {SERVER_CPU}; bank, agency and this load generator on CPU {LOAD_CPU}. The machine may be "
-          "shared: trust the CPU-time figures (cost in trivial POSTs), not the rates.")
+    print(f"gateway on CPU {SERVER_CPU}; bank, agency, merchant and this load generator on CPU {LOAD_CPU}. The "
+          "machine may be shared: trust the CPU-time figures (cost in trivial POSTs), not the rates.")
     print(f"trivial JSON POST (same plumbing, CPU {SERVER_CPU}): {baseline['trivial_post_per_s']:,.0f}/s, "
           f"{trivial_ms:.4f} ms of server CPU each (baseline)")
     summary: dict[str, dict] = {}
@@ -351,8 +405,8 @@ def report(by_front: dict[str, dict], baseline: dict) -> None:
         print(f"gateway CPU per complete payment: {f['gateway_cpu_ms_per_payment']:.4f} ms = {cost:.2f} trivial POSTs "
               f"(target ≤ {TARGET_TRIVIAL_POSTS:g}: {'met' if cost <= TARGET_TRIVIAL_POSTS else 'NOT met'}) "
               f"→ {per_core:,.0f} payments/s per gateway core (target ≥ {TARGET_PER_CORE:,.0f})")
-        print(f"CPU per payment on CPU {LOAD_CPU}: agency {f['agency_cpu_ms_per_payment']:.3f} ms, "
-              f"bank {f['bank_cpu_ms_per_payment']:.3f} ms (plus this load generator)")
+        load = ", ".join(f"{who} {ms:.3f} ms" for who, ms in f["load_cpu_ms_per_payment"].items())
+        print(f"CPU per payment on CPU {LOAD_CPU}: {load} (plus this load generator)")
         routes = ", ".join(f"{route} {n:.2f}" for route, n in f["requests_per_payment"].items() if n >= 0.005)
         print(f"gateway requests per payment: {routes}")
         at_load = baseline["at_load"][name]
@@ -368,9 +422,11 @@ def report(by_front: dict[str, dict], baseline: dict) -> None:
             print("\n".join(gateway_profile.table(kinds, f["gateway_cpu_ms_per_payment"], trivial_ms, "kind")))
         else:
             print(f"no CPU breakdown: {f['profile']}")
-        print(f"IPN latency at half the maximum rate ({f['half_rate_per_s']:,.0f}/s open loop, n={f['ipn_count']}, "
-              f"dropped {f['half_rate_dropped']}): p50 {f['ipn_p50_ms']} ms, p95 {f['ipn_p95_ms']} ms, "
-              f"p99 {f['ipn_p99_ms']} ms")  # fmt: skip
+        open_core = 1000.0 / f["open_rate_gateway_cpu_ms_per_payment"]
+        print(f"open loop at {f['open_rate_per_s']:,.0f} payments/s (half the first front's closed-loop rate; every "
+              f"front at this rate; n={f['ipn_count']}, dropped {f['open_rate_dropped']}): gateway CPU per payment "
+              f"{f['open_rate_gateway_cpu_ms_per_payment']:.4f} ms → {open_core:,.0f} payments/s per gateway core; "
+              f"IPN latency p50 {f['ipn_p50_ms']} ms, p95 {f['ipn_p95_ms']} ms, p99 {f['ipn_p99_ms']} ms")
         summary[name] = {
             "payments_per_s": round(f["payments_per_s"], 1),
             "ratio": round(rate_ratio, 4),
@@ -379,11 +435,34 @@ def report(by_front: dict[str, dict], baseline: dict) -> None:
             "payments_per_gateway_core": round(per_core, 1),
             "payment_cost_in_trivial_posts": round(cost, 2),
             "payment_cost_in_trivial_posts_at_same_load": round(f["gateway_cpu_ms_per_payment"] / at_load, 2),
+            "open_rate_per_s": round(f["open_rate_per_s"], 1),
+            "payments_per_gateway_core_at_open_rate": round(open_core, 1),
             "ipn_p50_ms": f["ipn_p50_ms"], "ipn_p95_ms": f["ipn_p95_ms"], "ipn_p99_ms": f["ipn_p99_ms"],
         }  # fmt: skip
-    first = next(iter(summary.values()))
+    first = summary.get("json") or next(iter(summary.values()))
     print(json.dumps({**first, "trivial_post_per_s": round(baseline["trivial_post_per_s"], 1),
-                      "trivial_cpu_ms_per_post": round(trivial_ms, 5), "fronts": summary}))
+                      "trivial_cpu_ms_per_post": round(trivial_ms, 5), **vnpay_to_json(summary),
+                      "fronts": summary}))
+
+
+def vnpay_to_json(summary: dict[str, dict]) -> dict[str, object]:
+    """Print the VNPay front against the JSON API (same run) and return the figures (none without both)."""
+    if not {"vnpay", "json"} <= summary.keys():
+        return {}
+    vnpay, api = summary["vnpay"], summary["json"]
+    figures: dict[str, object] = {}
+    print("\nVNPay front / JSON API, complete payments per gateway core (target ≥ "
+          f"{TARGET_VNPAY_RATIO:g}: within 15%):")
+    for key, where, suffix in (("payments_per_gateway_core", "closed loop, each front at its own rate", ""),
+                               ("payments_per_gateway_core_at_open_rate", "open loop, both at the same rate",
+                                "_same_rate")):
+        ratio = vnpay[key] / api[key]
+        met = ratio >= TARGET_VNPAY_RATIO
+        print(f"  {where}: {vnpay[key]:,.0f} / {api[key]:,.0f} = {ratio:.3f} ({'met' if met else 'NOT met'})")
+        figures |= {f"vnpay_to_json_per_core{suffix}": round(ratio, 4), f"vnpay_within_15pct{suffix}": met}
+    rate_ratio = vnpay["payments_per_s"] / api["payments_per_s"] if api["payments_per_s"] else float("nan")
+    print(f"  complete payments/s in the closed loop (bound by CPU {LOAD_CPU}): {rate_ratio:.3f}")
+    return {**figures, "vnpay_to_json_rate": round(rate_ratio, 4)}
 
 
 if __name__ == "__main__":

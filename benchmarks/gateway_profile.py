@@ -19,6 +19,8 @@ from pathlib import Path
 PHASES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("POST /payments (agency creates)", ("Gateway.create_payment",)),
     ("POST /payments/{id}/checkout", ("Gateway.checkout",)),
+    ("GET vpcpay.html (VNPay creates)", ("VnpayFront.pay",)),
+    ("POST /paymentv2/pay/{id} (VNPay checkout)", ("VnpayFront.choose",)),
     ("POST /bank-notifications", ("Gateway.bank_notification", "Gateway._apply_bank_result")),
     ("GET /payments/{id} (querydr)", ("Gateway.query_payment",)),
     ("IPN delivery (outbound POST)", ("Gateway._deliver_ipn", "Gateway._post_ipn", "DelayQueue.", "fastclient")),
@@ -35,6 +37,7 @@ LOOP_FRAMES = ("Runner.run ", "BaseEventLoop.run_until_complete ", "BaseEventLoo
 
 KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("HMAC signatures", ("signing.py", "hmac.py", "charge_token.py")),
+    ("VNPay query text (sort, form-encode, parse)", ("vnpay_wire.py", "urllib/parse.py")),
     ("JSON encode/decode", ("json/",)),
     ("SQLite statements and commits", ("gateway_ledger.py", "common/db.py", "sqlite3/")),
     ("Prometheus metrics", ("prometheus_client/",)),
