@@ -267,12 +267,18 @@ class FuzzRun:
     def fuzz(self, service: str, path: str, method: str, examples: int, *, round_: int = 0) -> int:
         """Send up to `examples` positive and as many negative cases to one operation; return how many.
 
-        Round 0 is derandomized (the same cases every run); round N draws other cases with seed N."""
+        An operation that takes the admin token gets its negative cases twice: with the token (so that the
+        schema-invalid part is the body or a parameter, and the handler's own validation must refuse it) and
+        with a generated one (refused 401). Round 0 is derandomized (the same cases every run); round N draws
+        other cases with seed N."""
         op = self.schemas[service][path][method]
         label = f"{method} {path}"
         start = sum(n for (sv, lb, _m), n in self.counts.items() if (sv, lb) == (service, label))
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            headers = self._fixed_headers(op) if mode is GenerationMode.POSITIVE else None
+        fixed = self._fixed_headers(op)
+        runs = [(GenerationMode.POSITIVE, fixed), (GenerationMode.NEGATIVE, fixed)]
+        if fixed is not None:
+            runs.append((GenerationMode.NEGATIVE, None))
+        for mode, headers in runs:
             try:
                 strategy = op.as_strategy(generation_mode=mode, headers=headers)
             except Unsatisfiable:
