@@ -6,18 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from mock_services.bank_openapi import DEFAULT_BANK_CODES
-from mock_services.common.openapi import (
-    EPOCH,
-    INTEGER,
-    STRING,
-    VND,
-    json_content,
-    obj,
-    operation,
-    path_param,
-    query_param,
-    ref,
-)
+from mock_services.common.openapi import EPOCH, INTEGER, STRING, VND, json_content, obj, operation, path_param, ref
 from mock_services.common.vnpay_wire import API_CODES
 
 VNP = {"type": "string", "description": "VNPay field, as text"}
@@ -82,9 +71,8 @@ PATHS: dict[str, Any] = {
     )},
     "/paymentv2/Payment/Error.html": {"get": operation(
         "The payment page's error answer (code, message, field)",
-        parameters=[query_param("code", CODE, "the two-digit code"),
-                    query_param("message", STRING, "what was wrong (the page's detail)", required=False),
-                    query_param("field", STRING, "the parameter at fault", required=False)],
+        parameters=[{"name": "code", "in": "query", "required": True, "schema": CODE},
+                    *({"name": n, "in": "query", "required": False, "schema": STRING} for n in ("message", "field"))],
         ok={"200": {"description": "the error page", "content": {
             "text/html": {"schema": STRING}, "application/json": {"schema": ref("VnpayErrorPage")}}},
             "400": {"description": "code missing or not two digits: a page saying so", "content": {
