@@ -52,6 +52,9 @@ PAY_FIELDS = {
     "vnp_OrderType", "vnp_Locale", "vnp_ReturnUrl", "vnp_IpAddr", "vnp_CreateDate", "vnp_ExpireDate",
 }
 OPTIONAL_PAY_FIELDS = {"vnp_BankCode", "vnp_SecureHashType", "vnp_Bill_Mobile", "vnp_Bill_Email"}
+PAGE_CODE_RE = re.compile(r"^[0-9]{2}\Z")
+TMN_CODE_RE = re.compile(r"^[A-Z0-9]{8}\Z")
+"""An 8-character terminal code (`mock_services.common.vnpay_terminals`)."""
 TXN_REF_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,100}$")
 ORDER_INFO_RE = re.compile(r"^[\x20-\x7e]{1,255}$")
 """ASCII without diacritics, as VNPay asks (``Thanh toan ho so 000.00.20.H37-240607-0001``)."""
@@ -260,7 +263,12 @@ class VnpayFront:
         return _redirect(f"{ERROR_PATH}?{urlencode(query)}")
 
     async def error_page(self, request: web.Request) -> web.Response:
-        code = request.query.get("code", "99")
+        code = request.query.get("code", "")
+        if not PAGE_CODE_RE.match(code):
+            problem = f"code must be two digits such as 03, got {code[:20]!r}"
+            if _wants_json(request):
+                raise ApiError(400, "invalid_field", problem, field="code")
+            return _page("Thông báo lỗi — mã không hợp lệ", f"<p id=\"detail\">{html.escape(problem)}</p>", status=400)
         message = wire.PAGE_ERRORS.get(code, "Lỗi khác")
         detail, field = request.query.get("message", ""), request.query.get("field")
         if _wants_json(request):
@@ -448,9 +456,12 @@ class VnpayFront:
     async def bank_list(self, request: web.Request) -> web.Response:
         form = await request.post()
         tmn_code = form.get("tmn_code", "")
+        if not isinstance(tmn_code, str) or not TMN_CODE_RE.match(tmn_code):
+            raise ApiError(400, "invalid_field", f"tmn_code must be 8 upper-case letters or digits (vnp_TmnCode), "
+                           f"got {str(tmn_code)[:20]!r}", field="tmn_code")
         if tmn_code not in self.terminals:
-            raise ApiError(400, "invalid_merchant", f"tmn_code {str(tmn_code)[:20]!r} is not a terminal of this "
-                           "gateway", field="tmn_code")
+            raise ApiError(404, "invalid_merchant", f"tmn_code {tmn_code!r} is not a terminal of this gateway",
+                           field="tmn_code")
         banks = await self.banks()
         return json_response([
             {"bank_code": b["code"], "bank_name": b["name"], "logo_link": f"/images/bank/{b['code'].lower()}.svg",

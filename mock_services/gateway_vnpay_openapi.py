@@ -5,20 +5,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from motcua.mock_services.bank_openapi import DEFAULT_BANK_CODES
 from motcua.mock_services.common.openapi import (
-              EPOCH,
-              INTEGER,
-              STRING,
-              VND,
-              json_content,
-              obj,
-              operation,
-              path_param,
-              ref,
+               EPOCH,
+               INTEGER,
+               STRING,
+               VND,
+               json_content,
+               obj,
+               operation,
+               path_param,
+               ref,
 )
+from motcua.mock_services.common.vnpay_wire import API_CODES
 
 VNP = {"type": "string", "description": "VNPay field, as text"}
-CODE = {"type": "string", "pattern": r"^\d{2}$"}
+CODE = {"type": "string", "pattern": r"^[0-9]{2}$"}
+TMN_CODE = {"type": "string", "pattern": "^[A-Z0-9]{8}$", "description": "vnp_TmnCode: 8 upper-case letters or digits"}
+CHOSEN_BANK = {"enum": sorted(DEFAULT_BANK_CODES),
+               "description": "a code of the payer's page: the bank service's catalogue (GET /banks); this document "
+                              "lists the bundled one (mock_services/banks.toml)"}
 REDIRECT = {"description": "redirect (Location header)", "headers": {"Location": {"schema": STRING}}}
 HTML = {"description": "an HTML page", "content": {"text/html": {"schema": STRING}}}
 PAY_PARAMS = ["vnp_Version", "vnp_Command", "vnp_TmnCode", "vnp_Amount", "vnp_CurrCode", "vnp_TxnRef",
@@ -52,10 +58,11 @@ SCHEMAS: dict[str, Any] = {
         "additionalProperties": {"type": ["string", "integer"]},
     },
     "VnpayTransactionAnswer": {
-        "type": "object", "required": ["vnp_ResponseId", "vnp_Command", "vnp_ResponseCode", "vnp_Message"],
-        "properties": {name: VNP for name in API_FIELDS},
-        "description": "always HTTP 200; codes 00, 02, 03, 91, 94, 95, 97, 99; signed when the terminal is known; "
-                       "absent fields are left out, never null",
+        "type": "object", "required": ["vnp_ResponseId", "vnp_ResponseCode", "vnp_Message"],
+        "properties": {**{name: VNP for name in API_FIELDS}, "vnp_Command": {"enum": ["querydr", "refund"]},
+                       "vnp_ResponseCode": {"enum": sorted(API_CODES)}},
+        "description": "always HTTP 200; signed when the terminal is known; absent fields are left out, never null "
+                       "(vnp_Command is absent when the request named neither querydr nor refund)",
     },
     "VnpayBank": obj(["bank_code", "bank_name", "logo_link", "bank_type", "display_order"], bank_code=STRING,
                      bank_name=STRING, logo_link=STRING, bank_type=INTEGER, display_order=INTEGER),
@@ -74,13 +81,16 @@ PATHS: dict[str, Any] = {
     )},
     "/paymentv2/Payment/Error.html": {"get": operation(
         "The payment page's error answer (code, message, field)",
-        parameters=[{"name": "code", "in": "query", "required": True, "schema": CODE}],
+        parameters=[{"name": "code", "in": "query", "required": True, "schema": CODE},
+                    *({"name": n, "in": "query", "required": False, "schema": STRING} for n in ("message", "field"))],
         ok={"200": {"description": "the error page", "content": {
-            "text/html": {"schema": STRING}, "application/json": {"schema": ref("VnpayErrorPage")}}}},
+            "text/html": {"schema": STRING}, "application/json": {"schema": ref("VnpayErrorPage")}}},
+            "400": {"description": "code missing or not two digits: a page saying so", "content": {
+                "text/html": {"schema": STRING}, "application/json": {"schema": ref("Error")}}}},
     )},
     "/paymentv2/pay/{payment_id}": {"post": operation(
         "The payer chose a bank (form bank_code=… or JSON); returns the charge token for the bank",
-        parameters=[PAYMENT_ID], body=obj(["bank_code"], bank_code=STRING), errors=(400, 404, 409, 413, 422),
+        parameters=[PAYMENT_ID], body=obj(["bank_code"], bank_code=CHOSEN_BANK), errors=(400, 404, 409, 413, 422),
         ok={"200": json_content(ref("VnpayChosen"), "awaiting the bank")},
     )},
     "/paymentv2/cancel/{payment_id}": {"post": operation(
@@ -98,8 +108,9 @@ PATHS: dict[str, Any] = {
     "/qrpayauth/api/merchant/get_bank_list": {"post": {
         "summary": "The banks and wallets of the payer's page (what the npm vnpay library's getBankList reads)",
         "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {
-            "schema": obj(["tmn_code"], tmn_code=STRING)}}},
+            "schema": obj(["tmn_code"], tmn_code=TMN_CODE)}}},
         "responses": {"200": json_content({"type": "array", "items": ref("VnpayBank")}, "the banks"),
-                      "400": json_content(ref("Error"), "unknown tmn_code")},
+                      "400": json_content(ref("Error"), "tmn_code missing or not 8 upper-case letters or digits"),
+                      "404": json_content(ref("Error"), "tmn_code is not a terminal of this gateway")},
     }},
 }

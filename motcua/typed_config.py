@@ -3,7 +3,8 @@
 A configuration class is a frozen dataclass whose fields are declared with `spec(...)`: a docstring,
 a unit, bounds, whether the number is a share (0–1) or money (integer VND). From that one
 declaration `Reader` converts and validates a TOML table, and `json_schema` writes the JSON Schema
-that editors use — so the schema and the validation cannot drift apart.
+that editors use (`schema_parts` gives the same as named parts, for an OpenAPI document's components) —
+so the schema and the validation cannot drift apart.
 
 Every problem raises `ScenarioError(file, field, value, problem)` where ``field`` is the dotted path
 of the value in the file, e.g. ``region.units[2].observed_share``. Unknown keys are errors with a
@@ -491,67 +492,95 @@ def _path_prefix(path: str, n_tokens: int) -> str:
 
 def json_schema(root: type, *, title: str, schema_id: str | None = None) -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of `root`, generated from the same field declarations."""
-    defs: dict[str, dict[str, Any]] = {}
-    body = _class_schema(root, defs)
+    body, defs = schema_parts(root)
     schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": title, **body, "$defs": defs}
     if schema_id:
         schema["$id"] = schema_id
     return schema
 
 
-def _class_schema(cls: type, defs: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    hints = typing.get_type_hints(cls)
-    props, required = {}, []
-    for f in dataclasses.fields(cls):
-        if not f.init:
-            continue
-        props[f.name] = _type_schema(hints[f.name], spec_of(f), defs)
-        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            required.append(f.name)
-        elif f.default is not dataclasses.MISSING and f.default is not None:
-            props[f.name]["default"] = json_ready(to_data(f.default))
-    out: dict[str, Any] = {"type": "object", "properties": props, "additionalProperties": False}
-    if required:
-        out["required"] = required
-    doc = (cls.__doc__ or "").strip().split("\n\n")[0]
-    if doc:
-        out["description"] = " ".join(doc.split())
-    return out
+def schema_parts(root: type, *, ref_prefix: str = "#/$defs/", nullable: bool = False
+                 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The schema of `root` and the named schemas of the classes it uses, referred to as ``ref_prefix + name``.
+
+    `json_schema` puts them under ``$defs``; an OpenAPI document puts them among its components
+    (``ref_prefix="#/components/schemas/"``). With `nullable`, an optional (``X | None``) field also takes
+    ``null``, as `Reader` does (a JSON ``null`` is read as the field left out; TOML has no null).
+    """
+    builder = _SchemaBuilder(ref_prefix, nullable)
+    return builder.class_schema(root), builder.defs
 
 
-def _type_schema(tp: Any, sp: Spec, defs: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    out = _bare_type_schema(tp, sp, defs)
-    if sp.doc:
-        out["description"] = sp.doc + (f" [{sp.unit}]" if sp.unit else "")
-    return out
+@dataclasses.dataclass
+class _SchemaBuilder:
+    """Writes the JSON Schema of configuration classes, collecting the named ones in `defs`."""
 
+    ref_prefix: str
+    nullable: bool
+    defs: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
-def _bare_type_schema(tp: Any, sp: Spec, defs: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    if sp.one_or_many and get_origin(tp) is tuple:
-        many = _bare_type_schema(tp, dataclasses.replace(sp, one_or_many=False), defs)
-        return {"anyOf": [many["items"], many]}
-    if sp.shorthand and dataclasses.is_dataclass(tp):
-        return {"anyOf": [{"type": "number"}, _bare_type_schema(tp, dataclasses.replace(sp, shorthand=None), defs)]}
-    origin = get_origin(tp)
-    if origin in (types.UnionType, typing.Union):
-        options = [a for a in get_args(tp) if a is not type(None)]
-        return _bare_type_schema(options[0], sp, defs)
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        name = tp.__name__
-        if name not in defs:
-            defs[name] = {}  # reserve: a class may refer to itself
-            defs[name] = _class_schema(tp, defs)
-        return {"$ref": f"#/$defs/{name}"}
-    if origin is Literal:
-        return {"enum": list(get_args(tp))}
-    item_spec = dataclasses.replace(sp, length=None, doc="")
-    if origin is tuple:
-        out: dict[str, Any] = {"type": "array", "items": _bare_type_schema(get_args(tp)[0], item_spec, defs)}
-        if sp.length is not None:
-            out["minItems"] = out["maxItems"] = sp.length
+    def class_schema(self, cls: type) -> dict[str, Any]:
+        hints = typing.get_type_hints(cls)
+        props, required = {}, []
+        for f in dataclasses.fields(cls):
+            if not f.init:
+                continue
+            props[f.name] = self.type_schema(hints[f.name], spec_of(f))
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                required.append(f.name)
+            elif f.default is not dataclasses.MISSING and f.default is not None:
+                props[f.name]["default"] = json_ready(to_data(f.default))
+        out: dict[str, Any] = {"type": "object", "properties": props, "additionalProperties": False}
+        if required:
+            out["required"] = required
+        doc = (cls.__doc__ or "").strip().split("\n\n")[0]
+        if doc:
+            out["description"] = " ".join(doc.split())
         return out
-    if origin in (dict, Mapping):
-        return {"type": "object", "additionalProperties": _bare_type_schema(get_args(tp)[1], item_spec, defs)}
+
+    def type_schema(self, tp: Any, sp: Spec) -> dict[str, Any]:
+        out = self.bare(tp, sp)
+        if sp.doc:
+            out["description"] = sp.doc + (f" [{sp.unit}]" if sp.unit else "")
+        return out
+
+    def shorthand(self, cls: type, name: str) -> dict[str, Any]:
+        """The schema of the bare value that stands for ``{name = value}``: that field's own schema."""
+        field = next(f for f in dataclasses.fields(cls) if f.name == name)
+        return self.bare(typing.get_type_hints(cls)[name], spec_of(field))
+
+    def bare(self, tp: Any, sp: Spec) -> dict[str, Any]:
+        if sp.one_or_many and get_origin(tp) is tuple:
+            many = self.bare(tp, dataclasses.replace(sp, one_or_many=False))
+            return {"anyOf": [many["items"], many]}
+        if sp.shorthand and isinstance(tp, type) and dataclasses.is_dataclass(tp):
+            return {"anyOf": [self.shorthand(tp, sp.shorthand), self.bare(tp, dataclasses.replace(sp, shorthand=None))]}
+        origin = get_origin(tp)
+        if origin in (types.UnionType, typing.Union):
+            options = [a for a in get_args(tp) if a is not type(None)]
+            inner = self.bare(options[0], sp)
+            return {"anyOf": [inner, {"type": "null"}]} if self.nullable else inner
+        if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+            name = tp.__name__
+            if name not in self.defs:
+                self.defs[name] = {}  # reserve: a class may refer to itself
+                self.defs[name] = self.class_schema(tp)
+            return {"$ref": self.ref_prefix + name}
+        if origin is Literal:
+            return {"enum": list(get_args(tp))}
+        item_spec = dataclasses.replace(sp, length=None, doc="")
+        if origin is tuple:
+            out: dict[str, Any] = {"type": "array", "items": self.bare(get_args(tp)[0], item_spec)}
+            if sp.length is not None:
+                out["minItems"] = out["maxItems"] = sp.length
+            return out
+        if origin in (dict, Mapping):
+            return {"type": "object", "additionalProperties": self.bare(get_args(tp)[1], item_spec)}
+        return _leaf_schema(tp, sp)
+
+
+def _leaf_schema(tp: Any, sp: Spec) -> dict[str, Any]:
+    """The schema of one value: a date, a boolean, a string, a path or a number."""
     if tp is dt.date:
         return {"type": "string", "format": "date"}
     if tp is bool:

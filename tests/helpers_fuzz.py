@@ -12,8 +12,8 @@ stopping at 401/403. Per case the checks are:
   move). 401/403 never (the case was signed); another 4xx only where the contract refuses a schema-valid
   request on purpose (`REFUSALS_OF_VALID`: rules across fields, the always-wrong OTP). Before sending, a
   positive case gets what a real caller holds and JSON Schema cannot say (`CREDENTIALS`: a genuine charge
-  token, a dossier code of the named agency); the IPN, which the contract answers 200 with an RspCode
-  whatever it holds, is judged on its RspCode (`check_ipn_answer`);
+  token, a dossier code of the named agency, the merchant's terminal code); the IPN, which the contract
+  answers 200 with an RspCode whatever it holds, is judged on its RspCode (`check_ipn_answer`);
 - a refused request (4xx) changes nothing: the three services' ``/stats`` and every row of their
   SQLite databases are the same before and after, except what a background job did meanwhile
   (the gateway's expiry sweep) and what the contract says a refusal leaves (`REFUSAL_LEAVES`).
@@ -42,6 +42,7 @@ from hypothesis.errors import Unsatisfiable
 from motcua.mock_services.common import signing
 from motcua.mock_services.common.charge_token import ChargeClaims, make_charge_token
 from motcua.mock_services.common.http import ADMIN_TOKEN_HEADER, TEST_ADMIN_TOKEN
+from motcua.mock_services.common.vnpay_terminals import DEFAULT_TERMINALS, load_terminals
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -126,9 +127,20 @@ def dossier_of_the_agency(body: Any) -> Any:
     return {**body, "dossier_code": agency + code[len(agency):]} if len(code) > len(agency) else body
 
 
+def a_terminal_of_the_gateway(body: Any) -> Any:
+    """Every other body (by a hash of its ``tmn_code``) names the gateway's TEST terminal, which its merchant
+    knows, so that the bank list is fuzzed to its answer (200) as well as to an unknown terminal (404)."""
+    if not isinstance(body, dict) or not isinstance(body.get("tmn_code"), str):
+        return body
+    if hashlib.sha256(body["tmn_code"].encode()).digest()[0] % 2:
+        return body
+    return {**body, "tmn_code": next(iter(load_terminals(DEFAULT_TERMINALS)))}
+
+
 CREDENTIALS: dict[tuple[str, str], Callable[[Any], Any]] = {
     ("bank", "POST /charge"): charge_token_for,
     ("gateway", "POST /payments"): dossier_of_the_agency,
+    ("gateway", "POST /qrpayauth/api/merchant/get_bank_list"): a_terminal_of_the_gateway,
 }
 """Set on every positive case: credentials a route takes in its body rather than in headers, and rules across
 fields JSON Schema cannot say, so that schema-valid cases reach the handler's business logic."""
@@ -266,12 +278,18 @@ class FuzzRun:
     def fuzz(self, service: str, path: str, method: str, examples: int, *, round_: int = 0) -> int:
         """Send up to `examples` positive and as many negative cases to one operation; return how many.
 
-        Round 0 is derandomized (the same cases every run); round N draws other cases with seed N."""
+        An operation that takes the admin token gets its negative cases twice: with the token (so that the
+        schema-invalid part is the body or a parameter, and the handler's own validation must refuse it) and
+        with a generated one (refused 401). Round 0 is derandomized (the same cases every run); round N draws
+        other cases with seed N."""
         op = self.schemas[service][path][method]
         label = f"{method} {path}"
         start = sum(n for (sv, lb, _m), n in self.counts.items() if (sv, lb) == (service, label))
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            headers = self._fixed_headers(op) if mode is GenerationMode.POSITIVE else None
+        fixed = self._fixed_headers(op)
+        runs = [(GenerationMode.POSITIVE, fixed), (GenerationMode.NEGATIVE, fixed)]
+        if fixed is not None:
+            runs.append((GenerationMode.NEGATIVE, None))
+        for mode, headers in runs:
             try:
                 strategy = op.as_strategy(generation_mode=mode, headers=headers)
             except Unsatisfiable:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
+from urllib.parse import urlencode
 
 import pytest
 from helpers_mock_http import call, wait_for
@@ -331,9 +332,11 @@ def test_bank_list_for_the_library(stack):
                          headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert status == 200 and banks
     assert set(banks[0]) == {"bank_code", "bank_name", "logo_link", "bank_type", "display_order"}
-    status, _ = call("POST", stack.gateway_url + "/qrpayauth/api/merchant/get_bank_list", raw=b"tmn_code=NOPE",
-                     headers={"Content-Type": "application/x-www-form-urlencoded"})
-    assert status == 400
+    for tmn_code, wanted in (("NOPE", 400), ("", 400), ("NOPE0000", 404)):  # malformed; well-formed but unknown
+        status, answer = call("POST", stack.gateway_url + "/qrpayauth/api/merchant/get_bank_list",
+                              raw=f"tmn_code={tmn_code}".encode(),
+                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert status == wanted and answer["field"] == "tmn_code", (tmn_code, status, answer)
     assert OTHER_TMN  # both test terminals are configured
 
 
@@ -357,6 +360,17 @@ def test_real_vnpay_answers_match_the_openapi_document(stack):
     status, chosen = call("POST", stack.gateway_url + stack.open(stack.url_for(stack.pay_params(ref())))[1][
         "choose_url"], {"bank_code": "BIDV"})
     check("/paymentv2/pay/{payment_id}", "post", status, chosen)
+    # refusals: a command that is neither querydr nor refund (no vnp_Command to echo); an error page without a code
+    no_command = call("POST", stack.gateway_url + "/merchant_webapi/api/transaction", {"vnp_Command": 0})[1]
+    assert no_command["vnp_ResponseCode"] == "03" and "vnp_Command" not in no_command, no_command
+    check("/merchant_webapi/api/transaction", "post", 200, no_command)
+    for code in ("", "7", "x9", "\u0667\u0665"):  # missing, short, not digits, Arabic-Indic digits
+        status, body, _ = get(stack.gateway_url + "/paymentv2/Payment/Error.html?" + urlencode({"code": code}),
+                              accept_json=True)
+        assert status == 400 and body["field"] == "code", (code, status, body)
+        check("/paymentv2/Payment/Error.html", "get", 400, body)
+        status, page, _ = get(stack.gateway_url + "/paymentv2/Payment/Error.html?" + urlencode({"code": code}))
+        assert status == 400 and "two digits" in page and f"<p id=\"code\">{code}<" not in page
 
 
 def test_a_declined_payment_is_told_to_the_merchant_too(stack):

@@ -19,7 +19,7 @@ from motcua.commands.mock import MOCK_CONFIG
 from motcua.errors import EXIT_BAD_INPUT, ConfigError, ScenarioError
 from motcua.payment_platform import PAYMENT_GROUPS, BankCatalogue, BankProfile, GroupMix
 from motcua.scenario import load_scenario
-from motcua.typed_config import ConfigFile, FieldProblem, json_schema, spec
+from motcua.typed_config import ConfigFile, FieldProblem, json_schema, schema_parts, spec
 
 KINDS = {
     "fault file": (FAULT_FILE.load, FaultConfigError, "seed"),
@@ -129,6 +129,18 @@ def test_shorthands_paths_and_a_round_trip(tmp_path):
     schema = json_schema(TerminalFile, title="terminal")["$defs"]["Terminal"]["properties"]
     assert schema["group"] == {"enum": list(PAYMENT_GROUPS), "description": "payment group", "default": "fee"}
     assert schema["retries"]["anyOf"][1]["type"] == "array"
+    # a bare number stands for {rate = number}: it takes the rate's bounds, as the reader does
+    assert schema["retries"]["anyOf"][0]["anyOf"][0] == {"type": "number", "minimum": 0, "maximum": 1}
+    assert "null" not in str(schema["secret_file"])  # TOML has no null
+
+
+def test_schema_parts_for_an_openapi_document():
+    body, defs = schema_parts(TerminalFile, ref_prefix="#/components/schemas/", nullable=True)
+    assert body["properties"]["terminal"]["$ref"] == "#/components/schemas/Terminal" and set(defs) == {"Terminal",
+                                                                                                      "Rule"}
+    assert defs["Terminal"]["properties"]["secret_file"]["anyOf"] == [{"type": "string"}, {"type": "null"}]
+    data = {"terminal": {"tmn_code": "TESTCODE", "secret_file": None}}
+    assert TERMINAL_FILE.parse(data).terminal.secret_file is None  # JSON null: the key left out
 
 
 def test_writing_refuses_an_invalid_object_and_leaves_nothing(tmp_path):

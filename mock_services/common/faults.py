@@ -27,7 +27,9 @@ every route of the service except the built-in ones (/healthz, /metrics, /openap
 ``latency``, ``errors``, ``reset`` and ``hang`` take one table, an array of tables, or a bare rate.
 
 The file's shape is declared once, as the dataclasses below (`FaultFile` and its sections), and read through
-`motcua.typed_config` (`FAULT_FILE`), so its errors read like those of every other configuration file.
+`motcua.typed_config` (`FAULT_FILE`), so its errors read like those of every other configuration file;
+the ``FaultTable`` JSON Schema each ``/openapi.json`` publishes is generated from the same dataclasses
+(`mock_services.common.openapi`).
 
 Public API (used by all three services)::
 
@@ -68,7 +70,8 @@ SERVICES = ("gateway", "bank", "agency")
 Z95 = 1.6448536269514722
 """The 95th percentile of the standard normal: p95 = p50 · exp(Z95 · sigma) for a lognormal."""
 DEFAULT_HANG_S = 600.0
-ROUTE = r"(?:[A-Z]+ )?/\S*"
+ROUTE = r"(?:[A-Z]+ )?/[!-~]*"
+"""A "METHOD /path" (or a bare path): printable ASCII without spaces, as aiohttp's canonical paths are."""
 
 
 class FaultConfigError(ConfigError):
@@ -206,7 +209,7 @@ class Outage:
 
     banks: tuple[str, ...] = spec("bank codes in outage", (), pattern=BANK_CODE,
                                   hint='a list of bank codes, e.g. ["AGRIBANK"]')
-    code: str = spec("the response code they answer", "75", pattern=r"\d\d",
+    code: str = spec("the response code they answer", "75", pattern=r"[0-9]{2}",
                      pattern_hint='a two-digit response code string such as "75"')
 
 

@@ -15,6 +15,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from motcua.mock_services.common.faults import FaultFile
+
+from motcua.typed_config import schema_parts
+
 STRING: dict[str, Any] = {"type": "string"}
 TEXT: dict[str, Any] = {"type": "string", "minLength": 1, "description": "a non-empty string"}
 INTEGER: dict[str, Any] = {"type": "integer"}
@@ -42,52 +46,16 @@ ERROR_SCHEMA: dict[str, Any] = {
     },
 }
 
-RATE: dict[str, Any] = {"type": "number", "minimum": 0, "maximum": 1, "description": "a share, 0–1"}
-_ROUTES: dict[str, Any] = {"type": "array", "items": {"type": "string", "minLength": 1},
-                           "description": '"METHOD /path" with aiohttp\'s canonical path; none = every route'}
-_MS: dict[str, Any] = {"type": "number", "minimum": 0}
-
-
-def _closed(**properties: Any) -> dict[str, Any]:
-    """An object with only these (optional) properties, as the fault parser allows no other key."""
-    return {"type": "object", "properties": properties, "additionalProperties": False}
-
-
-def _rules(rule: dict[str, Any]) -> dict[str, Any]:
-    """A rule, a bare rate (short for ``{rate = …}``) or an array of rules (faults.py ``_rules``)."""
-    return {"oneOf": [rule, RATE, {"type": "array", "items": {"oneOf": [rule, RATE]}}]}
-
-
-_LATENCY = _closed(kind={"enum": ["fixed", "uniform", "lognormal"], "default": "fixed"}, ms=_MS, min_ms=_MS,
-                   max_ms=_MS, p50_ms=_MS, p95_ms=_MS, rate=RATE, routes=_ROUTES)
-_HTTP_RULES: dict[str, Any] = {
-    "latency": _rules(_LATENCY),
-    "errors": _rules(_closed(status={"type": "integer", "minimum": 500, "maximum": 599}, rate=RATE, routes=_ROUTES)),
-    "reset": _rules(_closed(rate=RATE, routes=_ROUTES)),
-    "hang": _rules(_closed(rate=RATE, routes=_ROUTES,
-                           hang_s={"type": "number", "minimum": 0.001, "maximum": 86400})),
-}
-_IPN = _closed(
-    lost=RATE, reorder=RATE, early=RATE, amount_mismatch=RATE, bad_signature=RATE,
-    reorder_delay_s={"type": "number", "minimum": 0, "maximum": 3600},
-    duplicate={"oneOf": [RATE, _closed(rate=RATE, copies={"type": "number", "minimum": 1, "maximum": 100})]},
-)
-_BANK = {
-    "freeze": _closed(start_s=_MS, duration_s=_MS),
-    "outage": _closed(banks={"type": "array", "items": {"type": "string", "minLength": 1}},
-                      code={"type": "string", "pattern": r"^[0-9]{2}$"}),
-    "toxicity": RATE, "pending": RATE,
-}
+_FAULT_TABLE, FAULT_SCHEMAS = schema_parts(FaultFile, ref_prefix="#/components/schemas/", nullable=True)
 FAULT_TABLE_SCHEMA: dict[str, Any] = {
-    **_closed(
-        seed={"type": "integer", "minimum": 0},
-        gateway=_closed(**_HTTP_RULES, ipn=_IPN),
-        bank=_closed(**_HTTP_RULES, **_BANK),
-        agency=_closed(**_HTTP_RULES),
-    ),
-    "description": "the fault table, same shape as the TOML fault file (docs/contracts.md §2); cross-field rules "
-                   "(uniform max_ms ≥ min_ms, lognormal 0 < p50_ms ≤ p95_ms) are checked too (422)",
+    **_FAULT_TABLE,
+    "description": "the fault table, same shape as the TOML fault file (docs/contracts.md §2), generated from the "
+                   "one declaration of that shape (mock_services.common.faults.FaultFile, read by "
+                   "motcua.typed_config); cross-field rules (uniform max_ms ≥ min_ms, lognormal 0 < p50_ms ≤ p95_ms) "
+                   "are checked too (422)",
 }
+"""The fault table's schema; the classes it uses (`FAULT_SCHEMAS`: ``LatencyRule``, ``GatewayFaults``…) are
+components of every document too."""
 
 
 def ref(name: str) -> dict[str, str]:
@@ -178,11 +146,15 @@ def builtin_paths() -> dict[str, Any]:
 
 def document(title: str, description: str, *, schemas: dict[str, Any], paths: dict[str, Any]) -> dict[str, Any]:
     """A complete OpenAPI 3.1 document with the shared schemas, the signature scheme and the built-in routes."""
+    shared = {"Error": ERROR_SCHEMA, "FaultTable": FAULT_TABLE_SCHEMA, **FAULT_SCHEMAS}
+    clash = sorted(set(shared) & set(schemas))
+    if clash:
+        raise ValueError(f"{title}: schema names {clash} are the shared ones'; rename the service's")
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": "1.0.0", "description": description},
         "components": {
-            "schemas": {"Error": ERROR_SCHEMA, "FaultTable": FAULT_TABLE_SCHEMA, **schemas},
+            "schemas": {**shared, **schemas},
             "securitySchemes": {
                 "motcuaSignature": {
                     "type": "apiKey", "in": "header", "name": "X-Motcua-Signature",
