@@ -188,8 +188,7 @@ def paired(baseline: tuple[str, dict[str, np.ndarray]], other: tuple[str, dict[s
     """`compare_differences` (other − baseline, paired by replication) for two sets of figures of one scenario."""
     from motcua.simulation_outputs import compare_differences
 
-    return cast(Differences, compare_differences(baseline, other, first.unit_ids, n_targets, months,
-                                                 first.activities))
+    return compare_differences(baseline, other, first.unit_ids, n_targets, months, first.activities)
 
 
 def cost_per_point(cost_vnd: int, gained_share: float | None) -> int | None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -73,8 +73,8 @@ def callback_summaries(rows: list[list[Any]]) -> dict[str, Any]:
     return out
 
 
-def _with_failures(samples: list[Mapping[str, Any]]) -> dict[str, Any]:
-    summary = exact_summary(s["latency_ms"] for s in samples)
+def _with_failures(samples: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    summary: dict[str, Any] = exact_summary(s["latency_ms"] for s in samples)
     summary["failures"] = sum(1 for s in samples if not s["ok"])
     delivered = [s["latency_ms"] for s in samples if s["ok"]]
     summary["delivered_p95"] = nearest_rank(sorted(delivered), 95) if delivered else None
@@ -160,7 +160,7 @@ def build_summary(
     hdr = HdrSet()
     hdr.merge_encoded(harness["hdr"])
     locust = read_locust_stats(locust_dir)
-    requests = hdr.summary()
+    requests: dict[str, dict[str, Any]] = hdr.summary()  # each row gains its "locust" twin below
     for key, row in requests.items():
         row["locust"] = locust.get(key)
     http_total = sum(ok + failed for ok, failed in harness["http"].values())
