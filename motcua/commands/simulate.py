@@ -15,10 +15,13 @@ import argparse
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from motcua.errors import InputError
 from motcua.run_layout import ComparisonSummary, Estimate, SimulationHeadline, SimulationSummary
+
+if TYPE_CHECKING:  # the models load lazily: `motcua --help` stays fast
+    from motcua.models.executor import ExecutorSpec
 
 QUICK_REPLICATIONS = 6
 """Replications of a ``--quick`` run unless ``--replications`` says otherwise."""
@@ -81,7 +84,7 @@ def _load(path: str, quick: bool) -> Any:
     return quick_scenario(scenario) if quick else scenario
 
 
-def _executor(args: argparse.Namespace):
+def _executor(args: argparse.Namespace) -> ExecutorSpec:
     from motcua.models.replications import ExecutorSpec
 
     return ExecutorSpec.from_options(workers=args.workers, dask_scheduler=args.dask_scheduler)

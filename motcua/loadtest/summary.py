@@ -21,14 +21,26 @@ import csv
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from motcua.loadtest.callbacks import IPN_ACK, SAMPLE_HEADER
 from motcua.loadtest.percentiles import HdrSet, exact_summary
+from motcua.loadtest.profiles import RateProfile
 from motcua.safety import nearest_rank
 
 LOCUST_PERCENTILES = ("50%", "95%", "99%", "100%")
 CREATE_REQUEST = "POST /dossiers"
+
+
+class RunShape(Protocol):
+    """What the summary records of how the test ran (`motcua.loadtest.runner.LoadtestOptions` has it)."""
+
+    @property
+    def model(self) -> str: ...
+    @property
+    def workers(self) -> int: ...
+    @property
+    def users(self) -> int | None: ...
 
 
 def read_locust_stats(locust_dir: Path) -> dict[str, dict[str, Any]]:
@@ -150,8 +162,8 @@ def build_summary(
     locust_dir: Path,
     *,
     scenario: str,
-    profile,
-    options,
+    profile: RateProfile,
+    options: RunShape,
     reconciliation: list[dict[str, Any]],
     invariant: dict[str, Any],
     run_seconds: float,
