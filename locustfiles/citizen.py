@@ -26,9 +26,9 @@ from motcua.loadtest.callbacks import Approval
 
 if TYPE_CHECKING:
     from locust.contrib.fasthttp import FastHttpSession
+    from motcua.locustfiles.officer import OfficerDesk
+    from motcua.mock_services.common.people import Person
 
-    from locustfiles.officer import OfficerDesk
-    from mock_services.common.people import Person
     from motcua.loadtest.params import JourneyParams
 
 WRONG_OTP = "000000"  # the bank mock's always-wrong OTP (docs/contracts.md §1)
