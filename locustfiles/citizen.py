@@ -18,10 +18,18 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from motcua.loadtest.callbacks import Approval
+
+if TYPE_CHECKING:
+    from locust.contrib.fasthttp import FastHttpSession
+    from motcua.locustfiles.officer import OfficerDesk
+    from motcua.mock_services.common.people import Person
+
+    from motcua.loadtest.params import JourneyParams
 
 WRONG_OTP = "000000"  # the bank mock's always-wrong OTP (docs/contracts.md §1)
 GOOD_OTP = "123456"
@@ -57,10 +65,18 @@ class Restart(Exception):
         self.step = step
 
 
+class PaymentWitness(Protocol):
+    """What a visit tells the harness (`motcua.loadtest.plugin.Harness`): the bank's answer to each charge."""
+
+    def approve(self, approval: Approval) -> None: ...
+    def decline(self, payment_id: str, dossier_code: str) -> None: ...
+
+
 class CitizenVisit:
     """One citizen's online visit: identity → dossier → payment page → bank → charge (OTP) → return page."""
 
-    def __init__(self, client, params, rng: np.random.Generator, person, urls: dict[str, str], harness, desk) -> None:
+    def __init__(self, client: FastHttpSession, params: JourneyParams, rng: np.random.Generator, person: Person,
+                 urls: dict[str, str], harness: PaymentWitness, desk: OfficerDesk) -> None:
         self.client, self.params, self.rng, self.person = client, params, rng, person
         self.urls, self.harness, self.desk = urls, harness, desk
 
@@ -152,7 +168,8 @@ class CitizenVisit:
     def return_page(self, url: str) -> None:
         self._json("GET", url, "return_page", name="/dossiers/[code] (return page)", parse=False)
 
-    def _json(self, method: str, url: str, step: str, *, name: str, json=None, parse: bool = True):
+    def _json(self, method: str, url: str, step: str, *, name: str, json: dict[str, Any] | None = None,
+              parse: bool = True) -> Any:
         with self.client.request(method, url, name=name, json=json, catch_response=True) as resp:
             if not 200 <= resp.status_code < 300:
                 text = (resp.text or "")[:200]

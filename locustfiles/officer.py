@@ -14,22 +14,36 @@ by payment group); it includes her polling interval, as real officers' waits do.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING, Protocol
 
 import gevent
 
 from motcua.loadtest.callbacks import CALLBACK, OFFICER_SEES_PAID, CallbackLost, callback_names
 
+if TYPE_CHECKING:
+    from locust.contrib.fasthttp import FastHttpSession
+    from locust.env import Environment
+
 PAID = ("paid", "paid_by_reconciliation")
+
+
+class OfficerWitness(Protocol):
+    """What the desk tells the harness (`motcua.loadtest.plugin.Harness`), and the Locust run it reports to."""
+
+    environment: Environment
+
+    def officer_saw(self, dossier: str, bank: str, group: str, latency_ms: float, ok: bool) -> None: ...
 
 
 class OfficerDesk:
     """Polls the status of dossiers whose citizens saw the success page, until paid or the deadline."""
 
-    def __init__(self, client, agency_url: str, harness, *, poll_s: float, deadline_s: float) -> None:
+    def __init__(self, client: FastHttpSession, agency_url: str, harness: OfficerWitness, *, poll_s: float,
+                 deadline_s: float) -> None:
         self.client, self.agency_url, self.harness = client, agency_url.rstrip("/"), harness
         self.poll_s, self.deadline_s = poll_s, deadline_s
         self.watching: dict[str, tuple[float, str, str]] = {}  # dossier → (success page at, bank, group)
-        self._greenlet = None
+        self._greenlet: gevent.Greenlet | None = None
 
     def watch(self, dossier_code: str, success_at: float, bank: str, group: str) -> None:
         self.watching[dossier_code] = (success_at, bank, group)

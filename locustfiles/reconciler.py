@@ -9,8 +9,10 @@ In the load test it is one Locust user (``fixed_count = 1``) that calls the agen
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from locust import FastHttpUser, task
+from locust.contrib.fasthttp import FastHttpSession
 
 VN_TZ = dt.timezone(dt.timedelta(hours=7), "Asia/Ho_Chi_Minh")
 
@@ -20,7 +22,7 @@ def vn_today() -> str:
     return dt.datetime.now(VN_TZ).date().isoformat()
 
 
-def reconcile(client, agency_url: str, day: str | None = None) -> dict | None:
+def reconcile(client: FastHttpSession, agency_url: str, day: str | None = None) -> dict[str, Any] | None:
     """One reconciliation pass for `day` (default: today in Việt Nam)."""
     body = {"date": day or vn_today()}
     url = f"{agency_url.rstrip('/')}/reconcile"

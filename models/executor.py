@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from motcua.errors import InputError, ServiceError
 
@@ -79,7 +79,14 @@ def map_replications(
         bar.close()
 
 
-def _progress_bar(total: int, enabled: bool, description: str):
+class Progress(Protocol):
+    """What the runners use of a progress bar (tqdm's): one tick per finished replication."""
+
+    def update(self, n: float = 1) -> object: ...
+    def close(self) -> None: ...
+
+
+def _progress_bar(total: int, enabled: bool, description: str) -> Progress:
     from tqdm import tqdm
 
     # A bar only where a person watches: never in logs, pipes or CI output.
@@ -87,7 +94,7 @@ def _progress_bar(total: int, enabled: bool, description: str):
                 disable=not enabled or not sys.stderr.isatty(), leave=False)
 
 
-def _run_serial(fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], bar) -> list[Any]:
+def _run_serial(fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], bar: Progress) -> list[Any]:
     results = []
     for index, task in enumerate(tasks):
         try:
@@ -99,7 +106,8 @@ def _run_serial(fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], bar) -
     return results
 
 
-def _run_processes(fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], workers: int | None, bar) -> list[Any]:
+def _run_processes(fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], workers: int | None,
+                   bar: Progress) -> list[Any]:
     workers = min(workers or os.cpu_count() or 1, len(tasks))
     # fork: workers inherit the imported modules, so a pool starts in milliseconds, not seconds.
     methods = multiprocessing.get_all_start_methods()
@@ -126,7 +134,7 @@ def _run_processes(fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], wor
         pool.shutdown(wait=True)
 
 
-def _run_dask(fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], address: str, bar) -> list[Any]:
+def _run_dask(fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], address: str, bar: Progress) -> list[Any]:
     try:
         from distributed import Client, as_completed
     except ImportError:  # pragma: no cover - dask[distributed] is a dependency

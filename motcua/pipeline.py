@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -69,6 +69,9 @@ from motcua.run_layout import (
 from motcua.run_layout import STEP_FOLDERS as STEP_FOLDERS  # re-exported: the steps' folders, in order
 from motcua.run_layout import loadtest_folder as loadtest_folder  # re-exported (moved to motcua.run_layout)
 from motcua.runs import start_run
+
+if TYPE_CHECKING:  # the models load lazily, in the step that needs them
+    from motcua.models.executor import ExecutorSpec
 
 SCHEMA_RUN = "motcua.run/1"
 QUICK_REPLICATIONS = 3
@@ -125,7 +128,7 @@ def without_intervention(scenario: Any, index: int) -> Any:
     return keep_entries(scenario, "interventions", [k != index for k in range(len(scenario.interventions))])
 
 
-def _executor(options: RunOptions):
+def _executor(options: RunOptions) -> ExecutorSpec:
     from motcua.models.replications import ExecutorSpec
 
     return ExecutorSpec.from_options(workers=options.workers)
@@ -188,8 +191,7 @@ def paired(baseline: tuple[str, dict[str, np.ndarray]], other: tuple[str, dict[s
     """`compare_differences` (other − baseline, paired by replication) for two sets of figures of one scenario."""
     from motcua.simulation_outputs import compare_differences
 
-    return cast(Differences, compare_differences(baseline, other, first.unit_ids, n_targets, months,
-                                                 first.activities))
+    return compare_differences(baseline, other, first.unit_ids, n_targets, months, first.activities)
 
 
 def cost_per_point(cost_vnd: int, gained_share: float | None) -> int | None:

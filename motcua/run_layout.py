@@ -344,6 +344,7 @@ class Differences(TypedDict):
     baseline: str
     final_share: dict[str, Estimate]
     targets: list[dict[str, Estimate]]
+    busy_officer_hours: dict[str, Estimate]
     share_monthly: NotRequired[SeriesTable]
     hours_freed_per_open_day: NotRequired[dict[str, Estimate]]
     told_unpaid: NotRequired[dict[str, Estimate]]

@@ -531,31 +531,39 @@ class Profile:
         if self.kind == "peak_day" and len(self.hourly) != 24:
             raise FieldProblem("hourly", list(self.hourly),
                                f"needs 24 multipliers (hours 0–23), got {len(self.hourly)}")
-        if self.kind == "spike" and self.spike_at_s + self.spike_s > self.duration_s:
+        if self.kind == "spike" and self._given("spike_at_s") + self._given("spike_s") > self._given("duration_s"):
             raise FieldProblem("spike_s", self.spike_s, f"the spike ends after duration_s = {self.duration_s}")
+
+    def _given(self, name: str) -> float:
+        """The optional field `name`, which this profile's kind requires (``check`` has made sure it is set)."""
+        value: float | None = getattr(self, name)
+        if value is None:
+            raise FieldProblem(name, None, f"a {self.kind} profile needs {name}")
+        return value
 
     def rate_at(self, t_s: float, *, time_compression: float = 1.0) -> float:
         """Arrivals per second at `t_s` seconds into the (compressed) test."""
         if self.kind == "constant":
             return self.rate_per_s
         if self.kind == "ramp":
-            frac = min(max(t_s / self.duration_s, 0.0), 1.0)
+            frac = min(max(t_s / self._given("duration_s"), 0.0), 1.0)
             return self.start_rate_per_s + frac * (self.rate_per_s - self.start_rate_per_s)
         if self.kind == "steps":
-            return self.steps_per_s[min(int(t_s // self.step_s), len(self.steps_per_s) - 1)]
+            return self.steps_per_s[min(int(t_s // self._given("step_s")), len(self.steps_per_s) - 1)]
         if self.kind == "spike":
-            in_spike = self.spike_at_s <= t_s < self.spike_at_s + self.spike_s
-            return self.spike_rate_per_s if in_spike else self.rate_per_s
+            start_s = self._given("spike_at_s")
+            in_spike = start_s <= t_s < start_s + self._given("spike_s")
+            return self._given("spike_rate_per_s") if in_spike else self.rate_per_s
         hour = int((t_s * time_compression) // 3600) % 24
         return self.rate_per_s * self.hourly[hour]
 
     def total_s(self, *, time_compression: float = 1.0) -> float:
         """Length of the test in (compressed) seconds."""
         if self.kind == "steps":
-            return self.step_s * len(self.steps_per_s)
+            return self._given("step_s") * len(self.steps_per_s)
         if self.kind == "peak_day":
             return 86400 / time_compression
-        return self.duration_s
+        return self._given("duration_s")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

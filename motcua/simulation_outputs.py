@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -35,6 +35,9 @@ from motcua.run_layout import (
     SHARE_WEEKLY_CSV,
     SIMULATION_CSV_FILES,
     SUMMARY,
+    ComparisonSummary,
+    Differences,
+    SimulationSummary,
     read_json,
     write_csv,
     write_json,
@@ -250,7 +253,7 @@ def _period_windows(first: ReplicationResult) -> dict[str, Any]:
             for p, (name, (a, b)) in enumerate(zip(PERIODS, first.periods, strict=True))}
 
 
-def summarize(rset: ReplicationSet, facts: ScenarioFacts, *, settings: dict[str, Any]) -> dict[str, Any]:
+def summarize(rset: ReplicationSet, facts: ScenarioFacts, *, settings: dict[str, Any]) -> SimulationSummary:
     """The body of ``summary.json`` for one scenario (see results/README.md)."""
     results = rset.results
     first = results[0]
@@ -322,7 +325,7 @@ def summarize(rset: ReplicationSet, facts: ScenarioFacts, *, settings: dict[str,
                     "replications_per_s": round(len(results) / rset.wall_s, 3) if rset.wall_s > 0 else None},
     }
     summary["headline"] = headline(summary)
-    return summary
+    return cast(SimulationSummary, summary)  # built key by key above, as run_layout.SimulationSummary declares
 
 
 def _payments_summary(fig: dict[str, np.ndarray], ids: Sequence[str], start: dt.date) -> dict[str, Any]:
@@ -359,7 +362,7 @@ def headline(summary: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 def compare_differences(baseline: tuple[str, dict[str, np.ndarray]], other: tuple[str, dict[str, np.ndarray]],
                         unit_ids: Sequence[str], n_targets: int, months: Sequence[str],
-                        activities: Sequence[str]) -> dict[str, Any]:
+                        activities: Sequence[str]) -> Differences:
     """Paired differences other − baseline of the headline figures, with CIs (CRN: replication i paired)."""
     (a_name, a), (b_name, b) = baseline, other
     ids = [ALL, *unit_ids]
@@ -395,7 +398,7 @@ def compare_differences(baseline: tuple[str, dict[str, np.ndarray]], other: tupl
     indep_half = np.hypot(ea.high - ea.mean, eb.high - eb.mean)
     out["crn"] = {"final_share_ci_halfwidth_paired": json_number(paired_half),
                   "final_share_ci_halfwidth_independent": json_number(indep_half)}
-    return out
+    return cast(Differences, out)  # built key by key above, as run_layout.Differences declares
 
 
 def _slice(est: Estimate, index: Any) -> dict[str, Any]:
@@ -404,7 +407,7 @@ def _slice(est: Estimate, index: Any) -> dict[str, Any]:
 
 
 def summarize_comparison(sets: Sequence[ReplicationSet], facts: Sequence[ScenarioFacts], *,
-                         settings: dict[str, Any]) -> dict[str, Any]:
+                         settings: dict[str, Any]) -> ComparisonSummary:
     """The body of ``summary.json`` of `motcua compare`: each scenario's summary and the paired differences."""
     per = [summarize(s, f, settings=settings) for s, f in zip(sets, facts, strict=True)]
     figs = [replication_figures(s.results, f) for s, f in zip(sets, facts, strict=True)]
@@ -420,7 +423,7 @@ def summarize_comparison(sets: Sequence[ReplicationSet], facts: Sequence[Scenari
     diffs = [compare_differences((facts[0].name, figs[0]), (f.name, fig), first.unit_ids, n_targets, months,
                                  first.activities)
              for f, fig in zip(facts[1:], figs[1:], strict=True)]
-    return {
+    comparison: dict[str, Any] = {
         "schema": SCHEMA_COMPARE,
         "kind": "compare",
         "scenarios": [p["scenario"] for p in per],
@@ -430,6 +433,7 @@ def summarize_comparison(sets: Sequence[ReplicationSet], facts: Sequence[Scenari
         "summaries": per,
         "differences": diffs,
     }
+    return cast(ComparisonSummary, comparison)  # as run_layout.ComparisonSummary declares
 
 
 # ---------------------------------------------------------------------------------------------
@@ -452,7 +456,7 @@ def share_rows(scenario: str, labels: Sequence[str], x: np.ndarray, ids: Sequenc
 
 
 def write_outputs(out_dir: Path, sets: Sequence[ReplicationSet], facts: Sequence[ScenarioFacts],
-                  summary: dict[str, Any]) -> list[Path]:
+                  summary: SimulationSummary | ComparisonSummary) -> list[Path]:
     """Write ``summary.json``, ``share_daily.csv``, ``share_weekly.csv`` and ``online_payments_daily.csv``."""
     out_dir = Path(out_dir)
     daily_rows: list[list[Any]] = []

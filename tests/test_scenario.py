@@ -482,6 +482,19 @@ def test_profiles_give_rates_over_time():
     assert profiles["smoke"].total_s() == 30
 
 
+def test_a_profile_built_without_its_kinds_fields_names_the_missing_one():
+    """A profile made in code skips ``check``; reading it says which field its kind needs (not a TypeError)."""
+    from motcua.scenario import Profile
+    from motcua.typed_config import FieldProblem
+
+    with pytest.raises(FieldProblem, match="duration_s: a ramp profile needs duration_s"):
+        Profile(kind="ramp", rate_per_s=2.0).total_s()
+    spike = Profile(kind="spike", rate_per_s=2.0, duration_s=10.0, spike_at_s=2.0, spike_s=3.0)
+    assert spike.rate_at(1.0) == 2.0
+    with pytest.raises(FieldProblem, match="spike_rate_per_s: a spike profile needs spike_rate_per_s"):
+        spike.rate_at(3.0)
+
+
 def test_scenario_dataclass_round_trips_through_plain_data():
     s = load_scenario(LANG_SON)
     again = scenario_from_dict(s.to_dict(), file=s.file)

@@ -29,7 +29,7 @@ def parse_duration(text: str) -> float:
     return float(match.group(1)) * _UNIT_S[match.group(2)]
 
 
-def register(subparsers) -> None:
+def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "loadtest",
         help="load-test the payment path with Locust (callback latency, open model, SLO gates)",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ def _pct(value: Any) -> str:
     return "—" if value is None else f"{100 * value:.1f}%"
 
 
-def headline_text(kind: str, summary: dict[str, Any] | None) -> str:
+def headline_text(kind: str, summary: Mapping[str, Any] | None) -> str:
     """A short line of the run's headline figures; kinds this module does not know show their scalars."""
     if not summary:
         return "(no summary.json)"

@@ -11,6 +11,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the scenario module loads lazily, as every command's does
+    from motcua.scenario import Scenario
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -50,7 +54,7 @@ def run_check(args: argparse.Namespace) -> int:
     return EXIT_BAD_INPUT if failed else 0
 
 
-def _notes(scenario) -> list[str]:
+def _notes(scenario: Scenario) -> list[str]:
     """Things worth knowing that do not make the file invalid."""
     notes = []
     unmarked = scenario.unmarked_numbers()

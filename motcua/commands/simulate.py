@@ -13,10 +13,15 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from motcua.errors import InputError
+from motcua.run_layout import ComparisonSummary, Estimate, SimulationHeadline, SimulationSummary
+
+if TYPE_CHECKING:  # the models load lazily: `motcua --help` stays fast
+    from motcua.models.executor import ExecutorSpec
 
 QUICK_REPLICATIONS = 6
 """Replications of a ``--quick`` run unless ``--replications`` says otherwise."""
@@ -79,7 +84,7 @@ def _load(path: str, quick: bool) -> Any:
     return quick_scenario(scenario) if quick else scenario
 
 
-def _executor(args: argparse.Namespace):
+def _executor(args: argparse.Namespace) -> ExecutorSpec:
     from motcua.models.replications import ExecutorSpec
 
     return ExecutorSpec.from_options(workers=args.workers, dask_scheduler=args.dask_scheduler)
@@ -176,23 +181,29 @@ def _pct(value: Any) -> str:
     return "n/a" if value is None else f"{100 * value:.1f}%"
 
 
-def _band(est: dict[str, Any], fmt=_pct) -> str:
+def _band(est: Estimate, fmt: Callable[[Any], str] = _pct) -> str:
     if est["low"] is None:
         return fmt(est["mean"])
     return f"{fmt(est['mean'])} (95% CI {fmt(est['low'])}–{fmt(est['high'])})"
 
 
-def describe_headline(head: dict[str, Any]) -> list[str]:
+def describe_headline(head: SimulationHeadline) -> list[str]:
     """Plain sentences of a scenario's headline figures."""
     lines = [f"Share of fee-bearing dossiers paid online at the end of the horizon: {_band(head['final_share'])}."]
     if head.get("target_share") is not None:
         target = f"Target {_pct(head['target_share'])} by {head['target_date']}"
         p = head["probability_by_deadline"]
+        if p is None:
+            raise ValueError(f"headline: target {head['target_share']} by {head['target_date']} has no "
+                             "probability_by_deadline; summarize() gives one to every target within the horizon")
         if head["reached_date_mean"] is None:
             lines.append(f"{target}: not reached within the horizon in any replication "
                          f"(probability {_band(p)}).")
         else:
             late = head["reached_date_p90"] or "not within the horizon"
+            if p["mean"] is None:
+                raise ValueError(f"headline: target {head['target_share']} was reached in some replication, "
+                                 "yet its probability_by_deadline has no mean")
             verdict = "likely reached" if p["mean"] >= 0.5 else "likely missed"
             lines.append(f"{target}: {verdict}; probability of reaching it by the deadline {_band(p)}; "
                          f"mean date reached {head['reached_date_mean']} "
@@ -204,14 +215,14 @@ def describe_headline(head: dict[str, Any]) -> list[str]:
     return lines
 
 
-def describe_simulation(summary: dict[str, Any]) -> str:
+def describe_simulation(summary: SimulationSummary) -> str:
     s = summary["settings"]
     head = f"{summary['scenario']['name']}: {s['replications']} replication(s), seed {s['seed']}, {s['start']} – " \
            f"{s['end']}{' (quick)' if s.get('quick') else ''}, {summary['runtime']['wall_s']:.1f} s on {s['executor']}."
     return "\n".join([head, *describe_headline(summary["headline"])])
 
 
-def describe_comparison(comparison: dict[str, Any]) -> str:
+def describe_comparison(comparison: ComparisonSummary) -> str:
     lines = [f"Compared {len(comparison['scenarios'])} scenarios under common random numbers "
              f"({comparison['settings']['replications']} replications, seed {comparison['settings']['seed']})."]
     for name, head in comparison["headline"].items():

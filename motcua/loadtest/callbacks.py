@@ -149,7 +149,8 @@ class CallbackCorrelator:
             self._record(IPN_ACK, pid, appr.bank_code, appr.group, self.deadline_s * 1000, error)
         return len(overdue)
 
-    def _record(self, kind: str, pid: str, bank: str | None, group: str | None, ms: float, error) -> None:
+    def _record(self, kind: str, pid: str, bank: str | None, group: str | None, ms: float,
+                error: Exception | None) -> None:
         ms = round(max(0.0, ms), 3)  # the agency stamps milliseconds; drop float noise
         self.samples.append(CallbackSample(kind, pid, bank or "?", group or "?", ms, error is None, time.time()))
         for name in callback_names(kind, bank, group):

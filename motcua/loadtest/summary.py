@@ -19,16 +19,28 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from motcua.loadtest.callbacks import IPN_ACK, SAMPLE_HEADER
 from motcua.loadtest.percentiles import HdrSet, exact_summary
+from motcua.loadtest.profiles import RateProfile
 from motcua.safety import nearest_rank
 
 LOCUST_PERCENTILES = ("50%", "95%", "99%", "100%")
 CREATE_REQUEST = "POST /dossiers"
+
+
+class RunShape(Protocol):
+    """What the summary records of how the test ran (`motcua.loadtest.runner.LoadtestOptions` has it)."""
+
+    @property
+    def model(self) -> str: ...
+    @property
+    def workers(self) -> int: ...
+    @property
+    def users(self) -> int | None: ...
 
 
 def read_locust_stats(locust_dir: Path) -> dict[str, dict[str, Any]]:
@@ -73,8 +85,8 @@ def callback_summaries(rows: list[list[Any]]) -> dict[str, Any]:
     return out
 
 
-def _with_failures(samples: list[Mapping[str, Any]]) -> dict[str, Any]:
-    summary = exact_summary(s["latency_ms"] for s in samples)
+def _with_failures(samples: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    summary: dict[str, Any] = exact_summary(s["latency_ms"] for s in samples)
     summary["failures"] = sum(1 for s in samples if not s["ok"])
     delivered = [s["latency_ms"] for s in samples if s["ok"]]
     summary["delivered_p95"] = nearest_rank(sorted(delivered), 95) if delivered else None
@@ -150,8 +162,8 @@ def build_summary(
     locust_dir: Path,
     *,
     scenario: str,
-    profile,
-    options,
+    profile: RateProfile,
+    options: RunShape,
     reconciliation: list[dict[str, Any]],
     invariant: dict[str, Any],
     run_seconds: float,
@@ -160,7 +172,7 @@ def build_summary(
     hdr = HdrSet()
     hdr.merge_encoded(harness["hdr"])
     locust = read_locust_stats(locust_dir)
-    requests = hdr.summary()
+    requests: dict[str, dict[str, Any]] = hdr.summary()  # each row gains its "locust" twin below
     for key, row in requests.items():
         row["locust"] = locust.get(key)
     http_total = sum(ok + failed for ok, failed in harness["http"].values())

@@ -17,12 +17,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from motcua.report.i18n import label_table
 from motcua.run_layout import ComparisonSummary, Estimate, SimulationSummary, localized
+
+if TYPE_CHECKING:  # matplotlib loads with the first chart
+    from matplotlib.axes import Axes
 
 LABELS: dict[str, dict[str, str]] = {
     "vi": {
@@ -140,20 +143,22 @@ def _scenario_label(summary: SimulationSummary) -> str:
     return summary["scenario"]["name"]
 
 
-def _percent_axis(ax, axis: str = "y") -> None:
+def _percent_axis(ax: Axes, axis: str = "y") -> None:
     from matplotlib.ticker import PercentFormatter
 
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(PercentFormatter(1.0, decimals=0))
 
 
-def _target_lines(ax, summary: SimulationSummary, lab: dict[str, str], lang: str, dates: bool = True) -> None:
+def _target_lines(ax: Axes, summary: SimulationSummary, lab: dict[str, str], lang: str, dates: bool = True) -> None:
     from motcua.report.style import TARGET_COLOR
 
     for target in summary.get("targets", [])[:1]:
         ax.axhline(target["share"], color=TARGET_COLOR, linestyle="--", linewidth=1.2,
                    label=lab["target"].format(share=_pct(target["share"]), date=_date(target["date"], lang)))
         if dates and target.get("deadline_within_horizon"):
-            ax.axvline(dt.date.fromisoformat(target["date"]), color=TARGET_COLOR, linestyle=":", linewidth=1.0)
+            # matplotlib's stubs say float; its date converter takes the date (the x axis holds dates)
+            ax.axvline(dt.date.fromisoformat(target["date"]),  # type: ignore[arg-type]
+                       color=TARGET_COLOR, linestyle=":", linewidth=1.0)
 
 
 # ---------------------------------------------------------------------------------------------

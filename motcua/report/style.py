@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
@@ -13,6 +14,9 @@ matplotlib.use("Agg")  # charts are files; no screen is assumed
 
 import matplotlib.pyplot as plt
 from cycler import cycler  # matplotlib's own dependency
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # DejaVu Sans ships with matplotlib and covers Vietnamese (ă, ơ, ư, ạ, ế …).
 FONT = "DejaVu Sans"
@@ -34,12 +38,12 @@ plt.rcParams.update(
 )
 
 
-def new_figure(width: float = 8.0, height: float = 4.5):
+def new_figure(width: float = 8.0, height: float = 4.5) -> tuple[Figure, Any]:
     """A figure and one axes of the house size."""
     return plt.subplots(figsize=(width, height))
 
 
-def save(fig, path: Path) -> Path:
+def save(fig: Figure, path: Path) -> Path:
     """Write `fig` as PNG atomically and close it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
