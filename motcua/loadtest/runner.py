@@ -459,7 +459,7 @@ def _run_locust(scenario_path, profile, options, urls, folder: Path, locust_dir:
             logs.append(log)
             procs.append(
                 subprocess.Popen(
-                    argv, cwd=folder, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                    argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
                 )
             )
         try:
