@@ -409,8 +409,12 @@ class Gateway:
 
             async def send_vnpay(bad_signature: bool, kind: str) -> tuple[str | None, str | None]:
                 self._ipn_sent[kind].inc()
-                return await self.vnpay.send_ipn(payment_id, row, bad_signature=bad_signature,
-                                                 amount_bump_vnd=amount_bump_vnd)
+                sent_at = time.time()
+                code, error = await self.vnpay.send_ipn(payment_id, row, bad_signature=bad_signature,
+                                                        amount_bump_vnd=amount_bump_vnd)
+                tampered = "signature" if bad_signature else "amount" if amount_bump_vnd else None
+                self.vnpay.deliveries.record(payment_id, kind, tampered, sent_at, code, error)
+                return code, error
             return send_vnpay
         payload = ledger.ipn_payload(row, attempt, time.time())
         payload["amount_vnd"] += amount_bump_vnd

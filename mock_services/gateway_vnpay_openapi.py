@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from mock_services.common.openapi import EPOCH, INTEGER, STRING, VND, json_content, obj, operation, path_param, ref
+from mock_services.gateway_vnpay_records import PATHS as RECORDS_PATHS
 
 VNP = {"type": "string", "description": "VNPay field, as text"}
 CODE = {"type": "string", "pattern": r"^\d{2}$"}
@@ -93,3 +94,4 @@ PATHS: dict[str, Any] = {
                       "400": json_content(ref("Error"), "unknown tmn_code")},
     }},
 }
+PATHS.update(RECORDS_PATHS)
