@@ -47,7 +47,7 @@ import tomllib
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -275,7 +275,7 @@ class MerchantVerdict:
             " (see summary.json → invariant)"
 
 
-def judge(approved: list[Mapping[str, Any]], deadline_s: float) -> tuple[MerchantVerdict, list[list[Any]]]:
+def judge(approved: Sequence[Mapping[str, Any]], deadline_s: float) -> tuple[MerchantVerdict, list[list[Any]]]:
     """The verdict and the CALLBACK samples (`motcua.loadtest.callbacks.SAMPLE_HEADER` rows) of the records."""
     codes: Counter[str] = Counter()
     calls: Counter[str] = Counter()
@@ -304,7 +304,7 @@ def judge(approved: list[Mapping[str, Any]], deadline_s: float) -> tuple[Merchan
     return verdict, samples
 
 
-def check_status(merchant: MerchantFile, approved: list[Mapping[str, Any]], verdict: MerchantVerdict) -> None:
+def check_status(merchant: MerchantFile, approved: Sequence[Mapping[str, Any]], verdict: MerchantVerdict) -> None:
     """Ask the status URL about every approved order once: paid? credited more than once?"""
     status = merchant.status
     if status is None:
