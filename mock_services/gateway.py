@@ -68,6 +68,7 @@ from mock_services.gateway_requests import (
     validate_bank_result,
     validate_create,
 )
+from mock_services.gateway_vietqr import add_routes as add_vietqr_routes
 from mock_services.gateway_vnpay import VnpayFront, add_routes
 
 log = logging.getLogger("mock_services.gateway")
@@ -507,6 +508,7 @@ def build_app(config: GatewayConfig, *, faults: ServiceFaults | None = None, adm
     r.add_get("/reconciliation", gw.reconciliation)
     r.add_get("/stats", gw.stats)
     add_routes(app, gw.vnpay)
+    add_vietqr_routes(app, gw)
     app.on_startup.append(gw.start)
     app.on_cleanup.append(gw.stop)
     return app

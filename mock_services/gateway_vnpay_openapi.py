@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from mock_services.common.openapi import EPOCH, INTEGER, STRING, VND, json_content, obj, operation, path_param, ref
+from mock_services.gateway_vietqr import PATHS as VIETQR_PATHS
 from mock_services.gateway_vnpay_records import PATHS as RECORDS_PATHS
 
 VNP = {"type": "string", "description": "VNPay field, as text"}
@@ -95,3 +96,4 @@ PATHS: dict[str, Any] = {
     }},
 }
 PATHS.update(RECORDS_PATHS)
+PATHS.update(VIETQR_PATHS)
