@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from helpers_mock_http import call, signed_call, wait_for
-from helpers_payment_stack import module_stack
+from helpers_payment_stack import module_stack, write_catalogue_without_declines
 from vietnam_qr_pay import QRPay
 
 from mock_services.common import vietqr
@@ -103,3 +103,37 @@ def test_own_reader_agrees_with_the_registry_decoder():
     with pytest.raises(vietqr.VietQrError, match="tag 01 must be 12"):
         static = vietqr.build(1, "A", "x").replace("010212", "010211")
         vietqr.parse(static[:-4] + vietqr.crc16(static[:-4]))
+
+
+def test_counter_journey_shows_qrs_that_citizens_pay(tmp_path):
+    """locustfiles/counter_qr.py as a real Locust process against the three mocks: every QR paid is credited."""
+    import csv
+    import subprocess
+    import sys
+
+    from mock_services.supervisor import MockStack, StackConfig
+    from motcua.runs import PROJECT_ROOT
+
+    banks = write_catalogue_without_declines(tmp_path / "banks.toml")  # every citizen's bank says yes
+    config = StackConfig(data_dir=tmp_path / "mocks", time_scale=0.01,
+                         extra_args={"bank": ["--latency-scale", "0", "--catalogue", str(banks)]})
+    with MockStack(config) as mocks:
+        proc = subprocess.run(
+            [sys.executable, "-m", "locust", "-f", str(PROJECT_ROOT / "locustfiles" / "counter_qr.py"), "--headless",
+             "--host", mocks.agency_url, "--counter-gateway-url", mocks.gateway_url, "--counter-bank-url",
+             mocks.bank_url, "-u", "3", "-r", "3", "--run-time", "6s", "--stop-timeout", "10",
+             "--csv", str(tmp_path / "counter"), "--only-summary"],
+            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=90,
+        )
+        events = call("GET", f"{mocks.agency_url}/events?since=0&limit=10000")[1]["events"]
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    with (tmp_path / "counter_stats.csv").open() as fh:
+        rows = {(r["Type"], r["Name"]): r for r in csv.DictReader(fh)}
+    shown = int(rows[("GET", "counter: show VietQR")]["Request Count"])
+    paid = int(rows[("POST", "citizen: pay VietQR")]["Request Count"])
+    waited = rows[("COUNTER", "QR shown → dossier paid")]
+    assert shown >= 6 and paid >= shown - 3  # the run may stop between showing and paying
+    assert int(rows[("POST", "citizen: pay VietQR")]["Failure Count"]) == 0
+    assert int(waited["Failure Count"]) == 0 and int(waited["Request Count"]) >= paid - 3
+    credits = [e for e in events if e["type"] == "payment_confirmed"]
+    assert len(credits) == len({e["payment_id"] for e in credits}) >= int(waited["Request Count"])
