@@ -135,3 +135,14 @@ def test_bad_merchant_file_exits_2_before_anything_starts(tmp_path: Path):
                            str(merchant_file(tmp_path / "m2.toml", "http://127.0.0.1:3000", 18080))],
                           cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "--merchant needs --protocol vnpay" in proc.stderr
+
+
+def test_agency_mock_in_vnpay_mode_under_load(tmp_path: Path):
+    """--protocol vnpay without --merchant: the agency mock integrates by VNPay; the usual invariant holds."""
+    summary = run_loadtest(PEAK_DAY, options(duration_s=4), tmp_path / "run")
+    data = summary.data
+    assert data["request_types"]["GET /paymentv2/vpcpay.html"]["count"] >= data["approvals"] > 5
+    assert "POST /paymentv2/pay/[id]" in data["request_types"]
+    assert data["invariant"]["ok"] is True and data["invariant"]["paid_by_ipn"] == data["approvals"]
+    assert data["callbacks"]["ipn_ack"]["count"] == data["approvals"] and data["lost_callbacks"] == 0
+    assert data["reconciliation"] and all(r.get("protocol") == "vnpay" for r in data["reconciliation"])

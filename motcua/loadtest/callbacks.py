@@ -119,7 +119,9 @@ class CallbackCorrelator:
             self.late.add(payment_id)  # already reported as a failure; do not count it twice
             return
         acked = event.get("ipn_acked_at") or event.get("at")
-        approved = event.get("bank_approved_at")
+        # the citizen's bank answer when known: exact, where a VNPay IPN's vnp_PayDate has whole seconds only
+        approval = self.approvals.get(payment_id)
+        approved = approval.approved_at if approval is not None else event.get("bank_approved_at")
         if acked is None or approved is None:
             return
         self._record(IPN_ACK, payment_id, event.get("bank_code"), event.get("group"), (acked - approved) * 1000, None)
