@@ -113,3 +113,19 @@ def test_example_merchant_survives_the_gateways_ipn_faults(example: ExampleMerch
     assert any(int(n) > 1 for n in inv["ipn_calls_per_payment"])
     assert inv["lost_callbacks"] == 0 and inv["status_not_paid_count"] == 0
     assert data["callbacks"]["ipn_ack"]["count"] == inv["bank_approved"] >= 10
+
+
+@pytest.mark.slow
+def test_lost_ipns_are_lost_callbacks_of_the_example_merchant(example: ExampleMerchant, tmp_path: Path):
+    """Lost IPNs (the gateway never sends them): lost callbacks, never paid on the status page, the gate fails."""
+    faults = tmp_path / "faults.toml"
+    faults.write_text("seed = 4\n[gateway.ipn]\nlost = 0.3\nreorder = 0.3\nreorder_delay_s = 2.0\n")
+    data = run(example, tmp_path, faults_file=faults, duration_s=10, enforce=False, callback_deadline_s=6)
+    inv = data["invariant"]
+    assert inv["ok"] is True  # losing an IPN is the gateway's fault, not a breach by the merchant
+    assert inv["lost_callbacks"] >= 3 and inv["ipn_calls_per_payment"].get("0", 0) == inv["lost_callbacks"]
+    assert inv["status_not_paid_count"] == inv["lost_callbacks"]
+    assert data["callbacks"]["ipn_ack"]["failures"] == inv["lost_callbacks"]
+    assert next(v for v in data["slo"] if v["name"] == "lost_callbacks")["passed"] is False
+    # the held-back (reordered) first attempts show as callbacks of about reorder_delay_s
+    assert data["callbacks"]["ipn_ack"]["delivered_p95"] >= 1500
