@@ -178,13 +178,17 @@ class _PayingUser(FastHttpUser):
             self.harness,
             officer_desk(env),
         )
+        self._run_visit(visit, intended_at, "citizen")
+
+    def _run_visit(self, visit, intended_at: float, who: str) -> None:
+        """Run one visit and record it as a JOURNEY named by its outcome (``who`` names the payer)."""
         try:
             outcome = visit.run()
         except Exception as exc:  # a bug or a broken connection: still a measured, failed journey
-            self.harness.journey_done("citizen failed at unexpected error", intended_at, False, exc)
+            self.harness.journey_done(f"{who} failed at unexpected error", intended_at, False, exc)
             return
         error = RuntimeError(f"{outcome.step}: {outcome.detail}") if outcome.result == "failed" else None
-        self.harness.journey_done(outcome.name, intended_at, error is None, error)
+        self.harness.journey_done(outcome.name.replace("citizen", who, 1), intended_at, error is None, error)
 
     def merchant_visit(self, intended_at: float) -> None:
         """One citizen paying at the merchant under test (`locustfiles.merchant`), timed from `intended_at`."""
@@ -194,14 +198,7 @@ class _PayingUser(FastHttpUser):
         ref = f"{self.ref_prefix}{next(self.refs)}"
         visit = MerchantVisit(self.client, env.motcua_params, self.rng, self.people.person(), env.motcua_urls,
                               env.motcua_merchant, status_desk(env), ref)
-        try:
-            outcome = visit.run()
-        except Exception as exc:  # a bug or a broken connection: still a measured, failed journey
-            self.harness.journey_done("merchant citizen failed at unexpected error", intended_at, False, exc)
-            return
-        error = RuntimeError(f"{outcome.step}: {outcome.detail}") if outcome.result == "failed" else None
-        self.harness.journey_done(outcome.name.replace("citizen", "merchant citizen", 1), intended_at,
-                                  error is None, error)
+        self._run_visit(visit, intended_at, "merchant citizen")
 
     def journey(self):
         """The journey of ``--motcua-journey``: citizen (the agency), merchant (a merchant under test), trivial."""

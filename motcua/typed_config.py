@@ -241,6 +241,25 @@ class Reader:
         return kind(value)
 
 
+def read_file(cls: type, path: Any, what: str) -> Any:
+    """A `cls` from the TOML file `path` (`what` names the file's kind in errors: "the merchant file").
+
+    `ScenarioError` naming the file, the field and the value when the file cannot be read, is not TOML
+    or does not fit `cls`.
+    """
+    import tomllib
+    from pathlib import Path
+
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ScenarioError(str(path), "(file)", str(path), f"cannot read {what} ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(str(path), "(file)", str(path), f"not valid TOML: {exc}") from None
+    return Reader(str(path)).read(cls, data)
+
+
 def validate(obj: Any, *, file: str, path: str = "") -> None:
     """Check a configuration object built in code (not read from a file) against its declarations.
 

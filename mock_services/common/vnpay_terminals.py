@@ -18,15 +18,13 @@ It is read through `motcua.typed_config`, so an error names the file, the field 
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from mock_services.common.catalogue import PAYMENT_GROUPS
 from mock_services.common.ids import AGENCY_CODE_RE
-from motcua.errors import ScenarioError
-from motcua.typed_config import FieldProblem, Reader, spec
+from motcua.typed_config import FieldProblem, read_file, spec
 
 DEFAULT_TERMINALS = Path(__file__).resolve().parent.parent / "vnpay_terminals.toml"
 URL_PATTERN = r"https?://[^\s]{1,2040}"
@@ -73,14 +71,7 @@ class TerminalFile:
 
 def load_terminals(path: str | Path = DEFAULT_TERMINALS) -> dict[str, Terminal]:
     """The terminals of `path` by ``tmn_code``; `ScenarioError` naming file, field and value otherwise."""
-    path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ScenarioError(str(path), "(file)", str(path), f"cannot read the terminal file ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(str(path), "(file)", str(path), f"not valid TOML: {exc}") from None
-    parsed: TerminalFile = Reader(str(path)).read(TerminalFile, data)
+    parsed: TerminalFile = read_file(TerminalFile, path, "the terminal file")
     return {t.tmn_code: t for t in parsed.terminals}
 
 

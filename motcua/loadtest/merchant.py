@@ -43,7 +43,6 @@ from __future__ import annotations
 import json
 import string
 import time
-import tomllib
 import urllib.error
 import urllib.request
 from collections import Counter
@@ -54,7 +53,7 @@ from typing import Any, Literal
 from urllib.parse import urlparse
 
 from motcua.errors import InputError, InvariantBreach, ScenarioError, ServiceError
-from motcua.typed_config import FieldProblem, Reader, spec
+from motcua.typed_config import FieldProblem, read_file, spec
 
 PLACEHOLDERS = ("name", "cccd", "phone", "email", "amount_vnd", "procedure", "group", "ref")
 """What a ``[start]`` body or URL may contain: the citizen (Faker vi_VN), the fee and a unique reference."""
@@ -153,14 +152,7 @@ class MerchantFile:
 
 def load_merchant(path: str | Path, *, allow_non_loopback: bool = False) -> MerchantFile:
     """The merchant file at `path`; `ScenarioError` (exit 2) naming file, field and value otherwise."""
-    path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ScenarioError(str(path), "(file)", str(path), f"cannot read the merchant file ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(str(path), "(file)", str(path), f"not valid TOML: {exc}") from None
-    merchant: MerchantFile = Reader(str(path)).read(MerchantFile, data)
+    merchant: MerchantFile = read_file(MerchantFile, path, "the merchant file")
     if not allow_non_loopback:
         for key, url in merchant.urls().items():
             host = urlparse(url.replace("{", "").replace("}", "")).hostname or ""
