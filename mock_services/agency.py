@@ -35,7 +35,7 @@ from yarl import URL
 
 from mock_services import agency_ledger as ledger
 from mock_services.agency_openapi import OPENAPI
-from mock_services.agency_vnpay import PROTOCOLS, VnpayIntegration, terminal_from
+from mock_services.agency_vnpay import PROTOCOLS, VnpayIntegration, openapi_for, terminal_from
 from mock_services.agency_vnpay import add_routes as add_vnpay_routes
 from mock_services.common import http, signing
 from mock_services.common.catalogue import PAYMENT_GROUPS, CatalogueError, FeeCatalogue, load_fee_catalogue
@@ -386,7 +386,8 @@ def build_app(
     config: AgencyConfig, *, faults: ServiceFaults | None = None, admin_token: str | None = None
 ) -> web.Application:
     """The agency's aiohttp application (routes of docs/contracts.md §1)."""
-    app = http.create_app("agency", openapi=OPENAPI, faults=faults, admin_token=admin_token)
+    app = http.create_app("agency", openapi=openapi_for(OPENAPI, config.protocol), faults=faults,
+                          admin_token=admin_token)
     agency = Agency(config, app[http.METRICS].registry)
     app[AGENCY] = agency
     app.router.add_post("/dossiers", post_dossier)

@@ -276,3 +276,29 @@ def terminal_from(path: str | None, tmn_code: str | None) -> Terminal:
         raise ScenarioError(str(path or DEFAULT_TERMINALS), "--tmn-code", tmn_code,
                             f"is not a terminal of the file; terminals: {', '.join(terminals)}")
     return terminals[tmn_code]
+
+
+_VNP_QUERY = [{"name": "vnp_…", "in": "query", "required": False, "schema": {"type": "string"},
+               "description": "the signed vnp_* parameters (vnpay.md §3)"}]
+OPENAPI_PATHS: dict[str, Any] = {
+    IPN_PATH: {"get": {
+        "summary": "VNPay IPN from the gateway (VNPay mode): 97 → 99 → 01 → 04 → 02 → 00",
+        "parameters": _VNP_QUERY,
+        "responses": {"200": {"description": "the answer", "content": {"application/json": {"schema": {
+            "type": "object", "required": ["RspCode", "Message"],
+            "properties": {"RspCode": {"type": "string", "pattern": r"^\d{2}$"}, "Message": {"type": "string"}}}}}}},
+    }},
+    RETURN_PATH: {"get": {
+        "summary": "Where the browser comes back from the gateway (VNPay mode): the verified result",
+        "parameters": _VNP_QUERY,
+        "responses": {"200": {"description": "JSON {verified, dossier_code, response_code, status} or HTML"}},
+    }},
+}
+"""The agency's VNPay-mode routes, added to its /openapi.json when it runs with --protocol vnpay."""
+
+
+def openapi_for(document: dict[str, Any], protocol: str) -> dict[str, Any]:
+    """The agency's OpenAPI document, with the VNPay routes in VNPay mode."""
+    if protocol != "vnpay":
+        return document
+    return {**document, "paths": {**document["paths"], **OPENAPI_PATHS}}

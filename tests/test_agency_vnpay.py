@@ -165,3 +165,26 @@ def test_lost_ipn_is_recovered_by_querydr_reconciliation(stack: MockStack):
     assert credit["type"] == "paid_by_reconciliation" and credit["amount_vnd"] == 70_000
     again = call("POST", f"{stack.agency_url}/reconcile", {"date": day, "query_pending": True})[1]
     assert filed["dossier_code"] not in again["details"]["recovered"]
+
+
+def test_openapi_documents_every_route_of_vnpay_mode(stack: MockStack):
+    from openapi_spec_validator import validate
+
+    doc = call("GET", f"{stack.agency_url}/openapi.json")[1]
+    validate(doc)
+    assert {"/vnpay/ipn", "/vnpay/return", "/dossiers", "/reconcile"} <= set(doc["paths"])
+
+
+def test_every_served_route_is_documented_in_vnpay_mode(tmp_path):
+    from mock_services.agency import AgencyConfig, build_app
+    from mock_services.common.catalogue import load_fee_catalogue
+
+    config = AgencyConfig(data_dir=tmp_path, gateway_url="http://127.0.0.1:9", public_url="http://127.0.0.1:9",
+                          catalogue=load_fee_catalogue(None), protocol="vnpay", vnpay_terminal=default_terminal())
+    app = build_app(config)
+    served = {(r.method.lower(), r.resource.canonical) for r in app.router.routes() if r.method != "HEAD"}
+    from mock_services.agency_openapi import OPENAPI
+    from mock_services.agency_vnpay import openapi_for
+
+    documented = {(m, p) for p, ops in openapi_for(OPENAPI, "vnpay")["paths"].items() for m in ops}
+    assert served <= documented and ("get", "/vnpay/ipn") in served
