@@ -40,7 +40,7 @@ class ExampleMerchant:
     def __init__(self, tmp: Path) -> None:
         self.port, self.gateway_port = free_port(), free_port()
         env = {**os.environ, "PORT": str(self.port), "VNPAY_HOST": f"http://127.0.0.1:{self.gateway_port}",
-               "DATA_FILE": str(tmp / "orders.json")}
+               "DATA_FILE": str(tmp / "orders.jsonl")}
         self.log = (tmp / "merchant.log").open("wb")
         self.proc = subprocess.Popen([node(), "server.mjs"], cwd=EXAMPLE, env=env, stdout=self.log,
                                      stderr=subprocess.STDOUT)
@@ -129,3 +129,40 @@ def test_lost_ipns_are_lost_callbacks_of_the_example_merchant(example: ExampleMe
     assert next(v for v in data["slo"] if v["name"] == "lost_callbacks")["passed"] is False
     # the held-back (reordered) first attempts show as callbacks of about reorder_delay_s
     assert data["callbacks"]["ipn_ack"]["delivered_p95"] >= 1500
+
+
+def test_example_credits_once_across_a_restart_and_a_torn_journal(tmp_path: Path):
+    """The store is a journal: a credit survives a restart (the copy is answered 02), a torn last line is ignored."""
+    import json
+
+    from helpers_vnpay import get
+
+    from mock_services.common import vnpay_wire as wire
+    from mock_services.common.vnpay_terminals import default_terminal
+
+    shop = ExampleMerchant(tmp_path)
+    try:
+        req = urllib.request.Request(f"{shop.url}/orders", data=json.dumps({"amount_vnd": 120_000}).encode(),
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req) as resp:
+            ref = json.loads(resp.read())["ref"]
+        params = {"vnp_TmnCode": "MOTCUA01", "vnp_Amount": "12000000", "vnp_BankCode": "NCB",
+                  "vnp_BankTranNo": "VNP1", "vnp_CardType": "ATM", "vnp_OrderInfo": "x",
+                  "vnp_PayDate": wire.vn_time(time.time()), "vnp_ResponseCode": "00", "vnp_TransactionNo": "1",
+                  "vnp_TransactionStatus": "00", "vnp_TxnRef": ref}
+        query = wire.signed_query(params, default_terminal().hash_secret.encode())
+        assert get(f"{shop.url}/vnpay/ipn?{query}")[1]["RspCode"] == "00"
+    finally:
+        shop.stop()
+    with (tmp_path / "orders.jsonl").open("a") as fh:
+        fh.write('{"op": "credit", "ref": "')  # a crash in the middle of a write
+    shop = ExampleMerchant(tmp_path)
+    try:
+        assert get(f"{shop.url}/orders/{ref}")[1] == {"ref": ref, "status": "paid", "paid": True, "credits": 1,
+                                                      "amount_vnd": 120_000}
+        assert get(f"{shop.url}/vnpay/ipn?{query}")[1]["RspCode"] == "02"
+        assert get(f"{shop.url}/vnpay/ipn?{query.replace('vnp_Amount=12000000', 'vnp_Amount=12000100')}"
+                   )[1]["RspCode"] == "97"
+        assert get(f"{shop.url}/orders/{ref}")[1]["credits"] == 1
+    finally:
+        shop.stop()

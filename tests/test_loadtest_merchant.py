@@ -64,7 +64,7 @@ def test_careless_merchant_fails_with_exit_4_naming_it(tmp_path: Path):
             [sys.executable, "-m", "motcua.cli", "loadtest", str(PEAK_DAY), "--protocol", "vnpay", "--merchant",
              str(file), "--faults", str(faults), "--profile", "constant", "--rate", "4", "--duration", "5s",
              "--time-scale", "0.01", "--callback-deadline", "8", "--arrivals", "deterministic",
-             "--out", str(tmp_path / "run")],
+             "--out", str(tmp_path / "run"), "--junit", str(tmp_path / "junit.xml")],
             cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=180,
         )
     finally:
@@ -75,6 +75,8 @@ def test_careless_merchant_fails_with_exit_4_naming_it(tmp_path: Path):
     inv = json.loads((tmp_path / "run" / "summary.json").read_text())["invariant"]
     assert inv["ok"] is False and inv["accepted_tampered_count"] >= 1 and inv["credited_twice_count"] >= 1
     assert all("(signature)" in ref for ref in inv["accepted_tampered"])
+    junit = (tmp_path / "junit.xml").read_text()
+    assert "<failure" in junit and "00 to a tampered IPN" in junit and "python test merchant" in junit
 
 
 def test_judge_reads_the_records():

@@ -9,17 +9,17 @@
 //   GET  /orders/:ref   {ref, status, paid, credits, amount_vnd}  (the citizen's status page)
 //
 // Configuration by environment (defaults: motcua's bundled TEST terminal, which protects nothing):
-//   PORT=3000  VNPAY_HOST=http://127.0.0.1:18080  VNPAY_TMN_CODE=MOTCUA01  VNPAY_HASH_SECRET=...  DATA_FILE=<this folder>/orders.json
+//   PORT=3000  VNPAY_HOST=http://127.0.0.1:18080  VNPAY_TMN_CODE=MOTCUA01  VNPAY_HASH_SECRET=...  DATA_FILE=<this folder>/orders.jsonl
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VNPay } from 'vnpay';
-import { OrderStore, ensureDir } from './store.mjs';
+import { OrderStore } from './store.mjs';
 
 const PORT = Number(process.env.PORT || 3000);
 const HOST = '127.0.0.1';
 const SELF = `http://${HOST}:${PORT}`;
-const DATA_FILE = process.env.DATA_FILE || path.join(path.dirname(fileURLToPath(import.meta.url)), 'orders.json');
+const DATA_FILE = process.env.DATA_FILE || path.join(path.dirname(fileURLToPath(import.meta.url)), 'orders.jsonl');
 const vnpay = new VNPay({
     tmnCode: process.env.VNPAY_TMN_CODE || 'MOTCUA01',
     secureSecret: process.env.VNPAY_HASH_SECRET || 'TESTONLYMOTCUAVNPAYHASHSECRET000', // TEST secret
@@ -28,7 +28,6 @@ const vnpay = new VNPay({
     testMode: false, // with testMode the library ignores vnpayHost and calls the real sandbox
     hashAlgorithm: 'SHA512',
 });
-ensureDir(DATA_FILE);
 const store = new OrderStore(DATA_FILE);
 let sequence = 0;
 

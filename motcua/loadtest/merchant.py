@@ -400,6 +400,16 @@ def run_merchant(scenario_path: Path, options: Any, out_dir: Path | None = None,
     summary = runner.Summary(data, run.dir)
     if not options.quiet:
         print(report(data, run.dir), flush=True)
+    if options.junit:
+        from motcua.loadtest.junit import write_junit
+
+        inv = data["invariant"]
+        detail = (f"merchant {merchant.name!r}: {inv['bank_approved']} bank-approved; {inv['accepted_tampered_count']} "
+                  f"00 to a tampered IPN; {inv['credited_twice_count']} credited twice; {inv['lost_callbacks']} lost "
+                  "callbacks")
+        write_junit(options.junit, scenario.name, [slo.Verdict(v["name"], v["limit"], v["measured"], v["unit"],
+                                                               v["description"]) for v in data["slo"]],
+                    invariant_ok=inv["ok"], invariant_detail=detail, duration_s=data.get("run_seconds", 0.0))
     if options.enforce:
         raise_if_broken(verdict, merchant.name)
         slo.enforce([slo.Verdict(v["name"], v["limit"], v["measured"], v["unit"], v["description"])
