@@ -139,6 +139,7 @@ def test_bad_merchant_file_exits_2_before_anything_starts(tmp_path: Path):
     assert proc.returncode == 2 and "--merchant needs --protocol vnpay" in proc.stderr
 
 
+@pytest.mark.slow
 def test_agency_mock_in_vnpay_mode_under_load(tmp_path: Path):
     """--protocol vnpay without --merchant: the agency mock integrates by VNPay; the usual invariant holds."""
     summary = run_loadtest(PEAK_DAY, options(duration_s=4), tmp_path / "run")
