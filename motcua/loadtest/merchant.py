@@ -53,6 +53,7 @@ from typing import Any, Literal
 from urllib.parse import urlparse
 
 from motcua.errors import InputError, InvariantBreach, ScenarioError, ServiceError
+from motcua.loadtest.runner import Summary
 from motcua.typed_config import FieldProblem, read_file, spec
 
 PLACEHOLDERS = ("name", "cccd", "phone", "email", "amount_vnd", "procedure", "group", "ref")
@@ -256,15 +257,18 @@ class MerchantVerdict:
             out[kind], out[f"{kind}_count"] = found[:LISTED], len(found)
         return out
 
-    def message(self, merchant: str) -> str:
-        parts = []
-        for kind, label in MERCHANT_BREACHES.items():
-            found = sorted(self.breaches.get(kind, []))
-            if found:
-                more = " …" if len(found) > SHOWN else ""
-                parts.append(f"{len(found)} {label}: {', '.join(found[:SHOWN])}{more}")
-        return f"merchant {merchant!r} broke the payment invariant — " + "; ".join(parts) + \
-            " (see summary.json → invariant)"
+
+
+def breach_message(inv: Mapping[str, Any]) -> str:
+    """The breach message of summary.json's merchant ``invariant``: each kind, its count and the first orders."""
+    parts = []
+    for kind, label in MERCHANT_BREACHES.items():
+        count, found = inv[f"{kind}_count"], inv[kind]
+        if count:
+            more = " …" if count > min(len(found), SHOWN) else ""
+            parts.append(f"{count} {label}: {', '.join(found[:SHOWN])}{more}")
+    return f"merchant {inv['merchant']!r} broke the payment invariant — " + "; ".join(parts) + \
+        " (see summary.json → invariant)"
 
 
 def judge(approved: Sequence[Mapping[str, Any]], deadline_s: float) -> tuple[MerchantVerdict, list[list[Any]]]:
@@ -314,11 +318,6 @@ def check_status(merchant: MerchantFile, approved: Sequence[Mapping[str, Any]], 
         credits = dig(data, status.credits_field) if status.credits_field else None
         if isinstance(credits, int) and credits > 1 and p["txn_ref"] not in verdict.breaches["credited_twice"]:
             verdict.breaches["credited_twice"].append(p["txn_ref"])
-
-
-def raise_if_broken(verdict: MerchantVerdict, merchant: str) -> None:
-    if not verdict.ok:
-        raise InvariantBreach(verdict.message(merchant))
 
 
 def check_options(options: Any) -> None:
@@ -397,7 +396,7 @@ def run_merchant(scenario_path: Path, options: Any, out_dir: Path | None = None,
         data["charts"] = [p.name for p in write_charts(harness, run.dir, options.lang)]
         data["run_id"] = run.run_id
         write_json(run.path("summary.json"), data)
-    summary = runner.Summary(data, run.dir)
+    summary = MerchantSummary(data, run.dir)
     if not options.quiet:
         print(report(data, run.dir), flush=True)
     if options.junit:
@@ -410,11 +409,24 @@ def run_merchant(scenario_path: Path, options: Any, out_dir: Path | None = None,
         write_junit(options.junit, scenario.name, [slo.Verdict(v["name"], v["limit"], v["measured"], v["unit"],
                                                                v["description"]) for v in data["slo"]],
                     invariant_ok=inv["ok"], invariant_detail=detail, duration_s=data.get("run_seconds", 0.0))
-    if options.enforce:
-        raise_if_broken(verdict, merchant.name)
-        slo.enforce([slo.Verdict(v["name"], v["limit"], v["measured"], v["unit"], v["description"])
-                     for v in data["slo"]])
+    if getattr(options, "enforce", False):  # (where the caller raises, options have no enforce flag)
+        summary.raise_if_breached()
     return summary
+
+
+class MerchantSummary(Summary):
+    """`motcua.loadtest.runner.Summary` of a merchant run: its breaches are the merchant's."""
+
+    def raise_if_breached(self) -> None:
+        """`InvariantBreach` (exit 4) naming the merchant, else `SLOBreach` (exit 3) if a gate failed."""
+        from motcua.loadtest import slo
+
+        if not self.data["invariant"]["ok"]:
+            raise InvariantBreach(breach_message(self.data["invariant"]))
+        gates = [slo.Verdict(v["name"], v["limit"], v["measured"], v["unit"], v["description"])
+                 for v in self.data["slo"]]
+        raise_gates = getattr(slo, "raise_if_failed", None) or slo.enforce
+        raise_gates(gates)
 
 
 def report(data: Mapping[str, Any], run_dir: Path) -> str:
