@@ -7,6 +7,7 @@ tests with a message, it never skips them."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from mock_services.supervisor import free_port
+from motcua.errors import SLOBreach
 from motcua.loadtest.runner import LoadtestOptions, run_loadtest
 from motcua.runs import PROJECT_ROOT
 
@@ -85,7 +87,9 @@ def run(example: ExampleMerchant, tmp_path: Path, **kw) -> dict:
         "profile": "constant", "rate_per_s": 4, "duration_s": 5, "seed": 8, "quiet": True, "time_scale": 0.01,
         "arrivals": "deterministic", "callback_deadline_s": 8, "protocol": "vnpay", "merchant_file": example.file,
         **kw})
-    return run_loadtest(PEAK_DAY, options, tmp_path / "run").data
+    summary = run_loadtest(PEAK_DAY, options, tmp_path / "run")
+    summary.raise_if_breached()
+    return summary.data
 
 
 def test_example_merchant_confirms_every_payment_once(example: ExampleMerchant, tmp_path: Path):
@@ -120,7 +124,9 @@ def test_lost_ipns_are_lost_callbacks_of_the_example_merchant(example: ExampleMe
     """Lost IPNs (the gateway never sends them): lost callbacks, never paid on the status page, the gate fails."""
     faults = tmp_path / "faults.toml"
     faults.write_text("seed = 4\n[gateway.ipn]\nlost = 0.3\nreorder = 0.3\nreorder_delay_s = 2.0\n")
-    data = run(example, tmp_path, faults_file=faults, duration_s=10, enforce=False, callback_deadline_s=6)
+    with pytest.raises(SLOBreach, match="lost_callbacks"):  # raised by the run, or by the caller (safety branch)
+        run(example, tmp_path, faults_file=faults, duration_s=10, callback_deadline_s=6)
+    data = json.loads((tmp_path / "run" / "summary.json").read_text())
     inv = data["invariant"]
     assert inv["ok"] is True  # losing an IPN is the gateway's fault, not a breach by the merchant
     assert inv["lost_callbacks"] >= 3 and inv["ipn_calls_per_payment"].get("0", 0) == inv["lost_callbacks"]
@@ -133,8 +139,6 @@ def test_lost_ipns_are_lost_callbacks_of_the_example_merchant(example: ExampleMe
 
 def test_example_credits_once_across_a_restart_and_a_torn_journal(tmp_path: Path):
     """The store is a journal: a credit survives a restart (the copy is answered 02), a torn last line is ignored."""
-    import json
-
     from helpers_vnpay import get
 
     from mock_services.common import vnpay_wire as wire

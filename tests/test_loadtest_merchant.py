@@ -33,6 +33,7 @@ def test_careful_merchant_passes_with_every_callback_measured_across_two_workers
     try:
         file = merchant_file(tmp_path / "merchant.toml", shop.url, port)
         summary = run_loadtest(PEAK_DAY, options(merchant_file=file, workers=2), tmp_path / "run")
+        summary.raise_if_breached()
     finally:
         shop.stop()
     data = summary.data
