@@ -188,3 +188,27 @@ def test_every_served_route_is_documented_in_vnpay_mode(tmp_path):
 
     documented = {(m, p) for p, ops in openapi_for(OPENAPI, "vnpay")["paths"].items() for m in ops}
     assert served <= documented and ("get", "/vnpay/ipn") in served
+
+
+def test_mock_command_starts_the_agency_in_vnpay_mode(tmp_path):
+    """`motcua mock --protocol vnpay` prints the URLs; its agency hands out signed vpcpay URLs; --check refuses."""
+    import json
+    import signal
+    import subprocess
+    import sys
+
+    from motcua.runs import PROJECT_ROOT
+
+    proc = subprocess.Popen([sys.executable, "-m", "motcua.cli", "mock", "--protocol", "vnpay", "--data-dir",
+                             str(tmp_path / "d")], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        line = next(ln for ln in proc.stdout if ln.startswith("{"))
+        urls = json.loads(line)["urls"]
+        status, body = call("POST", f"{urls['agency']}/dossiers", {"procedure_code": "LLTP", "payer": PAYER})
+        assert status == 201 and body["payment"]["pay_url"].startswith(f"{urls['gateway']}{wire.PAY_PATH}?")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=20)
+    check = subprocess.run([sys.executable, "-m", "motcua.cli", "mock", "--protocol", "vnpay", "--check"],
+                           cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+    assert check.returncode == 2 and "--protocol vnpay" in check.stderr

@@ -109,6 +109,9 @@ def stack_config(values: dict[str, Any], data_dir: Path) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     values = settings(args)
+    if args.check and values.get("protocol") == "vnpay":
+        raise InputError("--check pays through motcua's JSON API and cannot drive the agency's VNPay mode; check the "
+                         "VNPay path with `motcua loadtest SCENARIO --protocol vnpay` instead")
     return run_check(args, values) if args.check else run_stack(values)
 
 
