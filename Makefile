@@ -7,6 +7,10 @@ STAMP  := $(VENV)/.installed-stamp
 # The real VNPay merchant client (npm `vnpay`, pinned by the lockfile) that tests/test_vnpay_client.py drives.
 NODE_DIR   := tests/vnpay_client
 NODE_STAMP := $(NODE_DIR)/node_modules/.package-lock.json
+# The example merchant built on that library (examples/vnpay-merchant), the system under test of
+# `motcua loadtest --protocol vnpay --merchant` and tests/test_example_merchant.py.
+EXAMPLE_DIR   := examples/vnpay-merchant
+EXAMPLE_STAMP := $(EXAMPLE_DIR)/node_modules/.package-lock.json
 
 .PHONY: venv node-deps demo test test-all lint bench clean
 
@@ -22,9 +26,15 @@ $(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 	npm ci --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error
 	@touch $(NODE_STAMP)
 
-node-deps: $(NODE_STAMP)
+$(EXAMPLE_STAMP): $(EXAMPLE_DIR)/package.json $(EXAMPLE_DIR)/package-lock.json
+	@command -v npm >/dev/null || { echo "error: npm (Node.js 18+) is required for the example merchant;" \
+		"install it (Debian: apt-get install nodejs npm)" >&2; exit 2; }
+	npm ci --prefix $(EXAMPLE_DIR) --no-audit --no-fund --loglevel=error
+	@touch $(EXAMPLE_STAMP)
 
-venv: $(STAMP) $(NODE_STAMP)
+node-deps: $(NODE_STAMP) $(EXAMPLE_STAMP)
+
+venv: $(STAMP) $(NODE_STAMP) $(EXAMPLE_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/motcua demo
@@ -40,10 +50,10 @@ lint: $(STAMP)
 	cd $(LINT_SITE) && $(CURDIR)/$(BIN)/lint-imports --config $(CURDIR)/pyproject.toml
 	cd $(LINT_SITE) && $(CURDIR)/$(BIN)/mypy --config-file $(CURDIR)/pyproject.toml -p motcua
 
-test: $(STAMP) $(NODE_STAMP) lint
+test: $(STAMP) $(NODE_STAMP) $(EXAMPLE_STAMP) lint
 	$(BIN)/python -m pytest -m "not slow"
 
-test-all: $(STAMP) $(NODE_STAMP) lint
+test-all: $(STAMP) $(NODE_STAMP) $(EXAMPLE_STAMP) lint
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -149,6 +149,10 @@ class CitizenVisit:
 
     def choose_bank(self, payment: dict, bank: str) -> dict:
         url = payment.get("pay_url") or f"{self.urls['gateway']}/payments/{payment['payment_id']}/checkout"
+        if "/paymentv2/vpcpay.html" in url:  # an agency integrating by VNPay: open the signed URL, then choose
+            page = self._json("GET", url, "payment_page", name="/paymentv2/vpcpay.html", accept_json=True)
+            url = f"{self.urls['gateway']}{page['choose_url']}"
+            return self._json("POST", url, "bank_choice", name="/paymentv2/pay/[id]", json={"bank_code": bank})
         return self._json("POST", url, "bank_choice", name="/payments/[id]/checkout", json={"bank_code": bank})
 
     def charge(self, checkout: dict, bank: str) -> dict:
@@ -169,8 +173,9 @@ class CitizenVisit:
         self._json("GET", url, "return_page", name="/dossiers/[code] (return page)", parse=False)
 
     def _json(self, method: str, url: str, step: str, *, name: str, json: dict[str, Any] | None = None,
-              parse: bool = True) -> Any:
-        with self.client.request(method, url, name=name, json=json, catch_response=True) as resp:
+              parse: bool = True, accept_json: bool = False) -> Any:
+        headers = {"Accept": "application/json"} if accept_json else None
+        with self.client.request(method, url, name=name, json=json, headers=headers, catch_response=True) as resp:
             if not 200 <= resp.status_code < 300:
                 text = (resp.text or "")[:200]
                 resp.failure(f"{resp.status_code}: {text}")

@@ -76,6 +76,11 @@ def _read_scenario(environment, **_kw) -> None:
     else:  # a bare run (benchmarks): a constant rate and no citizens' parameters
         environment.motcua_params = None
         environment.motcua_profile = constant(rate or 1.0, duration or 10.0)
+    environment.motcua_merchant = None
+    if opts.motcua_merchant:  # a merchant system under test (motcua loadtest --merchant)
+        from motcua.loadtest.merchant import load_merchant
+
+        environment.motcua_merchant = load_merchant(opts.motcua_merchant, allow_non_loopback=True)
 
 
 @events.test_stop.add_listener
@@ -111,6 +116,27 @@ def officer_desk(environment) -> OfficerDesk:
     return environment.motcua_desk
 
 
+def status_desk(environment):
+    """The process's citizen watching the merchant's status page (None when the merchant file has none)."""
+    if environment.motcua_merchant.status is None:
+        return None
+    if environment.motcua_desk is None:
+        from motcua.locustfiles.merchant import StatusDesk
+
+        environment.motcua_desk = StatusDesk(
+            _session(environment, environment.motcua_urls["gateway"]), environment.motcua_merchant,
+            environment.motcua, poll_s=min(environment.motcua_params.officer_poll_s, 0.5),
+            deadline_s=environment.parsed_options.motcua_callback_deadline,
+        )
+    return environment.motcua_desk
+
+
+def _session(environment, base_url: str) -> FastHttpSession:
+    timeout = environment.parsed_options.motcua_request_timeout
+    return FastHttpSession(base_url=base_url, request_event=environment.events.request, user=None, concurrency=50,
+                           network_timeout=timeout, connection_timeout=timeout)
+
+
 def _generator_seed(environment) -> list[int]:
     runner = environment.runner
     worker = max(0, getattr(runner, "worker_index", 0))
@@ -133,6 +159,8 @@ class _PayingUser(FastHttpUser):
         self.rng = np.random.default_rng(seed)
         self.people = PeopleGenerator(int(np.random.SeedSequence(seed).generate_state(1)[0]))
         self.harness = self.environment.motcua
+        self.ref_prefix = f"MC{int(time.time()) % 10**7}{seed[1]:02d}{seed[2]:02d}"
+        self.refs = itertools.count(1)
 
     def citizen_visit(self, intended_at: float) -> None:
         """One citizen's visit, timed from `intended_at`; a JOURNEY sample named by its outcome."""
@@ -146,13 +174,37 @@ class _PayingUser(FastHttpUser):
             self.harness,
             officer_desk(env),
         )
+        self._run_visit(visit, intended_at, "citizen")
+
+    def _run_visit(self, visit, intended_at: float, who: str) -> None:
+        """Run one visit and record it as a JOURNEY named by its outcome (``who`` names the payer)."""
         try:
             outcome = visit.run()
         except Exception as exc:  # a bug or a broken connection: still a measured, failed journey
-            self.harness.journey_done("citizen failed at unexpected error", intended_at, False, exc)
+            self.harness.journey_done(f"{who} failed at unexpected error", intended_at, False, exc)
             return
         error = RuntimeError(f"{outcome.step}: {outcome.detail}") if outcome.result == "failed" else None
-        self.harness.journey_done(outcome.name, intended_at, error is None, error)
+        self.harness.journey_done(outcome.name.replace("citizen", who, 1), intended_at, error is None, error)
+
+    def merchant_visit(self, intended_at: float) -> None:
+        """One citizen paying at the merchant under test (`locustfiles.merchant`), timed from `intended_at`."""
+        from motcua.locustfiles.merchant import MerchantVisit
+
+        env = self.environment
+        ref = f"{self.ref_prefix}{next(self.refs)}"
+        visit = MerchantVisit(self.client, env.motcua_params, self.rng, self.people.person(), env.motcua_urls,
+                              env.motcua_merchant, status_desk(env), ref)
+        self._run_visit(visit, intended_at, "merchant citizen")
+
+    def journey(self):
+        """The journey of ``--motcua-journey``: citizen (the agency), merchant (a merchant under test), trivial."""
+        name = self.environment.parsed_options.motcua_journey
+        return {"merchant": self.merchant_visit, "trivial": self.trivial_visit}.get(name, self.citizen_visit)
+
+    def trivial_visit(self, intended_at: float) -> None:
+        """The benchmark's journey: one GET of the host's root, timed from the intended start."""
+        resp = self.client.get("/", name="/ (open model)")
+        self.harness.journey_done("trivial", intended_at, resp.status_code == 200)
 
 
 class OpenArrivals(_PayingUser):
@@ -170,7 +222,7 @@ class OpenArrivals(_PayingUser):
         times = arrival_times(
             self.environment.motcua_profile, self.rng, share=share, poisson=opts.motcua_arrivals == "poisson"
         )
-        journey = self.citizen_visit if opts.motcua_journey == "citizen" else self.trivial_visit
+        journey = self.journey()
         engine = OpenModelEngine(
             times,
             journey,
@@ -185,10 +237,6 @@ class OpenArrivals(_PayingUser):
         self.harness.generator_done()
         raise StopUser()
 
-    def trivial_visit(self, intended_at: float) -> None:
-        """The benchmark's journey: one GET of the host's root, timed from the intended start."""
-        resp = self.client.get("/", name="/ (open model)")
-        self.harness.journey_done("trivial", intended_at, resp.status_code == 200)
 
 
 @contextmanager
@@ -222,7 +270,7 @@ class CitizenUser(_PayingUser):
 
     @task
     def pay_a_fee(self) -> None:
-        self.citizen_visit(time.time())
+        self.journey()(time.time())
 
 
 class PlainUser(FastHttpUser):

@@ -57,15 +57,19 @@ class OfficerDesk:
 
     def round(self) -> None:
         """Look at every open dossier once."""
-        for code in list(self.watching):
+        codes = list(self.watching)
+        for code, status in zip(codes, self.statuses(codes), strict=True):
             success_at, bank, group = self.watching[code]
-            status = self.status(code)
             now = time.time()
             if status in PAID:
                 self._saw(code, bank, group, (now - success_at) * 1000, None)
             elif now - success_at > self.deadline_s:
                 error = CallbackLost(f"officer still sees {status!r} {self.deadline_s:g} s after the success page")
                 self._saw(code, bank, group, self.deadline_s * 1000, error)
+
+    def statuses(self, codes: list[str]) -> list[str | None]:
+        """The status of each dossier, one after the other (as one officer clicks through them)."""
+        return [self.status(code) for code in codes]
 
     def status(self, code: str) -> str | None:
         url = f"{self.agency_url}/dossiers/{code}"

@@ -33,6 +33,8 @@ import aiohttp
 from aiohttp import web
 from motcua.mock_services import agency_ledger as ledger
 from motcua.mock_services.agency_openapi import openapi_for
+from motcua.mock_services.agency_vnpay import PROTOCOLS, VnpayIntegration, terminal_from, with_vnpay_routes
+from motcua.mock_services.agency_vnpay import add_routes as add_vnpay_routes
 from motcua.mock_services.common import http, signing
 from motcua.mock_services.common.catalogue import PAYMENT_GROUPS, CatalogueError, FeeCatalogue, load_fee_catalogue
 from motcua.mock_services.common.db import Database
@@ -40,8 +42,11 @@ from motcua.mock_services.common.faults import ServiceFaults
 from motcua.mock_services.common.http import ApiError, json_response
 from motcua.mock_services.common.ids import IdError, check_agency_code, parse_cccd
 from motcua.mock_services.common.money import MoneyError, parse_vnd
+from motcua.mock_services.common.vnpay_terminals import Terminal
 from prometheus_client import Counter
 from yarl import URL
+
+from motcua.errors import ConfigError
 
 DEFAULT_AGENCY_CODE = "000.00.20.H37"
 """Assumed code of the mock agency (QCVN 102:2016 pattern; not an official code)."""
@@ -68,6 +73,10 @@ class AgencyConfig:
     """Shared secrets by key id (TEST KEYS ONLY by default)."""
     gateway_timeout_s: float = 5.0
     expires_in_s: int = 900
+    protocol: str = "motcua"
+    """How the agency integrates the gateway: motcua (JSON API) or vnpay (VNPay 2.1.0, `agency_vnpay`)."""
+    vnpay_terminal: Terminal | None = None
+    """The agency's VNPay terminal (``--protocol vnpay``)."""
 
 
 class Agency:
@@ -83,6 +92,8 @@ class Agency:
         self.dossier_counter = Counter(
             "motcua_agency_dossiers", "Dossiers filed, by whether they carry a fee", ["fee"], registry=registry
         )
+        terminal = config.vnpay_terminal
+        self.vnpay = VnpayIntegration(self, terminal) if config.protocol == "vnpay" and terminal else None
 
     async def close(self) -> None:
         await self.gateway.close()
@@ -99,7 +110,12 @@ class Agency:
             code = await self.db.transact(lambda conn: ledger.allocate_code(conn, agency_code, now))
         except ledger.SequenceExhausted as exc:
             raise ApiError(409, "dossier_sequence_exhausted", str(exc), field="dossier_code") from None
-        payment = await self._create_payment(code, procedure, group, amount, payer) if amount > 0 else None
+        if amount <= 0:
+            payment = None
+        elif self.vnpay is not None:
+            payment = self.vnpay.payment_for(code, amount, now)
+        else:
+            payment = await self._create_payment(code, procedure, group, amount, payer)
         dossier = ledger.NewDossier(
             dossier_code=code, procedure_code=procedure, group=group, amount_vnd=amount, payer=payer,
             submitted_at=now, payment_id=payment["payment_id"] if payment else None,
@@ -205,6 +221,8 @@ class Agency:
         bank notification never came appears in the report instead of staying in limbo; a payment the
         gateway reports cancelled, expired or failed closes its dossier (``cancelled``, ``payment_failed``).
         """
+        if self.vnpay is not None:
+            return await self.vnpay.reconcile(day)
         nothing_queried = {"queried": 0, "query_states": {}, "closed_unpaid": 0}
         queried = await self._query_pending(day) if query_pending else nothing_queried
         report = await self._fetch_report(day)
@@ -374,7 +392,7 @@ def build_app(
     config: AgencyConfig, *, faults: ServiceFaults | None = None, admin_token: str | None = None
 ) -> web.Application:
     """The agency's aiohttp application (routes of docs/contracts.md §1)."""
-    openapi = openapi_for(p.code for p in config.catalogue)
+    openapi = with_vnpay_routes(openapi_for(p.code for p in config.catalogue), config.protocol)
     app = http.create_app("agency", openapi=openapi, faults=faults, admin_token=admin_token)
     agency = Agency(config, app[http.METRICS].registry)
     app[AGENCY] = agency
@@ -384,6 +402,8 @@ def build_app(
     app.router.add_post("/reconcile", post_reconcile)
     app.router.add_get("/events", get_events)
     app.router.add_get("/stats", get_stats)
+    if agency.vnpay is not None:
+        add_vnpay_routes(app, agency.vnpay)
 
     async def close(_app: web.Application) -> None:
         await agency.close()
@@ -401,6 +421,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--gateway-timeout-s", type=float, default=5.0, help="timeout of one call to the gateway")
     parser.add_argument("--payment-expires-s", type=int, default=900,
                         help="the payments it asks for expire this many seconds after creation (1–604800)")
+    parser.add_argument("--protocol", choices=PROTOCOLS, default="motcua",
+                        help="integrate the gateway by motcua's JSON API or by VNPay 2.1.0 (signed URLs, IPN GET)")
+    parser.add_argument("--terminals", default=None, help="VNPay terminal file (default: the bundled TEST terminal)")
+    parser.add_argument("--tmn-code", default=None, help="this agency's VNPay terminal (default: the file's first)")
     args = parser.parse_args(argv)
     if not 1 <= args.payment_expires_s <= 604_800:
         parser.error(f"--payment-expires-s must be within 1–604800 seconds, got {args.payment_expires_s}")
@@ -408,12 +432,14 @@ def main(argv: list[str] | None = None) -> None:
     try:
         check_agency_code(args.agency_code)
         catalogue = load_fee_catalogue(args.catalogue)
-    except (IdError, CatalogueError) as exc:
+        terminal = terminal_from(args.terminals, args.tmn_code) if args.protocol == "vnpay" else None
+    except (IdError, CatalogueError, ConfigError) as exc:
         parser.error(str(exc))
     config = AgencyConfig(
         data_dir=Path(args.data_dir), gateway_url=args.gateway_url.rstrip("/"), agency_code=args.agency_code,
         public_url=(args.public_url or f"http://{args.host}:{args.port}").rstrip("/"), catalogue=catalogue,
-        gateway_timeout_s=args.gateway_timeout_s, expires_in_s=args.payment_expires_s,
+        gateway_timeout_s=args.gateway_timeout_s, expires_in_s=args.payment_expires_s, protocol=args.protocol,
+        vnpay_terminal=terminal,
     )  # fmt: skip
     app = build_app(config, faults=http.faults_from_args(args, "agency"), admin_token=args.admin_token)
     http.run_service(app, host=args.host, port=args.port)

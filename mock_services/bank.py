@@ -145,6 +145,10 @@ class Bank:
         if bank_code != claims.bank_code:
             raise ApiError(422, "bank_mismatch", f"the charge token is for {claims.bank_code}, not {bank_code}",
                            field="bank_code")
+        return json_response(await self._charge(claims, profile, otp))
+
+    async def _charge(self, claims: Any, profile: BankProfile, otp: str) -> dict[str, Any]:
+        """Check the OTP and charge once (a repeated charge of a payment answers the first verdict)."""
         if not re.fullmatch(r"[0-9]{6}", otp):
             raise ApiError(422, "invalid_field", f"otp must be 6 digits, got {otp!r}", field="otp")
         if otp == WRONG_OTP:
@@ -153,7 +157,13 @@ class Bank:
         if existing is None:
             await self._wait_like_the_bank(profile)
             existing = await self._record_charge(claims, profile)
-        return json_response(_charge_answer(existing))
+        return _charge_answer(existing)
+
+    async def vietqr_pay(self, request: web.Request) -> web.Response:
+        """The citizen's bank app paid a scanned VietQR (`mock_services.bank_vietqr`)."""
+        from motcua.mock_services.bank_vietqr import pay_scanned
+
+        return json_response(await pay_scanned(self, await read_json(request)))
 
     async def _wait_like_the_bank(self, profile: BankProfile) -> None:
         faults = current_faults(self.app)
@@ -284,6 +294,7 @@ def build_app(config: BankConfig, *, faults: ServiceFaults | None = None, admin_
     app.router.add_post("/charge", bank.charge)
     app.router.add_get("/charges/{payment_id}", bank.inquiry)
     app.router.add_get("/stats", bank.stats)
+    app.router.add_post("/vietqr/pay", bank.vietqr_pay)
     app.on_startup.append(bank.start)
     app.on_cleanup.append(bank.stop)
     return app

@@ -71,6 +71,13 @@ PATHS: dict[str, Any] = {
     )},
     "/stats": {"get": operation("Counts of charges and notifications", ok={
         "200": json_content(ref("BankStats"), "the counts")})},
+    "/vietqr/pay": {"post": operation(
+        "The bank app pays a scanned dynamic VietQR: checks its CRC and tags, checks the payment out at the gateway "
+        "(bill number = payment id), refuses another amount, and charges it like POST /charge",
+        body=obj(["payload", "bank_code", "otp"], payload=STRING, bank_code=STRING, otp=STRING),
+        errors=(400, 409, 413, 422, 503),
+        ok={"200": json_content(ref("ChargeResult"), "the bank's verdict, with bill_number and qr_amount_vnd")},
+    )},
 }
 
 add_links(PATHS, "/charge", "post", ("200",), {

@@ -66,6 +66,7 @@ from motcua.mock_services.gateway_requests import (
     validate_bank_result,
     validate_create,
 )
+from motcua.mock_services.gateway_vietqr import add_routes as add_vietqr_routes
 from motcua.mock_services.gateway_vnpay import VnpayFront, add_routes
 from prometheus_client import Counter
 
@@ -411,8 +412,12 @@ class Gateway:
 
             async def send_vnpay(bad_signature: bool, kind: str) -> tuple[str | None, str | None]:
                 self._ipn_sent[kind].inc()
-                return await self.vnpay.send_ipn(payment_id, row, bad_signature=bad_signature,
-                                                 amount_bump_vnd=amount_bump_vnd)
+                sent_at = time.time()
+                code, error = await self.vnpay.send_ipn(payment_id, row, bad_signature=bad_signature,
+                                                        amount_bump_vnd=amount_bump_vnd)
+                tampered = "signature" if bad_signature else "amount" if amount_bump_vnd else None
+                self.vnpay.deliveries.record(payment_id, kind, tampered, sent_at, code, error)
+                return code, error
             return send_vnpay
         payload = ledger.ipn_payload(row, attempt, time.time())
         payload["amount_vnd"] += amount_bump_vnd
@@ -505,6 +510,7 @@ def build_app(config: GatewayConfig, *, faults: ServiceFaults | None = None, adm
     r.add_get("/reconciliation", gw.reconciliation)
     r.add_get("/stats", gw.stats)
     add_routes(app, gw.vnpay)
+    add_vietqr_routes(app, gw)
     app.on_startup.append(gw.start)
     app.on_cleanup.append(gw.stop)
     return app

@@ -38,6 +38,7 @@ from motcua.mock_services.common.http import ApiError, json_response, parse_json
 from motcua.mock_services.common.payments import IllegalTransition, State
 from motcua.mock_services.common.vnpay_terminals import Terminal
 from motcua.mock_services.gateway_requests import BANK_CODE_CHARS, payment_id_for
+from motcua.mock_services.gateway_vnpay_records import RECORDS_PATH, DeliveryLog, records_handler
 
 if TYPE_CHECKING:
     from motcua.mock_services.gateway import Gateway
@@ -111,6 +112,8 @@ class VnpayFront:
         self._banks: list[dict[str, Any]] | None = None
         self._bank_kinds: dict[str, str] = {}
         self._options_html = ""
+        self.deliveries = DeliveryLog()
+        """Every IPN sent, with its answer (`mock_services.gateway_vnpay_records`)."""
         self._orders: OrderedDict[str, dict[str, Any]] = OrderedDict()
         """The order fields of recent payments (tmn_code, txn_ref, order_info, transaction_no), for their IPNs."""
 
@@ -637,3 +640,4 @@ def add_routes(app: web.Application, front: VnpayFront) -> None:
     r.add_get("/paymentv2/return/{payment_id}", front.back_from_bank)
     r.add_post(wire.TRANSACTION_PATH, front.transaction)
     r.add_post(wire.BANK_LIST_PATH, front.bank_list)
+    r.add_get(RECORDS_PATH, records_handler(lambda: front.gw.db, front.deliveries, front.terminals))

@@ -18,6 +18,8 @@ from motcua.mock_services.common.openapi import (
                ref,
 )
 from motcua.mock_services.common.vnpay_wire import API_CODES
+from motcua.mock_services.gateway_vietqr import PATHS as VIETQR_PATHS
+from motcua.mock_services.gateway_vnpay_records import PATHS as RECORDS_PATHS
 
 VNP = {"type": "string", "description": "VNPay field, as text"}
 CODE = {"type": "string", "pattern": r"^[0-9]{2}$"}
@@ -114,3 +116,5 @@ PATHS: dict[str, Any] = {
                       "404": json_content(ref("Error"), "tmn_code is not a terminal of this gateway")},
     }},
 }
+PATHS.update(RECORDS_PATHS)
+PATHS.update(VIETQR_PATHS)

@@ -77,7 +77,10 @@ class StackConfig:
     terminals_file: Path | None = None
     """VNPay merchant terminals of the gateway (default: the bundled TEST terminal)."""
     vnpay_ipn_url: str = ""
-    """IPN URL of the terminals that give none (the gateway's ``--default-ipn-url``)."""
+    """IPN URL of the terminals that give none (the gateway's ``--default-ipn-url``; default with
+    ``agency_protocol="vnpay"``: the agency's ``/vnpay/ipn``)."""
+    agency_protocol: str = "motcua"
+    """How the agency mock integrates the gateway: ``motcua`` (JSON API) or ``vnpay`` (VNPay 2.1.0)."""
 
     def __post_init__(self) -> None:
         for name in ("gateway_port", "bank_port", "agency_port"):
@@ -93,6 +96,8 @@ class StackConfig:
                 )
         if self.faults_file is not None and not Path(self.faults_file).is_file():
             raise InputError(f"faults file {self.faults_file} not found; pass an existing TOML fault file")
+        if self.agency_protocol not in ("motcua", "vnpay"):
+            raise InputError(f"agency_protocol must be motcua or vnpay, got {self.agency_protocol!r}")
         if self.terminals_file is not None and not Path(self.terminals_file).is_file():
             raise InputError(f"terminals file {self.terminals_file} not found; pass an existing TOML terminal file")
 
@@ -237,12 +242,17 @@ class MockStack:
             argv += ["--bank-url", self.url("bank")]
             if cfg.terminals_file is not None:
                 argv += ["--terminals", str(cfg.terminals_file)]
-            if cfg.vnpay_ipn_url:
-                argv += ["--default-ipn-url", cfg.vnpay_ipn_url]
+            ipn_url = cfg.vnpay_ipn_url or (f"{self.url('agency')}/vnpay/ipn" if cfg.agency_protocol == "vnpay" else "")
+            if ipn_url:
+                argv += ["--default-ipn-url", ipn_url]
         elif name == "bank":
             argv += ["--gateway-url", self.url("gateway")]
         else:
             argv += ["--gateway-url", self.url("gateway"), "--agency-code", cfg.agency_code]
+            if cfg.agency_protocol == "vnpay":
+                argv += ["--protocol", "vnpay"]
+                if cfg.terminals_file is not None:
+                    argv += ["--terminals", str(cfg.terminals_file)]
         return argv + list(cfg.extra_args.get(name, ()))
 
     def _spawn(self, name: str) -> None:

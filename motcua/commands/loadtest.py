@@ -1,12 +1,14 @@
 """``motcua loadtest``: Locust traffic of citizens paying fees, with callback latency and SLO gates.
 
     motcua loadtest scenarios/peak-day.toml --duration 60s --rate 20 --faults faults.toml --workers 2
+    motcua loadtest scenarios/peak-day.toml --protocol vnpay --merchant examples/vnpay-merchant/merchant.toml
 
 Starts the mock services (with the fault file) unless the URLs of a system are given, runs Locust as
 real processes (headless, or its web UI with ``--ui``), stops everything it started, reconciles, checks
 the invariant and the scenario's ``[slo]`` gates, and writes ``results/<scenario>/<run-id>/``.
 Exit codes: 0 all gates passed; 3 an SLO gate failed; 4 the payment invariant broke (a payment lost,
-credited twice, for a wrong amount or without approval); 2 bad input; 6 a service could not be started or reached.
+credited twice, for a wrong amount or without approval; with --merchant: the merchant answered 00 to a tampered
+IPN or credited twice); 2 bad input; 6 a service could not be started or reached.
 """
 
 from __future__ import annotations
@@ -71,6 +73,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "IPN retries 100× faster, for quick checks (callback latencies shrink with it)",
     )
     p.add_argument("--lang", choices=("vi", "en"), default="vi", help="language of the chart labels")
+    p.add_argument("--protocol", choices=("motcua", "vnpay"), default="motcua",
+                   help="how the agency mock integrates the gateway: motcua JSON API (default) or VNPay 2.1.0")
+    p.add_argument("--merchant", type=Path,
+                   help="merchant file of a merchant system under test (needs --protocol vnpay; docs/contracts.md)")
     p.set_defaults(func=run)
 
 
@@ -80,6 +86,10 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.scenario.is_file():
         raise InputError(f"{args.scenario}: scenario file not found; e.g. scenarios/peak-day.toml")
+    if args.merchant is not None:
+        from motcua.loadtest.merchant import load_merchant
+
+        load_merchant(args.merchant, allow_non_loopback=args.allow_non_loopback)  # exit 2 before anything starts
     options = LoadtestOptions(
         duration_s=parse_duration(args.duration) if args.duration else None,
         rate_per_s=args.rate,
@@ -102,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
         callback_deadline_s=args.callback_deadline,
         time_scale=args.time_scale,
         lang=args.lang,
+        protocol=args.protocol,
+        merchant_file=args.merchant,
     )
     run_loadtest(args.scenario, options, args.out, charts=loadtest_charts).raise_if_breached()
     return 0

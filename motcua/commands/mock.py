@@ -4,8 +4,9 @@
     motcua mock --check                  # a few hundred payments with faults; exit 4 if one is lost or doubled
 
 Settings come from the command line, then from ``--config FILE`` (a TOML file with a ``[mock]`` table of
-the same names: ``data_dir, seed, time_scale, faults, agency_code, gateway_port, bank_port, agency_port``;
-paths relative to the file's folder).
+the same names: ``data_dir, seed, time_scale, faults, agency_code, gateway_port, bank_port, agency_port,
+protocol``; paths relative to the file's folder). ``--protocol vnpay`` runs the agency mock as a VNPay 2.1.0
+merchant (docs/contracts.md §1c).
 """
 
 # `spec(...)` returns a dataclasses.field() with metadata, which is what RUF009 cannot see.
@@ -43,6 +44,8 @@ class MockSettings:
     gateway_port: int | None = _port("gateway")
     bank_port: int | None = _port("bank")
     agency_port: int | None = _port("agency")
+    protocol: str | None = spec("how the agency integrates the gateway: motcua (JSON API) or vnpay (VNPay 2.1.0)", None,
+                                choices=("motcua", "vnpay"))
 
 
 CONFIG_KEYS = tuple(f.name for f in dataclasses.fields(MockSettings))
@@ -56,7 +59,9 @@ class MockConfigFile:
 
 
 MOCK_CONFIG = ConfigFile(MockConfigFile, "--config file", hint="give the path of a TOML file with a [mock] table")
-DEFAULTS: dict[str, Any] = {"seed": 1, "time_scale": 1.0, "gateway_port": 0, "bank_port": 0, "agency_port": 0}
+DEFAULTS: dict[str, Any] = {
+    "protocol": "motcua", "seed": 1, "time_scale": 1.0, "gateway_port": 0, "bank_port": 0, "agency_port": 0,
+}
 CHECK_TIME_SCALE = 0.01
 """``--check`` compresses the IPN retry schedule and bank delays 100× unless --time-scale is given."""
 
@@ -74,6 +79,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--faults", type=Path, help="TOML fault file (docs/contracts.md §2)")
     parser.add_argument("--time-scale", type=float, help="multiplies IPN retry, bank delays (default 1; --check 0.01)")
     parser.add_argument("--agency-code", help="the agency's code (default 000.00.20.H37, assumed)")
+    parser.add_argument("--protocol", choices=("motcua", "vnpay"),
+                        help="how the agency mock integrates the gateway: motcua JSON API (default) or VNPay 2.1.0")
     for name in ("gateway", "bank", "agency"):
         parser.add_argument(f"--{name}-port", type=int, help=f"port of the {name} (default: any free port)")
     check = parser.add_argument_group("--check")
@@ -118,11 +125,15 @@ def stack_config(values: dict[str, Any], data_dir: Path) -> Any:
         bank_port=int(values["bank_port"]),
         agency_port=int(values["agency_port"]),
         agency_code=values.get("agency_code") or DEFAULT_AGENCY_CODE,
+        agency_protocol=str(values.get("protocol") or "motcua"),
     )
 
 
 def run(args: argparse.Namespace) -> int:
     values = settings(args)
+    if args.check and values.get("protocol") == "vnpay":
+        raise InputError("--check pays through motcua's JSON API and cannot drive the agency's VNPay mode; check the "
+                         "VNPay path with `motcua loadtest SCENARIO --protocol vnpay` instead")
     return run_check(args, values) if args.check else run_stack(values)
 
 

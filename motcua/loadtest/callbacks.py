@@ -123,7 +123,9 @@ class CallbackCorrelator:
         if payment_id in self.lost:
             self.late.add(payment_id)  # already reported as a failure; do not count it twice
             return
-        ms = ipn_latency_ms(event)
+        # the citizen's bank answer when known: exact, where a VNPay IPN's vnp_PayDate has whole seconds only
+        approval = self.approvals.get(payment_id)
+        ms = ipn_latency_ms({**event, "bank_approved_at": approval.approved_at} if approval is not None else event)
         if ms is not None:
             self._record(IPN_ACK, payment_id, event.get("bank_code"), event.get("group"), ms, None)
 

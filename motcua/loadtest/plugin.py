@@ -62,7 +62,8 @@ def add_arguments(parser) -> None:
     group.add_argument("--motcua-seed", type=int, default=1, help="seed of arrivals, payers and choices")
     group.add_argument("--motcua-out", default="", help="folder for harness.json (master or local process)")
     group.add_argument("--motcua-request-timeout", type=float, default=10.0, help="HTTP timeout, seconds")
-    group.add_argument("--motcua-journey", default="citizen", help="journey of the open model (citizen or trivial)")
+    group.add_argument("--motcua-journey", default="citizen", help="journey: citizen, merchant or trivial")
+    group.add_argument("--motcua-merchant", default="", help="merchant file (journey merchant)")
 
 
 class Harness:
@@ -234,8 +235,10 @@ class Harness:
 
     def _setup_correlator(self) -> None:
         agency = self.options.motcua_agency_url or self.environment.host or ""
-        if not agency or not self.options.motcua_scenario:
-            return  # no payment journeys (e.g. the benchmark's trivial journey): no callbacks to correlate
+        if not agency or not self.options.motcua_scenario or self.options.motcua_merchant:
+            # no payment journeys (the benchmark's trivial journey), or a merchant under test, whose callbacks
+            # are measured from the gateway's records after the run (motcua.loadtest.merchant)
+            return
 
         def fire(request_type: str, name: str, ms: float, error: Exception | None) -> None:
             self.environment.events.request.fire(

@@ -83,6 +83,10 @@ class LoadtestOptions:
     quiet: bool = False
     lang: str = "vi"
     """Language of the chart labels: ``vi`` (default, as the simulation charts) or ``en``."""
+    protocol: str = "motcua"
+    """How the agency (or merchant) integrates the gateway: motcua's JSON API, or VNPay 2.1.0."""
+    merchant_file: Path | None = None
+    """A merchant system under test (`motcua.loadtest.merchant`; needs protocol vnpay)."""
 
     def __post_init__(self) -> None:
         if self.rate_per_s is not None and self.users is not None:
@@ -91,6 +95,8 @@ class LoadtestOptions:
             raise InputError(f"--users = {self.users}: must be ≥ 1")
         if self.workers < 0:
             raise InputError(f"--workers = {self.workers}: must be ≥ 0 (0 = one Locust process)")
+        if self.protocol not in ("motcua", "vnpay"):
+            raise InputError(f"--protocol = {self.protocol!r}: use motcua or vnpay")
         if self.arrivals not in ("poisson", "deterministic"):
             raise InputError(f"--arrivals = {self.arrivals!r}: use poisson or deterministic")
         given = [u for u in (self.gateway_url, self.agency_url, self.bank_url) if u]
@@ -162,6 +168,10 @@ def run_loadtest(
     from motcua.scenario import load_scenario
 
     scenario_path = Path(scenario_path)
+    if options.merchant_file is not None:  # a merchant system under test: measured from the gateway's records
+        from motcua.loadtest.merchant import run_merchant
+
+        return run_merchant(scenario_path, options, out_dir, results_root=results_root, command=command)
     scenario = load_scenario(scenario_path)
     params = journey_params(scenario)  # fails early on a scenario the journeys cannot run
     profile = profile_from_scenario(
@@ -290,7 +300,8 @@ def _find_capacity(run: Run, scenario, scenario_path: Path, profile, options, ur
 
 
 @contextlib.contextmanager
-def _services(options: LoadtestOptions, run: Run, scenario) -> Iterator[dict[str, str]]:
+def _services(options: LoadtestOptions, run: Run, scenario, terminals_file: Path | None = None,
+              gateway_port: int = 0) -> Iterator[dict[str, str]]:
     """The URLs of the system under test: given ones, or a `MockStack` started (and stopped) here.
 
     Mocks started here get the scenario's banks (latencies, notification delays, declines) as the bank
@@ -312,6 +323,9 @@ def _services(options: LoadtestOptions, run: Run, scenario) -> Iterator[dict[str
             faults_file=options.faults_file,
             time_scale=options.time_scale,
             extra_args={"bank": ["--catalogue", str(catalogue)]},
+            agency_protocol=options.protocol,
+            terminals_file=terminals_file,
+            gateway_port=gateway_port,
         )
         with MockStack(config) as stack:
             try:
@@ -397,6 +411,9 @@ def locust_commands(
         classes, users = ["OpenArrivals", "ReconcilerUser"], generators + 1
     else:
         classes, users = ["CitizenUser", "ReconcilerUser"], options.users + 1
+    if options.merchant_file is not None:  # no agency to reconcile: the merchant's own records are its business
+        common += ["--motcua-journey", "merchant", "--motcua-merchant", str(options.merchant_file)]
+        classes, users = classes[:1], users - 1
     stop_timeout = deadline + options.request_timeout_s * 6 + 10
     # the harness ends the test itself (when every generator is done, or after the duration in the closed
     # model); Locust's --run-time is only the safety net for a hung run

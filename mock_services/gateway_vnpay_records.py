@@ -1,0 +1,99 @@
+"""The gateway's own records of its VNPay IPN deliveries, for measuring a merchant system under test.
+
+Every IPN GET the VNPay front sends (first attempt, retry, fault copy, early copy) is kept in memory with
+when it left, when the answer came, the ``RspCode`` (or what went wrong) and whether a fault tampered it
+(``signature``: a wrong ``vnp_SecureHash``, the merchant must answer 97; ``amount``: signed but 1,000 VND
+too high, the merchant must answer 04). ``GET /vnpay/ipn-records?tmn_code=…&since=T`` gives the terminal's
+bank-approved payments since epoch `T` (from the ledger) with their deliveries: what `motcua loadtest
+--merchant` measures CALLBACK from (bank approval → the merchant's 00), the RspCode mix, retries per
+payment, answers of 00 to tampered IPNs and second 00s (a second credit). The log is bounded and lives as
+long as the gateway process (a load test does not restart it).
+"""
+
+from __future__ import annotations
+
+import collections
+import time
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from motcua.mock_services.common.http import ApiError, json_response
+from motcua.mock_services.common.openapi import EPOCH, STRING, VND, json_content, obj, operation
+
+if TYPE_CHECKING:
+    from motcua.mock_services.common.db import Database
+
+MAX_DELIVERIES = 2_000_000
+RECORDS_PATH = "/vnpay/ipn-records"
+
+
+class DeliveryLog:
+    """The IPN deliveries of this gateway process, by payment (bounded: the oldest are dropped)."""
+
+    def __init__(self, limit: int = MAX_DELIVERIES) -> None:
+        self.rows: collections.deque[tuple[Any, ...]] = collections.deque(maxlen=limit)
+
+    def record(self, payment_id: str, kind: str, tampered: str | None, sent_at: float, code: str | None,
+               error: str | None) -> None:
+        self.rows.append((payment_id, kind, tampered, sent_at, time.time(), code, error))
+
+    def by_payment(self, payment_ids: set[str]) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {}
+        for payment_id, kind, tampered, sent_at, answered_at, code, error in self.rows:
+            if payment_id in payment_ids:
+                out.setdefault(payment_id, []).append({
+                    "kind": kind, "tampered": tampered, "sent_at": sent_at, "answered_at": answered_at,
+                    "rsp_code": code, "error": error,
+                })  # fmt: skip
+        return out
+
+
+def approved_since(db: Database, tmn_code: str, since: float) -> list[dict[str, Any]]:
+    """The terminal's payments the bank approved at or after `since`, with their outbox state."""
+    rows = db.query(
+        "SELECT p.payment_id, v.txn_ref, p.amount_vnd, p.bank_code, p.grp, p.bank_approved_at, p.state,"
+        " o.status AS outbox_status, o.attempts FROM vnpay_orders v JOIN payments p USING (payment_id)"
+        " LEFT JOIN ipn_outbox o USING (payment_id)"
+        " WHERE v.tmn_code = ? AND p.response_code = '00' AND p.bank_approved_at >= ? ORDER BY p.bank_approved_at",
+        (tmn_code, since),
+    )
+    return [dict(r) for r in rows]
+
+
+def records_handler(db_of: Any, log: DeliveryLog, terminals: Any) -> Any:
+    async def records(request: web.Request) -> web.Response:
+        tmn_code = request.query.get("tmn_code", "")
+        if tmn_code not in terminals:
+            raise ApiError(422, "invalid_field", f"tmn_code {tmn_code[:20]!r} is not a terminal of this gateway",
+                           field="tmn_code")
+        try:
+            since = float(request.query.get("since", "0"))
+        except ValueError:
+            raise ApiError(422, "invalid_field", f"since must be epoch seconds, got {request.query['since']!r}",
+                           field="since") from None
+        approved = approved_since(db_of(), tmn_code, since)
+        deliveries = log.by_payment({p["payment_id"] for p in approved})
+        for payment in approved:
+            payment["deliveries"] = deliveries.get(payment["payment_id"], [])
+        return json_response({"tmn_code": tmn_code, "since": since, "approved": approved})
+
+    return records
+
+
+_DELIVERY = obj(["kind", "tampered", "sent_at", "answered_at", "rsp_code", "error"], kind=STRING,
+                tampered={"type": ["string", "null"], "enum": ["signature", "amount", None]}, sent_at=EPOCH,
+                answered_at=EPOCH, rsp_code={"type": ["string", "null"]}, error={"type": ["string", "null"]})
+_APPROVED = obj(["payment_id", "txn_ref", "amount_vnd", "bank_approved_at", "deliveries"], payment_id=STRING,
+                txn_ref=STRING, amount_vnd=VND, bank_code={"type": ["string", "null"]}, grp=STRING,
+                bank_approved_at=EPOCH, state=STRING, outbox_status={"type": ["string", "null"]},
+                attempts={"type": ["integer", "null"]}, deliveries={"type": "array", "items": _DELIVERY})
+PATHS = {RECORDS_PATH: {"get": operation(
+    "The terminal's bank-approved VNPay payments since an epoch time, with every IPN sent and its answer "
+    "(what motcua loadtest --merchant measures)",
+    parameters=[{"name": "tmn_code", "in": "query", "required": True, "schema": STRING},
+                {"name": "since", "in": "query", "required": False, "schema": {"type": "number"}}],
+    errors=(422,),
+    ok={"200": json_content(obj(["tmn_code", "since", "approved"], tmn_code=STRING, since={"type": "number"},
+                                approved={"type": "array", "items": _APPROVED}), "the records")},
+)}}
+"""OpenAPI of the route, merged into the gateway's document by `mock_services.gateway_vnpay_openapi`."""
