@@ -122,7 +122,8 @@ class VnpayIntegration:
         params = dict(parse_qsl(request.query_string, keep_blank_values=True))
         agency = self.agency
         if not wire.verify_params(params, self.secret) or params.get("vnp_TmnCode") != self.terminal.tmn_code:
-            agency.rejected_unsigned += 1  # an unauthenticated caller must not write
+            # Counted in SQLite before the answer, as the JSON IPN's 97 (it survives kill -9); nothing else is written.
+            await agency.db.transact(lambda conn: ledger.count_refusal(conn, "97"))
             return self._answer(ledger.IpnOutcome("97", "Invalid signature"))
         now = time.time()
         try:

@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import pytest
 from helpers_mock_http import call, signed_call, wait_for
-from helpers_payment_stack import module_stack, write_catalogue_without_declines
+from helpers_payment_stack import write_catalogue_without_declines
 from motcua.mock_services.common import vietqr
 from vietnam_qr_pay import QRPay
 
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    yield from module_stack(tmp_path_factory)
+STACK = "payment"  # tests/conftest.py's `stack`: a real gateway and bank with a scripted agency
 
 
 def create(stack, amount: int) -> str:
