@@ -163,7 +163,7 @@ def insert_dossier(conn: sqlite3.Connection, d: NewDossier) -> None:
             status, d.payment_id, d.pay_url, d.submitted_at,
         ),
     )  # fmt: skip
-    common = {"dossier_code": d.dossier_code, "group": d.group, "amount_vnd": d.amount_vnd}
+    common: dict[str, Any] = {"dossier_code": d.dossier_code, "group": d.group, "amount_vnd": d.amount_vnd}
     journal(conn, "dossier_submitted", d.submitted_at, **common, detail={"procedure_code": d.procedure_code})
     if d.payment_id:
         journal(conn, "payment_created", d.submitted_at, **common, payment_id=d.payment_id)
@@ -283,7 +283,7 @@ def reconcile(conn: sqlite3.Connection, day: str, payments: list[Mapping[str, An
     }  # fmt: skip
     seen = set()
     for p in payments:
-        code = p.get("dossier_code")
+        code = str(p.get("dossier_code") or "")  # a report line without a code finds no dossier: unknown
         seen.add(code)
         row = conn.execute(
             "SELECT status, amount_vnd, payment_id, grp FROM dossiers WHERE dossier_code = ?", (code,)

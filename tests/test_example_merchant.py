@@ -20,7 +20,8 @@ import pytest
 from motcua.mock_services.supervisor import free_port
 
 from motcua.errors import SLOBreach
-from motcua.loadtest.runner import LoadtestOptions, run_loadtest
+from motcua.loadtest.merchant import run_merchant
+from motcua.loadtest.runner import LoadtestOptions
 from motcua.runs import PROJECT_ROOT
 
 EXAMPLE = PROJECT_ROOT / "examples" / "vnpay-merchant"
@@ -87,7 +88,7 @@ def run(example: ExampleMerchant, tmp_path: Path, **kw) -> dict:
         "profile": "constant", "rate_per_s": 4, "duration_s": 5, "seed": 8, "quiet": True, "time_scale": 0.01,
         "arrivals": "deterministic", "callback_deadline_s": 8, "protocol": "vnpay", "merchant_file": example.file,
         **kw})
-    summary = run_loadtest(PEAK_DAY, options, tmp_path / "run")
+    summary = run_merchant(PEAK_DAY, options, tmp_path / "run")
     summary.raise_if_breached()
     return summary.data
 

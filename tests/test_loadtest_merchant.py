@@ -14,7 +14,7 @@ from helpers_merchant import PyMerchant, merchant_file
 from motcua.mock_services.supervisor import free_port
 
 from motcua.errors import ConfigError
-from motcua.loadtest.merchant import judge, load_merchant
+from motcua.loadtest.merchant import judge, load_merchant, run_merchant
 from motcua.loadtest.runner import LoadtestOptions, run_loadtest
 from motcua.runs import PROJECT_ROOT
 
@@ -32,7 +32,7 @@ def test_careful_merchant_passes_with_every_callback_measured_across_two_workers
     shop = PyMerchant(port)
     try:
         file = merchant_file(tmp_path / "merchant.toml", shop.url, port)
-        summary = run_loadtest(PEAK_DAY, options(merchant_file=file, workers=2), tmp_path / "run")
+        summary = run_merchant(PEAK_DAY, options(merchant_file=file, workers=2), tmp_path / "run")
         summary.raise_if_breached()
     finally:
         shop.stop()

@@ -115,5 +115,11 @@ def run(args: argparse.Namespace) -> int:
         protocol=args.protocol,
         merchant_file=args.merchant,
     )
-    run_loadtest(args.scenario, options, args.out, charts=loadtest_charts).raise_if_breached()
+    if options.merchant_file is not None:  # a merchant system under test, measured from the gateway's records
+        from motcua.loadtest.merchant import run_merchant
+
+        summary = run_merchant(args.scenario, options, args.out, charts=loadtest_charts)
+    else:
+        summary = run_loadtest(args.scenario, options, args.out, charts=loadtest_charts)
+    summary.raise_if_breached()
     return 0

@@ -53,7 +53,7 @@ from typing import Any, Literal
 from urllib.parse import urlparse
 
 from motcua.errors import ConfigError, InputError, InvariantBreach, ServiceError
-from motcua.loadtest.runner import Summary
+from motcua.loadtest.runner import ChartWriter, Summary
 from motcua.typed_config import ConfigFile, FieldProblem, spec
 
 PLACEHOLDERS = ("name", "cccd", "phone", "email", "amount_vnd", "procedure", "group", "ref")
@@ -338,8 +338,10 @@ def check_options(options: Any) -> None:
 
 
 def run_merchant(scenario_path: Path, options: Any, out_dir: Path | None = None, *,
-                 results_root: Path | None = None, command: list[str] | None = None) -> Any:
-    """`motcua.loadtest.runner.run_loadtest` for a merchant under test (see the module docstring)."""
+                 results_root: Path | None = None, command: list[str] | None = None,
+                 charts: ChartWriter | None = None) -> Any:
+    """`motcua.loadtest.runner.run_loadtest` for a merchant under test (see the module docstring); `charts` as
+    there (the command passes `motcua.report.loadtest_charts`)."""
     from dataclasses import replace
 
     from motcua.loadtest import runner, slo
@@ -347,7 +349,6 @@ def run_merchant(scenario_path: Path, options: Any, out_dir: Path | None = None,
     from motcua.loadtest.profiles import profile_from_scenario
     from motcua.loadtest.summary import build_summary
     from motcua.mock_services.common.vnpay_terminals import default_terminal
-    from motcua.report.loadtest_charts import write_charts
     from motcua.runs import read_json, start_run, write_json
     from motcua.scenario import load_scenario
 
@@ -397,7 +398,7 @@ def run_merchant(scenario_path: Path, options: Any, out_dir: Path | None = None,
         start = data["request_types"].get(f"{merchant.start.method} {START_REQUEST}", {})
         data["slo_measured"]["create_p99_ms"] = start.get("p99")  # the merchant's own create-payment route
         data["slo"] = [v.as_dict() for v in slo.evaluate(limits, data["slo_measured"])]
-        data["charts"] = [p.name for p in write_charts(harness, run.dir, options.lang)]
+        data["charts"] = [p.name for p in charts.write_charts(harness, run.dir, options.lang)] if charts else []
         data["run_id"] = run.run_id
         write_json(run.path("summary.json"), data)
     summary = MerchantSummary(data, run.dir)

@@ -168,10 +168,9 @@ def run_loadtest(
     from motcua.scenario import load_scenario
 
     scenario_path = Path(scenario_path)
-    if options.merchant_file is not None:  # a merchant system under test: measured from the gateway's records
-        from motcua.loadtest.merchant import run_merchant
-
-        return run_merchant(scenario_path, options, out_dir, results_root=results_root, command=command)
+    if options.merchant_file is not None:  # measured from the gateway's records: motcua.loadtest.merchant
+        raise InputError("a merchant system under test runs through motcua.loadtest.merchant.run_merchant "
+                         "(motcua loadtest --merchant does this)")
     scenario = load_scenario(scenario_path)
     params = journey_params(scenario)  # fails early on a scenario the journeys cannot run
     profile = profile_from_scenario(
@@ -308,7 +307,8 @@ def _services(options: LoadtestOptions, run: Run, scenario, terminals_file: Path
     service's catalogue, so the scenario, not the mock's default catalogue, decides how banks behave.
     """
     if options.agency_url:
-        urls = {"gateway": options.gateway_url, "agency": options.agency_url, "bank": options.bank_url}
+        # LoadtestOptions checks that the three URLs come together
+        urls = {"gateway": str(options.gateway_url), "agency": options.agency_url, "bank": str(options.bank_url)}
         _check_reachable(urls)
         yield urls
         return
@@ -366,6 +366,8 @@ def locust_commands(
 
     generators = max(1, options.workers)
     deadline = options.callback_deadline_s
+    if deadline is None:  # run_loadtest settles it from the scenario before anything starts
+        raise InputError("LoadtestOptions.callback_deadline_s is not set; run_loadtest sets it from the scenario")
     common = [
         sys.executable,
         "-m",
@@ -410,6 +412,7 @@ def locust_commands(
     if options.model == "open":
         classes, users = ["OpenArrivals", "ReconcilerUser"], generators + 1
     else:
+        assert options.users is not None, "the closed model has users (LoadtestOptions.model)"
         classes, users = ["CitizenUser", "ReconcilerUser"], options.users + 1
     if options.merchant_file is not None:  # no agency to reconcile: the merchant's own records are its business
         common += ["--motcua-journey", "merchant", "--motcua-merchant", str(options.merchant_file)]
