@@ -858,11 +858,17 @@ def scenario_from_dict(data: Mapping[str, Any], *, file: str = "<memory>") -> Sc
     return scenario
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file. A bare name (``lang-son-2024``) means a bundled scenario."""
+def scenario_file(path: str | Path) -> Path:
+    """The file a scenario argument names: a path, or a bare name (``lang-son-2024``) of a bundled scenario."""
     path = Path(path)
     if not path.exists() and path.suffix == "" and (SCENARIO_DIR / f"{path}.toml").exists():
-        path = SCENARIO_DIR / f"{path}.toml"
+        return SCENARIO_DIR / f"{path}.toml"
+    return path
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file. A bare name (``lang-son-2024``) means a bundled scenario."""
+    path = scenario_file(path)
     hint = "bundled scenarios: " + ", ".join(p.stem for p in bundled_scenarios())
     data = dataclasses.replace(SCENARIO_FILE, hint=hint).read(path)
     return scenario_from_dict(data, file=str(path))

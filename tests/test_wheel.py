@@ -7,6 +7,7 @@ catalogues, the check's fault file) come along as package data.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -91,3 +92,13 @@ def test_installed_wheel_runs_the_mock_check(installed: Path, tmp_path: Path) ->
     proc = _motcua(installed, tmp_path, "mock", "--check", "--data-dir", str(tmp_path / "mock"))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "invariant" in (proc.stdout + proc.stderr).lower()
+
+
+def test_installed_wheel_runs_a_load_test_into_a_relative_folder(installed: Path, tmp_path: Path) -> None:
+    """The locustfile is package data and Locust's processes resolve relative paths as the caller does."""
+    proc = _motcua(installed, tmp_path, "loadtest", "peak-day", "--duration", "4s", "--rate", "4",
+                   "--time-scale", "0.01", "--out", "out/lt", timeout=240)
+    assert proc.returncode in (0, 3), proc.stdout + proc.stderr  # 3: a gate of the scenario may fail in 4 s
+    summary = tmp_path / "out" / "lt" / "summary.json"
+    assert summary.is_file(), proc.stdout + proc.stderr
+    assert json.loads(summary.read_text(encoding="utf-8"))["invariant"]["ok"] is True

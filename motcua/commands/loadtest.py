@@ -83,9 +83,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from motcua.loadtest.runner import LoadtestOptions, run_loadtest
     from motcua.report import loadtest_charts
+    from motcua.scenario import bundled_scenarios, scenario_file
 
+    args.scenario = scenario_file(args.scenario)
     if not args.scenario.is_file():
-        raise InputError(f"{args.scenario}: scenario file not found; e.g. scenarios/peak-day.toml")
+        raise InputError(f"{args.scenario}: scenario file not found; give a path or a bundled scenario's name "
+                         f"({', '.join(p.stem for p in bundled_scenarios())})")
     if args.merchant is not None:
         from motcua.loadtest.merchant import load_merchant
 
