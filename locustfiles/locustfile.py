@@ -33,6 +33,7 @@ scenario file and the ``--motcua-*`` options, never from edits here.
 from __future__ import annotations
 
 import gc
+import ipaddress
 import itertools
 import sys
 import time
@@ -91,6 +92,38 @@ def _officer_goes_home(environment, **_kw) -> None:
 
 
 plugin.install()  # after the officer's listener: the harness's test_stop must run last
+
+
+def _resolve_ip_addresses_once() -> None:
+    """A new HTTP connection to an IP address reuses the address's resolution instead of asking again.
+
+    geventhttpclient calls ``getaddrinfo`` for every new connection, and gevent's default resolver runs
+    it on a thread: a lock hand-off and a GIL switch per connection — costly exactly when the open model
+    opens lanes (each with its own connection) because it has fallen behind. The answer for an IP
+    literal such as 127.0.0.1 cannot change, so it is kept for the process; host names resolve as before.
+    """
+    from geventhttpclient.connectionpool import ConnectionPool
+
+    resolve = ConnectionPool._resolve
+    if getattr(resolve, "motcua_cached", False):
+        return
+    known: dict[tuple, list] = {}
+
+    def _resolve(pool):
+        try:
+            ipaddress.ip_address(pool._connection_host)
+        except ValueError:
+            return resolve(pool)
+        key = (pool._connection_host, pool._connection_port, pool.disable_ipv6)
+        if key not in known:
+            known[key] = resolve(pool)
+        return known[key]
+
+    _resolve.motcua_cached = True  # type: ignore[attr-defined]
+    ConnectionPool._resolve = _resolve  # type: ignore[method-assign]
+
+
+_resolve_ip_addresses_once()
 
 
 def officer_desk(environment) -> OfficerDesk:
