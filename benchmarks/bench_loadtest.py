@@ -2,13 +2,14 @@
 
 1. Request rate. A trivial aiohttp endpoint on loopback; in the same run, plain Locust (``PlainUser``, a
    ``FastHttpUser`` with N users hammering ``GET /`` closed-loop) and the open-model harness (``OpenArrivals``
-   with the trivial journey) offered 60, 80, 90 and 100 % of plain Locust's first rate as Poisson arrivals,
+   with the trivial journey) offered 60, 80, 90 and 100 % of the plain rate just measured as Poisson arrivals,
    plain Locust running again after each step. The harness *sustains* a rate when no arrival is dropped, p99
    start lag ≤ 100 ms and the offered rate is served. Each is one Locust process. Figure: the highest sustained
-   rate ÷ the mean of the plain runs just before and after it (target ≥ 0.8). Beside it, each process's CPU time per request (``time.process_time`` from test start to
-   stop, from ``harness.json``): on a machine shared with other work the rates follow whatever CPU share each
-   process gets, the CPU per request much less so — so ``cpu_ratio`` (plain µs ÷ open-model µs per request, at
-   the step the figure comes from) says what the harness itself costs.
+   rate ÷ the mean of the plain runs just before and after it (target ≥ 0.8). Beside it, each process's CPU
+   time per request (``time.process_time`` from test start to stop, from ``harness.json``): on a machine shared
+   with other work the rates follow whatever CPU share each process gets, the CPU per request much less so —
+   so ``cpu_ratio`` (plain µs ÷ open-model µs per request, at the step the figure comes from) says what the
+   harness itself costs.
 2. Callback accuracy. A short load test of the peak-day scenario against the mocks; the reported callback
    p99 (bank approval → IPN acknowledged) is compared with the p99 computed straight from the agency's own
    journal timestamps (target: |error| ≤ 1 ms + 1 %). Locust's bucketed p99 of the same samples is shown too.
@@ -122,7 +123,7 @@ def bench_rate(seconds: float, users: int) -> dict[str, Any]:
             plains = [_plain_run(url, folder / "plain-0", seconds, users)]
             steps = []
             for number, fraction in enumerate(FRACTIONS, start=1):
-                offered = fraction * plains[0]["requests_per_s"]
+                offered = fraction * plains[-1]["requests_per_s"]
                 step = folder / f"open-{fraction}"
                 opened = _open_run(url, step, seconds, offered)
                 plains.append(_plain_run(url, folder / f"plain-{number}", seconds, users))
@@ -263,7 +264,7 @@ def main() -> None:
     for step in rate["steps"]:
         before, after = step["plain_rps_before_after"]
         print(
-            f"  open model offered {step['fraction']:.0%} of the first ({step['offered_rps']:,.0f}/s): served "
+            f"  open model offered {step['fraction']:.0%} of plain before ({step['offered_rps']:,.0f}/s): served "
             f"{step['completed_rps']:,.0f}/s against plain {before:,.0f}/{after:,.0f}/s = {step['ratio']:.2f}×, "
             f"dropped {step['dropped']}, start lag p99 {step['start_lag_p99_ms']:.1f} ms; CPU per request "
             f"{step['cpu_us_per_request']:.0f} µs (plain {step['plain_cpu_us_per_request']:.0f} µs)"
