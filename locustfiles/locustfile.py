@@ -167,6 +167,7 @@ class _PayingUser(FastHttpUser):
         from mock_services.common.people import PeopleGenerator
 
         seed = _generator_seed(self.environment)
+        self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.people = PeopleGenerator(int(np.random.SeedSequence(seed).generate_state(1)[0]))
         self.harness = self.environment.motcua
@@ -204,8 +205,11 @@ class OpenArrivals(_PayingUser):
     def arrive(self) -> None:
         opts = self.environment.parsed_options
         share = 1.0 / max(1, opts.motcua_generators)
+        # arrivals draw from their own stream: drawn lazily, they would otherwise interleave with the journeys'
+        # draws in an order set by timing, and the same seed would not give the same arrival times
+        arrivals_rng = np.random.default_rng(np.random.SeedSequence(self.seed).spawn(1)[0])
         times = arrival_times(
-            self.environment.motcua_profile, self.rng, share=share, poisson=opts.motcua_arrivals == "poisson"
+            self.environment.motcua_profile, arrivals_rng, share=share, poisson=opts.motcua_arrivals == "poisson"
         )
         journey = self.citizen_visit if opts.motcua_journey == "citizen" else self.trivial_visit
         engine = OpenModelEngine(

@@ -162,6 +162,7 @@ def test_hdr_merged_across_workers_equals_one_histogram():
 def test_journey_batches_give_locust_the_same_statistics_as_one_event_per_journey(monkeypatch):
     import time
 
+    monkeypatch.setenv("LOCUST_SKIP_MONKEY_PATCH", "1")  # importing Locust must not gevent-patch the test process
     from locust.stats import RequestStats
 
     from motcua.loadtest.journey_stats import JourneyBatch
