@@ -33,6 +33,7 @@ scenario file and the ``--motcua-*`` options, never from edits here.
 from __future__ import annotations
 
 import gc
+import ipaddress
 import itertools
 import time
 from contextlib import contextmanager
@@ -92,6 +93,38 @@ def _officer_goes_home(environment, **_kw) -> None:
 
 
 plugin.install()  # after the officer's listener: the harness's test_stop must run last
+
+
+def _resolve_ip_addresses_once() -> None:
+    """A new HTTP connection to an IP address reuses the address's resolution instead of asking again.
+
+    geventhttpclient calls ``getaddrinfo`` for every new connection, and gevent's default resolver runs
+    it on a thread: a lock hand-off and a GIL switch per connection — costly exactly when the open model
+    opens lanes (each with its own connection) because it has fallen behind. The answer for an IP
+    literal such as 127.0.0.1 cannot change, so it is kept for the process; host names resolve as before.
+    """
+    from geventhttpclient.connectionpool import ConnectionPool
+
+    resolve = ConnectionPool._resolve
+    if getattr(resolve, "motcua_cached", False):
+        return
+    known: dict[tuple, list] = {}
+
+    def _resolve(pool):
+        try:
+            ipaddress.ip_address(pool._connection_host)
+        except ValueError:
+            return resolve(pool)
+        key = (pool._connection_host, pool._connection_port, pool.disable_ipv6)
+        if key not in known:
+            known[key] = resolve(pool)
+        return known[key]
+
+    _resolve.motcua_cached = True  # type: ignore[attr-defined]
+    ConnectionPool._resolve = _resolve  # type: ignore[method-assign]
+
+
+_resolve_ip_addresses_once()
 
 
 def officer_desk(environment) -> OfficerDesk:
@@ -156,6 +189,7 @@ class _PayingUser(FastHttpUser):
         from motcua.mock_services.common.people import PeopleGenerator
 
         seed = _generator_seed(self.environment)
+        self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.people = PeopleGenerator(int(np.random.SeedSequence(seed).generate_state(1)[0]))
         self.harness = self.environment.motcua
@@ -219,8 +253,11 @@ class OpenArrivals(_PayingUser):
     def arrive(self) -> None:
         opts = self.environment.parsed_options
         share = 1.0 / max(1, opts.motcua_generators)
+        # arrivals draw from their own stream: drawn lazily, they would otherwise interleave with the journeys'
+        # draws in an order set by timing, and the same seed would not give the same arrival times
+        arrivals_rng = np.random.default_rng(np.random.SeedSequence(self.seed).spawn(1)[0])
         times = arrival_times(
-            self.environment.motcua_profile, self.rng, share=share, poisson=opts.motcua_arrivals == "poisson"
+            self.environment.motcua_profile, arrivals_rng, share=share, poisson=opts.motcua_arrivals == "poisson"
         )
         journey = self.journey()
         engine = OpenModelEngine(

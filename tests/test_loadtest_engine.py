@@ -61,6 +61,7 @@ def test_lanes_are_reused_and_every_arrival_starts_on_time_at_its_intended_time(
     assert all(started >= intended for intended, started in journeys.starts)  # never before its time
     # ~4 journeys in flight on average (2000/s × 2 ms): a few dozen lanes at most, not one greenlet per arrival
     assert engine.lanes_open <= 60
+    assert engine.lanes_open <= journeys.most_in_flight + 1  # a lane opens only when needed (one spare)
     assert counts.max_start_lag_s < 0.5
 
 

@@ -157,6 +157,65 @@ def test_hdr_merged_across_workers_equals_one_histogram():
     assert master.summary() == both.summary()
 
 
+# ----------------------------------------------------------------------------- JOURNEY rows in Locust's statistics
+
+
+def test_journey_batches_give_locust_the_same_statistics_as_one_event_per_journey(monkeypatch):
+    import time
+
+    monkeypatch.setenv("LOCUST_SKIP_MONKEY_PATCH", "1")  # importing Locust must not gevent-patch the test process
+    from locust.stats import RequestStats
+
+    from motcua.loadtest.journey_stats import JourneyBatch
+
+    rng = np.random.default_rng(5)
+    failed = RuntimeError("pay: bank refused")
+    # 400 journeys over ~4 s, from 1 ms to 12 s (every Locust bucket width), one in ten failed, two names
+    finished = 1_700_000_000.0 + np.sort(rng.uniform(0, 4, 400))
+    rows = [
+        ("citizen paid" if k % 3 else "citizen gave up", float(t), float(ms), failed if k % 10 == 0 else None)
+        for k, (t, ms) in enumerate(zip(finished, np.exp(rng.uniform(0, np.log(12_000), 400)), strict=True))
+    ]
+    one_by_one, batched = RequestStats(), RequestStats()
+    for name, t, ms, error in rows:  # what firing Locust's request event per journey records, at its finish time
+        monkeypatch.setattr(time, "time", lambda t=t: t)
+        one_by_one.log_request("JOURNEY", name, ms, 0)
+        if error is not None:
+            one_by_one.log_error("JOURNEY", name, error)
+    monkeypatch.undo()
+    batch = JourneyBatch("JOURNEY")
+    for row in rows[:150]:
+        batch.add(*row)
+    assert batch.flush(batched) == 150
+    for row in rows[150:]:
+        batch.add(*row)
+    assert batch.flush(batched) == 250 and batch.flush(batched) == 0
+
+    def facts(entry):
+        return (
+            entry.num_requests,
+            entry.num_failures,
+            round(entry.total_response_time, 6),
+            entry.min_response_time,
+            entry.max_response_time,
+            dict(entry.response_times),
+            dict(entry.num_reqs_per_sec),
+            dict(entry.num_fail_per_sec),
+            entry.last_request_timestamp,
+            entry.get_response_time_percentile(0.99),
+        )
+
+    assert (
+        set(batched.entries) == set(one_by_one.entries) == {("citizen paid", "JOURNEY"), ("citizen gave up", "JOURNEY")}
+    )
+    for key, entry in one_by_one.entries.items():
+        assert facts(batched.entries[key]) == facts(entry)
+    assert facts(batched.total) == facts(one_by_one.total)
+    assert {k: e.occurrences for k, e in batched.errors.items()} == {
+        k: e.occurrences for k, e in one_by_one.errors.items()
+    }
+
+
 # ----------------------------------------------------------------------------- callbacks
 
 

@@ -20,16 +20,19 @@ process of rate ``λ(t)``, so the total load does not depend on how many workers
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from motcua.loadtest.profiles import RateProfile
 
 GRID_S = 0.01  # integration step of the cumulative rate (10 ms)
+DRAW_BLOCK = 4096  # unit-rate exponential gaps drawn at once (one NumPy call instead of one per arrival)
 
 
 def arrival_times(
@@ -47,7 +50,8 @@ def arrival_times(
     if not 0 < share <= 1:
         raise ValueError(f"share must be in (0, 1], got {share}")
     duration_s = profile.duration_s
-    target = rng.exponential() if poisson else rng.uniform()  # the first S_k; a random phase if deterministic
+    gaps = _exponential_gaps(rng) if poisson else itertools.repeat(1.0)  # S_{k+1} − S_k
+    target = next(gaps) if poisson else rng.uniform()  # the first S_k; a random phase if deterministic
     cumulative = 0.0
     steps = math.ceil(duration_s / GRID_S)
     for i in range(steps):
@@ -58,8 +62,14 @@ def arrival_times(
         # every S_k that falls inside this cell is mapped linearly onto it (rate constant within a cell)
         while cell > 0 and target <= cumulative + cell:
             yield t0 + (target - cumulative) / rate
-            target += rng.exponential() if poisson else 1.0
+            target += next(gaps)
         cumulative += cell
+
+
+def _exponential_gaps(rng: np.random.Generator) -> Iterator[float]:
+    """Unit-rate exponential draws, one at a time, drawn from ``rng`` in blocks."""
+    while True:
+        yield from rng.exponential(size=DRAW_BLOCK).tolist()
 
 
 @dataclass
@@ -77,9 +87,14 @@ class OpenModelEngine:
     A lane is one greenlet that claims the next unclaimed arrival, waits for its intended time,
     runs the journey, and claims again — like k6's constant-arrival-rate executor with its
     preallocated virtual users. A greenlet per arrival would cost a spawn, a switch and a dead
-    greenlet for every citizen; the lanes cost a loop turn. A dispatcher watches the next unclaimed
-    arrival: when it falls due and every lane is busy with a journey, it opens a new lane for it,
-    or — at the cap — counts it dropped (never skipped quietly).
+    greenlet for every citizen; the lanes cost a loop turn and one timer per arrival not yet due.
+
+    There is always a *free* lane (one waiting for the arrival it claimed, or just opened to claim
+    one) while the cap allows: when the last free lane starts its journey, a spare lane is opened
+    at once, so the next arrival is already watched and nothing else wakes per arrival. So the
+    lanes number the most journeys ever in flight at once, plus one. Only at the cap does a
+    dispatcher watch the next unclaimed arrival: if it falls due while every lane is busy with a
+    journey, it is counted dropped (never skipped quietly).
 
     ``start_journey(intended_at)`` runs one journey (it must time itself from ``intended_at``, an
     absolute ``time.time()``); ``on_start(intended_at, lag_s)`` is told of every arrival started and
@@ -106,8 +121,8 @@ class OpenModelEngine:
         self.lanes: list = []
         self._t0 = 0.0
         self._next: float | None = None  # the next unclaimed arrival (absolute), None when exhausted
-        self._idle = 0  # lanes waiting for the arrival they claimed
-        self._busy = None  # set when the last idle lane gets busy (or arrivals run out): the dispatcher looks again
+        self._free = 0  # lanes not running a journey: waiting for the arrival they claimed, or about to claim
+        self._all_busy: Any = None  # gevent Event: set when at the cap every lane runs a journey (or arrivals end)
 
     def run(self, t0: float | None = None) -> EngineCounts:
         """Run until the arrival times are exhausted, then wait for journeys in flight."""
@@ -115,9 +130,11 @@ class OpenModelEngine:
         from gevent.event import Event
 
         self._t0 = time.time() if t0 is None else t0
-        self._busy = Event()
+        self._all_busy = Event()
         self._advance()
         try:
+            if self._next is not None:
+                self._open_lane()
             self._dispatch()
             gevent.joinall(self.lanes)
         finally:
@@ -126,14 +143,14 @@ class OpenModelEngine:
 
     @property
     def lanes_open(self) -> int:
-        """Lanes opened so far: the most journeys that were ever in flight at once, or fewer."""
+        """Lanes opened so far: the most journeys that were ever in flight at once plus one spare, or fewer."""
         return len(self.lanes)
 
     def _advance(self) -> None:
         offset = next(self.times, None)
         self._next = None if offset is None else self._t0 + offset
         if self._next is None:
-            self._busy.set()  # the dispatcher may be waiting for a lane to get busy: nothing left to watch
+            self._all_busy.set()  # the dispatcher may be waiting: nothing left to watch
 
     def _claim(self) -> float | None:
         """Take the next unclaimed arrival (its absolute intended time), or None when there are no more."""
@@ -142,44 +159,51 @@ class OpenModelEngine:
             self._advance()
         return intended
 
+    def _open_lane(self) -> None:
+        import gevent
+
+        self._free += 1
+        self.lanes.append(gevent.spawn(self._lane))
+
     def _dispatch(self) -> None:
-        """Open a lane for (or drop) every arrival that falls due while no lane is free to claim it."""
+        """At the cap, with every lane busy: drop each arrival that falls due before a lane frees up."""
         import gevent
 
         while self._next is not None:
-            if self._idle:
-                # an idle lane holds an earlier arrival and will claim the next when done; look again once
-                # every lane is busy — so at high rates, with a few lanes, the dispatcher hardly ever wakes
-                self._busy.clear()
-                self._busy.wait()
+            if self._free:
+                # a free lane will claim the next arrival; look again once every lane is busy at the cap
+                self._all_busy.clear()
+                self._all_busy.wait()
                 continue
             delay = self._next - time.time()
             if delay > 0:
                 gevent.sleep(delay)  # meanwhile a lane that frees up may claim it: then look again
                 continue
-            intended = self._claim()
-            if len(self.lanes) < self.max_concurrency:
-                self.lanes.append(gevent.spawn(self._lane, intended))
-            else:
-                self.counts.dropped += 1
-                if self.on_drop:
-                    self.on_drop(intended)
+            intended = self._next
+            self._advance()
+            self.counts.dropped += 1
+            if self.on_drop:
+                self.on_drop(intended)
 
-    def _lane(self, intended: float | None) -> None:
+    def _lane(self) -> None:
         import gevent
 
-        while intended is not None:
-            self._start(intended)
+        while True:
             intended = self._claim()
             if intended is None:
-                break
+                self._free -= 1
+                return
             delay = intended - time.time()
             if delay > 0:
-                self._idle += 1
                 gevent.sleep(delay)
-                self._idle -= 1
-                if not self._idle:
-                    self._busy.set()
+            self._free -= 1
+            if not self._free and self._next is not None:  # the last free lane: a spare, or the dispatcher watches
+                if len(self.lanes) < self.max_concurrency:
+                    self._open_lane()
+                else:
+                    self._all_busy.set()
+            self._start(intended)
+            self._free += 1
 
     def _start(self, intended: float) -> None:
         lag = max(0.0, time.time() - intended)

@@ -28,6 +28,7 @@ from locust.runners import STATE_STOPPED, MasterRunner, WorkerRunner
 from locust.stats import CSV_STATS_INTERVAL_SEC
 
 from motcua.loadtest.callbacks import CALLBACK, Approval, CallbackCorrelator
+from motcua.loadtest.journey_stats import FLUSH_S, JourneyBatch
 from motcua.loadtest.percentiles import HdrSet
 from motcua.safety import JournalReader
 
@@ -41,6 +42,7 @@ WORKER_REPORT_S = 1.0  # replaces Locust's WORKER_REPORT_INTERVAL (3 s): the end
 JOURNAL_POLL_S = 0.05
 HARNESS_FILE = "harness.json"
 DROPPED = RuntimeError("arrival dropped: max concurrency reached (--max-concurrency)")
+JOURNEY_FAILED = RuntimeError("journey failed")
 
 
 def add_arguments(parser) -> None:
@@ -82,6 +84,8 @@ class Harness:
         self.drops: list[float] = []
         self.http: dict[int, list[int]] = {}  # epoch second -> [ok, failed]
         self.officer: list[list[Any]] = []  # [dossier, bank, group, latency_ms, ok]
+        self.journey_stats = JourneyBatch(JOURNEY)  # journeys not yet in Locust's statistics
+        self._flusher = None
         self.stopped_workers: set[str] = set()
         self.generators_done = 0
         self.finished = False
@@ -91,6 +95,8 @@ class Harness:
         self.reader: JournalReader | None = None
         self._reader_greenlet = None
         self.started_at = time.time()
+        self.cpu_at_start = time.process_time()
+        self.cpu_s: float | None = None  # this process's CPU seconds from test_start to test_stop
         environment.events.request.add_listener(self._on_request)
         if self.role == "worker":
             environment.events.report_to_master.add_listener(self._on_report_to_master)
@@ -112,13 +118,31 @@ class Harness:
         counts[1 if exception else 0] += 1
 
     def journey_done(self, name: str, intended_at: float, ok: bool, error: Exception | None = None) -> float:
-        """Record one finished journey, timed from its intended start; fires a JOURNEY sample."""
-        latency_ms = (time.time() - intended_at) * 1000
+        """Record one finished journey, timed from its intended start; a JOURNEY sample within `FLUSH_S`."""
+        now = time.time()
+        latency_ms = (now - intended_at) * 1000
         self.journeys.append([name, intended_at, latency_ms, ok])
-        self.environment.events.request.fire(
-            request_type=JOURNEY, name=name, response_time=latency_ms, response_length=0, exception=error, context={}
-        )
+        if error is None and not ok:
+            error = JOURNEY_FAILED
+        self.journey_stats.add(name, now, latency_ms, error)
         return latency_ms
+
+    def start_flushing(self) -> None:
+        """Feed finished journeys into Locust's statistics every `FLUSH_S` while the test runs."""
+        if self._flusher is None:
+            self._flusher = gevent.spawn(self._flush_loop)
+
+    def _flush_loop(self) -> None:
+        while True:
+            gevent.sleep(FLUSH_S)
+            self.journey_stats.flush(self.environment.stats)
+
+    def stop_flushing(self) -> None:
+        """The last journeys into Locust's statistics (before a worker's last report, or the CSV)."""
+        if self._flusher is not None:
+            self._flusher.kill(block=False)
+            self._flusher = None
+        self.journey_stats.flush(self.environment.stats)
 
     def arrival_started(self, intended_at: float, lag_s: float) -> None:
         self.arrivals.append([intended_at, lag_s])
@@ -298,6 +322,7 @@ class Harness:
             "role": self.role,
             "started_at": self.started_at,
             "written_at": time.time(),
+            "cpu_s": self.cpu_s,
             "hdr": self.hdr.encode(),
             "journeys": self.journeys,
             "arrivals": self.arrivals,
@@ -341,9 +366,11 @@ def install() -> None:
     def _start(environment, **_kw) -> None:
         harness: Harness = environment.motcua
         harness.started_at = time.time()
+        harness.cpu_at_start = time.process_time()
         harness.stopped_workers.clear()
         harness.finished = False
         harness.start_reading()
+        harness.start_flushing()
         opts = environment.parsed_options
         if harness.role != "worker" and opts.motcua_model == "closed" and opts.motcua_duration > 0:
             gevent.spawn_later(opts.motcua_duration, harness.end_test)
@@ -351,6 +378,8 @@ def install() -> None:
     @events.test_stop.add_listener
     def _stop(environment, **_kw) -> None:
         harness: Harness = environment.motcua
+        harness.cpu_s = time.process_time() - harness.cpu_at_start
+        harness.stop_flushing()  # the officer's listener has run: every journey of this process has finished
         if harness.role == "worker":
             harness.finished = True  # the officer's listener, registered before this one, has drained
             if environment.parsed_options.motcua_out:  # a run driven by `motcua loadtest`: leave after reporting
