@@ -434,7 +434,10 @@ def assumption_rows(scenario: Any, quality: dict[str, Any] | None, lang: str) ->
 
 
 def section_assumptions(f: RunFiles, lang: str) -> str:
-    out = []
+    from motcua.report.assumptions import fragment
+
+    # Calibration (observed vs simulated, target-date band, backtest) and sensitivity (Sobol' table, tornado).
+    out = [fragment(f.run_dir, f.simulate["scenario"]["name"], lang)]
     if f.scenario is not None:
         header = [text(lang, k) for k in ("field", "value", "kind", "source")]
         out.append(table(header, assumption_rows(f.scenario, f.quality, lang)))

@@ -1,0 +1,69 @@
+"""Time of `motcua calibrate` with the agent model, against one replication of what `motcua simulate` runs.
+
+The command: ``motcua calibrate son-la-2020-2023`` (the agent model, 8 replications per trial point, 16
+parameter draws for the target-date band, 200 bootstrap refits of the corrected mean field), run in-process.
+The baseline, measured in the same run: one replication of the coupled model (`models.coupled.run_replication`)
+of the same scenario over its whole horizon: the cost of one replication of `motcua simulate`. The ratio says
+how many simulate replications a calibration costs, which a loaded machine disturbs less than the seconds.
+
+Usage: ``python benchmarks/bench_calibrate.py [--scenario son-la-2020-2023] [--workers N]``.
+The last line printed is JSON: ``{"calibrate_wall_s", "calibrate_cpu_s", "replication_wall_s",
+"replication_cpu_s", "ratio_wall", "ratio_cpu", "load_average"}`` (CPU includes the worker processes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the worker processes)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def timed(fn) -> tuple[float, float]:
+    wall, cpu = time.perf_counter(), cpu_seconds()
+    fn()
+    return time.perf_counter() - wall, cpu_seconds() - cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", default="son-la-2020-2023")
+    parser.add_argument("--workers", type=int, default=None)
+    args = parser.parse_args()
+
+    import numpy as np
+
+    from models.coupled import run_replication
+    from motcua.cli import main as motcua
+    from motcua.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    base_wall, base_cpu = timed(lambda: run_replication(scenario, np.random.SeedSequence(1)))
+    with tempfile.TemporaryDirectory() as tmp:
+        command = ["calibrate", args.scenario, "--out", str(Path(tmp) / "run")]
+        if args.workers:
+            command += ["--workers", str(args.workers)]
+        wall, cpu = timed(lambda: motcua(command))
+    load = os.getloadavg()[0]
+    print(f"calibrate {wall:.1f} s wall, {cpu:.1f} s CPU; one replication {base_wall:.1f} s wall, {base_cpu:.1f} s CPU;"
+          f" load average {load:.1f} on {os.cpu_count()} cores")
+    print(json.dumps({"calibrate_wall_s": round(wall, 1), "calibrate_cpu_s": round(cpu, 1),
+                      "replication_wall_s": round(base_wall, 2), "replication_cpu_s": round(base_cpu, 2),
+                      "ratio_wall": round(wall / base_wall, 1), "ratio_cpu": round(cpu / base_cpu, 1),
+                      "load_average": round(load, 1)}))
+
+
+if __name__ == "__main__":
+    main()
