@@ -318,3 +318,16 @@ def test_calibrate_holdout_on_son_la_reports_the_miss(tmp_path, capsys):
     held = summary["backtest"]["held_out"][0]
     assert held["period_start"] == "2022-01-01" and held["observed"] == 0.107
     assert held["miss"] == pytest.approx(held["forecast"] - 0.107)
+    # The report's section on assumptions shows the target-date band and the backtest, in both languages.
+    from motcua.report.assumptions import calibration_html, fragment
+
+    vi, en = calibration_html(summary, "vi"), calibration_html(summary, "en")
+    assert "Kiểm định ngược" in vi and "10,70%" in vi and "Backtest" in en and "10.70%" in en
+    assert "Date the 50% target is reached (deadline 2023-12-31)" in en
+    report_run = tmp_path / "20991231-000000-abcd"
+    report_run.mkdir()
+    assert fragment(report_run, "en") == ""  # a calibrate run only counts from its scenario's folder
+    (tmp_path / "calib").mkdir()
+    out.rename(tmp_path / "calib" / "20200101-000000-0000")
+    (tmp_path / "calib" / report_run.name).mkdir()
+    assert "Backtest" in fragment(tmp_path / "calib" / report_run.name, "en")

@@ -58,7 +58,7 @@ def test_perturbed_moves_only_the_given_factors(lang_son):
     assert new.citizens.smartphone == lang_son.citizens.smartphone
 
 
-def test_morris_then_sobol_find_the_assumption_that_drives_the_output(lang_son):
+def test_morris_then_sobol_find_the_assumption_that_drives_the_output(lang_son, tmp_path):
     def evaluate(factors, positions):
         u = np.where(np.isnan(positions), 0.5, positions)
         paths = [f.path for f in factors]
@@ -77,6 +77,12 @@ def test_morris_then_sobol_find_the_assumption_that_drives_the_output(lang_son):
     summary = result.summary()
     assert summary["data_to_pin_down"]["citizens.digital_skill"].startswith("a household survey")
     json.dumps(summary)
+    # The report: a table of Sobol' indices with the data that would pin each down, and a tornado chart.
+    from motcua.report.assumptions import sensitivity_html, tornado_chart
+
+    html = sensitivity_html(summary, "data:image/png;base64,AA==", "vi")
+    assert "citizens.digital_skill" in html and "khảo sát hộ gia đình" in html and "<img" in html
+    assert tornado_chart(summary, tmp_path / "tornado.png", "en").stat().st_size > 1000
 
 
 def test_what_data_names_a_measurement_in_both_languages():

@@ -4,9 +4,9 @@
 model reproduces the observations, the band of the target date (the uncertainty of the parameters plus the
 replications, not only the terminal's text), what a backtest showed, and which assumptions the answer depends
 on (a tornado chart and a table of Sobol' indices), with what data would pin each down. The figures come from the
-latest `motcua calibrate` and `motcua sensitivity` runs of the scenario (``results/<scenario>/…``, or a
-``calibrate/`` and ``sensitivity/`` folder inside the run); nothing is rerun. `fragment` returns the HTML (all text
-escaped) that `motcua.report.html` puts at the top of its assumptions section.
+`motcua calibrate` and `motcua sensitivity` runs of the scenario (a ``calibrate/`` or ``sensitivity/`` folder
+inside the run, else the newest of ``results/<scenario>/`` made before the run); nothing is rerun. `fragment`
+returns the HTML (all text escaped) that `motcua.report.html` puts at the top of its assumptions section.
 """
 
 from __future__ import annotations
@@ -74,18 +74,14 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def latest(results_root: Path, scenario: str, kind: str) -> Path | None:
-    """The newest finished run folder of `kind` for `scenario` (or its calibrated variant), if any."""
+def latest(folder: Path, kind: str, before: str | None = None) -> Path | None:
+    """The newest finished run folder of `kind` in `folder` (``results/<scenario>/``), older than `before`."""
     from motcua.runs import MANIFEST, read_json
 
-    candidates = []
-    for name in {scenario, scenario.removesuffix("-calibrated")}:
-        folder = Path(results_root) / name
-        for run in folder.glob("*/") if folder.is_dir() else []:
-            manifest = run / MANIFEST
-            if manifest.exists() and (run / "summary.json").exists() and read_json(manifest).get("kind") == kind:
-                candidates.append(run)
-    return max(candidates, key=lambda p: p.name) if candidates else None
+    candidates = [run for run in (sorted(Path(folder).iterdir()) if Path(folder).is_dir() else [])
+                  if (run / MANIFEST).exists() and (run / "summary.json").exists()
+                  and (before is None or run.name < before) and read_json(run / MANIFEST).get("kind") == kind]
+    return candidates[-1] if candidates else None
 
 
 def calibration_html(summary: dict[str, Any], lang: str) -> str:
@@ -151,17 +147,21 @@ def sensitivity_html(summary: dict[str, Any], chart: str | None, lang: str) -> s
     return f"<h3>{_esc(t['sensitivity'])}</h3><p>{_esc(note)}</p>" + _table(header, rows) + img
 
 
-def fragment(run_dir: Path, scenario_name: str, lang: str, results_root: Path | None = None) -> str:
-    """The HTML of the latest calibrate and sensitivity runs of the scenario ('' when there are none)."""
+def fragment(run_dir: Path, lang: str) -> str:
+    """The HTML of the calibrate and sensitivity runs behind a report ('' when there are none).
+
+    A ``calibrate/`` or ``sensitivity/`` folder inside `run_dir` if there is one, else the newest such run of the
+    same scenario folder (``results/<scenario>/``) made before this run: the same report files give the same page.
+    """
     import base64
 
-    from motcua.runs import DEFAULT_RESULTS, read_json
+    from motcua.runs import read_json
 
-    root = Path(results_root) if results_root else DEFAULT_RESULTS
+    run_dir = Path(run_dir)
     out = []
     for kind in ("calibrate", "sensitivity"):
-        inside = Path(run_dir) / kind
-        folder = inside if (inside / "summary.json").exists() else latest(root, scenario_name, kind)
+        inside = run_dir / kind
+        folder = inside if (inside / "summary.json").exists() else latest(run_dir.parent, kind, before=run_dir.name)
         if folder is None:
             continue
         summary = read_json(folder / "summary.json")

@@ -437,7 +437,7 @@ def section_assumptions(f: RunFiles, lang: str) -> str:
     from motcua.report.assumptions import fragment
 
     # Calibration (observed vs simulated, target-date band, backtest) and sensitivity (Sobol' table, tornado).
-    out = [fragment(f.run_dir, f.simulate["scenario"]["name"], lang)]
+    out = [fragment(f.run_dir, lang)]
     if f.scenario is not None:
         header = [text(lang, k) for k in ("field", "value", "kind", "source")]
         out.append(table(header, assumption_rows(f.scenario, f.quality, lang)))
