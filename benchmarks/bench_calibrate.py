@@ -37,6 +37,22 @@ def timed(fn) -> tuple[float, float]:
     return time.perf_counter() - wall, cpu_seconds() - cpu
 
 
+def compare(label: str, command: list[str], baseline) -> dict[str, float]:
+    """Run `baseline()` then ``motcua COMMAND`` in-process; print and return their times and ratios."""
+    from motcua.cli import main as motcua
+
+    base_wall, base_cpu = timed(baseline)
+    with tempfile.TemporaryDirectory() as tmp:
+        wall, cpu = timed(lambda: motcua([*command, "--out", str(Path(tmp) / "run")]))
+    load = os.getloadavg()[0]
+    print(f"{label} {wall:.1f} s wall, {cpu:.1f} s CPU; one replication {base_wall:.1f} s wall, {base_cpu:.1f} s "
+          f"CPU; load average {load:.1f} on {os.cpu_count()} cores")
+    key = label.split()[0]
+    return {f"{key}_wall_s": round(wall, 1), f"{key}_cpu_s": round(cpu, 1), "replication_wall_s": round(base_wall, 2),
+            "replication_cpu_s": round(base_cpu, 2), "ratio_wall": round(wall / base_wall, 1),
+            "ratio_cpu": round(cpu / base_cpu, 1), "load_average": round(load, 1)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", default="son-la-2020-2023")
@@ -46,23 +62,12 @@ def main() -> None:
     import numpy as np
 
     from models.coupled import run_replication
-    from motcua.cli import main as motcua
     from motcua.scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
-    base_wall, base_cpu = timed(lambda: run_replication(scenario, np.random.SeedSequence(1)))
-    with tempfile.TemporaryDirectory() as tmp:
-        command = ["calibrate", args.scenario, "--out", str(Path(tmp) / "run")]
-        if args.workers:
-            command += ["--workers", str(args.workers)]
-        wall, cpu = timed(lambda: motcua(command))
-    load = os.getloadavg()[0]
-    print(f"calibrate {wall:.1f} s wall, {cpu:.1f} s CPU; one replication {base_wall:.1f} s wall, {base_cpu:.1f} s CPU;"
-          f" load average {load:.1f} on {os.cpu_count()} cores")
-    print(json.dumps({"calibrate_wall_s": round(wall, 1), "calibrate_cpu_s": round(cpu, 1),
-                      "replication_wall_s": round(base_wall, 2), "replication_cpu_s": round(base_cpu, 2),
-                      "ratio_wall": round(wall / base_wall, 1), "ratio_cpu": round(cpu / base_cpu, 1),
-                      "load_average": round(load, 1)}))
+    command = ["calibrate", args.scenario] + (["--workers", str(args.workers)] if args.workers else [])
+    figures = compare("calibrate", command, lambda: run_replication(scenario, np.random.SeedSequence(1)))
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":

@@ -663,6 +663,8 @@ class _Problem:
         self.spans = [(self.field.day(o.start), self.field.day(o.end) + 1, o.unit) for o in observations]
         self.observed = np.array([o.share for o in observations])
         self.fit_days = max(end for _, end, _ in self.spans)
+        self.best = np.zeros(self.size)
+        """The optimum, once `fit` has found it."""
         self.correction = np.ones(len(observations))
         """Agent model ÷ mean field at each observation (1 = the mean field alone; see `_agent_fit`)."""
         self.scale = np.array([o.sd(ASSUMED_NOISE) for o in observations]) / ASSUMED_NOISE
@@ -751,6 +753,7 @@ class _Problem:
                                    x_scale=1.0, xtol=1e-10, ftol=1e-12, gtol=1e-12, max_nfev=400)
             if result.cost < best_cost - 1e-15:
                 best, best_cost = result.x, result.cost
+        assert best is not None
         return best
 
     def start_points(self) -> list[np.ndarray]:

@@ -35,8 +35,8 @@ AGREEMENT_TOLERANCE = 0.03
 COUNTER_GUIDANCE = "counter_guidance"
 
 
-def with_parameters(scenario: Scenario, params: dict[str, float], start_shares: Sequence[float] | None = None,
-                    ) -> Scenario:
+def with_parameters(scenario: Scenario, params: dict[str, Any],
+                    start_shares: Sequence[float] | np.ndarray | None = None) -> Scenario:
     """`scenario` with adoption parameters `params` (and each unit's initial share), without re-reading a file."""
     adoption = dataclasses.replace(scenario.adoption, **params)
     region = scenario.region

@@ -312,7 +312,7 @@ def analyse(scenario: Scenario, *, trajectories: int = 2, sobol_n: int = 8, top:
             sobol[name] = {key: [0.0] * len(chosen) for key in ("S1", "ST", "ST_conf")}
         else:
             res = sobol_analyze.analyze(sub, y_sobol[:, k], calc_second_order=False, seed=seed % (2**32))
-            unique = list(dict.fromkeys(sub["groups"]))  # SALib orders grouped results by first appearance
+            unique = list(dict.fromkeys(factors[i].group for i in members))  # SALib: order of first appearance
             order = [unique.index(g) for g in chosen]
             sobol[name] = {key: [_num(res[key][i]) for i in order] for key in ("S1", "ST", "ST_conf")}
         tornado[name] = [(float(y_corners[2 * j, k]), float(y_corners[2 * j + 1, k])) for j in range(len(chosen))]
