@@ -11,8 +11,8 @@ and the same field across units (``region.units[*].population``). Morris screeni
 a grid) ranks the groups; Sobol' indices (Saltelli sampling, first and total order) are then estimated for the
 few that matter. Every sample point is a replication of the coupled model (`models.coupled`), run through the
 replication executors (`models.replications`: processes or Dask) on one common random stream, so differences
-between points come from the factors and not from the dice. A target not reached within the horizon counts as
-reached on the day after it (a censored value, said so in the output).
+between points come from the factors and not from the dice. A target not reached within the horizon gets the day
+it would be reached at the pace of the run's last four weeks (`extrapolated_reach_day`; counted in the output).
 """
 
 from __future__ import annotations
@@ -182,8 +182,22 @@ def point_outputs(scenario: Scenario, seed: np.random.SeedSequence, quick: bool)
     figures = replication_figures([result], scenario_facts(scenario))
     reach = figures.get("target0_reach_day", np.array([math.nan]))[0]
     if np.isinf(reach):
-        reach = float(result.days)  # censored: not reached within the horizon
+        reach = -extrapolated_reach_day(figures["share_daily"][0, :, 0], scenario.targets[0].share)
     return np.array([figures["share_final"][0, 0], reach, figures["hours_freed_per_open_day"][0, 0]])
+
+
+EXTRAPOLATION_DAYS = 28
+"""A target not reached within the horizon: its day is extrapolated from the pace of the last 28 days."""
+
+
+def extrapolated_reach_day(share: np.ndarray, target: float) -> float:
+    """The day the all-units share would reach `target` at the pace of its last `EXTRAPOLATION_DAYS` (a run that
+    stopped short of it); capped at ten horizons when the share does not rise."""
+    days = len(share)
+    window = min(EXTRAPOLATION_DAYS, days - 1)
+    pace = (share[-1] - share[-1 - window]) / window if window > 0 else 0.0
+    cap = 10.0 * days
+    return float(min(days - 1 + (target - share[-1]) / pace, cap)) if pace > 0 else cap
 
 
 def run_points(scenario: Scenario, factors: Sequence[Factor], positions: np.ndarray, *, seed: int, quick: bool,
@@ -277,11 +291,17 @@ def analyse(scenario: Scenario, *, trajectories: int = 2, sobol_n: int = 8, top:
             return np.asarray(evaluate(factors, positions), dtype=float)
         return run_points(scenario, factors, positions, seed=seed, quick=quick, executor=executor)
 
+    def days(y: np.ndarray) -> np.ndarray:
+        """The target days with their sign dropped (a negative day marks an extrapolated one)."""
+        out = y.copy()
+        out[:, 1] = np.abs(out[:, 1])
+        return out
+
     problem = {"num_vars": len(factors), "names": [f.path for f in factors], "bounds": [[0.0, 1.0]] * len(factors),
                "groups": [f.group for f in factors]}
     x_morris = morris_sample.sample(problem, trajectories, num_levels=4, seed=seed % (2**32))
     y_all = run(np.vstack([np.full((1, len(factors)), np.nan), x_morris]))
-    base, y_morris = y_all[0], y_all[1:]
+    base, y_morris = days(y_all)[0], days(y_all)[1:]
     morris: dict[str, dict[str, list[float]]] = {}
     scores = np.zeros(len(groups))
     for k, name in enumerate(OUTPUTS):
@@ -304,7 +324,7 @@ def analyse(scenario: Scenario, *, trajectories: int = 2, sobol_n: int = 8, top:
             row[[i for i, f in enumerate(factors) if f.group == g]] = end
             corners.append(row)
     y_rest = run(np.vstack([full, np.array(corners)]))
-    y_sobol, y_corners = y_rest[: len(x_sobol)], y_rest[len(x_sobol):]
+    y_sobol, y_corners = days(y_rest)[: len(x_sobol)], days(y_rest)[len(x_sobol):]
     sobol: dict[str, dict[str, list[float]]] = {}
     tornado: dict[str, list[tuple[float, float]]] = {}
     for k, name in enumerate(OUTPUTS):
@@ -317,7 +337,7 @@ def analyse(scenario: Scenario, *, trajectories: int = 2, sobol_n: int = 8, top:
             sobol[name] = {key: [_num(res[key][i]) for i in order] for key in ("S1", "ST", "ST_conf")}
         tornado[name] = [(float(y_corners[2 * j, k]), float(y_corners[2 * j + 1, k])) for j in range(len(chosen))]
     days = (quick_horizon(scenario) if quick else scenario.simulation.horizon_days)
-    censored = int(np.sum(y_all[:, 1] >= days) + np.sum(y_rest[:, 1] >= days))
+    censored = int(np.sum(y_all[:, 1] < 0) + np.sum(y_rest[:, 1] < 0))
     return Sensitivity(factors, groups, base, morris, chosen, sobol, tornado, len(y_all) + len(y_rest), days,
                        censored)
 

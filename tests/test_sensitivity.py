@@ -107,3 +107,11 @@ def test_sensitivity_command_quick_writes_tables_and_the_tornado(tmp_path, capsy
     for name in ("morris.csv", "sobol.csv", "charts/tornado.png"):
         assert (out / name).stat().st_size > 0
     assert "What data would pin them down" in capsys.readouterr().out
+
+
+def test_a_target_not_reached_is_extrapolated_at_the_last_pace():
+    from models.sensitivity import extrapolated_reach_day
+
+    share = np.linspace(0.10, 0.30, 201)  # +0.001 a day
+    assert extrapolated_reach_day(share, 0.45) == pytest.approx(200 + 150)
+    assert extrapolated_reach_day(np.full(100, 0.2), 0.45) == 1000  # no progress: ten horizons

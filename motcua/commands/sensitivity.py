@@ -93,6 +93,7 @@ def describe(summary: dict) -> str:
     lines += ["", "What data would pin them down:"]
     lines += [f"  {g}: {summary['data_to_pin_down'][g]}" for g in summary["ranking"]]
     if summary["censored_target_days"]:
-        lines.append(f"\n{summary['censored_target_days']} run(s) did not reach the target within the horizon "
-                     f"(counted as day {summary['horizon_days']}).")
+        lines.append(f"\n{summary['censored_target_days']} run(s) did not reach the target within the "
+                     f"{summary['horizon_days']}-day horizon: their target day is extrapolated at the pace of "
+                     "their last 28 days.")
     return "\n".join(lines)
