@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+import shutil
 
 import numpy as np
 import pytest
@@ -331,3 +332,9 @@ def test_calibrate_holdout_on_son_la_reports_the_miss(tmp_path, capsys):
     out.rename(tmp_path / "calib" / "20200101-000000-0000")
     (tmp_path / "calib" / report_run.name).mkdir()
     assert "Backtest" in fragment(tmp_path / "calib" / report_run.name, "en")
+    # A later calibration without a backtest: its fit is shown, and the backtest of the earlier one.
+    later = tmp_path / "calib" / "20210101-000000-0000"
+    shutil.copytree(tmp_path / "calib" / "20200101-000000-0000", later)
+    (later / "summary.json").write_text(json.dumps({**summary, "backtest": None}), encoding="utf-8")
+    page = fragment(tmp_path / "calib" / report_run.name, "en")
+    assert page.count("<h3>Backtest</h3>") == 1 and page.count("Calibration to the observations") == 1

@@ -74,13 +74,15 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def latest(folder: Path, kind: str, before: str | None = None) -> Path | None:
-    """The newest finished run folder of `kind` in `folder` (``results/<scenario>/``), older than `before`."""
+def latest(folder: Path, kind: str, before: str | None = None, key: str | None = None) -> Path | None:
+    """The newest finished run folder of `kind` in `folder` (``results/<scenario>/``), older than `before`, whose
+    summary has a non-null `key` when given (``backtest``: the newest calibration that was a backtest)."""
     from motcua.runs import MANIFEST, read_json
 
     candidates = [run for run in (sorted(Path(folder).iterdir()) if Path(folder).is_dir() else [])
                   if (run / MANIFEST).exists() and (run / "summary.json").exists()
-                  and (before is None or run.name < before) and read_json(run / MANIFEST).get("kind") == kind]
+                  and (before is None or run.name < before) and read_json(run / MANIFEST).get("kind") == kind
+                  and (key is None or read_json(run / "summary.json").get(key) is not None)]
     return candidates[-1] if candidates else None
 
 
@@ -167,6 +169,9 @@ def fragment(run_dir: Path, lang: str) -> str:
         summary = read_json(folder / "summary.json")
         if kind == "calibrate":
             out.append(calibration_html(summary, lang))
+            tested = None if summary.get("backtest") else latest(run_dir.parent, kind, run_dir.name, "backtest")
+            if tested is not None:
+                out.append(backtest_html(read_json(tested / "summary.json")["backtest"], lang))
         else:
             png = folder / "charts" / "tornado.png"
             src = "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode() if png.exists() else None
