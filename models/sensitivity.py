@@ -266,7 +266,7 @@ def _finite(x: float) -> bool:
 
 
 def analyse(scenario: Scenario, *, trajectories: int = 2, sobol_n: int = 8, top: int = 3, seed: int | None = None,
-            quick: bool = False, executor: Any = None,
+            quick: bool = False, by_entry: bool | None = None, executor: Any = None,
             evaluate: Callable[[list[Factor], np.ndarray], np.ndarray] | None = None) -> Sensitivity:
     """Morris screening of every assumed group, then Sobol' indices of the `top` groups (see the module doc).
 
@@ -283,7 +283,7 @@ def analyse(scenario: Scenario, *, trajectories: int = 2, sobol_n: int = 8, top:
     if sobol_n < 2 or sobol_n & (sobol_n - 1):
         raise InputError(f"--sobol-samples {sobol_n}: must be a power of 2 (e.g. 8, 64)")
     seed = scenario.simulation.seed if seed is None else seed
-    factors = assumed_factors(scenario, by_entry=quick)
+    factors = assumed_factors(scenario, by_entry=quick if by_entry is None else by_entry)
     groups = list(dict.fromkeys(f.group for f in factors))
 
     def run(positions: np.ndarray) -> np.ndarray:

@@ -27,6 +27,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--trajectories", type=int, metavar="R", help="Morris trajectories (default 2 quick, 4)")
     parser.add_argument("--sobol-samples", type=int, metavar="N", help="Sobol' base samples, a power of 2 "
                         "(default 8 quick, 32)")
+    parser.add_argument("--by-entry", action="store_true",
+                        help="one group per provenance entry (as --quick does) instead of one per field")
+    parser.add_argument("--horizon-days", type=int, metavar="DAYS",
+                        help="simulate this many days instead of the scenario's (it must still cover the targets)")
     parser.add_argument("--top", type=int, default=3, metavar="K", help="groups given Sobol' indices (default 3)")
     parser.add_argument("--seed", type=int, help="seed (default: the scenario's simulation.seed)")
     parser.add_argument("--workers", type=int, metavar="N", help="local worker processes (default one per core)")
@@ -48,12 +52,14 @@ def run(args: argparse.Namespace) -> int:
 
     started, cpu = time.perf_counter(), time.process_time()
     scenario = load_scenario(args.scenario)
+    if args.horizon_days is not None:
+        scenario = scenario.with_overrides({"simulation.horizon_days": args.horizon_days})
     if args.top < 1:
         raise InputError(f"--top {args.top}: must be >= 1 (e.g. 3)")
     executor = ExecutorSpec.from_options(workers=args.workers, dask_scheduler=args.dask_scheduler)
     result = analyse(scenario, trajectories=args.trajectories or (2 if args.quick else 4),
                      sobol_n=args.sobol_samples or (8 if args.quick else 32), top=args.top, seed=args.seed,
-                     quick=args.quick, executor=executor)
+                     quick=args.quick, by_entry=args.by_entry or None, executor=executor)
     timing = {"wall_s": round(time.perf_counter() - started, 1), "cpu_s_main": round(time.process_time() - cpu, 1)}
     summary = {"kind": "sensitivity", "scenario": scenario.name, "quick": args.quick, **result.summary(),
                "timing": timing, "data_to_pin_down_vi": {g: what_data(g, "vi") for g in result.top}}
