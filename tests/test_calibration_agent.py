@@ -61,6 +61,7 @@ def test_with_parameters_changes_only_the_adoption_parameters_and_start_shares()
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_the_agent_surrogate_agrees_with_the_coupled_model_yearly():
     """The stated tolerance of the surrogate: yearly regional shares within AGREEMENT_TOLERANCE (relative)."""
     scenario = _son_la(1096)
@@ -100,6 +101,7 @@ def _round_trip(observations, scenario, noise, level):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_round_trip_with_many_observations_recovers_the_parameters():
     truth = _son_la(1096, **TRUTH)
     runs = run_agent([truth], spawn_seeds(5, 4), None)[0]
@@ -116,6 +118,7 @@ def test_round_trip_with_many_observations_recovers_the_parameters():
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_round_trip_with_the_son_la_shape_warns_or_recovers():
     truth = _son_la(1096, **TRUTH)
     runs = run_agent([truth], spawn_seeds(5, 4), None)[0]

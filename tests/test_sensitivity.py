@@ -98,6 +98,7 @@ def test_bad_options_are_refused_with_the_fix(lang_son, capsys):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_sensitivity_command_quick_writes_tables_and_the_tornado(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["sensitivity", "lang-son-2024", "--quick", "--trajectories", "2", "--sobol-samples", "2",
