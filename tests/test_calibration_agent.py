@@ -142,3 +142,21 @@ def test_son_la_observed_file_has_the_shape_of_the_round_trip():
     assert [(o.start, o.end) for o in observations] == [
         (dt.date(y, 1, 1), dt.date(y, 12, 31)) for y in (2020, 2021, 2022)]
     assert dataclasses.replace(observations[0], proxy_sd=0).sd(0.005) == 0.005
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_simulate_of_the_bundled_son_la_reproduces_every_observation():
+    """`motcua simulate son-la-2020-2023` (the coupled model, its seed and 20 replications; the first three years
+    are the same days and streams as the full run): each observed year inside the 95% band of the mean."""
+    from models.replications import mean_ci, run_replications
+
+    scenario = load_scenario(SON_LA)
+    short = _son_la(1096)
+    rset = run_replications(short, scenario.simulation.replications, scenario.simulation.seed, progress=False)
+    share = np.stack([np.asarray(r.daily_share, dtype=float) @ _weights(short) for r in rset.results])
+    observations = read_observed(SCENARIO_DIR / "observed" / "son-la-2020-2023.csv", scenario)
+    for obs in observations:
+        a, b = (obs.start - scenario.simulation.start).days, (obs.end - scenario.simulation.start).days + 1
+        band = mean_ci(share[:, a:b].mean(axis=1))
+        assert band.low <= obs.share <= band.high, (obs.start, obs.share, band)

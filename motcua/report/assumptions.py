@@ -38,7 +38,7 @@ LABELS = {
         "assumption": "Giả định", "what_data": "Số liệu cần để xác định",
         "final_share": "Tỷ lệ cuối kỳ", "target_day": "Ngày đạt mục tiêu", "hours_freed": "Giờ làm việc giải phóng",
         "tornado_title": "Độ nhạy: giá trị ở hai đầu khoảng của mỗi giả định",
-        "base": "giá trị kịch bản",
+        "base": "giá trị kịch bản", "low_end": "đầu thấp của khoảng", "high_end": "đầu cao của khoảng",
     },
     "en": {
         "calibration": "Calibration to the observations",
@@ -59,7 +59,7 @@ LABELS = {
         "assumption": "Assumption", "what_data": "Data that would pin it down",
         "final_share": "Final share", "target_day": "Day the target is reached", "hours_freed": "Officer-hours freed",
         "tornado_title": "Sensitivity: the figures at both ends of each assumption's range",
-        "base": "scenario's value",
+        "base": "scenario's value", "low_end": "low end of the range", "high_end": "high end of the range",
     },
 }
 
@@ -194,8 +194,8 @@ def tornado_chart(summary: dict[str, Any], path: Path, lang: str) -> Path:
         order = sorted(range(len(ends)), key=lambda j: abs(ends[j][1] - ends[j][0]))
         for y, j in enumerate(order):
             low, high = ends[j]
-            ax.barh(y, low - base, left=base, color=PALETTE[0], height=0.6)
-            ax.barh(y, high - base, left=base, color=PALETTE[1], height=0.6)
+            ax.barh(y, low - base, left=base, color=PALETTE[0], height=0.6, label=t["low_end"] if y == 0 else None)
+            ax.barh(y, high - base, left=base, color=PALETTE[1], height=0.6, label=t["high_end"] if y == 0 else None)
         ax.axvline(base, color="#333", linewidth=1)
         ax.set_yticks(range(len(order)), [summary["top"][j] for j in order], fontsize=7)
         ax.set_title(t[output], fontsize=9)
@@ -204,6 +204,7 @@ def tornado_chart(summary: dict[str, Any], path: Path, lang: str) -> Path:
             ax.xaxis.set_major_formatter(lambda v, _: percent(v, lang, 0))
         else:
             ax.xaxis.set_major_formatter(lambda v, _: number(v, lang))
+    axes[0].legend(fontsize=7, loc="lower left")
     fig.suptitle(f"{t['tornado_title']} ({t['base']}: |)", fontsize=10)
     fig.tight_layout()
     return save(fig, path)
