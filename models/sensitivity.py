@@ -291,7 +291,7 @@ def analyse(scenario: Scenario, *, trajectories: int = 2, sobol_n: int = 8, top:
             return np.asarray(evaluate(factors, positions), dtype=float)
         return run_points(scenario, factors, positions, seed=seed, quick=quick, executor=executor)
 
-    def days(y: np.ndarray) -> np.ndarray:
+    def unsigned(y: np.ndarray) -> np.ndarray:
         """The target days with their sign dropped (a negative day marks an extrapolated one)."""
         out = y.copy()
         out[:, 1] = np.abs(out[:, 1])
@@ -301,7 +301,7 @@ def analyse(scenario: Scenario, *, trajectories: int = 2, sobol_n: int = 8, top:
                "groups": [f.group for f in factors]}
     x_morris = morris_sample.sample(problem, trajectories, num_levels=4, seed=seed % (2**32))
     y_all = run(np.vstack([np.full((1, len(factors)), np.nan), x_morris]))
-    base, y_morris = days(y_all)[0], days(y_all)[1:]
+    base, y_morris = unsigned(y_all)[0], unsigned(y_all)[1:]
     morris: dict[str, dict[str, list[float]]] = {}
     scores = np.zeros(len(groups))
     for k, name in enumerate(OUTPUTS):
@@ -324,7 +324,7 @@ def analyse(scenario: Scenario, *, trajectories: int = 2, sobol_n: int = 8, top:
             row[[i for i, f in enumerate(factors) if f.group == g]] = end
             corners.append(row)
     y_rest = run(np.vstack([full, np.array(corners)]))
-    y_sobol, y_corners = days(y_rest)[: len(x_sobol)], days(y_rest)[len(x_sobol):]
+    y_sobol, y_corners = unsigned(y_rest)[: len(x_sobol)], unsigned(y_rest)[len(x_sobol):]
     sobol: dict[str, dict[str, list[float]]] = {}
     tornado: dict[str, list[tuple[float, float]]] = {}
     for k, name in enumerate(OUTPUTS):
