@@ -602,9 +602,9 @@ def fit(
         agent_fit.draw_runs = run_draws(problem, draws, agent)
         targets = [problem.agent_target_band(t, agent_fit, level) for t in scenario.targets]
         if not agent_fit.converged:
-            warnings.append(f"the agent model misses an observation by {agent_fit.iterations[-1]:.1%} after "
-                            f"{len(agent_fit.iterations)} iterations (tolerance {agent.tolerance:.1%}): the "
-                            "parameters cannot bring it closer; see the residuals")
+            warnings.append(f"the agent model did not settle within {len(agent_fit.iterations)} iterations (largest "
+                            f"miss {agent_fit.iterations[-1]:.1%}, tolerance {agent.tolerance:.1%}): the fit may "
+                            "not be the best the agent model allows; raise --replications or see the residuals")
     jac_cov = problem.covariance(best, sd if not sd_assumed else None)
     return Calibration(
         model=model, origin=origin, free=problem.free, estimates=estimates,

@@ -139,8 +139,9 @@ def run_agent(scenarios: Sequence[Scenario], seeds: Sequence[np.random.SeedSeque
 # --- fitting the agent model ---------------------------------------------------------------------
 
 FIT_TOLERANCE = 0.005
-"""Relative miss of every observation, agent model (mean over the fit's replications) against observed,
-below which the defect-correction iteration stops (or half the 95% band of that mean, if wider: `_met`)."""
+"""Relative difference, at every observation, between the agent model (mean over the fit's replications) and what
+the corrected mean field predicted for it, below which the iteration stops (or half the 95% band of that mean, if
+wider: `_met`)."""
 MAX_ITERATIONS = 8
 
 
@@ -196,11 +197,13 @@ def fit_agent_model(problem: Any, x: np.ndarray, settings: AgentSettings) -> tup
     fixed streams (common random numbers: a smooth, deterministic function of the parameters). Each iteration
     runs it at the current point, takes its ratio to the mean field there as a correction of the mean field, and
     refits the corrected mean field (fast, with its Jacobian): a quasi-Newton step on the agent model with the
-    mean field's derivatives. It stops when every observation is met within `settings.tolerance` (relative).
+    mean field's derivatives. It stops at a fixed point: when the agent model lands where the corrected mean field
+    predicted, within `settings.tolerance` (relative) at every observation.
     """
     seeds = _seeds(settings, settings.replications)
     history: list[float] = []
     previous: tuple[np.ndarray, np.ndarray, int] | None = None
+    expected: np.ndarray | None = None
     problem.correction = np.ones(len(problem.observed))
     for iteration in range(settings.max_iterations):
         # The first iteration only needs the rough size of the correction: fewer replications (the first ones).
@@ -210,23 +213,27 @@ def fit_agent_model(problem: Any, x: np.ndarray, settings: AgentSettings) -> tup
         agent = values.mean(axis=0)
         field = problem.predict_mean_field(x)
         history.append(float(np.max(np.abs(agent / problem.observed - 1))))
-        if count == settings.replications and _met(values, problem.observed, settings.tolerance):
+        # Converged: the agent model is where the corrected mean field said it would be (a fixed point; with as
+        # many parameters as observations, that is on the observations).
+        if count == settings.replications and expected is not None and _met(values, expected, settings.tolerance):
             break
         gain = _gain(agent, field, previous if previous and previous[2] == count else None)
         previous = (field, agent, count)
         target = np.clip(field + (problem.observed - agent) / gain, 1e-6, 0.999)
         x = problem.solve(target, starts=[x])
+        expected = agent + gain * (problem.predict_mean_field(x) - field)
     runs = run_agent([problem.scenario_at(x)], seeds, None, executor=settings.executor)[0]
     simulated = np.array([problem.observe(r) for r in runs])
     history[-1] = float(np.max(np.abs(simulated.mean(axis=0) / problem.observed - 1)))
     problem.correction = simulated.mean(axis=0) / problem.predict_mean_field(x)
+    converged = expected is not None and _met(simulated, expected, settings.tolerance)
     return x, AgentFit(settings.replications, settings.seed, history, simulated, runs, np.zeros((0, *runs.shape[1:])),
-                       converged=_met(simulated, problem.observed, settings.tolerance))
+                       converged=converged)
 
 
 def _met(values: np.ndarray, observed: np.ndarray, tolerance: float) -> bool:
-    """Every observation met: within `tolerance` (relative), or within half the 95% band of the replications' mean
-    (closer than that the replications cannot tell; they are rough at that scale, since agents are whole)."""
+    """Every value met: the replications' mean within `tolerance` (relative) of `observed`, or within half the 95%
+    band of that mean (closer than that the replications cannot tell; they are rough at that scale)."""
     from models.replications import mean_ci
 
     est = mean_ci(values)
