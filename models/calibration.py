@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 from motcua.models.adoption import AdoptionSetup, effort_by_day, mean_field_share
+from motcua.models.calibration_agent import AgentFit, AgentSettings, fit_agent_model, reach_days, run_draws
 
 from motcua.errors import InputError
 from motcua.scenario import ALL_UNITS, Scenario, scenario_from_dict
@@ -42,6 +43,15 @@ PARAMETERS = ("p_per_year", "q_per_year", "effort_weight")
 """The adoption parameters calibration can fit (each may be fixed instead)."""
 _LOG_BOUNDS = {"p_per_year": (1e-5, 5.0), "q_per_year": (1e-6, 10.0), "effort_weight": (1e-6, 100.0)}
 _START_GRID = {"p_per_year": (0.003, 0.03, 0.15), "q_per_year": (0.05, 0.4, 1.5), "effort_weight": (0.3, 2.0, 8.0)}
+PAYMENT_SHARE = "online_payment_share"
+OBSERVATION_KINDS = {
+    PAYMENT_SHARE: "share of fee-bearing dossiers paid online (what the model computes)",
+    "online_service_share": "share of people (or dossiers) using online public services: a proxy for online payment",
+    "online_dossier_share": "share of dossiers filed online: a proxy for online payment",
+}
+"""The kinds of observation `read_observed` accepts; every kind but the first is a proxy."""
+DEFAULT_PROXY_SD = 0.25
+"""Extra relative uncertainty of a proxy observation whose file does not state one (*assumed*)."""
 CONDITION_LIMIT = 1e6
 CORRELATION_LIMIT = 0.95
 EXTRA_YEARS = 15
@@ -58,6 +68,18 @@ class Observation:
     share: float
     source: str = ""
     line: int = 0
+    kind: str = "online_payment_share"
+    """What was measured: `OBSERVATION_KINDS` (a proxy kind stands in for the share of fees paid online)."""
+    proxy_sd: float = 0.0
+    """Extra relative uncertainty of a proxy (0.3: the true share may differ from the proxy by ±30%, 1 sd)."""
+
+    @property
+    def is_proxy(self) -> bool:
+        return self.kind != PAYMENT_SHARE
+
+    def sd(self, noise: float) -> float:
+        """The observation's total standard deviation: measurement noise and the proxy's extra uncertainty."""
+        return math.hypot(noise, self.proxy_sd * self.share)
 
 
 def read_observed(path: str | Path, scenario: Scenario) -> list[Observation]:
@@ -102,8 +124,21 @@ def _observation(path: Path, line: int, row: Mapping[str, str], unit_ids: set[st
     if not 0 <= share <= 1:
         hint = f"; if it is a percentage, write {share / 100:g}" if 1 < share <= 100 else ""
         raise bad("share", f"a share must be within 0–1{hint}")
+    kind = (row.get("kind") or "").strip() or PAYMENT_SHARE
+    if kind not in OBSERVATION_KINDS:
+        raise bad("kind", f"not a kind of observation; use one of {', '.join(OBSERVATION_KINDS)}")
+    text = (row.get("proxy_sd") or "").strip()
+    try:
+        proxy_sd = float(text) if text else (DEFAULT_PROXY_SD if kind != PAYMENT_SHARE else 0.0)
+    except ValueError:
+        raise bad("proxy_sd", "expected a number, the proxy's relative uncertainty (0.25 = ±25%)") from None
+    if not 0 <= proxy_sd <= 2:
+        raise bad("proxy_sd", "must be within 0–2 (a relative standard deviation; 0.25 = ±25%)")
+    if proxy_sd and kind == PAYMENT_SHARE:
+        proxies = ", ".join(list(OBSERVATION_KINDS)[1:])
+        raise bad("proxy_sd", f"only a proxy has one; set kind to a proxy kind ({proxies})")
     return Observation(unit, dates["period_start"], dates["period_end"], share, (row.get("source") or "").strip(),
-                       line)
+                       line, kind, proxy_sd)
 
 
 class MeanField:
@@ -221,6 +256,59 @@ class Calibration:
     targets: list[TargetBand]
     warnings: list[str]
     mean_field: MeanField = dataclasses.field(repr=False)
+    agent: AgentFit | None = None
+    """The agent model at the estimates (when fitted with ``agent=``): its replications and parameter draws."""
+    mean_field_targets: list[TargetBand] = dataclasses.field(default_factory=list)
+    """The target bands of the (corrected) mean field alone, for comparison with the agent model's."""
+    mean_field_estimates: dict[str, float] = dataclasses.field(default_factory=dict)
+    """The estimates the mean field alone gives (before the agent model's correction)."""
+    proxies: list[Observation] = dataclasses.field(default_factory=list)
+    problem: Any = dataclasses.field(default=None, repr=False)
+
+    def describe_model(self) -> str:
+        if self.agent is not None:
+            return "agent model as simulate runs it (barriers, interventions, counter guidance)"
+        return "plain Bass mean field" if self.model == "bass" else "Generalized Bass mean field, barriers off"
+
+    def band_source(self) -> str:
+        if self.agent is not None:
+            return f"{len(self.agent.draw_runs)} parameter draws and {self.agent.replications} replications"
+        return f"{len(self.bootstrap)} bootstrap draws"
+
+    def region_curve(self) -> tuple[list[dt.date], np.ndarray, np.ndarray, np.ndarray]:
+        """Dates, the region's fitted share and its `level` band, day by day."""
+        field, tail = self.mean_field, (1 - self.level) / 2
+        if self.agent is not None:
+            best = self.agent.runs @ field.weights
+            pooled = np.concatenate([best, self.agent.draw_runs @ field.weights])
+            mean = best.mean(axis=0)
+        else:
+            days = min(field.days, field.day(self.problem.scenario.simulation.end) + 1 + 366)
+            x = self.problem.best
+            mean = self.problem.trajectory(x, days) @ field.weights
+            pooled = np.array([self.problem.trajectory(d, days) @ field.weights for d in self.bootstrap[:200]]
+                              or [mean])
+        dates = [field.date(d) for d in range(len(mean))]
+        return dates, mean, np.quantile(pooled, tail, axis=0), np.quantile(pooled, 1 - tail, axis=0)
+
+    def period_values(self, observations: Sequence[Observation]) -> tuple[np.ndarray, np.ndarray]:
+        """Each observation's value under the best fit (mean) and over the band's draws: (obs,), (draws, obs)."""
+        spans = [(self.mean_field.day(o.start), self.mean_field.day(o.end) + 1, o.unit) for o in observations]
+        if self.agent is not None:
+            days = self.agent.runs.shape[1]
+            late = [o for o, (_, b, _) in zip(observations, spans, strict=True) if b > days]
+            if late:
+                raise InputError(f"observation {late[0].start} – {late[0].end}: after the simulated horizon "
+                                 f"({self.mean_field.date(days - 1)}); raise simulation.horizon_days")
+            runs, draws = self.agent.runs, np.concatenate([self.agent.runs, self.agent.draw_runs])
+        else:
+            runs = self.problem.trajectory(self.problem.best)[None]
+            draws = np.array([self.problem.trajectory(d) for d in self.bootstrap] or runs)
+
+        def observe(series: np.ndarray) -> np.ndarray:
+            return np.array([self.mean_field.column(series[a:b], [u]).mean() for a, b, u in spans])
+
+        return np.mean([observe(r) for r in runs], axis=0), np.array([observe(r) for r in draws])
 
     @property
     def residuals(self) -> np.ndarray:
@@ -263,17 +351,54 @@ class Calibration:
             "initial_share_intervals": {k: list(v) for k, v in self.initial_intervals.items()},
             "observations": [
                 {"unit": o.unit, "period_start": o.start.isoformat(), "period_end": o.end.isoformat(),
-                 "observed": o.share, "fitted": float(f), "residual": float(f - o.share), "source": o.source}
+                 "observed": o.share, "fitted": float(f), "residual": float(f - o.share), "source": o.source,
+                 "kind": o.kind, "proxy_sd": o.proxy_sd, "sd": o.sd(self.noise_sd)}
                 for o, f in zip(self.observations, self.fitted, strict=True)
             ],
-            "targets": [
-                {"name": t.name, "share": t.share, "deadline": t.deadline.isoformat(), "units": list(t.units),
-                 "best": _iso(t.best), "low": _iso(t.low), "high": _iso(t.high), "level": t.level,
-                 "probability_by_deadline": t.probability_by_deadline, "searched_until": t.searched_until.isoformat()}
-                for t in self.targets
-            ],
+            "targets": [_band_json(t) for t in self.targets],
+            "target_method": "agent" if self.agent is not None else "mean_field",
             "warnings": self.warnings,
+            "agent": self._agent_summary(),
+            "mean_field_alone": {
+                "estimates": self.mean_field_estimates,
+                "targets": [_band_json(t) for t in self.mean_field_targets],
+            },
         }
+
+    def _agent_summary(self) -> dict[str, Any] | None:
+        agent = self.agent
+        if agent is None:
+            return None
+        rows = []
+        for i, o in enumerate(self.observations):
+            mean, low, high = agent.band(i)
+            rows.append({"period_start": o.start.isoformat(), "period_end": o.end.isoformat(), "unit": o.unit,
+                         "observed": o.share, "simulated_mean": mean, "simulated_low95": low,
+                         "simulated_high95": high, "inside": bool(low <= o.share <= high)})
+        return {"replications": agent.replications, "seed": agent.seed, "draws": len(agent.draw_runs),
+                "iterations": agent.iterations, "converged": agent.converged, "observations": rows,
+                "band": self.band_source()}
+
+    def _proxy_lines(self) -> list[str]:
+        if not self.proxies:
+            return []
+        return ["", "Proxies (each adds its stated relative sd to the noise of the fit):"] + [
+            f"  {o.start} – {o.end} [{o.unit}] {o.kind}: ±{o.proxy_sd:.0%} "
+            f"(sd {o.sd(self.noise_sd):.4f} in all)" for o in self.proxies]
+
+    def _agent_lines(self) -> list[str]:
+        agent = self.agent
+        if agent is None:
+            return []
+        lines = ["", f"Agent model at the estimates: {agent.replications} replications, seed {agent.seed} (the streams "
+                 f"of `motcua simulate`'s first {agent.replications}); {len(agent.iterations)} iteration(s), largest "
+                 "miss " + " → ".join(f"{m:.1%}" for m in agent.iterations),
+                 f"{'period':<25}{'observed':>10}{'simulated':>11}   95% band (mean over replications)  inside"]
+        for i, obs in enumerate(self.observations):
+            mean, low, high = agent.band(i)
+            lines.append(f"{obs.start} – {obs.end}  {obs.share:>10.4f}{mean:>11.4f}   {low:.4f} – {high:.4f}"
+                         f"{'yes' if low <= obs.share <= high else 'NO':>21}")
+        return lines
 
     def _group_share(self, group: str) -> float:
         observed = {o.unit for o in self.observations}
@@ -282,7 +407,7 @@ class Calibration:
 
     def report(self) -> str:
         """The text `motcua calibrate` prints."""
-        lines = [f"Model: {self.model} (mean field), origin {self.origin}, {len(self.observations)} observation(s), "
+        lines = [f"Model: {self.describe_model()}, origin {self.origin}, {len(self.observations)} observation(s), "
                  f"{len(self.free) + len(self.initial_intervals)} free parameter(s)", "",
                  f"{'parameter':<28}{'estimate':>12}{'std error':>12}   {self.level:.0%} interval (bootstrap)"]
         for name, value in self.estimates.items():
@@ -309,8 +434,16 @@ class Calibration:
             lines.append(f"{obs.unit:<24}{obs.start} – {obs.end}  {obs.share:>10.4f}{fitted:>10.4f}"
                          f"{fitted - obs.share:>+10.4f}")
         lines.append(f"RMSE {self.rmse:.4f}")
+        lines += self._proxy_lines() + self._agent_lines()
         if self.targets:
-            lines += ["", "Targets:"] + [f"  {t.describe()}" for t in self.targets]
+            how = (f"simulate's rule, the first day the 7-day mean reaches the target; best = mean over the "
+                   f"{self.agent.replications} replications at the estimates, band over {self.band_source()}"
+                   if self.agent is not None else "mean field, band over the bootstrap")
+            lines += ["", f"Targets ({how}):"] + [f"  {t.describe()}" for t in self.targets]
+        if self.agent is not None and self.mean_field_targets:
+            lines += ["", "The mean field alone (barriers off) would say, at its own fit "
+                      + ", ".join(f"{k} = {v:.4g}" for k, v in self.mean_field_estimates.items()) + ":"]
+            lines += [f"  {t.describe()}" for t in self.mean_field_targets]
         if self.warnings:
             lines += [""] + [f"WARNING: {w}" for w in self.warnings]
         return "\n".join(lines)
@@ -318,6 +451,89 @@ class Calibration:
 
 def _iso(date: dt.date | None) -> str | None:
     return date.isoformat() if date else None
+
+
+def _band_json(t: TargetBand) -> dict[str, Any]:
+    return {"name": t.name, "share": t.share, "deadline": t.deadline.isoformat(), "units": list(t.units),
+            "best": _iso(t.best), "low": _iso(t.low), "high": _iso(t.high), "level": t.level,
+            "probability_by_deadline": t.probability_by_deadline, "searched_until": t.searched_until.isoformat()}
+
+
+# --- backtest ---------------------------------------------------------------------------------------
+
+
+def split_holdout(observations: Sequence[Observation], last_n: int) -> tuple[list[Observation], list[Observation]]:
+    """The observations to fit and the last `last_n` (by period end) to hold out for a backtest."""
+    ordered = sorted(observations, key=lambda o: (o.end, o.start))
+    if not 0 <= last_n < len(ordered):
+        raise InputError(f"--holdout {last_n}: must be within 0 – {len(ordered) - 1} (there are {len(ordered)} "
+                         "observations and at least one must remain to fit)")
+    return (list(observations) if not last_n else ordered[:-last_n]), (ordered[-last_n:] if last_n else [])
+
+
+@dataclasses.dataclass(frozen=True)
+class HeldOut:
+    """One held-out observation against the forecast of a fit that did not see it."""
+
+    observation: Observation
+    forecast: float
+    low: float
+    high: float
+    level: float
+
+    @property
+    def miss(self) -> float:
+        return self.forecast - self.observation.share
+
+    @property
+    def inside(self) -> bool:
+        return self.low <= self.observation.share <= self.high
+
+
+@dataclasses.dataclass(frozen=True)
+class Backtest:
+    """The forecast of held-out observations: the miss, and whether each lies inside the forecast band (the fit's
+    draws plus the observation's own noise and proxy uncertainty: where a new observation should fall)."""
+
+    rows: list[HeldOut]
+    fitted_on: list[Observation]
+    band: str
+
+    def report(self) -> str:
+        first, last = self.fitted_on[0], self.fitted_on[-1]
+        lines = [f"Backtest: fitted on {len(self.fitted_on)} observation(s) ({first.start} – {last.end}), "
+                 f"forecast {len(self.rows)} held out (band over {self.band}):",
+                 f"{'period':<25}{'observed':>10}{'forecast':>10}{'miss':>10}   band            inside"]
+        for r in self.rows:
+            o = r.observation
+            lines.append(f"{o.start} – {o.end}  {o.share:>10.4f}{r.forecast:>10.4f}{r.miss:>+10.4f}   "
+                         f"{r.low:.4f} – {r.high:.4f}  {'yes' if r.inside else 'NO'}"
+                         f"  ({r.miss / o.share:+.0%} of the observed)")
+        return "\n".join(lines)
+
+    def summary(self) -> dict[str, Any]:
+        return {"fitted_on": [{"period_start": o.start.isoformat(), "period_end": o.end.isoformat(),
+                               "observed": o.share} for o in self.fitted_on],
+                "band": self.band,
+                "held_out": [{"unit": r.observation.unit, "period_start": r.observation.start.isoformat(),
+                              "period_end": r.observation.end.isoformat(), "observed": r.observation.share,
+                              "forecast": r.forecast, "low": r.low, "high": r.high, "level": r.level,
+                              "miss": r.miss, "relative_miss": r.miss / r.observation.share if r.observation.share
+                              else None, "inside": r.inside} for r in self.rows]}
+
+
+def backtest(result: Calibration, held_out: Sequence[Observation]) -> Backtest:
+    """Forecast `held_out` with a fit that did not see them (the best fit's mean, and the band of its draws)."""
+    forecast, draws = result.period_values(held_out)
+    # A prediction band: the draws' values plus each observation's own noise (and a proxy's extra uncertainty).
+    noise = np.random.default_rng(0).standard_normal((max(len(draws), 200), len(held_out)))
+    sds = np.array([o.sd(result.noise_sd) for o in held_out])
+    draws = draws[np.arange(len(noise)) % len(draws)] + noise * sds
+    tail = (1 - result.level) / 2
+    low, high = np.quantile(draws, tail, axis=0), np.quantile(draws, 1 - tail, axis=0)
+    rows = [HeldOut(o, float(f), float(a), float(b), result.level)
+            for o, f, a, b in zip(held_out, forecast, low, high, strict=True)]
+    return Backtest(rows, sorted(result.observations, key=lambda o: o.end), result.band_source())
 
 
 def fit(
@@ -332,11 +548,14 @@ def fit(
     level: float = 0.8,
     noise_sd: float | None = None,
     seed: int = 0,
+    agent: AgentSettings | None = None,
 ) -> Calibration:
     """Fit the adoption parameters of `scenario` to `observations` by least squares on the mean field.
 
     ``model="bass"`` fixes effort_weight at 0 (the plain Bass curve). ``fixed`` pins parameters by name.
     ``fit_initial`` also fits each observed unit's share at `origin` (default: the scenario's start shares).
+    ``agent`` fits the agent model as `motcua simulate` runs it (`models.calibration_agent`) instead of the mean
+    field alone, and gives the target dates by simulate's rule over parameter draws and replications.
     """
     fixed = dict(fixed or {})
     if model == "bass":
@@ -349,6 +568,9 @@ def fit(
     if not 0 < level < 1:
         raise InputError(f"--level {level}: must be within (0, 1), e.g. 0.8")
     origin = origin or scenario.simulation.start
+    if agent is not None and origin != scenario.simulation.start:
+        raise InputError(f"--origin {origin}: the agent model starts at simulation.start = "
+                         f"{scenario.simulation.start}; drop --origin, or pass --model mean-field")
     early = [o for o in observations if o.start < origin]
     if early:
         raise InputError(f"observation on line {early[0].line} starts {early[0].start}, before the calibration "
@@ -361,15 +583,28 @@ def fit(
         fixed.update({name: getattr(scenario.adoption, name) for name in inert})
         problem = _Problem(scenario, list(observations), origin, fixed, fit_initial)
     best = problem.solve()
+    mean_field_only = problem.parameters(best)
+    agent_fit = None
+    if agent is not None:
+        best, agent_fit = fit_agent_model(problem, best, agent)
     sd, sd_assumed = problem.noise(best, noise_sd)
     draws = problem.bootstrap(best, bootstrap, sd, np.random.default_rng(seed))
     estimates = problem.parameters(best)
     warnings = [f"{name} does not change the fitted values at all (e.g. no intervention is active during the "
                 f"observed periods), so the data say nothing about it: kept at the scenario's "
                 f"{getattr(scenario.adoption, name):g}." for name in inert]
+    problem.best = best
     warnings += problem.identifiability_warnings(best, draws)
     warnings += _misfit_warnings(problem, best, model, noise_sd)
-    targets = [problem.target_band(t, best, draws, level) for t in scenario.targets]
+    mean_field_targets = [problem.target_band(t, best, draws, level) for t in scenario.targets]
+    targets = mean_field_targets
+    if agent is not None and agent_fit is not None:
+        agent_fit.draw_runs = run_draws(problem, draws, agent)
+        targets = [problem.agent_target_band(t, agent_fit, level) for t in scenario.targets]
+        if not agent_fit.converged:
+            warnings.append(f"the agent model did not settle within {len(agent_fit.iterations)} iterations (largest "
+                            f"miss {agent_fit.iterations[-1]:.1%}, tolerance {agent.tolerance:.1%}): the fit may "
+                            "not be the best the agent model allows; raise --replications or see the residuals")
     jac_cov = problem.covariance(best, sd if not sd_assumed else None)
     return Calibration(
         model=model, origin=origin, free=problem.free, estimates=estimates,
@@ -377,13 +612,17 @@ def fit(
         intervals=_intervals(problem, draws, level),
         correlation=_correlation(jac_cov) if jac_cov is not None else problem.correlation_from_jacobian(best),
         condition_number=problem.condition(best), observations=list(observations),
-        fitted=problem.predict(best), initial_shares=problem.initial_shares(best),
+        fitted=agent_fit.simulated.mean(axis=0) if agent_fit is not None else problem.predict(best),
+        initial_shares=problem.initial_shares(best),
         initial_intervals=problem.initial_intervals(draws, level),
         noise_sd=sd, noise_sd_assumed=sd_assumed, level=level, bootstrap=draws, targets=targets,
-        warnings=warnings, mean_field=problem.field,
+        warnings=warnings, mean_field=problem.field, agent=agent_fit, mean_field_targets=mean_field_targets,
+        mean_field_estimates=mean_field_only, proxies=[o for o in observations if o.is_proxy], problem=problem,
     )
 
 
+ASSUMED_NOISE = 0.005
+"""Observation noise sd (a share) when the residuals cannot measure it and none is given."""
 MISFIT_TOLERANCE = 1e-3
 """With as many free parameters as observations a curve of the right shape passes within this of each point."""
 
@@ -424,6 +663,12 @@ class _Problem:
         self.spans = [(self.field.day(o.start), self.field.day(o.end) + 1, o.unit) for o in observations]
         self.observed = np.array([o.share for o in observations])
         self.fit_days = max(end for _, end, _ in self.spans)
+        self.best = np.zeros(self.size)
+        """The optimum, once `fit` has found it."""
+        self.correction = np.ones(len(observations))
+        """Agent model ÷ mean field at each observation (1 = the mean field alone; see `_agent_fit`)."""
+        self.scale = np.array([o.sd(ASSUMED_NOISE) for o in observations]) / ASSUMED_NOISE
+        """Relative sd of each observation: a proxy weighs less in the least squares."""
 
     def _initial_groups(self, observations: list[Observation]) -> list[tuple[str, list[int]]]:
         ids = self.field.unit_ids
@@ -475,11 +720,24 @@ class _Problem:
                                  self.starts(x), days)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        shares = self.trajectory(x, self.fit_days)
+        return self.predict_mean_field(x) * self.correction
+
+    def predict_mean_field(self, x: np.ndarray) -> np.ndarray:
+        return self.observe(self.trajectory(x, self.fit_days))
+
+    def observe(self, shares: np.ndarray) -> np.ndarray:
+        """Each observation's value in a daily (days × units) share series that starts at the origin."""
         return np.array([self.field.column(shares[a:b], [unit]).mean() for a, b, unit in self.spans])
 
     def residuals(self, x: np.ndarray, observed: np.ndarray) -> np.ndarray:
-        return self.predict(x) - observed
+        return (self.predict(x) - observed) / self.scale
+
+    def scenario_at(self, x: np.ndarray) -> Scenario:
+        """The scenario with the parameters of `x` (and its initial shares), for the agent model."""
+        from motcua.models.calibration_agent import with_parameters
+
+        starts = self.starts(x) if self.initial_groups else None
+        return with_parameters(self.scenario, self.parameters(x), starts)
 
     # --- fitting ---
 
@@ -495,6 +753,7 @@ class _Problem:
                                    x_scale=1.0, xtol=1e-10, ftol=1e-12, gtol=1e-12, max_nfev=400)
             if result.cost < best_cost - 1e-15:
                 best, best_cost = result.x, result.cost
+        assert best is not None
         return best
 
     def start_points(self) -> list[np.ndarray]:
@@ -537,9 +796,9 @@ class _Problem:
         """Covariance of the log parameters, s²(JᵀJ)⁻¹, when there are residual degrees of freedom."""
         if sd is None or len(self.observed) <= self.size:
             return None
-        jac = self.jacobian(x)
+        jac = self.jacobian(x) / self.sds(sd)[:, None]
         try:
-            return sd**2 * np.linalg.inv(jac.T @ jac)
+            return np.linalg.inv(jac.T @ jac)
         except np.linalg.LinAlgError:
             return None
 
@@ -558,16 +817,21 @@ class _Problem:
         if dof > 0:
             sd = float(np.sqrt(np.sum(self.residuals(x, self.observed) ** 2) / dof))
             return max(sd, 1e-4), False
-        return 0.005, True
+        return ASSUMED_NOISE, True
 
     def bootstrap(self, x: np.ndarray, draws: int, sd: float, rng: np.random.Generator) -> np.ndarray:
         """Refit to simulated observations (fit + normal noise): the spread of estimates the data allow."""
         fitted = self.predict(x)
+        sds = self.sds(sd)
         out = []
         for _ in range(draws):
-            noisy = np.clip(fitted + rng.normal(0.0, sd, size=fitted.shape), 1e-5, 0.999)
+            noisy = np.clip(fitted + rng.normal(0.0, 1.0, size=fitted.shape) * sds, 1e-5, 0.999)
             out.append(self.solve(noisy, starts=[x]))
         return np.array(out).reshape(draws, len(x))
+
+    def sds(self, noise: float) -> np.ndarray:
+        """Each observation's sd: the noise, and a proxy's extra uncertainty on top."""
+        return np.array([o.sd(noise) for o in self.observations])
 
     # --- uncertainty and identifiability ---
 
@@ -623,6 +887,25 @@ class _Problem:
             searched_until=self.field.date(self.field.days - 1),
         )
 
+    def agent_target_band(self, target, agent_fit: AgentFit, level: float) -> TargetBand:
+        """`simulate`'s rule (first day the 7-day mean reaches the target) over the agent model's runs: the best
+        date is the mean over the replications at the estimates (simulate's "mean date reached"), the band the
+        `level` quantiles over those and one replication per parameter draw (parameters plus replications)."""
+        weights = self.field.column(np.eye(len(self.field.unit_ids)), list(target.units))
+        best = reach_days(agent_fit.runs, weights, target.share)
+        pooled = np.concatenate([best, reach_days(agent_fit.draw_runs, weights, target.share)])
+        tail = (1 - level) / 2
+        low, high = np.percentile(pooled, [100 * tail, 100 * (1 - tail)], method="lower")
+        finite = best[np.isfinite(best)]
+        mean_day = float(finite.mean()) if len(finite) == len(best) else math.inf
+        end = self.scenario.simulation.end
+        return TargetBand(
+            name=target.name, share=target.share, deadline=target.date, units=tuple(target.units),
+            best=self._date_or_none(round(mean_day) if math.isfinite(mean_day) else mean_day),
+            low=self._date_or_none(low), high=self._date_or_none(high), level=level,
+            probability_by_deadline=float(np.mean(pooled <= self.field.day(target.date))),
+            searched_until=end)
+
     def _first_day(self, shares: np.ndarray, units: list[str], share: float) -> float:
         column = self.field.column(shares, units)
         hit = np.flatnonzero(column >= share)
@@ -667,7 +950,7 @@ def calibrated_scenario(scenario: Scenario, result: Calibration, *, observed_fil
         data["adoption"][param] = round(result.estimates[param], 6)
         low, high = result.intervals.get(param, (math.nan, math.nan))
         provenance[f"adoption.{param}"] = (
-            f"derived: fitted by motcua calibrate ({result.model} mean field) to {observed_file} on {when}; "
+            f"derived: fitted by motcua calibrate ({result.describe_model()}) to {observed_file} on {when}; "
             f"{result.level:.0%} bootstrap interval {low:.4g} – {high:.4g}")
     for param in PARAMETERS:
         if param not in result.free:

@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "motcua.commands.scenario",
     "motcua.commands.simulate",
     "motcua.commands.calibrate",
+    "motcua.commands.sensitivity",
     "motcua.commands.validate",
     "motcua.commands.mock",
     "motcua.commands.loadtest",

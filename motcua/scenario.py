@@ -618,6 +618,24 @@ class Target:
     source: str | None = spec("source id", None)
 
 
+# --- sensitivity ranges ------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SensitivityRanges:
+    """``[sensitivity]``: how far `motcua sensitivity` moves each number whose provenance is *assumed*.
+
+    Every assumed number of the parts the simulation reads is varied between value × (1 − r) and value × (1 + r),
+    cut to the field's own bounds; r is ``relative`` of the field's path (or of the provenance entry that covers
+    it, e.g. ``citizens``), else ``default_relative``. r = 0 keeps the number fixed. Both defaults are *assumed*.
+    """
+
+    default_relative: float = spec("half-width of an assumed number's range, relative to its value (0.3: ±30%)",
+                                   0.3, ge=0, le=0.95)
+    relative: dict[str, float] = spec("field path (or provenance entry) → its own relative half-width",
+                                      default_factory=dict, ge=0, le=0.95)
+
+
 # --- the scenario --------------------------------------------------------------------------------
 
 
@@ -635,6 +653,8 @@ class Scenario:
     slo: SLO = spec("service-level objectives")
     interventions: tuple[Intervention, ...] = spec("levers in the scenario", ())
     targets: tuple[Target, ...] = spec("policy targets", ())
+    sensitivity: SensitivityRanges = spec("ranges of the assumed numbers for `motcua sensitivity`",
+                                          default_factory=SensitivityRanges)
     provenance: dict[str, str] = spec("field path → 'observed: <source id> …' | 'assumed: <why>' | "
                                       "'derived: <how>' | 'setting: <why>'", default_factory=dict,
                                       pattern=r"(observed|assumed|derived|setting):\s*\S.*",

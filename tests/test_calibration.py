@@ -1,16 +1,28 @@
-"""Calibration against the Generalized Bass mean field: recovery, Sơn La's acceleration, identifiability."""
+"""Calibration against the Generalized Bass mean field: recovery, Sơn La's acceleration, identifiability, proxies,
+the backtest. The agent model's calibration is in test_calibration_agent.py."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
 import math
+import shutil
 
 import numpy as np
 import pytest
 from motcua.models.adoption import mean_field_share
-from motcua.models.calibration import DAYS_PER_YEAR, MeanField, Observation, calibrated_scenario, fit, read_observed
+from motcua.models.calibration import (
+    DAYS_PER_YEAR,
+    MeanField,
+    Observation,
+    backtest,
+    calibrated_scenario,
+    fit,
+    read_observed,
+    split_holdout,
+)
 from motcua.models.theory import bass_cdf
 from scipy.integrate import solve_ivp
 
@@ -19,9 +31,9 @@ from motcua.errors import InputError
 from motcua.scenario import SCENARIO_DIR, load_scenario
 
 SON_LA = SCENARIO_DIR / "son-la-2020-2023.toml"
-SON_LA_CSV = SCENARIO_DIR / "observed" / "son-la-shares.csv"
+SON_LA_CSV = SCENARIO_DIR / "observed" / "son-la-2020-2023.csv"
 LANG_SON = SCENARIO_DIR / "lang-son-2024.toml"
-LANG_SON_CSV = SCENARIO_DIR / "observed" / "lang-son-2024-units.csv"
+LANG_SON_CSV = SCENARIO_DIR / "observed" / "lang-son-2024.csv"
 TRUTH = {"p_per_year": 0.02, "q_per_year": 0.5, "effort_weight": 2.0}
 
 
@@ -157,7 +169,7 @@ def test_effort_weight_the_data_cannot_see_is_kept_and_reported():
     assert any("cannot identify" in w for w in result.warnings)
     assert math.isinf(result.condition_number)
     # The new scenario starts on 6 June 2024 where the curve fitted from 1 January is on that day.
-    new = calibrated_scenario(scenario, result, observed_file="lang-son-2024-units.csv", when="today")
+    new = calibrated_scenario(scenario, result, observed_file="lang-son-2024.csv", when="today")
     field = result.mean_field
     curve = field.shares(*(result.estimates[k] for k in ("p_per_year", "q_per_year", "effort_weight")),
                          np.array(list(result.initial_shares.values())))
@@ -204,7 +216,7 @@ def test_calibrate_command_writes_a_new_scenario_that_loads(tmp_path, capsys):
     new = tmp_path / "son-la-calibrated.toml"
     out = tmp_path / "run"
     code = main(["calibrate", str(SON_LA), "--observed", str(SON_LA_CSV), "--fit-initial", "--bootstrap", "10",
-                 "--out", str(out), "--write-scenario", str(new)])
+                 "--model", "generalized", "--out", str(out), "--write-scenario", str(new)])
     assert code == 0
     printed = capsys.readouterr().out
     assert "RMSE" in printed and "WARNING: 3 observation(s)" in printed and "Decision 380" in printed
@@ -237,3 +249,92 @@ def test_calibrate_command_writes_a_new_scenario_that_loads(tmp_path, capsys):
     assert "--fix 'effort_weight': write NAME=VALUE, e.g. --fix effort_weight=1.5" in capsys.readouterr().err
     assert main(["calibrate", str(SON_LA), "--observed", str(SON_LA_CSV), "--origin", "2020-02-30"]) == 2
     assert "--origin '2020-02-30': impossible date: February 2020 has 29 days, not 30" in capsys.readouterr().err
+
+
+# --- observations as they are: proxies and their extra uncertainty ----------------------------------
+
+
+def test_son_la_observations_are_proxies_with_a_stated_extra_uncertainty():
+    observations = read_observed(SON_LA_CSV, load_scenario(SON_LA))
+    assert all(o.kind == "online_service_share" and o.is_proxy and o.proxy_sd == 0.25 for o in observations)
+    assert observations[2].sd(0.005) == pytest.approx(math.hypot(0.005, 0.25 * 0.107))
+
+
+@pytest.mark.parametrize(("columns", "row", "match"), [
+    ("kind", "online_services", r"line 2, kind = 'online_services': not a kind of observation; use one of"),
+    ("kind,proxy_sd", "online_service_share,lots", r"line 2, proxy_sd = 'lots': expected a number"),
+    ("kind,proxy_sd", "online_payment_share,0.2", r"line 2, proxy_sd = '0.2': only a proxy has one"),
+    ("kind,proxy_sd", "online_service_share,3", r"line 2, proxy_sd = '3': must be within 0–2"),
+])
+def test_observation_kind_errors_name_line_column_and_value(tmp_path, columns, row, match):
+    path = tmp_path / "observed.csv"
+    path.write_text(f"unit,period_start,period_end,share,{columns}\ncao-loc,2024-01-01,2024-06-05,0.149,{row}\n",
+                    encoding="utf-8")
+    with pytest.raises(InputError, match=match):
+        read_observed(path, load_scenario(LANG_SON))
+
+
+def test_a_proxy_widens_the_fit_and_the_target_band(son_la):
+    exact = _synthetic(son_la, TRUTH, months=36, noise=0.002, seed=3)
+    proxy = [dataclasses.replace(o, kind="online_service_share", proxy_sd=0.3) for o in exact]
+    sure = fit(son_la, exact, bootstrap=60, noise_sd=0.002, seed=1)
+    unsure = fit(son_la, proxy, bootstrap=60, noise_sd=0.002, seed=1)
+
+    def width(result, name):
+        low, high = result.intervals[name]
+        return math.log(high / low)
+
+    assert width(unsure, "q_per_year") > 2 * width(sure, "q_per_year")
+    days = [(t.high - t.low).days for t in (sure.targets[0], unsure.targets[0]) if t.high and t.low]
+    assert len(days) == 2 and days[1] > days[0]
+
+
+# --- backtest -------------------------------------------------------------------------------------
+
+
+def test_backtest_forecasts_the_held_out_observations_with_a_band(son_la):
+    observations = _synthetic(son_la, TRUTH, months=36, noise=0.001, seed=4)
+    fitted_on, held_out = split_holdout(observations, 6)
+    assert [o.end for o in held_out] == sorted(o.end for o in observations)[-6:]
+    result = fit(son_la, fitted_on, bootstrap=40, noise_sd=0.001, seed=2)
+    test = backtest(result, held_out)
+    assert len(test.rows) == 6 and all(r.low <= r.forecast <= r.high for r in test.rows)
+    # The truth is the model: the forecast holds within 2% and within the band give or take three noise sds
+    # (the six months are extrapolated together, so their misses share a sign).
+    assert all(abs(r.miss) < 0.02 * r.observation.share for r in test.rows)
+    assert all(abs(r.miss) <= (r.high - r.low) / 2 + 3 * 0.001 for r in test.rows)
+    assert any(r.inside for r in test.rows)
+    assert "Backtest: fitted on 30 observation(s)" in test.report()
+    with pytest.raises(InputError, match=r"--holdout 36: must be within 0 – 35"):
+        split_holdout(observations, 36)
+
+
+def test_calibrate_holdout_on_son_la_reports_the_miss(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["calibrate", "son-la-2020-2023", "--model", "generalized", "--fit-initial", "--holdout", "1",
+                 "--bootstrap", "20", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "Backtest: fitted on 2 observation(s) (2020-01-01 – 2021-12-31), forecast 1 held out" in printed
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    held = summary["backtest"]["held_out"][0]
+    assert held["period_start"] == "2022-01-01" and held["observed"] == 0.107
+    assert held["miss"] == pytest.approx(held["forecast"] - 0.107)
+    # The report's section on assumptions shows the target-date band and the backtest, in both languages.
+    from motcua.report.assumptions import calibration_html, fragment
+
+    vi, en = calibration_html(summary, "vi"), calibration_html(summary, "en")
+    assert "Kiểm định ngược" in vi and "10,70%" in vi and "Backtest" in en and "10.70%" in en
+    assert "Date the 50% target is reached (deadline 2023-12-31)" in en
+    report_run = tmp_path / "20991231-000000-abcd"
+    report_run.mkdir()
+    assert fragment(report_run, "en") == ""  # a calibrate run only counts from its scenario's folder
+    (tmp_path / "calib").mkdir()
+    out.rename(tmp_path / "calib" / "20200101-000000-0000")
+    (tmp_path / "calib" / report_run.name).mkdir()
+    assert "Backtest" in fragment(tmp_path / "calib" / report_run.name, "en")
+    # A later calibration without a backtest: its fit is shown, and the backtest of the earlier one.
+    later = tmp_path / "calib" / "20210101-000000-0000"
+    shutil.copytree(tmp_path / "calib" / "20200101-000000-0000", later)
+    (later / "summary.json").write_text(json.dumps({**summary, "backtest": None}), encoding="utf-8")
+    page = fragment(tmp_path / "calib" / report_run.name, "en")
+    assert page.count("<h3>Backtest</h3>") == 1 and page.count("Calibration to the observations") == 1

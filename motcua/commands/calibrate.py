@@ -1,13 +1,18 @@
-"""`motcua calibrate SCENARIO --observed FILE.csv`: fit the adoption parameters to observed shares.
+"""`motcua calibrate SCENARIO [--observed FILE.csv]`: fit the adoption parameters to observed shares.
 
-Fits innovation p, imitation q and the outreach effort weight (Generalized Bass mean field) by least
-squares; prints the fit, residuals, parameter uncertainty (Jacobian and parametric bootstrap) and the
-date each target is reached as an interval; warns when the data cannot identify the parameters.
-Writes a run directory (summary.json, residuals.csv, bootstrap.csv, trajectory.csv, fit.png) and the
-fitted parameters into a NEW scenario file — the original is never touched.
+By default it fits the agent model as `motcua simulate` runs it (barriers, interventions, the counters'
+guidance; `models.calibration_agent`), on the streams of simulate's first replications; ``--model
+generalized`` fits the barrier-free mean field alone (fast, for comparison). It prints the fit, the agent
+model's value of every observation with its 95% band, parameter uncertainty (Jacobian and parametric
+bootstrap, proxies widening it) and the date each target is reached by simulate's rule, as a band over
+parameter draws and replications; warns when the data cannot identify the parameters. ``--holdout N``
+fits on all but the last N observations and reports how far the forecast misses them.
+Writes a run directory (summary.json, residuals.csv, bootstrap.csv, trajectory.csv, charts/fit.png) and
+the fitted parameters into a NEW scenario file: the original is never touched.
 
 Example:
-  motcua calibrate scenarios/son-la-2020-2023.toml --observed scenarios/observed/son-la-shares.csv --fit-initial
+  motcua calibrate son-la-2020-2023            # observations from scenarios/observed/son-la-2020-2023.csv
+  motcua calibrate son-la-2020-2023 --holdout 1
 """
 
 from __future__ import annotations
@@ -15,42 +20,100 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+FIT_REPLICATIONS = 8
+"""Replications of the agent model at each trial point (at most the scenario's own)."""
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("calibrate", help="fit adoption parameters to observed online shares",
                                    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("scenario", type=Path, help="scenario TOML file (or a bundled name)")
-    parser.add_argument("--observed", type=Path, required=True,
-                        help="CSV with unit,period_start,period_end,share[,source,note] (see scenarios/observed/)")
+    parser.add_argument("--observed", type=Path,
+                        help="CSV with unit,period_start,period_end,share[,kind,proxy_sd,source,note] "
+                             "(default: observed/<scenario name>.csv beside the scenario)")
     parser.add_argument("--out", type=Path, help="run directory (default results/<scenario>/<run-id>/)")
     parser.add_argument("--write-scenario", type=Path, metavar="FILE",
                         help="also write the calibrated scenario to this NEW file (it must not exist)")
-    parser.add_argument("--model", choices=("generalized", "bass"), default="generalized",
-                        help="generalized: Bass with outreach effort (default); bass: effort_weight fixed at 0")
+    parser.add_argument("--model", choices=("agent", "generalized", "bass"), default="agent",
+                        help="agent: the agent model as simulate runs it (default); generalized: the mean field "
+                             "with outreach effort, barriers off; bass: the mean field with effort_weight 0")
     parser.add_argument("--fix", action="append", default=[], metavar="NAME=VALUE",
                         help="keep a parameter fixed, e.g. --fix effort_weight=1.5 (repeatable)")
     parser.add_argument("--origin", help="date (YYYY-MM-DD) the fit starts from (default: simulation.start)")
-    parser.add_argument("--fit-initial", action="store_true",
-                        help="also fit the shares at the origin (one per observed unit; one for '*')")
+    initial = parser.add_mutually_exclusive_group()
+    initial.add_argument("--fit-initial", dest="fit_initial", action="store_true", default=None,
+                         help="also fit the shares at the origin (default: when no unit states initial_share)")
+    initial.add_argument("--keep-initial", dest="fit_initial", action="store_false",
+                         help="keep the scenario's start shares")
+    parser.add_argument("--holdout", type=int, default=0, metavar="LAST_N",
+                        help="backtest: fit on all but the last N observations, forecast those N")
     parser.add_argument("--bootstrap", type=int, default=200, help="parametric bootstrap refits (default 200)")
-    parser.add_argument("--level", type=float, default=0.8, help="interval level (default 0.8)")
+    parser.add_argument("--level", type=float, default=0.8, help="interval level (default 0.8, as simulate's band)")
     parser.add_argument("--noise-sd", type=float,
                         help="observation noise sd for the bootstrap (default: from residuals, else 0.005)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
+    parser.add_argument("--replications", type=int, metavar="N",
+                        help=f"agent model: replications per trial point (default min({FIT_REPLICATIONS}, "
+                             "simulation.replications))")
+    parser.add_argument("--draws", type=int, default=16, metavar="N",
+                        help="agent model: parameter draws run for the target-date band (default 16)")
+    parser.add_argument("--workers", type=int, metavar="N", help="local worker processes (default one per core)")
+    parser.add_argument("--dask-scheduler", metavar="ADDR", help="run the agent model on a Dask cluster")
     parser.set_defaults(func=run)
+
+
+def default_observed(scenario) -> Path:
+    """``observed/<name>.csv`` beside the scenario file (a calibrated scenario uses its original's file)."""
+    from motcua.errors import InputError
+
+    name = scenario.name.removesuffix("-calibrated")
+    for folder in (Path(scenario.file).parent, Path(__file__).resolve().parents[2] / "scenarios"):
+        path = folder / "observed" / f"{name}.csv"
+        if path.exists():
+            return path
+    raise InputError(f"calibrate {scenario.file}: no --observed file given and no observed/{name}.csv beside the "
+                     "scenario; pass --observed FILE.csv (see scenarios/observed/README.md)")
+
+
+def _relative(path: Path) -> Path:
+    """`path` relative to the working directory when it lies below it (provenance stays readable)."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
+def _agent_settings(args: argparse.Namespace, scenario):
+    from motcua.errors import InputError
+    from motcua.models.calibration_agent import AgentSettings
+    from motcua.models.replications import ExecutorSpec
+
+    if args.model != "agent":
+        return None
+    replications = args.replications or min(FIT_REPLICATIONS, scenario.simulation.replications)
+    if replications < 2:
+        raise InputError(f"--replications {replications}: the agent model needs at least 2 (e.g. 8)")
+    if args.draws < 0:
+        raise InputError(f"--draws {args.draws}: must be >= 0 (e.g. 16)")
+    executor = ExecutorSpec.from_options(workers=args.workers, dask_scheduler=args.dask_scheduler)
+    return AgentSettings(replications=replications, seed=scenario.simulation.seed, draws=args.draws,
+                         executor=executor)
 
 
 def run(args: argparse.Namespace) -> int:
     import datetime as dt
+    import time
 
     from motcua.errors import InputError
     from motcua.models import calibration
-    from motcua.runs import now_iso, start_run, write_csv, write_json
+    from motcua.runs import now_iso, start_run, write_json
     from motcua.scenario import load_scenario
     from motcua.typed_config import parse_date
 
+    started, cpu = time.perf_counter(), time.process_time()
     scenario = load_scenario(args.scenario)
-    observations = calibration.read_observed(args.observed, scenario)
+    observed_path = args.observed or _relative(default_observed(scenario))
+    observations = calibration.read_observed(observed_path, scenario)
     origin = None
     if args.origin:
         try:
@@ -61,27 +124,37 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--bootstrap {args.bootstrap}: must be >= 0")
     if args.noise_sd is not None and not args.noise_sd > 0:
         raise InputError(f"--noise-sd {args.noise_sd}: must be > 0 (a share, e.g. 0.005 for half a point)")
+    fitted_on, held_out = calibration.split_holdout(observations, args.holdout)
     _check_new_file(args.write_scenario, Path(scenario.file))
-    result = calibration.fit(scenario, observations, model=args.model, fixed=_parse_fixed(args.fix), origin=origin,
-                             fit_initial=args.fit_initial, bootstrap=args.bootstrap, level=args.level,
-                             noise_sd=args.noise_sd, seed=args.seed)
+    fit_initial = args.fit_initial if args.fit_initial is not None else all(
+        u.initial_share is None for u in scenario.units)
+    model = "generalized" if args.model == "agent" else args.model
+    result = calibration.fit(scenario, fitted_on, model=model, fixed=_parse_fixed(args.fix), origin=origin,
+                             fit_initial=fit_initial, bootstrap=args.bootstrap, level=args.level,
+                             noise_sd=args.noise_sd, seed=args.seed, agent=_agent_settings(args, scenario))
+    backtest = calibration.backtest(result, held_out) if held_out else None
     print(result.report())
+    if backtest:
+        print("\n" + backtest.report())
+    timing = {"wall_s": round(time.perf_counter() - started, 1), "cpu_s_main": round(time.process_time() - cpu, 1)}
+    print(f"\ncalibrated in {timing['wall_s']} s ({timing['cpu_s_main']} s CPU in this process)")
     today = dt.date.today().isoformat()
-    new = calibration.calibrated_scenario(scenario, result, observed_file=str(args.observed), when=today)
+    new = calibration.calibrated_scenario(scenario, result, observed_file=str(observed_path), when=today)
     header = (f"Calibrated by `motcua calibrate` on {now_iso()} from {scenario.file}\n"
-              f"to {args.observed} ({result.model} mean field). The original scenario is unchanged.\n"
+              f"to {observed_path} ({result.describe_model()}). The original scenario is unchanged.\n"
               f"Fitted: " + ", ".join(f"{k} = {result.estimates[k]:.4g}" for k in result.free))
     with start_run(scenario.name, seed=args.seed, out=args.out, kind="calibrate") as run_dir:
         run_dir.add_input(Path(scenario.file), "scenario")
-        run_dir.add_input(args.observed, "observed")
+        run_dir.add_input(observed_path, "observed")
         run_dir.record(parameters={"model": args.model, "fixed": _parse_fixed(args.fix), "origin": str(result.origin),
-                                   "fit_initial": args.fit_initial, "bootstrap": args.bootstrap,
-                                   "level": args.level})
+                                   "fit_initial": fit_initial, "bootstrap": args.bootstrap, "level": args.level,
+                                   "holdout": args.holdout})
         write_json(run_dir.path("summary.json"), {"kind": "calibrate", "scenario": scenario.name,
-                                                  **result.summary()})
-        _write_tables(run_dir, result, write_csv)
+                                                  **result.summary(), "timing": timing,
+                                                  "backtest": backtest.summary() if backtest else None})
+        _write_tables(run_dir, result)
         calibration.write_scenario(new, run_dir.path(f"{new.name}.toml"), header=header)
-        _chart(result, run_dir.path("charts", "fit.png"))
+        _chart(result, run_dir.path("charts", "fit.png"), backtest)
     print(f"\nrun directory: {run_dir.dir}")
     print(f"calibrated scenario: {run_dir.dir / (new.name + '.toml')}")
     if args.write_scenario:
@@ -116,21 +189,28 @@ def _check_new_file(path: Path | None, original: Path) -> None:
         raise InputError(f"--write-scenario {path}: the file exists; choose a new name (nothing is overwritten)")
 
 
-def _write_tables(run_dir, result, write_csv) -> None:
-    write_csv(run_dir.path("residuals.csv"),
-              ["unit", "period_start", "period_end", "observed", "fitted", "residual", "source"],
-              [[o.unit, o.start, o.end, o.share, round(float(f), 6), round(float(f - o.share), 6), o.source]
-               for o, f in zip(result.observations, result.fitted, strict=True)])
+def _write_tables(run_dir, result) -> None:
+    from motcua.runs import write_csv
+
+    agent = result.agent
+    header = ["unit", "period_start", "period_end", "kind", "proxy_sd", "observed", "fitted", "residual", "source"]
+    rows = []
+    for i, (o, f) in enumerate(zip(result.observations, result.fitted, strict=True)):
+        row = [o.unit, o.start, o.end, o.kind, o.proxy_sd, o.share, round(float(f), 6), round(float(f - o.share), 6),
+               o.source]
+        if agent is not None:
+            row += [round(v, 6) for v in agent.band(i)[1:]]
+        rows.append(row)
+    if agent is not None:
+        header += ["simulated_low95", "simulated_high95"]
+    write_csv(run_dir.path("residuals.csv"), header, rows)
     names = list(result.free) + [f"initial_share[{g}]" for g in result.initial_intervals]
     write_csv(run_dir.path("bootstrap.csv"), ["draw", *names],
               [[i, *[round(float(v), 8) for v in _natural(result, row)]] for i, row in enumerate(result.bootstrap)])
-    field = result.mean_field
-    shares = field.shares(result.estimates["p_per_year"], result.estimates["q_per_year"],
-                          result.estimates["effort_weight"], list(result.initial_shares.values()))
-    first_of_month = [d for d in range(field.days) if field.date(d).day == 1]
-    write_csv(run_dir.path("trajectory.csv"), ["date", *field.unit_ids, "region"],
-              [[field.date(d), *[round(float(v), 6) for v in shares[d]], round(float(shares[d] @ field.weights), 6)]
-               for d in first_of_month])
+    dates, region, low, high = result.region_curve()
+    write_csv(run_dir.path("trajectory.csv"), ["date", "region", f"low{result.level:.0%}", f"high{result.level:.0%}"],
+              [[d, round(float(v), 6), round(float(a), 6), round(float(b), 6)]
+               for d, v, a, b in zip(dates, region, low, high, strict=True) if d.day == 1])
 
 
 def _natural(result, row):
@@ -143,61 +223,32 @@ def _natural(result, row):
     return params + shares
 
 
-def _chart(result, path: Path) -> None:
-    """Observed shares against the fitted region curve, with the bootstrap band and the targets."""
-    import numpy as np
-
+def _chart(result, path: Path, backtest=None) -> None:
+    """Observed shares against the fitted region curve, with its band and the targets (and a backtest's forecast)."""
     from motcua.report.style import PALETTE, TARGET_COLOR, new_figure, save
 
-    field = result.mean_field
+    dates, best, low, high = result.region_curve()
     last = max([o.end for o in result.observations] + [t.deadline for t in result.targets])
-    days = min(field.days, field.day(last) + 366)
-    dates = [field.date(d) for d in range(days)]
-    k = len(result.free)
-    curves = []
-    for row in result.bootstrap[:200]:
-        natural = _natural(result, row)
-        params = dict(result.estimates)
-        params.update(dict(zip(result.free, natural[:k], strict=True)))
-        starts = np.array(list(result.initial_shares.values()))
-        if result.initial_intervals:
-            problem_starts = _starts_from_draw(result, natural[k:])
-            starts = problem_starts if problem_starts is not None else starts
-        curves.append(field.shares(params["p_per_year"], params["q_per_year"], params["effort_weight"], starts,
-                                   days) @ field.weights)
-    best = field.shares(result.estimates["p_per_year"], result.estimates["q_per_year"],
-                        result.estimates["effort_weight"], np.array(list(result.initial_shares.values())),
-                        days) @ field.weights
+    keep = [i for i, d in enumerate(dates) if d.toordinal() <= last.toordinal() + 366]
+    dates = [dates[i] for i in keep]
     fig, ax = new_figure()
-    if curves:
-        tail = (1 - result.level) / 2
-        ax.fill_between(dates, np.quantile(curves, tail, axis=0), np.quantile(curves, 1 - tail, axis=0),
-                        color=PALETTE[0], alpha=0.2, label=f"{result.level:.0%} bootstrap band")
-    ax.plot(dates, best, color=PALETTE[0], label=f"fitted ({result.model}), region")
+    ax.fill_between(dates, low[keep], high[keep], color=PALETTE[0], alpha=0.2,
+                    label=f"{result.level:.0%} band ({result.band_source()})")
+    ax.plot(dates, best[keep], color=PALETTE[0], label=f"fitted: {result.describe_model()}, region")
     for obs in result.observations:
         ax.hlines(obs.share, obs.start, obs.end, color=PALETTE[1], linewidth=3)
     ax.plot([], [], color=PALETTE[1], linewidth=3, label="observed (period average)")
+    for item in backtest.rows if backtest else []:
+        ax.hlines(item.observation.share, item.observation.start, item.observation.end, color=PALETTE[2],
+                  linewidth=3)
+    if backtest:
+        ax.plot([], [], color=PALETTE[2], linewidth=3, label="held out (forecast)")
     for target in result.targets:
         ax.axhline(target.share, color=TARGET_COLOR, linestyle="--", linewidth=1)
         ax.axvline(target.deadline, color=TARGET_COLOR, linestyle=":", linewidth=1)
         ax.annotate(f"{target.name or 'target'} {target.share:.0%}", (target.deadline, target.share),
                     color=TARGET_COLOR, fontsize=8, ha="right", va="bottom")
     ax.set_ylabel("share of fee-bearing dossiers paid online")
-    ax.set_title("Calibration: observed shares and the fitted mean field")
+    ax.set_title("Calibration: observed shares and the fitted model")
     ax.legend(loc="upper left", fontsize=8)
     save(fig, path)
-
-
-def _starts_from_draw(result, group_shares):
-    """Unit start shares from one bootstrap draw of the fitted initial-share groups."""
-    import numpy as np
-
-    starts = np.array(list(result.initial_shares.values()))
-    ids = result.mean_field.unit_ids
-    observed_units = {o.unit for o in result.observations}
-    for group, share in zip(result.initial_intervals, group_shares, strict=True):
-        if group == "*":
-            starts[[i for i, u in enumerate(ids) if u not in observed_units]] = share
-        else:
-            starts[ids.index(group)] = share
-    return starts

@@ -330,8 +330,13 @@ def assumption_rows(r: ReportInput) -> list[list[str]]:
 
 
 def assumptions_view(r: ReportInput) -> View:
+    from markupsafe import Markup
+
+    from motcua.report.assumptions import fragment
+
     lang = r.lang
-    view: View = {"rows": None, "sources": [], "steps": []}
+    # the calibrate and sensitivity runs behind the report (fragment escapes every text it writes)
+    view: View = {"rows": None, "sources": [], "steps": [], "studies": Markup(fragment(r.files.run_dir, lang))}
     if r.scenario is not None:
         view["rows"] = assumption_rows(r)
         view["sources"] = [[s.id, s.title, f"{s.place}, {s.year}", s.url or s.seed or ""]

@@ -1,0 +1,210 @@
+"""The report's part on assumptions and sources that calibration and sensitivity feed: data and a small HTML fragment.
+
+*Scenario.* Beside the table of what is observed and what is assumed, a planner needs: how well the calibrated
+model reproduces the observations, the band of the target date (the uncertainty of the parameters plus the
+replications, not only the terminal's text), what a backtest showed, and which assumptions the answer depends
+on (a tornado chart and a table of Sobol' indices), with what data would pin each down. The figures come from the
+`motcua calibrate` and `motcua sensitivity` runs of the scenario (a ``calibrate/`` or ``sensitivity/`` folder
+inside the run, else the newest of ``results/<scenario>/`` made before the run); nothing is rerun. `fragment`
+returns the HTML (all text escaped) that `motcua.report.html` puts at the top of its assumptions section.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from motcua.report.i18n import day, label_table, number, percent
+
+LABELS = {
+    "vi": {
+        "calibration": "Hiệu chỉnh theo số liệu quan sát",
+        "calibration_note": "Mô hình tác tử được hiệu chỉnh như lệnh simulate chạy (rào cản, giải pháp, hướng dẫn tại "
+                            "quầy); dải 95% là của giá trị trung bình qua {n} lần lặp.",
+        "period": "Giai đoạn", "observed": "Quan sát", "kind": "Loại", "simulated": "Mô phỏng",
+        "band95": "Dải 95%", "inside": "Nằm trong dải", "yes": "có", "no": "KHÔNG",
+        "target_band": "Ngày đạt mục tiêu {share} (hạn {deadline}): tốt nhất {best}; dải {level} {low} – {high} "
+                       "(tham số và các lần lặp); xác suất đạt trước hạn {p}.",
+        "mean_field": "Chỉ mô hình trường trung bình (không rào cản) sẽ cho: {best}, xác suất {p}.",
+        "proxy": "đại diện ±{sd}",
+        "backtest": "Kiểm định ngược (backtest)",
+        "backtest_note": "Khớp trên {n} quan sát đầu, dự báo {m} quan sát giữ lại.",
+        "forecast": "Dự báo", "miss": "Sai lệch", "band": "Dải",
+        "sensitivity": "Các giả định quan trọng nhất (phân tích độ nhạy toàn cục)",
+        "sensitivity_note": "Sàng lọc Morris trên {groups} nhóm giả định, rồi chỉ số Sobol' cho {top} nhóm đứng đầu "
+                            "({runs} lần chạy).",
+        "assumption": "Giả định", "what_data": "Số liệu cần để xác định",
+        "final_share": "Tỷ lệ cuối kỳ", "target_day": "Ngày đạt mục tiêu", "hours_freed": "Giờ làm việc giải phóng",
+        "tornado_title": "Độ nhạy: giá trị ở hai đầu khoảng của mỗi giả định",
+        "base": "giá trị kịch bản", "low_end": "đầu thấp của khoảng", "high_end": "đầu cao của khoảng",
+    },
+    "en": {
+        "calibration": "Calibration to the observations",
+        "calibration_note": "The agent model is calibrated as simulate runs it (barriers, interventions, counter "
+                            "guidance); the 95% band is that of the mean over {n} replications.",
+        "period": "Period", "observed": "Observed", "kind": "Kind", "simulated": "Simulated",
+        "band95": "95% band", "inside": "Inside the band", "yes": "yes", "no": "NO",
+        "target_band": "Date the {share} target is reached (deadline {deadline}): best {best}; {level} band "
+                       "{low} – {high} (parameters and replications); probability by the deadline {p}.",
+        "mean_field": "The mean field alone (barriers off) would say: {best}, probability {p}.",
+        "proxy": "proxy ±{sd}",
+        "backtest": "Backtest",
+        "backtest_note": "Fitted on the first {n} observations, forecast the {m} held out.",
+        "forecast": "Forecast", "miss": "Miss", "band": "Band",
+        "sensitivity": "The assumptions that matter most (global sensitivity)",
+        "sensitivity_note": "Morris screening of {groups} assumption groups, then Sobol' indices of the top {top} "
+                            "({runs} runs).",
+        "assumption": "Assumption", "what_data": "Data that would pin it down",
+        "final_share": "Final share", "target_day": "Day the target is reached", "hours_freed": "Officer-hours freed",
+        "tornado_title": "Sensitivity: the figures at both ends of each assumption's range",
+        "base": "scenario's value", "low_end": "low end of the range", "high_end": "high end of the range",
+    },
+}
+
+
+def _esc(value: Any) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    head = "".join(f"<th>{_esc(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def latest(folder: Path, kind: str, before: str | None = None, key: str | None = None) -> Path | None:
+    """The newest finished run folder of `kind` in `folder` (``results/<scenario>/``), older than `before`, whose
+    summary has a non-null `key` when given (``backtest``: the newest calibration that was a backtest)."""
+    from motcua.runs import MANIFEST, read_json
+
+    candidates = [run for run in (sorted(Path(folder).iterdir()) if Path(folder).is_dir() else [])
+                  if (run / MANIFEST).exists() and (run / "summary.json").exists()
+                  and (before is None or run.name < before) and read_json(run / MANIFEST).get("kind") == kind
+                  and (key is None or read_json(run / "summary.json").get(key) is not None)]
+    return candidates[-1] if candidates else None
+
+
+def calibration_html(summary: dict[str, Any], lang: str) -> str:
+    """Observed against simulated, the target-date band, and the backtest of a calibrate summary."""
+    t = label_table(LABELS, lang)
+    out = [f"<h3>{_esc(t['calibration'])}</h3>"]
+    agent = summary.get("agent")
+    observations = summary["observations"]
+    if agent:
+        out.append(f"<p>{_esc(t['calibration_note'].format(n=agent['replications']))}</p>")
+        rows = []
+        for obs, sim in zip(observations, agent["observations"], strict=True):
+            kind = t["proxy"].format(sd=percent(obs["proxy_sd"], lang, 0)) if obs.get("proxy_sd") else ""
+            rows.append([f"{day(obs['period_start'], lang)} – {day(obs['period_end'], lang)}",
+                         percent(obs["observed"], lang, 2), kind, percent(sim["simulated_mean"], lang, 2),
+                         f"{percent(sim['simulated_low95'], lang, 2)} – {percent(sim['simulated_high95'], lang, 2)}",
+                         t["yes"] if sim["inside"] else t["no"]])
+        out.append(_table([t["period"], t["observed"], t["kind"], t["simulated"], t["band95"], t["inside"]], rows))
+    for band in summary.get("targets", []):
+        out.append(f"<p class=\"headline\">{_esc(_band_text(band, t, lang))}</p>")
+    alone = (summary.get("mean_field_alone") or {}).get("targets") or []
+    if agent and alone:
+        out.append(f"<p class=\"note\">{_esc(t['mean_field'].format(best=day(alone[0]['best'], lang), p=percent(alone[0]['probability_by_deadline'], lang, 0)))}</p>")  # noqa: E501
+    if summary.get("backtest"):
+        out.append(backtest_html(summary["backtest"], lang))
+    return "".join(out)
+
+
+def _band_text(band: dict[str, Any], t: dict[str, str], lang: str) -> str:
+    after = "> " + day(band["searched_until"], lang)
+    return t["target_band"].format(share=percent(band["share"], lang, 0), deadline=day(band["deadline"], lang),
+                                   best=day(band["best"], lang) if band["best"] else after,
+                                   level=percent(band["level"], lang, 0),
+                                   low=day(band["low"], lang) if band["low"] else after,
+                                   high=day(band["high"], lang) if band["high"] else after,
+                                   p=percent(band["probability_by_deadline"], lang, 0))
+
+
+def backtest_html(backtest: dict[str, Any], lang: str) -> str:
+    t = label_table(LABELS, lang)
+    rows = [[f"{day(r['period_start'], lang)} – {day(r['period_end'], lang)}", percent(r["observed"], lang, 2),
+             percent(r["forecast"], lang, 2), percent(r["miss"], lang, 2),
+             f"{percent(r['low'], lang, 2)} – {percent(r['high'], lang, 2)}", t["yes"] if r["inside"] else t["no"]]
+            for r in backtest["held_out"]]
+    note = t["backtest_note"].format(n=len(backtest["fitted_on"]), m=len(backtest["held_out"]))
+    return (f"<h3>{_esc(t['backtest'])}</h3><p>{_esc(note)}</p>"
+            + _table([t["period"], t["observed"], t["forecast"], t["miss"], t["band"], t["inside"]], rows))
+
+
+def sensitivity_html(summary: dict[str, Any], chart: str | None, lang: str) -> str:
+    """The Sobol' table of the top assumptions with what data would pin each down, and the tornado chart."""
+    from motcua.models.sensitivity import what_data
+
+    t = label_table(LABELS, lang)
+    note = t["sensitivity_note"].format(groups=len(summary["groups"]), top=len(summary["top"]), runs=summary["runs"])
+    rows = []
+    for g in summary["ranking"]:
+        j = summary["top"].index(g)
+        rows.append([g, *[f"{summary['sobol'][o]['ST'][j]:.2f} ({summary['sobol'][o]['S1'][j]:.2f})"
+                          for o in summary["outputs"]], what_data(g, lang)])
+    header = [t["assumption"], *[f"{t[o]}: ST (S1)" for o in summary["outputs"]], t["what_data"]]
+    img = f'<figure><img alt="tornado" src="{_esc(chart)}"></figure>' if chart else ""
+    return f"<h3>{_esc(t['sensitivity'])}</h3><p>{_esc(note)}</p>" + _table(header, rows) + img
+
+
+def fragment(run_dir: Path, lang: str) -> str:
+    """The HTML of the calibrate and sensitivity runs behind a report ('' when there are none).
+
+    A ``calibrate/`` or ``sensitivity/`` folder inside `run_dir` if there is one, else the newest such run of the
+    same scenario folder (``results/<scenario>/``) made before this run: the same report files give the same page.
+    """
+    import base64
+
+    from motcua.runs import read_json
+
+    run_dir = Path(run_dir)
+    out = []
+    for kind in ("calibrate", "sensitivity"):
+        inside = run_dir / kind
+        folder = inside if (inside / "summary.json").exists() else latest(run_dir.parent, kind, before=run_dir.name)
+        if folder is None:
+            continue
+        summary = read_json(folder / "summary.json")
+        if kind == "calibrate":
+            out.append(calibration_html(summary, lang))
+            tested = None if summary.get("backtest") else latest(run_dir.parent, kind, run_dir.name, "backtest")
+            if tested is not None:
+                out.append(backtest_html(read_json(tested / "summary.json")["backtest"], lang))
+        else:
+            png = folder / "charts" / "tornado.png"
+            src = "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode() if png.exists() else None
+            out.append(sensitivity_html(summary, src, lang))
+    return "".join(out)
+
+
+def tornado_chart(summary: dict[str, Any], path: Path, lang: str) -> Path:
+    """One panel per output: the figure at the low and high end of each top assumption's range, around the base."""
+    from motcua.report.style import PALETTE, new_figure, save
+
+    t = label_table(LABELS, lang)
+    outputs = summary["outputs"]
+    fig, axes = new_figure(11.0, 1.2 + 0.5 * len(summary["top"]))
+    fig.clf()
+    axes = fig.subplots(1, len(outputs), sharey=True)
+    for ax, output in zip(axes, outputs, strict=True):
+        base = summary["base"][output]
+        ends = summary["tornado"][output]
+        order = sorted(range(len(ends)), key=lambda j: abs(ends[j][1] - ends[j][0]))
+        for y, j in enumerate(order):
+            low, high = ends[j]
+            ax.barh(y, low - base, left=base, color=PALETTE[0], height=0.6, label=t["low_end"] if y == 0 else None)
+            ax.barh(y, high - base, left=base, color=PALETTE[1], height=0.6, label=t["high_end"] if y == 0 else None)
+        ax.axvline(base, color="#333", linewidth=1)
+        ax.set_yticks(range(len(order)), [summary["top"][j] for j in order], fontsize=7)
+        ax.set_title(t[output], fontsize=9)
+        ax.tick_params(axis="x", labelsize=7)
+        if output == "final_share":
+            ax.xaxis.set_major_formatter(lambda v, _: percent(v, lang, 0))
+        else:
+            ax.xaxis.set_major_formatter(lambda v, _: number(v, lang))
+    axes[0].legend(fontsize=7, loc="lower left")
+    fig.suptitle(f"{t['tornado_title']} ({t['base']}: |)", fontsize=10)
+    fig.tight_layout()
+    return save(fig, path)

@@ -1,0 +1,165 @@
+"""Calibration of the agent model: the surrogate against the coupled model, and round trips.
+
+A round trip chooses parameters, simulates observations from the agent model with noise, calibrates, and checks
+that the parameters come back inside their bands (or that calibration warns it cannot identify them), then
+simulates the calibrated scenario on fresh streams and checks that it lands inside the observations' bands.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import numpy as np
+import pytest
+from motcua.models.calibration import Observation, calibrated_scenario, fit, read_observed
+from motcua.models.calibration_agent import (
+    AGREEMENT_TOLERANCE,
+    AgentSettings,
+    agent_shares,
+    guidance_flow,
+    run_agent,
+    with_parameters,
+)
+from motcua.models.coupled import keep_entries, run_replication
+from motcua.models.replications import spawn_seeds
+
+from motcua.scenario import SCENARIO_DIR, load_scenario
+
+SON_LA = SCENARIO_DIR / "son-la-2020-2023.toml"
+TRUTH = {"p_per_year": 0.006, "q_per_year": 0.25, "effort_weight": 3.0}
+
+
+def _son_la(days: int, **adoption: float):
+    """Sơn La cut to `days` (targets dropped), with `adoption` parameters."""
+    scenario = load_scenario(SON_LA)
+    short = keep_entries(scenario, "targets", [False] * len(scenario.targets))
+    short = short.with_overrides({"simulation.horizon_days": days})
+    return with_parameters(short, adoption) if adoption else short
+
+
+def _weights(scenario):
+    w = np.array([u.fee_dossiers_per_year for u in scenario.units], dtype=float)
+    return w / w.sum()
+
+
+def test_guidance_flow_matches_the_help_seekers_the_counters_guide():
+    scenario = _son_la(120)
+    result = run_replication(scenario, spawn_seeds(7, 1)[0])
+    expected = guidance_flow(scenario, 120).help.sum(axis=0)
+    guided = result.guided.sum(axis=0)
+    # Poisson counts of these means: within four standard deviations.
+    assert np.all(np.abs(guided - expected) <= 4 * np.sqrt(expected)), (guided, expected)
+
+
+def test_with_parameters_changes_only_the_adoption_parameters_and_start_shares():
+    scenario = load_scenario(SON_LA)
+    new = with_parameters(scenario, {"q_per_year": 0.3}, [0.01, 0.02, 0.03])
+    assert new.adoption.q_per_year == 0.3 and new.adoption.p_per_year == scenario.adoption.p_per_year
+    assert [u.start_share for u in new.units] == [0.01, 0.02, 0.03]
+    assert new.file == scenario.file and new.interventions == scenario.interventions
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_the_agent_surrogate_agrees_with_the_coupled_model_yearly():
+    """The stated tolerance of the surrogate: yearly regional shares within AGREEMENT_TOLERANCE (relative)."""
+    scenario = _son_la(1096)
+    seeds = spawn_seeds(scenario.simulation.seed, 4)
+    w = _weights(scenario)
+    ours = np.array([agent_shares(scenario, s) @ w for s in seeds])
+    coupled = np.array([np.asarray(run_replication(scenario, s).daily_share, dtype=float) @ w for s in seeds])
+    for year in range(3):
+        days = slice(365 * year, 365 * (year + 1))
+        a, b = ours[:, days].mean(), coupled[:, days].mean()
+        assert abs(a / b - 1) < AGREEMENT_TOLERANCE, (year, a, b)
+
+
+def _monthly_observations(scenario, truth_runs, noise, rng, months=range(36)):
+    start = scenario.simulation.start
+    w = _weights(scenario)
+    out = []
+    for m in months:
+        first = dt.date(start.year + m // 12, m % 12 + 1, 1)
+        last = dt.date(first.year + (first.month == 12), first.month % 12 + 1, 1) - dt.timedelta(days=1)
+        a, b = (first - start).days, (last - start).days + 1
+        value = float((truth_runs[:, a:b] @ w).mean() + rng.normal(0, noise))
+        out.append(Observation("*", first, last, value, "synthetic"))
+    return out
+
+
+def _round_trip(observations, scenario, noise, level):
+    settings = AgentSettings(replications=4, seed=11, draws=4)
+    result = fit(scenario, observations, bootstrap=40, noise_sd=noise, level=level, agent=settings)
+    # Simulate the calibrated scenario on fresh streams: each observation within its band (2.5 sd), widened by
+    # the sampling noise of this check's own 4 replications (3 standard errors of their mean).
+    new = calibrated_scenario(scenario, result, observed_file="synthetic", when="test")
+    runs = run_agent([new], spawn_seeds(99, 4), None)[0]
+    values = np.array([result.problem.observe(r) for r in runs])
+    sds = np.array([o.sd(result.noise_sd) for o in observations])
+    noise = 3 * values.std(axis=0, ddof=1) / np.sqrt(len(values))
+    miss = np.abs(values.mean(axis=0) - [o.share for o in observations])
+    assert np.all(miss <= 2.5 * sds + noise), np.flatnonzero(miss > 2.5 * sds + noise)
+    return result
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_round_trip_with_many_observations_recovers_the_parameters():
+    truth = _son_la(1096, **TRUTH)
+    runs = run_agent([truth], spawn_seeds(5, 4), None)[0]
+    noise = 0.001
+    observations = _monthly_observations(truth, runs, noise, np.random.default_rng(1))
+    start = _son_la(1096, p_per_year=0.02, q_per_year=0.1, effort_weight=1.0)
+    result = _round_trip(observations, start, noise, level=0.95)
+    assert result.agent.converged
+    for name, value in TRUTH.items():
+        low, high = result.intervals[name]
+        # Inside the 95% band, widened by the agent model's roughness at the scale of its replications.
+        assert low / 1.15 <= value <= high * 1.15, (name, value, low, high)
+    assert not [w for w in result.warnings if "cannot identify" in w]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_round_trip_with_the_son_la_shape_warns_or_recovers():
+    truth = _son_la(1096, **TRUTH)
+    runs = run_agent([truth], spawn_seeds(5, 4), None)[0]
+    w = _weights(truth)
+    rng = np.random.default_rng(2)
+    observations = []
+    for year in range(3):
+        share = float((runs[:, 365 * year: 365 * (year + 1)] @ w).mean())
+        observations.append(Observation("*", dt.date(2020 + year, 1, 1), dt.date(2020 + year, 12, 31),
+                                        share * (1 + rng.normal(0, 0.05)), "synthetic", 0,
+                                        "online_service_share", 0.1))
+    start = _son_la(1096, p_per_year=0.02, q_per_year=0.1, effort_weight=1.0)
+    result = _round_trip(observations, start, 0.002, level=0.8)
+    recovered = all(result.intervals[n][0] <= v <= result.intervals[n][1] for n, v in TRUTH.items())
+    warned = any("correlated" in w or "cannot identify" in w or "factor 10" in w for w in result.warnings)
+    assert recovered or warned
+
+
+def test_son_la_observed_file_has_the_shape_of_the_round_trip():
+    observations = read_observed(SCENARIO_DIR / "observed" / "son-la-2020-2023.csv", load_scenario(SON_LA))
+    assert [(o.start, o.end) for o in observations] == [
+        (dt.date(y, 1, 1), dt.date(y, 12, 31)) for y in (2020, 2021, 2022)]
+    assert dataclasses.replace(observations[0], proxy_sd=0).sd(0.005) == 0.005
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_simulate_of_the_bundled_son_la_reproduces_every_observation():
+    """`motcua simulate son-la-2020-2023` (the coupled model, its seed and 20 replications; the first three years
+    are the same days and streams as the full run): each observed year inside the 95% band of the mean."""
+    from motcua.models.replications import mean_ci, run_replications
+
+    scenario = load_scenario(SON_LA)
+    short = _son_la(1096)
+    rset = run_replications(short, scenario.simulation.replications, scenario.simulation.seed, progress=False)
+    share = np.stack([np.asarray(r.daily_share, dtype=float) @ _weights(short) for r in rset.results])
+    observations = read_observed(SCENARIO_DIR / "observed" / "son-la-2020-2023.csv", scenario)
+    for obs in observations:
+        a, b = (obs.start - scenario.simulation.start).days, (obs.end - scenario.simulation.start).days + 1
+        band = mean_ci(share[:, a:b].mean(axis=1))
+        assert band.low <= obs.share <= band.high, (obs.start, obs.share, band)
