@@ -273,7 +273,7 @@ def run_draws(problem: Any, draws: np.ndarray, settings: AgentSettings) -> np.nd
 
 def reach_days(runs: np.ndarray, weights: np.ndarray, share: float) -> np.ndarray:
     """First day of each run whose trailing 7-day mean share reaches `share` (inf: never): `simulate`'s rule."""
-    from motcua.simulation_outputs import first_reach_day
+    from motcua.models.figures import first_reach_day
 
     if not len(runs):
         return np.zeros(0)

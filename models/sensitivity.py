@@ -176,8 +176,7 @@ def perturbed(scenario: Scenario, factors: Sequence[Factor], u: np.ndarray) -> S
 def point_outputs(scenario: Scenario, seed: np.random.SeedSequence, quick: bool) -> np.ndarray:
     """(final share, target day, officer-hours freed per open day) of one replication of `scenario`."""
     from motcua.models.coupled import run_replication
-
-    from motcua.simulation_outputs import replication_figures, scenario_facts
+    from motcua.models.figures import replication_figures, scenario_facts
 
     result = run_replication(scenario, seed, quick=quick)
     figures = replication_figures([result], scenario_facts(scenario))

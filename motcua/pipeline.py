@@ -146,8 +146,9 @@ def intervention_label(item: Any, index: int, lang: str = "vi") -> str:
 
 def step_simulate(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
     """Baseline replications and one set per intervention removed, under common random numbers."""
+    from motcua.models.figures import replication_figures, scenario_facts
     from motcua.models.replications import run_comparison
-    from motcua.simulation_outputs import replication_figures, scenario_facts, summarize, write_outputs
+    from motcua.simulation_outputs import summarize, write_outputs
 
     layout = RunLayout(Path(run_dir))
     folder = layout.step(SIMULATE)
@@ -202,7 +203,7 @@ def cost_per_point(cost_vnd: int, gained_share: float | None) -> int | None:
 
 
 def save_figures(path: Path, figures: dict[str, np.ndarray]) -> Path:
-    """Per-replication figures (`motcua.simulation_outputs.replication_figures`) for later paired comparisons."""
+    """Per-replication figures (`motcua.models.figures.replication_figures`) for later paired comparisons."""
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(path, **figures)  # type: ignore[arg-type]  # numpy's stub types **kwds as its own flags
     return path
@@ -342,9 +343,10 @@ def measured_quality(run_dir: Path, ctx: RunContext) -> QualityFile:
 
 def step_feedback(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
     """Rerun the models with the measured quality (and a flawless system), paired with the first pass."""
+    from motcua.models.figures import replication_figures, scenario_facts
     from motcua.models.replications import run_comparison
     from motcua.scenario import SystemQuality
-    from motcua.simulation_outputs import replication_figures, scenario_facts, summarize
+    from motcua.simulation_outputs import summarize
 
     layout = RunLayout(Path(run_dir))
     quality = measured_quality(run_dir, ctx)

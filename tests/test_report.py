@@ -135,9 +135,10 @@ def test_vietnamese_numbers_use_decimal_comma():
 
 def test_a_scenario_without_english_names_still_loads_and_shows_its_one_name(tmp_path):
     """Files written before title_en/name_en load unchanged; English reports then show the one name."""
+    from motcua.models.figures import scenario_facts
+
     from motcua.run_layout import localized
     from motcua.scenario import SCENARIO_DIR, load_scenario
-    from motcua.simulation_outputs import scenario_facts
 
     old = "\n".join(line for line in (SCENARIO_DIR / "lang-son-2024.toml").read_text(encoding="utf-8").split("\n")
                     if not line.startswith(("title_en =", "name_en =")))

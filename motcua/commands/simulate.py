@@ -112,10 +112,11 @@ def reproduce_command(args: argparse.Namespace, inputs: list[str], replications:
 
 
 def run_simulate(args: argparse.Namespace) -> int:
+    from motcua.models.figures import scenario_facts
     from motcua.models.replications import run_replications
     from motcua.report.simulation_charts import labels, simulation_charts
     from motcua.runs import start_run
-    from motcua.simulation_outputs import scenario_facts, summarize, write_outputs
+    from motcua.simulation_outputs import summarize, write_outputs
 
     labels(args.lang)
     scenario = _load(args.scenario, args.quick)
@@ -139,10 +140,11 @@ def run_simulate(args: argparse.Namespace) -> int:
 
 
 def run_compare(args: argparse.Namespace) -> int:
+    from motcua.models.figures import scenario_facts
     from motcua.models.replications import run_comparison
     from motcua.report.simulation_charts import comparison_charts, labels
     from motcua.runs import start_run
-    from motcua.simulation_outputs import scenario_facts, summarize_comparison, write_outputs
+    from motcua.simulation_outputs import summarize_comparison, write_outputs
 
     labels(args.lang)
     if len(args.scenarios) < 2:

@@ -286,6 +286,8 @@ class Harness:
             gevent.sleep(JOURNAL_POLL_S)
 
     def poll_once(self) -> None:
+        if self.reader is None or self.correlator is None:  # only the master reads the journal, once set up
+            return
         for event in self.reader.fetch():
             self.correlator.observe(event)
         self.correlator.expire()
