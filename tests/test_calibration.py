@@ -323,7 +323,7 @@ def test_calibrate_holdout_on_son_la_reports_the_miss(tmp_path, capsys):
     from motcua.report.assumptions import calibration_studies, studies
     from motcua.report.html import render_studies
 
-    def fragment(run_dir, lang):
+    def shown(run_dir, lang):
         return render_studies(studies(run_dir, lang))
 
     vi, en = (render_studies(calibration_studies(summary, lang)) for lang in ("vi", "en"))
@@ -335,10 +335,10 @@ def test_calibrate_holdout_on_son_la_reports_the_miss(tmp_path, capsys):
     (tmp_path / "calib").mkdir()
     out.rename(tmp_path / "calib" / "20200101-000000-0000")
     (tmp_path / "calib" / report_run.name).mkdir()
-    assert "Backtest" in fragment(tmp_path / "calib" / report_run.name, "en")
+    assert "Backtest" in shown(tmp_path / "calib" / report_run.name, "en")
     # A later calibration without a backtest: its fit is shown, and the backtest of the earlier one.
     later = tmp_path / "calib" / "20210101-000000-0000"
     shutil.copytree(tmp_path / "calib" / "20200101-000000-0000", later)
     (later / "summary.json").write_text(json.dumps({**summary, "backtest": None}), encoding="utf-8")
-    page = fragment(tmp_path / "calib" / report_run.name, "en")
+    page = shown(tmp_path / "calib" / report_run.name, "en")
     assert page.count("<h3>Backtest</h3>") == 1 and page.count("Calibration to the observations") == 1
