@@ -320,21 +320,25 @@ def test_calibrate_holdout_on_son_la_reports_the_miss(tmp_path, capsys):
     assert held["period_start"] == "2022-01-01" and held["observed"] == 0.107
     assert held["miss"] == pytest.approx(held["forecast"] - 0.107)
     # The report's section on assumptions shows the target-date band and the backtest, in both languages.
-    from motcua.report.assumptions import calibration_html, fragment
+    from motcua.report.assumptions import calibration_studies, studies
+    from motcua.report.html import render_studies
 
-    vi, en = calibration_html(summary, "vi"), calibration_html(summary, "en")
+    def shown(run_dir, lang):
+        return render_studies(studies(run_dir, lang))
+
+    vi, en = (render_studies(calibration_studies(summary, lang)) for lang in ("vi", "en"))
     assert "Kiểm định ngược" in vi and "10,70%" in vi and "Backtest" in en and "10.70%" in en
     assert "Date the 50% target is reached (deadline 2023-12-31)" in en
     report_run = tmp_path / "20991231-000000-abcd"
     report_run.mkdir()
-    assert fragment(report_run, "en") == ""  # a calibrate run only counts from its scenario's folder
+    assert studies(report_run, "en") == []  # a calibrate run only counts from its scenario's folder
     (tmp_path / "calib").mkdir()
     out.rename(tmp_path / "calib" / "20200101-000000-0000")
     (tmp_path / "calib" / report_run.name).mkdir()
-    assert "Backtest" in fragment(tmp_path / "calib" / report_run.name, "en")
+    assert "Backtest" in shown(tmp_path / "calib" / report_run.name, "en")
     # A later calibration without a backtest: its fit is shown, and the backtest of the earlier one.
     later = tmp_path / "calib" / "20210101-000000-0000"
     shutil.copytree(tmp_path / "calib" / "20200101-000000-0000", later)
     (later / "summary.json").write_text(json.dumps({**summary, "backtest": None}), encoding="utf-8")
-    page = fragment(tmp_path / "calib" / report_run.name, "en")
+    page = shown(tmp_path / "calib" / report_run.name, "en")
     assert page.count("<h3>Backtest</h3>") == 1 and page.count("Calibration to the observations") == 1

@@ -111,7 +111,62 @@ def test_templates_are_package_data():
     shipped = {p for g in globs for p in package.glob(g)}
     templates = {p for p in (package / "templates").rglob("*") if p.is_file()}
     assert templates and templates <= shipped
-    assert any(Path(p).name == "report.html.j2" for p in templates)
+    assert {"report.html.j2", "studies.html.j2"} <= {Path(p).name for p in templates}
+
+
+EVIL = "<script>alert('x')</script>"
+CALIBRATE = {
+    "observations": [{"period_start": "2024-01-01", "period_end": "2024-06-30", "observed": 0.107, "proxy_sd": 0.02}],
+    "agent": {"replications": 8, "observations": [{"simulated_mean": 0.112, "simulated_low95": 0.098,
+                                                   "simulated_high95": 0.126, "inside": True}]},
+    "targets": [{"share": 0.45, "deadline": "2025-12-31", "best": "2025-09-14", "level": 0.9, "low": "2025-07-02",
+                 "high": None, "searched_until": "2026-12-31", "probability_by_deadline": 0.62}],
+    "mean_field_alone": {"targets": [{"best": "2025-03-01", "probability_by_deadline": 0.97}]},
+    "backtest": {"fitted_on": [{}, {}], "held_out": [{"period_start": "2024-07-01", "period_end": "2024-12-31",
+                                                      "observed": 0.15, "forecast": 0.1375, "miss": -0.0125,
+                                                      "low": 0.13, "high": 0.145, "inside": False}]},
+}
+SENSITIVITY = {"groups": ["a", "b", EVIL], "top": ["citizens.digital_skill", EVIL], "runs": 96,
+               "ranking": [EVIL, "citizens.digital_skill"], "outputs": ["final_share", "target_day"],
+               "sobol": {"final_share": {"ST": [0.83, 0.12], "S1": [0.61, 0.05]},
+                         "target_day": {"ST": [0.44, 0.51], "S1": [0.30, 0.40]}}}
+
+
+def _study_run(folder, kind, summary):
+    import json
+
+    (folder / "charts").mkdir(parents=True)
+    (folder / "manifest.json").write_text(json.dumps({"kind": kind}), encoding="utf-8")
+    (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    return folder
+
+
+def test_assumptions_show_the_calibrate_and_sensitivity_runs_beside_the_run_escaped(run_copy):
+    """The newest calibrate and sensitivity runs of the scenario's folder made before the run are in the section."""
+    _study_run(run_copy.parent / "20200101-000000-cal1", "calibrate", CALIBRATE)
+    sens = _study_run(run_copy.parent / "20200102-000000-sen1", "sensitivity", SENSITIVITY)
+    (sens / "charts" / "tornado.png").write_bytes(b"\x89PNG tornado")
+    page = render(RunFiles.load(run_copy), {}, "en")
+    section = page[page.index('<section id="assumptions">'):]
+    assert section.index("<h3>Calibration to the observations</h3>") < section.index("<h3>Backtest</h3>") \
+        < section.index("<h3>The assumptions that matter most (global sensitivity)</h3>") \
+        < section.index("<th>Field</th>")  # the studies come first, then the scenario's own table
+    assert "the 95% band is that of the mean over 8 replications" in section
+    assert '<td>2024-01-01 – 2024-06-30</td><td class="num">10.70%</td><td>proxy ±2%</td>' in section
+    assert '<td class="num">11.20%</td><td class="num">9.80% – 12.60%</td><td>yes</td>' in section
+    assert ('<p class="headline">Date the 45% target is reached (deadline 2025-12-31): best 2025-09-14; 90% band '
+            "2025-07-02 – &gt; 2026-12-31 (parameters and replications); probability by the deadline 62%.</p>"
+            ) in section
+    assert "The mean field alone (barriers off) would say: 2025-03-01, probability 97%." in section
+    assert "Fitted on the first 2 observations, forecast the 1 held out." in section
+    assert '<td class="num">-1.25%</td><td class="num">13.00% – 14.50%</td><td>NO</td>' in section
+    assert "Morris screening of 3 assumption groups, then Sobol&#39; indices of the top 2 (96 runs)." in section
+    assert '<td class="num">0.83 (0.61)</td><td class="num">0.44 (0.30)</td>' in section
+    assert "<th>Final share: ST (S1)</th>" in section and "a household survey" in section
+    assert 'src="data:image/png;base64,iVBORyB0b3JuYWRv"' in section
+    # A group name from a scenario file is text, never markup: in the table and in what data would pin it down.
+    assert "<script>" not in page
+    assert section.count("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;") == 2
 
 
 def test_report_refuses_a_folder_that_is_not_a_run(tmp_path):

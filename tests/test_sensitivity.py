@@ -78,9 +78,10 @@ def test_morris_then_sobol_find_the_assumption_that_drives_the_output(lang_son, 
     assert summary["data_to_pin_down"]["citizens.digital_skill"].startswith("a household survey")
     json.dumps(summary)
     # The report: a table of Sobol' indices with the data that would pin each down, and a tornado chart.
-    from motcua.report.assumptions import sensitivity_html, tornado_chart
+    from motcua.report.assumptions import sensitivity_study, tornado_chart
+    from motcua.report.html import render_studies
 
-    html = sensitivity_html(summary, "data:image/png;base64,AA==", "vi")
+    html = render_studies([sensitivity_study(summary, "data:image/png;base64,AA==", "vi")])
     assert "citizens.digital_skill" in html and "khảo sát hộ gia đình" in html and "<img" in html
     assert tornado_chart(summary, tmp_path / "tornado.png", "en").stat().st_size > 1000
 

@@ -1,18 +1,18 @@
-"""The report's part on assumptions and sources that calibration and sensitivity feed: data and a small HTML fragment.
+"""The report's part on assumptions and sources that calibration and sensitivity feed: the data of its blocks.
 
 *Scenario.* Beside the table of what is observed and what is assumed, a planner needs: how well the calibrated
 model reproduces the observations, the band of the target date (the uncertainty of the parameters plus the
 replications, not only the terminal's text), what a backtest showed, and which assumptions the answer depends
 on (a tornado chart and a table of Sobol' indices), with what data would pin each down. The figures come from the
 `motcua calibrate` and `motcua sensitivity` runs of the scenario (a ``calibrate/`` or ``sensitivity/`` folder
-inside the run, else the newest of ``results/<scenario>/`` made before the run); nothing is rerun. `fragment`
-returns the HTML (all text escaped) that `motcua.report.html` puts at the top of its assumptions section.
+inside the run, else the newest of ``results/<scenario>/`` made before the run); nothing is rerun. `studies`
+returns plain data (headings, sentences, table rows, the tornado chart's data URI) that
+``templates/sections/studies.html.j2`` renders, with autoescape, at the top of the assumptions section.
 """
 
 from __future__ import annotations
 
-import html
-from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -64,14 +64,21 @@ LABELS = {
 }
 
 
-def _esc(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+@dataclass(frozen=True)
+class Study:
+    """One block of the part on calibration and sensitivity, as ``sections/studies.html.j2`` shows it (escaped).
 
+    A heading, the paragraphs before the table, the table (`numeric`: the columns shown right-aligned), the
+    paragraphs after it as (text, css class), and an image's data URI (the tornado chart) or None.
+    """
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    head = "".join(f"<th>{_esc(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
+    title: str
+    notes: list[str]
+    header: list[str]
+    rows: list[list[str]]
+    numeric: tuple[int, ...] = ()
+    after: list[tuple[str, str]] = field(default_factory=list)
+    image: str | None = None
 
 
 def latest(folder: Path, kind: str, before: str | None = None, key: str | None = None) -> Path | None:
@@ -86,30 +93,34 @@ def latest(folder: Path, kind: str, before: str | None = None, key: str | None =
     return candidates[-1] if candidates else None
 
 
-def calibration_html(summary: dict[str, Any], lang: str) -> str:
+def calibration_studies(summary: dict[str, Any], lang: str) -> list[Study]:
     """Observed against simulated, the target-date band, and the backtest of a calibrate summary."""
     t = label_table(LABELS, lang)
-    out = [f"<h3>{_esc(t['calibration'])}</h3>"]
     agent = summary.get("agent")
-    observations = summary["observations"]
+    study = Study(t["calibration"], [], [], [], numeric=(1, 3, 4))
     if agent:
-        out.append(f"<p>{_esc(t['calibration_note'].format(n=agent['replications']))}</p>")
-        rows = []
-        for obs, sim in zip(observations, agent["observations"], strict=True):
+        study.notes.append(t["calibration_note"].format(n=agent["replications"]))
+        study.header.extend([t["period"], t["observed"], t["kind"], t["simulated"], t["band95"], t["inside"]])
+        for obs, sim in zip(summary["observations"], agent["observations"], strict=True):
             kind = t["proxy"].format(sd=percent(obs["proxy_sd"], lang, 0)) if obs.get("proxy_sd") else ""
-            rows.append([f"{day(obs['period_start'], lang)} – {day(obs['period_end'], lang)}",
-                         percent(obs["observed"], lang, 2), kind, percent(sim["simulated_mean"], lang, 2),
-                         f"{percent(sim['simulated_low95'], lang, 2)} – {percent(sim['simulated_high95'], lang, 2)}",
-                         t["yes"] if sim["inside"] else t["no"]])
-        out.append(_table([t["period"], t["observed"], t["kind"], t["simulated"], t["band95"], t["inside"]], rows))
-    for band in summary.get("targets", []):
-        out.append(f"<p class=\"headline\">{_esc(_band_text(band, t, lang))}</p>")
+            study.rows.append([_period(obs, lang), percent(obs["observed"], lang, 2), kind,
+                               percent(sim["simulated_mean"], lang, 2),
+                               _range(sim["simulated_low95"], sim["simulated_high95"], lang),
+                               t["yes"] if sim["inside"] else t["no"]])
+    study.after.extend((_band_text(band, t, lang), "headline") for band in summary.get("targets", []))
     alone = (summary.get("mean_field_alone") or {}).get("targets") or []
     if agent and alone:
-        out.append(f"<p class=\"note\">{_esc(t['mean_field'].format(best=day(alone[0]['best'], lang), p=percent(alone[0]['probability_by_deadline'], lang, 0)))}</p>")  # noqa: E501
-    if summary.get("backtest"):
-        out.append(backtest_html(summary["backtest"], lang))
-    return "".join(out)
+        study.after.append((t["mean_field"].format(best=day(alone[0]["best"], lang),
+                                                   p=percent(alone[0]["probability_by_deadline"], lang, 0)), "note"))
+    return [study, backtest_study(summary["backtest"], lang)] if summary.get("backtest") else [study]
+
+
+def _period(row: dict[str, Any], lang: str) -> str:
+    return f"{day(row['period_start'], lang)} – {day(row['period_end'], lang)}"
+
+
+def _range(low: float, high: float, lang: str) -> str:
+    return f"{percent(low, lang, 2)} – {percent(high, lang, 2)}"
 
 
 def _band_text(band: dict[str, Any], t: dict[str, str], lang: str) -> str:
@@ -122,35 +133,35 @@ def _band_text(band: dict[str, Any], t: dict[str, str], lang: str) -> str:
                                    p=percent(band["probability_by_deadline"], lang, 0))
 
 
-def backtest_html(backtest: dict[str, Any], lang: str) -> str:
+def backtest_study(backtest: dict[str, Any], lang: str) -> Study:
+    """The held-out observations of a backtest against their forecast and its band."""
     t = label_table(LABELS, lang)
-    rows = [[f"{day(r['period_start'], lang)} – {day(r['period_end'], lang)}", percent(r["observed"], lang, 2),
-             percent(r["forecast"], lang, 2), percent(r["miss"], lang, 2),
-             f"{percent(r['low'], lang, 2)} – {percent(r['high'], lang, 2)}", t["yes"] if r["inside"] else t["no"]]
+    rows = [[_period(r, lang), percent(r["observed"], lang, 2), percent(r["forecast"], lang, 2),
+             percent(r["miss"], lang, 2), _range(r["low"], r["high"], lang), t["yes"] if r["inside"] else t["no"]]
             for r in backtest["held_out"]]
     note = t["backtest_note"].format(n=len(backtest["fitted_on"]), m=len(backtest["held_out"]))
-    return (f"<h3>{_esc(t['backtest'])}</h3><p>{_esc(note)}</p>"
-            + _table([t["period"], t["observed"], t["forecast"], t["miss"], t["band"], t["inside"]], rows))
+    return Study(t["backtest"], [note], [t["period"], t["observed"], t["forecast"], t["miss"], t["band"],
+                                         t["inside"]], rows, numeric=(1, 2, 3, 4))
 
 
-def sensitivity_html(summary: dict[str, Any], chart: str | None, lang: str) -> str:
+def sensitivity_study(summary: dict[str, Any], chart: str | None, lang: str) -> Study:
     """The Sobol' table of the top assumptions with what data would pin each down, and the tornado chart."""
     from motcua.models.sensitivity import what_data
 
     t = label_table(LABELS, lang)
     note = t["sensitivity_note"].format(groups=len(summary["groups"]), top=len(summary["top"]), runs=summary["runs"])
+    outputs = summary["outputs"]
     rows = []
     for g in summary["ranking"]:
         j = summary["top"].index(g)
         rows.append([g, *[f"{summary['sobol'][o]['ST'][j]:.2f} ({summary['sobol'][o]['S1'][j]:.2f})"
-                          for o in summary["outputs"]], what_data(g, lang)])
-    header = [t["assumption"], *[f"{t[o]}: ST (S1)" for o in summary["outputs"]], t["what_data"]]
-    img = f'<figure><img alt="tornado" src="{_esc(chart)}"></figure>' if chart else ""
-    return f"<h3>{_esc(t['sensitivity'])}</h3><p>{_esc(note)}</p>" + _table(header, rows) + img
+                          for o in outputs], what_data(g, lang)])
+    header = [t["assumption"], *[f"{t[o]}: ST (S1)" for o in outputs], t["what_data"]]
+    return Study(t["sensitivity"], [note], header, rows, numeric=tuple(range(1, 1 + len(outputs))), image=chart)
 
 
-def fragment(run_dir: Path, lang: str) -> str:
-    """The HTML of the calibrate and sensitivity runs behind a report ('' when there are none).
+def studies(run_dir: Path, lang: str) -> list[Study]:
+    """The blocks of the calibrate and sensitivity runs behind a report (none when there are none).
 
     A ``calibrate/`` or ``sensitivity/`` folder inside `run_dir` if there is one, else the newest such run of the
     same scenario folder (``results/<scenario>/``) made before this run: the same report files give the same page.
@@ -160,7 +171,7 @@ def fragment(run_dir: Path, lang: str) -> str:
     from motcua.runs import read_json
 
     run_dir = Path(run_dir)
-    out = []
+    out: list[Study] = []
     for kind in ("calibrate", "sensitivity"):
         inside = run_dir / kind
         folder = inside if (inside / "summary.json").exists() else latest(run_dir.parent, kind, before=run_dir.name)
@@ -168,15 +179,15 @@ def fragment(run_dir: Path, lang: str) -> str:
             continue
         summary = read_json(folder / "summary.json")
         if kind == "calibrate":
-            out.append(calibration_html(summary, lang))
+            out.extend(calibration_studies(summary, lang))
             tested = None if summary.get("backtest") else latest(run_dir.parent, kind, run_dir.name, "backtest")
             if tested is not None:
-                out.append(backtest_html(read_json(tested / "summary.json")["backtest"], lang))
+                out.append(backtest_study(read_json(tested / "summary.json")["backtest"], lang))
         else:
             png = folder / "charts" / "tornado.png"
             src = "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode() if png.exists() else None
-            out.append(sensitivity_html(summary, src, lang))
-    return "".join(out)
+            out.append(sensitivity_study(summary, src, lang))
+    return out
 
 
 def tornado_chart(summary: dict[str, Any], path: Path, lang: str) -> Path:

@@ -20,6 +20,7 @@ import base64
 import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 
@@ -27,7 +28,10 @@ from motcua.report.i18n import check_lang, text
 from motcua.report.sections import SECTIONS, ReportInput
 from motcua.run_layout import CHARTS, RunFiles, RunLayout, localized, write_text
 
-__all__ = ["RunFiles", "build_report", "draw_charts", "render"]
+if TYPE_CHECKING:
+    from motcua.report.assumptions import Study
+
+__all__ = ["RunFiles", "build_report", "draw_charts", "render", "render_studies"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -99,6 +103,11 @@ def render(f: RunFiles, charts: dict[str, Path], lang: str) -> str:
         title=text(lang, "report_title", title=localized(info, "title", lang) or info["name"]),
         meta=text(lang, "generated_from", run_id=m.get("run_id", ""), started=m.get("started_at", ""),
                   command=m.get("command_line", "")))
+
+
+def render_studies(studies: list[Study]) -> str:
+    """The calibrate and sensitivity blocks alone, as the assumptions section shows them (escaped)."""
+    return environment().get_template("sections/studies.html.j2").render(view={"studies": studies})
 
 
 def build_report(run_dir: Path, lang: str = "vi") -> Path:

@@ -330,13 +330,11 @@ def assumption_rows(r: ReportInput) -> list[list[str]]:
 
 
 def assumptions_view(r: ReportInput) -> View:
-    from markupsafe import Markup
-
-    from motcua.report.assumptions import fragment
+    from motcua.report.assumptions import studies
 
     lang = r.lang
-    # the calibrate and sensitivity runs behind the report (fragment escapes every text it writes)
-    view: View = {"rows": None, "sources": [], "steps": [], "studies": Markup(fragment(r.files.run_dir, lang))}
+    # the calibrate and sensitivity runs behind the report, shown by sections/studies.html.j2
+    view: View = {"rows": None, "sources": [], "steps": [], "studies": studies(r.files.run_dir, lang)}
     if r.scenario is not None:
         view["rows"] = assumption_rows(r)
         view["sources"] = [[s.id, s.title, f"{s.place}, {s.year}", s.url or s.seed or ""]
