@@ -37,6 +37,11 @@ SCHEMAS: dict[str, Any] = {
         code=STRING, name=STRING, kind={"enum": ["bank", "ewallet"]}, p50_ms=MS, p95_ms=MS, notify_p50_ms=MS,
         notify_p95_ms=MS, decline_mix={"type": "object", "additionalProperties": {"type": "number"}},
     ),
+    "VietqrPayment": obj(["payload", "bank_code", "otp"],
+                         payload={"type": "string", "minLength": 1, "maxLength": 512,
+                                  "description": "the scanned EMVCo payload (its CRC and tags are checked)"},
+                         bank_code=TEXT,
+                         otp={"type": "string", "pattern": "^[0-9]{6}$", "description": "000000 is always wrong"}),
     "Charge": obj(["charge_token", "bank_code", "otp"], charge_token=TEXT, bank_code=TEXT,
                   otp={"type": "string", "pattern": "^[0-9]{6}$", "description": "000000 is always wrong"}),
     "Verdict": obj(
@@ -74,7 +79,7 @@ PATHS: dict[str, Any] = {
     "/vietqr/pay": {"post": operation(
         "The bank app pays a scanned dynamic VietQR: checks its CRC and tags, checks the payment out at the gateway "
         "(bill number = payment id), refuses another amount, and charges it like POST /charge",
-        body=obj(["payload", "bank_code", "otp"], payload=STRING, bank_code=STRING, otp=STRING),
+        body=ref("VietqrPayment"),
         errors=(400, 409, 413, 422, 503),
         ok={"200": json_content(ref("ChargeResult"), "the bank's verdict, with bill_number and qr_amount_vnd")},
     )},
@@ -87,9 +92,10 @@ add_links(PATHS, "/charge", "post", ("200",), {
 
 def openapi_for(bank_codes: Iterable[str]) -> dict[str, Any]:
     """The document of a bank service whose catalogue has these codes (a charge names one of them)."""
-    charge = SCHEMAS["Charge"]
     bank_code = {"enum": sorted(bank_codes), "description": "a code of the catalogue (GET /banks)"}
-    schemas = {**SCHEMAS, "Charge": {**charge, "properties": {**charge["properties"], "bank_code": bank_code}}}
+    schemas = dict(SCHEMAS)
+    for name in ("Charge", "VietqrPayment"):  # both name a bank of this catalogue
+        schemas[name] = {**SCHEMAS[name], "properties": {**SCHEMAS[name]["properties"], "bank_code": bank_code}}
     return document(
         "Banks and e-wallets — mock",
         "Charges with VNPay-style response codes and signed notifications to the gateway. docs/contracts.md §1.",

@@ -13,6 +13,7 @@ long as the gateway process (a load test does not restart it).
 from __future__ import annotations
 
 import collections
+import re
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 
 MAX_DELIVERIES = 2_000_000
 RECORDS_PATH = "/vnpay/ipn-records"
+TMN_CODE_PATTERN = "[A-Z0-9]{8}"
+"""A terminal code, as the terminal file declares it."""
 
 
 class DeliveryLog:
@@ -63,8 +66,11 @@ def approved_since(db: Database, tmn_code: str, since: float) -> list[dict[str, 
 def records_handler(db_of: Any, log: DeliveryLog, terminals: Any) -> Any:
     async def records(request: web.Request) -> web.Response:
         tmn_code = request.query.get("tmn_code", "")
+        if not re.fullmatch(TMN_CODE_PATTERN, tmn_code):
+            raise ApiError(400, "invalid_field", f"tmn_code {tmn_code[:20]!r}: 8 upper-case letters or digits",
+                           field="tmn_code")
         if tmn_code not in terminals:
-            raise ApiError(422, "invalid_field", f"tmn_code {tmn_code[:20]!r} is not a terminal of this gateway",
+            raise ApiError(404, "unknown_terminal", f"tmn_code {tmn_code!r} is not a terminal of this gateway",
                            field="tmn_code")
         try:
             since = float(request.query.get("since", "0"))
@@ -90,9 +96,10 @@ _APPROVED = obj(["payment_id", "txn_ref", "amount_vnd", "bank_approved_at", "del
 PATHS = {RECORDS_PATH: {"get": operation(
     "The terminal's bank-approved VNPay payments since an epoch time, with every IPN sent and its answer "
     "(what motcua loadtest --merchant measures)",
-    parameters=[{"name": "tmn_code", "in": "query", "required": True, "schema": STRING},
+    parameters=[{"name": "tmn_code", "in": "query", "required": True,
+                 "schema": {"type": "string", "pattern": f"^{TMN_CODE_PATTERN}$"}},
                 {"name": "since", "in": "query", "required": False, "schema": {"type": "number"}}],
-    errors=(422,),
+    errors=(400, 404, 422),
     ok={"200": json_content(obj(["tmn_code", "since", "approved"], tmn_code=STRING, since={"type": "number"},
                                 approved={"type": "array", "items": _APPROVED}), "the records")},
 )}}

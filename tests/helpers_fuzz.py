@@ -73,6 +73,7 @@ REFUSALS_OF_VALID: dict[tuple[str, str], tuple[tuple[int, str], ...]] = {
     ("agency", "PUT /admin/faults"): ((422, "max_ms"), (422, "p95_ms"), (422, "p50_ms")),
     ("bank", "POST /charge"): ((422, "bank_code"),  # the token names the bank the citizen chose at checkout
                                (400, "otp")),  # 000000 is the always-wrong OTP (a refusal, not a bad request)
+    ("bank", "POST /vietqr/pay"): ((422, "payload"),),  # a payload's CRC and tags: a checksum JSON Schema cannot say
 }
 """Schema-valid requests the contract still refuses: (service, operation) → (status, error field)."""
 def check_ipn_answer(mode: GenerationMode, signed: bool, response: requests.Response) -> None:
