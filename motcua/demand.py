@@ -66,7 +66,7 @@ def hourly_shape(scenario: Any) -> tuple[np.ndarray, str]:
 
 def group_mix(scenario: Any) -> dict[str, float]:
     """The scenario's payment-group mix (fee, tax, insurance, fine, electricity)."""
-    from motcua.scenario import PAYMENT_GROUPS
+    from motcua.payment_platform import PAYMENT_GROUPS
 
     return {g: float(getattr(scenario.payment_system.groups, g)) for g in PAYMENT_GROUPS}
 

@@ -66,8 +66,6 @@ from motcua.run_layout import (
     write_csv,
     write_json,
 )
-from motcua.run_layout import STEP_FOLDERS as STEP_FOLDERS  # re-exported: the steps' folders, in order
-from motcua.run_layout import loadtest_folder as loadtest_folder  # re-exported (moved to motcua.run_layout)
 from motcua.runs import start_run
 
 if TYPE_CHECKING:  # the models load lazily, in the step that needs them

@@ -19,9 +19,6 @@ import numpy as np
 
 from motcua.errors import InputError
 from motcua.models.coupled import PERIODS, ReplicationResult, month_index
-from motcua.models.figures import (  # re-exported: simulate's figures are computed there
-    BUSY_ACTIVITIES as BUSY_ACTIVITIES,
-)
 from motcua.models.figures import (
     ScenarioFacts,
     day_dates,
