@@ -165,9 +165,9 @@ def run_loadtest(
     calls `Summary.raise_if_breached` when its outputs are written."""
     from motcua.loadtest.params import journey_params
     from motcua.loadtest.profiles import profile_from_scenario
-    from motcua.scenario import load_scenario
+    from motcua.scenario import load_scenario, scenario_file
 
-    scenario_path = Path(scenario_path)
+    scenario_path = scenario_file(scenario_path)  # a bundled name (peak-day) as load_scenario takes it
     if options.merchant_file is not None:  # measured from the gateway's records: motcua.loadtest.merchant
         raise InputError("a merchant system under test runs through motcua.loadtest.merchant.run_merchant "
                          "(motcua loadtest --merchant does this)")
