@@ -391,8 +391,8 @@ class Calibration:
         if agent is None:
             return []
         lines = ["", f"Agent model at the estimates: {agent.replications} replications, seed {agent.seed} (the streams "
-                 f"of `motcua simulate`'s first {agent.replications}); {len(agent.iterations)} iteration(s), largest "
-                 "miss " + " → ".join(f"{m:.1%}" for m in agent.iterations),
+                 f"of `motcua simulate`'s first {agent.replications}); {len(agent.iterations)} batch(es) of runs, "
+                 "largest miss at each " + " → ".join(f"{m:.1%}" for m in agent.iterations),
                  f"{'period':<25}{'observed':>10}{'simulated':>11}   95% band (mean over replications)  inside"]
         for i, obs in enumerate(self.observations):
             mean, low, high = agent.band(i)
@@ -602,8 +602,9 @@ def fit(
         agent_fit.draw_runs = run_draws(problem, draws, agent)
         targets = [problem.agent_target_band(t, agent_fit, level) for t in scenario.targets]
         if not agent_fit.converged:
-            warnings.append(f"the agent model did not settle within {len(agent_fit.iterations)} iterations (largest "
-                            f"miss {agent_fit.iterations[-1]:.1%}, tolerance {agent.tolerance:.1%}): the fit may "
+            warnings.append(f"the agent model did not settle within {len(agent_fit.iterations)} batches of runs "
+                            f"(largest miss {agent_fit.miss:.1%}, tolerance {agent.tolerance:.1%}, and an observation "
+                            "outside the 95% band of the replications): the fit may "
                             "not be the best the agent model allows; raise --replications or see the residuals")
     jac_cov = problem.covariance(best, sd if not sd_assumed else None)
     return Calibration(

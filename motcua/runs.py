@@ -120,6 +120,12 @@ class Run:
         return write_json(self.dir / MANIFEST, self.manifest)
 
 
+def check_out_folder(out: Path | None) -> None:
+    """Refuse an ``--out`` folder that holds files, before any work: nothing is ever written over."""
+    if out is not None and Path(out).exists() and any(Path(out).iterdir()):
+        raise InputError(f"--out {out}: folder exists and is not empty; choose a new folder")
+
+
 @contextlib.contextmanager
 def start_run(
     scenario: str,
@@ -137,9 +143,8 @@ def start_run(
     """
     run_id = new_run_id()
     if out is not None:
+        check_out_folder(out)
         final_dir = Path(out)
-        if final_dir.exists() and any(final_dir.iterdir()):
-            raise InputError(f"--out {final_dir}: folder exists and is not empty; choose a new folder")
         work_dir = final_dir.with_name(f".{final_dir.name}.partial")
     else:
         root = Path(results_root) if results_root else DEFAULT_RESULTS

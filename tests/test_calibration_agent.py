@@ -163,3 +163,54 @@ def test_simulate_of_the_bundled_son_la_reproduces_every_observation():
         a, b = (obs.start - scenario.simulation.start).days, (obs.end - scenario.simulation.start).days + 1
         band = mean_ci(share[:, a:b].mean(axis=1))
         assert band.low <= obs.share <= band.high, (obs.start, obs.share, band)
+
+
+# --- the search, on a stand-in for the agent model -------------------------------------------------
+
+COUPLING = np.array([[0.0, 0.4, 0.0], [0.0, 0.0, -0.4], [0.4, 0.0, 0.0]])
+"""How the stand-in's parameters are mixed before the mean field sees them: directions the mean field barely sees
+matter to it, as they do to the agent model."""
+SPREAD = np.array([-0.002, -0.0007, 0.0007, 0.002])
+"""Fixed relative offsets of the stand-in's four "replications" (common random numbers: the same at every point)."""
+
+
+def _stand_in(problem, centre):
+    """A deterministic model unlike the mean field: the mean field at coupled parameters, times (1 + offset)."""
+    def evaluate(points):
+        return [np.outer(1 + SPREAD, problem.predict_mean_field(x + COUPLING @ (x - centre))) for x in points]
+    return evaluate
+
+
+def _son_la_problem(scenario=None):
+    scenario = scenario or load_scenario(SON_LA)
+    observations = read_observed(SCENARIO_DIR / "observed" / "son-la-2020-2023.csv", scenario)
+    return fit(scenario, observations, bootstrap=0).problem
+
+
+def test_search_reaches_the_observations_of_a_model_the_mean_field_misleads():
+    from motcua.models.calibration_agent import search_fit
+
+    problem = _son_la_problem()
+    centre = problem.best + np.array([0.5, -0.5, 0.3])
+    evaluate = _stand_in(problem, centre)
+    start = evaluate([problem.best])[0].mean(axis=0)
+    assert np.max(np.abs(start / problem.observed - 1)) > 0.05  # the mean field's own fit misses the stand-in
+    search = search_fit(problem, problem.best, AgentSettings(), evaluate)
+    assert search.settled() and len(search.history) <= AgentSettings().max_iterations
+    np.testing.assert_allclose(search.here.agent, problem.observed, rtol=AgentSettings().tolerance)
+
+
+def test_a_scenario_that_already_fits_is_a_fixed_point_of_its_calibration():
+    """Calibrating the calibrated file gives it back after one batch of runs, although the mean field's own optimum
+    (where a refit would start) lies elsewhere on the ridge three points leave."""
+    from motcua.models.calibration_agent import search_fit
+
+    problem = _son_la_problem()
+    centre = problem.best + np.array([0.5, -0.5, 0.3])
+    first = search_fit(problem, problem.best, AgentSettings(), _stand_in(problem, centre))
+    fitted = with_parameters(problem.scenario, problem.parameters(first.here.x))
+    again_problem = _son_la_problem(fitted)
+    assert np.max(np.abs(again_problem.best - first.here.x)) > 0.1  # the refit would not start where it ends
+    again = search_fit(again_problem, again_problem.best, AgentSettings(), _stand_in(again_problem, centre))
+    assert len(again.history) == 1
+    np.testing.assert_allclose(again.here.x, first.here.x, atol=1e-9)

@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
 
     from motcua.errors import InputError
     from motcua.models import calibration
-    from motcua.runs import now_iso, start_run, write_json
+    from motcua.runs import check_out_folder, now_iso, start_run, write_json
     from motcua.scenario import load_scenario
     from motcua.typed_config import parse_date
 
@@ -126,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--noise-sd {args.noise_sd}: must be > 0 (a share, e.g. 0.005 for half a point)")
     fitted_on, held_out = calibration.split_holdout(observations, args.holdout)
     _check_new_file(args.write_scenario, Path(scenario.file))
+    check_out_folder(args.out)  # before minutes of runs, not after
     fit_initial = args.fit_initial if args.fit_initial is not None else all(
         u.initial_share is None for u in scenario.units)
     model = "generalized" if args.model == "agent" else args.model

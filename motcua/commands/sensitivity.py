@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from motcua.models.replications import ExecutorSpec
     from motcua.models.sensitivity import OUTPUTS, analyse, what_data
     from motcua.report.assumptions import tornado_chart
-    from motcua.runs import start_run, write_csv, write_json
+    from motcua.runs import check_out_folder, start_run, write_csv, write_json
     from motcua.scenario import load_scenario
 
     started, cpu = time.perf_counter(), time.process_time()
@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         scenario = scenario.with_overrides({"simulation.horizon_days": args.horizon_days})
     if args.top < 1:
         raise InputError(f"--top {args.top}: must be >= 1 (e.g. 3)")
+    check_out_folder(args.out)  # before minutes of runs, not after
     executor = ExecutorSpec.from_options(workers=args.workers, dask_scheduler=args.dask_scheduler)
     result = analyse(scenario, trajectories=args.trajectories or (2 if args.quick else 4),
                      sobol_n=args.sobol_samples or (8 if args.quick else 32), top=args.top, seed=args.seed,
