@@ -214,3 +214,38 @@ def test_a_scenario_that_already_fits_is_a_fixed_point_of_its_calibration():
     again = search_fit(again_problem, again_problem.best, AgentSettings(), _stand_in(again_problem, centre))
     assert len(again.history) == 1
     np.testing.assert_allclose(again.here.x, first.here.x, atol=1e-9)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_calibrating_the_bundled_son_la_gives_it_back_with_simulates_target_date(tmp_path):
+    """`motcua calibrate son-la-2020-2023` on the recalibrated file: the same parameters (a fixed point, one batch),
+    every observation inside the agent model's band, and the 50% date within a month of `motcua simulate`'s mean
+    date, with overlapping bands."""
+    import json
+
+    from motcua.models.figures import replication_figures, scenario_facts
+    from motcua.models.replications import run_replications
+
+    from motcua.cli import main
+
+    assert main(["calibrate", "son-la-2020-2023", "--out", str(tmp_path / "calibrate")]) == 0
+    summary = json.loads((tmp_path / "calibrate" / "summary.json").read_text(encoding="utf-8"))
+    scenario = load_scenario(SON_LA)
+    for name in ("p_per_year", "q_per_year", "effort_weight"):
+        assert summary["estimates"][name] == pytest.approx(getattr(scenario.adoption, name), rel=1e-9)
+    agent = summary["agent"]
+    assert agent["converged"] and len(agent["iterations"]) == 1
+    assert all(row["inside"] for row in agent["observations"])
+    target = summary["targets"][0]
+    rset = run_replications(scenario, scenario.simulation.replications, scenario.simulation.seed, progress=False)
+    reach = replication_figures(rset.results, scenario_facts(scenario))["target0_reach_day"]
+    assert np.isfinite(reach).all()
+    start = scenario.simulation.start
+    simulated = start + dt.timedelta(days=round(float(reach.mean())))
+    low, high = (start + dt.timedelta(days=int(d)) for d in np.percentile(reach, [10, 90], method="lower"))
+    best = dt.date.fromisoformat(target["best"])
+    assert abs((best - simulated).days) <= 31, (best, simulated)
+    band_low = dt.date.fromisoformat(target["low"])
+    band_high = dt.date.fromisoformat(target["high"]) if target["high"] else dt.date.max
+    assert band_low <= high and low <= band_high
