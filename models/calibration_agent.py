@@ -161,6 +161,9 @@ class AgentSettings:
     draws: int = 16
     """Parameter draws (from the bootstrap) run through the agent model for the target-date band."""
     executor: Any = None
+    keep_fitting_scenario: bool = True
+    """Run the scenario's own parameters beside the mean-field optimum and keep them if they already fit. Off for
+    a backtest: a calibrated file's values have seen the held-out observations."""
     tolerance: float = FIT_TOLERANCE
     max_iterations: int = MAX_ITERATIONS
     """Batches of agent-model runs at most: the starting candidates, the measured Jacobian, each step."""
@@ -240,7 +243,7 @@ def search_fit(problem: Any, x: np.ndarray, settings: AgentSettings, evaluate: E
     """The search of `fit_agent_model` with any model `evaluate` stands for (tests pass a cheap one)."""
     search = AgentSearch(problem, evaluate, settings.tolerance)
     problem.correction = np.ones(len(problem.observed))
-    search.start(_distinct([x, problem.scenario_point()]))
+    search.start(_distinct([x, problem.scenario_point()] if settings.keep_fitting_scenario else [x]))
     while not search.settled() and len(search.history) < settings.max_iterations:
         search.step()
     return search

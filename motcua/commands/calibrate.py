@@ -42,11 +42,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--origin", help="date (YYYY-MM-DD) the fit starts from (default: simulation.start)")
     initial = parser.add_mutually_exclusive_group()
     initial.add_argument("--fit-initial", dest="fit_initial", action="store_true", default=None,
-                         help="also fit the shares at the origin (default: when no unit states initial_share)")
+                         help="also fit the shares at the origin (default: when no unit states initial_share, "
+                             "and with --holdout)")
     initial.add_argument("--keep-initial", dest="fit_initial", action="store_false",
                          help="keep the scenario's start shares")
     parser.add_argument("--holdout", type=int, default=0, metavar="LAST_N",
-                        help="backtest: fit on all but the last N observations, forecast those N")
+                        help="backtest: fit on all but the last N observations, forecast those N (from the mean "
+                             "field's optimum, never from the scenario's own values, which may have seen them)")
     parser.add_argument("--bootstrap", type=int, default=200, help="parametric bootstrap refits (default 200)")
     parser.add_argument("--level", type=float, default=0.8, help="interval level (default 0.8, as simulate's band)")
     parser.add_argument("--noise-sd", type=float,
@@ -97,7 +99,7 @@ def _agent_settings(args: argparse.Namespace, scenario):
         raise InputError(f"--draws {args.draws}: must be >= 0 (e.g. 16)")
     executor = ExecutorSpec.from_options(workers=args.workers, dask_scheduler=args.dask_scheduler)
     return AgentSettings(replications=replications, seed=scenario.simulation.seed, draws=args.draws,
-                         executor=executor)
+                         executor=executor, keep_fitting_scenario=not args.holdout)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -127,13 +129,16 @@ def run(args: argparse.Namespace) -> int:
     fitted_on, held_out = calibration.split_holdout(observations, args.holdout)
     _check_new_file(args.write_scenario, Path(scenario.file))
     check_out_folder(args.out)  # before minutes of runs, not after
-    fit_initial = args.fit_initial if args.fit_initial is not None else all(
+    # A backtest refits what a calibrated file may have fitted to the held-out observations: the start shares too.
+    fit_initial = args.fit_initial if args.fit_initial is not None else bool(args.holdout) or all(
         u.initial_share is None for u in scenario.units)
     model = "generalized" if args.model == "agent" else args.model
     result = calibration.fit(scenario, fitted_on, model=model, fixed=_parse_fixed(args.fix), origin=origin,
                              fit_initial=fit_initial, bootstrap=args.bootstrap, level=args.level,
                              noise_sd=args.noise_sd, seed=args.seed, agent=_agent_settings(args, scenario))
     backtest = calibration.backtest(result, held_out) if held_out else None
+    if backtest:
+        result.warnings += _seen_held_out(scenario, result, _parse_fixed(args.fix))
     print(result.report())
     if backtest:
         print("\n" + backtest.report())
@@ -162,6 +167,19 @@ def run(args: argparse.Namespace) -> int:
         calibration.write_scenario(new, args.write_scenario, header=header)
         print(f"calibrated scenario written to {args.write_scenario}")
     return 0
+
+
+def _seen_held_out(scenario, result, fixed: dict[str, float]) -> list[str]:
+    """A backtest keeps what the data cannot see at the scenario's value: say so when that value was itself fitted
+    (to observations that may include the held-out ones), so that the forecast is not out of sample for it."""
+    out = []
+    for name in (n for n in ("p_per_year", "q_per_year", "effort_weight") if n not in result.free and n not in fixed):
+        if scenario.provenance_of(f"adoption.{name}").startswith("derived: fitted by motcua calibrate"):
+            out.append(f"backtest: {name} is kept at the scenario's {result.estimates[name]:.4g}, which motcua "
+                       f"calibrate fitted (see [provenance] adoption.{name}), perhaps to the held-out observations "
+                       f"too: the forecast is not out of sample for it. Pass --fix {name}=VALUE with a value chosen "
+                       "without them, e.g. the one assumed before calibration.")
+    return out
 
 
 def _parse_fixed(items: list[str]) -> dict[str, float]:
