@@ -140,9 +140,10 @@ def run_agent(scenarios: Sequence[Scenario], seeds: Sequence[np.random.SeedSeque
 
 FIT_TOLERANCE = 0.005
 """Relative difference, at every observation, between the agent model (mean over the fit's replications) and what
-the corrected mean field predicted for it, below which the iteration stops (or half the 95% band of that mean, if
-wider: `_met`)."""
+the best next step would bring it to, below which the search stops (or half the 95% band of that mean, if wider:
+`_met`): half of that band of 8 replications is about simulate's band of 20."""
 MAX_ITERATIONS = 8
+"""Batches of agent-model runs at most (each ≈ one 8-replication simulate of the observed years)."""
 DAMPING_START = 1e-3
 """Levenberg damping of the first step, relative to the largest squared column norm of the weighted Jacobian."""
 DIFFERENCE_STEP = 0.1
