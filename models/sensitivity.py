@@ -376,6 +376,10 @@ _DATA = (
      "nhật ký cổng thanh toán về giao dịch lỗi và độ trễ thông báo kết quả"),
     ("lapse", "a follow-up of payers after a failed payment: how many pay online again",
      "theo dõi người nộp sau một lần thanh toán lỗi: bao nhiêu người quay lại nộp trực tuyến"),
+    ("potential_share", "a survey question: would you pay fees online if it were easy? and the share reached "
+     "in the communes furthest ahead, as a ceiling",
+     "câu hỏi khảo sát: ông/bà có nộp phí trực tuyến nếu thuận tiện không? và tỷ lệ đã đạt ở các xã đi đầu, làm mức "
+     "trần"),
     ("adoption", "monthly online-payment shares per unit from the payment platform, to calibrate",
      "tỷ lệ thanh toán trực tuyến hằng tháng theo đơn vị từ nền tảng thanh toán, để hiệu chỉnh"),
 )
