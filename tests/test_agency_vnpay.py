@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from helpers_mock_http import call, wait_for
+from helpers_payment_stack import write_catalogue_without_declines
 from helpers_vnpay import get
 from motcua.mock_services.common import vnpay_wire as wire
 from motcua.mock_services.common.http import TEST_ADMIN_TOKEN
@@ -22,8 +23,11 @@ ADMIN = {"X-Admin-Token": TEST_ADMIN_TOKEN}
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockStack]:
-    config = StackConfig(data_dir=tmp_path_factory.mktemp("agency-vnpay"), time_scale=0.01, agency_protocol="vnpay",
-                         extra_args={"bank": ["--latency-scale", "0"]})
+    data = tmp_path_factory.mktemp("agency-vnpay")
+    # Banks decline a few per cent by design (keyed by the random payment id): these tests need approvals.
+    banks = write_catalogue_without_declines(data / "banks-no-declines.toml")
+    config = StackConfig(data_dir=data, time_scale=0.01, agency_protocol="vnpay",
+                         extra_args={"bank": ["--latency-scale", "0", "--catalogue", str(banks)]})
     with MockStack(config) as st:
         yield st
 
