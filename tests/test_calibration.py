@@ -316,7 +316,8 @@ def test_calibrate_holdout_on_son_la_reports_the_miss(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "Backtest: fitted on 2 observation(s) (2020-01-01 – 2021-12-31), forecast 1 held out" in printed
     # 2020–2021 cannot see the teams' effort weight, and the bundled file's value was fitted with 2022: said so.
-    assert "backtest: effort_weight is kept at the scenario's 12.34, which motcua calibrate fitted" in printed
+    kept = f"{load_scenario(SON_LA).adoption.effort_weight:.4g}"
+    assert f"backtest: effort_weight is kept at the scenario's {kept}, which motcua calibrate fitted" in printed
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     held = summary["backtest"]["held_out"][0]
     assert held["period_start"] == "2022-01-01" and held["observed"] == 0.107
