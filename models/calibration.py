@@ -54,6 +54,8 @@ DEFAULT_PROXY_SD = 0.25
 """Extra relative uncertainty of a proxy observation whose file does not state one (*assumed*)."""
 CONDITION_LIMIT = 1e6
 CORRELATION_LIMIT = 0.95
+FITTED = "derived: fitted by motcua calibrate"
+"""How the provenance of every value calibration writes into a scenario begins."""
 EXTRA_YEARS = 15
 """How far beyond the scenario's horizon to look for the date a target is reached."""
 
@@ -951,7 +953,7 @@ def calibrated_scenario(scenario: Scenario, result: Calibration, *, observed_fil
         data["adoption"][param] = round(result.estimates[param], 6)
         low, high = result.intervals.get(param, (math.nan, math.nan))
         provenance[f"adoption.{param}"] = (
-            f"derived: fitted by motcua calibrate ({result.describe_model()}) to {observed_file} on {when}; "
+            f"{FITTED} ({result.describe_model()}) to {observed_file} on {when}; "
             f"{result.level:.0%} bootstrap interval {low:.4g} – {high:.4g}")
     for param in PARAMETERS:
         if param not in result.free:
@@ -971,7 +973,7 @@ def calibrated_scenario(scenario: Scenario, result: Calibration, *, observed_fil
         for unit in data["region"]["units"]:
             unit["initial_share"] = round(result.initial_shares[unit["id"]], 6)
             provenance[f"region.units[{unit['id']}].initial_share"] = (
-                f"derived: fitted by motcua calibrate to {observed_file} on {when}")
+                f"{FITTED} to {observed_file} on {when}")
     return scenario_from_dict(data, file=scenario.file)
 
 

@@ -192,7 +192,7 @@ class AgentFit:
     def miss(self) -> float:
         """The largest relative miss, at the estimates, of the replications' mean against the observations."""
         assert self.observed is not None
-        return float(np.max(np.abs(self.simulated.mean(axis=0) / self.observed - 1)))
+        return largest_miss(self.simulated, self.observed)
 
     def band(self, i: int, confidence: float = 0.95) -> tuple[float, float, float]:
         """Mean and 95% confidence interval over replications of observation `i`, as `simulate` reports it."""
@@ -287,9 +287,10 @@ class AgentSearch:
 
     def inside(self) -> bool:
         """Every observation inside the 95% band of the replications' mean at the current point."""
-        values = self.here.values
-        return all(low <= o <= high for o, (low, high) in
-                   zip(self.problem.observed, (_band(values[:, i]) for i in range(values.shape[1])), strict=True))
+        from motcua.models.replications import mean_ci
+
+        est, observed = mean_ci(self.here.values), self.problem.observed
+        return bool(np.all((np.asarray(est.low) <= observed) & (observed <= np.asarray(est.high))))
 
     def step(self) -> None:
         if not self.levenberg:
@@ -396,7 +397,7 @@ class _Point:
         return self.values.mean(axis=0)
 
     def miss(self, observed: np.ndarray) -> float:
-        return float(np.max(np.abs(self.agent / observed - 1)))
+        return largest_miss(self.values, observed)
 
 
 def _corrected_step(problem: Any, here: _Point, jac: np.ndarray, weights: np.ndarray,
@@ -434,11 +435,9 @@ def _distinct(points: Sequence[np.ndarray]) -> list[np.ndarray]:
     return out
 
 
-def _band(values: np.ndarray) -> tuple[float, float]:
-    from motcua.models.replications import mean_ci
-
-    est = mean_ci(values)
-    return float(est.low), float(est.high)
+def largest_miss(values: np.ndarray, observed: np.ndarray) -> float:
+    """The largest relative miss of the replications' mean (values: replications × observations)."""
+    return float(np.max(np.abs(values.mean(axis=0) / observed - 1)))
 
 
 def _met(values: np.ndarray, observed: np.ndarray, tolerance: float) -> bool:

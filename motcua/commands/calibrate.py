@@ -133,12 +133,13 @@ def run(args: argparse.Namespace) -> int:
     fit_initial = args.fit_initial if args.fit_initial is not None else bool(args.holdout) or all(
         u.initial_share is None for u in scenario.units)
     model = "generalized" if args.model == "agent" else args.model
-    result = calibration.fit(scenario, fitted_on, model=model, fixed=_parse_fixed(args.fix), origin=origin,
+    fixed = _parse_fixed(args.fix)
+    result = calibration.fit(scenario, fitted_on, model=model, fixed=fixed, origin=origin,
                              fit_initial=fit_initial, bootstrap=args.bootstrap, level=args.level,
                              noise_sd=args.noise_sd, seed=args.seed, agent=_agent_settings(args, scenario))
     backtest = calibration.backtest(result, held_out) if held_out else None
     if backtest:
-        result.warnings += _seen_held_out(scenario, result, _parse_fixed(args.fix))
+        result.warnings += _seen_held_out(scenario, result, fixed)
     print(result.report())
     if backtest:
         print("\n" + backtest.report())
@@ -152,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
     with start_run(scenario.name, seed=args.seed, out=args.out, kind="calibrate") as run_dir:
         run_dir.add_input(Path(scenario.file), "scenario")
         run_dir.add_input(observed_path, "observed")
-        run_dir.record(parameters={"model": args.model, "fixed": _parse_fixed(args.fix), "origin": str(result.origin),
+        run_dir.record(parameters={"model": args.model, "fixed": fixed, "origin": str(result.origin),
                                    "fit_initial": fit_initial, "bootstrap": args.bootstrap, "level": args.level,
                                    "holdout": args.holdout})
         write_json(run_dir.path("summary.json"), {"kind": "calibrate", "scenario": scenario.name,
@@ -172,9 +173,11 @@ def run(args: argparse.Namespace) -> int:
 def _seen_held_out(scenario, result, fixed: dict[str, float]) -> list[str]:
     """A backtest keeps what the data cannot see at the scenario's value: say so when that value was itself fitted
     (to observations that may include the held-out ones), so that the forecast is not out of sample for it."""
+    from motcua.models.calibration import FITTED, PARAMETERS
+
     out = []
-    for name in (n for n in ("p_per_year", "q_per_year", "effort_weight") if n not in result.free and n not in fixed):
-        if scenario.provenance_of(f"adoption.{name}").startswith("derived: fitted by motcua calibrate"):
+    for name in (n for n in PARAMETERS if n not in result.free and n not in fixed):
+        if scenario.provenance_of(f"adoption.{name}").startswith(FITTED):
             out.append(f"backtest: {name} is kept at the scenario's {result.estimates[name]:.4g}, which motcua "
                        f"calibrate fitted (see [provenance] adoption.{name}), perhaps to the held-out observations "
                        f"too: the forecast is not out of sample for it. Pass --fix {name}=VALUE with a value chosen "
