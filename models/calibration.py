@@ -25,7 +25,6 @@ import csv
 import dataclasses
 import datetime as dt
 import math
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ import numpy as np
 from motcua.models.adoption import AdoptionSetup, effort_by_day, mean_field_share
 from motcua.models.calibration_agent import AgentFit, AgentSettings, fit_agent_model, reach_days, run_draws
 
+from motcua.atomic import atomic_path
 from motcua.errors import InputError
 from motcua.scenario import ALL_UNITS, Scenario, scenario_from_dict
 from motcua.typed_config import parse_date
@@ -994,11 +994,7 @@ def write_scenario(scenario: Scenario, path: Path, *, header: str = "") -> Path:
     if catalogue.parent != path.parent.resolve():
         data["payment_system"]["fee_catalogue"] = str(catalogue)
     comment = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines())
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
+    with atomic_path(path, exclusive=True) as tmp:  # never replaces a file that appeared meanwhile
         tmp.write_text(comment + tomli_w.dumps(data, multiline_strings=True), encoding="utf-8")
         load_scenario(tmp)
-        os.link(tmp, path)  # fails rather than replace a file that appeared meanwhile
-    finally:
-        tmp.unlink(missing_ok=True)
     return path

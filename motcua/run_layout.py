@@ -24,17 +24,15 @@ module sits below the pipeline and the report and imports only the standard libr
 # No ``from __future__ import annotations`` here: `read_typed` needs the evaluated ``NotRequired``
 # markers of the TypedDicts (``__required_keys__``), which Python 3.11 cannot see in string annotations.
 
-import contextlib
 import csv
 import datetime as dt
 import json
-import os
-import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, NotRequired, TypedDict, TypeVar, cast
+from typing import Any, NotRequired, TypedDict, TypeVar, cast
 
+from motcua.atomic import atomic_open
 from motcua.errors import InputError
 
 # ---------------------------------------------------------------------------------------------
@@ -619,7 +617,7 @@ def write_json(path: Path, obj: Any) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False, default=_json_default) + "\n"
-    with _atomic_file(path) as fh:
+    with atomic_open(path) as fh:
         fh.write(text)
     return path
 
@@ -628,7 +626,7 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) 
     """Write a CSV file atomically, with a header row."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with _atomic_file(path, newline="") as fh:
+    with atomic_open(path, newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(header)
         writer.writerows(rows)
@@ -639,23 +637,9 @@ def write_text(path: Path, text: str) -> Path:
     """Write a text file (UTF-8) atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with _atomic_file(path) as fh:
+    with atomic_open(path) as fh:
         fh.write(text)
     return path
-
-
-@contextlib.contextmanager
-def _atomic_file(path: Path, newline: str | None = None) -> Iterator[IO[str]]:
-    """A text file that appears at `path` only once it is completely written."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline=newline, encoding="utf-8") as fh:
-            yield fh
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def _json_default(obj: Any) -> Any:

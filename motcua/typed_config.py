@@ -39,9 +39,7 @@ import dataclasses
 import datetime as dt
 import difflib
 import math
-import os
 import re
-import tempfile
 import tomllib
 import types
 import typing
@@ -49,6 +47,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar, get_args, get_origin
 
+from motcua.atomic import write_text
 from motcua.errors import ConfigError, ScenarioError
 
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
@@ -718,15 +717,4 @@ class ConfigFile(Generic[T]):
 
     def write(self, obj: T, path: str | Path, *, comment: str = "") -> Path:
         """Write `obj` as a TOML file, atomically (a temporary file renamed over `path`: never half a file)."""
-        path = Path(path)
-        text = self.dumps(obj, comment=comment)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        return write_text(path, self.dumps(obj, comment=comment))

@@ -6,11 +6,10 @@ One ``<testsuite name="motcua.loadtest.<scenario>">``; each SLO gate and the inv
 
 from __future__ import annotations
 
-import os
-import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from motcua.atomic import atomic_open_bytes
 from motcua.loadtest.slo import Verdict, _fmt
 
 
@@ -49,9 +48,6 @@ def write_junit(
     root.append(suite)
     ET.indent(root)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "wb") as fh:
+    with atomic_open_bytes(path) as fh:
         ET.ElementTree(root).write(fh, encoding="utf-8", xml_declaration=True)
-    os.replace(tmp, path)
     return path

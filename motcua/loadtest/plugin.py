@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from locust import events
 from locust.runners import STATE_STOPPED, MasterRunner, WorkerRunner
 from locust.stats import CSV_STATS_INTERVAL_SEC
 
+from motcua.atomic import write_text
 from motcua.loadtest.callbacks import CALLBACK, Approval, CallbackCorrelator
 from motcua.loadtest.journey_stats import FLUSH_S, JourneyBatch
 from motcua.loadtest.percentiles import HdrSet
@@ -341,12 +341,7 @@ class Harness:
             "late": sorted(corr.late) if corr else [],
             "confirmed_via": corr.confirmed_via if corr else {},
         }
-        path = Path(out) / HARNESS_FILE
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data), encoding="utf-8")
-        os.replace(tmp, path)
-        return path
+        return write_text(Path(out) / HARNESS_FILE, json.dumps(data))
 
 
 def install() -> None:

@@ -3,8 +3,6 @@ one palette, and a `save` that writes a PNG atomically."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +12,8 @@ matplotlib.use("Agg")  # charts are files; no screen is assumed
 
 import matplotlib.pyplot as plt
 from cycler import cycler  # matplotlib's own dependency
+
+from motcua.atomic import atomic_path
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -46,14 +46,9 @@ def new_figure(width: float = 8.0, height: float = 4.5) -> tuple[Figure, Any]:
 def save(fig: Figure, path: Path) -> Path:
     """Write `fig` as PNG atomically and close it."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".png")
-    os.close(fd)
     try:
-        fig.savefig(tmp, format="png")
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png")
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path
