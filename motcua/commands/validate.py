@@ -6,7 +6,8 @@
   follow the Bass curve F(t).
 
 Both print model against theory in a small table and exit with `ToleranceExceeded` (exit 5)
-when a gated figure is outside the tolerance; bad arguments exit 2 naming the flag and value.
+when a gated figure is outside the tolerance (for Erlang C: the tolerance plus the run's own 95% CI, so a
+correct model passes with any seed); bad arguments exit 2 naming the flag and value.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def register(subparsers: Any) -> None:
                         help="customers discarded at the start of each replication (default N/10)")
     erlang.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"root seed ({DEFAULT_SEED})")
     erlang.add_argument("--tolerance", type=float, default=0.02,
-                        help="largest relative error of the pooled mean wait (0.02 = 2%%)")
+                        help="largest relative error of the pooled mean wait beyond its own 95%% CI (0.02 = 2%%)")
     erlang.set_defaults(func=run_erlang_c)
 
     bass = checks.add_parser(
@@ -92,14 +93,40 @@ def run_erlang_c(args: argparse.Namespace) -> int:
     comparison = compare_erlang_c(args.servers, args.arrival_rate, args.service_rate, args.customers,
                                   args.replications, seed=args.seed, warmup=args.warmup)
     print(format_erlang_c(comparison, args))
-    relative = comparison["mean_wait_relative_error"]
-    if not abs(relative) <= args.tolerance:
+    agrees, _ = erlang_verdict(comparison, args.tolerance)
+    if not agrees:
+        relative = comparison["mean_wait_relative_error"]
         raise ToleranceExceeded(
             f"pooled mean wait {comparison['mean_wait']:.6g} is {relative:+.2%} off Erlang C "
             f"{comparison['theory_mean_wait']:.6g}, outside --tolerance {args.tolerance:g} "
-            f"({args.tolerance * 100:g}%); if the 95% CI is wide, raise --customers or --replications"
+            f"({args.tolerance * 100:g}%) plus its sampling error (95% CI ±{_relative_ci(comparison):.2%}); "
+            "if the 95% CI is wide, raise --customers or --replications"
         )
     return 0
+
+
+def erlang_verdict(comparison: dict[str, Any], tolerance: float) -> tuple[bool, str]:
+    """Whether the model agrees with Erlang C, and why: the decision uses the run's own interval.
+
+    A correct model misses a fixed tolerance whenever its sampling error is larger than the tolerance (about a
+    quarter of seeds for the README's command, whose 95% CI is ±4–7%), so the gate is the tolerance PLUS the
+    half-width of the pooled mean wait's 95% CI, both relative to the theory; the reason names which part held.
+    """
+    error = abs(comparison["mean_wait_relative_error"])
+    noise = _relative_ci(comparison)
+    if error <= tolerance:
+        return True, f"within tolerance ±{tolerance * 100:g}%"
+    if error <= noise:
+        return True, f"Erlang C inside the model's 95% CI (±{noise:.2%})"
+    if error <= tolerance + noise:
+        return True, f"within tolerance ±{tolerance * 100:g}% plus the 95% CI (±{noise:.2%})"
+    return False, f"OUTSIDE tolerance ±{tolerance * 100:g}% plus the 95% CI (±{noise:.2%})"
+
+
+def _relative_ci(comparison: dict[str, Any]) -> float:
+    """The 95% CI half-width of the pooled mean wait relative to Erlang C (0 with one replication: no interval)."""
+    half = comparison["mean_wait_ci95"]
+    return 0.0 if math.isnan(half) else half / comparison["theory_mean_wait"]
 
 
 def compare_erlang_c(servers: int, arrival_rate: float, service_rate: float, customers: int, replications: int,
@@ -150,8 +177,8 @@ def format_erlang_c(result: dict[str, Any], args: argparse.Namespace) -> str:
         value = float(model.split(" ")[0])
         error = f"{value / theory - 1:+.2%}" if theory else f"{value - theory:+.4f}"
         lines.append(f"{name:<14} {model:>22} {theory:>10.4f} {error:>8}  {note}".rstrip())
-    verdict = "within" if abs(result["mean_wait_relative_error"]) <= args.tolerance else "OUTSIDE"
-    lines.append(f"pooled mean wait {verdict} tolerance ({result['mean_wait_relative_error']:+.2%})")
+    _, reason = erlang_verdict(result, args.tolerance)
+    lines.append(f"pooled mean wait {result['mean_wait_relative_error']:+.2%} off Erlang C: {reason}")
     return "\n".join(lines)
 
 
