@@ -8,6 +8,12 @@ or a notebook would read them.
 ``manifest.json`` records the inputs (with their SHA-256), the seed, the versions of Python and
 of the libraries that shape the results, the git commit of the workbench, and the exact command.
 ``results/README.md`` documents every file and key.
+
+A notebook finds the run it reads with `resolve_run_dir`: the folder it is given, else
+``$MOTCUA_RUN_DIR``, else the latest finished run under the project's ``results/`` — the project
+being found by walking up from the current folder (`find_project_root`), so a notebook opened in
+``notebooks/`` or any other folder of the checkout finds the same runs as ``motcua results list``
+typed at the project's root. Its charts go to `notebook_folder`.
 """
 
 from __future__ import annotations
@@ -40,6 +46,12 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 """The source checkout (for the git commit in manifests); in an installed wheel it holds no repository."""
 DEFAULT_RESULTS = Path("results")
 """Runs go under ``./results`` of the folder the command runs in, unless ``--out`` says otherwise."""
+RUN_DIR_ENV = "MOTCUA_RUN_DIR"
+"""The environment variable that names the run folder a notebook reads (after its own ``RUN_DIR``)."""
+NOTEBOOKS = "notebooks"
+"""The folder, in a run folder or in ``results/``, where each notebook saves its charts (``<notebook>/<lang>/``)."""
+MAKE_A_RUN = "motcua run scenarios/lang-son-2024.toml --quick"
+"""The command that makes a run for the notebooks (what `make demo` runs)."""
 
 # Libraries whose version can change a figure in the results.
 TRACKED_PACKAGES = ("motcua", "simpy", "numpy", "scipy", "locust", "aiohttp", "matplotlib", "dask")
@@ -203,3 +215,66 @@ def list_runs(results_root: Path | None = None) -> list[RunInfo]:
         runs.append(RunInfo(run_dir, manifest, summary))
     runs.sort(key=lambda r: (r.manifest.get("started_at", ""), r.path.name))
     return runs
+
+
+def find_project_root(start: Path | None = None) -> Path:
+    """The nearest folder at or above `start` (default: the current folder) with ``pyproject.toml`` and ``results/``.
+
+    A notebook's working folder is its own folder (``notebooks/``), not the project's root where
+    `motcua run` writes ``results/``; walking up finds the project from any of its folders.
+    """
+    here = Path(start if start is not None else Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "pyproject.toml").is_file() and (folder / DEFAULT_RESULTS).is_dir():
+            return folder
+    raise InputError(
+        f"no motcua project at or above {here} (a folder with pyproject.toml and {DEFAULT_RESULTS}/): open the "
+        f"notebook inside the checkout, or give the run folder (RUN_DIR in the notebook, or ${RUN_DIR_ENV})"
+    )
+
+
+def latest_run(kind: str = "run", start: Path | None = None) -> Path:
+    """The folder of the latest finished run of `kind` (``manifest.json``'s ``kind``) under the project's ``results/``.
+
+    The project is found from `start` (default: the current folder) by `find_project_root`; "latest"
+    is the order of `list_runs` (the time each run started). No such run is an `InputError` that names
+    the folder searched and the command that makes one.
+    """
+    results = find_project_root(start) / DEFAULT_RESULTS
+    runs = [info for info in list_runs(results) if info.manifest.get("kind") == kind]
+    if not runs:
+        raise InputError(
+            f"no finished `motcua {kind}` under {results}: make one with `cd {results.parent} && "
+            f"{MAKE_A_RUN if kind == 'run' else f'motcua {kind} …'}`, or give a run folder "
+            f"(RUN_DIR in the notebook, or ${RUN_DIR_ENV})"
+        )
+    return runs[-1].path
+
+
+def resolve_run_dir(run_dir: str | os.PathLike[str] | None = None, *, kind: str = "run",
+                    start: Path | None = None) -> Path:
+    """The run folder a notebook reads: `run_dir` if given, else ``$MOTCUA_RUN_DIR``, else `latest_run`.
+
+    A folder given either way must exist (the message says which setting named it); a relative one is
+    read from the current folder. Whether it is a run of the right kind is `motcua.run_layout.RunFiles`'s
+    to say when it reads it.
+    """
+    given, source = (run_dir, "RUN_DIR") if run_dir is not None else (os.environ.get(RUN_DIR_ENV), f"${RUN_DIR_ENV}")
+    if not given:
+        return latest_run(kind, start)
+    folder = Path(given).expanduser().resolve()
+    if not folder.is_dir():
+        raise InputError(f"{source} = {given}: no such folder (resolved to {folder}); list runs with "
+                         "`motcua results list`, or set it to None to read the latest run")
+    return folder
+
+
+def notebook_folder(notebook: str, lang: str, run_dir: Path | None = None, *, start: Path | None = None) -> Path:
+    """Where notebook `notebook` (its file name without ``.ipynb``) saves its charts in language `lang`.
+
+    Inside the run it reads (``<run>/notebooks/<notebook>/<lang>/``), or, for a notebook that reads no
+    run, under the project's ``results/notebooks/<notebook>/<lang>/``. Only the path: the chart
+    writers create the folder.
+    """
+    base = Path(run_dir) if run_dir is not None else find_project_root(start) / DEFAULT_RESULTS
+    return base / NOTEBOOKS / notebook / lang
