@@ -12,7 +12,7 @@ NODE_STAMP := $(NODE_DIR)/node_modules/.package-lock.json
 EXAMPLE_DIR   := examples/vnpay-merchant
 EXAMPLE_STAMP := $(EXAMPLE_DIR)/node_modules/.package-lock.json
 
-.PHONY: venv node-deps demo test test-all lint bench clean
+.PHONY: venv node-deps demo notebooks test test-all lint bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,20 @@ venv: $(STAMP) $(NODE_STAMP) $(EXAMPLE_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/motcua demo
+
+# JupyterLab (the optional `notebooks` extra) in .venv, opened on notebooks/ on this machine only (127.0.0.1).
+# On a server: `make notebooks NOTEBOOK_ARGS=--no-browser`, then open the URL it prints (with an SSH tunnel).
+# As root (a container) JupyterLab refuses to start without --allow-root.
+NOTEBOOK_STAMP := $(VENV)/.notebooks-stamp
+NOTEBOOK_ARGS  ?=
+NOTEBOOK_ROOT  := $(if $(filter 0,$(shell id -u)),--allow-root)
+
+$(NOTEBOOK_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,notebooks]'
+	@touch $(NOTEBOOK_STAMP)
+
+notebooks: $(NOTEBOOK_STAMP)
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks $(NOTEBOOK_ROOT) $(NOTEBOOK_ARGS)
 
 # import-linter and mypy read packages from folders, so they check the layout the wheel installs
 # (motcua.models from models/, motcua.mock_services from mock_services/, …), built into .lint/site.
