@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -404,3 +405,56 @@ def test_chart_language_is_checked():
     assert set(labels("vi")) == set(labels("en"))
     with pytest.raises(InputError, match=r"--lang 'fr': unknown language; choose one of vi, en"):
         labels("fr")
+
+
+# ----------------------------------------------------------------------------- the runner's public names and seams
+
+
+def test_runner_re_exports_its_public_names():
+    import motcua.loadtest.runner as runner
+
+    assert runner.__all__ == [
+        "ChartWriter", "LoadtestOptions", "LoadtestPlan", "LocustJob", "Summary", "check_reachable",
+        "default_deadline", "find_capacity", "harness_charges", "locust_commands", "measure_run", "plan_loadtest",
+        "print_report", "run_loadtest", "run_locust", "system_under_test", "verdicts_of", "write_bank_catalogue",
+    ]  # fmt: skip
+    assert all(getattr(runner, name, None) is not None for name in runner.__all__)
+
+
+def test_plan_settles_the_deadline_and_the_limits_before_anything_starts():
+    from motcua.loadtest.runner import default_deadline, plan_loadtest
+
+    scenario = load_scenario(PEAK_DAY)
+    options = LoadtestOptions(rate_per_s=5, duration_s=30, time_scale=0.5, slo={"lost_callbacks": 3})
+    plan = plan_loadtest(Path(PEAK_DAY), options)
+    assert plan.options.callback_deadline_s == plan.deadline_s == default_deadline(scenario, options) >= 10
+    assert plan.limits["lost_callbacks"] == 3 and plan.limits["callback_p95_ms"] == scenario.slo.callback_p95_ms
+    assert plan.profile.base_rate == pytest.approx(5) and plan.profile.duration_s == 30
+    assert list(plan.parameters()) == ["model", "profile", "workers", "users", "slo", "time_scale",
+                                       "callback_deadline_s"]
+    assert plan.parameters()["time_scale"] == 0.5
+
+
+def test_locust_commands_of_a_master_and_two_workers(tmp_path):
+    from motcua.loadtest.runner import LocustJob, locust_commands
+
+    urls = {"gateway": "http://127.0.0.1:1", "bank": "http://127.0.0.1:2", "agency": "http://127.0.0.1:3"}
+    options = LoadtestOptions(workers=2, callback_deadline_s=12.0, quiet=True)
+    job = LocustJob(scenario_path=Path(PEAK_DAY), profile=constant(5.0, 30.0), options=options, urls=urls,
+                    folder=tmp_path, since=7)
+    master, *workers = locust_commands(job)
+
+    def value(argv: list[str], flag: str) -> str:
+        return argv[argv.index(flag) + 1]
+
+    assert len(workers) == 2 and workers[0] == workers[1]
+    assert value(master, "-u") == "3" and value(master, "--expect-workers") == "2"  # 2 generators + the reconciler
+    assert value(master, "--stop-timeout") == "82" and value(master, "--run-time") == "142s"  # 12 + 6×10 + 10
+    assert value(master, "--csv") == str(tmp_path / "locust" / "stats") and "--headless" in master
+    assert value(master, "--motcua-journal-since") == "7" and value(master, "--host") == urls["agency"]
+    assert workers[0][-7:] == ["--worker", "--master-host", "127.0.0.1", "--master-port",
+                               value(master, "--master-bind-port"), "OpenArrivals", "ReconcilerUser"]
+    unsettled = LocustJob(scenario_path=Path(PEAK_DAY), profile=constant(5.0, 30.0), options=LoadtestOptions(),
+                          urls=urls, folder=tmp_path, since=7)
+    with pytest.raises(InputError, match=r"LoadtestOptions.callback_deadline_s is not set"):
+        locust_commands(unsettled)

@@ -170,16 +170,16 @@ def test_mock_check_exits_4_naming_each_breach(tmp_path, capsys, monkeypatch, ki
 
 def replay_locust(monkeypatch: pytest.MonkeyPatch, recorded: Path, agency: FakeAgency) -> None:
     """Instead of Locust, the recorded run's harness.json and Locust CSVs (with one decline added for sure)."""
-    from motcua.loadtest import runner
+    from motcua.loadtest.runner import LocustJob, locust_processes
 
-    def replay(_scenario, _profile, _options, _urls, folder: Path, locust_dir: Path, _since: int) -> None:
+    def replay(job: LocustJob) -> None:
         harness = json.loads((recorded / "harness.json").read_text(encoding="utf-8"))
         harness["declined"] = [*harness.get("declined", []), ["P-DECLINED", "D-DECLINED"]]
-        shutil.copytree(recorded / "locust", locust_dir, dirs_exist_ok=True)
-        (folder / "harness.json").write_text(json.dumps(harness), encoding="utf-8")
+        shutil.copytree(recorded / "locust", job.locust_dir, dirs_exist_ok=True)
+        (job.folder / "harness.json").write_text(json.dumps(harness), encoding="utf-8")
         agency.credit(harness)
 
-    monkeypatch.setattr(runner, "_run_locust", replay)
+    monkeypatch.setattr(locust_processes, "run_locust", replay)
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -13,7 +13,9 @@ stress-testing the payment path needs (issue 3):
 - `slo`, `junit` the SLO gates of the scenario's ``[slo]`` table and their JUnit XML;
 - `runner`      `run_loadtest`: mocks, a Locust master and workers as real processes, then the reconciliation
                 pass and the payment invariant of `motcua.safety` (the same as ``motcua mock --check``'s);
-- `summary`     ``summary.json`` from Locust's CSV and the harness's own statistics.
+                a package: options, system under test, Locust processes, capacity search, console;
+- `merchant`    a merchant system under test (VNPay), on the runner's plan, system under test and Locust processes;
+- `summary`     ``summary.json`` from Locust's CSV and the harness's own statistics, and the `Summary` handed back.
 
 Nothing here imports Locust or gevent at module level except the modules the locustfile loads
 (`plugin`), so the `motcua` process itself is never monkey-patched.

@@ -7,10 +7,12 @@ One ``<testsuite name="motcua.loadtest.<scenario>">``; each SLO gate and the inv
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from motcua.atomic import atomic_open_bytes
-from motcua.loadtest.slo import Verdict, _fmt
+from motcua.loadtest.slo import Verdict, format_measure, verdicts_of
 
 
 def write_junit(
@@ -24,8 +26,8 @@ def write_junit(
 ) -> Path:
     cases = []
     for v in verdicts:
-        message = None if v.passed else f"measured {_fmt(v.measured, v.unit)} > limit {_fmt(v.limit, v.unit)}"
-        cases.append((f"slo.{v.name}", message, f"{v.description}: limit {_fmt(v.limit, v.unit)}"))
+        message = None if v.passed else v.breach()
+        cases.append((f"slo.{v.name}", message, f"{v.description}: limit {format_measure(v.limit, v.unit)}"))
     if invariant_ok is not None:
         cases.append(("invariant.paid_exactly_once", None if invariant_ok else invariant_detail, invariant_detail))
     suite = ET.Element(
@@ -51,3 +53,17 @@ def write_junit(
     with atomic_open_bytes(path) as fh:
         ET.ElementTree(root).write(fh, encoding="utf-8", xml_declaration=True)
     return path
+
+
+def write_summary_junit(
+    path: Path, scenario: str, data: Mapping[str, Any], *, invariant_ok: bool, invariant_detail: str
+) -> Path:
+    """`write_junit` of a load test's summary.json: its SLO verdicts and run time, and the invariant's verdict."""
+    return write_junit(
+        path,
+        scenario,
+        verdicts_of(data),
+        invariant_ok=invariant_ok,
+        invariant_detail=invariant_detail,
+        duration_s=data.get("run_seconds", 0.0),
+    )

@@ -53,12 +53,12 @@ from typing import Any, Literal
 from urllib.parse import urlparse
 
 from motcua.errors import ConfigError, InputError, InvariantBreach, ServiceError
-from motcua.loadtest.runner import ChartWriter, Summary
+from motcua.loadtest.runner.options import LOOPBACK, LoadtestOptions
+from motcua.loadtest.summary import ChartWriter, Summary
 from motcua.typed_config import ConfigFile, FieldProblem, spec
 
 PLACEHOLDERS = ("name", "cccd", "phone", "email", "amount_vnd", "procedure", "group", "ref")
 """What a ``[start]`` body or URL may contain: the citizen (Faker vi_VN), the fee and a unique reference."""
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 URL_PATTERN = r"https?://[^\s]{1,2040}"
 MERCHANT_BREACHES: dict[str, str] = {
     "accepted_tampered": "answered 00 to a tampered IPN (must be 97 for a bad signature, 04 for a wrong amount)",
@@ -324,7 +324,7 @@ def check_status(merchant: MerchantFile, approved: Sequence[Mapping[str, Any]], 
             verdict.breaches["credited_twice"].append(p["txn_ref"])
 
 
-def check_options(options: Any) -> None:
+def check_options(options: LoadtestOptions) -> None:
     """The flags that go with ``--merchant`` (InputError, exit 2, otherwise)."""
     if options.protocol != "vnpay":
         raise InputError(f"--merchant needs --protocol vnpay (the merchant integrates VNPay), got --protocol "
@@ -337,49 +337,36 @@ def check_options(options: Any) -> None:
 # ----------------------------------------------------------------------------- the run
 
 
-def run_merchant(scenario_path: Path, options: Any, out_dir: Path | None = None, *,
+def run_merchant(scenario_path: Path, options: LoadtestOptions, out_dir: Path | None = None, *,
                  results_root: Path | None = None, command: list[str] | None = None,
-                 charts: ChartWriter | None = None) -> Any:
+                 charts: ChartWriter | None = None) -> Summary:
     """`motcua.loadtest.runner.run_loadtest` for a merchant under test (see the module docstring); `charts` as
-    there (the command passes `motcua.report.loadtest_charts`)."""
-    from dataclasses import replace
-
-    from motcua.loadtest import runner, slo
-    from motcua.loadtest.params import journey_params
-    from motcua.loadtest.profiles import profile_from_scenario
+    there (the command passes `motcua.report.loadtest_charts`). Returns a `MerchantSummary`."""
+    from motcua.loadtest import slo
+    from motcua.loadtest.junit import write_summary_junit
+    from motcua.loadtest.runner import LocustJob, plan_loadtest, run_locust, system_under_test
     from motcua.loadtest.summary import build_summary
     from motcua.mock_services.common.vnpay_terminals import default_terminal
-    from motcua.runs import read_json, start_run, write_json
-    from motcua.scenario import load_scenario
+    from motcua.runs import read_json, write_json
 
     check_options(options)
-    merchant = load_merchant(options.merchant_file, allow_non_loopback=options.allow_non_loopback)
-    scenario = load_scenario(scenario_path)
-    params = journey_params(scenario)
-    profile = profile_from_scenario(scenario, options.profile, duration_s=options.duration_s,
-                                    rate_per_s=options.rate_per_s)
-    limits = {**params.slo, **options.slo}
-    if options.callback_deadline_s is None:
-        options = replace(options, callback_deadline_s=runner.default_deadline(scenario, options))
-    deadline = float(options.callback_deadline_s)
+    assert options.merchant_file is not None, "run_merchant needs LoadtestOptions.merchant_file"
+    merchant_file = Path(options.merchant_file)
+    merchant = load_merchant(merchant_file, allow_non_loopback=options.allow_non_loopback)
+    plan = plan_loadtest(Path(scenario_path), options)
+    scenario, profile, options = plan.scenario, plan.profile, plan.options
+    deadline = plan.deadline_s
     tmn_code = default_terminal().tmn_code
-    with start_run(scenario.name, seed=options.seed, out=out_dir, results_root=results_root, kind="loadtest",
-                   command=command) as run:
-        run.add_input(Path(scenario_path), "scenario")
-        run.add_input(Path(options.merchant_file), "merchant")
-        if options.faults_file:
-            run.add_input(Path(options.faults_file), "faults")
+    parameters = {"callback_deadline_s": deadline, "protocol": "vnpay", "merchant": merchant.name}
+    with plan.start_run(out_dir, results_root=results_root, command=command, parameters=parameters,
+                        inputs=[(merchant_file, "merchant")]) as run:
         terminals = terminals_file(merchant, run.path("mocks", "terminals.toml"))
-        run.record(parameters={
-            "model": options.model, "profile": profile.describe(), "workers": options.workers, "users": options.users,
-            "slo": limits, "time_scale": options.time_scale, "callback_deadline_s": deadline, "protocol": "vnpay",
-            "merchant": merchant.name,
-        })  # fmt: skip
-        with runner._services(options, run, scenario, terminals_file=terminals,
+        with system_under_test(options, run, scenario, terminals_file=terminals,
                                gateway_port=merchant.gateway_port) as urls:
             since = time.time()
-            locust_dir = run.dir / "locust"
-            runner._run_locust(scenario_path, profile, options, urls, run.dir, locust_dir, -1)
+            job = LocustJob(scenario_path=plan.scenario_path, profile=profile, options=options, urls=urls,
+                            folder=run.dir, since=-1)  # the gateway's records, not the agency's journal
+            run_locust(job)
             approved = settle(urls["gateway"], tmn_code, since, deadline)
             verdict, samples = judge(approved, deadline)
             check_status(merchant, approved, verdict)
@@ -389,7 +376,7 @@ def run_merchant(scenario_path: Path, options: Any, out_dir: Path | None = None,
                                  "bank_code": p["bank_code"], "group": p["grp"], "amount_vnd": p["amount_vnd"],
                                  "approved_at": p["bank_approved_at"]} for p in approved]
         write_json(run.dir / "harness.json", harness)
-        data = build_summary(harness, locust_dir, scenario=scenario.name, profile=profile, options=options,
+        data = build_summary(harness, job.locust_dir, scenario=scenario.name, profile=profile, options=options,
                              reconciliation=[], invariant=verdict.as_dict(merchant.name),
                              run_seconds=time.time() - since)
         data["callbacks"]["status_sees_paid"] = data["callbacks"].pop("officer_sees_paid")
@@ -397,7 +384,7 @@ def run_merchant(scenario_path: Path, options: Any, out_dir: Path | None = None,
                     callback_deadline_s=deadline, payments_per_s=verdict.approved / profile.duration_s)
         start = data["request_types"].get(f"{merchant.start.method} {START_REQUEST}", {})
         data["slo_measured"]["create_p99_ms"] = start.get("p99")  # the merchant's own create-payment route
-        data["slo"] = [v.as_dict() for v in slo.evaluate(limits, data["slo_measured"])]
+        data["slo"] = [v.as_dict() for v in slo.evaluate(plan.limits, data["slo_measured"])]
         data["charts"] = [p.name for p in charts.write_charts(harness, run.dir, options.lang)] if charts else []
         data["run_id"] = run.run_id
         write_json(run.path("summary.json"), data)
@@ -405,15 +392,11 @@ def run_merchant(scenario_path: Path, options: Any, out_dir: Path | None = None,
     if not options.quiet:
         print(report(data, run.dir), flush=True)
     if options.junit:
-        from motcua.loadtest.junit import write_junit
-
         inv = data["invariant"]
         detail = (f"merchant {merchant.name!r}: {inv['bank_approved']} bank-approved; {inv['accepted_tampered_count']} "
                   f"00 to a tampered IPN; {inv['credited_twice_count']} credited twice; {inv['lost_callbacks']} lost "
                   "callbacks")
-        write_junit(options.junit, scenario.name, [slo.Verdict(v["name"], v["limit"], v["measured"], v["unit"],
-                                                               v["description"]) for v in data["slo"]],
-                    invariant_ok=inv["ok"], invariant_detail=detail, duration_s=data.get("run_seconds", 0.0))
+        write_summary_junit(options.junit, scenario.name, data, invariant_ok=inv["ok"], invariant_detail=detail)
     return summary
 
 
@@ -426,21 +409,16 @@ class MerchantSummary(Summary):
 
         if not self.data["invariant"]["ok"]:
             raise InvariantBreach(breach_message(self.data["invariant"]))
-        gates = [slo.Verdict(v["name"], v["limit"], v["measured"], v["unit"], v["description"])
-                 for v in self.data["slo"]]
-        slo.raise_if_failed(gates)
+        slo.raise_if_failed(slo.verdicts_of(self.data))
 
 
 def report(data: Mapping[str, Any], run_dir: Path) -> str:
     """The console lines of a merchant run."""
-    from motcua.loadtest.slo import Verdict, table
+    from motcua.loadtest.runner.console import format_ms as ms
+    from motcua.loadtest.slo import table, verdicts_of
 
     inv, cb = data["invariant"], data["callbacks"]["ipn_ack"]
     seen = data["callbacks"].get("status_sees_paid", {})
-
-    def ms(value: Any) -> str:
-        return "—" if value is None else f"{value:,.1f} ms"
-
     lines = [
         f"load test of merchant {inv['merchant']!r} ({data['scenario']}, VNPay 2.1.0) → {run_dir}",
         f"  journeys finished {data['throughput']['journeys_finished']}, bank-approved {inv['bank_approved']} "
@@ -457,6 +435,5 @@ def report(data: Mapping[str, Any], run_dir: Path) -> str:
     lines.append(f"  merchant invariant (no 00 to a tampered IPN, credited at most once): {verdict}")
     if data.get("time_scale") not in (None, 1.0):
         lines.append(f"  (mocks at --time-scale {data['time_scale']:g}: IPN retries and bank delays compressed)")
-    lines.append(table([Verdict(v["name"], v["limit"], v["measured"], v["unit"], v["description"])
-                        for v in data["slo"]]))
+    lines.append(table(verdicts_of(data)))
     return "\n".join(lines)

@@ -56,7 +56,7 @@ class RateProfile:
         if not (math.isfinite(self.scale) and self.scale >= 0):
             raise InputError(f"profile {self.name!r}: scale = {self.scale!r}: must be ≥ 0")
 
-    def rate(self, t: float, duration_s: float | None = None) -> float:
+    def rate(self, t: float) -> float:
         """Intended arrivals per second at ``t`` real seconds into the run (0 outside it)."""
         if t < 0 or t >= self.duration_s:
             return 0.0
@@ -115,13 +115,10 @@ def fit_profile(
     rate_per_s: float | None = None,
 ) -> RateProfile:
     """A scenario profile fitted to this run: its own length unless ``duration_s``, rescaled to ``rate_per_s``."""
-    if shape.kind == "peak_day":
-        # a whole day in the run: without --duration, the scenario's compression decides the length
-        duration = duration_s or shape.total_s(time_compression=scenario_time_compression)
-        compression = DAY_S / duration
-    else:
-        duration = duration_s or shape.total_s(time_compression=scenario_time_compression)
-        compression = scenario_time_compression
+    duration = duration_s or shape.total_s(time_compression=scenario_time_compression)
+    # a peak day is a whole day in the run, whatever its length: without --duration that is the scenario's
+    # compression again; the other shapes are written in the run's seconds and ignore the compression
+    compression = DAY_S / duration if shape.kind == "peak_day" else scenario_time_compression
     profile = RateProfile(name=name, shape=shape, duration_s=float(duration), time_compression=compression)
     if rate_per_s is not None:
         if not (math.isfinite(rate_per_s) and rate_per_s > 0):

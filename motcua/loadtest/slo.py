@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from motcua.errors import InputError, SLOBreach
 
@@ -45,6 +46,10 @@ class Verdict:
         # a gate with nothing measured (no callbacks at all) fails: an SLO is never passed by silence
         return self.measured is not None and not math.isnan(self.measured) and self.measured <= self.limit
 
+    def breach(self) -> str:
+        """How a failed gate failed: ``measured … > limit …`` in the gate's unit."""
+        return f"measured {format_measure(self.measured, self.unit)} > limit {format_measure(self.limit, self.unit)}"
+
     def as_dict(self) -> dict[str, object]:
         return {
             "name": self.name,
@@ -69,7 +74,8 @@ def evaluate(limits: Mapping[str, float | None], measured: Mapping[str, float | 
     return verdicts
 
 
-def _fmt(value: float | None, unit: str) -> str:
+def format_measure(value: float | None, unit: str) -> str:
+    """A limit or a measured value in its unit: a share as a percentage, a count, else milliseconds."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "not measured"
     if unit == "share":
@@ -79,11 +85,17 @@ def _fmt(value: float | None, unit: str) -> str:
     return f"{value:,.1f} ms"
 
 
+def verdicts_of(data: Mapping[str, Any]) -> list[Verdict]:
+    """summary.json's ``slo`` back as `Verdict` objects."""
+    return [Verdict(v["name"], v["limit"], v["measured"], v["unit"], v["description"]) for v in data["slo"]]
+
+
 def table(verdicts: list[Verdict]) -> str:
     """The limit-vs-measured table printed at the end of a run."""
     rows = [("gate", "limit", "measured", "verdict")]
     rows += [
-        (v.name, _fmt(v.limit, v.unit), _fmt(v.measured, v.unit), "PASS" if v.passed else "FAIL") for v in verdicts
+        (v.name, format_measure(v.limit, v.unit), format_measure(v.measured, v.unit), "PASS" if v.passed else "FAIL")
+        for v in verdicts
     ]
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
@@ -95,5 +107,5 @@ def raise_if_failed(verdicts: list[Verdict]) -> None:
     """Raise `SLOBreach` naming every gate that failed."""
     failed = [v for v in verdicts if not v.passed]
     if failed:
-        parts = [f"{v.name}: measured {_fmt(v.measured, v.unit)} > limit {_fmt(v.limit, v.unit)}" for v in failed]
+        parts = [f"{v.name}: {v.breach()}" for v in failed]
         raise SLOBreach("SLO breached — " + "; ".join(parts) + " (see the SLO table and summary.json)")

@@ -13,6 +13,9 @@ Keys (documented for readers in results/README.md):
   counts at its deadline) overall, ``by_bank`` and ``by_group``; ``officer_sees_paid`` likewise;
 - ``lost_callbacks``, ``late_callbacks``; ``reconciliation`` (per day); ``invariant``;
 - ``slo_measured`` and ``slo`` (verdicts); ``timeline`` (per second: started, dropped, requests, journey p99).
+
+`Summary` is what a load test hands back (summary.json's content and the run folder); `ChartWriter` is what
+draws its charts.
 """
 
 from __future__ import annotations
@@ -20,16 +23,49 @@ from __future__ import annotations
 import csv
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from motcua import safety
+from motcua.errors import SLOBreach
 from motcua.loadtest.callbacks import IPN_ACK, SAMPLE_HEADER
 from motcua.loadtest.percentiles import HdrSet, exact_summary
 from motcua.loadtest.profiles import RateProfile
+from motcua.loadtest.slo import raise_if_failed, verdicts_of
 from motcua.safety import nearest_rank
 
 LOCUST_PERCENTILES = ("50%", "95%", "99%", "100%")
 CREATE_REQUEST = "POST /dossiers"
+
+
+@dataclass
+class Summary:
+    """The outcome of `motcua.loadtest.runner.run_loadtest`: summary.json's content and where the run was written."""
+
+    data: dict[str, Any]
+    run_dir: Path
+
+    @property
+    def passed(self) -> bool:
+        return self.data["invariant"]["ok"] is not False and all(v["passed"] for v in self.data["slo"])
+
+    def raise_if_breached(self) -> None:
+        """`InvariantBreach` (exit 4) if the invariant broke, else `SLOBreach` (exit 3) if a gate failed."""
+        safety.Verdict.from_dict(self.data["invariant"]).raise_if_broken()
+        if "capacity" in self.data:
+            if self.data["capacity"]["knee_rate_per_s"] is None:
+                raise SLOBreach("--find-capacity: the SLOs broke already at the first rate; start lower with --rate")
+            return
+        raise_if_failed(verdicts_of(self.data))
+
+
+class ChartWriter(Protocol):
+    """What draws a load test's charts (`motcua.report.loadtest_charts` satisfies it)."""
+
+    def write_charts(self, harness: Mapping[str, Any], folder: Path, lang: str = "vi") -> list[Path]: ...
+
+    def capacity_chart(self, steps: Sequence[Any], path: Path, lang: str = "vi") -> Path: ...
 
 
 class RunShape(Protocol):

@@ -1,0 +1,115 @@
+"""One measured run of the harness, and the capacity search that repeats it at rising rates.
+
+*Scenario*: "how many payments a second does the platform take before the callback p95 breaks its SLO?"
+`measure_run` plays the arrival profile once through Locust (`locust_processes`), then runs the
+reconciliation pass (đối soát) and checks the payment invariant (`motcua.safety`), and evaluates the SLO
+gates: summary.json's content. `find_capacity` (``--find-capacity``) multiplies the profile by
+``capacity_factor`` step by step, each step in its own folder, until a gate or the invariant breaks; the
+knee is the last rate that held.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from motcua import safety
+from motcua.errors import InputError
+from motcua.loadtest import slo
+from motcua.loadtest.runner import locust_processes
+from motcua.loadtest.runner.locust_processes import LocustJob
+from motcua.loadtest.runner.options import LoadtestPlan
+from motcua.loadtest.summary import ChartWriter, build_summary
+from motcua.runs import read_json, write_json
+from motcua.safety import get_json
+
+if TYPE_CHECKING:
+    from motcua.loadtest.profiles import RateProfile
+
+
+def measure_run(
+    plan: LoadtestPlan, *, profile: RateProfile, urls: Mapping[str, str], folder: Path, charts: ChartWriter | None
+) -> dict[str, Any]:
+    """One run of `profile` against `urls`, written into `folder`: summary.json's content with the SLO verdicts."""
+    options = plan.options
+    stats_before = get_json(f"{urls['agency']}/stats")
+    since = int(stats_before.get("events", -1))
+    started = time.time()
+    job = LocustJob(
+        scenario_path=plan.scenario_path, profile=profile, options=options, urls=urls, folder=folder, since=since
+    )
+    locust_processes.run_locust(job)
+    harness = read_json(folder / "harness.json")
+    days = safety.days_touched(started, time.time(), [a["approved_at"] for a in harness["approvals"]])
+    reconciliation = safety.reconcile(urls["agency"], days)
+    verdict = safety.verify(urls["agency"], harness_charges(harness), since=since, stats_before=stats_before)
+    invariant = {**verdict.as_dict(), "lost_callbacks_recovered": len(set(harness["lost"]) & verdict.recovered)}
+    data = build_summary(
+        harness,
+        job.locust_dir,
+        scenario=plan.scenario.name,
+        profile=profile,
+        options=options,
+        reconciliation=reconciliation,
+        invariant=invariant,
+        run_seconds=time.time() - started,
+    )
+    data["time_scale"] = None if options.agency_url else options.time_scale
+    data["callback_deadline_s"] = options.callback_deadline_s
+    verdicts = slo.evaluate(plan.limits, data["slo_measured"])
+    data["slo"] = [v.as_dict() for v in verdicts]
+    data["charts"] = [p.name for p in charts.write_charts(harness, folder, options.lang)] if charts else []
+    return data
+
+
+def find_capacity(
+    plan: LoadtestPlan, *, urls: Mapping[str, str], run_dir: Path, charts: ChartWriter | None
+) -> dict[str, Any]:
+    """Raise the rate by ``capacity_factor`` per step until an SLO breaks; the knee is the last rate that held."""
+    options = plan.options
+    if options.model != "open":
+        raise InputError("--find-capacity raises an arrival rate; it needs the open model (use --rate, not --users)")
+    steps: list[dict[str, Any]] = []
+    knee = None
+    current = plan.profile
+    for index in range(options.capacity_steps):
+        folder = run_dir / "steps" / f"{index + 1:02d}-rate-{current.base_rate:g}"
+        data = measure_run(plan, profile=current, urls=urls, folder=folder, charts=charts)
+        write_json(folder / "summary.json", data)
+        held = all(v["passed"] for v in data["slo"]) and data["invariant"]["ok"] is not False
+        steps.append(
+            {
+                "rate_per_s": current.base_rate,
+                "held": held,
+                "folder": str(folder.relative_to(run_dir)),
+                "slo": data["slo"],
+                "invariant_ok": data["invariant"]["ok"],
+            }
+        )
+        if not options.quiet:
+            print(f"capacity step {index + 1}: {current.base_rate:g}/s → {'held' if held else 'BROKE'}", flush=True)
+        if not held:
+            break
+        knee = current.base_rate
+        current = current.scaled(options.capacity_factor)
+    last = data
+    last["capacity"] = {
+        "steps": steps,
+        "knee_rate_per_s": knee,
+        "factor": options.capacity_factor,
+        "broke": not steps[-1]["held"],
+    }
+    # each step's charts are in its folder
+    last["charts"] = [charts.capacity_chart(steps, run_dir / "capacity.png", options.lang).name] if charts else []
+    return last
+
+
+def harness_charges(harness: Mapping[str, Any]) -> list[safety.Charge]:
+    """What the bank told the run's citizens (harness.json): approvals with the charged amount, and declines."""
+    approved = [
+        safety.Charge(a["payment_id"], a["dossier_code"], True, int(a["amount_vnd"])) for a in harness["approvals"]
+    ]
+    declined = [safety.Charge(pid, code, False) for pid, code in harness.get("declined", [])]
+    return approved + declined

@@ -1,0 +1,60 @@
+"""`run_loadtest`: one load test (or a capacity search) from the scenario to the run folder and the verdict.
+
+It plans the run (`options.plan_loadtest`), opens the run folder, brings up the system under test
+(`system_under_test`), measures (`capacity.measure_run`, or `capacity.find_capacity`), writes
+``summary.json`` and, unless quiet, prints the report (`console`); ``--junit`` adds the JUnit file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from motcua import safety
+from motcua.errors import InputError
+from motcua.loadtest.junit import write_summary_junit
+from motcua.loadtest.runner.capacity import find_capacity, measure_run
+from motcua.loadtest.runner.console import print_report
+from motcua.loadtest.runner.options import LoadtestOptions, plan_loadtest
+from motcua.loadtest.runner.system_under_test import system_under_test
+from motcua.loadtest.summary import ChartWriter, Summary
+from motcua.runs import write_json
+
+
+def run_loadtest(
+    scenario_path: Path | str,
+    options: LoadtestOptions,
+    out_dir: Path | None = None,
+    *,
+    results_root: Path | None = None,
+    command: list[str] | None = None,
+    charts: ChartWriter | None = None,
+) -> Summary:
+    """Run one load test (or a capacity search) of `scenario_path`; see `motcua.loadtest.runner`.
+
+    `charts` draws the PNG charts into the run folder (the commands pass `motcua.report.loadtest_charts`;
+    the harness sits below the report and does not import it). Breaches are not raised here: the caller
+    calls `Summary.raise_if_breached` when its outputs are written."""
+    from motcua.scenario import scenario_file
+
+    scenario_path = scenario_file(scenario_path)  # a bundled name (peak-day) as load_scenario takes it
+    if options.merchant_file is not None:  # measured from the gateway's records: motcua.loadtest.merchant
+        raise InputError("a merchant system under test runs through motcua.loadtest.merchant.run_merchant "
+                         "(motcua loadtest --merchant does this)")
+    plan = plan_loadtest(scenario_path, options)
+    options = plan.options
+    with plan.start_run(out_dir, results_root=results_root, command=command) as run:
+        with system_under_test(options, run, plan.scenario) as urls:
+            if options.find_capacity:
+                data = find_capacity(plan, urls=urls, run_dir=run.dir, charts=charts)
+            else:
+                data = measure_run(plan, profile=plan.profile, urls=urls, folder=run.dir, charts=charts)
+        data["run_id"] = run.run_id
+        write_json(run.path("summary.json"), data)
+    summary = Summary(data, run.dir)
+    if not options.quiet:
+        print_report(summary)
+    if options.junit:
+        verdict = safety.Verdict.from_dict(data["invariant"])
+        detail = verdict.describe() if verdict.ok else verdict.message()
+        write_summary_junit(options.junit, plan.scenario.name, data, invariant_ok=verdict.ok, invariant_detail=detail)
+    return summary
