@@ -242,6 +242,9 @@ class Bank:
             self.outbox.schedule(payment_id, next_at)
 
 
+BANK = web.AppKey("bank", Bank)
+
+
 def _notification(row: Any) -> dict[str, Any]:
     """The notification body (docs/contracts.md §1), also the answer to an inquiry."""
     return {
@@ -275,9 +278,6 @@ def build_app(config: BankConfig, *, faults: ServiceFaults | None = None, admin_
     app.on_startup.append(bank.start)
     app.on_cleanup.append(bank.stop)
     return app
-
-
-BANK = web.AppKey("bank", Bank)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -465,6 +465,9 @@ class Gateway:
         return json_response({**ledger.stats(self.db.conn), "db": dict(self.db.stats)})
 
 
+GATEWAY = web.AppKey("gateway", Gateway)
+
+
 # --------------------------------------------------------------------------- app and command line
 
 
@@ -489,9 +492,6 @@ def build_app(config: GatewayConfig, *, faults: ServiceFaults | None = None, adm
     app.on_startup.append(gw.start)
     app.on_cleanup.append(gw.stop)
     return app
-
-
-GATEWAY = web.AppKey("gateway", Gateway)
 
 
 def main(argv: list[str] | None = None) -> None:
