@@ -39,7 +39,7 @@ KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("HMAC signatures", ("signing.py", "hmac.py", "charge_token.py")),
     ("VNPay query text (sort, form-encode, parse)", ("vnpay_wire.py", "urllib/parse.py")),
     ("JSON encode/decode", ("json/",)),
-    ("SQLite statements and commits", ("gateway_ledger.py", "common/db.py", "sqlite3/")),
+    ("SQLite statements and commits", ("gateway/ledger.py", "common/db.py", "sqlite3/")),
     ("Prometheus metrics", ("prometheus_client/",)),
     ("HTTP client (fastclient)", ("fastclient.py",)),
     ("aiohttp server (parse, route, respond)", ("aiohttp/", "multidict/", "yarl/")),

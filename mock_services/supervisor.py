@@ -1,6 +1,6 @@
 """The supervisor: runs the gateway, the bank and the agency system as three processes and cleans up.
 
-Each service is its own process (``python -m mock_services.<name> --port … --data-dir …``) in its own
+Each service is its own process (``python -m motcua.mock_services.<name> --port … --data-dir …``) in its own
 process group, bound to a loopback port chosen here (free ports unless given) so every service knows
 the others' URLs before any of them starts. The supervisor waits for each ``/healthz``, can kill one
 service with SIGKILL and restart it on the same port and data directory, and stops everything —
@@ -36,13 +36,12 @@ from pathlib import Path
 from types import FrameType, TracebackType
 
 from motcua.mock_services.common.http import TEST_ADMIN_TOKEN
+from motcua.mock_services.common.ids import DEFAULT_AGENCY_CODE as DEFAULT_AGENCY_CODE
 
 from motcua.errors import InputError, ServiceError
 
 SERVICES = ("bank", "gateway", "agency")
 """Start order (all three start at once; they need each other only when requests flow)."""
-DEFAULT_AGENCY_CODE = "000.00.20.H37"
-"""Assumed agency code for the mock agency (pattern of QCVN 102:2016; not an official code)."""
 PR_SET_PDEATHSIG = 1
 # Loaded once here, not in the child: dlopen between fork and exec can deadlock in a threaded parent.
 _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None

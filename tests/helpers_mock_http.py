@@ -1,7 +1,7 @@
 """Test helpers for the mock services: an in-process server thread, service subprocesses, a tiny client.
 
 - `ServerThread(app)`: runs an aiohttp app on its own uvloop thread on a free loopback port.
-- `ServiceProcess("gateway", data_dir, extra_args, port=0)`: ``python -m mock_services.<name>``; reads the
+- `ServiceProcess("gateway", data_dir, extra_args, port=0)`: ``python -m motcua.mock_services.<name>``; reads the
   URL from the JSON line the service prints when listening; `kill()` sends SIGKILL, `stop()` SIGTERM.
 - `call(method, url, payload=None, headers=None, raw=None)`: a blocking request → (status, JSON or text).
 - `signed_headers(key_id, method, url, body)`: signature headers with the published test keys.

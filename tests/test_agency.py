@@ -22,7 +22,7 @@ from helpers_stack import (
     stats,
     wait_paid,
 )
-from motcua.mock_services import agency_ledger as ledger
+from motcua.mock_services.agency import ledger
 from motcua.mock_services.supervisor import free_port
 
 MOCK_STACK = {"seed": 3, "time_scale": 0.01}

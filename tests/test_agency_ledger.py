@@ -8,7 +8,7 @@ import time
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from motcua.mock_services import agency_ledger as ledger
+from motcua.mock_services.agency import ledger
 
 AGENCY = "000.00.20.H37"
 PAYER = {"name": "Nguyễn Văn An", "cccd": "020090123456", "phone": "0912345678"}

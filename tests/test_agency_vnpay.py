@@ -186,8 +186,8 @@ def test_every_served_route_is_documented_in_vnpay_mode(tmp_path):
                           catalogue=load_fee_catalogue(None), protocol="vnpay", vnpay_terminal=default_terminal())
     app = build_app(config)
     served = {(r.method.lower(), r.resource.canonical) for r in app.router.routes() if r.method != "HEAD"}
-    from motcua.mock_services.agency_openapi import OPENAPI
-    from motcua.mock_services.agency_vnpay import with_vnpay_routes
+    from motcua.mock_services.agency.openapi import OPENAPI
+    from motcua.mock_services.agency.vnpay import with_vnpay_routes
 
     documented = {(m, p) for p, ops in with_vnpay_routes(OPENAPI, "vnpay")["paths"].items() for m in ops}
     assert served <= documented and ("get", "/vnpay/ipn") in served

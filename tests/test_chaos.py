@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 import requests
-from motcua.mock_services import agency_ledger
+from motcua.mock_services.agency import ledger as agency_ledger
 from motcua.mock_services.common.faults import parse_faults
 from motcua.mock_services.common.http import ADMIN_TOKEN_HEADER, TEST_ADMIN_TOKEN
 from motcua.mock_services.supervisor import MockStack, StackConfig

@@ -187,7 +187,7 @@ def test_lognormal_rules_never_give_negative_delays(p50, spread):
 
 def _published_validator():
     import jsonschema
-    from motcua.mock_services.gateway_openapi import OPENAPI
+    from motcua.mock_services.gateway.openapi import OPENAPI
 
     schema = {**OPENAPI["components"]["schemas"]["FaultTable"], "components": OPENAPI["components"]}
     return jsonschema.Draft202012Validator(schema)

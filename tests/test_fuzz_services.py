@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from helpers_fuzz import SERVICES, FuzzRun
-from motcua.mock_services.agency_openapi import OPENAPI as AGENCY_DOC
-from motcua.mock_services.bank_openapi import OPENAPI as BANK_DOC
-from motcua.mock_services.gateway_openapi import OPENAPI as GATEWAY_DOC
+from motcua.mock_services.agency.openapi import OPENAPI as AGENCY_DOC
+from motcua.mock_services.bank.openapi import OPENAPI as BANK_DOC
+from motcua.mock_services.gateway.openapi import OPENAPI as GATEWAY_DOC
 from motcua.mock_services.supervisor import MockStack, StackConfig
 
 DOCS = {"gateway": GATEWAY_DOC, "bank": BANK_DOC, "agency": AGENCY_DOC}

@@ -10,7 +10,7 @@ import pytest
 from helpers_mock_http import call, signed_call, signed_headers, wait_for
 from helpers_payment_stack import AGENCY_CODE, PaymentStack, new_payment_body
 from motcua.mock_services.common import signing
-from motcua.mock_services.gateway_ledger import vn_day
+from motcua.mock_services.gateway.ledger import vn_day
 
 STACK = "payment"  # conftest.stack: a real gateway and bank, an agency stand-in
 

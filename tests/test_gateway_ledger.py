@@ -11,9 +11,9 @@ import sqlite3
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from motcua.mock_services import gateway_ledger as ledger
 from motcua.mock_services.common.http import ApiError
 from motcua.mock_services.common.payments import FINAL_STATES, SETTLED_STATES, IllegalTransition, State
+from motcua.mock_services.gateway import ledger
 
 AMOUNT = 100_000
 NEW = ledger.NewPayment(

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 from helpers_mock_http import call, signed_call, wait_for
 from helpers_payment_stack import ADMIN, AGENCY_CODE
-from motcua.mock_services.gateway_ledger import vn_day
+from motcua.mock_services.gateway.ledger import vn_day
 from openapi_spec_validator import validate
 
 STACK = "payment"  # conftest.stack: a real gateway and bank, an agency stand-in
@@ -51,7 +51,7 @@ def test_document_is_valid_and_covers_every_route(stack, service, tmp_path):
 
 
 def test_agency_document_is_valid():
-    from motcua.mock_services.agency_openapi import OPENAPI
+    from motcua.mock_services.agency.openapi import OPENAPI
 
     validate(OPENAPI)
 

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from motcua.errors import ConfigError
+from motcua.mock_services.errors import CatalogueError as CatalogueError
+
 from motcua.payment_platform import PAYMENT_GROUPS
 from motcua.resources import bundled
 from motcua.typed_config import ConfigFile, FieldProblem, check_unique, spec
@@ -26,10 +27,6 @@ from motcua.typed_config import ConfigFile, FieldProblem, check_unique, spec
 DEFAULT_CATALOGUE = bundled("motcua.scenarios", "fee-catalogue.toml")
 TEXT = r"\s*\S.*"
 """A non-empty line of text."""
-
-
-class CatalogueError(ConfigError):
-    """The fee catalogue file is missing or an entry in it is wrong."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -18,10 +18,7 @@ import json
 from dataclasses import dataclass
 
 from motcua.mock_services.common import signing
-
-
-class ChargeTokenError(ValueError):
-    """A charge token is malformed or its signature does not match."""
+from motcua.mock_services.errors import ChargeTokenError as ChargeTokenError
 
 
 @dataclass(frozen=True)

@@ -61,8 +61,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+from motcua.mock_services.errors import FaultConfigError as FaultConfigError
 
-from motcua.errors import ConfigError
 from motcua.payment_platform import BANK_CODE
 from motcua.typed_config import ConfigFile, FieldProblem, spec
 
@@ -72,10 +72,6 @@ Z95 = 1.6448536269514722
 DEFAULT_HANG_S = 600.0
 ROUTE = r"(?:[A-Z]+ )?/[!-~]*"
 """A "METHOD /path" (or a bare path): printable ASCII without spaces, as aiohttp's canonical paths are."""
-
-
-class FaultConfigError(ConfigError):
-    """A fault file or fault table is wrong: ``"<source>: <field> = <value>: <problem>"``."""
 
 
 def lognormal_ms(rng: np.random.Generator, p50_ms: float, p95_ms: float) -> float:

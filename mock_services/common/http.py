@@ -21,10 +21,9 @@ Public API::
     answer = await client.fetch("GET", url)    # answer.status, .body (bytes), .headers (to verify a signed answer)
     await client.close()
 
-    parser = service_arg_parser("gateway", "The national payment platform mock")   # common CLI options
-    args = parser.parse_args(); faults = faults_from_args(args, "gateway")
-    run_service(app, host=args.host, port=args.port)   # uvloop, prints one JSON line when listening,
-                                                       # stops cleanly on SIGTERM / Ctrl-C
+    run_service(app, host="127.0.0.1", port=0)   # uvloop, prints one JSON line when listening,
+                                                 # stops cleanly on SIGTERM / Ctrl-C
+                                                 # (a service's command line: common.service_config)
 
 Every app serves ``GET /healthz``, ``GET /metrics`` (Prometheus text from a registry of its own:
 ``motcua_http_requests_total{method,route,status}``, ``motcua_http_request_seconds{method,route}``,
@@ -42,7 +41,6 @@ The admin token: ``--admin-token`` or ``$MOTCUA_ADMIN_TOKEN``; without one the a
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import hmac
@@ -52,7 +50,6 @@ import os
 import signal
 import socket
 import struct
-import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -61,14 +58,9 @@ import aiohttp
 from aiohttp import web
 from motcua.mock_services.common import signing
 from motcua.mock_services.common.fastclient import Answer, HttpClient, target_of
-from motcua.mock_services.common.faults import (
-    NO_ACTION,
-    NO_FAULTS,
-    FaultConfigError,
-    ServiceFaults,
-    load_fault_file,
-    parse_faults,
-)
+from motcua.mock_services.common.faults import NO_ACTION, NO_FAULTS, ServiceFaults, parse_faults
+from motcua.mock_services.errors import AnswerDropped, FaultConfigError
+from motcua.mock_services.errors import ApiError as ApiError
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
 log = logging.getLogger("mock_services")
@@ -98,20 +90,6 @@ _STATUS_CODES = {
     500: "internal_error",
     503: "unavailable",
 }
-
-
-class ApiError(Exception):
-    """An error answer: HTTP `status` with the JSON body ``{"error", "message", "field"?}``."""
-
-    def __init__(self, status: int, error: str, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.status, self.error, self.message, self.field = status, error, message, field
-
-    def body(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"error": self.error, "message": self.message}
-        if self.field is not None:
-            out["field"] = self.field
-        return out
 
 
 class FaultSwitch:
@@ -347,7 +325,7 @@ async def _service_middleware(request: web.Request, handler: Handler) -> web.Str
         if exc.status < 400:
             raise
         response = _http_error(request, exc)
-    except _Dropped:
+    except AnswerDropped:
         # Status 0: no answer; the connection is already gone, so the placeholder below is never sent.
         request.app[METRICS].observe(request.method, route, 0, time.perf_counter() - start)
         return web.Response(status=204)
@@ -395,10 +373,6 @@ def _count_fault(metrics: Any, action: Any) -> None:
         metrics.faults.labels(kind).inc()
 
 
-class _Dropped(Exception):
-    """Fault injection closed the connection instead of answering."""
-
-
 async def _with_faults(
     request: web.Request, handler: Handler, faults: ServiceFaults, route: str
 ) -> web.StreamResponse:
@@ -410,10 +384,10 @@ async def _with_faults(
     if action.hang_s is not None:
         await asyncio.sleep(action.hang_s)  # the client times out long before; then drop the connection
         reset_connection(request)
-        raise _Dropped
+        raise AnswerDropped
     if action.reset:
         reset_connection(request)
-        raise _Dropped
+        raise AnswerDropped
     if action.status is not None:
         raise ApiError(action.status, "injected_fault", f"fault injection: HTTP {action.status} for this request")
     return await handler(request)
@@ -497,42 +471,7 @@ def create_app(
     return app
 
 
-# --------------------------------------------------------------------------- command line and runner
-
-
-def service_arg_parser(service: str, description: str) -> argparse.ArgumentParser:
-    """The options every service takes; a service may add its own before parsing."""
-    parser = argparse.ArgumentParser(prog=f"python -m mock_services.{service}", description=description)
-    parser.add_argument("--port", type=int, required=True, help="TCP port to listen on (0: any free port)")
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, loopback only)")
-    parser.add_argument("--data-dir", required=True, help=f"directory of {service}.sqlite (created if missing)")
-    parser.add_argument("--faults", default=None, help="TOML fault file (docs/contracts.md §2)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the fault draws when the file gives none")
-    parser.add_argument("--time-scale", type=float, default=1.0,
-                        help="multiplies every scheduled delay (IPN retries, bank notify delays); 0.01 = 100× faster")
-    parser.add_argument("--admin-token", default=os.environ.get(ADMIN_TOKEN_ENV),
-                        help=f"token for /admin/faults (default ${ADMIN_TOKEN_ENV}; unset = admin disabled)")
-    return parser
-
-
-def faults_from_args(args: argparse.Namespace, service: str) -> ServiceFaults:
-    """Load ``--faults`` (if any) for `service`; exits with status 2 and a clear message if the file is bad."""
-    if not args.faults:
-        table = parse_faults({"seed": args.seed}, source="--seed")
-    else:
-        try:
-            table = load_fault_file(args.faults, default_seed=args.seed)
-        except FaultConfigError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            raise SystemExit(2) from None
-    return table.for_service(service, clock_start_s=time.monotonic())
-
-
-def check_time_scale(value: float) -> float:
-    if not value > 0:
-        print(f"error: --time-scale must be above zero, got {value}", file=sys.stderr)
-        raise SystemExit(2)
-    return value
+# --------------------------------------------------------------------------- runner
 
 
 def run_service(app: web.Application, *, host: str = "127.0.0.1", port: int) -> None:

@@ -1,4 +1,4 @@
-"""Identifiers: citizen ids (CCCD), agency codes and dossier (hồ sơ) codes.
+"""Identifiers: citizen ids (CCCD), agency codes, dossier (hồ sơ) codes and payment ids.
 
 - CCCD (Căn cước công dân): 12 digits = 3-digit province code of birth registration,
   1 century/sex digit (0/1 = male/female born 1900–1999, 2/3 = 2000–2099, 4/5 = 2100–2199),
@@ -8,14 +8,18 @@
   scenarios are assumed, not the official ones of those agencies.
 - Dossier code: ``<agency code>-YYMMDD-NNNN``, a 4-digit daily sequence per agency; the
   10,000th dossier of one agency in one day cannot be numbered.
+- Payment id: the gateway's ``PAY`` + 16 hex digits, a hash of who asked and their idempotency key
+  (a VNPay order's: terminal, day and ``vnp_TxnRef``), so the agency can name it before asking.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 
 import numpy as np
+from motcua.mock_services.errors import IdError as IdError
 
 # Province codes of the CCCD (Circular 07/2016/TT-BCA) for the provinces the scenarios use.
 PROVINCE_CODES: dict[str, str] = {
@@ -31,10 +35,8 @@ CCCD_RE = re.compile(r"^(\d{3})([0-5])(\d{2})(\d{6})$")
 AGENCY_CODE_RE = re.compile(r"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}$")
 DOSSIER_CODE_RE = re.compile(r"^(\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2})-(\d{6})-(\d{4})$")
 MAX_DAILY_SEQUENCE = 9999
-
-
-class IdError(ValueError):
-    """An identifier does not have its official form."""
+DEFAULT_AGENCY_CODE = "000.00.20.H37"
+"""Assumed code of the mock agency (QCVN 102:2016 pattern; not an official code)."""
 
 
 def _century_sex_digit(birth_year: int, female: bool) -> int:
@@ -92,3 +94,9 @@ def parse_dossier_code(code: str) -> tuple[str, dt.date, int]:
     except ValueError:
         raise IdError(f"dossier_code {code!r} has an impossible date {yymmdd!r}") from None
     return agency, day, int(seq)
+
+
+def payment_id_for(key_id: str, idempotency_key: str) -> str:
+    """The gateway's payment id follows from who asked and their idempotency key, so that a replayed load test
+    gets the same ids, and fault decisions keyed by payment id repeat under the same seed."""
+    return "PAY" + hashlib.sha256(f"{key_id}\n{idempotency_key}".encode()).hexdigest()[:16].upper()

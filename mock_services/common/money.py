@@ -7,12 +7,10 @@ booleans, strings and negative values with a message naming the field.
 
 from __future__ import annotations
 
+from motcua.mock_services.errors import MoneyError as MoneyError
+
 from motcua.typed_config import MAX_VND as MAX_VND  # the bound is the base layer's (motcua.typed_config)
 from motcua.typed_config import vnd_problem
-
-
-class MoneyError(ValueError):
-    """An amount is not a valid whole number of VND."""
 
 
 def parse_vnd(value: object, field: str = "amount_vnd", *, allow_zero: bool = True) -> int:

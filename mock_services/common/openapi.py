@@ -1,6 +1,6 @@
 """Small builders for the hand-written OpenAPI 3.1 documents of the mock services.
 
-Each service writes its own document next to its handlers (``gateway_openapi.py``, ``bank_openapi.py``)
+Each service writes its own document next to its handlers (``gateway/openapi.py``, ``bank/openapi.py``)
 with these helpers, so the shared parts (the error body, the signature scheme, the built-in routes)
 are written once::
 

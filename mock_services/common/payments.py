@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from motcua.mock_services.errors import IllegalTransition as IllegalTransition
+
 
 class State(StrEnum):
     """The states of a payment."""
@@ -55,19 +57,6 @@ SETTLED_STATES = frozenset({State.PAID, State.PARTIALLY_REFUNDED, State.REFUNDED
 """States in which the bank has approved the money (what reconciliation reports)."""
 
 
-class IllegalTransition(Exception):
-    """A payment was asked to move between two states that the state machine does not connect."""
-
-    def __init__(self, current: State | str, target: State | str, payment_id: str | None = None) -> None:
-        self.current, self.target, self.payment_id = State(current), State(target), payment_id
-        allowed = ", ".join(sorted(TRANSITIONS[self.current])) or "none (final state)"
-        who = f"payment {payment_id} " if payment_id else "a payment "
-        super().__init__(
-            f"{who}cannot move from {self.current.value} to {self.target.value}; "
-            f"allowed from {self.current.value}: {allowed}"
-        )
-
-
 def can_transition(current: State | str, target: State | str) -> bool:
     return State(target) in TRANSITIONS[State(current)]
 
@@ -75,7 +64,8 @@ def can_transition(current: State | str, target: State | str) -> bool:
 def transition(current: State | str, target: State | str, payment_id: str | None = None) -> State:
     """Return the new state, or raise `IllegalTransition` naming both states."""
     if not can_transition(current, target):
-        raise IllegalTransition(current, target, payment_id)
+        now = State(current)
+        raise IllegalTransition(now, State(target), payment_id, allowed=TRANSITIONS[now])
     return State(target)
 
 

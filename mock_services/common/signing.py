@@ -26,6 +26,8 @@ import hmac
 import time
 from collections.abc import Mapping
 
+from motcua.mock_services.errors import SignatureError as SignatureError
+
 HEADER_KEY_ID = "X-Motcua-Key-Id"
 HEADER_TIMESTAMP = "X-Motcua-Timestamp"
 HEADER_SIGNATURE = "X-Motcua-Signature"
@@ -39,10 +41,6 @@ TEST_KEYS: dict[str, bytes] = {
     "bank": b"TEST-ONLY-bank-secret-not-for-production",
     "agency": b"TEST-ONLY-agency-secret-not-for-production",
 }
-
-
-class SignatureError(Exception):
-    """A message's signature is missing, unknown, wrong or outside the time window."""
 
 
 def canonical(method: str, path: str, timestamp: int, body: bytes) -> bytes:

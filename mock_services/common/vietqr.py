@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from motcua.mock_services.errors import VietQrError as VietQrError
+
 NAPAS_GUID = "A000000727"
 TO_ACCOUNT = "QRIBFTTA"
 COLLECTION_BIN = "970415"
@@ -30,10 +32,6 @@ COLLECTION_BIN = "970415"
 COLLECTION_ACCOUNT = "113366668888"
 """motcua's ASSUMED test collection account (not a real account)."""
 MAX_ADDITIONAL = 25
-
-
-class VietQrError(ValueError):
-    """A payload that is not a well-formed dynamic VietQR for a bank transfer (the message names the tag)."""
 
 
 def crc16(text: str) -> str:

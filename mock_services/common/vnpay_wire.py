@@ -1,6 +1,6 @@
 """VNPay 2.1.0 on the wire: signatures, encodings, dates, amounts and codes, for both sides of the protocol.
 
-The gateway's VNPay front (`mock_services.gateway_vnpay`), a merchant integrating it (the agency mock in
+The gateway's VNPay front (`mock_services.gateway.vnpay`), a merchant integrating it (the agency mock in
 VNPay mode) and the load test all sign and check messages with these functions, so there is one
 reading of the protocol (facts: ``/work/shared/vnpay.md``; contract: docs/contracts.md §1b).
 
@@ -30,6 +30,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote_plus
+
+from motcua.mock_services.common.ids import payment_id_for
 
 VERSION = "2.1.0"
 VN_TZ = dt.timezone(dt.timedelta(hours=7), "Asia/Ho_Chi_Minh")
@@ -216,3 +218,9 @@ def parse_vn_time(value: object, field: str) -> float:
 def vn_day_of(vn_stamp: str) -> str:
     """``yyyyMMddHHmmss`` → its Viet Nam calendar day ``YYYY-MM-DD``."""
     return f"{vn_stamp[:4]}-{vn_stamp[4:6]}-{vn_stamp[6:8]}"
+
+
+def vnpay_payment_id(tmn_code: str, create_date: str, txn_ref: str) -> str:
+    """The gateway's id of the payment of a VNPay order: it follows from the terminal, the UTC+7 day of
+    ``vnp_CreateDate`` and ``vnp_TxnRef`` (a rebuilt URL of the order is the same payment; the merchant can name it)."""
+    return payment_id_for(f"vnpay:{tmn_code}", f"{vn_day_of(create_date)}:{txn_ref}")

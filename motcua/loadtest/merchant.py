@@ -6,7 +6,7 @@ banks: each citizen starts a payment at the merchant (the file's ``[start]``), i
 ``vpcpay.html``, picks a bank and pays; the gateway then calls the merchant's IPN URL (``[ipn]``,
 registered on the mock terminal) with its outbox, retries and faults (lost, duplicated, reordered,
 tampered, slow). The measurement comes from the gateway's own records
-(`mock_services.gateway_vnpay_records`), not from anything the merchant reports about itself:
+(`mock_services.gateway.vnpay.records`), not from anything the merchant reports about itself:
 
 - CALLBACK: bank approval → the merchant's first ``00``/``02`` to a genuine IPN;
 - the RspCode mix and the IPN calls per payment;

@@ -1,5 +1,5 @@
 """OpenAPI 3.1 document of the gateway (served at ``GET /openapi.json``), written by hand to match
-`mock_services.gateway`; tests/test_openapi.py validates it and checks real answers against it."""
+`mock_services.gateway.app`; tests/test_openapi.py validates it and checks real answers against it."""
 
 from __future__ import annotations
 
@@ -26,8 +26,9 @@ from motcua.mock_services.common.openapi import (
     query_param,
     ref,
 )
-from motcua.mock_services.gateway_vnpay_openapi import PATHS as VNPAY_PATHS
-from motcua.mock_services.gateway_vnpay_openapi import SCHEMAS as VNPAY_SCHEMAS
+from motcua.mock_services.gateway.vietqr import PATHS as VIETQR_PATHS
+from motcua.mock_services.gateway.vnpay.openapi import PATHS as VNPAY_PATHS
+from motcua.mock_services.gateway.vnpay.openapi import SCHEMAS as VNPAY_SCHEMAS
 
 from motcua.payment_platform import PAYMENT_GROUPS
 
@@ -170,5 +171,5 @@ OPENAPI: dict[str, Any] = document(
     "National payment platform (gateway) — mock",
     "Payments of public-service fees, bank notifications, IPNs to agencies and reconciliation. "
     "docs/contracts.md §1; the VNPay 2.1.0 front (payment URL, return, IPN GET, querydr/refund) §1b.",
-    schemas={**SCHEMAS, **VNPAY_SCHEMAS}, paths={**PATHS, **VNPAY_PATHS},
+    schemas={**SCHEMAS, **VNPAY_SCHEMAS}, paths={**PATHS, **VNPAY_PATHS, **VIETQR_PATHS},
 )

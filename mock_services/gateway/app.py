@@ -11,15 +11,15 @@ use a manual bank transfer that an officer confirms, and pull a signed daily rec
 (đối soát) to find what their IPNs missed. Unpaid payments expire; one that waits at a bank past its
 deadline is settled by asking the bank (inquiry) rather than guessed.
 
-The same ledger also speaks VNPay 2.1.0 (`mock_services.gateway_vnpay`: payment URL, return URL, IPN GET,
+The same ledger also speaks VNPay 2.1.0 (`mock_services.gateway.vnpay`: payment URL, return URL, IPN GET,
 querydr/refund) for the merchant terminals of ``--terminals FILE``: one implementation of payments, two
 wire formats.
 
 The HTTP contract is docs/contracts.md §1 (VNPay front §1b); the OpenAPI document is
-`mock_services.gateway_openapi`.
-Run: ``python -m mock_services.gateway --port P --data-dir D [--faults FILE] [--seed N]
+`mock_services.gateway.openapi`.
+Run: ``python -m motcua.mock_services.gateway --port P --data-dir D [--faults FILE] [--seed N]
 [--time-scale X] [--bank-url URL] [--host 127.0.0.1] [--ipn-schedule 300,300,...]
-[--terminals FILE] [--default-ipn-url URL]``.
+[--terminals FILE] [--default-ipn-url URL]`` (the options: `mock_services.gateway.config`).
 """
 
 from __future__ import annotations
@@ -30,19 +30,16 @@ import json
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 from aiohttp import web
-from motcua.mock_services import gateway_ledger as ledger
 from motcua.mock_services.common import signing
 from motcua.mock_services.common.charge_token import ChargeClaims, make_charge_token
 from motcua.mock_services.common.db import Database
 from motcua.mock_services.common.faults import ServiceFaults
 from motcua.mock_services.common.http import (
-    ApiError,
     SignedClient,
     create_app,
     current_faults,
@@ -53,59 +50,30 @@ from motcua.mock_services.common.http import (
     require,
     verify_signed,
 )
-from motcua.mock_services.common.ids import IdError, check_agency_code
-from motcua.mock_services.common.money import MoneyError, parse_vnd
+from motcua.mock_services.common.ids import check_agency_code, payment_id_for
+from motcua.mock_services.common.money import parse_vnd
 from motcua.mock_services.common.outbox import DelayQueue
-from motcua.mock_services.common.payments import IllegalTransition, State
-from motcua.mock_services.common.vnpay_terminals import Terminal, load_terminals
-from motcua.mock_services.gateway_openapi import OPENAPI
-from motcua.mock_services.gateway_requests import (
+from motcua.mock_services.common.payments import State
+from motcua.mock_services.common.service_config import serve
+from motcua.mock_services.errors import ApiError, IdError, IllegalTransition, MoneyError, SignatureError
+from motcua.mock_services.gateway import ledger
+from motcua.mock_services.gateway.config import GatewayConfig
+from motcua.mock_services.gateway.openapi import OPENAPI
+from motcua.mock_services.gateway.requests import (
     BANK_CODE_CHARS,
+    ipn_answer,
     parse_day,
-    payment_id_for,
     validate_bank_result,
     validate_create,
 )
-from motcua.mock_services.gateway_vietqr import add_routes as add_vietqr_routes
-from motcua.mock_services.gateway_vnpay import VnpayFront, add_routes
+from motcua.mock_services.gateway.vietqr import add_routes as add_vietqr_routes
+from motcua.mock_services.gateway.vnpay.front import VnpayFront, add_routes
 from prometheus_client import Counter
 
 log = logging.getLogger("motcua.mock_services.gateway")
 
-DEFAULT_IPN_DELAYS_S = (300.0,) * 9
-"""VNPay's documented IPN retry: at most 10 attempts, 5 minutes apart (waits before attempts 2…10)."""
 ACK_CODES = ("00", "02")
 """RspCodes that end IPN delivery: confirmed, or already confirmed."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class GatewayConfig:
-    """How one gateway process behaves; every delay of a schedule is multiplied by `time_scale`."""
-
-    data_dir: Path
-    bank_url: str | None = None
-    time_scale: float = 1.0
-    ipn_delays_s: tuple[float, ...] = DEFAULT_IPN_DELAYS_S
-    """Waits before IPN attempts 2, 3, …; the number of attempts is one more than its length."""
-    ipn_timeout_s: float = 10.0
-    """An agency that does not answer an IPN within this time is retried later (not scaled)."""
-    bank_grace_s: float = 120.0
-    """A payment still awaiting its bank this long after its deadline is settled by inquiry (scaled, ≥ 2 s)."""
-    sweep_interval_s: float = 1.0
-    commit_linger_s: float = 0.002
-    """Group commit: wait this long for more writes before committing (more per commit, less CPU each)."""
-    keys: Mapping[str, bytes] = field(default_factory=lambda: dict(signing.TEST_KEYS))
-    terminals: Mapping[str, Terminal] = field(default_factory=load_terminals)
-    """VNPay merchant terminals by tmn_code (default: the bundled TEST terminal)."""
-    default_ipn_url: str = ""
-    """IPN URL of a terminal that gives none."""
-
-    @property
-    def max_ipn_attempts(self) -> int:
-        return len(self.ipn_delays_s) + 1
-
-    def ipn_wait_s(self, attempts_made: int) -> float:
-        return self.ipn_delays_s[attempts_made - 1] * self.time_scale
 
 
 def _keys_for(keys: Mapping[str, bytes], prefix: str) -> dict[str, bytes]:
@@ -118,7 +86,8 @@ class Gateway:
     def __init__(self, config: GatewayConfig, app: web.Application) -> None:
         self.config = config
         self.app = app
-        self.db = Database(Path(config.data_dir) / "gateway.sqlite", ledger.SCHEMA, linger_s=config.commit_linger_s)
+        self.db = Database(Path(config.data_dir) / "gateway.sqlite", ledger.SCHEMA,
+                           linger_s=config.commit_linger_ms / 1000)
         self.agency_keys = _keys_for(config.keys, "agency")
         self.bank_keys = _keys_for(config.keys, "bank")
         self.secret = config.keys["gateway"]
@@ -168,7 +137,7 @@ class Gateway:
     def _verify(self, request: web.Request, raw: bytes, keys: Mapping[str, bytes], who: str) -> str:
         try:
             return verify_signed(request, raw, keys)
-        except signing.SignatureError as exc:
+        except SignatureError as exc:
             raise ApiError(401, "bad_signature", f"request must be signed by the {who} key: {exc}") from None
 
     async def _signed_json(self, request: web.Request, keys: Mapping[str, bytes], who: str) -> dict[str, Any]:
@@ -176,7 +145,8 @@ class Gateway:
         self._verify(request, raw, keys, who)
         return parse_json_object(raw) if raw else {}
 
-    async def _transact(self, unit: Any) -> Any:
+    async def transact(self, unit: Any) -> Any:
+        """Run a ledger unit in one transaction; a move the state machine forbids is answered 409."""
         try:
             return await self.db.transact(unit)
         except IllegalTransition as exc:
@@ -219,7 +189,7 @@ class Gateway:
         if view is None:
             raise ApiError(404, "payment_not_found", f"no payment {payment_id!r} at this gateway", field="payment_id")
         if view["state"] == State.AWAITING_BANK.value and self.config.bank_url:
-            await self._settle_by_inquiry(payment_id, expire_if_uncharged=False)
+            await self.settle_by_inquiry(payment_id, expire_if_uncharged=False)
             view = ledger.payment_view(self.db.conn, payment_id)
         return json_response(view)
 
@@ -230,13 +200,13 @@ class Gateway:
         except MoneyError as exc:
             raise ApiError(422, "invalid_amount", str(exc), field="amount_vnd") from None
         payment_id = request.match_info["payment_id"]
-        row = await self._transact(lambda conn: ledger.refund(conn, payment_id, amount))
+        row = await self.transact(lambda conn: ledger.refund(conn, payment_id, amount))
         return json_response({"payment_id": payment_id, "state": row["state"], "refunded_vnd": row["refunded_vnd"]})
 
     async def manual_transfer(self, request: web.Request) -> web.Response:
         await self._signed_json(request, self.agency_keys, "agency")
         payment_id = request.match_info["payment_id"]
-        await self._transact(
+        await self.transact(
             lambda conn: ledger.move(conn, payment_id, State.AWAITING_OFFICER_CONFIRMATION, bank_code="MANUAL")
         )
         return json_response(ledger.payment_view(self.db.conn, payment_id))
@@ -253,7 +223,7 @@ class Gateway:
                            field="bank_txn_no")
         now = time.time()
         status = self._ipn_status(payment_id)
-        row = await self._transact(lambda conn: ledger.confirm_transfer(
+        row = await self.transact(lambda conn: ledger.confirm_transfer(
             conn, payment_id, approved=approved, bank_txn_no=txn, now=now, ipn_status=status,
         ))
         if row["state"] == State.PAID.value and status == "pending":
@@ -290,25 +260,37 @@ class Gateway:
                            f"got {bank_code!r}; see GET /banks at the bank service", field="bank_code")
         payment_id = request.match_info["payment_id"]
         now = time.time()
-        row = await self._transact(lambda conn: ledger.checkout(conn, payment_id, bank_code, now))
+        row = await self.transact(lambda conn: ledger.checkout(conn, payment_id, bank_code, now))
+        return json_response(self.checkout_answer(row, bank_code, now))
+
+    def checkout_answer(self, row: Any, bank_code: str, now: float, *, return_url: str | None = None
+                        ) -> dict[str, Any]:
+        """The answer to a checkout: where to charge the payer (``charge_url``) and the signed charge token.
+
+        The bank sends the browser back to `return_url` (the VNPay front's own return page, also echoed in the
+        answer) or, without one, to the payment's return URL.
+        """
         claims = ChargeClaims(
-            payment_id=payment_id, amount_vnd=row["amount_vnd"], bank_code=bank_code,
-            return_url=row["return_url"], expires_at=row["expires_at"],
+            payment_id=row["payment_id"], amount_vnd=row["amount_vnd"], bank_code=bank_code,
+            return_url=return_url or row["return_url"], expires_at=row["expires_at"],
         )
         bank = (self.config.bank_url or "").rstrip("/")
-        return json_response({
-            "payment_id": payment_id,
+        answer = {
+            "payment_id": row["payment_id"],
             "state": row["state"],
             "amount_vnd": row["amount_vnd"],
             "bank_code": bank_code,
             "charge_url": f"{bank}/charge" if bank else None,
             "charge_token": make_charge_token(claims, self.secret, int(now)),
-            "expires_at": ledger.ms(row["expires_at"]),
-        })
+        }
+        if return_url is not None:
+            answer["return_url"] = return_url
+        answer["expires_at"] = ledger.ms(row["expires_at"])
+        return answer
 
     async def cancel(self, request: web.Request) -> web.Response:
         payment_id = request.match_info["payment_id"]
-        row = await self._transact(lambda conn: ledger.move(conn, payment_id, State.CANCELLED))
+        row = await self.transact(lambda conn: ledger.move(conn, payment_id, State.CANCELLED))
         return json_response({"payment_id": payment_id, "state": row["state"]})
 
     # ------------------------------------------------------------------ bank routes
@@ -330,7 +312,7 @@ class Gateway:
             early = asyncio.ensure_future(self._send_early(result))  # races the commit below on purpose
             self._background.add(early)
             early.add_done_callback(self._background.discard)
-        row, outcome = await self._transact(lambda conn: ledger.apply_bank_result(
+        row, outcome = await self.transact(lambda conn: ledger.apply_bank_result(
             conn, result, now=now, ipn_status=status, ipn_due_at=due,
         ))
         if outcome == "applied" and ledger.notifies(row) and status == "pending":
@@ -344,18 +326,10 @@ class Gateway:
 
     # ------------------------------------------------------------------ IPN delivery
 
-    async def _post_ipn(self, url: str, payload: dict[str, Any], *, bad_signature: bool, kind: str) -> tuple:
+    async def _post_ipn(self, url: str, payload: dict[str, Any], *, bad_signature: bool, kind: str
+                        ) -> tuple[str | None, str | None]:
         self._ipn_sent[kind].inc()
-        try:
-            status, data = await self.ipn_client.post_json(url, payload, bad_signature=bad_signature)
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            return None, f"{type(exc).__name__}: {exc}"[:300]
-        if status != 200:
-            return None, f"HTTP {status}"
-        code = data.get("RspCode") if isinstance(data, dict) else None
-        if not isinstance(code, str):
-            return None, f"answer without RspCode: {str(data)[:200]}"
-        return code, None
+        return await ipn_answer(self.ipn_client.fetch("POST", url, payload, bad_signature=bad_signature))
 
     def _count_ipn_result(self, code: str) -> None:
         child = self._ipn_result_children.get(code)
@@ -453,14 +427,15 @@ class Gateway:
         except ApiError:
             return None
 
-    async def _settle_by_inquiry(self, payment_id: str, *, expire_if_uncharged: bool) -> None:
-        """Ask the bank about a payment still awaiting it, and apply what the bank says."""
+    async def settle_by_inquiry(self, payment_id: str, *, expire_if_uncharged: bool) -> None:
+        """Ask the bank about a payment still awaiting it, and apply what the bank says (querydr, the return
+        page, the expiry sweep); with `expire_if_uncharged`, a payment the bank never charged expires."""
         verdict = await self._inquire_bank(payment_id)
         try:
             if isinstance(verdict, ledger.BankResult):
                 await self._apply_bank_result(verdict)
             elif verdict is False and expire_if_uncharged:
-                await self._transact(lambda conn: ledger.move(conn, payment_id, State.EXPIRED))
+                await self.transact(lambda conn: ledger.move(conn, payment_id, State.EXPIRED))
         except ApiError as exc:  # it moved meanwhile (the notification won the race); querydr shows the truth
             log.info("inquiry of %s not applied: %s", payment_id, exc.message)
 
@@ -474,7 +449,7 @@ class Gateway:
             "SELECT payment_id FROM payments WHERE state = ? AND expires_at <= ? LIMIT 200",
             (State.AWAITING_BANK.value, now - grace),
         )
-        await asyncio.gather(*(self._settle_by_inquiry(r["payment_id"], expire_if_uncharged=True) for r in overdue))
+        await asyncio.gather(*(self.settle_by_inquiry(r["payment_id"], expire_if_uncharged=True) for r in overdue))
 
     async def _sweep_forever(self) -> None:
         while True:
@@ -488,6 +463,9 @@ class Gateway:
 
     async def stats(self, _request: web.Request) -> web.Response:
         return json_response({**ledger.stats(self.db.conn), "db": dict(self.db.stats)})
+
+
+GATEWAY = web.AppKey("gateway", Gateway)
 
 
 # --------------------------------------------------------------------------- app and command line
@@ -516,64 +494,6 @@ def build_app(config: GatewayConfig, *, faults: ServiceFaults | None = None, adm
     return app
 
 
-GATEWAY = web.AppKey("gateway", Gateway)
-
-
-def parse_schedule(text: str) -> tuple[float, ...]:
-    """``"1,5,30"`` → (1.0, 5.0, 30.0): waits in seconds before IPN attempts 2, 3, 4."""
-    try:
-        delays = tuple(float(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        delays = (-1.0,)
-    if not delays or any(not d >= 0 for d in delays):
-        raise ValueError(f"--ipn-schedule must be comma-separated seconds ≥ 0 such as 300,300,300; got {text!r}")
-    return delays
-
-
 def main(argv: list[str] | None = None) -> None:
-    import sys
-
-    from motcua.mock_services.common.http import check_time_scale, faults_from_args, run_service, service_arg_parser
-
-    from motcua.errors import ConfigError
-
-    parser = service_arg_parser("gateway", "The national payment platform (gateway) mock.")
-    parser.add_argument("--bank-url", default=None, help="base URL of the bank service (for charge_url and inquiry)")
-    parser.add_argument("--ipn-schedule", default=",".join(["300"] * 9),
-                        help="waits (s) before IPN attempts 2..N, comma-separated; default 9 × 300 (10 attempts)")
-    parser.add_argument("--ipn-timeout-s", type=float, default=10.0, help="per-attempt IPN timeout (s), not scaled")
-    parser.add_argument("--bank-grace-s", type=float, default=120.0,
-                        help="after a deadline, wait this long (scaled) for the bank before asking it")
-    parser.add_argument("--commit-linger-ms", type=float, default=2.0,
-                        help="group commit: wait this long for more writes before committing (0: next loop turn)")
-    parser.add_argument("--terminals", default=None,
-                        help="TOML file of VNPay merchant terminals (default: the bundled TEST terminal)")
-    parser.add_argument("--default-ipn-url", default="",
-                        help="VNPay IPN URL for terminals whose file entry gives none")
-    args = parser.parse_args(argv)
-    try:
-        schedule = parse_schedule(args.ipn_schedule)
-    except ValueError as exc:
-        parser.error(str(exc))
-    if not args.ipn_timeout_s > 0:
-        parser.error(f"--ipn-timeout-s must be above zero, got {args.ipn_timeout_s}")
-    if not 0 <= args.commit_linger_ms <= 1000:
-        parser.error(f"--commit-linger-ms must be within 0–1000, got {args.commit_linger_ms}")
-    try:
-        terminals = load_terminals(args.terminals) if args.terminals else load_terminals()
-    except ConfigError as exc:
-        print(f"error: --terminals {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
-    if args.default_ipn_url and not args.default_ipn_url.startswith(("http://", "https://")):
-        parser.error(f"--default-ipn-url must be an http(s) URL, got {args.default_ipn_url!r}")
-    config = GatewayConfig(
-        data_dir=Path(args.data_dir), bank_url=args.bank_url, time_scale=check_time_scale(args.time_scale),
-        ipn_delays_s=schedule, ipn_timeout_s=args.ipn_timeout_s, bank_grace_s=args.bank_grace_s,
-        commit_linger_s=args.commit_linger_ms / 1000, terminals=terminals, default_ipn_url=args.default_ipn_url,
-    )
-    app = build_app(config, faults=faults_from_args(args, "gateway"), admin_token=args.admin_token)
-    run_service(app, host=args.host, port=args.port)
-
-
-if __name__ == "__main__":
-    main()
+    """``python -m motcua.mock_services.gateway``: the options are `GatewayConfig`'s (and the fault file's)."""
+    serve("gateway", "The national payment platform (gateway) mock.", GatewayConfig, build_app, argv)

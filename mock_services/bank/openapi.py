@@ -1,13 +1,12 @@
 """OpenAPI 3.1 document of the bank service (served at ``GET /openapi.json``), written by hand to match
-`mock_services.bank`; tests/test_openapi.py validates it and checks real answers against it."""
+`mock_services.bank.app`; tests/test_openapi.py validates it and checks real answers against it."""
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
+from motcua.mock_services.bank.catalogue import DEFAULT_BANK_CODES
 from motcua.mock_services.common.openapi import (
     EPOCH_OR_NULL,
     INTEGER,
@@ -23,9 +22,6 @@ from motcua.mock_services.common.openapi import (
     ref,
 )
 
-DEFAULT_BANK_CODES = tuple(
-    b["code"] for b in tomllib.loads((Path(__file__).parent / "banks.toml").read_text(encoding="utf-8"))["banks"]
-)
 RESPONSE_CODE = {"enum": ["00", "07", "11", "24", "51", "65", "75"],
                  "description": "00 ok, 07 suspicious, 11 expired, 24 cancelled by the payer, 51 insufficient funds, "
                                 "65 over limit, 75 under maintenance"}

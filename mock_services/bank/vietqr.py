@@ -16,18 +16,19 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from motcua.mock_services.common import vietqr
-from motcua.mock_services.common.charge_token import ChargeTokenError, read_charge_token
-from motcua.mock_services.common.http import ApiError, require
+from motcua.mock_services.common.charge_token import read_charge_token
+from motcua.mock_services.common.http import require
+from motcua.mock_services.errors import ApiError, ChargeTokenError, VietQrError
 
 if TYPE_CHECKING:
-    from motcua.mock_services.bank import Bank
+    from motcua.mock_services.bank.app import Bank
 
 
 async def pay_scanned(bank: Bank, body: Mapping[str, Any]) -> dict[str, Any]:
     payload, bank_code, otp = require(body, "payload"), require(body, "bank_code"), require(body, "otp")
     try:
         qr = vietqr.parse(payload)
-    except vietqr.VietQrError as exc:
+    except VietQrError as exc:
         raise ApiError(422, "invalid_vietqr", f"payload: {exc}", field="payload") from None
     profile = bank.config.catalogue.get(bank_code)
     if profile is None:
@@ -50,5 +51,5 @@ async def pay_scanned(bank: Bank, body: Mapping[str, Any]) -> dict[str, Any]:
     if claims.amount_vnd != qr.amount_vnd:
         raise ApiError(422, "amount_mismatch", f"the QR says {qr.amount_vnd} VND but the payment is "
                        f"{claims.amount_vnd} VND", field="payload")
-    verdict = await bank._charge(claims, profile, otp)
+    verdict = await bank.charge_once(claims, profile, otp)
     return {**verdict, "bill_number": qr.bill_number, "qr_amount_vnd": qr.amount_vnd}

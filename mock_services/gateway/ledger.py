@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from motcua.mock_services.common.catalogue import PAYMENT_GROUPS
-from motcua.mock_services.common.http import ApiError
 from motcua.mock_services.common.payments import SETTLED_STATES, State, refund_target, transition
+from motcua.mock_services.errors import ApiError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS payments (

@@ -11,45 +11,45 @@ against the gateway's signed report marks the payments whose IPN never came as
 callback delay from the bank's approval to the agency's acknowledgement.
 
 Routes and bodies: docs/contracts.md §1 and ``GET /openapi.json``. The ledger is in
-`mock_services.agency_ledger`; the HTTP plumbing in `mock_services.common.http`.
+`mock_services.agency.ledger`; the HTTP plumbing in `mock_services.common.http`.
 
-    python -m mock_services.agency --port 8003 --data-dir D --gateway-url http://127.0.0.1:8001 \\
+    python -m motcua.mock_services.agency --port 8003 --data-dir D --gateway-url http://127.0.0.1:8001 \\
         --agency-code 000.00.20.H37 [--faults FILE] [--catalogue FILE]
+
+(the options: `mock_services.agency.config`).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import collections
 import datetime as dt
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 from aiohttp import web
-from motcua.mock_services import agency_ledger as ledger
-from motcua.mock_services.agency_openapi import openapi_for
-from motcua.mock_services.agency_vnpay import PROTOCOLS, VnpayIntegration, terminal_from, with_vnpay_routes
-from motcua.mock_services.agency_vnpay import add_routes as add_vnpay_routes
+from motcua.mock_services.agency import ledger
+from motcua.mock_services.agency.config import AgencyConfig
+from motcua.mock_services.agency.openapi import openapi_for
+from motcua.mock_services.agency.vnpay import VnpayIntegration, terminal_from, with_vnpay_routes
+from motcua.mock_services.agency.vnpay import add_routes as add_vnpay_routes
 from motcua.mock_services.common import http, signing
-from motcua.mock_services.common.catalogue import PAYMENT_GROUPS, CatalogueError, FeeCatalogue, load_fee_catalogue
+from motcua.mock_services.common.catalogue import PAYMENT_GROUPS
 from motcua.mock_services.common.db import Database
 from motcua.mock_services.common.faults import ServiceFaults
-from motcua.mock_services.common.http import ApiError, json_response
-from motcua.mock_services.common.ids import IdError, check_agency_code, parse_cccd
-from motcua.mock_services.common.money import MoneyError, parse_vnd
-from motcua.mock_services.common.vnpay_terminals import Terminal
+from motcua.mock_services.common.http import json_response
+from motcua.mock_services.common.ids import parse_cccd
+from motcua.mock_services.common.money import parse_vnd
+from motcua.mock_services.common.service_config import serve
+from motcua.mock_services.errors import ApiError, IdError, MoneyError, SequenceExhausted, SignatureError
 from prometheus_client import Counter
 from yarl import URL
 
-from motcua.errors import ConfigError
-
-DEFAULT_AGENCY_CODE = "000.00.20.H37"
-"""Assumed code of the mock agency (QCVN 102:2016 pattern; not an official code)."""
 GATEWAY_ATTEMPTS = 4
 """Tries to create a payment at the gateway; safe to repeat because of the Idempotency-Key."""
 GATEWAY_BACKOFF_S = 0.05
@@ -57,26 +57,6 @@ MAX_EVENTS_PAGE = 10_000
 RECONCILE_DAY_RE = re.compile(r"20[0-9]{2}-[0-9]{2}-[0-9]{2}")
 QUERY_CONCURRENCY = 16
 """Parallel querydr calls when a reconciliation first asks about dossiers still awaiting payment."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class AgencyConfig:
-    """What one agency system needs to run."""
-
-    data_dir: Path
-    gateway_url: str
-    agency_code: str = DEFAULT_AGENCY_CODE
-    public_url: str
-    """The agency's own base URL as the gateway reaches it (the IPN URL is ``<public_url>/ipn``)."""
-    catalogue: FeeCatalogue
-    keys: Mapping[str, bytes] = field(default_factory=lambda: dict(signing.TEST_KEYS))
-    """Shared secrets by key id (TEST KEYS ONLY by default)."""
-    gateway_timeout_s: float = 5.0
-    expires_in_s: int = 900
-    protocol: str = "motcua"
-    """How the agency integrates the gateway: motcua (JSON API) or vnpay (VNPay 2.1.0, `agency_vnpay`)."""
-    vnpay_terminal: Terminal | None = None
-    """The agency's VNPay terminal (``--protocol vnpay``)."""
 
 
 class Agency:
@@ -108,7 +88,7 @@ class Agency:
         agency_code = self.config.agency_code
         try:
             code = await self.db.transact(lambda conn: ledger.allocate_code(conn, agency_code, now))
-        except ledger.SequenceExhausted as exc:
+        except SequenceExhausted as exc:
             raise ApiError(409, "dossier_sequence_exhausted", str(exc), field="dossier_code") from None
         if amount <= 0:
             payment = None
@@ -191,8 +171,8 @@ class Agency:
         try:
             key_id = http.verify_signed(request, raw, self.config.keys)
             if key_id != "gateway":
-                raise signing.SignatureError(f"IPNs must be signed by the gateway, not {key_id!r}")
-        except signing.SignatureError as exc:
+                raise SignatureError(f"IPNs must be signed by the gateway, not {key_id!r}")
+        except SignatureError as exc:
             # Counted in SQLite before the answer (it survives kill -9); an unsigned caller moves a counter only.
             await self.db.transact(lambda conn: ledger.count_refusal(conn, "97"))
             return self._answer(ledger.IpnOutcome("97", f"Invalid signature: {exc}"))
@@ -264,7 +244,7 @@ class Agency:
             raise ApiError(502, "gateway_refused", f"the gateway answered HTTP {status} to {url}: {raw[:300]!r}")
         try:
             key_id = signing.verify(self.config.keys, "GET", URL(url).raw_path_qs, resp_headers, raw)
-        except signing.SignatureError as exc:
+        except SignatureError as exc:
             raise ApiError(
                 502, "report_signature_invalid", f"the reconciliation report is not signed correctly: {exc}"
             ) from None
@@ -413,37 +393,18 @@ def build_app(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = http.service_arg_parser("agency", "The agency's electronic one-stop-shop system (mock)")
-    parser.add_argument("--gateway-url", required=True, help="base URL of the payment gateway")
-    parser.add_argument("--agency-code", default=DEFAULT_AGENCY_CODE, help="this agency's code (000.00.12.H37 form)")
-    parser.add_argument("--catalogue", default=None, help="fee catalogue TOML (default scenarios/fee-catalogue.toml)")
-    parser.add_argument("--public-url", default=None, help="URL the gateway uses to reach this service")
-    parser.add_argument("--gateway-timeout-s", type=float, default=5.0, help="timeout of one call to the gateway")
-    parser.add_argument("--payment-expires-s", type=int, default=900,
-                        help="the payments it asks for expire this many seconds after creation (1–604800)")
-    parser.add_argument("--protocol", choices=PROTOCOLS, default="motcua",
-                        help="integrate the gateway by motcua's JSON API or by VNPay 2.1.0 (signed URLs, IPN GET)")
+    """``python -m motcua.mock_services.agency``: the options are `AgencyConfig`'s (and the fault file's)."""
+    serve("agency", "The agency's electronic one-stop-shop system (mock)", AgencyConfig, build_app, argv,
+          more_options=_terminal_options, derive=_derived)
+
+
+def _terminal_options(parser: argparse.ArgumentParser) -> None:
+    """The options that choose `AgencyConfig.vnpay_terminal`."""
     parser.add_argument("--terminals", default=None, help="VNPay terminal file (default: the bundled TEST terminal)")
     parser.add_argument("--tmn-code", default=None, help="this agency's VNPay terminal (default: the file's first)")
-    args = parser.parse_args(argv)
-    if not 1 <= args.payment_expires_s <= 604_800:
-        parser.error(f"--payment-expires-s must be within 1–604800 seconds, got {args.payment_expires_s}")
-    http.check_time_scale(args.time_scale)
-    try:
-        check_agency_code(args.agency_code)
-        catalogue = load_fee_catalogue(args.catalogue)
-        terminal = terminal_from(args.terminals, args.tmn_code) if args.protocol == "vnpay" else None
-    except (IdError, CatalogueError, ConfigError) as exc:
-        parser.error(str(exc))
-    config = AgencyConfig(
-        data_dir=Path(args.data_dir), gateway_url=args.gateway_url.rstrip("/"), agency_code=args.agency_code,
-        public_url=(args.public_url or f"http://{args.host}:{args.port}").rstrip("/"), catalogue=catalogue,
-        gateway_timeout_s=args.gateway_timeout_s, expires_in_s=args.payment_expires_s, protocol=args.protocol,
-        vnpay_terminal=terminal,
-    )  # fmt: skip
-    app = build_app(config, faults=http.faults_from_args(args, "agency"), admin_token=args.admin_token)
-    http.run_service(app, host=args.host, port=args.port)
 
 
-if __name__ == "__main__":
-    main()
+def _derived(args: argparse.Namespace) -> dict[str, Any]:
+    """The public URL (from where it listens) and the VNPay terminal, unless the command line gives them."""
+    terminal = terminal_from(args.terminals, args.tmn_code) if args.protocol == "vnpay" else None
+    return {"public_url": f"http://{args.host}:{args.port}", "vnpay_terminal": terminal}

@@ -1,6 +1,6 @@
 """OpenAPI 3.1 document of the agency one-stop-shop system (served at ``GET /openapi.json``).
 
-Written by hand to match `mock_services.agency` with the shared builders of `mock_services.common.openapi`
+Written by hand to match `mock_services.agency.app` with the shared builders of `mock_services.common.openapi`
 (error body, signature scheme, built-in routes). The procedure codes a dossier may name come from the
 fee catalogue the service runs with (`openapi_for`); `OPENAPI` is the document with the bundled catalogue.
 ``tests/test_agency.py`` validates it and checks that every route the app serves is described;
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from motcua.mock_services.agency_ledger import EVENT_TYPES, STATUSES
+from motcua.mock_services.agency.ledger import EVENT_TYPES, STATUSES
 from motcua.mock_services.common.catalogue import PAYMENT_GROUPS, load_fee_catalogue
 from motcua.mock_services.common.openapi import (
     CCCD,

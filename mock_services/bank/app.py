@@ -10,12 +10,12 @@ acknowledges it; pending notifications are kept in SQLite and survive a restart.
 also ask a bank about a charge (``GET /charges/{payment_id}``), which is how a payment whose
 notification never came is settled.
 
-The default catalogue is ``mock_services/banks.toml``; its latencies, delays and decline mixes are
-ASSUMED (illustrative), not measured. Charge latencies are multiplied by ``--latency-scale``, the
-notification delays and retry waits by ``--time-scale``.
+The default catalogue is ``mock_services/banks.toml`` (`mock_services.bank.catalogue`); its latencies,
+delays and decline mixes are ASSUMED (illustrative), not measured. Charge latencies are multiplied by
+``--latency-scale``, the notification delays and retry waits by ``--time-scale``.
 
-Run: ``python -m mock_services.bank --port P --data-dir D --gateway-url URL [--catalogue FILE]
-[--faults FILE] [--seed N] [--time-scale X] [--latency-scale Y]``.
+Run: ``python -m motcua.mock_services.bank --port P --data-dir D --gateway-url URL [--catalogue FILE]
+[--faults FILE] [--seed N] [--time-scale X] [--latency-scale Y]`` (the options: `mock_services.bank.config`).
 """
 
 from __future__ import annotations
@@ -25,21 +25,19 @@ import hashlib
 import logging
 import re
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import numpy as np
 from aiohttp import web
-from motcua.mock_services.bank_openapi import openapi_for
-from motcua.mock_services.common import signing
-from motcua.mock_services.common.charge_token import ChargeTokenError, read_charge_token
+from motcua.mock_services.bank.config import BankConfig
+from motcua.mock_services.bank.openapi import openapi_for
+from motcua.mock_services.bank.vietqr import pay_scanned
+from motcua.mock_services.common.charge_token import read_charge_token
 from motcua.mock_services.common.db import Database
 from motcua.mock_services.common.faults import ServiceFaults, keyed_uniform, lognormal_ms
 from motcua.mock_services.common.http import (
-    ApiError,
     SignedClient,
     create_app,
     current_faults,
@@ -49,13 +47,13 @@ from motcua.mock_services.common.http import (
     verify_signed,
 )
 from motcua.mock_services.common.outbox import DelayQueue
+from motcua.mock_services.common.service_config import serve
+from motcua.mock_services.errors import ApiError, ChargeTokenError, SignatureError
 
-from motcua.payment_platform import BANK_CATALOGUE, RESPONSE_CODES, BankCatalogueError, BankProfile
-from motcua.resources import bundled
+from motcua.payment_platform import RESPONSE_CODES, BankProfile
 
 log = logging.getLogger("motcua.mock_services.bank")
 
-DEFAULT_CATALOGUE = bundled("motcua.mock_services", "banks.toml")
 WRONG_OTP = "000000"
 """The OTP that is always wrong (the citizen may try again)."""
 MAX_RETRY_WAIT_S = 60.0
@@ -78,27 +76,6 @@ CREATE TABLE IF NOT EXISTS charges (
 );
 CREATE INDEX IF NOT EXISTS charges_to_notify ON charges (notify_status, notify_at);
 """
-
-
-def load_catalogue(path: str | Path = DEFAULT_CATALOGUE) -> dict[str, BankProfile]:
-    """The banks of a catalogue file by code (`motcua.payment_platform.BANK_CATALOGUE`: errors name file and field)."""
-    return BANK_CATALOGUE.load(path).by_code()
-
-
-@dataclass(frozen=True, kw_only=True)
-class BankConfig:
-    """How one bank service behaves."""
-
-    data_dir: Path
-    gateway_url: str | None = None
-    catalogue: Mapping[str, BankProfile] = field(default_factory=load_catalogue)
-    seed: int = 0
-    time_scale: float = 1.0
-    """Multiplies notification delays and retry waits."""
-    latency_scale: float = 1.0
-    """Multiplies the charge latency (0: answer at once)."""
-    notify_timeout_s: float = 10.0
-    keys: Mapping[str, bytes] = field(default_factory=lambda: dict(signing.TEST_KEYS))
 
 
 class Bank:
@@ -145,10 +122,12 @@ class Bank:
         if bank_code != claims.bank_code:
             raise ApiError(422, "bank_mismatch", f"the charge token is for {claims.bank_code}, not {bank_code}",
                            field="bank_code")
-        return json_response(await self._charge(claims, profile, otp))
+        return json_response(await self.charge_once(claims, profile, otp))
 
-    async def _charge(self, claims: Any, profile: BankProfile, otp: str) -> dict[str, Any]:
-        """Check the OTP and charge once (a repeated charge of a payment answers the first verdict)."""
+    async def charge_once(self, claims: Any, profile: BankProfile, otp: str) -> dict[str, Any]:
+        """Check the OTP and charge once (a repeated charge of a payment answers the first verdict): the verdict.
+
+        The charge of ``POST /charge`` and of a scanned VietQR (`mock_services.bank.vietqr`)."""
         if not re.fullmatch(r"[0-9]{6}", otp):
             raise ApiError(422, "invalid_field", f"otp must be 6 digits, got {otp!r}", field="otp")
         if otp == WRONG_OTP:
@@ -160,9 +139,7 @@ class Bank:
         return _charge_answer(existing)
 
     async def vietqr_pay(self, request: web.Request) -> web.Response:
-        """The citizen's bank app paid a scanned VietQR (`mock_services.bank_vietqr`)."""
-        from motcua.mock_services.bank_vietqr import pay_scanned
-
+        """The citizen's bank app paid a scanned VietQR (`mock_services.bank.vietqr`)."""
         return json_response(await pay_scanned(self, await read_json(request)))
 
     async def _wait_like_the_bank(self, profile: BankProfile) -> None:
@@ -213,7 +190,7 @@ class Bank:
     async def inquiry(self, request: web.Request) -> web.Response:
         try:
             verify_signed(request, await request.read(), self.gateway_keys)
-        except signing.SignatureError as exc:
+        except SignatureError as exc:
             raise ApiError(401, "bad_signature", f"inquiries must be signed by the gateway: {exc}") from None
         payment_id = request.match_info["payment_id"]
         row = self.db.query_one("SELECT * FROM charges WHERE payment_id = ?", (payment_id,))
@@ -265,6 +242,9 @@ class Bank:
             self.outbox.schedule(payment_id, next_at)
 
 
+BANK = web.AppKey("bank", Bank)
+
+
 def _notification(row: Any) -> dict[str, Any]:
     """The notification body (docs/contracts.md §1), also the answer to an inquiry."""
     return {
@@ -300,33 +280,6 @@ def build_app(config: BankConfig, *, faults: ServiceFaults | None = None, admin_
     return app
 
 
-BANK = web.AppKey("bank", Bank)
-
-
 def main(argv: list[str] | None = None) -> None:
-    import sys
-
-    from motcua.mock_services.common.http import check_time_scale, faults_from_args, run_service, service_arg_parser
-
-    parser = service_arg_parser("bank", "The banks and e-wallets mock.")
-    parser.add_argument("--gateway-url", default=None, help="base URL of the gateway (bank notifications go there)")
-    parser.add_argument("--catalogue", default=str(DEFAULT_CATALOGUE), help="TOML catalogue of banks (ASSUMED mix)")
-    parser.add_argument("--latency-scale", type=float, default=1.0, help="multiplies charge latencies (0: none)")
-    args = parser.parse_args(argv)
-    if args.latency_scale < 0:
-        parser.error(f"--latency-scale must be ≥ 0, got {args.latency_scale}")
-    try:
-        catalogue = load_catalogue(args.catalogue)
-    except BankCatalogueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
-    config = BankConfig(
-        data_dir=Path(args.data_dir), gateway_url=args.gateway_url, catalogue=catalogue, seed=args.seed,
-        time_scale=check_time_scale(args.time_scale), latency_scale=args.latency_scale,
-    )
-    app = build_app(config, faults=faults_from_args(args, "bank"), admin_token=args.admin_token)
-    run_service(app, host=args.host, port=args.port)
-
-
-if __name__ == "__main__":
-    main()
+    """``python -m motcua.mock_services.bank``: the options are `BankConfig`'s (and the fault file's)."""
+    serve("bank", "The banks and e-wallets mock.", BankConfig, build_app, argv)

@@ -18,8 +18,9 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from motcua.mock_services.common.http import ApiError, json_response
+from motcua.mock_services.common.http import json_response
 from motcua.mock_services.common.openapi import EPOCH, STRING, VND, json_content, obj, operation
+from motcua.mock_services.errors import ApiError
 
 if TYPE_CHECKING:
     from motcua.mock_services.common.db import Database
@@ -103,4 +104,4 @@ PATHS = {RECORDS_PATH: {"get": operation(
     ok={"200": json_content(obj(["tmn_code", "since", "approved"], tmn_code=STRING, since={"type": "number"},
                                 approved={"type": "array", "items": _APPROVED}), "the records")},
 )}}
-"""OpenAPI of the route, merged into the gateway's document by `mock_services.gateway_vnpay_openapi`."""
+"""OpenAPI of the route, merged into the gateway's document by `mock_services.gateway.vnpay.openapi`."""

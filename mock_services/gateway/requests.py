@@ -1,26 +1,24 @@
-"""The gateway's incoming requests, checked: each function turns a JSON body into a validated value or
-raises `ApiError` 422 naming the first bad field (a zero fee: ``zero_fee``)."""
+"""What reaches the gateway, checked: each ``validate_*`` turns a JSON request body into a validated value
+or raises `ApiError` 422 naming the first bad field (a zero fee: ``zero_fee``); `ipn_answer` reads an
+agency's or a merchant's answer to an IPN (either front's)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-from collections.abc import Mapping
+import json
+from collections.abc import Awaitable, Mapping
 from typing import Any
 
-from motcua.mock_services import gateway_ledger as ledger
-from motcua.mock_services.common.http import ApiError, require
-from motcua.mock_services.common.ids import DOSSIER_CODE_RE, IdError, check_agency_code, parse_cccd
-from motcua.mock_services.common.money import MoneyError, parse_vnd
+import aiohttp
+from motcua.mock_services.common.fastclient import Answer
+from motcua.mock_services.common.http import require
+from motcua.mock_services.common.ids import DOSSIER_CODE_RE, check_agency_code, parse_cccd
+from motcua.mock_services.common.money import parse_vnd
+from motcua.mock_services.errors import ApiError, IdError, MoneyError
+from motcua.mock_services.gateway import ledger
 
 MAX_EXPIRES_IN_S = 7 * 86400
 BANK_CODE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
-
-
-def payment_id_for(key_id: str, idempotency_key: str) -> str:
-    """The payment id follows from who asked and their idempotency key, so that a replayed load test
-    gets the same ids, and fault decisions keyed by payment id repeat under the same seed."""
-    return "PAY" + hashlib.sha256(f"{key_id}\n{idempotency_key}".encode()).hexdigest()[:16].upper()
 
 
 def parse_day(text: str) -> str:
@@ -107,3 +105,22 @@ def validate_bank_result(body: Mapping[str, Any]) -> ledger.BankResult:
         bank_txn_no=require(body, "bank_txn_no"), amount_vnd=amount,
         approved_at=None if approved is None else float(approved),
     )
+
+
+async def ipn_answer(sending: Awaitable[Answer]) -> tuple[str | None, str | None]:
+    """The ``RspCode`` an agency or a merchant answered to one IPN, or (None, what went wrong): the IPN got no
+    answer, an HTTP status other than 200, a body that is not JSON, or JSON without a string ``RspCode``."""
+    try:
+        answer = await sending
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        return None, f"{type(exc).__name__}: {exc}"[:300]
+    if answer.status != 200:
+        return None, f"HTTP {answer.status}"
+    try:
+        data = json.loads(answer.body)
+    except ValueError:
+        return None, f"answer is not JSON: {answer.body[:200]!r}"
+    code = data.get("RspCode") if isinstance(data, dict) else None
+    if not isinstance(code, str):
+        return None, f"answer without RspCode: {str(data)[:200]}"
+    return code, None

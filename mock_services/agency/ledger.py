@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from motcua.mock_services.common.ids import MAX_DAILY_SEQUENCE, make_dossier_code
+from motcua.mock_services.errors import SequenceExhausted as SequenceExhausted
 
 VN_TZ = dt.timezone(dt.timedelta(hours=7), "Asia/Ho_Chi_Minh")
 """Viet Nam keeps UTC+7 all year; dossier codes and reconciliation days use this calendar."""
@@ -98,10 +99,6 @@ CREATE TABLE IF NOT EXISTS events (
     detail TEXT
 );
 """
-
-
-class SequenceExhausted(Exception):
-    """The agency already numbered 9,999 dossiers today; the next one cannot get a code."""
 
 
 def vn_day(at: float) -> dt.date:

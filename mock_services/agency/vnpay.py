@@ -6,12 +6,13 @@ dossier code, ``vnp_CreateDate`` = the moment of filing, Viet Nam time) and send
 there; nothing is asked of the gateway beforehand. The gateway's IPN is a signed ``GET /vnpay/ipn``,
 answered in VNPay's documented order: 97 bad signature → 99 ill-typed fields → 01 order not found →
 04 wrong amount → 02 already confirmed → 00 confirmed. The credit is the agency's one credit+journal
-transaction (`mock_services.agency_ledger.handle_ipn`), so a dossier is credited at most once however
+transaction (`mock_services.agency.ledger.handle_ipn`), so a dossier is credited at most once however
 many copies arrive. ``GET /vnpay/return`` is the page the browser comes back to. Reconciliation asks
 the gateway about each dossier still awaiting payment with ``querydr`` (signed both ways) and credits
 the ones it reports paid, as ``paid_by_reconciliation``.
 
-One home for VNPay signing: `mock_services.common.vnpay_wire`. Contract: docs/contracts.md §1c.
+One home for VNPay signing and the payment id of an order: `mock_services.common.vnpay_wire`. Contract:
+docs/contracts.md §1c.
 """
 
 from __future__ import annotations
@@ -29,18 +30,16 @@ from urllib.parse import parse_qsl
 
 import aiohttp
 from aiohttp import web
-from motcua.mock_services import agency_ledger as ledger
+from motcua.mock_services.agency import ledger
 from motcua.mock_services.common import vnpay_wire as wire
 from motcua.mock_services.common.http import json_response
 from motcua.mock_services.common.vnpay_terminals import DEFAULT_TERMINALS, Terminal, load_terminals
-from motcua.mock_services.gateway_requests import payment_id_for
 
 from motcua.errors import ConfigError
 
 if TYPE_CHECKING:
-    from motcua.mock_services.agency import Agency
+    from motcua.mock_services.agency.app import Agency
 
-PROTOCOLS = ("motcua", "vnpay")
 IPN_PATH = "/vnpay/ipn"
 RETURN_PATH = "/vnpay/return"
 QUERY_CONCURRENCY = 16
@@ -83,11 +82,6 @@ def parse_ipn(params: Mapping[str, str]) -> VnpayIpn:
     )  # fmt: skip
 
 
-def vnpay_payment_id(tmn_code: str, create_date: str, txn_ref: str) -> str:
-    """The gateway's id of the payment of this order (it follows from terminal, day and vnp_TxnRef)."""
-    return payment_id_for(f"vnpay:{tmn_code}", f"{wire.vn_day_of(create_date)}:{txn_ref}")
-
-
 class VnpayIntegration:
     """The agency's VNPay side: payment URLs, the IPN and return routes, and querydr reconciliation."""
 
@@ -112,7 +106,7 @@ class VnpayIntegration:
             "vnp_ExpireDate": wire.vn_time(now + self.agency.config.expires_in_s),
         }  # fmt: skip
         return {
-            "payment_id": vnpay_payment_id(self.terminal.tmn_code, create_date, dossier_code),
+            "payment_id": wire.vnpay_payment_id(self.terminal.tmn_code, create_date, dossier_code),
             "pay_url": wire.payment_url(self.gateway_url, self.secret, params),
         }
 
@@ -238,7 +232,7 @@ class VnpayIntegration:
 
 
 def _apply_ipn(conn: Any, ipn: VnpayIpn, now: float) -> ledger.IpnOutcome:
-    """01 → 04 → 02 → 00 through the agency's one credit+journal unit (`agency_ledger.handle_ipn`)."""
+    """01 → 04 → 02 → 00 through the agency's one credit+journal unit (`mock_services.agency.ledger.handle_ipn`)."""
     row = conn.execute("SELECT payment_id FROM dossiers WHERE dossier_code = ?", (ipn.txn_ref,)).fetchone()
     paid = ipn.response_code == "00" and ipn.transaction_status == "00"
     return ledger.handle_ipn(conn, {
@@ -267,9 +261,9 @@ def add_routes(app: web.Application, integration: VnpayIntegration) -> None:
     app.router.add_get(RETURN_PATH, integration.return_page)
 
 
-
 def terminal_from(path: str | None, tmn_code: str | None) -> Terminal:
-    """The agency's terminal: `tmn_code` of the terminal file `path` (default: the bundled file's first)."""
+    """The agency's terminal: `tmn_code` of the terminal file `path` (default: the bundled file's first);
+    ConfigError naming the file if it has no such terminal."""
     terminals = load_terminals(path or DEFAULT_TERMINALS)
     if tmn_code is None:
         return next(iter(terminals.values()))

@@ -1,11 +1,11 @@
-"""OpenAPI 3.1 parts of the gateway's VNPay 2.1.0 front (`mock_services.gateway_vnpay`), merged into the
-gateway's document by `mock_services.gateway_openapi`; contract: docs/contracts.md §1b."""
+"""OpenAPI 3.1 parts of the gateway's VNPay 2.1.0 front (`mock_services.gateway.vnpay`), merged into the
+gateway's document by `mock_services.gateway.openapi`; contract: docs/contracts.md §1b."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from motcua.mock_services.bank_openapi import DEFAULT_BANK_CODES
+from motcua.mock_services.bank.catalogue import DEFAULT_BANK_CODES
 from motcua.mock_services.common.openapi import (
                EPOCH,
                INTEGER,
@@ -18,8 +18,7 @@ from motcua.mock_services.common.openapi import (
                ref,
 )
 from motcua.mock_services.common.vnpay_wire import API_CODES
-from motcua.mock_services.gateway_vietqr import PATHS as VIETQR_PATHS
-from motcua.mock_services.gateway_vnpay_records import PATHS as RECORDS_PATHS
+from motcua.mock_services.gateway.vnpay.records import PATHS as RECORDS_PATHS
 
 VNP = {"type": "string", "description": "VNPay field, as text"}
 CODE = {"type": "string", "pattern": r"^[0-9]{2}$"}
@@ -117,4 +116,3 @@ PATHS: dict[str, Any] = {
     }},
 }
 PATHS.update(RECORDS_PATHS)
-PATHS.update(VIETQR_PATHS)

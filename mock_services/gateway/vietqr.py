@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 from motcua.mock_services.common import vietqr
-from motcua.mock_services.common.http import ApiError, json_response
+from motcua.mock_services.common.http import json_response
 from motcua.mock_services.common.openapi import STRING, VND, obj, operation, path_param
 from motcua.mock_services.common.payments import State
+from motcua.mock_services.errors import ApiError
 
 if TYPE_CHECKING:
-    from motcua.mock_services.gateway import Gateway
+    from motcua.mock_services.gateway.app import Gateway
 
 VIETQR_PATH = "/payments/{payment_id}/vietqr"
 PAYABLE = (State.CREATED.value, State.AWAITING_BANK.value)
