@@ -21,7 +21,7 @@ import dataclasses
 import math
 from typing import Any, Literal
 
-from motcua.errors import ConfigError
+from motcua.errors import BankCatalogueError as BankCatalogueError  # re-exported: the file kind below raises it
 from motcua.typed_config import (
     ConfigFile,
     FieldProblem,
@@ -134,10 +134,6 @@ class BankCatalogue:
 
     def by_code(self) -> dict[str, BankProfile]:
         return {bank.code: bank for bank in self.banks}
-
-
-class BankCatalogueError(ConfigError):
-    """The bank catalogue file is wrong; names the file, the field and the value."""
 
 
 BANK_CATALOGUE = ConfigFile(

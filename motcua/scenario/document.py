@@ -19,7 +19,7 @@ from typing import Any
 
 from motcua.errors import ScenarioError
 from motcua.scenario.adoption import AdoptionParams, Citizens
-from motcua.scenario.common import SCENARIO_DIR, check_source, check_unit_refs
+from motcua.scenario.common import PROVENANCE_KINDS, SCENARIO_DIR, check_source, check_unit_refs
 from motcua.scenario.interventions import Intervention
 from motcua.scenario.load import Load
 from motcua.scenario.meta import Meta, Simulation
@@ -50,7 +50,7 @@ class Scenario:
                                           default_factory=SensitivityRanges)
     provenance: dict[str, str] = spec("field path → 'observed: <source id> …' | 'assumed: <why>' | "
                                       "'derived: <how>' | 'setting: <why>'", default_factory=dict,
-                                      pattern=r"(observed|assumed|derived|setting):\s*\S.*",
+                                      pattern=rf"({'|'.join(PROVENANCE_KINDS)}):\s*\S.*",
                                       pattern_hint="start with observed:, assumed:, derived: or setting:")
     file: str = dataclasses.field(default="<memory>", compare=False, repr=False, init=False)
     """The file the scenario was read from."""
