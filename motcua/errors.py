@@ -1,19 +1,28 @@
 """Exceptions of the motcua package and the exit codes of the `motcua` command.
 
-Hierarchy::
+Hierarchy (every exception the `motcua` command reports)::
 
-    MotcuaError                 base; exit code EXIT_BAD_INPUT unless a subclass says otherwise
-    ├── InputError              a file, field or value given by the user is wrong
-    │   └── ConfigError         a configuration file does not satisfy its declared schema (motcua.typed_config)
-    │       └── ScenarioError   … a scenario file
-    ├── ServiceError            a mock service (or a real system) could not be started or reached
-    ├── SLOBreach               a load test finished but broke a service-level objective
-    ├── InvariantBreach         the payment invariant broke: lost, twice, wrong amount, without approval
-    └── ToleranceExceeded       a model disagrees with theory beyond the tolerance
+    MotcuaError                     base; exit code EXIT_BAD_INPUT unless a subclass says otherwise
+    ├── InputError                  a file, field or value given by the user is wrong
+    │   └── ConfigError             a configuration file does not satisfy its schema (motcua.typed_config)
+    │       ├── ScenarioError       … a scenario file
+    │       ├── BankCatalogueError  … the bank catalogue (motcua.payment_platform.BANK_CATALOGUE)
+    │       ├── FaultConfigError    … a fault file or fault table (defined in motcua.mock_services.errors)
+    │       └── CatalogueError      … the fee catalogue (defined in motcua.mock_services.errors)
+    ├── ServiceError                a mock service (or a real system) could not be started or reached
+    ├── SLOBreach                   a load test finished but broke a service-level objective
+    ├── InvariantBreach             the payment invariant broke: lost, twice, wrong amount, without approval
+    └── ToleranceExceeded           a model disagrees with theory beyond the tolerance
 
 Each message names the file, field and value at fault and, where it can, the fix. Breaches and errors
 are raised, never returned: the command line (`motcua.cli.main`) catches them in one place and exits
 with their ``exit_code``.
+
+Outside the tree, because they never reach the command line: `motcua.typed_config.FieldProblem` (a
+table's ``check`` names a problem; `Reader` raises it as the file kind's `ConfigError` with the field
+path), and the load test's control flow inside Locust (`CallbackLost` of `motcua.loadtest`, `JourneyFailed`
+and `Restart` of the citizen's journey), which Locust counts as failures. The mock services' own
+exceptions (HTTP answers, signatures, ids, money) have their tree in `motcua.mock_services.errors`.
 """
 
 from __future__ import annotations
@@ -64,6 +73,10 @@ class ConfigError(InputError):
 
 class ScenarioError(ConfigError):
     """A scenario file does not satisfy the schema."""
+
+
+class BankCatalogueError(ConfigError):
+    """The bank catalogue file is wrong; names the file, the field and the value."""
 
 
 class ServiceError(MotcuaError):

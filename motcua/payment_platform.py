@@ -21,8 +21,16 @@ import dataclasses
 import math
 from typing import Any, Literal
 
-from motcua.errors import ConfigError
-from motcua.typed_config import ConfigFile, FieldProblem, check_share_sum, check_unique, join, spec
+from motcua.errors import BankCatalogueError as BankCatalogueError  # re-exported: the file kind below raises it
+from motcua.typed_config import (
+    ConfigFile,
+    FieldProblem,
+    check_percentile_order,
+    check_share_sum,
+    check_unique,
+    join,
+    spec,
+)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -83,9 +91,8 @@ class BankProfile:
                                      default_factory=dict, share=True)
 
     def check(self) -> None:
-        for low, high in (("p50_ms", "p95_ms"), ("notify_p50_ms", "notify_p95_ms")):
-            if getattr(self, high) < getattr(self, low):
-                raise FieldProblem(high, getattr(self, high), f"below {low} = {getattr(self, low)}")
+        check_percentile_order(self, "p50_ms", "p95_ms")
+        check_percentile_order(self, "notify_p50_ms", "notify_p95_ms")
         for code in self.decline:
             if code not in DECLINE_CODES:
                 raise FieldProblem(join("decline", code), self.decline[code],
@@ -127,10 +134,6 @@ class BankCatalogue:
 
     def by_code(self) -> dict[str, BankProfile]:
         return {bank.code: bank for bank in self.banks}
-
-
-class BankCatalogueError(ConfigError):
-    """The bank catalogue file is wrong; names the file, the field and the value."""
 
 
 BANK_CATALOGUE = ConfigFile(

@@ -36,3 +36,38 @@ def test_the_installed_console_script_runs_and_prints_the_exit_code_table():
     table = proc.stdout.split("exit codes:", 1)[1]
     for code, meaning in EXIT_CODES.items():
         assert re.search(rf"^\s+{code}\s+{re.escape(meaning)}$", table, re.MULTILINE), (code, meaning)
+
+
+def test_the_exception_tree_of_motcua_errors_holds_every_error_the_command_reports():
+    """Every subclass of `MotcuaError` in the code, wherever it is defined, sits in the tree that `motcua.errors`
+    draws in its docstring, under its real base class."""
+    import motcua.errors
+
+    parent: dict[str, str] = {}
+    stack: list[tuple[int, str]] = []
+    for line in motcua.errors.__doc__.split("::", 1)[1].split("\n\n", 2)[1].splitlines():
+        match = re.match(r"^(\s*(?:[│├└─ ]*\s)?)([A-Z]\w+)\s", line + " ")
+        assert match, line
+        depth, name = len(match.group(1)), match.group(2)
+        while stack and stack[-1][0] >= depth:
+            stack.pop()
+        parent[name] = stack[-1][1] if stack else ""
+        stack.append((depth, name))
+    assert parent["MotcuaError"] == "" and parent["ScenarioError"] == "ConfigError"
+
+    root = Path(__file__).resolve().parents[1]
+    sources = subprocess.run(["git", "ls-files", "*.py"], capture_output=True, text=True, check=True,
+                             cwd=root).stdout.split()
+    defined = {}
+    for name in sources:
+        if not name.startswith("tests/"):
+            text = (root / name).read_text(encoding="utf-8")
+            defined |= dict(re.findall(r"^class (\w+)\((\w+)\):", text, flags=re.MULTILINE))
+    in_tree = {cls: base for cls, base in defined.items() if base in parent}
+    while True:  # subclasses of subclasses
+        more = {cls: base for cls, base in defined.items() if base in in_tree and cls not in in_tree}
+        if not more:
+            break
+        in_tree |= more
+    assert {"BankCatalogueError", "FaultConfigError", "CatalogueError", "SLOBreach"} <= set(in_tree)
+    assert {cls: parent.get(cls) for cls in in_tree} == in_tree

@@ -9,6 +9,8 @@ import sys
 
 import pytest
 
+import motcua.atomic
+import motcua.run_layout
 from motcua.errors import InputError
 from motcua.run_layout import (
     RunFiles,
@@ -98,7 +100,7 @@ def test_the_type_checker_sees_a_renamed_key(tmp_path):
 
 def test_run_layout_passes_mypy_strict(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / "cache"),
-                           "motcua/run_layout.py"], capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=300)
+                           "motcua/run_layout"], capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=300)
     assert proc.returncode == 0, proc.stdout
 
 
@@ -106,3 +108,37 @@ def test_written_json_round_trips(tmp_path):
     path = write_json(tmp_path / "a" / "x.json", {"n": 1, "path": tmp_path})
     assert json.loads(path.read_text(encoding="utf-8")) == {"n": 1, "path": str(tmp_path)}
     assert [p.name for p in path.parent.iterdir()] == ["x.json"]  # no temporary file left behind
+
+
+def test_the_public_names_of_the_run_layout_package():
+    assert sorted(motcua.run_layout.__all__) == sorted([
+        # file names and folders
+        "CAPACITY_CHART", "CHARTS", "COMPARISON", "DEMAND", "DEMAND_JSON", "FEEDBACK", "FIGURES_NPZ",
+        "FLAWLESS_SUMMARY", "HARNESS", "HOURLY_CSV", "INTERVENTIONS", "LOADTEST", "LOAD_SCENARIO", "LOCUST",
+        "LOCUST_REPORT", "MANIFEST", "MEASURED_SCENARIO", "MOCK_LOGS", "ONLINE_PAYMENTS_DAILY_CSV",
+        "ONLINE_PAYMENTS_NPY", "QUALITY", "REPORT", "SCENARIO_COPY", "SHARE_DAILY_CSV", "SHARE_WEEKLY_CSV",
+        "SIMULATE", "SIMULATION_CSV_FILES", "STEP_FOLDERS", "SUMMARY", "LoadtestLayout", "RunFiles", "RunLayout",
+        "loadtest_folder",
+        # records
+        "AssessedIntervention", "Band", "BankQuality", "Capacity", "CapacityStep", "ComparisonFile",
+        "ComparisonSummary", "CounterWaits", "DemandFile", "Differences", "Estimate", "Harness", "HourlyDemand",
+        "InputRecord", "InterventionsFile", "LoadProfile", "LoadtestSummary", "Manifest", "OfficerHours", "Period",
+        "QualityFile", "ReachSummary", "RunHeadline", "RunLoadtest", "RunSummary", "ScenarioInfo", "SeriesEstimate",
+        "SeriesTable", "ShareSummary", "SimulationHeadline", "SimulationSettings", "SimulationSummary",
+        "SloVerdict", "StepRecord", "TargetSummary", "UnitInfo", "localized",
+        # reading and writing
+        "read_comparison", "read_demand", "read_harness", "read_interventions", "read_json",
+        "read_loadtest_summary", "read_manifest", "read_quality", "read_run_summary", "read_simulation_summary",
+        "read_typed", "write_csv", "write_json", "write_text",
+    ])
+    assert all(hasattr(motcua.run_layout, name) for name in motcua.run_layout.__all__)
+    assert motcua.run_layout.write_text is motcua.atomic.write_text  # the one atomic writer
+
+
+def test_written_csv_and_text_appear_whole_in_a_new_folder(tmp_path):
+    from motcua.run_layout import write_csv, write_text
+
+    path = write_csv(tmp_path / "new" / "rows.csv", ["a", "b"], [[1, "x"], [2, "y,z"]])
+    assert path.read_bytes() == b'a,b\r\n1,x\r\n2,"y,z"\r\n'  # csv's own line ends, not translated
+    assert write_text(tmp_path / "other" / "t.txt", "tiền\n").read_text(encoding="utf-8") == "tiền\n"
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["new", "other", "rows.csv", "t.txt"]

@@ -9,6 +9,9 @@ import dataclasses
 import datetime as dt
 import json
 import math
+import re
+import statistics
+import subprocess
 import tomllib
 import types
 import typing
@@ -18,16 +21,21 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import motcua.scenario
 from motcua.cli import main
 from motcua.errors import ScenarioError
+from motcua.runs import PROJECT_ROOT
 from motcua.scenario import (
+    DEFAULT_PROVENANCE,
     SCENARIO_DIR,
+    Z95_ROUNDED,
     BehaviourParameters,
     Scenario,
     SystemQuality,
     bundled_scenarios,
     json_schema,
     load_scenario,
+    provenance_entries,
     scenario_from_dict,
 )
 from motcua.typed_config import json_ready, validate
@@ -473,6 +481,21 @@ def test_unpaid_notice_probability_follows_the_lognormal_fit():
     assert q.unpaid_notice_probability() == pytest.approx(0.5, abs=1e-9)
 
 
+def test_the_lognormal_fit_uses_the_normal_quantile_as_the_outputs_always_had_it():
+    assert abs(Z95_ROUNDED - statistics.NormalDist().inv_cdf(0.95)) < 1e-7
+    # the figure feedback/quality.json carries for Lạng Sơn, bit for bit
+    assert load_scenario(LANG_SON).quality.unpaid_notice_probability() == 0.007692351598437064
+
+
+def test_a_p95_below_its_p50_is_refused_in_both_tables_with_the_same_words(raw):
+    why = "the 95th percentile cannot be below the median"
+    data = broken(raw, lambda d: d["payment_system"]["callback_delay_s"].update(p95=1.0))
+    refuse(data, rf"payment_system\.callback_delay_s\.p95 = 1\.0: below p50 = 4\.0; {why}$")
+    with pytest.raises(ScenarioError, match=rf"quality\.callback_p95_s = 0\.5: below callback_p50_s = 2\.0; {why}$"):
+        SystemQuality.from_measurements(failure_rate=0, callback_p50_ms=2000, callback_p95_ms=500,
+                                        unpaid_notice_after_s=60)
+
+
 def test_profiles_give_rates_over_time():
     profiles = load_scenario(LANG_SON).load.profiles
     day = profiles["peak_day"]
@@ -574,3 +597,64 @@ def test_written_only_data_round_trips_without_the_defaults():
     assert "target_date" not in written["simulation"]
     again = scenario_from_dict(written, file=s.file)
     assert again == s and again.given == s.given
+
+
+# --- provenance: one table for the schema and the report -----------------------------------------
+
+
+def test_provenance_entries_add_each_observed_share_by_unit_id(raw):
+    s = load_scenario(LANG_SON)
+    entries = provenance_entries(s)
+    assert entries["region.units[cao-loc].observed_share"] == "observed: lang-son-2024"
+    assert {k: v for k, v in entries.items() if k in s.provenance} == dict(s.provenance)
+    assert len(entries) == len(s.provenance) + sum(1 for u in s.units if u.observed_share_source) + 1  # + region
+    for path, text in entries.items():
+        assert s.provenance_of(path) == text, path
+
+
+def test_an_entry_for_an_observed_share_by_index_is_not_repeated_by_id(raw):
+    data = broken(raw, lambda d: d["provenance"].update({"region.units[1].observed_share": "derived: recounted"}))
+    s = scenario_from_dict(data, file="recounted.toml")
+    entries = provenance_entries(s)
+    assert entries["region.units[1].observed_share"] == "derived: recounted"
+    assert f"region.units[{s.units[1].id}].observed_share" not in entries
+    assert "region.units[cao-loc].observed_share" in entries  # the others still cite their source
+    assert s.provenance_of(f"region.units[{s.units[1].id}].observed_share") == "derived: recounted"
+
+
+def test_an_unwritten_value_is_a_default_of_the_schema():
+    national = load_scenario("national")
+    assert national.provenance_of("adoption.behaviour.cash_factor") == DEFAULT_PROVENANCE
+    assert DEFAULT_PROVENANCE == "assumed: default of motcua/scenario.py"  # the text the outputs carry
+
+
+# --- the package's public names --------------------------------------------------------------------
+
+
+def test_the_public_names_of_the_scenario_package():
+    assert sorted(motcua.scenario.__all__) == sorted([
+        "ALL_UNITS", "DEFAULT_PROVENANCE", "OUTREACH_KINDS", "PAYMENT_GROUPS", "PROVENANCE_KINDS", "SCENARIO_DIR",
+        "SCENARIO_FILE", "SLO", "SLUG", "VNEID_LEVEL2_REQUIRED_FROM", "Z95_ROUNDED", "AdoptionParams",
+        "BehaviourParameters", "CallbackDelay", "Citizens", "Counters", "Intervention", "InterventionKind", "Load",
+        "Meta", "PaymentSystem", "Profile", "ProfileKind", "Region", "Scenario", "SensitivityRanges",
+        "ServiceMinutes", "Simulation", "Source", "Steps", "SystemQuality", "Target", "Unit", "UnitKind",
+        "bundled_scenarios", "json_schema", "load_scenario", "provenance_entries", "scenario_file",
+        "scenario_from_dict",
+    ])
+    assert all(hasattr(motcua.scenario, name) for name in motcua.scenario.__all__)
+
+
+def test_every_name_the_repository_imports_from_the_scenario_package_is_public():
+    """``from motcua.scenario import X`` keeps working for every X the code, tests and notebooks use."""
+    files = subprocess.run(["git", "ls-files", "*.py", "*.ipynb"], capture_output=True, text=True, check=True,
+                           cwd=PROJECT_ROOT).stdout.split()
+    imported = set()
+    for name in files:
+        text = (PROJECT_ROOT / name).read_text(encoding="utf-8").replace("\\n", "\n")
+        found = re.findall(r'^\s*"?from motcua\.scenario import \(([^)]*)\)', text, flags=re.M)
+        found += re.findall(r'^\s*"?from motcua\.scenario import ([^(\n][^\n]*)', text, flags=re.M)
+        for names in found:
+            names = re.sub(r"#[^\n]*", "", names)
+            imported |= {n.split(" as ")[0].strip() for n in names.split(",") if n.strip()}
+    assert {"load_scenario", "Scenario", "OUTREACH_KINDS", "Profile"} <= imported
+    assert imported <= set(motcua.scenario.__all__)

@@ -15,11 +15,21 @@ from motcua.mock_services.bank import BANK_CATALOGUE, BankCatalogueError
 from motcua.mock_services.common.catalogue import FEE_CATALOGUE, CatalogueError
 from motcua.mock_services.common.faults import FAULT_FILE, FaultConfigError
 
+import motcua.typed_config
 from motcua.commands.mock import MOCK_CONFIG
 from motcua.errors import EXIT_BAD_INPUT, ConfigError, ScenarioError
 from motcua.payment_platform import PAYMENT_GROUPS, BankCatalogue, BankProfile, GroupMix
 from motcua.scenario import load_scenario
-from motcua.typed_config import ConfigFile, FieldProblem, json_schema, schema_parts, spec
+from motcua.typed_config import (
+    ConfigFile,
+    FieldProblem,
+    Spec,
+    check_percentile_order,
+    json_schema,
+    schema_parts,
+    spec,
+    spec_of,
+)
 
 KINDS = {
     "fault file": (FAULT_FILE.load, FaultConfigError, "seed"),
@@ -51,9 +61,13 @@ def test_the_base_layer_imports_nothing_above_it():
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'mock_services', 'models', 'locustfiles'}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
-    imports = [line for line in Path("motcua/typed_config.py").read_text(encoding="utf-8").splitlines()
+    modules = sorted(Path("motcua/typed_config").glob("*.py"))
+    assert len(modules) >= 8, modules
+    imports = [line for module in modules for line in module.read_text(encoding="utf-8").splitlines()
                if line.startswith(("import ", "from "))]
     assert imports and not [line for line in imports if "mock_services" in line or "models" in line]
+    assert {line.split()[1] for line in imports if line.startswith("from motcua.")} <= {
+        "motcua.atomic", "motcua.errors", *(f"motcua.typed_config.{m.stem}" for m in modules)}
 
 
 def test_payment_groups_are_the_fields_of_the_group_mix():
@@ -148,3 +162,36 @@ def test_writing_refuses_an_invalid_object_and_leaves_nothing(tmp_path):
     with pytest.raises(BankCatalogueError, match=r"<bank catalogue>: banks\[0\].p95_ms = 100.0: below p50_ms = 300.0$"):
         BANK_CATALOGUE.write(BankCatalogue(banks=(bank,)), tmp_path / "banks.toml")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_spec_takes_its_fields_by_keyword_only():
+    with pytest.raises(TypeError):
+        Spec("share of requests", None, None, None, None, True)
+    declared = spec_of(next(f for f in dataclasses.fields(Rule) if f.name == "rate"))
+    assert declared == Spec(doc="share of requests", share=True)
+    assert dataclasses.replace(declared, share=False).doc == "share of requests"
+
+
+def test_the_percentile_rule_names_the_high_field_and_the_low_value():
+    @dataclasses.dataclass
+    class Delay:
+        p50_ms: float
+        p95_ms: float
+
+    check_percentile_order(Delay(p50_ms=300, p95_ms=300), "p50_ms", "p95_ms")  # equal is allowed
+    with pytest.raises(FieldProblem, match=r"^p95_ms: below p50_ms = 300$") as info:
+        check_percentile_order(Delay(p50_ms=300, p95_ms=100), "p50_ms", "p95_ms")
+    assert (info.value.field, info.value.value) == ("p95_ms", 100)
+    with pytest.raises(FieldProblem, match=r"^p95_ms: below p50_ms = 300; a p95 is never below its median$"):
+        check_percentile_order(Delay(p50_ms=300, p95_ms=100), "p50_ms", "p95_ms",
+                               why="a p95 is never below its median")
+
+
+def test_the_public_names_of_the_typed_config_package():
+    assert sorted(motcua.typed_config.__all__) == sorted([
+        "MAX_VND", "MISSING_VALUE", "ConfigFile", "FieldProblem", "Reader", "Spec", "canonical_path",
+        "check_percentile_order", "check_share_sum", "check_unique", "get_path", "join", "join_relative",
+        "json_ready", "json_schema", "parse_date", "read_toml", "schema_parts", "set_path", "spec", "spec_of",
+        "split_path", "to_data", "toml_error", "validate", "vnd_problem", "walk",
+    ])
+    assert all(hasattr(motcua.typed_config, name) for name in motcua.typed_config.__all__)

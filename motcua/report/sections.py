@@ -30,6 +30,8 @@ from motcua.run_layout import (
     RunFiles,
     localized,
 )
+from motcua.scenario import PROVENANCE_KINDS, provenance_entries
+from motcua.typed_config import get_path
 
 View = dict[str, Any]
 
@@ -291,7 +293,7 @@ def slo_view(r: ReportInput) -> View:
 
 def _kind_of(provenance: str) -> str:
     kind = provenance.partition(":")[0].strip()
-    return kind if kind in ("observed", "assumed", "derived", "setting") else "unmarked"
+    return kind if kind in PROVENANCE_KINDS else "unmarked"
 
 
 def _value_text(value: Any) -> str:
@@ -301,16 +303,9 @@ def _value_text(value: Any) -> str:
 
 def assumption_rows(r: ReportInput) -> list[list[str]]:
     """One row per provenance entry of the scenario (and per unmarked number), plus the measured quality."""
-    from motcua.typed_config import get_path
-
     scenario, quality = r.scenario, r.files.quality
     data = scenario.to_dict()
-    entries = dict(scenario.provenance)
-    for unit in scenario.units:
-        if unit.observed_share_source:
-            entries.setdefault(f"region.units[{unit.id}].observed_share", f"observed: {unit.observed_share_source}")
-    if scenario.region.observed_share_source:
-        entries.setdefault("region.observed_share", f"observed: {scenario.region.observed_share_source}")
+    entries = provenance_entries(scenario)
     for path in scenario.unmarked_numbers():
         entries.setdefault(path, "")
     rows = []

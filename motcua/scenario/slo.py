@@ -1,0 +1,22 @@
+"""``[slo]``: the service-level objectives a load test gates on (a breach exits 3).
+
+*Scenario.* In Lạng Sơn's file the agency must learn of 95% of payments within 30 seconds of the bank's
+approval, 99% of payments must be created within a second, and no bank-approved payment may end unconfirmed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from motcua.typed_config import spec
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SLO:
+    """Service-level objectives the load test gates on."""
+
+    callback_p95_ms: float = spec("95th percentile of bank approval → dossier marked paid", unit="ms", gt=0)
+    create_p99_ms: float = spec("99th percentile of creating a payment", unit="ms", gt=0)
+    error_rate: float = spec("share of requests that may fail", share=True)
+    dropped_arrivals: float = spec("share of scheduled arrivals the load generator may drop", 0.01, share=True)
+    lost_callbacks: int = spec("bank-approved payments that may end unconfirmed", 0, ge=0)
