@@ -207,9 +207,22 @@ def test_agency_killed_before_acknowledging_gets_the_ipn_after_restart(stack):
     wait_for(lambda: querydr()["ipn_acked_at"] is not None, timeout=10)
 
 
-def test_every_agency_counter_is_consistent_after_all_scenarios(stack):
-    s = stats(stack.agency_url)
-    assert s["double_credits"] == 0 and s["credits"] == s["paid"] + s["paid_by_reconciliation"]
+def test_every_agency_counter_is_consistent_with_this_tests_own_payments(stack):
+    """The agency's counters over payments made here alone (not what earlier tests left): duplicated IPNs never credit
+    twice, lost ones are credited by reconciliation, and every credit is counted as paid one way or the other."""
+    before = stats(stack.agency_url)
+    _faults(stack, {"gateway": {"ipn": {"duplicate": 0.5, "lost": 0.4}}})
+    try:
+        result = _check(stack, payments=16, seed=9)
+    finally:
+        _faults(stack, {})
+    after = stats(stack.agency_url)
+    grew = {key: after[key] - before[key] for key in ("credits", "paid", "paid_by_reconciliation")}
+    assert result.ok, result.summary["invariant"]
+    assert grew["credits"] == result.summary["approved"] > 0
+    assert grew["credits"] == grew["paid"] + grew["paid_by_reconciliation"]
+    assert grew["paid"] > 0 and grew["paid_by_reconciliation"] > 0, grew  # both paths taken: 40% of IPNs lost
+    assert after["double_credits"] == before["double_credits"] == 0
     status, metrics = call("GET", f"{stack.agency_url}/metrics")
     assert status == 200 and "motcua_agency_ipn_total" in metrics
 
