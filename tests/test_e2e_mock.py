@@ -219,7 +219,8 @@ def test_every_agency_counter_is_consistent_with_this_tests_own_payments(stack):
     after = stats(stack.agency_url)
     grew = {key: after[key] - before[key] for key in ("credits", "paid", "paid_by_reconciliation")}
     assert result.ok, result.summary["invariant"]
-    assert grew["credits"] == result.summary["approved"] > 0
+    # at least this test's approvals (its reconciliation pass may also settle what earlier tests left pending)
+    assert grew["credits"] >= result.summary["approved"] > 0
     assert grew["credits"] == grew["paid"] + grew["paid_by_reconciliation"]
     assert grew["paid"] > 0 and grew["paid_by_reconciliation"] > 0, grew  # both paths taken: 40% of IPNs lost
     assert after["double_credits"] == before["double_credits"] == 0
