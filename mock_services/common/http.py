@@ -56,6 +56,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from motcua.mock_services.common import signing
 from motcua.mock_services.common.fastclient import Answer, HttpClient, target_of
 from motcua.mock_services.common.faults import NO_ACTION, NO_FAULTS, ServiceFaults, parse_faults
@@ -167,7 +168,7 @@ async def check_form_body(request: web.Request) -> None:
         await request.post()
     except web.HTTPRequestEntityTooLarge:
         raise ApiError(413, "body_too_large", f"request body exceeds the limit of {MAX_BODY_BYTES} bytes") from None
-    except (ValueError, AssertionError, KeyError, LookupError, TypeError) as exc:
+    except (ValueError, AssertionError, LookupError, TypeError, HttpProcessingError) as exc:
         raise ApiError(400, "malformed_body", f"multipart/form-data body cannot be read: {exc}"[:300]) from None
 
 

@@ -63,7 +63,7 @@ def run_loadtest(
     options = plan.options
     with plan.start_run(out_dir, results_root=results_root, command=command) as run:
         if not options.quiet:
-            print(f"run folder: {run.dir}", file=sys.stderr, flush=True)
+            print(f"run folder: {run.final_dir} (written in {run.dir.name} until it ends)", file=sys.stderr, flush=True)
         with system_under_test(options, run, plan.scenario) as urls:
             if not options.quiet:
                 announce(urls, options)
