@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 from helpers_mock_http import call
+from motcua.mock_services.common.faults import FaultConfigError, check_fault_table, parse_faults
+from motcua.mock_services.supervisor import check_fault_file, service_routes
+
 from motcua.cli import main
 from motcua.errors import InputError
 from motcua.loadtest.live import METRICS, LiveSnapshot, metric_values, requests_per_s, status_line
 from motcua.loadtest.runner.locust_processes import check_locust_args
 from motcua.loadtest.runner.options import LoadtestOptions, locust_config_files
-from motcua.mock_services.common.faults import FaultConfigError, check_fault_table, parse_faults
-from motcua.mock_services.supervisor import check_fault_file, service_routes
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAP = LiveSnapshot(
