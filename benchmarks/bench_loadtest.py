@@ -13,6 +13,8 @@
 2. Callback accuracy. A short load test of the peak-day scenario against the mocks; the reported callback
    p99 (bank approval → IPN acknowledged) is compared with the p99 computed straight from the agency's own
    journal timestamps (target: |error| ≤ 1 ms + 1 %). Locust's bucketed p99 of the same samples is shown too.
+3. Live cost. The open model at 90 % of the plain rate with the live snapshot and a scraped metrics endpoint
+   on, then off (twice each, alternating): the cost in served rate and CPU per request (target ≤ 3 %).
 
     .venv/bin/python benchmarks/bench_loadtest.py --seconds 8
 
@@ -22,6 +24,7 @@ Ends with one JSON line of the figures.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import math
@@ -169,7 +172,50 @@ def _plain_run(url: str, folder: Path, seconds: float, users: int) -> dict[str, 
     )
 
 
-def _open_run(url: str, folder: Path, seconds: float, offered: float) -> dict[str, float]:
+def bench_live_cost(seconds: float, offered: float) -> dict[str, Any]:
+    """The live status snapshot (``live.json`` every 2 s) and the metrics endpoint (scraped every second, as
+    Prometheus would) on and off, in the same run at the same offered rate: their cost in CPU per request and
+    in served rate (target ≤ 3 %)."""
+    import threading
+    import urllib.request
+
+    with tempfile.TemporaryDirectory(prefix="bench-live-") as tmp:
+        folder = Path(tmp)
+        server, url = start_trivial_server(folder)
+        try:
+            runs: dict[str, list[dict[str, float]]] = {"off": [], "on": []}
+            for number, mode in enumerate(("off", "on", "off", "on")):
+                port = free_port()
+                extra = ["--motcua-live", "0"] if mode == "off" else ["--motcua-metrics-port", str(port)]
+                stop = threading.Event()
+
+                def scrape(port: int = port, stop: threading.Event = stop) -> None:
+                    while not stop.wait(1.0):
+                        with contextlib.suppress(OSError):
+                            urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=1).read()
+
+                scraper = threading.Thread(target=scrape, daemon=True)
+                if mode == "on":
+                    scraper.start()
+                runs[mode].append(_open_run(url, folder / f"live-{number}-{mode}", seconds, offered, extra))
+                stop.set()
+        finally:
+            server.kill()
+    mean = {m: {k: sum(r[k] for r in rs) / len(rs) for k in ("requests_per_s", "cpu_us_per_request")}
+            for m, rs in runs.items()}
+    return {
+        "live_off_rps": mean["off"]["requests_per_s"],
+        "live_on_rps": mean["on"]["requests_per_s"],
+        "live_rate_cost": 1 - mean["on"]["requests_per_s"] / mean["off"]["requests_per_s"],
+        "live_off_cpu_us": mean["off"]["cpu_us_per_request"],
+        "live_on_cpu_us": mean["on"]["cpu_us_per_request"],
+        "live_cpu_cost": mean["on"]["cpu_us_per_request"] / mean["off"]["cpu_us_per_request"] - 1,
+    }
+
+
+def _open_run(
+    url: str, folder: Path, seconds: float, offered: float, extra: list[str] | None = None
+) -> dict[str, float]:
     folder.mkdir()
     return locust_rps(
         url,
@@ -190,6 +236,7 @@ def _open_run(url: str, folder: Path, seconds: float, offered: float) -> dict[st
             repr(seconds),
             "--motcua-max-concurrency",
             str(MAX_IN_FLIGHT),
+            *(extra or []),
             "OpenArrivals",
         ],
     )
@@ -275,6 +322,13 @@ def main() -> None:
         + ("" if rate["open_sustained"] else ": no step was sustained, the figure is the best unsustained one")
         + f"; CPU per request there: plain ÷ open = {rate['cpu_ratio']:.2f}"
     )
+    live = bench_live_cost(args.seconds, 0.9 * rate["plain_rps"])
+    print(
+        f"live status + metrics endpoint (scraped every 1 s) at {0.9 * rate['plain_rps']:,.0f}/s offered: served "
+        f"{live['live_on_rps']:,.0f}/s on vs {live['live_off_rps']:,.0f}/s off (cost {live['live_rate_cost']:+.1%}); "
+        f"CPU per request {live['live_on_cpu_us']:.0f} vs {live['live_off_cpu_us']:.0f} µs "
+        f"(cost {live['live_cpu_cost']:+.1%}; target ≤ 3 %)"
+    )
     acc = bench_callback_accuracy(args.seconds, args.callback_rate)
     print(
         f"callback p99: reported {acc['callback_p99_ms']:.3f} ms, agency's own timestamps {acc['agency_p99_ms']:.3f} ms"
@@ -286,6 +340,7 @@ def main() -> None:
     figures = {
         **{k: (round(v, 3) if isinstance(v, float) and math.isfinite(v) else v) for k, v in rate.items()},
         **{k: (round(v, 3) if isinstance(v, float) else v) for k, v in acc.items()},
+        **{k: round(v, 4) for k, v in live.items()},
     }
     print(json.dumps(figures))
 

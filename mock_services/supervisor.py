@@ -101,6 +101,32 @@ class StackConfig:
             raise InputError(f"terminals file {self.terminals_file} not found; pass an existing TOML terminal file")
 
 
+def service_routes(agency_protocol: str = "motcua") -> dict[str, frozenset[str]]:
+    """Each service's ``"METHOD /path"`` routes, as its ``/openapi.json`` lists them (every route it serves)."""
+    from motcua.mock_services.agency.openapi import OPENAPI as AGENCY
+    from motcua.mock_services.agency.vnpay import with_vnpay_routes
+    from motcua.mock_services.bank.openapi import OPENAPI as BANK
+    from motcua.mock_services.gateway.openapi import OPENAPI as GATEWAY
+
+    documents = {"gateway": GATEWAY, "bank": BANK, "agency": with_vnpay_routes(AGENCY, agency_protocol)}
+    return {
+        name: frozenset(f"{method.upper()} {path}" for path, item in doc["paths"].items() for method in item)
+        for name, doc in documents.items()
+    }
+
+
+def check_fault_file(path: Path, *, banks: Sequence[str] | None = None, agency_protocol: str = "motcua") -> None:
+    """Read `path` and check it before any service starts: its shape, its routes against the services' and its
+    outage banks against `banks`; `InputError` (exit 2) naming the file, `FaultConfigError` for a wrong field."""
+    from motcua.mock_services.common.faults import check_fault_table, load_fault_file
+
+    if not Path(path).is_file():
+        raise InputError(f"--faults {path}: fault file not found; pass an existing TOML fault file "
+                         "(docs/contracts.md §2)")
+    table = load_fault_file(path)
+    check_fault_table(table, routes=service_routes(agency_protocol), banks=banks)
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A port that is free on `host` right now (the OS picks it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

@@ -62,7 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    passed = argv[argv.index("--") + 1:] if "--" in argv else None  # `motcua loadtest … -- <Locust options>`
+    args = parser.parse_args(argv if passed is None else argv[:argv.index("--")])
+    if passed is not None:
+        if not hasattr(args, "locust_args"):
+            parser.error(f"{args.command or 'motcua'}: options after -- are passed through only by motcua loadtest")
+        args.locust_args = passed
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

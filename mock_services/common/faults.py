@@ -53,9 +53,10 @@ the client; the load tests drive them.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -386,3 +387,47 @@ def load_fault_file(path: str | Path, *, default_seed: int = 0) -> FaultTable:
 
 
 NO_FAULTS = FaultTable(seed=0, services={}, raw={})
+
+
+# --------------------------------------------------------------------------- checking against the services
+
+
+def did_you_mean(value: str, known: Collection[str]) -> str:
+    """`` (did you mean 'X'?)`` for the closest of `known`, or the list of them when none is close."""
+    close = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    return f"known: {', '.join(sorted(known))}"
+
+
+def check_fault_table(
+    table: FaultTable, *, routes: Mapping[str, Collection[str]], banks: Collection[str] | None = None
+) -> None:
+    """`FaultConfigError` for a fault that could never fire: a route no service serves, or a bank not in `banks`.
+
+    `routes` maps each service to its ``"METHOD /path"`` routes (as its ``/openapi.json`` lists them); a rule's
+    bare path matches when some method of the service serves it. `banks` are the bank codes the run's catalogue
+    holds (None: not checked). The shape of the file is checked when it is read (`parse_faults`); this is the
+    second check, against the system the file is meant for.
+    """
+    for service, section in table.services.items():
+        known = set(routes.get(service, ()))
+        paths = {route.split(" ", 1)[-1] for route in known}
+        for kind in ("latency", "errors", "reset", "hang"):
+            for index, rule in enumerate(getattr(section, kind)):
+                for route in rule.routes:
+                    if route in known or route in paths:
+                        continue
+                    where = f"{service}.{kind}[{index}].routes"
+                    raise FaultConfigError(
+                        table.source, where, route,
+                        f"not a route of the {service}; {did_you_mean(route, known if ' ' in route else paths)} "
+                        "(routes as its /openapi.json lists them)",
+                    )
+    bank = table.services.get("bank")
+    if banks is not None and isinstance(bank, BankFaults):
+        for code in bank.outage.banks:
+            if code not in banks:
+                raise FaultConfigError(
+                    table.source, "bank.outage.banks", code, f"not a bank of this run; {did_you_mean(code, banks)}"
+                )

@@ -56,6 +56,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from motcua.mock_services.common import signing
 from motcua.mock_services.common.fastclient import Answer, HttpClient, target_of
 from motcua.mock_services.common.faults import NO_ACTION, NO_FAULTS, ServiceFaults, parse_faults
@@ -144,6 +145,31 @@ async def read_body(request: web.Request) -> bytes:
         return await request.read()
     except web.HTTPRequestEntityTooLarge:
         raise ApiError(413, "body_too_large", f"request body exceeds the limit of {MAX_BODY_BYTES} bytes") from None
+
+
+async def check_form_body(request: web.Request) -> None:
+    """ApiError 400 for a ``multipart/*`` body aiohttp cannot read (no boundary, broken parts), before a handler.
+
+    The body is parsed here once (aiohttp keeps the parsed form for the handler's ``request.post()``), so no handler
+    meets aiohttp's ``ValueError``/``AssertionError`` of a malformed multipart body and answers 500. Other content
+    types reach the handlers as they are: `read_body` and `parse_json_object` answer 400 or 413 for them.
+    """
+    if not request.content_type.startswith("multipart/") or not request.can_read_body:
+        return
+    if not request.content_type.startswith("multipart/form-data"):
+        raise ApiError(415, "unsupported_media_type",
+                       f"Content-Type {request.content_type} is not accepted; send application/json, "
+                       "application/x-www-form-urlencoded or multipart/form-data")
+    boundary = request.headers.get("Content-Type", "")
+    if "boundary=" not in boundary.replace(" ", "").lower():
+        raise ApiError(400, "malformed_body", "Content-Type multipart/form-data without a boundary; "
+                       "send a boundary parameter (or application/x-www-form-urlencoded)")
+    try:
+        await request.post()
+    except web.HTTPRequestEntityTooLarge:
+        raise ApiError(413, "body_too_large", f"request body exceeds the limit of {MAX_BODY_BYTES} bytes") from None
+    except (ValueError, AssertionError, LookupError, TypeError, HttpProcessingError) as exc:
+        raise ApiError(400, "malformed_body", f"multipart/form-data body cannot be read: {exc}"[:300]) from None
 
 
 def parse_json_object(raw: bytes) -> dict[str, Any]:
@@ -314,6 +340,7 @@ async def _service_middleware(request: web.Request, handler: Handler) -> web.Str
     start = time.perf_counter()
     route = _route_of(request)
     try:
+        await check_form_body(request)
         faults = current_faults(request.app)
         if faults.spec.has_http_faults and not request.path.startswith(EXEMPT_PREFIXES):
             response = await _with_faults(request, handler, faults, route)

@@ -6,6 +6,8 @@
 Starts the mock services (with the fault file) unless the URLs of a system are given, runs Locust as
 real processes (headless, or its web UI with ``--ui``), stops everything it started, reconciles, checks
 the invariant and the scenario's ``[slo]`` gates, and writes ``results/<scenario>/<run-id>/``.
+Locust options go after ``--`` and are passed through to every Locust process
+(``motcua loadtest peak-day -- --csv-full-history``); the ones motcua sets itself are refused.
 Exit codes: 0 all gates passed; 3 an SLO gate failed; 4 the payment invariant broke (a payment lost,
 credited twice, for a wrong amount or without approval; with --merchant: the merchant answered 00 to a tampered
 IPN or credited twice); 2 bad input; 6 a service could not be started or reached.
@@ -77,11 +79,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="how the agency mock integrates the gateway: motcua JSON API (default) or VNPay 2.1.0")
     p.add_argument("--merchant", type=Path,
                    help="merchant file of a merchant system under test (needs --protocol vnpay; docs/contracts.md)")
-    p.set_defaults(func=run)
+    p.add_argument("--metrics-port", type=int,
+                   help="serve live metrics for Prometheus on 127.0.0.1:PORT/metrics while the run goes")
+    p.add_argument("--quiet", action="store_true", help="no live status line and no report on the console")
+    p.set_defaults(func=run, locust_args=[])
 
 
 def run(args: argparse.Namespace) -> int:
     from motcua.loadtest.runner import LoadtestOptions, run_loadtest
+    from motcua.loadtest.runner.locust_processes import check_locust_args
     from motcua.report import loadtest_charts
     from motcua.scenario import bundled_scenarios, scenario_file
 
@@ -117,6 +123,9 @@ def run(args: argparse.Namespace) -> int:
         lang=args.lang,
         protocol=args.protocol,
         merchant_file=args.merchant,
+        metrics_port=args.metrics_port,
+        quiet=args.quiet,
+        locust_args=check_locust_args(args.locust_args),
     )
     if options.merchant_file is not None:  # a merchant system under test, measured from the gateway's records
         from motcua.loadtest.merchant import run_merchant

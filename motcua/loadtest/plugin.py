@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,9 @@ from locust.runners import STATE_STOPPED, MasterRunner, WorkerRunner
 from locust.stats import CSV_STATS_INTERVAL_SEC
 
 from motcua.atomic import write_text
-from motcua.loadtest.callbacks import CALLBACK, Approval, CallbackCorrelator
+from motcua.loadtest.callbacks import CALLBACK, IPN_ACK, Approval, CallbackCorrelator
 from motcua.loadtest.journey_stats import FLUSH_S, JourneyBatch
+from motcua.loadtest.live import CALLBACK_QUANTILES, STATUS_INTERVAL_S, LiveSnapshot, nearest_rank_ms, requests_per_s
 from motcua.loadtest.percentiles import HdrSet
 from motcua.safety import JournalReader
 
@@ -43,6 +45,8 @@ JOURNAL_POLL_S = 0.05
 HARNESS_FILE = "harness.json"
 DROPPED = RuntimeError("arrival dropped: max concurrency reached (--max-concurrency)")
 JOURNEY_FAILED = RuntimeError("journey failed")
+REPLAY_REFUSED = ("motcua: this run's arrival profile has finished and its results are written; Locust's start "
+                  "button cannot replay it — start a new run with `motcua loadtest … --ui`")
 
 
 def add_arguments(parser) -> None:
@@ -66,6 +70,10 @@ def add_arguments(parser) -> None:
     group.add_argument("--motcua-request-timeout", type=float, default=10.0, help="HTTP timeout, seconds")
     group.add_argument("--motcua-journey", default="citizen", help="journey: citizen, merchant or trivial")
     group.add_argument("--motcua-merchant", default="", help="merchant file (journey merchant)")
+    group.add_argument("--motcua-metrics-port", type=int, default=0,
+                       help="serve the live metrics for Prometheus on 127.0.0.1:PORT/metrics (master or local; 0: off)")
+    group.add_argument("--motcua-live", type=int, default=1, choices=(0, 1),
+                       help="write live.json (the status line's snapshot) every 2 s into --motcua-out (1: on)")
 
 
 class Harness:
@@ -89,12 +97,19 @@ class Harness:
         self.stopped_workers: set[str] = set()
         self.generators_done = 0
         self.finished = False
+        self.interrupted = False
+        self.written = False
         self._ending = False
         self.web_ui = None
         self.correlator: CallbackCorrelator | None = None
         self.reader: JournalReader | None = None
         self._reader_greenlet = None
         self.started_at = time.time()
+        self._live_greenlet = None
+        self._live_seen = [0, 0]  # journeys and callback samples already counted for the snapshot
+        self._live_totals = [0, 0, 0]  # journeys failed, http requests, http failures
+        self._callback_ms: list[float] = []
+        self.metrics_server = None
         self.cpu_at_start = time.process_time()
         self.cpu_s: float | None = None  # this process's CPU seconds from test_start to test_stop
         environment.events.request.add_listener(self._on_request)
@@ -189,6 +204,11 @@ class Harness:
         if self.generators_done >= self.options.motcua_generators:
             gevent.spawn(self.end_test)
 
+    def interrupt(self) -> None:
+        """Ctrl-C in ``motcua loadtest`` (SIGINT from it): stop now, keep what was recorded, mark it partial."""
+        self.interrupted = True
+        gevent.spawn(self.end_test)
+
     def end_test(self) -> None:
         """Stop the users (master: every worker's, and wait for them), which fires test_stop; then quit.
 
@@ -209,6 +229,62 @@ class Harness:
             self.web_ui.stop()
             return
         runner.quit()
+
+    # ----------------------------------------------------------------- the run so far (master or local)
+
+    def snapshot(self) -> LiveSnapshot:
+        """What the run has recorded so far (`motcua.loadtest.live`); counts new records only."""
+        seen, totals = self._live_seen, self._live_totals
+        new_journeys = self.journeys[seen[0]:]
+        totals[0] += sum(1 for j in new_journeys if not j[3])
+        seen[0] = len(self.journeys)
+        now = time.time()
+        totals[1] = sum(ok + failed for ok, failed in self.http.values())  # a few hundred seconds: cheap
+        totals[2] = sum(failed for _ok, failed in self.http.values())
+        corr = self.correlator
+        if corr is not None:
+            self._callback_ms.extend(s.latency_ms for s in corr.samples[seen[1]:] if s.kind == IPN_ACK and s.ok)
+            seen[1] = len(corr.samples)
+            self._callback_ms.sort()
+        return LiveSnapshot(
+            elapsed_s=now - self.started_at,
+            duration_s=self.options.motcua_duration,
+            arrivals_started=len(self.arrivals),
+            arrivals_dropped=len(self.drops),
+            http_requests=totals[1],
+            http_failures=totals[2],
+            requests_per_s=requests_per_s(self.http, now),
+            journeys_finished=len(self.journeys),
+            journeys_failed=totals[0],
+            callbacks=len(self._callback_ms),
+            callback_ms={str(q): nearest_rank_ms(self._callback_ms, q) for q in CALLBACK_QUANTILES},
+            lost_callbacks=len(corr.lost) if corr else 0,
+            late_callbacks=len(corr.late) if corr else 0,
+            finished=self._ending,
+        )
+
+    def start_live(self) -> None:
+        """The live snapshot every `STATUS_INTERVAL_S` into ``live.json``, and the metrics endpoint if asked."""
+        opts = self.options
+        port = getattr(opts, "motcua_metrics_port", 0)
+        if port and self.metrics_server is None:
+            from motcua.loadtest.live import serve_metrics
+
+            self.metrics_server = serve_metrics(port, self.snapshot)
+        if opts.motcua_out and getattr(opts, "motcua_live", 1) and self._live_greenlet is None:
+            self._live_greenlet = gevent.spawn(self._live_loop, Path(opts.motcua_out))
+
+    def _live_loop(self, folder: Path) -> None:
+        while True:
+            gevent.sleep(STATUS_INTERVAL_S)
+            self.snapshot().write(folder)
+
+    def stop_live(self) -> None:
+        if self._live_greenlet is not None:
+            self._live_greenlet.kill(block=False)
+            self._live_greenlet = None
+        if self.options.motcua_out and getattr(self.options, "motcua_live", 1):
+            self.snapshot().write(Path(self.options.motcua_out))
 
     # ----------------------------------------------------------------- worker → master
 
@@ -296,7 +372,7 @@ class Harness:
         """At the end: keep reading until every approved payment is confirmed or past its deadline."""
         if self.correlator is None:
             return
-        while True:
+        while not self.interrupted:  # interrupted: no waiting for callbacks still due
             self.poll_once()
             latest = self.correlator.latest_deadline()
             if latest is None or time.time() > latest + 1:
@@ -322,6 +398,7 @@ class Harness:
         corr = self.correlator
         data = {
             "role": self.role,
+            "interrupted": self.interrupted,
             "started_at": self.started_at,
             "written_at": time.time(),
             "cpu_s": self.cpu_s,
@@ -341,6 +418,7 @@ class Harness:
             "late": sorted(corr.late) if corr else [],
             "confirmed_via": corr.confirmed_via if corr else {},
         }
+        self.written = True
         return write_text(Path(out) / HARNESS_FILE, json.dumps(data))
 
 
@@ -358,16 +436,26 @@ def install() -> None:
     def _init(environment, web_ui=None, **_kw) -> None:
         environment.motcua = Harness(environment)
         environment.motcua.web_ui = web_ui
+        if environment.motcua.role != "worker" and environment.parsed_options.motcua_out:
+            import signal
+
+            gevent.signal_handler(signal.SIGINT, environment.motcua.interrupt)
 
     @events.test_start.add_listener
     def _start(environment, **_kw) -> None:
         harness: Harness = environment.motcua
+        if harness._ending:  # --ui: the start button pressed again after the profile played
+            logging.getLogger("motcua").error(REPLAY_REFUSED)
+            gevent.spawn(environment.runner.stop)
+            return
         harness.started_at = time.time()
         harness.cpu_at_start = time.process_time()
         harness.stopped_workers.clear()
         harness.finished = False
         harness.start_reading()
         harness.start_flushing()
+        if harness.role != "worker":
+            harness.start_live()
         opts = environment.parsed_options
         if harness.role != "worker" and opts.motcua_model == "closed" and opts.motcua_duration > 0:
             gevent.spawn_later(opts.motcua_duration, harness.end_test)
@@ -375,6 +463,8 @@ def install() -> None:
     @events.test_stop.add_listener
     def _stop(environment, **_kw) -> None:
         harness: Harness = environment.motcua
+        if harness.written:  # --ui: a refused replay stops again; the run's files stay as written
+            return
         harness.cpu_s = time.process_time() - harness.cpu_at_start
         harness.stop_flushing()  # the officer's listener has run: every journey of this process has finished
         if harness.role == "worker":
@@ -385,6 +475,7 @@ def install() -> None:
         if harness.role == "master":
             harness.wait_for_final_reports()
         harness.drain()
+        harness.stop_live()
         harness.write()
         # Locust writes its CSV every CSV_STATS_INTERVAL_SEC and does not rewrite it at shutdown: let it catch
         # the last CALLBACK samples, so its CSV and harness.json agree

@@ -16,7 +16,8 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -30,8 +31,15 @@ if TYPE_CHECKING:
 
 LOCUSTFILE = bundled("motcua.locustfiles", "locustfile.py")
 UI_LINGER_S = 30  # --ui: the web UI stays up this long after the run, to look at the charts
-
-
+INTERRUPT_GRACE_S = 30.0
+"""Ctrl-C: how long the Locust master gets to stop its users and write the partial ``harness.json``."""
+HARNESS_FLAGS = frozenset({
+    "-f", "--locustfile", "-H", "--host", "-u", "--users", "-r", "--spawn-rate", "-t", "--run-time", "--headless",
+    "--autostart", "--autoquit", "--master", "--worker", "--master-host", "--master-port", "--master-bind-host",
+    "--master-bind-port", "--expect-workers", "--expect-workers-max-wait", "--csv", "--html", "--web-host",
+    "--web-port", "--stop-timeout", "--processes", "--config",
+})
+"""Locust options the harness sets itself: refused after ``--`` (exit 2) instead of silently fighting them."""
 @dataclass(frozen=True, kw_only=True)
 class LocustJob:
     """One Locust run of the harness: the scenario, profile and options it plays, against which URLs, into which
@@ -60,6 +68,16 @@ class LocustJob:
     def locust_dir(self) -> Path:
         """Locust's CSV and HTML report and the processes' logs."""
         return self.folder / "locust"
+
+
+def check_locust_args(args: Sequence[str]) -> tuple[str, ...]:
+    """The Locust options given after ``--``, checked: `InputError` for one the harness sets itself."""
+    for arg in args:
+        flag = arg.split("=", 1)[0]
+        if flag in HARNESS_FLAGS or flag.startswith("--motcua-"):
+            raise InputError(f"-- {arg}: motcua sets {flag} itself (see motcua loadtest --help for its own flag); "
+                             "pass other Locust options after --")
+    return tuple(args)
 
 
 def locust_commands(job: LocustJob) -> list[list[str]]:
@@ -110,6 +128,8 @@ def locust_commands(job: LocustJob) -> list[list[str]]:
         "--motcua-rate",
         repr(profile.base_rate),
     ]
+    if options.metrics_port:
+        common += ["--motcua-metrics-port", str(options.metrics_port)]
     if options.model == "open":
         classes, users = ["OpenArrivals", "ReconcilerUser"], generators + 1
     else:
@@ -146,6 +166,7 @@ def locust_commands(job: LocustJob) -> list[list[str]]:
             print(f"Locust web UI: http://127.0.0.1:{web_port} (open until {UI_LINGER_S} s after the run)", flush=True)
     else:
         lead += ["--headless"]
+    lead += list(options.locust_args)
     if options.workers == 0:
         return [[*common, *lead, *classes]]
     port = free_port()
@@ -183,9 +204,16 @@ def run_locust(job: LocustJob) -> None:
             logs.append(log)
             procs.append(subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
         try:
-            procs[0].wait(timeout=limit)
+            wait_watching(procs[0], job, limit)
         except subprocess.TimeoutExpired:
             raise ServiceError(f"Locust did not finish within {limit:.0f} s; see {locust_dir}/*.log") from None
+        except KeyboardInterrupt:  # Ctrl-C: the master stops its users and writes what it has (harness.json)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(procs[0].pid, signal.SIGINT)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                procs[0].wait(timeout=INTERRUPT_GRACE_S)
+            if not (job.folder / "harness.json").exists():
+                raise
         for proc in procs[1:]:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=15)
@@ -197,6 +225,31 @@ def run_locust(job: LocustJob) -> None:
     if not (job.folder / "harness.json").exists():
         tail = (locust_dir / ("locust.log" if len(commands) == 1 else "master.log")).read_text(errors="replace")
         raise ServiceError(f"Locust ended without writing harness.json (exit {procs[0].returncode}):\n{tail[-3000:]}")
+
+
+def wait_watching(proc: subprocess.Popen[bytes], job: LocustJob, limit_s: float) -> None:
+    """Wait for `proc` within `limit_s`, printing the live status line on stderr (unless quiet) as the harness
+    writes its snapshots (`motcua.loadtest.live`); `subprocess.TimeoutExpired` past the limit."""
+    from motcua.loadtest.live import STATUS_INTERVAL_S, LiveSnapshot, status_line
+
+    end = time.monotonic() + limit_s
+    tty = sys.stderr.isatty()
+    shown: LiveSnapshot | None = None
+    try:
+        while proc.poll() is None:
+            if time.monotonic() > end:
+                raise subprocess.TimeoutExpired(proc.args, limit_s)
+            time.sleep(min(0.5, STATUS_INTERVAL_S / 4))
+            snap = None if job.options.quiet else LiveSnapshot.read(job.folder)
+            if snap is None or snap == shown:
+                continue
+            shown = snap
+            line = status_line(snap)
+            sys.stderr.write(f"\r\x1b[2K{line}" if tty else f"{line}\n")
+            sys.stderr.flush()
+    finally:
+        if tty and shown is not None:
+            sys.stderr.write("\n")
 
 
 def _stop_process(proc: subprocess.Popen[bytes]) -> None:

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 MIN_DEADLINE_S = 10.0
+LOCUST_CONFIG_FILES = ("~/.locust.conf", "locust.conf", "pyproject.toml")
+"""Where Locust looks for a configuration file by default (``locust --help``: "Config file")."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,6 +71,10 @@ class LoadtestOptions:
     """How the agency (or merchant) integrates the gateway: motcua's JSON API, or VNPay 2.1.0."""
     merchant_file: Path | None = None
     """A merchant system under test (`motcua.loadtest.merchant`; needs protocol vnpay)."""
+    metrics_port: int | None = None
+    """Serve the live metrics for Prometheus on ``127.0.0.1:<port>/metrics`` from the Locust master."""
+    locust_args: tuple[str, ...] = ()
+    """Locust options passed through (``motcua loadtest peak-day -- --csv-full-history``)."""
 
     def __post_init__(self) -> None:
         if self.rate_per_s is not None and self.users is not None:
@@ -77,6 +83,8 @@ class LoadtestOptions:
             raise InputError(f"--users = {self.users}: must be ≥ 1")
         if self.workers < 0:
             raise InputError(f"--workers = {self.workers}: must be ≥ 0 (0 = one Locust process)")
+        if self.metrics_port is not None and not 1 <= self.metrics_port <= 65535:
+            raise InputError(f"--metrics-port = {self.metrics_port}: must be a port number 1–65535")
         if self.protocol not in ("motcua", "vnpay"):
             raise InputError(f"--protocol = {self.protocol!r}: use motcua or vnpay")
         if self.arrivals not in ("poisson", "deterministic"):
@@ -84,6 +92,10 @@ class LoadtestOptions:
         given = [u for u in (self.gateway_url, self.agency_url, self.bank_url) if u]
         if given and len(given) != 3:
             raise InputError("--gateway-url, --agency-url and --bank-url go together: give all three or none")
+        for flag, url in (("--gateway-url", self.gateway_url), ("--agency-url", self.agency_url),
+                          ("--bank-url", self.bank_url)):
+            if url:
+                check_url(flag, url)
         for url in given:
             host = urlparse(url).hostname or ""
             if host not in LOOPBACK and not self.allow_non_loopback:
@@ -95,6 +107,28 @@ class LoadtestOptions:
     @property
     def model(self) -> str:
         return "closed" if self.users is not None else "open"
+
+
+def check_url(flag: str, url: str) -> None:
+    """`InputError` for a target URL without ``http://`` or ``https://`` (``127.0.0.1:1`` → ``http://127.0.0.1:1``)."""
+    parsed = urlparse(url)
+    if parsed.scheme in ("http", "https") and parsed.hostname:
+        return
+    bare = url.split("://", 1)[-1]
+    raise InputError(f"{flag} {url}: a URL needs a scheme and a host, e.g. http://{bare or '127.0.0.1:8080'}")
+
+
+def locust_config_files(cwd: Path | None = None) -> list[Path]:
+    """The Locust configuration files Locust will read from `cwd` (the manifest records them as inputs)."""
+    found = []
+    for name in LOCUST_CONFIG_FILES:
+        path = (cwd or Path.cwd()) / Path(name).expanduser()
+        if not path.is_file():
+            continue
+        if path.name == "pyproject.toml" and "[tool.locust]" not in path.read_text(errors="replace"):
+            continue
+        found.append(path)
+    return found
 
 
 def default_deadline(scenario: Scenario, options: LoadtestOptions) -> float:
@@ -158,6 +192,8 @@ class LoadtestPlan:
                 run.add_input(path, role)
             if options.faults_file:
                 run.add_input(Path(options.faults_file), "faults")
+            for conf in locust_config_files():  # Locust reads these by itself: recorded, so a run can be redone
+                run.add_input(conf, "Locust configuration file (read by Locust)")
             run.record(parameters={**self.parameters(), **(parameters or {})})
             yield run
 
@@ -173,6 +209,11 @@ def plan_loadtest(scenario_path: Path, options: LoadtestOptions) -> LoadtestPlan
     profile = profile_from_scenario(
         scenario, options.profile, duration_s=options.duration_s, rate_per_s=options.rate_per_s
     )
+    if options.faults_file is not None:  # before any mock starts: a wrong fault file is exit 2, not a failed start
+        from motcua.mock_services.supervisor import check_fault_file
+
+        check_fault_file(Path(options.faults_file), banks=[b.code for b in scenario.payment_system.banks],
+                         agency_protocol=options.protocol)
     if options.callback_deadline_s is None:
         options = replace(options, callback_deadline_s=default_deadline(scenario, options))
     limits = {**params.slo, **options.slo}

@@ -7,6 +7,9 @@ It plans the run (`options.plan_loadtest`), opens the run folder, brings up the 
 
 from __future__ import annotations
 
+import json
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from motcua import safety
@@ -18,6 +21,22 @@ from motcua.loadtest.runner.options import LoadtestOptions, plan_loadtest
 from motcua.loadtest.runner.system_under_test import system_under_test
 from motcua.loadtest.summary import ChartWriter, Summary
 from motcua.runs import write_json
+
+
+def announce(urls: Mapping[str, str], options: LoadtestOptions) -> None:
+    """The system under test's URLs (and the metrics endpoint) on stderr, as the run starts."""
+    listed = " · ".join(f"{name} {url}" for name, url in sorted(urls.items()))
+    print(f"system under test: {listed}", file=sys.stderr, flush=True)
+    if options.metrics_port:
+        print(f"live metrics: http://127.0.0.1:{options.metrics_port}/metrics", file=sys.stderr, flush=True)
+
+
+def was_interrupted(run_dir: Path) -> bool:
+    """Whether the harness stopped on Ctrl-C (``harness.json`` says ``"interrupted": true``)."""
+    try:
+        return bool(json.loads((run_dir / "harness.json").read_text()).get("interrupted"))
+    except (OSError, ValueError):
+        return False
 
 
 def run_loadtest(
@@ -43,16 +62,27 @@ def run_loadtest(
     plan = plan_loadtest(scenario_path, options)
     options = plan.options
     with plan.start_run(out_dir, results_root=results_root, command=command) as run:
+        if not options.quiet:
+            print(f"run folder: {run.final_dir} (written in {run.dir.name} until it ends)", file=sys.stderr, flush=True)
         with system_under_test(options, run, plan.scenario) as urls:
+            if not options.quiet:
+                announce(urls, options)
             if options.find_capacity:
                 data = find_capacity(plan, urls=urls, run_dir=run.dir, charts=charts)
             else:
                 data = measure_run(plan, profile=plan.profile, urls=urls, folder=run.dir, charts=charts)
         data["run_id"] = run.run_id
+        interrupted = was_interrupted(run.dir)
+        if interrupted:
+            data["interrupted"] = True
         write_json(run.path("summary.json"), data)
     summary = Summary(data, run.dir)
     if not options.quiet:
         print_report(summary)
+    if interrupted:
+        print(f"INTERRUPTED (Ctrl-C): partial results, \"interrupted\": true in {run.dir / 'summary.json'}",
+              file=sys.stderr)
+        raise KeyboardInterrupt
     if options.junit:
         verdict = safety.Verdict.from_dict(data["invariant"])
         detail = verdict.describe() if verdict.ok else verdict.message()
