@@ -4,7 +4,7 @@ Scenario: Sơn La reported that 2.97%, 4.39% and 10.7% of people used online pub
 2021 and 2022. Which innovation p, imitation q and outreach-effort weight make the model pass through
 those figures, how sure can we be, and when — as a band, not a date — would the 50% target be reached?
 
-The fit runs against the deterministic mean field of the adoption model (`models.adoption.mean_field_share`,
+The fit runs against the deterministic mean field of the adoption model (`models.theory.mean_field_share`,
 Generalized Bass in closed form): per unit, dF/dt = (p + qF/m)(m − F)·x(t) with m the potential share and
 effort x(t) = 1 + effort_weight · (sum of the intensities of the unit's active outreach interventions —
 `models.adoption.OUTREACH_KINDS`: information campaigns, community digital teams, post-office help points),
@@ -30,15 +30,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from motcua.models.adoption import AdoptionSetup, effort_by_day, mean_field_share
+from motcua.models.adoption import AdoptionSetup, effort_by_day
 from motcua.models.calibration_agent import AgentFit, AgentSettings, fit_agent_model, reach_days, run_draws
+from motcua.models.theory import DAYS_PER_YEAR, mean_field_share
 
 from motcua.atomic import atomic_path
 from motcua.errors import InputError
 from motcua.scenario import ALL_UNITS, Scenario, scenario_from_dict
 from motcua.typed_config import parse_date
 
-DAYS_PER_YEAR = 365.25
 PARAMETERS = ("p_per_year", "q_per_year", "effort_weight")
 """The adoption parameters calibration can fit (each may be fixed instead)."""
 _LOG_BOUNDS = {"p_per_year": (1e-5, 5.0), "q_per_year": (1e-6, 10.0), "effort_weight": (1e-6, 100.0)}

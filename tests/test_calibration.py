@@ -12,7 +12,6 @@ import shutil
 
 import numpy as np
 import pytest
-from motcua.models.adoption import mean_field_share
 from motcua.models.calibration import (
     DAYS_PER_YEAR,
     MeanField,
@@ -23,7 +22,7 @@ from motcua.models.calibration import (
     read_observed,
     split_holdout,
 )
-from motcua.models.theory import bass_cdf
+from motcua.models.theory import bass_cdf, mean_field_share
 from scipy.integrate import solve_ivp
 
 from motcua.cli import main
