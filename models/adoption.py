@@ -51,6 +51,10 @@ The share of fee-bearing dossiers paid online (``share_today``) is the expected 
 unit is equally likely to file a dossier (assumption), so it is the mean over agents of the probability that
 the agent pays a dossier online today. Dossiers are also drawn (Poisson, at the unit's per-person rate) so
 that payers meet the payment system: failures and "unpaid" notices are counted and can cause lapses.
+
+*One concept.* This module is longer than the others (~750 lines) because it is the one agent model: its setup,
+its day (the hazard tables, the levers, the moves) and the aggregates of its records belong together. The closed
+forms it is checked against live in `models.theory`, the check itself in `models.bass_check`.
 """
 
 from __future__ import annotations

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 from motcua.models.calibration.agent_model import agent_shares_task, run_agent
 from motcua.models.calibration.problem import Problem
+from motcua.models.executor import ExecutorSpec
 from motcua.models.replications import map_replications, mean_ci, spawn_seeds
 
 FIT_TOLERANCE = 0.005
@@ -42,7 +42,8 @@ class AgentSettings:
     """Root seed: the scenario's ``simulation.seed``, so that `simulate` of the calibrated file sees these runs."""
     draws: int = 16
     """Parameter draws (from the bootstrap) run through the agent model for the target-date band."""
-    executor: Any = None
+    executor: ExecutorSpec | None = None
+    """Where the runs go (`models.executor.ExecutorSpec`; None: one process per core)."""
     keep_fitting_scenario: bool = True
     """Run the scenario's own parameters beside the mean-field optimum and keep them if they already fit. Off for
     a backtest: a calibrated file's values have seen the held-out observations."""

@@ -25,11 +25,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from motcua.scenario import Scenario
+
+if TYPE_CHECKING:
+    from motcua.models.executor import ExecutorSpec
 
 AGREEMENT_TOLERANCE = 0.03
 """Relative difference of a yearly regional share, this model against the coupled model, that the test allows."""
@@ -112,7 +115,7 @@ def agent_shares_task(scenario: Scenario, seed: np.random.SeedSequence, days: in
 
 
 def run_agent(scenarios: Sequence[Scenario], seeds: Sequence[np.random.SeedSequence], days: int | None, *,
-              executor: Any = None) -> np.ndarray:
+              executor: ExecutorSpec | None = None) -> np.ndarray:
     """(scenarios, seeds, days, units): every scenario under every seed, through the replication executors."""
     from motcua.models.replications import map_replications
 
