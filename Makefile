@@ -59,7 +59,7 @@ LINT_SITE := .lint/site
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	@rm -rf $(LINT_SITE)
+	@rm -rf $(LINT_SITE) build  # setuptools keeps moved modules in build/lib and would install them again
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --target $(LINT_SITE) . 2>/dev/null
 	cd $(LINT_SITE) && $(CURDIR)/$(BIN)/lint-imports --config $(CURDIR)/pyproject.toml
 	cd $(LINT_SITE) && $(CURDIR)/$(BIN)/mypy --config-file $(CURDIR)/pyproject.toml -p motcua

@@ -12,7 +12,9 @@ Target (issue 4 §7): the model within 0.7× of bare SimPy, judged in customers/
 the same queue. Events/s are printed too, but they stopped being comparable when the model went from six
 SimPy events per customer (a process and a Resource request each, like the baseline) to one (officers call
 citizens from a queue; the end of a service is the only event): each of its events now does more work.
-The last line is JSON.
+The model is also timed with its speed tricks switched off (`models.counters.fastpath.plain_path`: SimPy's own
+`Environment.schedule`, the named tuple's own constructor) in the same alternating rounds: the gain that
+justifies them. The last line is JSON.
 
     .venv/bin/python benchmarks/bench_counters.py [--customers N] [--seconds S]
 """
@@ -31,7 +33,7 @@ import simpy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from motcua.models.counters import CounterParams, OneStopShop, simulate_mmc
+from motcua.models.counters import CounterParams, OneStopShop, fastpath, simulate_mmc
 
 SERVERS = 5
 ARRIVAL_RATE = 4.0  # per minute
@@ -71,7 +73,10 @@ def time_bare(customers: int, seed: int) -> tuple[float, int]:
     return elapsed, events
 
 
-def time_model(customers: int, seed: int) -> tuple[float, int]:
+def time_model(customers: int, seed: int, plain: bool = False) -> tuple[float, int]:
+    if plain:
+        with fastpath.plain_path():
+            return time_model(customers, seed)
     started = time.perf_counter()
     result = simulate_mmc(SERVERS, ARRIVAL_RATE, SERVICE_RATE, customers, np.random.default_rng(seed), warmup=0)
     elapsed = time.perf_counter() - started
@@ -79,9 +84,12 @@ def time_model(customers: int, seed: int) -> tuple[float, int]:
     return elapsed, result.events
 
 
-def time_realistic(days: int, seed: int) -> tuple[float, int, int]:
+def time_realistic(days: int, seed: int, plain: bool = False) -> tuple[float, int, int]:
     """One shop with all its realism (a Lạng Sơn district's size: 4 officers, ~90 visits a day) for
     `days` days: (seconds, visits, events)."""
+    if plain:
+        with fastpath.plain_path():
+            return time_realistic(days, seed)
     params = CounterParams(officers=4, fee_dossiers_per_day=60.0, free_dossiers_per_day=30.0,
                            help_seekers_per_day=6.0, receive_minutes=8.0, cash_minutes=4.0, qr_minutes=1.0,
                            guidance_minutes=15.0, guide_share=0.1, qr_share=0.2, patience_minutes=60.0)
@@ -120,17 +128,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.customers < 1 or args.seconds <= 0:
         parser.error(f"--customers {args.customers} and --seconds {args.seconds} must be positive")
 
-    best_model = best_bare = None
+    best_model = best_bare = best_plain = None
     rounds = 0
     deadline = time.perf_counter() + args.seconds
     while rounds == 0 or time.perf_counter() < deadline:
         seed = 1000 + rounds
         model = time_model(args.customers, seed)
         bare = time_bare(args.customers, seed)
+        plain = time_model(args.customers, seed, plain=True)
         best_model = model if best_model is None or model[0] < best_model[0] else best_model
         best_bare = bare if best_bare is None or bare[0] < best_bare[0] else best_bare
+        best_plain = plain if best_plain is None or plain[0] < best_plain[0] else best_plain
         rounds += 1
-    assert best_model is not None and best_bare is not None
+    assert best_model is not None and best_bare is not None and best_plain is not None
 
     model_eps = best_model[1] / best_model[0]
     bare_eps = best_bare[1] / best_bare[0]
@@ -143,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
           f"({best_model[1] / args.customers:.2f} events per customer)")
     print(f"  bare SimPy M/M/5          : {bare_eps:>12,.0f} events/s  {bare_cps:>10,.0f} customers/s  "
           f"({best_bare[1] / args.customers:.2f} events per customer)")
+    plain_cps = args.customers / best_plain[0]
+    print(f"  model without fast paths  : {plain_cps:>10,.0f} customers/s; the fast paths gain "
+          f"{model_cps / plain_cps - 1:+.1%}")
     verdict = "meets" if ratio >= TARGET_RATIO else "MISSES"
     print(f"  ratio (customers/s): {ratio:.2f}  ({verdict} the target {TARGET_RATIO}); "
           f"events/s ratio {model_eps / bare_eps:.2f}")
@@ -157,13 +170,24 @@ def main(argv: list[str] | None = None) -> int:
         "customers_ratio": round(ratio, 3),
         "target_ratio": TARGET_RATIO,
         "target_met": ratio >= TARGET_RATIO,
+        "model_plain_customers_per_s": round(plain_cps),
+        "fastpath_gain": round(model_cps / plain_cps - 1, 3),
     }
     if args.realistic_days > 0:
-        seconds, visits, events = time_realistic(args.realistic_days, 7)
+        fast_runs = []
+        plain_runs = []
+        for _ in range(5):  # alternating, best of five each
+            fast_runs.append(time_realistic(args.realistic_days, 7))
+            plain_runs.append(time_realistic(args.realistic_days, 7, plain=True))
+        seconds, visits, events = min(fast_runs)
+        plain_seconds = min(plain_runs)[0]
         print(f"  realistic shop, {args.realistic_days} days: {visits / seconds:>10,.0f} visits/s "
-              f"({events / visits:.1f} events per visit, {events / seconds:,.0f} events/s)")
+              f"({events / visits:.1f} events per visit, {events / seconds:,.0f} events/s); without fast paths "
+              f"{visits / plain_seconds:,.0f} visits/s (gain {plain_seconds / seconds - 1:+.1%})")
         figures["realistic_visits_per_s"] = round(visits / seconds)
         figures["realistic_events_per_visit"] = round(events / visits, 2)
+        figures["realistic_plain_visits_per_s"] = round(visits / plain_seconds)
+        figures["realistic_fastpath_gain"] = round(plain_seconds / seconds - 1, 3)
     ciw_seconds = time_ciw(args.customers, 1000)
     if ciw_seconds is None:
         print("  Ciw: not installed (not a dependency); skipped")

@@ -159,7 +159,7 @@ def breakdown(scenario, seed: int) -> dict[str, object]:
     import simpy
     from motcua.models.adoption import AdoptionModel
     from motcua.models.counters import CounterParams, OneStopShop
-    from motcua.models.counters.mmc import _events_scheduled
+    from motcua.models.counters.fastpath import events_scheduled
     from motcua.models.coupled import run_replication
 
     days = scenario.simulation.horizon_days
@@ -175,7 +175,7 @@ def breakdown(scenario, seed: int) -> dict[str, object]:
         shops = [OneStopShop(env, CounterParams.from_unit(unit), np.random.default_rng(i), online_share=lambda: 0.3,
                              start=scenario.simulation.start) for i, unit in enumerate(scenario.units) if unit.counters]
         env.run(until=days * 1440 + 1)
-        counted.update(events=_events_scheduled(env), served=sum(shop.served for shop in shops))
+        counted.update(events=events_scheduled(env), served=sum(shop.served for shop in shops))
 
     def bare_simpy() -> None:
         env = simpy.Environment()

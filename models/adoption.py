@@ -45,12 +45,16 @@ daily pass over all agents is one gather and one comparison, with random numbers
 agents that move (competing hazards — the Bass try or the next stage — are told apart by their share of the
 day's total rate). The imitation share in a day's hazard is the commune's share at mid-day, predicted from
 the day's expected flux (a midpoint rule), which keeps the discretisation error far below the sampling noise
-(see `validate_bass`).
+(see `models.bass_check.validate_bass`).
 
 The share of fee-bearing dossiers paid online (``share_today``) is the expected share: every citizen of a
 unit is equally likely to file a dossier (assumption), so it is the mean over agents of the probability that
 the agent pays a dossier online today. Dossiers are also drawn (Poisson, at the unit's per-person rate) so
 that payers meet the payment system: failures and "unpaid" notices are counted and can cause lapses.
+
+*One concept.* This module is longer than the others (~750 lines) because it is the one agent model: its setup,
+its day (the hazard tables, the levers, the moves) and the aggregates of its records belong together. The closed
+forms it is checked against live in `models.theory`, the check itself in `models.bass_check`.
 """
 
 from __future__ import annotations
@@ -58,12 +62,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Generator, Sequence
 from enum import IntEnum
 from typing import Any, get_args
 
 import numpy as np
-from motcua.models.theory import bass_cdf
+from motcua.models.theory import DAYS_PER_YEAR
 
 from motcua.errors import InputError
 from motcua.scenario import (
@@ -79,8 +83,6 @@ from motcua.scenario import (
 )
 from motcua.typed_config import validate
 
-DAYS_PER_YEAR = 365.25
-"""Rates are per year; a simulated day is 1/365.25 of a year."""
 MINUTES_PER_DAY = 1440
 Z95 = 1.6448536269514722
 """The standard normal 95th percentile: σ of a lognormal = ln(p95/p50) / Z95."""
@@ -129,7 +131,8 @@ PERFECT_QUALITY = SystemQuality(failure_rate=0.0, callback_p50_s=0.0, callback_p
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class AdoptionSetup:
-    """Everything the adoption model reads: a slice of a `Scenario`, or built directly (`bass_trajectory`)."""
+    """Everything the adoption model reads: a slice of a `Scenario`, or built directly
+    (`models.bass_check.bass_setup`)."""
 
     start: dt.date
     horizon_days: int
@@ -198,7 +201,7 @@ class _Schedule:
 
 
 def effort_by_day(scenario: Scenario | AdoptionSetup) -> np.ndarray:
-    """(days, units) outreach effort x(t) the model uses — what `mean_field_share` takes as `effort`."""
+    """(days, units) outreach effort x(t) the model uses — what `models.theory.mean_field_share` takes as `effort`."""
     setup = scenario if isinstance(scenario, AdoptionSetup) else AdoptionSetup.from_scenario(scenario)
     return _Schedule(setup).effort
 
@@ -756,169 +759,3 @@ def province_share(share: np.ndarray, fee_dossiers_per_year: Sequence[float]) ->
     if weights.sum() <= 0:
         raise InputError(f'"fee_dossiers_per_year" = {list(weights)} must have a positive sum to weight shares')
     return np.asarray(share) @ (weights / weights.sum())
-
-
-# --- theory: the mean field and the Bass check ---
-
-
-def _cumulative_effort(t_days: np.ndarray, effort: float | Sequence[float] | np.ndarray | Callable[[int], float]
-                       ) -> np.ndarray:
-    """X(t) = ∫₀ᵗ x(s) ds in years, with x constant within each day (as in the agent model)."""
-    if callable(effort):
-        n = int(np.ceil(t_days.max())) + 1 if t_days.size else 1
-        effort = np.array([effort(d) for d in range(n)], dtype=float)
-    if np.ndim(effort) == 0:
-        x = float(effort)  # type: ignore[arg-type]
-        if not x > 0:
-            _bad("effort", x, "must be > 0")
-        return t_days * x / DAYS_PER_YEAR
-    daily = np.asarray(effort, dtype=float)
-    if daily.ndim != 1 or (daily <= 0).any() or not np.isfinite(daily).all():
-        _bad("effort", daily, "must be a positive number, a 1-D array of positive daily efforts, or a callable")
-    if t_days.size and t_days.max() > len(daily):
-        _bad("effort", f"{len(daily)} days", f"covers fewer days than t_days reaches ({t_days.max():g})")
-    whole = np.floor(t_days).astype(np.int64)
-    before = np.concatenate([[0.0], np.cumsum(daily)])
-    part = np.where(whole < len(daily), daily[np.minimum(whole, len(daily) - 1)], 0.0) * (t_days - whole)
-    return (before[whole] + part) / DAYS_PER_YEAR
-
-
-def mean_field_share(t_days: float | Sequence[float] | np.ndarray, p: float, q: float,
-                     effort: float | Sequence[float] | np.ndarray | Callable[[int], float] = 1.0, *,
-                     initial_share: float = 0.0, potential: float = 1.0) -> np.ndarray:
-    """The deterministic mean field of the model with barriers off: Generalized Bass in closed form.
-
-    dF/dt = (p + q·F/m)(m − F)·x(t) (t in years, F the adopted share, m the potential) has the solution
-    F(t) = m·Bass(τ₀ + X(t)) with X(t) = ∫₀ᵗ x, and τ₀ the Bass time at which Bass(τ₀) = initial_share/m.
-    `effort` is x: a constant, an array of daily values (day d covers [d, d+1)), or a function of the day.
-    """
-    if not (p > 0 and math.isfinite(p)):
-        _bad("p", p, "must be > 0 (innovation coefficient per year)")
-    if not (q >= 0 and math.isfinite(q)):
-        _bad("q", q, "must be >= 0 (imitation coefficient per year)")
-    if not 0 < potential <= 1:
-        _bad("potential", potential, "must be within (0, 1]")
-    if not 0 <= initial_share < potential:
-        _bad("initial_share", initial_share, f"must be within [0, potential = {potential})")
-    t = np.asarray(t_days, dtype=float)
-    if (t < 0).any():
-        _bad("t_days", t.min(), "must be >= 0 (days from the start)")
-    f0 = initial_share / potential
-    tau0 = -math.log((1 - f0) / (1 + f0 * q / p)) / (p + q)
-    return potential * np.asarray(bass_cdf(tau0 + _cumulative_effort(t, effort), p, q))
-
-
-def bass_setup(p: float, q: float, population: int, years: float, *, effort: float = 1.0, communes: int = 1,
-               potential: float = 1.0, interventions: Sequence[Intervention] = (),
-               start: dt.date = dt.date(2020, 1, 1)) -> AdoptionSetup:
-    """A one-unit setup for the theory checks: `population` agents, no dossiers, perfect payments."""
-    if not population >= 1:
-        _bad("population", population, "must be >= 1 agents")
-    if not (years > 0 and math.isfinite(years)):
-        _bad("years", years, "must be > 0")
-    unit = Unit(id="bass", name="Bass check", kind="province", agency_code="BASS", population=int(population),
-                fee_dossiers_per_year=0, communes=communes)
-    citizens = Citizens(smartphone=1, vneid_level2=1, rural=0, ethnic_minority=0, good_connectivity=1,
-                        digital_skill=1, cash_preference=0, small_fee_sensitivity=0)
-    adoption = AdoptionParams(p_per_year=p, q_per_year=q, effort_weight=1.0, potential_share=potential,
-                              lapse_after_bad_experience=0.0, return_after_lapse_per_year=0.0)
-    return AdoptionSetup(start=start, horizon_days=round(years * DAYS_PER_YEAR), units=(unit,), citizens=citizens,
-                         adoption=adoption, interventions=tuple(interventions), base_effort=effort)
-
-
-def bass_trajectory(p: float, q: float, population: int, years: float, rng: np.random.Generator, *,
-                    effort: float = 1.0, communes: int = 1, potential: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """Run the agent model with barriers off and constant effort: (t in years, adopted share), daily.
-
-    Both arrays have ``horizon_days + 1`` points: the share at the start of each day and after the last.
-    """
-    import simpy
-
-    setup = bass_setup(p, q, population, years, effort=effort, communes=communes, potential=potential)
-    env = simpy.Environment()
-    model = AdoptionModel(env, setup, rng, barriers=False,
-                          behaviour=BehaviourParameters(agents_per_unit=int(population)))
-    env.process(model.run())
-    env.run()
-    share = np.concatenate([model.daily_share[:, 0], model.current_share()])
-    return np.arange(len(share)) / DAYS_PER_YEAR, share
-
-
-@dataclasses.dataclass(frozen=True)
-class BassValidation:
-    """The agent model (barriers off) against the Bass closed form, averaged over replications.
-
-    The tolerance is a *relative* error on F(t), checked at every day once the theoretical share has reached
-    `burn_in_share`: before that the share is tiny and a finite population's sampling noise (relative standard
-    error ≈ √((1 − F)/(N·R·F))) dominates any relative measure. The absolute error over all days is reported too.
-    """
-
-    p: float
-    q: float
-    population: int
-    years: float
-    replications: int
-    seed: int
-    t_years: np.ndarray
-    model: np.ndarray
-    """Mean adopted share over the replications, per day."""
-    theory: np.ndarray
-    tolerance: float
-    burn_in_share: float
-    max_relative_error: float
-    """Max |model − theory|/theory over the days with theory >= burn_in_share."""
-    max_absolute_error: float
-    """Max |model − theory| over all days."""
-    noise_at_burn_in: float
-    """Expected relative sampling error at the burn-in share: √((1 − F)/(N·R·F))."""
-
-    @property
-    def within_tolerance(self) -> bool:
-        return self.max_relative_error <= self.tolerance
-
-    def rows(self, every_years: float = 1.0) -> list[tuple[float, float, float, float]]:
-        """(t in years, model, theory, relative error) every `every_years`, for printing."""
-        step = max(1, round(every_years * DAYS_PER_YEAR))
-        out = []
-        for d in range(0, len(self.t_years), step):
-            th = float(self.theory[d])
-            out.append((float(self.t_years[d]), float(self.model[d]), th,
-                        abs(float(self.model[d]) - th) / th if th > 0 else 0.0))
-        return out
-
-    def format(self) -> str:
-        """A table of model vs theory and the verdict."""
-        lines = [f"Bass check: p = {self.p:g}/year, q = {self.q:g}/year, {self.population:,} agents, "
-                 f"{self.years:g} years, {self.replications} replication(s), seed {self.seed}",
-                 f"{'t (years)':>10} {'model':>9} {'theory':>9} {'rel. error':>10}"]
-        lines += [f"{t:>10.2f} {m:>9.5f} {th:>9.5f} {e:>10.3%}" for t, m, th, e in self.rows()]
-        verdict = "within" if self.within_tolerance else "OUTSIDE"
-        lines.append(f"max relative error {self.max_relative_error:.3%} (days with F >= {self.burn_in_share:.0%}; "
-                     f"sampling noise there ≈ {self.noise_at_burn_in:.2%}), max absolute error "
-                     f"{self.max_absolute_error:.5f}: {verdict} the {self.tolerance:.0%} tolerance")
-        return "\n".join(lines)
-
-
-def validate_bass(p: float, q: float, population: int, years: float, seed: int, replications: int = 4, *,
-                  tolerance: float = 0.01, burn_in_share: float = 0.05) -> BassValidation:
-    """Run `bass_trajectory` `replications` times (independent streams of `seed`) and compare with Bass F(t)."""
-    if replications < 1:
-        _bad("replications", replications, "must be >= 1")
-    if not 0 < tolerance < 1:
-        _bad("tolerance", tolerance, "must be within (0, 1), e.g. 0.01 for 1%")
-    if not 0 < burn_in_share < 1:
-        _bad("burn_in_share", burn_in_share, "must be within (0, 1), e.g. 0.05")
-    streams = np.random.SeedSequence(seed).spawn(replications)
-    runs = [bass_trajectory(p, q, population, years, np.random.default_rng(s)) for s in streams]
-    t = runs[0][0]
-    model = np.mean([share for _, share in runs], axis=0)
-    theory = np.asarray(bass_cdf(t, p, q))
-    counted = theory >= burn_in_share
-    if not counted.any():
-        _bad("years", years, f"too short: the Bass share never reaches the burn-in share {burn_in_share:.0%}")
-    rel = float(np.max(np.abs(model[counted] - theory[counted]) / theory[counted]))
-    noise = math.sqrt((1 - burn_in_share) / (population * replications * burn_in_share))
-    return BassValidation(p=p, q=q, population=int(population), years=years, replications=replications, seed=seed,
-                          t_years=t, model=model, theory=theory, tolerance=tolerance, burn_in_share=burn_in_share,
-                          max_relative_error=rel, max_absolute_error=float(np.max(np.abs(model - theory))),
-                          noise_at_burn_in=noise)

@@ -5,14 +5,26 @@
   mean wait when its realism is switched off.
 - Bass diffusion: F(t) = (1 − e^{−(p+q)t}) / (1 + (q/p) e^{−(p+q)t}), the adopted share at time t
   with innovation coefficient p and imitation coefficient q. The adoption model must reduce to it
-  with barriers off and constant outreach effort.
+  with barriers off and constant outreach effort (`models.bass_check` runs that check).
+- Generalized Bass mean field: dF/dt = (p + q·F/m)(m − F)·x(t) with a daily outreach effort x(t), solved in
+  closed form (`mean_field_share`): the adoption model's deterministic shadow with barriers off, and what
+  calibration fits (`models.calibration`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 
 import numpy as np
+
+from motcua.errors import InputError
+
+DAYS_PER_YEAR = 365.25
+"""Rates are per year; a simulated day is 1/365.25 of a year."""
+
+Effort = float | Sequence[float] | np.ndarray | Callable[[int], float]
+"""Outreach effort x(t): a constant, daily values (day d covers [d, d+1)), or a function of the day."""
 
 
 def _check_positive(name: str, value: float) -> None:
@@ -75,3 +87,56 @@ def bass_peak_time(p: float, q: float) -> float:
     """Time of the peak adoption rate, ln(q/p)/(p+q); zero when q <= p."""
     _check_positive("p", p)
     return max(0.0, math.log(q / p) / (p + q)) if q > 0 else 0.0
+
+
+# --- the Generalized Bass mean field ---
+
+
+def _bad(name: str, value: object, problem: str) -> None:
+    """A mean-field argument is wrong: the same words as the adoption model's own parameter errors."""
+    raise InputError(f'adoption parameter "{name}" = {value!r} {problem}')
+
+
+def _cumulative_effort(t_days: np.ndarray, effort: Effort) -> np.ndarray:
+    """X(t) = ∫₀ᵗ x(s) ds in years, with x constant within each day (as in the agent model)."""
+    if callable(effort):
+        n = int(np.ceil(t_days.max())) + 1 if t_days.size else 1
+        effort = np.array([effort(d) for d in range(n)], dtype=float)
+    if np.ndim(effort) == 0:
+        x = float(effort)  # type: ignore[arg-type]
+        if not x > 0:
+            _bad("effort", x, "must be > 0")
+        return t_days * x / DAYS_PER_YEAR
+    daily = np.asarray(effort, dtype=float)
+    if daily.ndim != 1 or (daily <= 0).any() or not np.isfinite(daily).all():
+        _bad("effort", daily, "must be a positive number, a 1-D array of positive daily efforts, or a callable")
+    if t_days.size and t_days.max() > len(daily):
+        _bad("effort", f"{len(daily)} days", f"covers fewer days than t_days reaches ({t_days.max():g})")
+    whole = np.floor(t_days).astype(np.int64)
+    before = np.concatenate([[0.0], np.cumsum(daily)])
+    part = np.where(whole < len(daily), daily[np.minimum(whole, len(daily) - 1)], 0.0) * (t_days - whole)
+    return (before[whole] + part) / DAYS_PER_YEAR
+
+
+def mean_field_share(t_days: float | Sequence[float] | np.ndarray, p: float, q: float, effort: Effort = 1.0, *,
+                     initial_share: float = 0.0, potential: float = 1.0) -> np.ndarray:
+    """The deterministic mean field of the model with barriers off: Generalized Bass in closed form.
+
+    dF/dt = (p + q·F/m)(m − F)·x(t) (t in years, F the adopted share, m the potential) has the solution
+    F(t) = m·Bass(τ₀ + X(t)) with X(t) = ∫₀ᵗ x, and τ₀ the Bass time at which Bass(τ₀) = initial_share/m.
+    `effort` is x: a constant, an array of daily values (day d covers [d, d+1)), or a function of the day.
+    """
+    if not (p > 0 and math.isfinite(p)):
+        _bad("p", p, "must be > 0 (innovation coefficient per year)")
+    if not (q >= 0 and math.isfinite(q)):
+        _bad("q", q, "must be >= 0 (imitation coefficient per year)")
+    if not 0 < potential <= 1:
+        _bad("potential", potential, "must be within (0, 1]")
+    if not 0 <= initial_share < potential:
+        _bad("initial_share", initial_share, f"must be within [0, potential = {potential})")
+    t = np.asarray(t_days, dtype=float)
+    if (t < 0).any():
+        _bad("t_days", t.min(), "must be >= 0 (days from the start)")
+    f0 = initial_share / potential
+    tau0 = -math.log((1 - f0) / (1 + f0 * q / p)) / (p + q)
+    return potential * np.asarray(bass_cdf(tau0 + _cumulative_effort(t, effort), p, q))

@@ -19,14 +19,12 @@ from motcua.models.adoption import (
     BehaviourParameters,
     State,
     aggregate_share,
-    bass_setup,
     counts_by_stage,
     effort_by_day,
-    mean_field_share,
     province_share,
-    validate_bass,
 )
-from motcua.models.theory import bass_cdf
+from motcua.models.bass_check import bass_setup, validate_bass
+from motcua.models.theory import bass_cdf, mean_field_share
 from scipy.integrate import solve_ivp
 
 from motcua.errors import InputError

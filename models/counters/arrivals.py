@@ -9,6 +9,7 @@ In the M/M/c mode `poisson_doors` lets a Poisson stream in instead.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Callable, Generator, Iterator
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import simpy
+from motcua.models.counters.fastpath import new_tuples
 from motcua.models.counters.params import (
     FEE_CASH,
     FEE_QR,
@@ -23,7 +25,7 @@ from motcua.models.counters.params import (
     HELP,
     MINUTES_PER_DAY,
     CounterParams,
-    _arrival_intensity,
+    arrival_intensity,
 )
 from scipy import special
 
@@ -57,9 +59,9 @@ class Visit(NamedTuple):
     """1 on the first visit, 2 when coming back after giving up, …"""
 
 
-def _arrival_cdf(params: CounterParams) -> np.ndarray:
+def arrival_cdf(params: CounterParams) -> np.ndarray:
     """Cumulative share of a day's arrivals by minute."""
-    cdf = np.cumsum(_arrival_intensity(params))
+    cdf = np.cumsum(arrival_intensity(params))
     return cdf / cdf[-1]
 
 
@@ -153,7 +155,7 @@ class ArrivalDraws:
         if count == 0:
             return []
         params, rng = self.params, self.rng
-        factors, procedure_cdf, payment_mean = self._draw_tables()
+        factors, procedure_cdf, payment_mean = self._draw_tables
         if len(factors) > 1:
             # = rng.choice(len(factors), count, p=shares): the same uniforms and the same search, without its checks
             factors = factors[procedure_cdf.searchsorted(rng.random(count), side="right")]
@@ -167,23 +169,19 @@ class ArrivalDraws:
             patience: list[float | None] = [None] * count
         else:
             patience = rng.exponential(params.patience_minutes, count).tolist()
-        # tuple.__new__ builds each Visit from its fields in C (Visit(...) goes through Python per visit).
         fields = zip(itertools.islice(self._numbers, count), kinds.tolist(), receive.tolist(), payment.tolist(),
                      guidance.tolist(), patience, accepts.tolist(), itertools.repeat(1))
-        return list(map(tuple.__new__, itertools.repeat(Visit), fields))
+        return new_tuples(Visit, fields)
 
+    @functools.cached_property
     def _draw_tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per shop, computed once: receiving-time factor by procedure, the cumulative shares of the procedures
         (as `Generator.choice` computes them from ``p``), and the mean payment minutes by kind of visit."""
-        tables = self.__dict__.get("_draw_tables_cache")
-        if tables is None:
-            params = self.params
-            cdf = np.cumsum(np.array([p.share for p in params.procedures], dtype=float))
-            cdf /= cdf[-1]
-            tables = (np.array([p.minutes_factor for p in params.procedures]), cdf,
-                      np.array([params.cash_minutes, params.qr_minutes, 0.0, 0.0]))  # payment by kind
-            self.__dict__["_draw_tables_cache"] = tables
-        return tables
+        params = self.params
+        cdf = np.cumsum(np.array([p.share for p in params.procedures], dtype=float))
+        cdf /= cdf[-1]
+        return (np.array([p.minutes_factor for p in params.procedures]), cdf,
+                np.array([params.cash_minutes, params.qr_minutes, 0.0, 0.0]))  # payment by kind
 
     def _service_draw(self, count: int) -> np.ndarray:
         """`count` service times of mean 1: gamma with the shop's CV, or exponential when ``service_cv``

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import simpy
-from motcua.models.counters.params import CounterParams, _require
+from motcua.models.counters.fastpath import events_scheduled
+from motcua.models.counters.params import CounterParams, require
 from motcua.models.counters.shop import OneStopShop
 
 
@@ -45,10 +46,10 @@ def simulate_mmc(
 ) -> MMCResult:
     """Runs the counter model as an M/M/c queue: `warmup` customers (default a tenth of
     `customers`) are discarded, then `customers` are measured; the run ends when all are served."""
-    _require(servers >= 1, "servers", servers, "must be >= 1")
-    _require(customers >= 1, "customers", customers, "must be >= 1")
+    require(servers >= 1, "servers", servers, "must be >= 1")
+    require(customers >= 1, "customers", customers, "must be >= 1")
     warmup = customers // 10 if warmup is None else warmup
-    _require(warmup >= 0, "warmup", warmup, "must be >= 0")
+    require(warmup >= 0, "warmup", warmup, "must be >= 0")
     if arrival_rate >= servers * service_rate:
         raise ValueError(f'the queue is unstable: "arrival_rate" {arrival_rate!r} >= "servers" × "service_rate" = '
                          f"{servers * service_rate!r}; lower the arrival rate or add servers")
@@ -61,10 +62,4 @@ def simulate_mmc(
     measured = waits[order][warmup:]
     work = shop.serving_minutes
     return MMCResult(waits=measured.copy(), utilisation=work / (servers * shop.last_arrival),
-                     customers=int(measured.size), events=_events_scheduled(env))
-
-
-def _events_scheduled(env: simpy.Environment) -> int:
-    """Events the environment has scheduled so far (SimPy numbers them from a counter)."""
-    return next(env._eid)  # reading it consumes one id, harmless at the end of a run
-
+                     customers=int(measured.size), events=events_scheduled(env))

@@ -3,20 +3,19 @@
 An officer on a shift sits down when an opening window opens, takes one short break per window and
 leaves for lunch or home when it closes, always after finishing the citizen being served
 (`officer_on_shift`); while seated they call and serve the waiting citizens one after the other
-(`officer_at_counter`). An idle officer waits on a `_Wake` event that the shop rings when a citizen
+(`officer_at_counter`). An idle officer waits on a `Wake` event that the shop rings when a citizen
 walks in, when the doors announce more citizens, or when the break or closing time comes.
 """
 
 from __future__ import annotations
 
 import math
-from heapq import heappush
 from typing import TYPE_CHECKING
 
 import simpy
 from motcua.models.counters.arrivals import SimProcess, Visit
+from motcua.models.counters.fastpath import TimedEvent
 from motcua.models.counters.params import MINUTES_PER_DAY
-from simpy.events import NORMAL
 
 if TYPE_CHECKING:
     from motcua.models.counters.shop import OneStopShop
@@ -84,7 +83,7 @@ def officer_at_counter(env: simpy.Environment, shop: OneStopShop, officer: int,
         if called is None:
             # Idle: a citizen who walks in is called at once and this wakes when done serving them.
             woken = yield shop.wait_for_citizen(officer, until)
-            if woken is _DUTY_ENDS:
+            if woken is DUTY_ENDS:
                 break
             if woken is None:  # handed a queue by an officer leaving at this minute
                 continue
@@ -97,20 +96,13 @@ def officer_at_counter(env: simpy.Environment, shop: OneStopShop, officer: int,
     shop.hand_over()
 
 
-class _Wake(simpy.Event):
-    """An idle officer's wake-up call. `ring_after` triggers it some minutes from now, as `env.timeout`
+class Wake(TimedEvent):
+    """An idle officer's wake-up call. `succeed_after` triggers it some minutes from now, as `env.timeout`
     does, so that an officer who calls a citizen walking in wakes only once done serving them: one
     SimPy event for the call and the service instead of two."""
 
-    def ring_after(self, minutes: float, value: object) -> None:
-        self._ok = True
-        self._value = value
-        env = self.env
-        # = env.schedule(self, NORMAL, minutes), without a method call per service (SimPy 4's queue entry)
-        heappush(env._queue, (env._now + minutes, NORMAL, next(env._eid), self))
 
-
-_DUTY_ENDS = object()
+DUTY_ENDS = object()
 """Value of an idle officer's wake-up event when their break or closing time has come."""
 
 

@@ -141,35 +141,35 @@ class CounterParams:
     """Only when ``opening`` is None: the Poisson arrival rate."""
 
     def __post_init__(self) -> None:
-        _require(self.officers >= 1, "officers", self.officers, "must be >= 1")
-        _require(self.counters is None or self.counters >= 1, "counters", self.counters, "must be >= 1")
+        require(self.officers >= 1, "officers", self.officers, "must be >= 1")
+        require(self.counters is None or self.counters >= 1, "counters", self.counters, "must be >= 1")
         for name in ("fee_dossiers_per_day", "free_dossiers_per_day", "help_seekers_per_day", "cash_minutes",
                      "qr_minutes", "break_minutes", "poisson_arrivals_per_minute"):
-            _require(getattr(self, name) >= 0, name, getattr(self, name), "must be >= 0")
+            require(getattr(self, name) >= 0, name, getattr(self, name), "must be >= 0")
         for name in ("receive_minutes", "guidance_minutes"):
-            _require(getattr(self, name) > 0, name, getattr(self, name), "must be > 0")
+            require(getattr(self, name) > 0, name, getattr(self, name), "must be > 0")
         for name in ("qr_share", "guide_share", "return_share"):
-            _require(0 <= getattr(self, name) <= 1, name, getattr(self, name), "must be a share within [0, 1]")
-        _require(self.service_cv is None or self.service_cv > 0, "service_cv", self.service_cv, "must be > 0")
-        _require(self.patience_minutes is None or self.patience_minutes > 0, "patience_minutes",
+            require(0 <= getattr(self, name) <= 1, name, getattr(self, name), "must be a share within [0, 1]")
+        require(self.service_cv is None or self.service_cv > 0, "service_cv", self.service_cv, "must be > 0")
+        require(self.patience_minutes is None or self.patience_minutes > 0, "patience_minutes",
                  self.patience_minutes, "must be > 0 (or None: citizens never give up)")
-        _require(len(self.hourly) == 24, "hourly", self.hourly, "needs 24 multipliers, one per hour")
-        _require(len(self.weekday_factors) == 7, "weekday_factors", self.weekday_factors, "needs 7 multipliers")
-        _require(len(self.month_factors) == 12, "month_factors", self.month_factors, "needs 12 multipliers")
-        _require(bool(self.procedures) and math.isclose(sum(p.share for p in self.procedures), 1.0, abs_tol=1e-6),
+        require(len(self.hourly) == 24, "hourly", self.hourly, "needs 24 multipliers, one per hour")
+        require(len(self.weekday_factors) == 7, "weekday_factors", self.weekday_factors, "needs 7 multipliers")
+        require(len(self.month_factors) == 12, "month_factors", self.month_factors, "needs 12 multipliers")
+        require(bool(self.procedures) and math.isclose(sum(p.share for p in self.procedures), 1.0, abs_tol=1e-6),
                  "procedures", [p.share for p in self.procedures], "shares must sum to 1")
         if self.opening is None:
-            _require(self.poisson_arrivals_per_minute > 0, "poisson_arrivals_per_minute",
+            require(self.poisson_arrivals_per_minute > 0, "poisson_arrivals_per_minute",
                      self.poisson_arrivals_per_minute, "must be > 0 when the shop is always open (opening=None)")
         else:
-            _require(bool(self.weekdays) and set(self.weekdays) <= set(range(1, 8)), "weekdays", self.weekdays,
+            require(bool(self.weekdays) and set(self.weekdays) <= set(range(1, 8)), "weekdays", self.weekdays,
                      "must list ISO weekdays 1..7 (1 = Monday)")
             ends = [edge for window in self.opening for edge in window]
-            _require(ends == sorted(ends) and ends[0] >= 0 and ends[-1] <= MINUTES_PER_DAY, "opening",
+            require(ends == sorted(ends) and ends[0] >= 0 and ends[-1] <= MINUTES_PER_DAY, "opening",
                      self.opening, "windows must be in order within the day and must not overlap")
-            _require(_arrival_intensity(self).sum() > 0, "hourly", self.hourly,
+            require(arrival_intensity(self).sum() > 0, "hourly", self.hourly,
                      "is zero in every opening hour: nobody could arrive")
-            _require(self.window_officers is None or (len(self.window_officers) == len(self.opening) and all(
+            require(self.window_officers is None or (len(self.window_officers) == len(self.opening) and all(
                 0 <= n <= self.seats for n in self.window_officers)), "window_officers", self.window_officers,
                 f"needs one count per opening window, each within 0..{self.seats} (the seated officers)")
 
@@ -181,8 +181,8 @@ class CounterParams:
     @classmethod
     def mmc(cls, servers: int, arrival_rate: float, service_rate: float) -> CounterParams:
         """The shop with its realism switched off: an M/M/c queue (rates per minute)."""
-        _require(arrival_rate > 0, "arrival_rate", arrival_rate, "must be > 0")
-        _require(service_rate > 0, "service_rate", service_rate, "must be > 0")
+        require(arrival_rate > 0, "arrival_rate", arrival_rate, "must be > 0")
+        require(service_rate > 0, "service_rate", service_rate, "must be > 0")
         return cls(officers=servers, opening=None, poisson_arrivals_per_minute=arrival_rate,
                    receive_minutes=1.0 / service_rate, service_cv=None, procedures=(Procedure("any", 1.0, 1.0),),
                    balk_queue=None, patience_minutes=None, break_minutes=0.0)
@@ -229,7 +229,8 @@ FREE_PER_FEE_DOSSIER = 0.5
 """*Assumed* free in-person dossiers per fee-bearing dossier (scenarios do not give them yet)."""
 
 
-def _require(ok: bool, name: str, value: object, problem: str) -> None:
+def require(ok: bool, name: str, value: object, problem: str) -> None:
+    """Raise `ValueError` naming the parameter, the problem and the value unless `ok`."""
     if not ok:
         raise ValueError(f'"{name}" {problem}, got {value!r}')
 
@@ -239,8 +240,7 @@ def open_days_per_year(weekdays: Sequence[int]) -> float:
     return 365.25 / 7 * len(set(weekdays))
 
 
-
-def _arrival_intensity(params: CounterParams) -> np.ndarray:
+def arrival_intensity(params: CounterParams) -> np.ndarray:
     """(1440,) relative arrival intensity by minute: the hourly profile inside the opening windows."""
     intensity = np.zeros(MINUTES_PER_DAY)
     hourly = np.repeat(np.asarray(params.hourly, dtype=float), 60)

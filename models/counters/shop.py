@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 import simpy
-from motcua.models.counters.arrivals import ArrivalDraws, Visit, _arrival_cdf, doors, poisson_doors
+from motcua.models.counters.arrivals import ArrivalDraws, Visit, arrival_cdf, doors, poisson_doors
 from motcua.models.counters.books import DAILY_COLUMNS, Books
-from motcua.models.counters.officers import _DUTY_ENDS, _Wake, officer_at_counter, officer_on_shift
+from motcua.models.counters.officers import DUTY_ENDS, Wake, officer_at_counter, officer_on_shift
 from motcua.models.counters.params import FEE_CASH, FEE_QR, FREE, CounterParams
 
 
@@ -106,7 +106,7 @@ class OneStopShop(ArrivalDraws, Books):
         self._queue: deque[_Waiting] = deque()
         self._deadlines: list[tuple[float, int, _Waiting]] = []
         self._deadline_order = itertools.count()
-        self._idle: dict[int, _Wake] = {}
+        self._idle: dict[int, Wake] = {}
         """Officers seated with nobody to serve, by number, each with the event that wakes them."""
         self._expected: deque[tuple[float, Visit]] = deque()
         """Citizens announced by the doors who have not walked in yet: (minute, visit), in order."""
@@ -119,7 +119,7 @@ class OneStopShop(ArrivalDraws, Books):
                 env.process(officer_at_counter(env, self, officer, math.inf))
             env.process(poisson_doors(env, self, customers if customers is not None else 10**9))
         else:
-            self._arrival_cdf = _arrival_cdf(params)
+            self._arrival_cdf = arrival_cdf(params)
             open_weekdays = sorted(set(params.weekdays))
             mean_weekday = sum(params.weekday_factors[d - 1] for d in open_weekdays) / len(open_weekdays)
             self._weekday_factor = [f / mean_weekday for f in params.weekday_factors]
@@ -188,7 +188,7 @@ class OneStopShop(ArrivalDraws, Books):
         idle = self._idle
         if idle:  # an officer sits idle only while nobody waits: they call this citizen now
             officer = next(iter(idle))
-            idle.pop(officer).ring_after(self._serve(visit, now, now), visit)
+            idle.pop(officer).succeed_after(self._serve(visit, now, now), visit)
             return
         self._queue_changed(now)
         self.waiting += 1
@@ -212,7 +212,7 @@ class OneStopShop(ArrivalDraws, Books):
                 return entry.visit, self.start_service(entry.visit, entry.arrived)
         return None
 
-    def wait_for_citizen(self, officer: int, until: float) -> _Wake:
+    def wait_for_citizen(self, officer: int, until: float) -> Wake:
         """What an officer with nobody to serve waits on until minute `until`.
 
         If the next expected citizen walks in before `until`, the officer calls them now, ahead of time,
@@ -221,13 +221,13 @@ class OneStopShop(ArrivalDraws, Books):
         meanwhile, and an officer idle now is still idle then (others who run out of people later call
         the citizens after). Otherwise the officer sits idle until a citizen walks in (`_walk_in`; value:
         the visit, when done serving them), the doors announce more citizens or an officer leaving at
-        this minute hands over the queue (None), or the break or closing time comes (`_DUTY_ENDS`)."""
-        wake = _Wake(self.env)
+        this minute hands over the queue (None), or the break or closing time comes (`DUTY_ENDS`)."""
+        wake = Wake(self.env)
         expected = self._expected
         if expected and expected[0][0] < until and (self.balk_queue is None or self.balk_queue > 0):
             at, visit = expected.popleft()
             self.joined += 1
-            wake.ring_after(at - self.env.now + self._serve(visit, at, at), visit)
+            wake.succeed_after(at - self.env.now + self._serve(visit, at, at), visit)
         else:
             self._idle[officer] = wake
         return wake
@@ -246,10 +246,10 @@ class OneStopShop(ArrivalDraws, Books):
 
     def _duty_timer(self, timer: simpy.Event) -> None:
         if timer.value in self._idle:
-            self._wake(timer.value, _DUTY_ENDS)
+            self._wake(timer.value, DUTY_ENDS)
 
     def _wake(self, officer: int, value: object) -> None:
-        self._idle.pop(officer).ring_after(0.0, value)
+        self._idle.pop(officer).succeed_after(0.0, value)
 
     def send_home(self) -> None:
         """The doors close for the day: everyone still waiting goes home."""

@@ -1,7 +1,7 @@
 """`motcua calibrate SCENARIO [--observed FILE.csv]`: fit the adoption parameters to observed shares.
 
 By default it fits the agent model as `motcua simulate` runs it (barriers, interventions, the counters'
-guidance; `models.calibration_agent`), on the streams of simulate's first replications; ``--model
+guidance; `models.calibration.agent_fit`), on the streams of simulate's first replications; ``--model
 generalized`` fits the barrier-free mean field alone (fast, for comparison). It prints the fit, the agent
 model's value of every observation with its 95% band, parameter uncertainty (Jacobian and parametric
 bootstrap, proxies widening it) and the date each target is reached by simulate's rule, as a band over
@@ -18,7 +18,12 @@ Example:
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from motcua.models.calibration import Backtest, Calibration
 
 FIT_REPLICATIONS = 8
 """Replications of the agent model at each trial point (at most the scenario's own)."""
@@ -87,7 +92,7 @@ def _relative(path: Path) -> Path:
 
 def _agent_settings(args: argparse.Namespace, scenario):
     from motcua.errors import InputError
-    from motcua.models.calibration_agent import AgentSettings
+    from motcua.models.calibration import AgentSettings
     from motcua.models.replications import ExecutorSpec
 
     if args.model != "agent":
@@ -140,9 +145,9 @@ def run(args: argparse.Namespace) -> int:
     backtest = calibration.backtest(result, held_out) if held_out else None
     if backtest:
         result.warnings += _seen_held_out(scenario, result, fixed)
-    print(result.report())
+    print(calibration_report(result))
     if backtest:
-        print("\n" + backtest.report())
+        print("\n" + backtest_report(backtest))
     timing = {"wall_s": round(time.perf_counter() - started, 1), "cpu_s_main": round(time.process_time() - cpu, 1)}
     print(f"\ncalibrated in {timing['wall_s']} s ({timing['cpu_s_main']} s CPU in this process)")
     today = dt.date.today().isoformat()
@@ -168,6 +173,101 @@ def run(args: argparse.Namespace) -> int:
         calibration.write_scenario(new, args.write_scenario, header=header)
         print(f"calibrated scenario written to {args.write_scenario}")
     return 0
+
+
+def calibration_report(result: Calibration) -> str:
+    """The text `motcua calibrate` prints: the fit, its uncertainty, the residuals, the agent model's bands, the
+    target dates and the warnings."""
+    lines = (_parameter_lines(result) + _residual_lines(result) + _proxy_lines(result) + _agent_lines(result)
+             + _target_lines(result))
+    if result.warnings:
+        lines += [""] + [f"WARNING: {w}" for w in result.warnings]
+    return "\n".join(lines)
+
+
+def _parameter_lines(result: Calibration) -> list[str]:
+    lines = [f"Model: {result.describe_model()}, origin {result.origin}, {len(result.observations)} observation(s), "
+             f"{len(result.free) + len(result.initial_intervals)} free parameter(s)", "",
+             f"{'parameter':<28}{'estimate':>12}{'std error':>12}   {result.level:.0%} interval (bootstrap)"]
+    for name, value in result.estimates.items():
+        if name in result.free:
+            se = result.std_errors.get(name)
+            low, high = result.intervals.get(name, (math.nan, math.nan))
+            lines.append(f"{name:<28}{value:>12.4g}{(f'{se:.3g}' if se is not None else 'n/a'):>12}   "
+                         f"{low:.4g} – {high:.4g}")
+        else:
+            lines.append(f"{name:<28}{value:>12.4g}{'fixed':>12}")
+    for group, (low, high) in result.initial_intervals.items():
+        lines.append(f"{'share on ' + str(result.origin) + ' [' + group + ']':<28}"
+                     f"{result.initial_share(group):>12.4g}{'n/a':>12}   {low:.4g} – {high:.4g}")
+    if result.correlation is not None and len(result.free) > 1:
+        lines += ["", "correlation of estimates: " + "; ".join(
+            f"{a}~{b} {result.correlation[i, j]:+.2f}" for i, a in enumerate(result.free)
+            for j, b in enumerate(result.free) if j > i)]
+    return lines
+
+
+def _residual_lines(result: Calibration) -> list[str]:
+    lines = ["", f"condition number (relative Jacobian): {result.condition_number:.3g}",
+             f"noise sd for the bootstrap: {result.noise_sd:.4f}" + (" (assumed: no residual degrees of freedom)"
+                                                                    if result.noise_sd_assumed else ""),
+             "", f"{'unit':<24}{'period':<25}{'observed':>10}{'fitted':>10}{'residual':>10}"]
+    for obs, fitted in zip(result.observations, result.fitted, strict=True):
+        lines.append(f"{obs.unit:<24}{obs.start} – {obs.end}  {obs.share:>10.4f}{fitted:>10.4f}"
+                     f"{fitted - obs.share:>+10.4f}")
+    lines.append(f"RMSE {result.rmse:.4f}")
+    return lines
+
+
+def _target_lines(result: Calibration) -> list[str]:
+    lines: list[str] = []
+    if result.targets:
+        how = (f"simulate's rule, the first day the 7-day mean reaches the target; best = mean over the "
+               f"{result.agent.replications} replications at the estimates, band over {result.band_source()}"
+               if result.agent is not None else "mean field, band over the bootstrap")
+        lines += ["", f"Targets ({how}):"] + [f"  {t.describe()}" for t in result.targets]
+    if result.agent is not None and result.mean_field_targets:
+        lines += ["", "The mean field alone (barriers off) would say, at its own fit "
+                  + ", ".join(f"{k} = {v:.4g}" for k, v in result.mean_field_estimates.items()) + ":"]
+        lines += [f"  {t.describe()}" for t in result.mean_field_targets]
+    return lines
+
+
+def _proxy_lines(result: Calibration) -> list[str]:
+    if not result.proxies:
+        return []
+    return ["", "Proxies (each adds its stated relative sd to the noise of the fit):"] + [
+        f"  {o.start} – {o.end} [{o.unit}] {o.kind}: ±{o.proxy_sd:.0%} "
+        f"(sd {o.sd(result.noise_sd):.4f} in all)" for o in result.proxies]
+
+
+def _agent_lines(result: Calibration) -> list[str]:
+    agent = result.agent
+    if agent is None:
+        return []
+    lines = ["", f"Agent model at the estimates: {agent.replications} replications, seed {agent.seed} (the streams "
+             f"of `motcua simulate`'s first {agent.replications}); {len(agent.iterations)} batch(es) of runs, "
+             "largest miss at each " + " → ".join(f"{m:.1%}" for m in agent.iterations),
+             f"{'period':<25}{'observed':>10}{'simulated':>11}   95% band (mean over replications)  inside"]
+    for i, obs in enumerate(result.observations):
+        mean, low, high = agent.band(i)
+        lines.append(f"{obs.start} – {obs.end}  {obs.share:>10.4f}{mean:>11.4f}   {low:.4f} – {high:.4f}"
+                     f"{'yes' if low <= obs.share <= high else 'NO':>21}")
+    return lines
+
+
+def backtest_report(test: Backtest) -> str:
+    """The text `motcua calibrate --holdout N` prints: each held-out observation against its forecast."""
+    first, last = test.fitted_on[0], test.fitted_on[-1]
+    lines = [f"Backtest: fitted on {len(test.fitted_on)} observation(s) ({first.start} – {last.end}), "
+             f"forecast {len(test.rows)} held out (band over {test.band}):",
+             f"{'period':<25}{'observed':>10}{'forecast':>10}{'miss':>10}   band            inside"]
+    for r in test.rows:
+        o = r.observation
+        lines.append(f"{o.start} – {o.end}  {o.share:>10.4f}{r.forecast:>10.4f}{r.miss:>+10.4f}   "
+                     f"{r.low:.4f} – {r.high:.4f}  {'yes' if r.inside else 'NO'}"
+                     f"  ({r.miss / o.share:+.0%} of the observed)")
+    return "\n".join(lines)
 
 
 def _seen_held_out(scenario, result, fixed: dict[str, float]) -> list[str]:
@@ -237,12 +337,8 @@ def _write_tables(run_dir, result) -> None:
 
 def _natural(result, row):
     """Bootstrap draws back in natural units (they are stored as log / logit)."""
-    import math
-
-    k = len(result.free)
-    params = [math.exp(v) for v in row[:k]]
-    shares = [result.mean_field.potential / (1 + math.exp(-v)) for v in row[k:]]
-    return params + shares
+    names = result.problem.free + result.problem.initial_names
+    return [result.problem.natural(name, v) for name, v in zip(names, row, strict=True)]
 
 
 def _chart(result, path: Path, backtest=None) -> None:

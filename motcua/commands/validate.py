@@ -199,7 +199,7 @@ def check_bass_arguments(args: argparse.Namespace) -> None:
 
 def run_bass(args: argparse.Namespace) -> int:
     check_bass_arguments(args)
-    from motcua.models.adoption import validate_bass
+    from motcua.models.bass_check import validate_bass
 
     result = validate_bass(args.p, args.q, args.population, args.years, args.seed, args.replications,
                            tolerance=args.tolerance)

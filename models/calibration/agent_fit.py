@@ -1,142 +1,23 @@
-"""The agent model as calibration runs it: adoption with barriers and levers, and the counters' guidance flow.
+"""Fitting the agent model (`models.calibration.agent_model`) to the observations, from the mean field's optimum.
 
-*Scenario.* `motcua simulate` runs the coupled model (`models.coupled`): the agent adoption model with its
-barriers, every intervention, and each unit's one-stop-shop counters, whose officers guide help seekers (and,
-with ``counter_guidance``, cash payers) through paying online and hand them back to adoption. Calibration must
-fit *that* model, not the barrier-free mean field. Simulating the counters' queues minute by minute costs
-four fifths of a replication and changes adoption only through the number of citizens guided each day, so
-calibration runs the adoption model itself and feeds it the counters' *expected* guidance flow:
-
-- help seekers: ``help_seekers_per_day`` on each open day, times the shop's weekday and month factors
-  (`models.counters.OneStopShop` draws a Poisson count of that mean; an officer guides every one);
-- cash payers offered guidance (``counter_guidance``): its intensity times the fee-bearing dossiers that still
-  come in person (``1 − share``, less those paid by QR), capped at the day's ``capacity_per_day``. The shop's
-  rule "no guidance when more than three wait" is not modelled: the flow is an upper bound where queues are long.
-
-The random streams are those of `models.coupled.run_replication` (child 0 of the replication's seed for the
-adoption model, then child ``d + 1`` from the end of day d), so replication i here and in `motcua simulate` see
-the same citizens and the same draws: the two differ only by the guided counts (expected here, Poisson there).
-``tests/test_calibration_agent.py`` checks that the yearly shares agree within `AGREEMENT_TOLERANCE`.
+*Scenario.* The mean field (`models.calibration.problem`) finds parameters in seconds, but `motcua simulate` runs
+the agent model, with barriers and levers, which lands elsewhere at those parameters. `fit_agent_model` moves the
+parameters until the agent model — the mean over a few replications on `simulate`'s own streams — meets every
+observation, steering by the mean field corrected towards what the agent model showed (`AgentSearch`), and says
+how far it got (`AgentFit`). `run_draws` then runs parameter draws through the agent model for the target-date
+band.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
-
-from motcua.scenario import Scenario
-
-AGREEMENT_TOLERANCE = 0.03
-"""Relative difference of a yearly regional share, this model against the coupled model, that the test allows."""
-COUNTER_GUIDANCE = "counter_guidance"
-
-
-def with_parameters(scenario: Scenario, params: dict[str, Any],
-                    start_shares: Sequence[float] | np.ndarray | None = None) -> Scenario:
-    """`scenario` with adoption parameters `params` (and each unit's initial share), without re-reading a file."""
-    adoption = dataclasses.replace(scenario.adoption, **params)
-    region = scenario.region
-    if start_shares is not None:
-        units = tuple(dataclasses.replace(u, initial_share=float(s)) for u, s in
-                      zip(region.units, start_shares, strict=True))
-        region = dataclasses.replace(region, units=units)
-    new = dataclasses.replace(scenario, adoption=adoption, region=region)
-    object.__setattr__(new, "file", scenario.file)
-    object.__setattr__(new, "given", scenario.given)
-    return new
-
-
-@dataclasses.dataclass(frozen=True)
-class GuidanceFlow:
-    """Per day and unit, what the counters hand the adoption model: citizens guided (expected)."""
-
-    help: np.ndarray
-    """(days, units) help seekers guided (open days only)."""
-    cash: np.ndarray
-    """(days, units) cash payers who would be guided if nobody paid online: times (1 − share)(1 − QR)."""
-    qr: np.ndarray
-    """(days, units) share of counter fee payers who pay by QR."""
-    capacity: np.ndarray
-    """(days, units) citizens the day's counter guidance may guide at most (inf: no cap)."""
-
-    def guided(self, day: int, share: np.ndarray) -> np.ndarray:
-        """(units,) citizens guided on `day` given the morning's online shares."""
-        cash = self.cash[day] * (1.0 - np.clip(share, 0.0, 1.0)) * (1.0 - self.qr[day])
-        room = np.maximum(self.capacity[day] - self.help[day], 0.0)
-        return self.help[day] + np.minimum(cash, room)
-
-
-def guidance_flow(scenario: Scenario, days: int) -> GuidanceFlow:
-    """The expected guidance flow of every unit's counters (zero for a unit without counters)."""
-    from motcua.models.counters import CounterParams
-
-    start, n = scenario.simulation.start, len(scenario.units)
-    out = {name: np.zeros((days, n)) for name in ("help", "cash", "qr")}
-    capacity = np.full((days, n), np.inf)
-    dates = [start + dt.timedelta(days=d) for d in range(days)]
-    for u, unit in enumerate(scenario.units):
-        if unit.counters is None:
-            continue
-        params = CounterParams.from_unit(unit)
-        open_weekdays = sorted(set(params.weekdays))
-        mean_weekday = sum(params.weekday_factors[d - 1] for d in open_weekdays) / len(open_weekdays)
-        mean_month = sum(params.month_factors) / 12
-        guidance = [i for i in scenario.interventions if i.kind == COUNTER_GUIDANCE and i.covers(unit.id)]
-        qr = [i for i in scenario.interventions if i.kind == "qr_at_counter" and i.covers(unit.id)]
-        for d, date in enumerate(dates):
-            if date.isoweekday() not in params.weekdays or date in params.closed_dates:
-                continue
-            factor = (params.weekday_factors[date.isoweekday() - 1] / mean_weekday
-                      * params.month_factors[date.month - 1] / mean_month)
-            out["help"][d, u] = params.help_seekers_per_day * factor
-            active = [i for i in guidance if i.active_on(date)]
-            out["cash"][d, u] = min(1.0, sum(i.intensity for i in active)) * params.fee_dossiers_per_day * factor
-            caps = [i.capacity_per_day for i in active if i.capacity_per_day is not None]
-            if caps and len(caps) == len(active):
-                capacity[d, u] = sum(caps)
-            out["qr"][d, u] = min(1.0, sum(i.intensity for i in qr if i.active_on(date)))
-    return GuidanceFlow(out["help"], out["cash"], out["qr"], capacity)
-
-
-def agent_shares(scenario: Scenario, seed: np.random.SeedSequence, days: int | None = None) -> np.ndarray:
-    """One replication: (days, units) daily share paid online, as `models.coupled` records it (mornings)."""
-    from motcua.models.adoption import AdoptionModel
-    from motcua.models.replications import child_seed
-
-    days = scenario.simulation.horizon_days if days is None else min(days, scenario.simulation.horizon_days)
-    adoption_seed = child_seed(seed, 0)
-    model = AdoptionModel(None, scenario, np.random.default_rng(child_seed(adoption_seed, 0)))
-    flow = guidance_flow(scenario, days)
-    for day in range(days):
-        model.step()
-        for u, n in enumerate(flow.guided(day, model.share_today)):
-            if n > 0:
-                model.add_guided(u, float(n))
-        model.rng = np.random.default_rng(child_seed(adoption_seed, day + 1))
-    return np.asarray(model.daily_share[:days], dtype=np.float32)
-
-
-def agent_shares_task(scenario: Scenario, seed: np.random.SeedSequence, days: int | None) -> np.ndarray:
-    """`agent_shares` with positional arguments, the form `models.replications.map_replications` sends."""
-    return agent_shares(scenario, seed, days)
-
-
-def run_agent(scenarios: Sequence[Scenario], seeds: Sequence[np.random.SeedSequence], days: int | None, *,
-              executor: Any = None) -> np.ndarray:
-    """(scenarios, seeds, days, units): every scenario under every seed, through the replication executors."""
-    from motcua.models.replications import map_replications
-
-    tasks = [(s, seed, days) for s in scenarios for seed in seeds]
-    flat = map_replications(agent_shares_task, tasks, executor=executor, progress=False,
-                            description="calibration runs")
-    return np.stack(flat).reshape(len(scenarios), len(seeds), *flat[0].shape)
-
-
-# --- fitting the agent model ---------------------------------------------------------------------
+from motcua.models.calibration.agent_model import agent_shares_task, run_agent
+from motcua.models.calibration.problem import Problem
+from motcua.models.executor import ExecutorSpec
+from motcua.models.replications import map_replications, mean_ci, spawn_seeds
 
 FIT_TOLERANCE = 0.005
 """Relative difference, at every observation, between the agent model (mean over the fit's replications) and what
@@ -161,7 +42,8 @@ class AgentSettings:
     """Root seed: the scenario's ``simulation.seed``, so that `simulate` of the calibrated file sees these runs."""
     draws: int = 16
     """Parameter draws (from the bootstrap) run through the agent model for the target-date band."""
-    executor: Any = None
+    executor: ExecutorSpec | None = None
+    """Where the runs go (`models.executor.ExecutorSpec`; None: one process per core)."""
     keep_fitting_scenario: bool = True
     """Run the scenario's own parameters beside the mean-field optimum and keep them if they already fit. Off for
     a backtest: a calibrated file's values have seen the held-out observations."""
@@ -187,6 +69,9 @@ class AgentFit:
     """(draws, days, units) daily shares, one replication per parameter draw."""
     converged: bool = True
     observed: np.ndarray | None = dataclasses.field(default=None, repr=False)
+    correction: np.ndarray | None = dataclasses.field(default=None, repr=False)
+    """Agent model ÷ mean field at each observation, at the estimates: `Problem.corrected` takes it, so that the
+    bootstrap and the checks after the fit see the agent model's level through the mean field's shape."""
 
     @property
     def miss(self) -> float:
@@ -196,15 +81,11 @@ class AgentFit:
 
     def band(self, i: int, confidence: float = 0.95) -> tuple[float, float, float]:
         """Mean and 95% confidence interval over replications of observation `i`, as `simulate` reports it."""
-        from motcua.models.replications import mean_ci
-
         est = mean_ci(self.simulated[:, i], confidence=confidence)
         return float(est.mean), float(est.low), float(est.high)
 
 
 def _seeds(settings: AgentSettings, count: int, offset: int = 0) -> list[np.random.SeedSequence]:
-    from motcua.models.replications import spawn_seeds
-
     return spawn_seeds(settings.seed, offset + count)[offset:]
 
 
@@ -212,7 +93,7 @@ Evaluate = Callable[[Sequence[np.ndarray]], list[np.ndarray]]
 """Parameter vectors → for each, (replications, observations): what the model says of every observation."""
 
 
-def fit_agent_model(problem: Any, x: np.ndarray, settings: AgentSettings,
+def fit_agent_model(problem: Problem, x: np.ndarray, settings: AgentSettings,
                     evaluate: Evaluate | None = None) -> tuple[np.ndarray, AgentFit]:
     """Fit the agent model, from the mean-field optimum `x` (or the scenario's own parameters if they fit it).
 
@@ -227,23 +108,23 @@ def fit_agent_model(problem: Any, x: np.ndarray, settings: AgentSettings,
     `settings.tolerance` (relative; with as many parameters as observations or more, that is on the observations).
     The scenario's own parameters are run beside `x` and kept when they already fit: the calibrated file is a
     fixed point of its own calibration, where a refit from the mean field could end elsewhere on a ridge of
-    equally good fits.
+    equally good fits. `problem` is not changed: the returned fit's ``correction`` is for `Problem.corrected`.
     """
     search = search_fit(problem, x, settings, evaluate or _agent_evaluator(problem, settings))
     here = search.here
-    problem.correction = here.agent / problem.predict_mean_field(here.x)
     runs = run_agent([problem.scenario_at(here.x)], _seeds(settings, settings.replications), None,
                      executor=settings.executor)[0]
     simulated = np.array([problem.observe(r) for r in runs])
     return here.x, AgentFit(settings.replications, settings.seed, search.history, simulated, runs,
                             np.zeros((0, *runs.shape[1:])), converged=search.settled() or search.inside(),
-                            observed=problem.observed)
+                            observed=problem.observed,
+                            correction=here.agent / problem.predict_mean_field(here.x))
 
 
-def search_fit(problem: Any, x: np.ndarray, settings: AgentSettings, evaluate: Evaluate) -> AgentSearch:
-    """The search of `fit_agent_model` with any model `evaluate` stands for (tests pass a cheap one)."""
-    search = AgentSearch(problem, evaluate, settings.tolerance)
-    problem.correction = np.ones(len(problem.observed))
+def search_fit(problem: Problem, x: np.ndarray, settings: AgentSettings, evaluate: Evaluate) -> AgentSearch:
+    """The search of `fit_agent_model` with any model `evaluate` stands for (tests pass a cheap one); it steers by
+    the mean field alone (`problem` without any correction)."""
+    search = AgentSearch(problem.corrected(None), evaluate, settings.tolerance)
     search.start(_distinct([x, problem.scenario_point()] if settings.keep_fitting_scenario else [x]))
     while not search.settled() and len(search.history) < settings.max_iterations:
         search.step()
@@ -253,7 +134,7 @@ def search_fit(problem: Any, x: np.ndarray, settings: AgentSettings, evaluate: E
 class AgentSearch:
     """The state of the agent-model fit: the best point so far, the model of the agent model around it, history."""
 
-    def __init__(self, problem: Any, evaluate: Evaluate, tolerance: float) -> None:
+    def __init__(self, problem: Problem, evaluate: Evaluate, tolerance: float) -> None:
         self.problem, self.evaluate, self.tolerance = problem, evaluate, tolerance
         self.weights = 1.0 / problem.scale
         self.history: list[float] = []
@@ -287,8 +168,6 @@ class AgentSearch:
 
     def inside(self) -> bool:
         """Every observation inside the 95% band of the replications' mean at the current point."""
-        from motcua.models.replications import mean_ci
-
         est, observed = mean_ci(self.here.values), self.problem.observed
         return bool(np.all((np.asarray(est.low) <= observed) & (observed <= np.asarray(est.high))))
 
@@ -371,7 +250,7 @@ class AgentSearch:
                 self.jac = None
 
 
-def _agent_evaluator(problem: Any, settings: AgentSettings) -> Evaluate:
+def _agent_evaluator(problem: Problem, settings: AgentSettings) -> Evaluate:
     """The agent model on the streams of `simulate`'s first replications, every point of a call in one batch."""
     seeds = _seeds(settings, settings.replications)
 
@@ -400,7 +279,7 @@ class _Point:
         return largest_miss(self.values, observed)
 
 
-def _corrected_step(problem: Any, here: _Point, jac: np.ndarray, weights: np.ndarray,
+def _corrected_step(problem: Problem, here: _Point, jac: np.ndarray, weights: np.ndarray,
                     damping: float) -> tuple[np.ndarray, float]:
     """Minimise |W(m(x) − observed)|² + damping·|x − x₀|² over the corrected mean field m.
 
@@ -443,31 +322,18 @@ def largest_miss(values: np.ndarray, observed: np.ndarray) -> float:
 def _met(values: np.ndarray, observed: np.ndarray, tolerance: float) -> bool:
     """Every value met: the replications' mean within `tolerance` (relative) of `observed`, or within half the 95%
     band of that mean (closer than that the replications cannot tell; they are rough at that scale)."""
-    from motcua.models.replications import mean_ci
-
     est = mean_ci(values)
     half = 0.5 * (np.asarray(est.high) - np.asarray(est.mean))
     return bool(np.all(np.abs(est.mean - observed) <= np.maximum(tolerance * observed, half)))
 
 
-def run_draws(problem: Any, draws: np.ndarray, settings: AgentSettings) -> np.ndarray:
+def run_draws(problem: Problem, draws: np.ndarray, settings: AgentSettings) -> np.ndarray:
     """(draws, days, units): one agent replication per parameter draw, on streams after the fit's."""
     if not len(draws):
         return np.zeros((0, problem.scenario.simulation.horizon_days, len(problem.scenario.units)))
     pick = draws[np.linspace(0, len(draws) - 1, min(settings.draws, len(draws))).round().astype(int)]
     seeds = _seeds(settings, len(pick), offset=settings.replications)
     scenarios = [problem.scenario_at(row) for row in pick]
-    from motcua.models.replications import map_replications
-
     tasks = [(s, seed, None) for s, seed in zip(scenarios, seeds, strict=True)]
     return np.stack(map_replications(agent_shares_task, tasks, executor=settings.executor, progress=False,
                                      description="target-date draws"))
-
-
-def reach_days(runs: np.ndarray, weights: np.ndarray, share: float) -> np.ndarray:
-    """First day of each run whose trailing 7-day mean share reaches `share` (inf: never): `simulate`'s rule."""
-    from motcua.models.figures import first_reach_day
-
-    if not len(runs):
-        return np.zeros(0)
-    return first_reach_day(runs @ weights, share)
