@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from motcua.errors import InputError
+from motcua.loadtest import slo, thresholds
+from motcua.loadtest.thresholds import Threshold
 from motcua.runs import Run, start_run
 
 if TYPE_CHECKING:
@@ -26,6 +28,8 @@ if TYPE_CHECKING:
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 MIN_DEADLINE_S = 10.0
+DEADLINE_MARGIN_S = 15.0
+"""Added to the slowest notification cap for the default callback deadline (gateway forwarding, IPN retries)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,6 +66,10 @@ class LoadtestOptions:
     latencies compare with the SLO; 0.01 = 100× faster for quick checks (callback latencies shrink with it)."""
     slo: Mapping[str, float] = field(default_factory=dict)
     """Overrides of the scenario's ``[slo]`` limits (e.g. a tight gate in a test)."""
+    thresholds: tuple[str, ...] = ()
+    """``--slo EXPR`` (`motcua.loadtest.thresholds`): added, or replacing the scenario's on the same metric and tags."""
+    capacity_repeats: int = 3
+    """--find-capacity: at most this many runs of one rate before its verdict is called unclear."""
     quiet: bool = False
     lang: str = "vi"
     """Language of the chart labels: ``vi`` (default, as the simulation charts) or ``en``."""
@@ -98,10 +106,13 @@ class LoadtestOptions:
 
 
 def default_deadline(scenario: Scenario, options: LoadtestOptions) -> float:
-    """How long to wait for an IPN: 3× the slowest bank's p95 notification delay (as the mocks run it), ≥ 10 s."""
-    slowest_s = max(b.notify_p95_ms for b in scenario.payment_system.banks) / 1000
+    """How long to wait for an IPN: the slowest bank's declared notification cap (`BankProfile.notify_cap_ms`) plus
+    `DEADLINE_MARGIN_S` for the gateway's forwarding and retries, on the mocks' clock, ≥ `MIN_DEADLINE_S`.
+
+    The bank mock never notifies later than its cap, so on a healthy stack no callback is lost or late."""
+    slowest_s = max(b.notify_cap_ms for b in scenario.payment_system.banks) / 1000
     scale = 1.0 if options.agency_url else options.time_scale
-    return max(MIN_DEADLINE_S, 3 * slowest_s * scale)
+    return max(MIN_DEADLINE_S, (slowest_s + DEADLINE_MARGIN_S) * scale)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,6 +125,8 @@ class LoadtestPlan:
     """The scenario's arrival profile fitted to this run."""
     limits: dict[str, float]
     """The SLO limits: the scenario's ``[slo]`` with the options' overrides."""
+    thresholds: tuple[Threshold, ...] = ()
+    """Every gate as a threshold: the named limits, the scenario's ``thresholds`` and ``--slo`` (`slo.plan_thresholds`)."""
     options: LoadtestOptions
     """The options, with ``callback_deadline_s`` set (`default_deadline` unless given)."""
 
@@ -134,6 +147,7 @@ class LoadtestPlan:
             "slo": self.limits,
             "time_scale": options.time_scale if not options.agency_url else None,
             "callback_deadline_s": options.callback_deadline_s,
+            "thresholds": [t.expression for t in self.thresholds if not t.name],
         }
 
     @contextlib.contextmanager
@@ -176,4 +190,10 @@ def plan_loadtest(scenario_path: Path, options: LoadtestOptions) -> LoadtestPlan
     if options.callback_deadline_s is None:
         options = replace(options, callback_deadline_s=default_deadline(scenario, options))
     limits = {**params.slo, **options.slo}
-    return LoadtestPlan(scenario=scenario, scenario_path=scenario_path, profile=profile, limits=limits, options=options)
+    gates = slo.plan_thresholds(
+        limits,
+        [thresholds.parse(e, where=f"{scenario_path.name} [slo] thresholds") for e in scenario.slo.thresholds],
+        [thresholds.parse(e, where="--slo") for e in options.thresholds],
+    )
+    return LoadtestPlan(scenario=scenario, scenario_path=scenario_path, profile=profile, limits=limits,
+                        thresholds=tuple(gates), options=options)
