@@ -11,9 +11,10 @@ also ask a bank about a charge (``GET /charges/{payment_id}``), which is how a p
 notification never came is settled.
 
 The default catalogue is ``mock_services/banks.toml`` (`mock_services.bank.catalogue`); its latencies,
-delays and decline mixes are ASSUMED (illustrative), not measured. A notification delay is drawn lognormal by
-``notify_p50_ms``/``notify_p95_ms`` and cut at the bank's cap (``notify_max_ms``, default 2 × ``notify_p95_ms``). Charge latencies are multiplied by
-``--latency-scale``, the notification delays and retry waits by ``--time-scale``.
+delays and decline mixes are ASSUMED (illustrative), not measured. A notification delay is drawn lognormal
+by ``notify_p50_ms``/``notify_p95_ms`` and cut at the bank's cap (``notify_max_ms``, default 2 ×
+``notify_p95_ms``). Charge latencies are multiplied by ``--latency-scale``, the notification delays and
+retry waits by ``--time-scale``.
 
 Run: ``python -m motcua.mock_services.bank --port P --data-dir D --gateway-url URL [--catalogue FILE]
 [--faults FILE] [--seed N] [--time-scale X] [--latency-scale Y]`` (the options: `mock_services.bank.config`).

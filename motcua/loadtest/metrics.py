@@ -5,17 +5,17 @@ One list for every reader: the SLO verdicts, summary.json, and the live status l
 (``p95``, ``rate``, ``count`` …) and tags it can be filtered by (``bank``, ``group``, ``route``, ``step``,
 ``outcome``):
 
-| metric             | unit  | statistics                           | tags          | what                                   |
-| ------------------ | ----- | ------------------------------------ | ------------- | -------------------------------------- |
-| `callback`         | ms    | p50 p90 p95 p99 p99_9 max mean count | bank, group   | bank approval → IPN acknowledged       |
-| `officer`          | ms    | the same                             | bank, group   | success page → officer sees it paid    |
-| `http`             | ms    | the same                             | route         | one HTTP request (``POST /dossiers``)  |
-| `journey`          | ms    | the same                             | outcome       | a whole journey from its intended start|
-| `journey_failures` | share | rate count                           | step          | journeys that did not end as expected  |
-| `http_errors`      | share | rate count                           |               | failed HTTP requests ÷ requests        |
-| `dropped_arrivals` | share | rate count                           |               | arrivals refused by the concurrency cap|
-| `lost_callbacks`   | count | count rate                           |               | approved, no IPN ever arrived          |
-| `late_callbacks`   | count | count rate                           |               | approved, IPN arrived after the deadline|
+| metric             | unit  | statistics                 | tags        | what                                     |
+| ------------------ | ----- | -------------------------- | ----------- | ---------------------------------------- |
+| `callback`         | ms    | p50 p90 p95 p99 p99_9 max  | bank, group | bank approval → IPN acknowledged         |
+| `officer`          | ms    | (and mean, count)          | bank, group | success page → officer sees it paid      |
+| `http`             | ms    | the same                   | route       | one HTTP request (``POST /dossiers``)    |
+| `journey`          | ms    | the same                   | outcome     | a whole journey from its intended start  |
+| `journey_failures` | share | rate count                 | step        | journeys that did not end as expected    |
+| `http_errors`      | share | rate count                 |             | failed HTTP requests ÷ requests          |
+| `dropped_arrivals` | share | rate count                 |             | arrivals refused by the concurrency cap  |
+| `lost_callbacks`   | count | count rate                 |             | approved, no IPN ever arrived            |
+| `late_callbacks`   | count | count rate                 |             | approved, IPN came after the deadline    |
 """
 
 from __future__ import annotations

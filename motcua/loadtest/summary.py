@@ -192,7 +192,7 @@ def failure_reasons(locust_dir: Path, limit: int = 5) -> list[dict[str, Any]]:
             {"type": r["Method"], "name": r["Name"], "error": r["Error"], "count": int(r["Occurrences"])}
             for r in csv.DictReader(fh)
         ]
-    rows.sort(key=lambda r: -r["count"])
+    rows.sort(key=lambda r: -int(r["count"]))
     return rows[:limit]
 
 

@@ -126,7 +126,7 @@ class LoadtestPlan:
     limits: dict[str, float]
     """The SLO limits: the scenario's ``[slo]`` with the options' overrides."""
     thresholds: tuple[Threshold, ...] = ()
-    """Every gate as a threshold: the named limits, the scenario's ``thresholds`` and ``--slo`` (`slo.plan_thresholds`)."""
+    """Every gate as a threshold: the named limits, the scenario's ``thresholds``, ``--slo`` (`slo.plan_thresholds`)."""
     options: LoadtestOptions
     """The options, with ``callback_deadline_s`` set (`default_deadline` unless given)."""
 
