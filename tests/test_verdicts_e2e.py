@@ -28,7 +28,7 @@ def motcua_loadtest(tmp_path, *args: str, timeout: float = 300) -> subprocess.Co
                            *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout)
 
 
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("seed", [1, pytest.param(2, marks=pytest.mark.slow), pytest.param(3, marks=pytest.mark.slow)])
 def test_a_short_healthy_run_passes_with_the_default_deadline(tmp_path, seed):
     """Real time (the default deadline from the banks' caps): no callback lost, none late, exit 0."""
     proc = motcua_loadtest(tmp_path, "--duration", "5s", "--rate", "10", "--seed", str(seed))
