@@ -19,10 +19,10 @@ from motcua.errors import InputError, SLOBreach
 from motcua.loadtest import metrics, slo, thresholds
 from motcua.loadtest.confidence import StepEvidence, knee, wilson
 from motcua.loadtest.junit import write_junit
+from motcua.loadtest.profiles import constant
 from motcua.loadtest.runner import LoadtestOptions, default_deadline, plan_loadtest
 from motcua.loadtest.runner.console import capacity_lines, print_report
 from motcua.loadtest.summary import Summary, build_summary, callback_summaries, journey_summaries
-from motcua.loadtest.profiles import constant
 from motcua.payment_platform import BankProfile, FieldProblem
 from motcua.runs import PROJECT_ROOT
 from motcua.scenario import load_scenario
@@ -294,3 +294,45 @@ def test_a_step_clearly_above_the_limit_broke_and_the_knee_is_below_it():
     assert knee(steps) == 40.0
     text = "\n".join(capacity_lines({"steps": steps[2:], "knee_rate_per_s": 40.0, "broke": True}))
     assert "60/s  runs 1  failures 80/1800 [" in text and "BROKE (clear)" in text
+
+
+# ----------------------------------------------------------------------------- abort on fail
+
+
+def test_the_abort_watch_stops_on_a_count_that_cannot_recover():
+    from motcua.loadtest.abort import AbortWatch
+    from motcua.loadtest.callbacks import Approval, CallbackCorrelator
+
+    corr = CallbackCorrelator(fire=lambda *a: None, deadline_s=5)
+    watch = AbortWatch.from_expressions(["lost_callbacks.count < 1", "callback.p95 < 1000"], 5)
+    corr.approve(Approval("p1", "D1", "BIDV", "fee", 1, 100.0))
+    assert watch.check(corr, now=101.0) is None
+    corr.expire(now=106.0)
+    assert watch.check(corr, now=101.5) is None  # at most once a second
+    assert watch.check(corr, now=102.0) == "lost_callbacks.count < 1" == watch.failed
+
+
+def test_a_callback_percentile_waits_for_enough_samples_before_aborting():
+    from motcua.loadtest.abort import MIN_CALLBACKS, AbortWatch
+    from motcua.loadtest.callbacks import Approval, CallbackCorrelator
+
+    corr = CallbackCorrelator(fire=lambda *a: None, deadline_s=60)
+    watch = AbortWatch.from_expressions(["callback.p95 < 1s"], 60)
+    for i in range(MIN_CALLBACKS):
+        corr.approve(Approval(f"p{i}", f"D{i}", "BIDV", "fee", 1, 100.0))
+        corr.observe({"type": "payment_confirmed", "payment_id": f"p{i}", "bank_approved_at": 100.0,
+                      "ipn_acked_at": 105.0})
+        assert watch.check(corr, now=200.0 + i * 2) == (None if i < MIN_CALLBACKS - 1 else "callback.p95 < 1s")
+
+
+def test_an_abort_on_a_metric_judged_only_at_the_end_is_refused():
+    options = LoadtestOptions(rate_per_s=5, duration_s=30, thresholds=("journey_failures.rate < 1% abort",))
+    with pytest.raises(InputError, match="only callback, lost_callbacks, late_callbacks are checked while"):
+        plan_loadtest(PEAK_DAY, options)
+
+
+def test_slo_abort_sends_every_live_threshold_to_locust():
+    plan = plan_loadtest(PEAK_DAY, LoadtestOptions(rate_per_s=5, duration_s=30, slo_abort=True))
+    assert set(plan.abort_expressions) == {"callback.p95 <= 30000.0", "lost_callbacks.count <= 0.0",
+                                           "late_callbacks.count <= 0.0"}
+    assert all(thresholds.parse(e) for e in plan.abort_expressions)

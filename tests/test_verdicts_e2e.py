@@ -89,3 +89,18 @@ def test_lost_ipns_under_time_scale_fail_the_callback_p95_gate(tmp_path):
     assert gate["measured"] == summary.data["callback_deadline_s"] * 1000 < gate["limit"]  # a pass before the fix
     with pytest.raises(SLOBreach, match=r"callback_p95_ms: measured ≥ .* \(censored at the deadline\)"):
         summary.raise_if_breached()
+
+
+def test_a_failed_abort_threshold_stops_the_run_early(tmp_path, capsys):
+    faults = tmp_path / "faults.toml"
+    faults.write_text("seed = 11\n[gateway.ipn]\nlost = 0.5\n", encoding="utf-8")
+    options = LoadtestOptions(profile="constant", rate_per_s=8, duration_s=60, faults_file=faults, seed=6,
+                              time_scale=0.01, callback_deadline_s=2.0,
+                              thresholds=("lost_callbacks.count < 1 abort",))
+    summary = run_loadtest(PEAK_DAY, options, tmp_path / "run")
+    data = summary.data
+    assert data["aborted"] == "lost_callbacks.count < 1.0"
+    assert data["arrivals"]["started"] < 8 * 30  # stopped well before the 60 s profile's end
+    assert "ABORTED early: the threshold 'lost_callbacks.count < 1.0' had already failed" in capsys.readouterr().out
+    with pytest.raises(SLOBreach, match="lost_callbacks.count"):
+        summary.raise_if_breached()

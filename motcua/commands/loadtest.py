@@ -75,6 +75,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--slo", action="append", default=[], metavar="EXPR", dest="thresholds",
                    help="a threshold, k6-style, e.g. 'callback.p95{bank=AGRIBANK} < 20s' (repeatable; replaces the "
                    "scenario's on the same metric and tags)")
+    p.add_argument("--slo-abort", action="store_true",
+                   help="stop the run early once a threshold the harness checks live (callback, lost_callbacks, "
+                   "late_callbacks) has failed; or end one threshold with 'abort'")
     p.add_argument("--capacity-repeats", type=int, default=3,
                    help="--find-capacity: run a rate up to this many times until its verdict is clear")
     p.add_argument("--lang", choices=("vi", "en"), default="vi", help="language of the chart labels")
@@ -111,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
         capacity_steps=args.capacity_steps,
         capacity_repeats=args.capacity_repeats,
         thresholds=tuple(args.thresholds),
+        slo_abort=args.slo_abort,
         gateway_url=args.gateway_url,
         agency_url=args.agency_url,
         bank_url=args.bank_url,

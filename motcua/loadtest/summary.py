@@ -21,7 +21,6 @@ draws its charts.
 from __future__ import annotations
 
 import csv
-import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from typing import Any, Protocol
 
 from motcua import safety
 from motcua.errors import SLOBreach
+from motcua.loadtest.callback_stats import callback_summaries
 from motcua.loadtest.callbacks import IPN_ACK, SAMPLE_HEADER
 from motcua.loadtest.percentiles import HdrSet, exact_summary
 from motcua.loadtest.profiles import RateProfile
@@ -104,47 +104,6 @@ def _number(text: str | None) -> float | None:
         return float(text) if text not in (None, "", "N/A") else None
     except ValueError:
         return None
-
-
-def callback_summaries(rows: list[list[Any]], deadline_ms: float | None = None) -> dict[str, Any]:
-    """Exact percentiles of callback samples, overall, by bank and by payment group (lost or late ones censored)."""
-    samples = [dict(zip(SAMPLE_HEADER, r, strict=True)) for r in rows]
-    out: dict[str, Any] = {}
-    for kind in sorted({s["kind"] for s in samples} | {IPN_ACK}):
-        mine = [s for s in samples if s["kind"] == kind]
-        out[kind] = _with_failures(mine, deadline_ms)
-        out[kind]["by_bank"] = {
-            b: _with_failures([s for s in mine if s["bank_code"] == b], deadline_ms)
-            for b in sorted({s["bank_code"] for s in mine})
-        }
-        out[kind]["by_group"] = {
-            g: _with_failures([s for s in mine if s["group"] == g], deadline_ms)
-            for g in sorted({s["group"] for s in mine})
-        }
-    return out
-
-
-def _with_failures(samples: Sequence[Mapping[str, Any]], deadline_ms: float | None = None) -> dict[str, Any]:
-    """Percentiles where a failed sample (no IPN within the deadline) counts as +∞: right-censored.
-
-    A statistic that falls on such a sample is only known to be ≥ the deadline; it shows the deadline (or the
-    sample's own value when no deadline is given) and is named in ``censored``, so no reader takes it for a
-    measurement and no gate passes on it."""
-    ok = sorted(s["latency_ms"] for s in samples if s["ok"])
-    failed = [s["latency_ms"] for s in samples if not s["ok"]]
-    floor = deadline_ms if deadline_ms is not None else max(failed, default=0.0)
-    values = ok + [math.inf] * len(failed)
-    summary: dict[str, Any] = exact_summary(values)
-    censored = [key for key, value in summary.items() if isinstance(value, float) and math.isinf(value)]
-    for key in censored:
-        summary[key] = floor
-    if failed and "mean" in summary:
-        summary["mean"] = (sum(ok) + floor * len(failed)) / len(values)
-        censored.append("mean")
-    summary["censored"] = censored
-    summary["failures"] = len(failed)
-    summary["delivered_p95"] = nearest_rank(ok, 95) if ok else None
-    return summary
 
 
 def officer_summaries(rows: list[list[Any]]) -> dict[str, Any]:
@@ -297,6 +256,7 @@ def build_summary(
         "lost_callbacks": len(lost),
         "late_callbacks": len(late),
         "failure_reasons": failure_reasons(locust_dir),
+        "aborted": harness.get("aborted"),
         "reconciliation": reconciliation,
         "invariant": invariant,
         "slo_measured": {

@@ -6,9 +6,10 @@ and no more than 1% of journeys failing. The scenario's ``[slo]`` says so::
     [slo]
     callback_p95_ms = 30000                                   # the five gates keep their syntax
     thresholds = ["callback.p95{bank=AGRIBANK} < 20s", "journey_failures.rate < 1%",
-                  { expr = 'http.p99{route="POST /dossiers"} < 800ms', abort = true }]
+                  'http.p99{route="POST /dossiers"} < 800ms', "lost_callbacks.count < 1 abort"]
 
-and ``motcua loadtest --slo EXPR`` (repeatable) adds one or replaces the file's threshold on the same
+(a trailing ``abort`` — ``"lost_callbacks.count < 1 abort"`` — stops the run once that threshold has failed,
+`motcua.loadtest.abort`), and ``motcua loadtest --slo EXPR`` (repeatable) adds one or replaces the file's threshold on the same
 metric, statistic and tags. An expression is ``metric.stat{tag=value,…} OP number[unit]``: the metrics and
 their statistics and tags are `motcua.loadtest.metrics.METRICS`; OP is ``<``, ``<=``, ``>``, ``>=``; the
 units are ``ms``, ``s``, ``%`` (or none: milliseconds, a share 0–1, a count). A bad expression is an
@@ -58,6 +59,11 @@ class Threshold:
         """``metric.stat{tag=value,…}`` — what an override on the command line replaces."""
         tags = ",".join(f"{k}={v}" for k, v in self.tags)
         return f"{self.metric}.{self.stat}" + (f"{{{tags}}}" if tags else "")
+
+    def canonical(self) -> str:
+        """The threshold as an expression `parse` reads back (limits in ms, shares 0–1, counts)."""
+        tags = ",".join(f'{k}="{v}"' for k, v in self.tags)
+        return f"{self.metric}.{self.stat}" + (f"{{{tags}}}" if tags else "") + f" {self.op} {self.limit!r}"
 
     @property
     def unit(self) -> str:

@@ -40,7 +40,8 @@ def measure_run(
     since = int(stats_before.get("events", -1))
     started = time.time()
     job = LocustJob(
-        scenario_path=plan.scenario_path, profile=profile, options=options, urls=urls, folder=folder, since=since
+        scenario_path=plan.scenario_path, profile=profile, options=options, urls=urls, folder=folder, since=since,
+        abort=plan.abort_expressions,
     )
     locust_processes.run_locust(job)
     harness = read_json(folder / "harness.json")

@@ -33,6 +33,8 @@ def print_report(summary: Summary) -> None:
             f"  (mocks at --time-scale {data['time_scale']:g}: notification delays and IPN retries — so "
             "callback latencies and the callback deadline — are compressed by that factor)",
         )
+    if data.get("aborted"):
+        lines.insert(1, f"  ABORTED early: the threshold {data['aborted']!r} had already failed (--slo-abort)")
     if "capacity" in data:
         lines += capacity_lines(data["capacity"])
     print("\n".join(lines), flush=True)

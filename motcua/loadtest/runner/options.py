@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 
 from motcua.errors import InputError
 from motcua.loadtest import slo, thresholds
+from motcua.loadtest.abort import LIVE_METRICS, check_live
 from motcua.loadtest.thresholds import Threshold
 from motcua.runs import Run, start_run
 
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 MIN_DEADLINE_S = 10.0
+ABORT_SUFFIX = "abort"
+"""A threshold written ``… < 1 abort`` (in ``--slo`` or ``[slo] thresholds``) stops the run once it has failed."""
 DEADLINE_MARGIN_S = 15.0
 """Added to the slowest notification cap for the default callback deadline (gateway forwarding, IPN retries)."""
 
@@ -68,6 +71,8 @@ class LoadtestOptions:
     """Overrides of the scenario's ``[slo]`` limits (e.g. a tight gate in a test)."""
     thresholds: tuple[str, ...] = ()
     """``--slo EXPR`` (`motcua.loadtest.thresholds`): added, or replacing the scenario's on the same metric and tags."""
+    slo_abort: bool = False
+    """``--slo-abort``: every threshold the harness can judge live stops the run once it has failed."""
     capacity_repeats: int = 3
     """--find-capacity: at most this many runs of one rate before its verdict is called unclear."""
     quiet: bool = False
@@ -131,6 +136,12 @@ class LoadtestPlan:
     """The options, with ``callback_deadline_s`` set (`default_deadline` unless given)."""
 
     @property
+    def abort_expressions(self) -> tuple[str, ...]:
+        """The thresholds that stop the run once failed (``abort``, or every live one with ``--slo-abort``)."""
+        chosen = [t for t in self.thresholds if t.abort or (self.options.slo_abort and t.metric in LIVE_METRICS)]
+        return tuple(t.canonical() for t in chosen)
+
+    @property
     def deadline_s(self) -> float:
         """Seconds after bank approval before a missing IPN counts as lost (`plan_loadtest` settles it)."""
         assert self.options.callback_deadline_s is not None, "plan_loadtest sets callback_deadline_s"
@@ -192,8 +203,11 @@ def plan_loadtest(scenario_path: Path, options: LoadtestOptions) -> LoadtestPlan
     limits = {**params.slo, **options.slo}
     gates = slo.plan_thresholds(
         limits,
-        [thresholds.parse(e, where=f"{scenario_path.name} [slo] thresholds") for e in scenario.slo.thresholds],
-        [thresholds.parse(e, where="--slo") for e in options.thresholds],
+        [thresholds.parse(e.removesuffix(ABORT_SUFFIX).rstrip(), abort=e.endswith(ABORT_SUFFIX),
+                          where=f"{scenario_path.name} [slo] thresholds") for e in scenario.slo.thresholds],
+        [thresholds.parse(e.removesuffix(ABORT_SUFFIX).rstrip(), abort=e.endswith(ABORT_SUFFIX), where="--slo")
+         for e in options.thresholds],
     )
+    check_live(gates)
     return LoadtestPlan(scenario=scenario, scenario_path=scenario_path, profile=profile, limits=limits,
                         thresholds=tuple(gates), options=options)
