@@ -54,15 +54,16 @@ class AbortWatch:
         if self.failed is not None or not self.thresholds or now < self._next_check:
             return None
         self._next_check = now + CHECK_EVERY_S
+        callbacks = callback_summaries([s.as_row() for s in corr.samples], self.deadline_ms)
         data = {
-            "callbacks": callback_summaries([s.as_row() for s in corr.samples], self.deadline_ms),
+            "callbacks": callbacks,
             "lost_callbacks": len(corr.lost - corr.late),
             "late_callbacks": len(corr.late),
             "approvals": len(corr.approvals),
         }
         for t in self.thresholds:
             value, censored = measure(data, t)
-            if value is None or (t.metric == "callback" and data["callbacks"]["ipn_ack"]["count"] < MIN_CALLBACKS):
+            if value is None or (t.metric == "callback" and callbacks["ipn_ack"]["count"] < MIN_CALLBACKS):
                 continue
             if not t.holds(value, censored):
                 self.failed = t.expression

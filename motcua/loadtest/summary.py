@@ -265,6 +265,8 @@ def build_summary(
             "error_rate": http_failed / http_total if http_total else None,
             "dropped_arrivals": dropped / (started + dropped) if started + dropped else 0.0,
             "lost_callbacks": len(lost),
+            "late_callbacks": len(late),
+            "journey_failures": journeys["failures"] / len(harness["journeys"]) if harness["journeys"] else None,
         },
         "slo_censored": ["callback_p95_ms"] if "p95" in callbacks[IPN_ACK].get("censored", ()) else [],
         "timeline": timeline(harness, start_time(harness)),

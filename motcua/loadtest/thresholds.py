@@ -9,9 +9,9 @@ and no more than 1% of journeys failing. The scenario's ``[slo]`` says so::
                   'http.p99{route="POST /dossiers"} < 800ms', "lost_callbacks.count < 1 abort"]
 
 (a trailing ``abort`` — ``"lost_callbacks.count < 1 abort"`` — stops the run once that threshold has failed,
-`motcua.loadtest.abort`), and ``motcua loadtest --slo EXPR`` (repeatable) adds one or replaces the file's threshold on the same
-metric, statistic and tags. An expression is ``metric.stat{tag=value,…} OP number[unit]``: the metrics and
-their statistics and tags are `motcua.loadtest.metrics.METRICS`; OP is ``<``, ``<=``, ``>``, ``>=``; the
+`motcua.loadtest.abort`), and ``motcua loadtest --slo EXPR`` (repeatable) adds one or replaces the file's
+threshold on the same metric, statistic and tags. An expression is ``metric.stat{tag=value,…} OP number[unit]``:
+the metrics and their statistics and tags are `motcua.loadtest.metrics.METRICS`; OP is ``<``, ``<=``, ``>``, ``>=``; the
 units are ``ms``, ``s``, ``%`` (or none: milliseconds, a share 0–1, a count). A bad expression is an
 `InputError` (exit 2) naming it and what is wrong, with "did you mean" for a misspelt metric.
 
