@@ -294,6 +294,9 @@ def test_a_step_clearly_above_the_limit_broke_and_the_knee_is_below_it():
     assert knee(steps) == 40.0
     text = "\n".join(capacity_lines({"steps": steps[2:], "knee_rate_per_s": 40.0, "broke": True}))
     assert "60/s  runs 1  failures 80/1800 [" in text and "BROKE (clear)" in text
+    unclear = {**broke.as_dict(), "verdict": "unclear", "held": False}
+    text = "\n".join(capacity_lines({"steps": [unclear], "knee_rate_per_s": None, "broke": True, "unclear_at": 60.0}))
+    assert "UNCLEAR" in text and "capacity: unclear at 60/s after 1 runs" in text and "broke already" not in text
 
 
 # ----------------------------------------------------------------------------- abort on fail

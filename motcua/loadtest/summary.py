@@ -55,7 +55,12 @@ class Summary:
         """`InvariantBreach` (exit 4) if the invariant broke, else `SLOBreach` (exit 3) if a gate failed."""
         safety.Verdict.from_dict(self.data["invariant"]).raise_if_broken()
         if "capacity" in self.data:
-            if self.data["capacity"]["knee_rate_per_s"] is None:
+            capacity = self.data["capacity"]
+            if capacity["knee_rate_per_s"] is None and capacity.get("unclear_at") is not None:
+                raise SLOBreach(f"--find-capacity: the first rate's verdict ({capacity['unclear_at']:g}/s) is still "
+                                "unclear after its repeats; run each step longer (--duration) or raise "
+                                "--capacity-repeats")
+            if capacity["knee_rate_per_s"] is None:
                 raise SLOBreach("--find-capacity: the SLOs broke already at the first rate; start lower with --rate")
             return
         raise_if_failed(verdicts_of(self.data))

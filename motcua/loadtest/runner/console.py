@@ -40,6 +40,9 @@ def print_report(summary: Summary) -> None:
     print("\n".join(lines), flush=True)
 
 
+VERDICT_WORDS = {"held": "held (clear)", "broke": "BROKE (clear)", "unclear": "UNCLEAR"}
+
+
 def share(part: int, whole: int) -> str:
     return f" ({part / whole:.1%})" if whole else ""
 
@@ -85,10 +88,15 @@ def capacity_lines(cap: dict[str, Any]) -> list[str]:
         lines.append(
             f"  {step['rate_per_s']:>8g}/s  runs {step.get('runs', 1)}  failures "
             f"{step.get('failures', 0)}/{step.get('trials', 0)}{interval}  "
-            f"{'held' if step['held'] else 'BROKE'} ({step.get('clarity', 'clear')})"
+            f"{VERDICT_WORDS.get(step.get('verdict', ''), 'held' if step['held'] else 'BROKE')}"
         )
+    if cap.get("unclear_at") is not None:
+        lines.append(f"capacity: unclear at {cap['unclear_at']:g}/s after {cap['steps'][-1].get('runs', 1)} runs — "
+                     "the 95% interval still straddles the limit; run each step longer (--duration) or raise "
+                     "--capacity-repeats")
     if cap["knee_rate_per_s"] is None:
-        lines.append("capacity: the SLOs broke already at the first rate")
+        if cap.get("unclear_at") is None:
+            lines.append("capacity: the SLOs broke already at the first rate")
     elif cap["broke"]:
         lines.append(f"capacity knee: {cap['knee_rate_per_s']:g} journeys/s held; the next step broke an SLO")
     else:
