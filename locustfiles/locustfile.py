@@ -256,9 +256,9 @@ class OpenArrivals(_PayingUser):
         # arrivals draw from their own stream: drawn lazily, they would otherwise interleave with the journeys'
         # draws in an order set by timing, and the same seed would not give the same arrival times
         arrivals_rng = np.random.default_rng(np.random.SeedSequence(self.seed).spawn(1)[0])
-        times = arrival_times(
+        times = self.harness.until_aborted(arrival_times(  # --slo-abort may cut them short
             self.environment.motcua_profile, arrivals_rng, share=share, poisson=opts.motcua_arrivals == "poisson"
-        )
+        ))
         journey = self.journey()
         engine = OpenModelEngine(
             times,

@@ -68,6 +68,9 @@ RESPONSE_CODES = {
 DECLINE_CODES = tuple(code for code in RESPONSE_CODES if code != "00")
 """The response codes a bank's decline mix may name (every answer but ``00`` approved)."""
 BANK_CODE = r"[A-Z0-9][A-Z0-9_-]{1,31}"
+NOTIFY_CAP_FACTOR = 2.0
+"""A bank's notification delay is lognormal (p50, p95) truncated at a cap: ``notify_max_ms`` when declared, else
+this × ``notify_p95_ms``. The load test's default callback deadline follows the cap (docs/contracts.md §SLO)."""
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -87,12 +90,17 @@ class BankProfile:
     p95_ms: float = spec("95th percentile charge latency", unit="ms", ge=0)
     notify_p50_ms: float = spec("median delay of the bank's notification to the gateway", unit="ms", ge=0)
     notify_p95_ms: float = spec("95th percentile notification delay", unit="ms", ge=0)
+    notify_max_ms: float | None = spec(
+        f"cap of the notification delay: longer draws are cut to it (default {NOTIFY_CAP_FACTOR:g} × notify_p95_ms)",
+        None, unit="ms", gt=0)
     decline: dict[str, float] = spec(f"share of charges declined, by response code ({', '.join(DECLINE_CODES)})",
                                      default_factory=dict, share=True)
 
     def check(self) -> None:
         check_percentile_order(self, "p50_ms", "p95_ms")
         check_percentile_order(self, "notify_p50_ms", "notify_p95_ms")
+        if self.notify_max_ms is not None and self.notify_max_ms < self.notify_p95_ms:
+            raise FieldProblem("notify_max_ms", self.notify_max_ms, "must be ≥ notify_p95_ms (a cap above the tail)")
         for code in self.decline:
             if code not in DECLINE_CODES:
                 raise FieldProblem(join("decline", code), self.decline[code],
@@ -100,11 +108,16 @@ class BankProfile:
         if math.fsum(self.decline.values()) > 1:
             raise FieldProblem("decline", self.decline, "decline shares sum above 1")
 
+    @property
+    def notify_cap_ms(self) -> float:
+        """The longest notification delay the bank draws: `notify_max_ms`, else `NOTIFY_CAP_FACTOR` × p95."""
+        return self.notify_max_ms if self.notify_max_ms is not None else NOTIFY_CAP_FACTOR * self.notify_p95_ms
+
     def public(self) -> dict[str, Any]:
         """The profile as the bank service's ``GET /banks`` shows it (docs/contracts.md §1)."""
         return {"code": self.code, "name": self.name, "kind": self.kind, "p50_ms": self.p50_ms,
                 "p95_ms": self.p95_ms, "notify_p50_ms": self.notify_p50_ms, "notify_p95_ms": self.notify_p95_ms,
-                "decline_mix": dict(self.decline)}
+                "notify_max_ms": self.notify_cap_ms, "decline_mix": dict(self.decline)}
 
     def verdict(self, u: float) -> str:
         """The response code for a uniform draw `u`: declines take the bottom of [0, 1), approval the rest."""

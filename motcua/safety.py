@@ -277,6 +277,8 @@ class Verdict:
     """Credits of payments the run has no bank answer for (a charge that timed out, or other traffic)."""
     recovered: frozenset[str] = field(default=frozenset(), compare=False)
     """payment ids first credited by the reconciliation (not written to summary.json)."""
+    ipn_confirmed: frozenset[str] = field(default=frozenset(), compare=False)
+    """payment ids first credited by an IPN (not written to summary.json): a load test's late callbacks."""
 
     @property
     def ok(self) -> bool:
@@ -367,6 +369,7 @@ def check_invariant(charges: Iterable[Charge], agency: AgencyRecords) -> Verdict
         double_credits=agency.double_credits,
         paid_unobserved=sum(1 for pid in agency.credits if pid not in told or told[pid].approved is None),
         recovered=frozenset(pid for pid, via in firsts.items() if via == "paid_by_reconciliation"),
+        ipn_confirmed=frozenset(pid for pid, via in firsts.items() if via == "payment_confirmed"),
     )  # fmt: skip
 
 

@@ -294,8 +294,24 @@ def test_payment_found_only_by_reconciliation_is_a_lost_callback():
             "at": 101.0,
         }
     )
+    assert corr.lost == set() and fired == []  # its IPN may still come: it waits for its deadline
+    assert corr.expire(now=160.0) == 1
     assert corr.lost == {"p2"} and corr.pending == {}
-    assert fired[0][3] == "no IPN: the payment was found only by reconciliation (đối soát)"
+    assert fired[0][3] == "no IPN acknowledged within 60 s of bank approval; the payment was found only by " \
+                          "reconciliation (đối soát)"
+
+
+def test_an_ipn_after_the_reconciliation_within_the_deadline_arrived():
+    """The đối soát ran first; the IPN came 4 s after approval (the agency answered 02): not lost, not late."""
+    fired = Fired()
+    corr = CallbackCorrelator(fire=fired, deadline_s=60)
+    corr.approve(_approval("p3", 100.0))
+    corr.observe({"type": "paid_by_reconciliation", "payment_id": "p3", "bank_code": "AGRIBANK", "group": "fee",
+                  "at": 101.0})
+    corr.observe({"type": "ipn_duplicate", "payment_id": "p3", "bank_code": "AGRIBANK", "group": "fee", "at": 104.0})
+    assert corr.expire(now=1e12) == 0
+    assert corr.lost == set() and corr.late == set()
+    assert fired == [(CALLBACK, "ipn_ack bank:AGRIBANK", 4000.0, None), (CALLBACK, "ipn_ack group:fee", 4000.0, None)]
 
 
 # ----------------------------------------------------------------------------- SLO gates and JUnit
@@ -431,7 +447,7 @@ def test_plan_settles_the_deadline_and_the_limits_before_anything_starts():
     assert plan.limits["lost_callbacks"] == 3 and plan.limits["callback_p95_ms"] == scenario.slo.callback_p95_ms
     assert plan.profile.base_rate == pytest.approx(5) and plan.profile.duration_s == 30
     assert list(plan.parameters()) == ["model", "profile", "workers", "users", "slo", "time_scale",
-                                       "callback_deadline_s"]
+                                       "callback_deadline_s", "thresholds"]
     assert plan.parameters()["time_scale"] == 0.5
 
 

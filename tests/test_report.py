@@ -44,7 +44,8 @@ def test_report_is_vietnamese_utf8_with_every_section_and_chart(run_dir):
 
 def test_report_says_the_slo_broke_and_marks_assumptions(run_dir):
     page = (run_dir / "report.html").read_text(encoding="utf-8")
-    assert text("vi", "slo_breached", names="lost_callbacks") in page
+    # half the IPNs are lost: the callback p95 falls on a lost (censored) callback and fails too
+    assert text("vi", "slo_breached", names="callback_p95_ms, lost_callbacks") in page
     assert '<span class="fail">KHÔNG ĐẠT</span>' in page
     assumptions = page[page.index('<section id="assumptions">'):]
     assert "observed: lang-son-2024" in assumptions and "assumed: approximate district population" in assumptions

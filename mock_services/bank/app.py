@@ -11,8 +11,10 @@ also ask a bank about a charge (``GET /charges/{payment_id}``), which is how a p
 notification never came is settled.
 
 The default catalogue is ``mock_services/banks.toml`` (`mock_services.bank.catalogue`); its latencies,
-delays and decline mixes are ASSUMED (illustrative), not measured. Charge latencies are multiplied by
-``--latency-scale``, the notification delays and retry waits by ``--time-scale``.
+delays and decline mixes are ASSUMED (illustrative), not measured. A notification delay is drawn lognormal
+by ``notify_p50_ms``/``notify_p95_ms`` and cut at the bank's cap (``notify_max_ms``, default 2 ×
+``notify_p95_ms``). Charge latencies are multiplied by ``--latency-scale``, the notification delays and
+retry waits by ``--time-scale``.
 
 Run: ``python -m motcua.mock_services.bank --port P --data-dir D --gateway-url URL [--catalogue FILE]
 [--faults FILE] [--seed N] [--time-scale X] [--latency-scale Y]`` (the options: `mock_services.bank.config`).
@@ -165,7 +167,8 @@ class Bank:
         now = time.time()
         code = self._verdict(claims, profile, faults, now)
         withheld = faults.chance(faults.bank.pending, key=claims.payment_id, kind="bank_pending")
-        delay_ms = lognormal_ms(self.rng, profile.notify_p50_ms, profile.notify_p95_ms)
+        # the declared distribution, truncated at the declared cap (BankProfile.notify_cap_ms): no endless tail
+        delay_ms = min(lognormal_ms(self.rng, profile.notify_p50_ms, profile.notify_p95_ms), profile.notify_cap_ms)
         notify_at = now + delay_ms / 1000 * self.config.time_scale
         txn = profile.code + hashlib.sha256(f"{self.config.seed}:{claims.payment_id}".encode()).hexdigest()[:14].upper()
         status = "withheld" if withheld else "pending"

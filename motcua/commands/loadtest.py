@@ -64,8 +64,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--callback-deadline",
         type=float,
-        help="seconds after bank approval before a missing IPN counts as lost (default: 3× the slowest "
-        "bank's p95 notification delay, at least 10 s)",
+        help="seconds after bank approval before a missing IPN counts as lost (default: the slowest bank's "
+        "notification cap + 15 s, at least 10 s)",
     )
     p.add_argument(
         "--time-scale",
@@ -74,6 +74,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="the mocks' schedule compression: 1 = real time (default); 0.01 = notification delays and "
         "IPN retries 100× faster, for quick checks (callback latencies shrink with it)",
     )
+    p.add_argument("--slo", action="append", default=[], metavar="EXPR", dest="thresholds",
+                   help="a threshold, k6-style, e.g. 'callback.p95{bank=AGRIBANK} < 20s' (repeatable; replaces the "
+                   "scenario's on the same metric and tags)")
+    p.add_argument("--slo-abort", action="store_true",
+                   help="stop the run early once a threshold the harness checks live (callback, lost_callbacks, "
+                   "late_callbacks) has failed; or end one threshold with 'abort'")
+    p.add_argument("--capacity-repeats", type=int, default=3,
+                   help="--find-capacity: run a rate up to this many times until its verdict is clear")
     p.add_argument("--lang", choices=("vi", "en"), default="vi", help="language of the chart labels")
     p.add_argument("--protocol", choices=("motcua", "vnpay"), default="motcua",
                    help="how the agency mock integrates the gateway: motcua JSON API (default) or VNPay 2.1.0")
@@ -110,6 +118,9 @@ def run(args: argparse.Namespace) -> int:
         find_capacity=args.find_capacity,
         capacity_factor=args.capacity_factor,
         capacity_steps=args.capacity_steps,
+        capacity_repeats=args.capacity_repeats,
+        thresholds=tuple(args.thresholds),
+        slo_abort=args.slo_abort,
         gateway_url=args.gateway_url,
         agency_url=args.agency_url,
         bank_url=args.bank_url,

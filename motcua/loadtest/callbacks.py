@@ -25,6 +25,9 @@ from typing import Any
 from motcua.safety import CONFIRM_TYPES, ipn_latency_ms
 
 CALLBACK = "CALLBACK"
+IPN_TYPE = "payment_confirmed"
+DUPLICATE_IPN = "ipn_duplicate"
+"""The agency's journal event of an IPN for a dossier already paid (answered 02)."""
 IPN_ACK = "ipn_ack"
 """Kind (a): bank approval → agency acknowledged the IPN."""
 OFFICER_SEES_PAID = "officer_sees_paid"
@@ -91,6 +94,8 @@ class CallbackCorrelator:
     samples: list[CallbackSample] = field(default_factory=list)
     lost: set[str] = field(default_factory=set)
     late: set[str] = field(default_factory=set)
+    reconciled: set[str] = field(default_factory=set)
+    """Approved payments the reconciliation credited before any IPN; pending until their IPN or deadline."""
     events_seen: int = 0
 
     def approve(self, approval: Approval) -> None:
@@ -98,7 +103,7 @@ class CallbackCorrelator:
         if approval.payment_id in self.approvals:
             return
         self.approvals[approval.payment_id] = approval
-        if approval.payment_id not in self.confirmed_via:
+        if IPN_TYPE not in self.confirmed_via.get(approval.payment_id, ()):
             self.pending[approval.payment_id] = approval.approved_at + self.deadline_s
 
     def decline(self, payment_id: str, dossier_code: str) -> None:
@@ -106,20 +111,29 @@ class CallbackCorrelator:
         self.declined[payment_id] = dossier_code
 
     def observe(self, event: Mapping[str, Any]) -> None:
-        """One event of the agency's journal."""
+        """One event of the agency's journal.
+
+        A payment the reconciliation (đối soát) credits before its IPN came stays pending: if the IPN still arrives
+        (journalled ``ipn_duplicate``, the agency answering 02) within the deadline, the callback arrived; if it
+        does not, the callback is lost (and the reconciliation recovered the payment)."""
         self.events_seen += 1
         kind = event.get("type")
         payment_id = event.get("payment_id")
-        if kind not in CONFIRM_TYPES or not payment_id:
+        if not payment_id:
+            return
+        if kind == DUPLICATE_IPN:
+            self._ipn_after_reconciliation(payment_id, event)
+            return
+        if kind not in CONFIRM_TYPES:
             return
         first = payment_id not in self.confirmed_via
         self.confirmed_via.setdefault(payment_id, []).append(kind)
-        self.pending.pop(payment_id, None)
         if not first:
             return  # a second confirmation: the invariant check reports it
         if kind == "paid_by_reconciliation":
-            self._reconciled_first(payment_id, event)
+            self.reconciled.add(payment_id)  # still waiting for its IPN, until the deadline
             return
+        self.pending.pop(payment_id, None)
         if payment_id in self.lost:
             self.late.add(payment_id)  # already reported as a failure; do not count it twice
             return
@@ -129,15 +143,19 @@ class CallbackCorrelator:
         if ms is not None:
             self._record(IPN_ACK, payment_id, event.get("bank_code"), event.get("group"), ms, None)
 
-    def _reconciled_first(self, payment_id: str, event: Mapping[str, Any]) -> None:
-        # paid, but no IPN ever arrived: the callback was lost even if reconciliation came before the deadline
-        if payment_id in self.lost:
+    def _ipn_after_reconciliation(self, payment_id: str, event: Mapping[str, Any]) -> None:
+        if payment_id not in self.reconciled:
             return
-        self.lost.add(payment_id)
-        approved = event.get("bank_approved_at")
-        ms = ((event.get("at") or 0) - approved) * 1000 if approved else self.deadline_s * 1000
-        error = CallbackLost("no IPN: the payment was found only by reconciliation (đối soát)")
-        self._record(IPN_ACK, payment_id, event.get("bank_code"), event.get("group"), ms, error)
+        self.reconciled.discard(payment_id)
+        if payment_id in self.lost:
+            self.late.add(payment_id)
+            return
+        self.pending.pop(payment_id, None)
+        approval = self.approvals.get(payment_id)
+        approved = approval.approved_at if approval is not None else event.get("bank_approved_at")
+        if approved and event.get("at"):
+            ms = (float(event["at"]) - float(approved)) * 1000
+            self._record(IPN_ACK, payment_id, event.get("bank_code"), event.get("group"), ms, None)
 
     def expire(self, now: float | None = None) -> int:
         """Turn every approval past its deadline into a CALLBACK failure; returns how many."""
@@ -147,8 +165,10 @@ class CallbackCorrelator:
             del self.pending[pid]
             self.lost.add(pid)
             appr = self.approvals[pid]
-            error = CallbackLost(f"no IPN acknowledged within {self.deadline_s:g} s of bank approval")
-            self._record(IPN_ACK, pid, appr.bank_code, appr.group, self.deadline_s * 1000, error)
+            why = f"no IPN acknowledged within {self.deadline_s:g} s of bank approval"
+            if pid in self.reconciled:
+                why += "; the payment was found only by reconciliation (đối soát)"
+            self._record(IPN_ACK, pid, appr.bank_code, appr.group, self.deadline_s * 1000, CallbackLost(why))
         return len(overdue)
 
     def _record(self, kind: str, pid: str, bank: str | None, group: str | None, ms: float,

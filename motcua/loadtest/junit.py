@@ -1,7 +1,8 @@
 """JUnit XML of the SLO verdicts and the payment invariant, for CI systems (``--junit FILE``).
 
 One ``<testsuite name="motcua.loadtest.<scenario>">``; each SLO gate and the invariant is a
-``<testcase>``; a failed one carries a ``<failure>`` whose message gives limit and measured value.
+``<testcase>``; a failed one carries a ``<failure>`` whose message gives limit and measured value, a passing one
+the same in its ``<system-out>`` (every verdict carries what was measured).
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ def write_junit(
     cases = []
     for v in verdicts:
         message = None if v.passed else v.breach()
-        cases.append((f"slo.{v.name}", message, f"{v.description}: limit {format_measure(v.limit, v.unit)}"))
+        text = f"{v.description}: limit {v.op} {format_measure(v.limit, v.unit)}, measured {v.shown()}"
+        cases.append((f"slo.{v.name}", message, text))
     if invariant_ok is not None:
         cases.append(("invariant.paid_exactly_once", None if invariant_ok else invariant_detail, invariant_detail))
     suite = ET.Element(

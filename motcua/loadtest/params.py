@@ -91,6 +91,9 @@ def journey_params(scenario: Any) -> JourneyParams:
         reconcile_every_s=load.reconcile_every_s,
         slo={
             k: getattr(scenario.slo, k)
-            for k in ("callback_p95_ms", "create_p99_ms", "error_rate", "dropped_arrivals", "lost_callbacks")
+            for k in (
+                "callback_p95_ms", "create_p99_ms", "error_rate", "dropped_arrivals", "lost_callbacks",
+                "late_callbacks", "journey_failures",
+            )
         },
     )

@@ -19,6 +19,7 @@ import dataclasses
 import json
 import logging
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from locust.runners import STATE_STOPPED, MasterRunner, WorkerRunner
 from locust.stats import CSV_STATS_INTERVAL_SEC
 
 from motcua.atomic import write_text
+from motcua.loadtest.abort import AbortWatch
 from motcua.loadtest.callbacks import CALLBACK, IPN_ACK, Approval, CallbackCorrelator
 from motcua.loadtest.journey_stats import FLUSH_S, JourneyBatch
 from motcua.loadtest.live import CALLBACK_QUANTILES, STATUS_INTERVAL_S, LiveSnapshot, nearest_rank_ms, requests_per_s
@@ -40,6 +42,7 @@ HARNESS_TYPES = (CALLBACK, JOURNEY, ARRIVAL)
 APPROVAL_MESSAGE = "motcua_approval"
 DECLINE_MESSAGE = "motcua_decline"
 DONE_MESSAGE = "motcua_generator_done"
+ABORT_MESSAGE = "motcua_abort"
 WORKER_REPORT_S = 1.0  # replaces Locust's WORKER_REPORT_INTERVAL (3 s): the end of a run waits for one report
 JOURNAL_POLL_S = 0.05
 HARNESS_FILE = "harness.json"
@@ -74,6 +77,8 @@ def add_arguments(parser) -> None:
                        help="serve the live metrics for Prometheus on 127.0.0.1:PORT/metrics (master or local; 0: off)")
     group.add_argument("--motcua-live", type=int, default=1, choices=(0, 1),
                        help="write live.json (the status line's snapshot) every 2 s into --motcua-out (1: on)")
+    group.add_argument("--motcua-abort", action="append", default=[], metavar="EXPR",
+                       help="a threshold that stops the run once it has failed (motcua.loadtest.abort)")
 
 
 class Harness:
@@ -100,6 +105,8 @@ class Harness:
         self.interrupted = False
         self.written = False
         self._ending = False
+        self.abort_watch: AbortWatch | None = None
+        self.aborting = False
         self.web_ui = None
         self.correlator: CallbackCorrelator | None = None
         self.reader: JournalReader | None = None
@@ -115,6 +122,7 @@ class Harness:
         environment.events.request.add_listener(self._on_request)
         if self.role == "worker":
             environment.events.report_to_master.add_listener(self._on_report_to_master)
+            runner.register_message(ABORT_MESSAGE, lambda *_a, **_kw: self.stop_arrivals())
         else:
             self._setup_correlator()
             if self.role == "master":
@@ -208,6 +216,20 @@ class Harness:
         """Ctrl-C in ``motcua loadtest`` (SIGINT from it): stop now, keep what was recorded, mark it partial."""
         self.interrupted = True
         gevent.spawn(self.end_test)
+
+    def stop_arrivals(self) -> None:
+        """Abort on fail (`motcua.loadtest.abort`): this process's generator and every worker's start no new arrival;
+        the run then ends as at the end of its profile."""
+        self.aborting = True
+        if self.role == "master":
+            self.environment.runner.send_message(ABORT_MESSAGE, {})
+
+    def until_aborted(self, times: Iterator[float]) -> Iterator[float]:
+        """The arrival times, cut short once the run is aborted (the open-model generator draws them lazily)."""
+        for offset in times:
+            if self.aborting:
+                return
+            yield offset
 
     def end_test(self) -> None:
         """Stop the users (master: every worker's, and wait for them), which fires test_stop; then quit.
@@ -346,6 +368,9 @@ class Harness:
             )
 
         self.correlator = CallbackCorrelator(fire=fire, deadline_s=self.options.motcua_callback_deadline)
+        if self.options.motcua_abort:
+            self.abort_watch = AbortWatch.from_expressions(self.options.motcua_abort,
+                                                           self.options.motcua_callback_deadline)
         self.reader = JournalReader(agency)
         if self.options.motcua_journal_since >= 0:
             self.reader.since = self.options.motcua_journal_since
@@ -367,6 +392,8 @@ class Harness:
         for event in self.reader.fetch():
             self.correlator.observe(event)
         self.correlator.expire()
+        if self.abort_watch is not None and self.abort_watch.check(self.correlator):
+            self.stop_arrivals()  # a threshold has already failed: no more arrivals; journeys in flight finish
 
     def drain(self) -> None:
         """At the end: keep reading until every approved payment is confirmed or past its deadline."""
@@ -417,6 +444,7 @@ class Harness:
             "lost": sorted(corr.lost) if corr else [],
             "late": sorted(corr.late) if corr else [],
             "confirmed_via": corr.confirmed_via if corr else {},
+            "aborted": self.abort_watch.failed if self.abort_watch else None,
         }
         self.written = True
         return write_text(Path(out) / HARNESS_FILE, json.dumps(data))

@@ -1,34 +1,55 @@
 """SLO gates: the limits an engineer agreed for the payment path, checked at the end of a load test.
 
-The scenario's ``[slo]`` table names them; each is an upper bound ("measured ≤ limit"):
+The scenario's ``[slo]`` table names them. The named gates are upper bounds ("measured ≤ limit"):
 
 | key               | measured as                                                                   |
 | ----------------- | ----------------------------------------------------------------------------- |
-| `callback_p95_ms` | exact p95 of bank approval → IPN acknowledged (lost callbacks count at their deadline) |
+| `callback_p95_ms` | exact p95 of bank approval → IPN acknowledged; a lost or late callback is +∞ (censored) |
 | `create_p99_ms`   | p99 (HDR) of the citizen's dossier submission, which creates the payment      |
 | `error_rate`      | failed HTTP requests ÷ HTTP requests (share 0–1)                              |
 | `dropped_arrivals`| arrivals refused by the concurrency cap ÷ intended arrivals (share 0–1)       |
-| `lost_callbacks`  | approved payments whose IPN was not acknowledged within the deadline (count)  |
+| `lost_callbacks`  | approved payments whose IPN never arrived (count)                             |
+| `late_callbacks`  | approved payments whose IPN arrived after the callback deadline (count)       |
+| `journey_failures`| journeys that did not end as the journey expects ÷ journeys finished (share)  |
 
-A breach raises `motcua.errors.SLOBreach` (exit code 3) after the table and the JUnit file are written.
+Beside them, ``thresholds`` in k6's habit on any metric with tags (`motcua.loadtest.thresholds`), and
+``--slo EXPR`` on the command line. A run that had nothing to check (no payment approved) fails its
+``nothing_checked`` gate: an SLO is never passed by silence. A breach raises `motcua.errors.SLOBreach`
+(exit code 3) after the table and the JUnit file are written.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from motcua.errors import InputError, SLOBreach
+from motcua.loadtest.metrics import METRICS
+from motcua.loadtest.thresholds import Threshold, measure, merged
 
 GATES: dict[str, tuple[str, str]] = {
     "callback_p95_ms": ("ms", "callback p95 (bank approval → IPN acknowledged)"),
     "create_p99_ms": ("ms", "dossier + payment create p99"),
     "error_rate": ("share", "HTTP error rate"),
     "dropped_arrivals": ("share", "dropped arrivals (of intended)"),
-    "lost_callbacks": ("count", "callbacks lost past the deadline"),
+    "lost_callbacks": ("count", "callbacks that never arrived"),
+    "late_callbacks": ("count", "callbacks that arrived after the deadline"),
+    "journey_failures": ("share", "journeys that did not end as expected (of finished)"),
 }
+GATE_METRICS: dict[str, tuple[str, str, tuple[tuple[str, str], ...]]] = {
+    "callback_p95_ms": ("callback", "p95", ()),
+    "create_p99_ms": ("http", "p99", (("route", "POST /dossiers"),)),
+    "error_rate": ("http_errors", "rate", ()),
+    "dropped_arrivals": ("dropped_arrivals", "rate", ()),
+    "lost_callbacks": ("lost_callbacks", "count", ()),
+    "late_callbacks": ("late_callbacks", "count", ()),
+    "journey_failures": ("journey_failures", "rate", ()),
+}
+"""Each named gate as the metric, statistic and tags it bounds (so ``--slo 'callback.p95 < 20s'`` replaces it)."""
+NOTHING_CHECKED = "nothing_checked"
+NEGATION = {"<=": ">", "<": "≥", ">=": "<", ">": "≤"}
 
 
 @dataclass(frozen=True)
@@ -40,15 +61,31 @@ class Verdict:
     measured: float | None
     unit: str
     description: str
+    op: str = "<="
+    censored: bool = False
+    """The measured value is only a lower bound (a percentile on a lost or late callback: ≥ the deadline)."""
+    expression: str = ""
 
     @property
     def passed(self) -> bool:
         # a gate with nothing measured (no callbacks at all) fails: an SLO is never passed by silence
-        return self.measured is not None and not math.isnan(self.measured) and self.measured <= self.limit
+        if self.measured is None or math.isnan(self.measured):
+            return False
+        return Threshold("", "", (), self.op, self.limit, "").holds(self.measured, self.censored)
+
+    def shown(self) -> str:
+        """The measured value as the table shows it: ``≥ 45,000.0 ms (censored at the deadline)`` when censored."""
+        text = format_measure(self.measured, self.unit)
+        return f"≥ {text} (censored at the deadline)" if self.censored and self.measured is not None else text
 
     def breach(self) -> str:
         """How a failed gate failed: ``measured … > limit …`` in the gate's unit."""
-        return f"measured {format_measure(self.measured, self.unit)} > limit {format_measure(self.limit, self.unit)}"
+        if self.name == NOTHING_CHECKED:
+            return "nothing to check: no payment was approved, so no callback or invariant was checked"
+        limit = format_measure(self.limit, self.unit)
+        if self.measured is None:
+            return f"not measured (limit {limit})"
+        return f"measured {self.shown()} {NEGATION[self.op]} limit {limit}"
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -58,11 +95,16 @@ class Verdict:
             "unit": self.unit,
             "passed": self.passed,
             "description": self.description,
+            "op": self.op,
+            "censored": self.censored,
+            "expression": self.expression,
         }
 
 
-def evaluate(limits: Mapping[str, float | None], measured: Mapping[str, float | None]) -> list[Verdict]:
-    """A verdict for every limit that is set (a limit of None is not checked)."""
+def evaluate(
+    limits: Mapping[str, float | None], measured: Mapping[str, float | None], censored: Collection[str] = ()
+) -> list[Verdict]:
+    """A verdict for every named gate that is set (a limit of None is not checked)."""
     verdicts = []
     for name, limit in limits.items():
         if limit is None:
@@ -70,7 +112,40 @@ def evaluate(limits: Mapping[str, float | None], measured: Mapping[str, float | 
         if name not in GATES:
             raise InputError(f"[slo] {name} = {limit!r}: unknown gate; known gates: {', '.join(GATES)}")
         unit, description = GATES[name]
-        verdicts.append(Verdict(name, float(limit), measured.get(name), unit, description))
+        verdicts.append(Verdict(name, float(limit), measured.get(name), unit, description,
+                                censored=name in censored, expression=f"{name} <= {limit:g}"))
+    return verdicts
+
+
+def gate_threshold(name: str, limit: float) -> Threshold:
+    """A named gate as a `Threshold` (``callback_p95_ms = 30000`` is ``callback.p95 <= 30000ms``)."""
+    if name not in GATE_METRICS:
+        raise InputError(f"[slo] {name} = {limit!r}: unknown gate; known gates: {', '.join(GATES)}")
+    metric, stat, tags = GATE_METRICS[name]
+    return Threshold(metric, stat, tags, "<=", float(limit), f"{name} <= {limit:g}", name=name)
+
+
+def plan_thresholds(limits: Mapping[str, float | None], extra: Sequence[Threshold] = (),
+                    overrides: Sequence[Threshold] = ()) -> list[Threshold]:
+    """The run's thresholds: the named gates, the scenario's `extra`, then `overrides` (``--slo``) replacing any on
+    the same metric, statistic and tags."""
+    gates = [gate_threshold(name, limit) for name, limit in limits.items() if limit is not None]
+    return merged(merged(gates, list(extra)), list(overrides))
+
+
+def judge(thresholds: Sequence[Threshold], data: Mapping[str, Any]) -> list[Verdict]:
+    """Every threshold measured on summary.json's content, and ``nothing_checked`` when no payment was approved."""
+    verdicts = []
+    for t in thresholds:
+        value, censored = measure(data, t)
+        name = t.name or t.key
+        unit = t.unit
+        description = GATES[t.name][1] if t.name in GATES else METRICS[t.metric].description
+        verdicts.append(Verdict(name, t.limit, value, unit, description, t.op, censored, t.expression))
+    if not data.get("approvals"):
+        verdicts.append(Verdict(NOTHING_CHECKED, 1, float(data.get("approvals") or 0), "count",
+                                "approved payments to check (a run that checked nothing fails)", ">=", False,
+                                "approvals >= 1"))
     return verdicts
 
 
@@ -87,14 +162,19 @@ def format_measure(value: float | None, unit: str) -> str:
 
 def verdicts_of(data: Mapping[str, Any]) -> list[Verdict]:
     """summary.json's ``slo`` back as `Verdict` objects."""
-    return [Verdict(v["name"], v["limit"], v["measured"], v["unit"], v["description"]) for v in data["slo"]]
+    return [
+        Verdict(v["name"], v["limit"], v["measured"], v["unit"], v["description"], v.get("op", "<="),
+                bool(v.get("censored", False)), v.get("expression", ""))
+        for v in data["slo"]
+    ]
 
 
 def table(verdicts: list[Verdict]) -> str:
     """The limit-vs-measured table printed at the end of a run."""
     rows = [("gate", "limit", "measured", "verdict")]
     rows += [
-        (v.name, format_measure(v.limit, v.unit), format_measure(v.measured, v.unit), "PASS" if v.passed else "FAIL")
+        (v.name, f"{'' if v.op == '<=' else v.op + ' '}{format_measure(v.limit, v.unit)}", v.shown(),
+         "PASS" if v.passed else "FAIL")
         for v in verdicts
     ]
     widths = [max(len(r[i]) for r in rows) for i in range(4)]

@@ -21,7 +21,7 @@ draws its charts.
 from __future__ import annotations
 
 import csv
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 from motcua import safety
 from motcua.errors import SLOBreach
+from motcua.loadtest.callback_stats import callback_summaries
 from motcua.loadtest.callbacks import IPN_ACK, SAMPLE_HEADER
 from motcua.loadtest.percentiles import HdrSet, exact_summary
 from motcua.loadtest.profiles import RateProfile
@@ -54,7 +55,12 @@ class Summary:
         """`InvariantBreach` (exit 4) if the invariant broke, else `SLOBreach` (exit 3) if a gate failed."""
         safety.Verdict.from_dict(self.data["invariant"]).raise_if_broken()
         if "capacity" in self.data:
-            if self.data["capacity"]["knee_rate_per_s"] is None:
+            capacity = self.data["capacity"]
+            if capacity["knee_rate_per_s"] is None and capacity.get("unclear_at") is not None:
+                raise SLOBreach(f"--find-capacity: the first rate's verdict ({capacity['unclear_at']:g}/s) is still "
+                                "unclear after its repeats; run each step longer (--duration) or raise "
+                                "--capacity-repeats")
+            if capacity["knee_rate_per_s"] is None:
                 raise SLOBreach("--find-capacity: the SLOs broke already at the first rate; start lower with --rate")
             return
         raise_if_failed(verdicts_of(self.data))
@@ -105,30 +111,6 @@ def _number(text: str | None) -> float | None:
         return None
 
 
-def callback_summaries(rows: list[list[Any]]) -> dict[str, Any]:
-    """Exact percentiles of callback samples, overall, by bank and by payment group."""
-    samples = [dict(zip(SAMPLE_HEADER, r, strict=True)) for r in rows]
-    out: dict[str, Any] = {}
-    for kind in sorted({s["kind"] for s in samples} | {IPN_ACK}):
-        mine = [s for s in samples if s["kind"] == kind]
-        out[kind] = _with_failures(mine)
-        out[kind]["by_bank"] = {
-            b: _with_failures([s for s in mine if s["bank_code"] == b]) for b in sorted({s["bank_code"] for s in mine})
-        }
-        out[kind]["by_group"] = {
-            g: _with_failures([s for s in mine if s["group"] == g]) for g in sorted({s["group"] for s in mine})
-        }
-    return out
-
-
-def _with_failures(samples: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    summary: dict[str, Any] = exact_summary(s["latency_ms"] for s in samples)
-    summary["failures"] = sum(1 for s in samples if not s["ok"])
-    delivered = [s["latency_ms"] for s in samples if s["ok"]]
-    summary["delivered_p95"] = nearest_rank(sorted(delivered), 95) if delivered else None
-    return summary
-
-
 def officer_summaries(rows: list[list[Any]]) -> dict[str, Any]:
     samples = [
         {
@@ -146,14 +128,36 @@ def officer_summaries(rows: list[list[Any]]) -> dict[str, Any]:
 
 
 def journey_summaries(rows: list[list[Any]]) -> dict[str, Any]:
+    """Exact percentiles of whole journeys, all and by outcome, and the failures (by the step they failed at)."""
     by_name: dict[str, list[float]] = defaultdict(list)
     for name, _intended, latency, _ok in rows:
         by_name[name].append(latency)
+    by_step = Counter(failed_step(r[0]) for r in rows if not r[3])
     return {
         "all": exact_summary(r[2] for r in rows),
         "failures": sum(1 for r in rows if not r[3]),
+        "failures_by_step": dict(by_step.most_common()),
         "by_outcome": {name: exact_summary(values) for name, values in sorted(by_name.items())},
     }
+
+
+def failed_step(journey_name: str) -> str:
+    """The step a failed journey stopped at: ``citizen failed at charge`` → ``charge``."""
+    return journey_name.split(" failed at ", 1)[1] if " failed at " in journey_name else journey_name
+
+
+def failure_reasons(locust_dir: Path, limit: int = 5) -> list[dict[str, Any]]:
+    """The most frequent failures of Locust's ``stats_failures.csv``: type, name (the step), error, count."""
+    path = Path(locust_dir) / "stats_failures.csv"
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8") as fh:
+        rows = [
+            {"type": r["Method"], "name": r["Name"], "error": r["Error"], "count": int(r["Occurrences"])}
+            for r in csv.DictReader(fh)
+        ]
+    rows.sort(key=lambda r: -int(r["count"]))
+    return rows[:limit]
 
 
 def timeline(harness: Mapping[str, Any], t0: float) -> list[dict[str, Any]]:
@@ -203,8 +207,13 @@ def build_summary(
     reconciliation: list[dict[str, Any]],
     invariant: dict[str, Any],
     run_seconds: float,
+    deadline_s: float | None = None,
+    ipn_confirmed: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
-    """summary.json's content (without the SLO verdicts, which the runner adds)."""
+    """summary.json's content (without the SLO verdicts, which the runner adds).
+
+    `ipn_confirmed` are the payments the agency's journal shows paid by an IPN (the invariant's reading, after the
+    harness stopped watching): a callback the harness gave up on but that did arrive is late, not lost."""
     hdr = HdrSet()
     hdr.merge_encoded(harness["hdr"])
     locust = read_locust_stats(locust_dir)
@@ -215,10 +224,13 @@ def build_summary(
     http_failed = sum(failed for _ok, failed in harness["http"].values())
     started, dropped = len(harness["arrivals"]), len(harness["drops"])
     duration = profile.duration_s
-    callbacks = callback_summaries(harness["callbacks"])
+    deadline_ms = None if deadline_s is None else deadline_s * 1000
+    callbacks = callback_summaries(harness["callbacks"], deadline_ms)
     callbacks["officer_sees_paid"] = officer_summaries(harness["officer"])
     journeys = journey_summaries(harness["journeys"])
     create = requests.get(CREATE_REQUEST, {})
+    late = set(harness["late"]) | (set(harness["lost"]) & set(ipn_confirmed))
+    lost = set(harness["lost"]) - late
     data = {
         "scenario": scenario,
         "model": options.model,
@@ -246,8 +258,10 @@ def build_summary(
         "journeys": journeys,
         "callbacks": callbacks,
         "approvals": len(harness["approvals"]),
-        "lost_callbacks": len(harness["lost"]),
-        "late_callbacks": len(harness["late"]),
+        "lost_callbacks": len(lost),
+        "late_callbacks": len(late),
+        "failure_reasons": failure_reasons(locust_dir),
+        "aborted": harness.get("aborted"),
         "reconciliation": reconciliation,
         "invariant": invariant,
         "slo_measured": {
@@ -255,8 +269,11 @@ def build_summary(
             "create_p99_ms": create.get("p99"),
             "error_rate": http_failed / http_total if http_total else None,
             "dropped_arrivals": dropped / (started + dropped) if started + dropped else 0.0,
-            "lost_callbacks": len(harness["lost"]),
+            "lost_callbacks": len(lost),
+            "late_callbacks": len(late),
+            "journey_failures": journeys["failures"] / len(harness["journeys"]) if harness["journeys"] else None,
         },
+        "slo_censored": ["callback_p95_ms"] if "p95" in callbacks[IPN_ACK].get("censored", ()) else [],
         "timeline": timeline(harness, start_time(harness)),
     }
     return data

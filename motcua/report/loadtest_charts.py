@@ -170,6 +170,7 @@ def capacity_chart(steps: Sequence[CapacityStep], path: Path, lang: str = "vi") 
             ax.axvline(s["rate_per_s"], color=TARGET_COLOR, alpha=0.5, label=words["broke"])
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ax.set_xticks(rates)  # every step's rate labelled: within one decade a log axis would show no tick at all
     ax.xaxis.set_major_formatter(ScalarFormatter())  # 20, 40, 80 rather than 2×10¹
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel(words["rate_axis"])

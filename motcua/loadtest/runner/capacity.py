@@ -4,8 +4,9 @@
 `measure_run` plays the arrival profile once through Locust (`locust_processes`), then runs the
 reconciliation pass (đối soát) and checks the payment invariant (`motcua.safety`), and evaluates the SLO
 gates: summary.json's content. `find_capacity` (``--find-capacity``) multiplies the profile by
-``capacity_factor`` step by step, each step in its own folder, until a gate or the invariant breaks; the
-knee is the last rate that held.
+``capacity_factor`` step by step, each step in its own folder, until a step does not hold; a step whose
+verdict is statistically unclear is run again, pooled (`motcua.loadtest.confidence`), up to
+``capacity_repeats`` runs. The knee is the last rate that held, reported with each step's evidence.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from motcua import safety
 from motcua.errors import InputError
 from motcua.loadtest import slo
+from motcua.loadtest.confidence import StepEvidence, knee
 from motcua.loadtest.runner import locust_processes
 from motcua.loadtest.runner.locust_processes import LocustJob
 from motcua.loadtest.runner.options import LoadtestPlan
@@ -38,7 +40,8 @@ def measure_run(
     since = int(stats_before.get("events", -1))
     started = time.time()
     job = LocustJob(
-        scenario_path=plan.scenario_path, profile=profile, options=options, urls=urls, folder=folder, since=since
+        scenario_path=plan.scenario_path, profile=profile, options=options, urls=urls, folder=folder, since=since,
+        abort=plan.abort_expressions,
     )
     locust_processes.run_locust(job)
     harness = read_json(folder / "harness.json")
@@ -55,10 +58,12 @@ def measure_run(
         reconciliation=reconciliation,
         invariant=invariant,
         run_seconds=time.time() - started,
+        deadline_s=plan.deadline_s,
+        ipn_confirmed=verdict.ipn_confirmed,
     )
     data["time_scale"] = None if options.agency_url else options.time_scale
     data["callback_deadline_s"] = options.callback_deadline_s
-    verdicts = slo.evaluate(plan.limits, data["slo_measured"])
+    verdicts = slo.judge(plan.thresholds, data)
     data["slo"] = [v.as_dict() for v in verdicts]
     data["charts"] = [p.name for p in charts.write_charts(harness, folder, options.lang)] if charts else []
     return data
@@ -67,39 +72,44 @@ def measure_run(
 def find_capacity(
     plan: LoadtestPlan, *, urls: Mapping[str, str], run_dir: Path, charts: ChartWriter | None
 ) -> dict[str, Any]:
-    """Raise the rate by ``capacity_factor`` per step until an SLO breaks; the knee is the last rate that held."""
+    """Raise the rate by ``capacity_factor`` per step until a step does not hold; each step is run again (up to
+    ``capacity_repeats`` times) while its verdict is unclear (`motcua.loadtest.confidence`). The knee is the last
+    rate that held clearly."""
     options = plan.options
     if options.model != "open":
         raise InputError("--find-capacity raises an arrival rate; it needs the open model (use --rate, not --users)")
+    limit = float(plan.limits.get("journey_failures") or 0.0)
     steps: list[dict[str, Any]] = []
-    knee = None
     current = plan.profile
     for index in range(options.capacity_steps):
-        folder = run_dir / "steps" / f"{index + 1:02d}-rate-{current.base_rate:g}"
-        data = measure_run(plan, profile=current, urls=urls, folder=folder, charts=charts)
-        write_json(folder / "summary.json", data)
-        held = all(v["passed"] for v in data["slo"]) and data["invariant"]["ok"] is not False
-        steps.append(
-            {
-                "rate_per_s": current.base_rate,
-                "held": held,
-                "folder": str(folder.relative_to(run_dir)),
-                "slo": data["slo"],
-                "invariant_ok": data["invariant"]["ok"],
-            }
-        )
+        evidence = StepEvidence(current.base_rate, limit)
+        step_dir = run_dir / "steps" / f"{index + 1:02d}-rate-{current.base_rate:g}"
+        while True:
+            folder = step_dir / f"run-{evidence.runs + 1}" if evidence.runs else step_dir
+            data = measure_run(plan, profile=current, urls=urls, folder=folder, charts=charts)
+            write_json(folder / "summary.json", data)
+            evidence.add(data, str(folder.relative_to(run_dir)))
+            if evidence.verdict != "unclear" or evidence.runs >= max(1, options.capacity_repeats):
+                break
+        step = {**evidence.as_dict(), "folder": evidence.folders[0], "slo": data["slo"],
+                "invariant_ok": data["invariant"]["ok"]}
+        steps.append(step)
         if not options.quiet:
-            print(f"capacity step {index + 1}: {current.base_rate:g}/s → {'held' if held else 'BROKE'}", flush=True)
-        if not held:
+            low, high = step["interval"]
+            print(f"capacity step {index + 1}: {current.base_rate:g}/s → {step['verdict']} after {step['runs']} "
+                  f"run(s): bad {step['failures']}/{step['trials']}, 95% interval [{low:.2%}, {high:.2%}] vs "
+                  f"limit {limit:.2%}", flush=True)
+        if not step["held"]:
             break
-        knee = current.base_rate
         current = current.scaled(options.capacity_factor)
     last = data
     last["capacity"] = {
         "steps": steps,
-        "knee_rate_per_s": knee,
+        "knee_rate_per_s": knee(steps),
         "factor": options.capacity_factor,
+        "repeats": options.capacity_repeats,
         "broke": not steps[-1]["held"],
+        "unclear_at": steps[-1]["rate_per_s"] if steps[-1]["verdict"] == "unclear" else None,
     }
     # each step's charts are in its folder
     last["charts"] = [charts.capacity_chart(steps, run_dir / "capacity.png", options.lang).name] if charts else []

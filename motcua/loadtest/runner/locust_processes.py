@@ -55,6 +55,8 @@ class LocustJob:
     """Where the harness writes ``harness.json``; Locust's own files go to `locust_dir`."""
     since: int
     """The agency journal's cursor before the run (``-1`` when the run does not read the journal)."""
+    abort: tuple[str, ...] = ()
+    """Thresholds that stop the run once failed (`motcua.loadtest.abort`; `LoadtestPlan.abort_expressions`)."""
 
     @property
     def deadline_s(self) -> float:
@@ -130,6 +132,8 @@ def locust_commands(job: LocustJob) -> list[list[str]]:
     ]
     if options.metrics_port:
         common += ["--motcua-metrics-port", str(options.metrics_port)]
+    for expression in job.abort:
+        common += ["--motcua-abort", expression]
     if options.model == "open":
         classes, users = ["OpenArrivals", "ReconcilerUser"], generators + 1
     else:

@@ -18,6 +18,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from motcua.errors import InputError
+from motcua.loadtest import slo, thresholds
+from motcua.loadtest.abort import LIVE_METRICS, check_live
+from motcua.loadtest.thresholds import Threshold
 from motcua.runs import Run, start_run
 
 if TYPE_CHECKING:
@@ -28,6 +31,10 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 MIN_DEADLINE_S = 10.0
 LOCUST_CONFIG_FILES = ("~/.locust.conf", "locust.conf", "pyproject.toml")
 """Where Locust looks for a configuration file by default (``locust --help``: "Config file")."""
+ABORT_SUFFIX = "abort"
+"""A threshold written ``… < 1 abort`` (in ``--slo`` or ``[slo] thresholds``) stops the run once it has failed."""
+DEADLINE_MARGIN_S = 15.0
+"""Added to the slowest notification cap for the default callback deadline (gateway forwarding, IPN retries)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,6 +71,12 @@ class LoadtestOptions:
     latencies compare with the SLO; 0.01 = 100× faster for quick checks (callback latencies shrink with it)."""
     slo: Mapping[str, float] = field(default_factory=dict)
     """Overrides of the scenario's ``[slo]`` limits (e.g. a tight gate in a test)."""
+    thresholds: tuple[str, ...] = ()
+    """``--slo EXPR`` (`motcua.loadtest.thresholds`): added, or replacing the scenario's on the same metric and tags."""
+    slo_abort: bool = False
+    """``--slo-abort``: every threshold the harness can judge live stops the run once it has failed."""
+    capacity_repeats: int = 3
+    """--find-capacity: at most this many runs of one rate before its verdict is called unclear."""
     quiet: bool = False
     lang: str = "vi"
     """Language of the chart labels: ``vi`` (default, as the simulation charts) or ``en``."""
@@ -132,10 +145,13 @@ def locust_config_files(cwd: Path | None = None) -> list[Path]:
 
 
 def default_deadline(scenario: Scenario, options: LoadtestOptions) -> float:
-    """How long to wait for an IPN: 3× the slowest bank's p95 notification delay (as the mocks run it), ≥ 10 s."""
-    slowest_s = max(b.notify_p95_ms for b in scenario.payment_system.banks) / 1000
+    """How long to wait for an IPN: the slowest bank's declared notification cap (`BankProfile.notify_cap_ms`) plus
+    `DEADLINE_MARGIN_S` for the gateway's forwarding and retries, on the mocks' clock, ≥ `MIN_DEADLINE_S`.
+
+    The bank mock never notifies later than its cap, so on a healthy stack no callback is lost or late."""
+    slowest_s = max(b.notify_cap_ms for b in scenario.payment_system.banks) / 1000
     scale = 1.0 if options.agency_url else options.time_scale
-    return max(MIN_DEADLINE_S, 3 * slowest_s * scale)
+    return max(MIN_DEADLINE_S, (slowest_s + DEADLINE_MARGIN_S) * scale)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -148,8 +164,16 @@ class LoadtestPlan:
     """The scenario's arrival profile fitted to this run."""
     limits: dict[str, float]
     """The SLO limits: the scenario's ``[slo]`` with the options' overrides."""
+    thresholds: tuple[Threshold, ...] = ()
+    """Every gate as a threshold: the named limits, the scenario's ``thresholds``, ``--slo`` (`slo.plan_thresholds`)."""
     options: LoadtestOptions
     """The options, with ``callback_deadline_s`` set (`default_deadline` unless given)."""
+
+    @property
+    def abort_expressions(self) -> tuple[str, ...]:
+        """The thresholds that stop the run once failed (``abort``, or every live one with ``--slo-abort``)."""
+        chosen = [t for t in self.thresholds if t.abort or (self.options.slo_abort and t.metric in LIVE_METRICS)]
+        return tuple(t.canonical() for t in chosen)
 
     @property
     def deadline_s(self) -> float:
@@ -168,6 +192,7 @@ class LoadtestPlan:
             "slo": self.limits,
             "time_scale": options.time_scale if not options.agency_url else None,
             "callback_deadline_s": options.callback_deadline_s,
+            "thresholds": [t.expression for t in self.thresholds if not t.name],
         }
 
     @contextlib.contextmanager
@@ -217,4 +242,13 @@ def plan_loadtest(scenario_path: Path, options: LoadtestOptions) -> LoadtestPlan
     if options.callback_deadline_s is None:
         options = replace(options, callback_deadline_s=default_deadline(scenario, options))
     limits = {**params.slo, **options.slo}
-    return LoadtestPlan(scenario=scenario, scenario_path=scenario_path, profile=profile, limits=limits, options=options)
+    gates = slo.plan_thresholds(
+        limits,
+        [thresholds.parse(e.removesuffix(ABORT_SUFFIX).rstrip(), abort=e.endswith(ABORT_SUFFIX),
+                          where=f"{scenario_path.name} [slo] thresholds") for e in scenario.slo.thresholds],
+        [thresholds.parse(e.removesuffix(ABORT_SUFFIX).rstrip(), abort=e.endswith(ABORT_SUFFIX), where="--slo")
+         for e in options.thresholds],
+    )
+    check_live(gates)
+    return LoadtestPlan(scenario=scenario, scenario_path=scenario_path, profile=profile, limits=limits,
+                        thresholds=tuple(gates), options=options)
