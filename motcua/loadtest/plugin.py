@@ -9,7 +9,8 @@ attached to the environment as ``environment.motcua``:
   ``report_to_master`` (every 3 s and once more when it quits), and tells the master of every bank
   approval with a custom message (``motcua_approval``);
 - the master — or the single process of a local run — merges them, reads the agency's event journal
-  (`motcua.loadtest.callbacks`), fires the ``CALLBACK`` samples into Locust's statistics, waits at the
+  (`motcua.loadtest.callbacks`), logs the ``CALLBACK`` samples into Locust's statistics (their own rows, outside
+  its "Aggregated" row: `motcua.loadtest.journey_stats`), waits at the
   end for callbacks still due, and writes ``harness.json`` into ``--motcua-out``.
 """
 
@@ -29,7 +30,7 @@ from locust.stats import CSV_STATS_INTERVAL_SEC
 
 from motcua.atomic import write_text
 from motcua.loadtest.callbacks import CALLBACK, IPN_ACK, Approval, CallbackCorrelator
-from motcua.loadtest.journey_stats import FLUSH_S, JourneyBatch
+from motcua.loadtest.journey_stats import FLUSH_S, JourneyBatch, log_outside_total
 from motcua.loadtest.live import CALLBACK_QUANTILES, STATUS_INTERVAL_S, LiveSnapshot, nearest_rank_ms, requests_per_s
 from motcua.loadtest.percentiles import HdrSet
 from motcua.safety import JournalReader
@@ -40,6 +41,7 @@ HARNESS_TYPES = (CALLBACK, JOURNEY, ARRIVAL)
 APPROVAL_MESSAGE = "motcua_approval"
 DECLINE_MESSAGE = "motcua_decline"
 DONE_MESSAGE = "motcua_generator_done"
+INTERRUPT_MESSAGE = "motcua_interrupt"
 WORKER_REPORT_S = 1.0  # replaces Locust's WORKER_REPORT_INTERVAL (3 s): the end of a run waits for one report
 JOURNAL_POLL_S = 0.05
 HARNESS_FILE = "harness.json"
@@ -115,6 +117,7 @@ class Harness:
         environment.events.request.add_listener(self._on_request)
         if self.role == "worker":
             environment.events.report_to_master.add_listener(self._on_report_to_master)
+            runner.register_message(INTERRUPT_MESSAGE, lambda **_kw: self._stop_without_waiting())
         else:
             self._setup_correlator()
             if self.role == "master":
@@ -164,14 +167,7 @@ class Harness:
 
     def arrival_dropped(self, intended_at: float) -> None:
         self.drops.append(intended_at)
-        self.environment.events.request.fire(
-            request_type=ARRIVAL,
-            name="dropped (concurrency cap)",
-            response_time=0,
-            response_length=0,
-            exception=DROPPED,
-            context={},
-        )
+        log_outside_total(self.environment.stats, ARRIVAL, "dropped (concurrency cap)", 0, DROPPED)
 
     def officer_saw(self, dossier: str, bank: str, group: str, latency_ms: float, ok: bool) -> None:
         self.officer.append([dossier, bank, group, latency_ms, ok])
@@ -205,9 +201,20 @@ class Harness:
             gevent.spawn(self.end_test)
 
     def interrupt(self) -> None:
-        """Ctrl-C in ``motcua loadtest`` (SIGINT from it): stop now, keep what was recorded, mark it partial."""
-        self.interrupted = True
+        """Ctrl-C in ``motcua loadtest`` (SIGINT from it): stop now, keep what was recorded, mark it partial.
+
+        Journeys in flight are cut, not waited for: Locust's ``--stop-timeout`` (which lets a user finish its
+        task — an open-model generator's task is the whole profile) is set to 0 here and in every worker."""
+        if self.interrupted:
+            return
+        self._stop_without_waiting()
+        if self.role == "master":
+            self.environment.runner.send_message(INTERRUPT_MESSAGE, {})  # before runner.stop()'s "stop"
         gevent.spawn(self.end_test)
+
+    def _stop_without_waiting(self) -> None:
+        self.interrupted = True
+        self.environment.stop_timeout = 0
 
     def end_test(self) -> None:
         """Stop the users (master: every worker's, and wait for them), which fires test_stop; then quit.
@@ -341,9 +348,7 @@ class Harness:
             return
 
         def fire(request_type: str, name: str, ms: float, error: Exception | None) -> None:
-            self.environment.events.request.fire(
-                request_type=request_type, name=name, response_time=ms, response_length=0, exception=error, context={}
-            )
+            log_outside_total(self.environment.stats, request_type, name, ms, error)
 
         self.correlator = CallbackCorrelator(fire=fire, deadline_s=self.options.motcua_callback_deadline)
         self.reader = JournalReader(agency)
