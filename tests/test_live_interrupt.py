@@ -30,10 +30,11 @@ def _port_closed(url: str) -> bool:
         return sock.connect_ex((host, int(port))) != 0
 
 
-def test_ctrl_c_keeps_the_partial_run_marked_and_exits_130(tmp_path):
+@pytest.mark.parametrize("workers", [0, 2])
+def test_ctrl_c_keeps_the_partial_run_marked_and_exits_130(tmp_path, workers):
     out = tmp_path / "run"
     argv = [sys.executable, "-m", "motcua.cli", "loadtest", "peak-day", "--duration", "60s", "--rate", "10",
-            "--time-scale", "0.01", "--out", str(out)]
+            "--time-scale", "0.01", "--workers", str(workers), "--out", str(out)]
     log_path = tmp_path / "console.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path, start_new_session=True)
