@@ -59,7 +59,8 @@ def add_arguments(parser) -> None:
     group.add_argument("--motcua-model", default="open", choices=("open", "closed"), help="workload model")
     group.add_argument("--motcua-rate", type=float, default=0.0, help="base arrival rate per second (open model)")
     group.add_argument("--motcua-duration", type=float, default=0.0, help="length of the arrival profile, seconds")
-    group.add_argument("--motcua-arrivals", default="poisson", choices=("poisson", "deterministic"))
+    group.add_argument("--motcua-arrivals", default="poisson", choices=("poisson", "deterministic"),
+                       help="arrival times: a Poisson process, or evenly spaced at the profile's rate")
     group.add_argument("--motcua-generators", type=int, default=1, help="open-model generators (one per worker)")
     group.add_argument("--motcua-max-concurrency", type=int, default=2000, help="journeys in flight per generator")
     group.add_argument("--motcua-callback-deadline", type=float, default=10.0, help="seconds before a CALLBACK fails")
