@@ -88,7 +88,7 @@ def _read_scenario(environment, **_kw) -> None:
 def _officer_goes_home(environment, **_kw) -> None:
     """Before the harness writes its results, the officer finishes watching (bounded by the deadline)."""
     desk = getattr(environment, "motcua_desk", None)
-    if desk is not None:
+    if desk is not None and not environment.motcua.interrupted:  # Ctrl-C: no waiting for callbacks still due
         desk.drain()
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 import gevent
 
 from motcua.loadtest.callbacks import CALLBACK, OFFICER_SEES_PAID, CallbackLost, callback_names
+from motcua.loadtest.journey_stats import log_outside_total
 
 if TYPE_CHECKING:
     from locust.contrib.fasthttp import FastHttpSession
@@ -83,9 +84,7 @@ class OfficerDesk:
         del self.watching[code]
         self.harness.officer_saw(code, bank, group, ms, error is None)
         for name in callback_names(OFFICER_SEES_PAID, bank, group):
-            self.harness.environment.events.request.fire(
-                request_type=CALLBACK, name=name, response_time=ms, response_length=0, exception=error, context={}
-            )
+            log_outside_total(self.harness.environment.stats, CALLBACK, name, ms, error)
 
     def drain(self) -> None:
         """At the end of the run: keep polling until every watched dossier is paid or past its deadline."""

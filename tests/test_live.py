@@ -103,7 +103,7 @@ def test_no_5xx_for_a_malformed_form_on_any_route(stack, content_type):
 
 def test_status_line_shows_the_run_so_far():
     line = status_line(SNAP)
-    for part in ("35s / 60s", "arrivals 1,041", "dropped 3", "29.8 req/s", "errors 7", "journey failures 2",
+    for part in ("35s / 60s", "arrivals 1,041", "dropped 3", "29.8 req/s (last 10 s)", "errors 7", "journey failures 2",
                  "callback p95 812 ms", "lost 1", "late 4"):
         assert part in line
     assert "\n" not in line
@@ -162,3 +162,38 @@ def test_locust_conf_in_the_working_folder_is_found(tmp_path):
 def test_metrics_port_is_checked():
     with pytest.raises(InputError, match="--metrics-port"):
         LoadtestOptions(metrics_port=70000)
+
+
+def test_locust_help_lists_every_motcua_option_with_its_help_text(monkeypatch):
+    """``motcua loadtest --locust-help``: Locust's help with the locustfile's ``--motcua-*`` options."""
+    import argparse
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("LOCUST_SKIP_MONKEY_PATCH", "1")  # importing Locust must not gevent-patch the test process
+    from motcua.loadtest.plugin import add_arguments
+
+    ours = argparse.ArgumentParser()
+    add_arguments(ours)
+    options = [a for a in ours._actions if any(o.startswith("--motcua-") for o in a.option_strings)]
+    assert len(options) >= 20 and all(a.help for a in options)  # every option explains itself
+    shown = subprocess.run([sys.executable, "-m", "motcua.cli", "loadtest", "--locust-help"], capture_output=True,
+                           text=True, timeout=120, check=True).stdout
+    flat = " ".join(shown.split())
+    assert "--headless" in flat and "--stop-timeout" in flat  # Locust's own options are there too
+    for action in options:
+        assert action.option_strings[0] in flat and " ".join(action.help.split()) in flat, action.option_strings
+
+
+def test_locust_itself_answers_help_before_importing_the_locustfile():
+    """Why ``--locust-help`` exists: Locust 2.x prints ``locust -f <locustfile> --help`` before it imports the
+    locustfile (locustio/locust#2917), so no locustfile's options are in it. When this fails, Locust lists them
+    itself: say so in README and drop ``--locust-help``."""
+    import subprocess
+    import sys
+
+    from motcua.loadtest.runner.locust_processes import LOCUSTFILE
+
+    shown = subprocess.run([sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--help"], capture_output=True,
+                           text=True, timeout=120, check=True).stdout
+    assert "--headless" in shown and "--motcua-" not in shown

@@ -185,6 +185,10 @@ def test_two_workers_merge_statistics_with_callbacks(tmp_path):
     journeys = sum(int(r["Request Count"]) for (t, _n), r in rows.items() if t == "JOURNEY")
     assert journeys == data["journeys"]["all"]["count"] == data["arrivals"]["started"]
     assert data["request_types"]["POST /dossiers"]["count"] == int(rows[("POST", "/dossiers")]["Request Count"])
+    # Locust's "Aggregated" row counts the HTTP requests alone: no JOURNEY, CALLBACK or ARRIVAL rows in it
+    http_rows = [r for (t, n), r in rows.items() if n != "Aggregated" and t not in ("JOURNEY", "CALLBACK", "ARRIVAL")]
+    aggregated = int(rows[("", "Aggregated")]["Request Count"])
+    assert aggregated == sum(int(r["Request Count"]) for r in http_rows) == data["throughput"]["http_requests"]
     assert data["invariant"]["ok"] is True
     # the officers on both workers watched every paid dossier until they saw it paid
     assert data["callbacks"]["officer_sees_paid"]["count"] == data["approvals"]

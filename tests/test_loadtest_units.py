@@ -211,10 +211,30 @@ def test_journey_batches_give_locust_the_same_statistics_as_one_event_per_journe
     )
     for key, entry in one_by_one.entries.items():
         assert facts(batched.entries[key]) == facts(entry)
-    assert facts(batched.total) == facts(one_by_one.total)
+    assert batched.total.num_requests == batched.total.num_failures == 0  # not HTTP: outside "Aggregated"
     assert {k: e.occurrences for k, e in batched.errors.items()} == {
         k: e.occurrences for k, e in one_by_one.errors.items()
     }
+
+
+def test_harness_samples_get_their_own_rows_outside_locusts_aggregated_row(monkeypatch):
+    """CALLBACK and ARRIVAL samples: a row and an error entry each, as Locust logs a request, but no total."""
+    monkeypatch.setenv("LOCUST_SKIP_MONKEY_PATCH", "1")
+    from locust.stats import RequestStats
+
+    from motcua.loadtest.journey_stats import log_outside_total
+
+    stats = RequestStats()
+    stats.log_request("POST", "/payments", 12, 100)  # one real HTTP request
+    lost = RuntimeError("callback lost")
+    log_outside_total(stats, CALLBACK, "ipn_ack bank:AGRIBANK", 360.0, None)
+    log_outside_total(stats, CALLBACK, "ipn_ack bank:AGRIBANK", 5000.0, lost)
+    log_outside_total(stats, "ARRIVAL", "dropped (concurrency cap)", 0, RuntimeError("dropped"))
+    row = stats.entries[("ipn_ack bank:AGRIBANK", CALLBACK)]
+    assert (row.num_requests, row.num_failures, row.max_response_time) == (2, 1, 5000.0)
+    assert stats.entries[("dropped (concurrency cap)", "ARRIVAL")].num_failures == 1
+    assert (stats.total.num_requests, stats.total.num_failures) == (1, 0)
+    assert sorted(e.method for e in stats.errors.values()) == ["ARRIVAL", CALLBACK]
 
 
 # ----------------------------------------------------------------------------- callbacks

@@ -8,6 +8,8 @@ real processes (headless, or its web UI with ``--ui``), stops everything it star
 the invariant and the scenario's ``[slo]`` gates, and writes ``results/<scenario>/<run-id>/``.
 Locust options go after ``--`` and are passed through to every Locust process
 (``motcua loadtest peak-day -- --csv-full-history``); the ones motcua sets itself are refused.
+``--locust-help`` prints Locust's own help with motcua's locustfile loaded (its ``--motcua-*`` options):
+Locust 2.x answers ``locust -f <locustfile> --help`` before it imports the locustfile, so they are not there.
 Exit codes: 0 all gates passed; 3 an SLO gate failed; 4 the payment invariant broke (a payment lost,
 credited twice, for a wrong amount or without approval; with --merchant: the merchant answered 00 to a tampered
 IPN or credited twice); 2 bad input; 6 a service could not be started or reached.
@@ -31,6 +33,32 @@ def parse_duration(text: str) -> float:
     if not match or float(match.group(1)) <= 0:
         raise InputError(f"--duration {text!r}: not a positive duration; write e.g. 60s, 1.5m or 2h")
     return float(match.group(1)) * _UNIT_S[match.group(2)]
+
+
+class LocustHelp(argparse.Action):
+    """``--locust-help``: Locust's help with the locustfile's ``--motcua-*`` options, then exit (like ``--help``)."""
+
+    def __init__(self, option_strings, dest, **kwargs) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print(locust_help())
+        parser.exit()
+
+
+def locust_help() -> str:
+    """Locust's ``--help`` as it would read if Locust imported motcua's locustfile first (``--motcua-*`` included)."""
+    import os
+
+    os.environ.setdefault("LOCUST_SKIP_MONKEY_PATCH", "1")  # a help text: no need to patch this process for gevent
+    from locust.argument_parser import get_parser
+
+    from motcua.loadtest.plugin import add_arguments
+
+    parser = get_parser()  # Locust's options, and those of any plugin already loaded
+    if "--motcua-scenario" not in parser._option_string_actions:
+        add_arguments(parser)
+    return parser.format_help()
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -90,6 +118,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--metrics-port", type=int,
                    help="serve live metrics for Prometheus on 127.0.0.1:PORT/metrics while the run goes")
     p.add_argument("--quiet", action="store_true", help="no live status line and no report on the console")
+    p.add_argument("--locust-help", action=LocustHelp,
+                   help="print Locust's options with the locustfile's --motcua-* ones, and exit")
     p.set_defaults(func=run, locust_args=[])
 
 

@@ -1,13 +1,18 @@
-"""Whole journeys into Locust's statistics, once per interval instead of one request event per journey.
+"""The harness's own rows (JOURNEY, CALLBACK, ARRIVAL) in Locust's statistics, kept out of its "Aggregated" row.
 
-The harness keeps every journey exactly (``harness.json``); Locust's table, CSV and web page want a
-``JOURNEY`` row too. Firing Locust's ``request`` event for each journey costs an event dispatch and two
-`StatsEntry.log` calls (the entry and the total) on the generator's hot path — about as much as the
-engine's own work per arrival. `JourneyBatch` instead collects ``(name, finished_at, ms, error)``
-and, once per interval, merges each name's batch into Locust's entry and total with `StatsEntry.extend`
-(what a Locust master does with its workers' reports). Nothing is rounded differently: the response
-times go through Locust's own `bucket_response_time`, and requests and failures are counted in the
-second each journey *finished*, as Locust would have counted them. The row lags by at most one interval.
+The harness keeps every journey and callback exactly (``harness.json``); Locust's table, CSV and web page
+show a ``JOURNEY``, ``CALLBACK`` and ``ARRIVAL`` row each too. They are not HTTP requests: a journey is
+several requests, a callback none of this process's, so they stay out of Locust's total (its
+"Aggregated" row, its req/s and failure charts), which then counts the HTTP requests alone, as Locust
+users read it. `log_outside_total` logs one sample into its own entry and Locust's error table only
+(what `RequestStats.log_request`/`log_error` do, without the total); no ``request`` event is fired.
+
+Journeys come in batches: logging each on the generator's hot path costs about as much as the engine's
+own work per arrival. `JourneyBatch` collects ``(name, finished_at, ms, error)`` and, once per interval,
+merges each name's batch into Locust's entry with `StatsEntry.extend` (what a Locust master does with its
+workers' reports). Nothing is rounded differently: the response times go through Locust's own
+`bucket_response_time`, and requests and failures are counted in the second each journey *finished*, as
+Locust would have counted them. The row lags by at most one interval.
 """
 
 from __future__ import annotations
@@ -39,8 +44,7 @@ class JourneyBatch:
             by_name.setdefault(row[0], []).append(row)
         for name, rows in by_name.items():
             batch = self._entry(stats, name, rows)
-            stats.entries[(name, self.request_type)].extend(batch)
-            stats.total.extend(batch)
+            stats.entries[(name, self.request_type)].extend(batch)  # not stats.total: see the module docstring
         return len(pending)
 
     def _entry(self, stats: Any, name: str, rows: list[tuple[str, float, float, Exception | None]]) -> StatsEntry:
@@ -60,13 +64,23 @@ class JourneyBatch:
             if error is not None:
                 batch.num_failures += 1
                 batch.num_fail_per_sec[int(finished_at)] += 1
-                self._error(stats, name, error)
+                log_error_row(stats, self.request_type, name, error)
         return batch
 
-    def _error(self, stats: Any, name: str, error: Exception) -> None:
-        """The failure in Locust's error table, as `RequestStats.log_error` would record it."""
-        key = StatsError.create_key(self.request_type, name, error)
-        entry = stats.errors.get(key)
-        if entry is None:
-            entry = stats.errors[key] = StatsError(self.request_type, name, error)
-        entry.occurred()
+
+def log_outside_total(stats: Any, request_type: str, name: str, ms: float, error: Exception | None) -> None:
+    """One harness sample into its own row of Locust's statistics (`RequestStats`), not into "Aggregated"."""
+    entry = stats.entries[(name, request_type)]
+    entry.log(ms, 0)
+    if error is not None:
+        entry.log_error(error)
+        log_error_row(stats, request_type, name, error)
+
+
+def log_error_row(stats: Any, request_type: str, name: str, error: Exception) -> None:
+    """The failure in Locust's error table, as `RequestStats.log_error` would record it."""
+    key = StatsError.create_key(request_type, name, error)
+    entry = stats.errors.get(key)
+    if entry is None:
+        entry = stats.errors[key] = StatsError(request_type, name, error)
+    entry.occurred()

@@ -5,8 +5,12 @@
 recorded so far and writes it as ``live.json`` into the run folder; ``motcua loadtest`` reads it and prints
 the status line on stderr (`status_line`)::
 
-    [   35s / 60s] arrivals 1,041 (dropped 0) · 29.8 req/s · errors 0 · journey failures 2 ·
+    [   35s / 60s] arrivals 1,041 (dropped 0) · 29.8 req/s (last 10 s) · errors 0 · journey failures 2 ·
     callback p95 812 ms · lost 0 · late 0          (one line)
+
+Its req/s is the last `RATE_WINDOW_S` seconds' (as Locust's "Current RPS"); summary.json's
+``throughput.requests_per_s`` is the whole run's requests over the profile's length
+(``throughput.rate_window_s``), so the two differ while the rate changes and at the end of a run.
 
 With ``--metrics-port N`` the same snapshot is served on ``http://127.0.0.1:N/metrics`` for Prometheus
 (`SnapshotCollector`), under names that follow summary.json's keys (`METRICS`); nothing is computed per
@@ -39,7 +43,9 @@ METRICS: dict[str, tuple[str, str]] = {
     "motcua_arrivals_dropped": ("counter", "arrivals.dropped: arrivals dropped at the concurrency cap"),
     "motcua_throughput_http_requests": ("counter", "throughput.http_requests: HTTP requests so far"),
     "motcua_throughput_http_failures": ("counter", "throughput.http_failures: failed HTTP requests so far"),
-    "motcua_throughput_requests_per_s": ("gauge", "HTTP requests per second over the last 10 s"),
+    "motcua_throughput_requests_per_s": (
+        "gauge", "HTTP requests per second over the last 10 s (summary.json's throughput.requests_per_s: the whole run)"
+    ),
     "motcua_journeys_finished": ("counter", "throughput.journeys_finished: journeys finished so far"),
     "motcua_journeys_failed": ("counter", "journeys that did not end as the journey expects, so far"),
     "motcua_callbacks_ipn_ack_ms": ("gauge", "callbacks.ipn_ack: bank approval to IPN acknowledged (measured), ms"),
@@ -109,8 +115,8 @@ def status_line(snap: LiveSnapshot) -> str:
     mark = " (draining)" if snap.remaining_s <= 0 and not snap.finished else ""
     return (
         f"[{snap.elapsed_s:5.0f}s / {snap.duration_s:.0f}s{mark}] arrivals {snap.arrivals_started:,} "
-        f"(dropped {snap.arrivals_dropped:,}) · {snap.requests_per_s:.1f} req/s · errors {snap.http_failures:,} · "
-        f"journey failures {snap.journeys_failed:,} · callback p95 {_count(p95)} ms · "
+        f"(dropped {snap.arrivals_dropped:,}) · {snap.requests_per_s:.1f} req/s (last {RATE_WINDOW_S} s) · "
+        f"errors {snap.http_failures:,} · journey failures {snap.journeys_failed:,} · callback p95 {_count(p95)} ms · "
         f"lost {snap.lost_callbacks:,} · late {snap.late_callbacks:,}"
     )
 

@@ -9,7 +9,8 @@ attached to the environment as ``environment.motcua``:
   ``report_to_master`` (every 3 s and once more when it quits), and tells the master of every bank
   approval with a custom message (``motcua_approval``);
 - the master — or the single process of a local run — merges them, reads the agency's event journal
-  (`motcua.loadtest.callbacks`), fires the ``CALLBACK`` samples into Locust's statistics, waits at the
+  (`motcua.loadtest.callbacks`), logs the ``CALLBACK`` samples into Locust's statistics (their own rows, outside
+  its "Aggregated" row: `motcua.loadtest.journey_stats`), waits at the
   end for callbacks still due, and writes ``harness.json`` into ``--motcua-out``.
 """
 
@@ -31,7 +32,7 @@ from locust.stats import CSV_STATS_INTERVAL_SEC
 from motcua.atomic import write_text
 from motcua.loadtest.abort import AbortWatch
 from motcua.loadtest.callbacks import CALLBACK, IPN_ACK, Approval, CallbackCorrelator
-from motcua.loadtest.journey_stats import FLUSH_S, JourneyBatch
+from motcua.loadtest.journey_stats import FLUSH_S, JourneyBatch, log_outside_total
 from motcua.loadtest.live import CALLBACK_QUANTILES, STATUS_INTERVAL_S, LiveSnapshot, nearest_rank_ms, requests_per_s
 from motcua.loadtest.percentiles import HdrSet
 from motcua.safety import JournalReader
@@ -43,6 +44,7 @@ APPROVAL_MESSAGE = "motcua_approval"
 DECLINE_MESSAGE = "motcua_decline"
 DONE_MESSAGE = "motcua_generator_done"
 ABORT_MESSAGE = "motcua_abort"
+INTERRUPT_MESSAGE = "motcua_interrupt"
 WORKER_REPORT_S = 1.0  # replaces Locust's WORKER_REPORT_INTERVAL (3 s): the end of a run waits for one report
 JOURNAL_POLL_S = 0.05
 HARNESS_FILE = "harness.json"
@@ -60,7 +62,8 @@ def add_arguments(parser) -> None:
     group.add_argument("--motcua-model", default="open", choices=("open", "closed"), help="workload model")
     group.add_argument("--motcua-rate", type=float, default=0.0, help="base arrival rate per second (open model)")
     group.add_argument("--motcua-duration", type=float, default=0.0, help="length of the arrival profile, seconds")
-    group.add_argument("--motcua-arrivals", default="poisson", choices=("poisson", "deterministic"))
+    group.add_argument("--motcua-arrivals", default="poisson", choices=("poisson", "deterministic"),
+                       help="arrival times: a Poisson process, or evenly spaced at the profile's rate")
     group.add_argument("--motcua-generators", type=int, default=1, help="open-model generators (one per worker)")
     group.add_argument("--motcua-max-concurrency", type=int, default=2000, help="journeys in flight per generator")
     group.add_argument("--motcua-callback-deadline", type=float, default=10.0, help="seconds before a CALLBACK fails")
@@ -123,6 +126,7 @@ class Harness:
         if self.role == "worker":
             environment.events.report_to_master.add_listener(self._on_report_to_master)
             runner.register_message(ABORT_MESSAGE, lambda *_a, **_kw: self.stop_arrivals())
+            runner.register_message(INTERRUPT_MESSAGE, lambda **_kw: self._stop_without_waiting())
         else:
             self._setup_correlator()
             if self.role == "master":
@@ -172,14 +176,7 @@ class Harness:
 
     def arrival_dropped(self, intended_at: float) -> None:
         self.drops.append(intended_at)
-        self.environment.events.request.fire(
-            request_type=ARRIVAL,
-            name="dropped (concurrency cap)",
-            response_time=0,
-            response_length=0,
-            exception=DROPPED,
-            context={},
-        )
+        log_outside_total(self.environment.stats, ARRIVAL, "dropped (concurrency cap)", 0, DROPPED)
 
     def officer_saw(self, dossier: str, bank: str, group: str, latency_ms: float, ok: bool) -> None:
         self.officer.append([dossier, bank, group, latency_ms, ok])
@@ -213,9 +210,20 @@ class Harness:
             gevent.spawn(self.end_test)
 
     def interrupt(self) -> None:
-        """Ctrl-C in ``motcua loadtest`` (SIGINT from it): stop now, keep what was recorded, mark it partial."""
-        self.interrupted = True
+        """Ctrl-C in ``motcua loadtest`` (SIGINT from it): stop now, keep what was recorded, mark it partial.
+
+        Journeys in flight are cut, not waited for: Locust's ``--stop-timeout`` (which lets a user finish its
+        task — an open-model generator's task is the whole profile) is set to 0 here and in every worker."""
+        if self.interrupted:
+            return
+        self._stop_without_waiting()
+        if self.role == "master":
+            self.environment.runner.send_message(INTERRUPT_MESSAGE, {})  # before runner.stop()'s "stop"
         gevent.spawn(self.end_test)
+
+    def _stop_without_waiting(self) -> None:
+        self.interrupted = True
+        self.environment.stop_timeout = 0
 
     def stop_arrivals(self) -> None:
         """Abort on fail (`motcua.loadtest.abort`): this process's generator and every worker's start no new arrival;
@@ -363,9 +371,7 @@ class Harness:
             return
 
         def fire(request_type: str, name: str, ms: float, error: Exception | None) -> None:
-            self.environment.events.request.fire(
-                request_type=request_type, name=name, response_time=ms, response_length=0, exception=error, context={}
-            )
+            log_outside_total(self.environment.stats, request_type, name, ms, error)
 
         self.correlator = CallbackCorrelator(fire=fire, deadline_s=self.options.motcua_callback_deadline)
         if self.options.motcua_abort:

@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from motcua import safety
 from motcua.errors import InputError
@@ -33,10 +34,26 @@ def announce(urls: Mapping[str, str], options: LoadtestOptions) -> None:
 
 def was_interrupted(run_dir: Path) -> bool:
     """Whether the harness stopped on Ctrl-C (``harness.json`` says ``"interrupted": true``)."""
+    return bool(_harness_facts(run_dir).get("interrupted"))
+
+
+def partial_marker(run_dir: Path, profile_s: float) -> dict[str, Any]:
+    """summary.json's ``"partial"`` of a run stopped by Ctrl-C: how much of the profile ran, and what that means."""
+    harness = _harness_facts(run_dir)
+    ran_s = float(harness.get("written_at", 0.0)) - float(harness.get("started_at", 0.0))
+    return {
+        "ran_s": round(max(0.0, ran_s), 3),
+        "profile_s": profile_s,
+        "note": "stopped by Ctrl-C: every figure covers only what ran; journeys in flight were cut and are not "
+                "counted; rates are still divided by the whole profile's length (throughput.rate_window_s)",
+    }
+
+
+def _harness_facts(run_dir: Path) -> dict[str, Any]:
     try:
-        return bool(json.loads((run_dir / "harness.json").read_text()).get("interrupted"))
+        return dict(json.loads((run_dir / "harness.json").read_text()))
     except (OSError, ValueError):
-        return False
+        return {}
 
 
 def run_loadtest(
@@ -72,9 +89,12 @@ def run_loadtest(
             else:
                 data = measure_run(plan, profile=plan.profile, urls=urls, folder=run.dir, charts=charts)
         data["run_id"] = run.run_id
+        if "throughput" in data:  # the summary's rates: the whole run's counts over the profile's length
+            data["throughput"]["rate_window_s"] = plan.profile.duration_s
         interrupted = was_interrupted(run.dir)
         if interrupted:
             data["interrupted"] = True
+            data["partial"] = partial_marker(run.dir, plan.profile.duration_s)
         write_json(run.path("summary.json"), data)
     summary = Summary(data, run.dir)
     if not options.quiet:
