@@ -84,3 +84,58 @@ def test_patience_laws_keep_mean_and_cv(law):
 def test_bad_patience_law_is_named():
     with pytest.raises(ValueError, match="patience_distribution"):
         CounterParams(patience_distribution="gamma")
+
+
+def test_every_counter_field_of_the_scenario_reaches_the_model():
+    from motcua.scenario import load_scenario
+
+    scenario = load_scenario("lang-son-2027")
+    unit = scenario.units[0]
+    params = CounterParams.from_unit(unit)
+    counters = unit.counters
+    assert (params.priority_share, params.join_theta, params.patience_distribution, params.patience_cv) == (
+        counters.priority_share, counters.join_theta, counters.patience_distribution, counters.patience_cv)
+    assert (params.service_cv, params.break_minutes, params.return_share) == (
+        counters.service_cv, counters.break_minutes, counters.return_share)
+    changed = scenario.with_overrides({
+        "region.units[0].counters.reneging": False, "region.units[0].counters.balking": False,
+        "region.units[0].counters.hourly": [1.0] * 24, "region.units[0].counters.window_officers": [2, 1],
+        "region.units[0].counters.service_cv": None})
+    params = CounterParams.from_unit(changed.units[0])
+    assert params.patience_minutes is None and params.balk_queue is None and params.join_theta is None
+    assert params.hourly == (1.0,) * 24 and params.window_officers == (2, 1) and params.service_cv is None
+
+
+def test_two_level_region_refuses_districts_and_names_former_units():
+    from motcua.errors import ScenarioError
+    from motcua.scenario import load_scenario
+
+    scenario = load_scenario("lang-son-2027")
+    assert scenario.region.levels == "two-level" and len(scenario.units) == 65
+    assert sum(u.kind == "ward" for u in scenario.units) == 4
+    loc_binh = next(u for u in scenario.units if u.name == "Xã Lộc Bình")  # clause 33, seen verbatim
+    assert loc_binh.former_units == ("Thị trấn Lộc Bình (Lộc Bình)", "Xã Khánh Xuân (Lộc Bình)",
+                                     "Xã Đồng Bục (Lộc Bình)", "Xã Hữu Khánh (Lộc Bình)")
+    assert not scenario.unmarked_numbers()
+    with pytest.raises(ScenarioError, match="district"):
+        scenario.with_overrides({"region.units[0].kind": "district"})
+
+
+def test_priority_waits_reach_the_shop_summary():
+    from motcua.models.counters import OneStopShop
+    import simpy
+
+    env = simpy.Environment()
+    shop = OneStopShop(env, CounterParams(officers=2, fee_dossiers_per_day=80, priority_share=0.2),
+                       np.random.default_rng(3))
+    env.run(until=20 * 1440)
+    by_class = shop.summary().wait_by_class
+    assert set(by_class) == {"priority", "ordinary"} and by_class["priority"] < by_class["ordinary"]
+
+
+def test_validate_warns_when_the_run_is_too_short_for_its_load():
+    from motcua.commands.validate import run_length_warning
+
+    assert run_length_warning(3, 2.0, 1.0, 200_000, None) is None
+    warning = run_length_warning(3, 2.9, 1.0, 2_000, 10)
+    assert warning is not None and "relaxation" in warning and "warm-up" in warning
