@@ -122,8 +122,8 @@ def test_two_level_region_refuses_districts_and_names_former_units():
 
 
 def test_priority_waits_reach_the_shop_summary():
-    from motcua.models.counters import OneStopShop
     import simpy
+    from motcua.models.counters import OneStopShop
 
     env = simpy.Environment()
     shop = OneStopShop(env, CounterParams(officers=2, fee_dossiers_per_day=80, priority_share=0.2),
@@ -139,3 +139,11 @@ def test_validate_warns_when_the_run_is_too_short_for_its_load():
     assert run_length_warning(3, 2.0, 1.0, 200_000, None) is None
     warning = run_length_warning(3, 2.9, 1.0, 2_000, 10)
     assert warning is not None and "relaxation" in warning and "warm-up" in warning
+
+
+def test_counters_package_exports_the_new_names():
+    import motcua.models.counters as counters
+
+    for name in ("PRIORITY_RULE", "PATIENCE_DISTRIBUTIONS", "patience_draw", "weibull_shape"):
+        assert name in counters.__all__ and hasattr(counters, name)
+    assert "non-pre-emptive" in counters.PRIORITY_RULE
