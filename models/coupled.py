@@ -79,6 +79,9 @@ class ReplicationResult:
     """(periods, units, activities) float32: officer minutes by activity within each window."""
     open_days: np.ndarray
     """(periods, units) int32: days the counters were open within each window."""
+    class_waits: np.ndarray | None = None
+    """(units, periods, 2) float32: mean counter wait of priority and of ordinary citizens per window (NaN where
+    none); None when no unit gives priority at reception (issue 20)."""
 
     @property
     def days(self) -> int:
@@ -255,12 +258,32 @@ def _collect(scenario: Any, adoption: Any, shops: list[Any], days: int, start: d
             period_officer[p, u] = minutes[a:b].sum(axis=0)
             open_days[p, u] = sum(shop.is_open(d) for d in range(a, b))
             waits[u, p] = _wait_stats(waited[(arrived >= a * MINUTES_PER_DAY) & (arrived < b * MINUTES_PER_DAY)])
+    class_waits = _class_waits(shops, periods)
     return ReplicationResult(
         start=start, unit_ids=tuple(u.id for u in scenario.units), months=tuple(months), activities=ACTIVITIES,
         periods=periods, daily_share=np.asarray(adoption.daily_share, dtype=np.float32)[:days],
         counter_visits=visits, served=served, guided=guided, told_unpaid=_citizens(adoption, "told_unpaid", days),
         online_payments=_citizens(adoption, "online_payments", days), waits=waits,
-        officer_minutes=officer, period_officer_minutes=period_officer, open_days=open_days)
+        officer_minutes=officer, period_officer_minutes=period_officer, open_days=open_days, class_waits=class_waits)
+
+
+def _class_waits(shops: list[Any], periods: tuple[tuple[int, int], ...]) -> np.ndarray | None:
+    """(units, periods, 2) mean wait of priority / ordinary citizens by window, or None if nobody has priority."""
+    if not any(shop is not None and shop.waits_class for shop in shops):
+        return None
+    out = np.full((len(shops), len(periods), 2), np.nan, dtype=np.float32)
+    for u, shop in enumerate(shops):
+        if shop is None or not shop.waits_class:
+            continue
+        arrived = np.frombuffer(shop.waits_arrived, dtype=float)
+        waited = np.frombuffer(shop.waits, dtype=float)
+        priority = np.frombuffer(shop.waits_class, dtype=np.int8).astype(bool)
+        for p, (a, b) in enumerate(periods):
+            inside = (arrived >= a * MINUTES_PER_DAY) & (arrived < b * MINUTES_PER_DAY)
+            for k, chosen in enumerate((inside & priority, inside & ~priority)):
+                if chosen.any():
+                    out[u, p, k] = waited[chosen].mean()
+    return out
 
 
 def _citizens(adoption: Any, event: str, days: int) -> np.ndarray:

@@ -138,6 +138,9 @@ def replication_figures(results: Sequence[ReplicationResult], facts: ScenarioFac
             [first_reach_day(share[:, :, u], target.share) for u in range(len(unit_ids))], axis=1)
     waits = stack(results, "waits")  # (R, U, P, 4)
     figures["wait_p50"], figures["wait_p90"], figures["wait_mean"] = waits[..., 0], waits[..., 1], waits[..., 2]
+    if first.class_waits is not None:  # priority at reception (issue 20): the wait by class
+        by_class = stack(results, "class_waits")  # (R, U, P, 2)
+        figures["wait_mean_priority"], figures["wait_mean_ordinary"] = by_class[..., 0], by_class[..., 1]
     open_days = np.maximum(np.asarray(first.open_days, dtype=float), 1.0)  # (P, U)
     per_day = stack(results, "period_officer_minutes") / 60.0 / open_days[None, :, :, None]  # (R, P, U, A)
     figures["officer_hours_per_open_day"] = per_day

@@ -3,6 +3,11 @@
 - Erlang C: the M/M/c queue (Poisson arrivals at rate λ, exponential service at rate μ per
   server, c servers, infinite waiting room, no balking). The counter model must reproduce its
   mean wait when its realism is switched off.
+- Cobham: the non-pre-emptive priority M/M/c with classes of equal service rate; class k waits
+  W_k = C(c, a) / (cμ (1 − σ_{k−1})(1 − σ_k)), σ_k the load of classes 1..k per server
+  (`priority_mmc_waits`). The counter model with priority at reception must reproduce it.
+- Balking birth–death chain: M/M/c where an arrival finding n waiting joins with probability p(n); its
+  stationary law in closed form (`balking_chain`), which the counter model's join probability must match.
 - Bass diffusion: F(t) = (1 − e^{−(p+q)t}) / (1 + (q/p) e^{−(p+q)t}), the adopted share at time t
   with innovation coefficient p and imitation coefficient q. The adoption model must reduce to it
   with barriers off and constant outreach effort (`models.bass_check` runs that check).
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -67,6 +73,73 @@ def mmc_wait_quantile(q: float, servers: int, arrival_rate: float, service_rate:
         return 0.0
     # P(W > t) = pw · exp(−(cμ − λ) t)
     return math.log(pw / (1 - q)) / (servers * service_rate - arrival_rate)
+
+
+def priority_mmc_waits(servers: int, arrival_rates: Sequence[float], service_rate: float) -> list[float]:
+    """Mean wait in queue of each class of a non-pre-emptive priority M/M/c (Cobham 1954).
+
+    Classes in priority order (first = highest), all served at rate `service_rate` per server. With
+    a = Σλ/μ, C(c, a) the Erlang C probability of waiting and σ_k = Σ_{i≤k} λ_i/(cμ):
+    W_k = C(c, a) / (cμ · (1 − σ_{k−1}) · (1 − σ_k)).
+    """
+    if not arrival_rates or any(rate < 0 for rate in arrival_rates):
+        raise ValueError(f'"arrival_rates" must be one or more rates >= 0, got {list(arrival_rates)!r}')
+    total = float(sum(arrival_rates))
+    pw = erlang_c(servers, total, service_rate)
+    capacity = servers * service_rate
+    waits, before = [], 0.0
+    for rate in arrival_rates:
+        after = before + rate / capacity
+        waits.append(pw / (capacity * (1 - before) * (1 - after)))
+        before = after
+    return waits
+
+
+@dataclass(frozen=True)
+class BalkingChain:
+    """The stationary figures of an M/M/c queue with state-dependent balking (a birth–death chain)."""
+
+    probabilities: np.ndarray
+    """π_k, the stationary probability of k citizens in the system (waiting + in service)."""
+    balk_share: float
+    """Share of arrivals who do not join (PASTA: Σ π_k (1 − p(k − c)) over k ≥ c)."""
+    mean_waiting: float
+    """L_q, the mean number waiting."""
+    mean_wait: float
+    """W_q of those who join, by Little's law: L_q / (λ · (1 − balk_share))."""
+
+
+def balking_chain(servers: int, arrival_rate: float, service_rate: float,
+                  join_probability: Callable[[int], float], *, tol: float = 1e-12,
+                  max_states: int = 100_000) -> BalkingChain:
+    """Exact stationary figures of M/M/c where an arrival who finds n waiting joins with probability p(n).
+
+    Birth rate λ in states k < c and λ·p(k − c) above; death rate min(k, c)·μ. π_{k+1} = π_k·birth_k/death_{k+1},
+    summed until the terms fall below `tol` of the total (the chain is truncated there, so p must fall, or
+    λ < cμ, for it to end).
+    """
+    if servers < 1:
+        raise ValueError(f'"servers" must be >= 1, got {servers!r}')
+    _check_positive("arrival_rate", arrival_rate)
+    _check_positive("service_rate", service_rate)
+    terms, term, k = [1.0], 1.0, 0
+    while k < max_states:
+        birth = arrival_rate * (1.0 if k < servers else join_probability(k - servers))
+        term *= birth / (min(k + 1, servers) * service_rate)
+        terms.append(term)
+        k += 1
+        if k > servers and term < tol * sum(terms):
+            break
+    else:
+        raise ValueError("the balking chain did not settle within max_states: the queue is unstable")
+    pi = np.asarray(terms) / sum(terms)
+    states = np.arange(pi.size)
+    waiting = np.maximum(states - servers, 0)
+    join = np.array([1.0 if k < servers else join_probability(int(k - servers)) for k in states])
+    balk = float((pi * (1 - join)).sum())
+    lq = float((pi * waiting).sum())
+    return BalkingChain(probabilities=pi, balk_share=balk, mean_waiting=lq,
+                        mean_wait=lq / (arrival_rate * (1 - balk)))
 
 
 def mmc_utilisation(servers: int, arrival_rate: float, service_rate: float) -> float:

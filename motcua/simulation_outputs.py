@@ -101,6 +101,12 @@ def reach_summary(reach: np.ndarray, start: dt.date, deadline: int, days: int) -
     }
 
 
+def _wait_stats(fig: dict[str, Any]) -> tuple[str, ...]:
+    """The wait figures of the summary: p50, p90, mean, and the mean by class when some citizens have priority."""
+    by_class = ("mean_priority", "mean_ordinary") if "wait_mean_priority" in fig else ()
+    return ("p50", "p90", "mean", *by_class)
+
+
 def _period_windows(first: ReplicationResult) -> dict[str, Any]:
     return {name: {"start": (first.start + dt.timedelta(days=a)).isoformat(),
                    "end": (first.start + dt.timedelta(days=b - 1)).isoformat(),
@@ -153,7 +159,7 @@ def summarize(rset: ReplicationSet, facts: ScenarioFacts, *, settings: dict[str,
         },
         "counter_waits": {
             "periods": _period_windows(first),
-            "units": {uid: {pname: {stat: _est(fig[f"wait_{stat}"][:, u, p]) for stat in ("p50", "p90", "mean")}
+            "units": {uid: {pname: {stat: _est(fig[f"wait_{stat}"][:, u, p]) for stat in _wait_stats(fig)}
                             for p, pname in enumerate(PERIODS)}
                       for u, uid in enumerate(unit_ids)},
         },

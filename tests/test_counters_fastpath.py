@@ -69,7 +69,7 @@ def test_events_scheduled_counts_every_scheduled_event():
 
 
 def test_tuples_built_in_c_equal_the_named_tuples_constructor():
-    rows = [(1, 0, 8.5, 4.0, 15.0, None, 0.3, 1), (2, 3, 0.0, 0.0, 12.0, 40.0, -1.0, 1)]
+    rows = [(1, 0, 8.5, 4.0, 15.0, None, 0.3, 1, 0), (2, 3, 0.0, 0.0, 12.0, 40.0, -1.0, 1, 1)]
     fast = new_tuples(Visit, rows)
     with fastpath.plain_path():
         plain = new_tuples(Visit, rows)

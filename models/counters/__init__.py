@@ -23,6 +23,15 @@ visit costs one SimPy event (the end of its service) instead of a process, a req
 timer and a condition, and the numbers are those of arrivals as events (with a ``trace`` they are
 events, and a test checks both ways give the same numbers).
 
+*As the law runs them (issue 20).* Citizens with priority at reception (``priority_share``: the elderly,
+pregnant women, people with disabilities…) wait in a queue of their own that officers call first; nobody's
+service is interrupted (non-pre-emptive, `PRIORITY_RULE` gives the basis). Joining may fall with the queue
+(``join_theta``: p = exp(−n/θ), or a declared ``join_table``), and patience may be lognormal or Weibull
+(``patience_distribution``, ``patience_cv``). The daily model needs no warm-up: the shop opens empty every
+morning and sends everyone home at closing, so each day starts from the same state (only the returning
+citizens carry over, and they are part of the law, not a start-up bias); the M/M/c harness discards a
+warm-up and ``motcua validate erlang-c`` warns when it is shorter than the queue's relaxation time.
+
 With `CounterParams.mmc` the same code runs as an M/M/c queue (Poisson arrivals, exponential
 service, c officers always on, no balking, reneging or breaks); `simulate_mmc` uses it for the
 Erlang C check in `motcua validate erlang-c`, so the check exercises the real model code.
@@ -44,9 +53,11 @@ from motcua.models.counters.arrivals import (
     ArrivalDraws,
     Visit,
     doors,
+    patience_draw,
     poisson_doors,
     poisson_quantile,
     walk_in,
+    weibull_shape,
 )
 from motcua.models.counters.books import (
     DAILY_COLUMNS,
@@ -79,6 +90,8 @@ from motcua.models.counters.params import (
     HELP,
     KIND_NAMES,
     MINUTES_PER_DAY,
+    PATIENCE_DISTRIBUTIONS,
+    PRIORITY_RULE,
     QR_PAYMENT_MINUTES,
     CounterParams,
     Procedure,
@@ -103,6 +116,8 @@ __all__ = [
     "HELP",
     "KIND_NAMES",
     "MINUTES_PER_DAY",
+    "PATIENCE_DISTRIBUTIONS",
+    "PRIORITY_RULE",
     "QR_PAYMENT_MINUTES",
     "ArrivalDraws",
     "Books",
@@ -120,8 +135,10 @@ __all__ = [
     "officer_on_shift",
     "open_days_per_year",
     "parse_window",
+    "patience_draw",
     "poisson_doors",
     "poisson_quantile",
     "simulate_mmc",
     "walk_in",
+    "weibull_shape",
 ]

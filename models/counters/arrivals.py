@@ -27,7 +27,7 @@ from motcua.models.counters.params import (
     CounterParams,
     arrival_intensity,
 )
-from scipy import special
+from scipy import optimize, special
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -57,6 +57,8 @@ class Visit(NamedTuple):
     """A uniform draw: an offer of guidance is accepted when it is below ``guide_share``."""
     attempt: int = 1
     """1 on the first visit, 2 when coming back after giving up, …"""
+    priority: int = 0
+    """1 for a citizen with priority at reception (served before ordinary citizens, non-pre-emptive), else 0."""
 
 
 def arrival_cdf(params: CounterParams) -> np.ndarray:
@@ -168,9 +170,12 @@ class ArrivalDraws:
         if params.patience_minutes is None:
             patience: list[float | None] = [None] * count
         else:
-            patience = rng.exponential(params.patience_minutes, count).tolist()
+            patience = patience_draw(rng, params, count).tolist()
+        # Priority is drawn only when some citizens have it, so that scenarios without it keep their streams.
+        priority = ((rng.random(count) < params.priority_share).astype(int).tolist() if params.priority_share
+                    else itertools.repeat(0))
         fields = zip(itertools.islice(self._numbers, count), kinds.tolist(), receive.tolist(), payment.tolist(),
-                     guidance.tolist(), patience, accepts.tolist(), itertools.repeat(1))
+                     guidance.tolist(), patience, accepts.tolist(), itertools.repeat(1), priority)
         return new_tuples(Visit, fields)
 
     @functools.cached_property
@@ -191,6 +196,30 @@ class ArrivalDraws:
             return self.rng.exponential(1.0, count)
         shape = 1.0 / (cv * cv)
         return self.rng.gamma(shape, 1.0 / shape, count)
+
+
+def patience_draw(rng: np.random.Generator, params: CounterParams, count: int) -> np.ndarray:
+    """`count` patience times of mean ``patience_minutes`` from ``patience_distribution``: exponential (the
+    draws of earlier versions, unchanged), lognormal or Weibull with coefficient of variation ``patience_cv``."""
+    mean = params.patience_minutes
+    assert mean is not None
+    law, cv = params.patience_distribution, params.patience_cv
+    if law == "exponential":
+        return rng.exponential(mean, count)
+    if law == "lognormal":
+        sigma2 = math.log1p(cv * cv)
+        return rng.lognormal(math.log(mean) - sigma2 / 2, math.sqrt(sigma2), count)
+    shape = weibull_shape(cv)
+    return rng.weibull(shape, count) * (mean / math.gamma(1 + 1 / shape))
+
+
+@functools.lru_cache(maxsize=64)
+def weibull_shape(cv: float) -> float:
+    """The Weibull shape k whose coefficient of variation is `cv`: √(Γ(1+2/k)/Γ(1+1/k)² − 1) = cv."""
+    def excess(log_k: float) -> float:
+        k = math.exp(log_k)
+        return math.exp(math.lgamma(1 + 2 / k) - 2 * math.lgamma(1 + 1 / k)) - 1 - cv * cv
+    return math.exp(optimize.brentq(excess, math.log(0.05), math.log(50.0)))
 
 
 def doors(env: simpy.Environment, shop: OneStopShop) -> SimProcess:

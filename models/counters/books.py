@@ -38,6 +38,8 @@ class CounterSummary:
     officer_hours: dict[str, float]
     """By activity: ``serving``, ``cash``, ``guidance``, ``idle``."""
     counts: dict[str, int] = field(default_factory=dict)
+    wait_by_class: dict[str, float] = field(default_factory=dict)
+    """Mean wait of served citizens by class at reception (``priority``, ``ordinary``), when some have priority."""
 
 
 
@@ -48,6 +50,7 @@ class Books:
     params: CounterParams
     daily: list[tuple[float, ...]]
     waits: array
+    waits_class: array
     serving_minutes: float
     cash_minutes: float
     guidance_minutes: float
@@ -125,5 +128,15 @@ class Books:
             counts={"arrivals": self.joined + self.balked, "joined": self.joined, "served": self.served,
                     "balked": self.balked, "reneged": self.reneged, "sent_home": self.sent_home,
                     "returned": self.returned, "lost": self.lost, "guided": self.guided},
+            wait_by_class=self.wait_by_class(),
         )
+
+    def wait_by_class(self) -> dict[str, float]:
+        """Mean wait of the served citizens by class at reception (empty when nobody has priority)."""
+        if not self.waits_class:
+            return {}
+        waits = np.frombuffer(self.waits, dtype=float)
+        priority = np.frombuffer(self.waits_class, dtype=np.int8).astype(bool)
+        return {name: float(waits[chosen].mean()) if chosen.any() else math.nan
+                for name, chosen in (("priority", priority), ("ordinary", ~priority))}
 

@@ -7,6 +7,7 @@ service, c officers always on, no balking, reneging or breaks), so the check exe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import simpy
@@ -26,6 +27,18 @@ class MMCResult:
     customers: int
     events: int
     """SimPy events scheduled in the run (for the benchmark)."""
+    classes: np.ndarray | None = None
+    """Class at reception of each measured customer (1 priority, 0 ordinary), when some have priority."""
+    balked: int = 0
+    """Arrivals who did not join (a join probability or cap given in `extra`)."""
+    arrivals: int = 0
+    """All arrivals, those who balked included."""
+
+    def mean_wait_of(self, priority: int) -> float:
+        """Mean wait of the measured customers of one class (1 priority, 0 ordinary)."""
+        if self.classes is None:
+            raise ValueError("no classes in this run: give priority_share")
+        return float(self.waits[self.classes == priority].mean())
 
     @property
     def mean_wait(self) -> float:
@@ -43,23 +56,32 @@ def simulate_mmc(
     customers: int,
     rng: np.random.Generator,
     warmup: int | None = None,
+    **extra: Any,
 ) -> MMCResult:
     """Runs the counter model as an M/M/c queue: `warmup` customers (default a tenth of
-    `customers`) are discarded, then `customers` are measured; the run ends when all are served."""
+    `customers`) are discarded, then `customers` are measured; the run ends when all are served.
+
+    `extra` switches pieces of the model back on (`CounterParams.mmc`): ``priority_share`` for Cobham's
+    priority queue, ``join_theta`` / ``join_table`` for state-dependent balking (then `customers` counts
+    arrivals, and the measured waits are those of the joiners after the first `warmup` joiners)."""
     require(servers >= 1, "servers", servers, "must be >= 1")
     require(customers >= 1, "customers", customers, "must be >= 1")
     warmup = customers // 10 if warmup is None else warmup
     require(warmup >= 0, "warmup", warmup, "must be >= 0")
-    if arrival_rate >= servers * service_rate:
+    if arrival_rate >= servers * service_rate and not (extra.get("join_theta") or extra.get("join_table")):
         raise ValueError(f'the queue is unstable: "arrival_rate" {arrival_rate!r} >= "servers" × "service_rate" = '
                          f"{servers * service_rate!r}; lower the arrival rate or add servers")
     env = simpy.Environment()
-    shop = OneStopShop(env, CounterParams.mmc(servers, arrival_rate, service_rate), rng, customers=warmup + customers)
+    shop = OneStopShop(env, CounterParams.mmc(servers, arrival_rate, service_rate, **extra), rng,
+                       customers=warmup + customers)
     env.run()
     arrived = np.frombuffer(shop.waits_arrived, dtype=float)
     waits = np.frombuffer(shop.waits, dtype=float)
     order = np.argsort(arrived, kind="stable")
-    measured = waits[order][warmup:]
+    measured = waits[order][warmup:]  # (with balking: the joiners after the first `warmup` joiners)
+    classes = np.frombuffer(shop.waits_class, dtype=np.int8)[order][warmup:].copy() if shop.waits_class else None
     work = shop.serving_minutes
     return MMCResult(waits=measured.copy(), utilisation=work / (servers * shop.last_arrival),
-                     customers=int(measured.size), events=events_scheduled(env))
+                     customers=int(measured.size), events=events_scheduled(env), classes=classes,
+                     balked=shop.balked, arrivals=shop.joined + shop.balked)
+

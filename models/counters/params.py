@@ -137,6 +137,21 @@ class CounterParams:
     """Mean minutes a citizen waits before giving up (exponential, *assumed*); None: forever."""
     return_share: float = 0.9
     """Share of those who balked, reneged or were sent home at closing who come back the next open day."""
+    patience_distribution: str = "exponential"
+    """Law of each citizen's patience, of mean ``patience_minutes``: ``exponential``, ``lognormal`` or ``weibull``
+    (the last two with coefficient of variation ``patience_cv``)."""
+    patience_cv: float = 1.0
+    """Coefficient of variation of patience for ``lognormal`` and ``weibull`` (an exponential's is 1)."""
+    join_theta: float | None = None
+    """Balking that falls with the queue: a citizen who finds n waiting joins with probability exp(−n/θ)
+    (before the hard ``balk_queue`` cap); None: everyone joins below the cap."""
+    join_table: tuple[float, ...] | None = None
+    """Balking by a declared table: entry n is the probability of joining when n wait (the last entry holds
+    beyond the table; the first must be 1: nobody balks at an empty queue). Exclusive with ``join_theta``."""
+    priority_share: float = 0.0
+    """Share of visits with priority at reception (người cao tuổi, phụ nữ mang thai, người khuyết tật…):
+    served before every ordinary citizen waiting, first-come first-served among themselves, never
+    interrupting a service in progress (non-pre-emptive: the modelling choice; see `PRIORITY_RULE`)."""
     poisson_arrivals_per_minute: float = 0.0
     """Only when ``opening`` is None: the Poisson arrival rate."""
 
@@ -153,6 +168,18 @@ class CounterParams:
         require(self.service_cv is None or self.service_cv > 0, "service_cv", self.service_cv, "must be > 0")
         require(self.patience_minutes is None or self.patience_minutes > 0, "patience_minutes",
                  self.patience_minutes, "must be > 0 (or None: citizens never give up)")
+        require(self.patience_distribution in PATIENCE_DISTRIBUTIONS, "patience_distribution",
+                 self.patience_distribution, f"must be one of {', '.join(PATIENCE_DISTRIBUTIONS)}")
+        require(0.05 <= self.patience_cv <= 10, "patience_cv", self.patience_cv, "must be within [0.05, 10]")
+        require(self.join_theta is None or self.join_theta > 0, "join_theta", self.join_theta,
+                 "must be > 0 (or None: no probabilistic balking)")
+        require(self.join_table is None or (bool(self.join_table) and self.join_table[0] == 1.0
+                                            and all(0 <= p <= 1 for p in self.join_table)),
+                 "join_table", self.join_table, "must be probabilities within [0, 1] starting with 1.0")
+        require(self.join_theta is None or self.join_table is None, "join_table", self.join_table,
+                 "cannot be given together with join_theta: choose one law of joining")
+        require(0 <= self.priority_share <= 1, "priority_share", self.priority_share,
+                 "must be a share within [0, 1]")
         require(len(self.hourly) == 24, "hourly", self.hourly, "needs 24 multipliers, one per hour")
         require(len(self.weekday_factors) == 7, "weekday_factors", self.weekday_factors, "needs 7 multipliers")
         require(len(self.month_factors) == 12, "month_factors", self.month_factors, "needs 12 multipliers")
@@ -173,19 +200,35 @@ class CounterParams:
                 0 <= n <= self.seats for n in self.window_officers)), "window_officers", self.window_officers,
                 f"needs one count per opening window, each within 0..{self.seats} (the seated officers)")
 
+    def join_probability(self, waiting: int) -> float:
+        """Probability that a citizen who finds `waiting` people in the queue joins it (below ``balk_queue``)."""
+        if self.join_theta is not None:
+            return math.exp(-waiting / self.join_theta)
+        if self.join_table is not None:
+            return self.join_table[min(waiting, len(self.join_table) - 1)]
+        return 1.0
+
+    @property
+    def joins_by_chance(self) -> bool:
+        """Whether joining the queue is a draw (``join_theta`` or ``join_table``), not only the hard cap."""
+        return self.join_theta is not None or self.join_table is not None
+
     @property
     def seats(self) -> int:
         """Officers who can sit at a counter at the same time."""
         return self.officers if self.counters is None else min(self.officers, self.counters)
 
     @classmethod
-    def mmc(cls, servers: int, arrival_rate: float, service_rate: float) -> CounterParams:
-        """The shop with its realism switched off: an M/M/c queue (rates per minute)."""
+    def mmc(cls, servers: int, arrival_rate: float, service_rate: float, **extra: Any) -> CounterParams:
+        """The shop with its realism switched off: an M/M/c queue (rates per minute).
+
+        `extra` switches chosen pieces back on for the theory checks, e.g. ``priority_share`` (Cobham's
+        two-class priority queue) or ``join_theta`` (a birth–death chain with state-dependent balking)."""
         require(arrival_rate > 0, "arrival_rate", arrival_rate, "must be > 0")
         require(service_rate > 0, "service_rate", service_rate, "must be > 0")
         return cls(officers=servers, opening=None, poisson_arrivals_per_minute=arrival_rate,
                    receive_minutes=1.0 / service_rate, service_cv=None, procedures=(Procedure("any", 1.0, 1.0),),
-                   balk_queue=None, patience_minutes=None, break_minutes=0.0)
+                   balk_queue=None, patience_minutes=None, break_minutes=0.0, **extra)
 
     @classmethod
     def from_unit(cls, unit: Any, **overrides: Any) -> CounterParams:
@@ -216,13 +259,33 @@ class CounterParams:
             "cash_minutes": max(0.0, service.cash - receive),
             "qr_minutes": qr_payment,
             "guidance_minutes": service.guidance,
-            "patience_minutes": counters.patience_minutes,
-            "balk_queue": counters.balk_queue_length,
+            "patience_minutes": counters.patience_minutes if counters.reneging else None,
+            "balk_queue": counters.balk_queue_length if counters.balking else None,
+            "join_theta": counters.join_theta if counters.balking else None,
+            "join_table": counters.join_table if counters.balking else None,
+            "patience_distribution": counters.patience_distribution,
+            "patience_cv": counters.patience_cv,
+            "priority_share": counters.priority_share,
+            "service_cv": counters.service_cv,
+            "break_minutes": counters.break_minutes,
+            "return_share": counters.return_share,
+            "window_officers": counters.window_officers,
         }
+        if counters.hourly is not None:
+            values["hourly"] = tuple(counters.hourly)
         values.update(overrides)
         return cls(**values)
 
 
+PATIENCE_DISTRIBUTIONS = ("exponential", "lognormal", "weibull")
+"""Laws of a citizen's patience the model draws from (all of mean ``patience_minutes``)."""
+PRIORITY_RULE = (
+    "non-pre-emptive: priority citizens are served next and never interrupt a service in progress. A modelling "
+    "choice: Decree 107/2021/NĐ-CP let one-stop units open a dedicated counter for the elderly, pregnant women and "
+    "people with disabilities (a layout rule, not an order of service); Decree 118/2025/NĐ-CP replaced it and no "
+    "priority provision of it was found; Đà Nẵng's priority card serves holders next, in card order, and says "
+    "nothing of interrupting (research/lang-son-2025.md §3)")
+"""The priority rule the model applies, with its basis (shown in reports and the scenario README)."""
 QR_PAYMENT_MINUTES = 1.0
 """*Assumed* officer minutes of a QR payment at the counter (scan, check the confirmation)."""
 FREE_PER_FEE_DOSSIER = 0.5

@@ -72,6 +72,8 @@ class OneStopShop(ArrivalDraws, Books):
         params = self.params
         self.always_open = params.opening is None
         self.balk_queue = params.balk_queue
+        self._joins_by_chance = params.joins_by_chance
+        self._by_class = params.priority_share > 0
         self.guide_share = params.guide_share
         """Share of cash payers who accept an officer's offer to guide them online (may change daily)."""
         self.qr_share = params.qr_share
@@ -82,6 +84,8 @@ class OneStopShop(ArrivalDraws, Books):
         """Minutes each served citizen waited, in the order they were called."""
         self.waits_arrived = array("d")
         """Arrival minute of the citizen behind each entry of ``waits``."""
+        self.waits_class = array("b")
+        """Class of each entry of ``waits`` (1 priority, 0 ordinary), kept only when some citizens have priority."""
         self.abandoned_waits = array("d")
         """Minutes waited by citizens who gave up or were sent home at closing."""
         self.serving_minutes = self.cash_minutes = self.guidance_minutes = 0.0
@@ -104,6 +108,8 @@ class OneStopShop(ArrivalDraws, Books):
         # citizen who gives up is taken off lazily, at their deadline's minute, the next time anyone
         # looks at the queue (`_catch_up`); the records come out as if they had left at that minute.
         self._queue: deque[_Waiting] = deque()
+        self._priority_queue: deque[_Waiting] = deque()
+        """Waiting citizens with priority at reception, in order of arrival: called before ``_queue``."""
         self._deadlines: list[tuple[float, int, _Waiting]] = []
         self._deadline_order = itertools.count()
         self._idle: dict[int, Wake] = {}
@@ -178,7 +184,9 @@ class OneStopShop(ArrivalDraws, Books):
         trace = self.trace
         if trace is not None:
             trace.append((f"citizen {visit.number}", "arrives", now))
-        if self.balk_queue is not None and self.waiting >= self.balk_queue:
+        if (self.balk_queue is not None and self.waiting >= self.balk_queue) or (
+                self._joins_by_chance and self.waiting
+                and self.rng.random() >= self.params.join_probability(self.waiting)):
             self.balked += 1
             if trace is not None:
                 trace.append((f"citizen {visit.number}", "balks", now))
@@ -193,7 +201,7 @@ class OneStopShop(ArrivalDraws, Books):
         self._queue_changed(now)
         self.waiting += 1
         entry = _Waiting(visit, now)
-        self._queue.append(entry)
+        (self._priority_queue if visit.priority else self._queue).append(entry)
         if visit.patience is not None:
             heapq.heappush(self._deadlines, (now + visit.patience, next(self._deadline_order), entry))
 
@@ -204,12 +212,12 @@ class OneStopShop(ArrivalDraws, Books):
         expected, deadlines = self._expected, self._deadlines
         if (expected and expected[0][0] <= now) or (deadlines and deadlines[0][0] <= now):
             self._catch_up(now)  # (most calls find nothing due: this skips the call)
-        queue = self._queue
-        while queue:
-            entry = queue.popleft()
-            if entry.waiting:
-                entry.waiting = False
-                return entry.visit, self.start_service(entry.visit, entry.arrived)
+        for queue in (self._priority_queue, self._queue) if self._by_class else (self._queue,):
+            while queue:
+                entry = queue.popleft()
+                if entry.waiting:
+                    entry.waiting = False
+                    return entry.visit, self.start_service(entry.visit, entry.arrived)
         return None
 
     def wait_for_citizen(self, officer: int, until: float) -> Wake:
@@ -241,7 +249,7 @@ class OneStopShop(ArrivalDraws, Books):
     def hand_over(self) -> None:
         """An officer leaves the counter: if anyone waits and another officer sits idle, that one calls
         them (an officer woken by a citizen at the very minute their duty ends leaves instead)."""
-        if self._queue and self._idle:
+        if (self._queue or self._priority_queue) and self._idle:
             self._wake(next(iter(self._idle)), None)
 
     def _duty_timer(self, timer: simpy.Event) -> None:
@@ -255,11 +263,12 @@ class OneStopShop(ArrivalDraws, Books):
         """The doors close for the day: everyone still waiting goes home."""
         now = self.env.now
         self._catch_up(now)
-        for entry in self._queue:
+        for entry in sorted((*self._priority_queue, *self._queue), key=lambda e: e.arrived):
             if entry.waiting:
                 entry.waiting = False
                 self.give_up(entry.visit, entry.arrived, now, sent_home=True)
         self._queue.clear()
+        self._priority_queue.clear()
         self._deadlines.clear()
 
     def _catch_up(self, now: float) -> None:
@@ -311,6 +320,8 @@ class OneStopShop(ArrivalDraws, Books):
         self.served += 1
         self.waits.append(now - arrived)
         self.waits_arrived.append(arrived)
+        if self._by_class:
+            self.waits_class.append(visit.priority)
         if self.trace is not None:
             self.trace.append((f"citizen {visit.number}", "called", now))
         kind = visit.kind

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from typing import Any
 
 from motcua.errors import InputError, ToleranceExceeded
@@ -88,8 +89,34 @@ def check_erlang_arguments(args: argparse.Namespace) -> None:
         )
 
 
+def run_length_warning(servers: int, arrival_rate: float, service_rate: float, customers: int,
+                       warmup: int | None) -> str | None:
+    """A warning when the run is too short for its load, else None.
+
+    The queue forgets its empty start over its relaxation time τ ≈ 1/(cμ(1 − √ρ)²) (the M/M/1 relaxation time of
+    Morse, with the c servers pooled: a heavy-traffic approximation). A warm-up shorter than the customers who
+    arrive in τ leaves the start's bias in; a measured run shorter than 50 τ leaves a wide interval.
+    """
+    rho = arrival_rate / (servers * service_rate)
+    in_relaxation = arrival_rate / (servers * service_rate * (1 - math.sqrt(rho)) ** 2)
+    warmup = customers // 10 if warmup is None else warmup
+    problems = []
+    if warmup < in_relaxation:
+        problems.append(f"the warm-up ({warmup} customers) is shorter than the queue's relaxation time at "
+                        f"utilisation {rho:.3f} (about {in_relaxation:,.0f} customers)")
+    if customers < 50 * in_relaxation:
+        problems.append(f"the measured run ({customers} customers) is shorter than 50 relaxation times "
+                        f"(about {50 * in_relaxation:,.0f} customers)")
+    if not problems:
+        return None
+    return "warning: " + "; ".join(problems) + "; raise --customers (and --warmup) for a steady-state figure"
+
+
 def run_erlang_c(args: argparse.Namespace) -> int:
     check_erlang_arguments(args)
+    warning = run_length_warning(args.servers, args.arrival_rate, args.service_rate, args.customers, args.warmup)
+    if warning:
+        print(warning, file=sys.stderr)
     comparison = compare_erlang_c(args.servers, args.arrival_rate, args.service_rate, args.customers,
                                   args.replications, seed=args.seed, warmup=args.warmup)
     print(format_erlang_c(comparison, args))

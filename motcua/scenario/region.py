@@ -18,7 +18,13 @@ from typing import Literal
 from motcua.scenario.common import SLUG, check_period
 from motcua.typed_config import FieldProblem, check_unique, spec
 
-UnitKind = Literal["department", "district", "city", "commune", "province"]
+UnitKind = Literal["department", "district", "city", "commune", "ward", "province"]
+Levels = Literal["three-level", "two-level"]
+"""``three-level``: province → district (huyện) → commune, as before 1 July 2025 (history, backtests);
+``two-level``: province → commune-level units (xã, phường), Resolution 202/2025/QH15 and the 2025 arrangement."""
+CentreModel = Literal["commune-centres", "provincial-centre"]
+"""Decree 118/2025/NĐ-CP: a public administration service centre in each commune-level unit, or a single
+provincial centre with branches (then no commune-level centres)."""
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -46,6 +52,27 @@ class Counters:
     patience_minutes: float = spec("mean wait a citizen tolerates before leaving to come back another day",
                                    60.0, unit="minutes", gt=0)
     balk_queue_length: int = spec("queue length at which an arriving citizen turns back", 40, ge=1)
+    balking: bool = spec("whether citizens turn back at a long queue (false: everyone joins)", True)
+    reneging: bool = spec("whether waiting citizens give up when their patience runs out (false: never)", True)
+    join_theta: float | None = spec("joining that falls with the queue: a citizen who finds n waiting joins with "
+                                    "probability exp(−n/θ), below balk_queue_length", None, gt=0)
+    join_table: tuple[float, ...] | None = spec("joining by a declared table: entry n is the probability of "
+                                                "joining when n wait (the first must be 1; the last holds beyond)",
+                                                None, ge=0, le=1)
+    patience_distribution: Literal["exponential", "lognormal", "weibull"] = spec(
+        "law of a citizen's patience, of mean patience_minutes", "exponential")
+    patience_cv: float = spec("coefficient of variation of patience (lognormal, weibull)", 1.0, ge=0.05, le=10)
+    priority_share: float = spec("share of visits with priority at reception (elderly, pregnant women, people with "
+                                 "disabilities…), served next, non-pre-emptive", 0.0, share=True)
+    service_cv: float | None = spec("coefficient of variation of service times (gamma); null: exponential",
+                                    0.5, gt=0)
+    break_minutes: float = spec("each officer's break in each opening period", 15.0, unit="minutes", ge=0)
+    hourly: tuple[float, ...] | None = spec("arrival multipliers by hour of day, 24 values (default: the "
+                                            "model's morning-rush profile)", None, ge=0)
+    return_share: float = spec("share of those who leave unserved who come back the next open day", 0.9,
+                               share=True)
+    window_officers: tuple[int, ...] | None = spec("officers seated in each opening period, e.g. [4, 3] "
+                                                   "(default: every officer in every period)", None, ge=0)
 
     def check(self) -> None:
         previous = -1
@@ -57,6 +84,16 @@ class Counters:
                                    "periods in order and not overlapping")
             previous = end
         check_unique(self.weekdays, "weekdays", None)
+        if self.hourly is not None and len(self.hourly) != 24:
+            raise FieldProblem("hourly", list(self.hourly), "needs 24 multipliers, one per hour of the day")
+        if self.window_officers is not None and len(self.window_officers) != len(self.opening):
+            raise FieldProblem("window_officers", list(self.window_officers),
+                               f"needs one count per opening period ({len(self.opening)})")
+        if self.join_table is not None and (not self.join_table or self.join_table[0] != 1.0):
+            raise FieldProblem("join_table", list(self.join_table), "must start with 1.0 (nobody balks at an empty "
+                                                                    "queue)")
+        if self.join_table is not None and self.join_theta is not None:
+            raise FieldProblem("join_table", list(self.join_table), "give join_theta or join_table, not both")
 
     @property
     def opening_minutes(self) -> tuple[tuple[int, int], ...]:
@@ -90,6 +127,12 @@ class Unit:
     initial_share: float | None = spec("share paid online on simulation.start (default: observed_share, else 0)",
                                        None, share=True)
     counters: Counters | None = spec("the unit's one-stop-shop counters", None)
+    reception_points: int = spec("reception and return points of the unit's service centre (decided by the "
+                                 "commune People's Committee, Decree 118/2025/NĐ-CP)", 1, ge=1)
+    former_units: tuple[str, ...] = spec("units before the 2025 arrangement merged into this one, as written in "
+                                         "the resolution's clause", ())
+    former_districts: tuple[str, ...] = spec("former district(s) (huyện) the unit's area came from; their 2024 "
+                                             "observations carry over by the rule given in [provenance]", ())
 
     def check(self) -> None:
         _check_observation(self)
@@ -118,6 +161,12 @@ class Region:
     name: str = spec("name of the province or country")
     province_code: str = spec("two-digit province code ('00' for national)", pattern=r"\d\d")
     units: tuple[Unit, ...] = spec("units that receive fee-bearing dossiers")
+    levels: Levels = spec("administrative levels: three-level (to 30 June 2025) or two-level (from 1 July 2025)",
+                          "three-level")
+    centre_model: CentreModel = spec("service centres: one per commune-level unit, or a single provincial centre",
+                                     "commune-centres")
+    arrangement: str | None = spec("the resolution arranging the commune-level units, e.g. '1672/NQ-UBTVQH15'",
+                                   None)
     observed_share: float | None = spec("observed share for the whole region", None, share=True)
     observed_share_source: str | None = spec("source id of observed_share", None)
     observed_from: dt.date | None = spec("first day of the period observed_share covers", None)
@@ -128,6 +177,12 @@ class Region:
             raise FieldProblem("units", [], "at least one unit is needed")
         check_unique([u.id for u in self.units], "units", "id")
         check_unique([u.agency_code for u in self.units], "units", "agency_code")
+        if self.levels == "two-level":
+            for i, unit in enumerate(self.units):
+                if unit.kind == "district":
+                    raise FieldProblem(f"units[{i}].kind", unit.kind, "no district level in a two-level region "
+                                       "(from 1 July 2025): use commune, ward, department or province, and "
+                                       "record the former district in former_districts")
         _check_observation(self)
 
     def unit(self, unit_id: str) -> Unit:
