@@ -113,7 +113,7 @@ def plain(value: Any) -> Any:
 # ---------------------------------------------------------------------------------------------
 # The form
 # ---------------------------------------------------------------------------------------------
-def form_fields(doc: tomlkit.TOMLDocument, scenario: Scenario | None, tr: Any) -> dict[str, list[Field]]:
+def form_fields(doc: tomlkit.TOMLDocument, scenario: Scenario | None, tr: Any) -> dict[str, list[Any]]:
     """The form's groups of fields, with the values of `doc` (`scenario` gives defaults and provenance)."""
     data = doc.unwrap()
     sources = tuple((s["id"], s["id"]) for s in get_in(data, "scenario.sources", []) or [])
@@ -141,7 +141,7 @@ def form_fields(doc: tomlkit.TOMLDocument, scenario: Scenario | None, tr: Any) -
                            optional=True))
         units.append(Field(f"{base}.observed_to", tr("f_observed_to"), "date", unit.get("observed_to", ""),
                            optional=True))
-    interventions = []
+    interventions: list[list[Field]] = []
     for i, item in enumerate(get_in(data, "interventions", [])):
         base = f"interventions[{i}]"
         interventions.append([
@@ -159,7 +159,7 @@ def form_fields(doc: tomlkit.TOMLDocument, scenario: Scenario | None, tr: Any) -
             Field(f"{base}.fee_reduction_share", tr("f_fee_reduction_share"), "percent",
                   item.get("fee_reduction_share", ""), optional=True),
         ])
-    targets = []
+    targets: list[list[Field]] = []
     for i, target in enumerate(get_in(data, "targets", [])):
         base = f"targets[{i}]"
         targets.append([Field(f"{base}.name", tr("f_name"), "text", target.get("name", ""), optional=True),

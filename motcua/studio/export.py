@@ -78,8 +78,9 @@ def simulation_tables(summary: SimulationSummary, tr: Callable[..., str], lang: 
     weekly = summary["share"]["weekly"]
     ids = summary["share"]["series"]
     header = [tr("c_week")] + [f"{names.get(s, s)} ({k})" for s in ids for k in ("mean", "low", "high")]
-    rows = [[_date(label)] + [weekly["series"][s][k][i] for s in ids for k in ("mean", "low", "high")]
-            for i, label in enumerate(weekly["labels"])]
+    rows: list[list[Any]] = [[_date(label), *(weekly["series"][s][k][i] for s in ids
+                                               for k in ("mean", "low", "high"))]
+                             for i, label in enumerate(weekly["labels"])]
     return [unit_table, Table(tr("c_week") if lang == "vi" else "weekly", header, rows,
                               percent_columns=tuple(range(1, len(header))))]
 
@@ -109,7 +110,7 @@ def xlsx(tables: list[Table]) -> bytes:
     from openpyxl.styles import Font
 
     book = Workbook()
-    book.remove(book.active)  # type: ignore[arg-type]
+    book.remove(book.active)
     for table in tables:
         sheet = book.create_sheet(_sheet_name(table.name, book.sheetnames))
         sheet.append(table.header)
@@ -144,7 +145,7 @@ def csv_bytes(table: Table) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def report(run_dir: Path, manifest: dict[str, Any], summary: dict[str, Any], lang: str, index: int = 0) -> Path:
+def report(run_dir: Path, manifest: dict[str, Any], summary: Any, lang: str, index: int = 0) -> Path:
     """The campaign report of a simulation (or of scenario `index` of a comparison), drawn once into the run folder."""
     from motcua.report.html import draw_charts, render
     from motcua.run_layout import write_text

@@ -17,7 +17,7 @@ from motcua.errors import InputError
 from motcua.report.i18n import LANGS, seconds
 from motcua.scenario import load_scenario
 from motcua.studio import editor, export, plots, views
-from motcua.studio.app import JOBS, LANG_COOKIE, WORKSPACE, error_page, lang_of, render
+from motcua.studio.context import JOBS, LANG_COOKIE, WORKSPACE, error_page, lang_of, render
 from motcua.studio.guard import checked_name, inside
 from motcua.studio.jobs import DONE, FAILED, JobSpec, find_same_run
 from motcua.studio.problems import translate
@@ -28,7 +28,7 @@ MAX_COMPARED = 5
 
 def add_routes(app: web.Application) -> None:
     r = app.router
-    r.add_get("/", lambda request: _redirect("/scenarios"))
+    r.add_get("/", home)
     r.add_get("/lang/{lang}", switch_lang)
     r.add_get("/scenarios", scenarios_page)
     r.add_post("/scenarios/new", new_scenario)
@@ -45,6 +45,10 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/runs/{scenario}/{run}/chart/{name}.{fmt}", chart_file)
     r.add_get("/runs/{scenario}/{run}/tables.xlsx", tables_xlsx)
     r.add_get("/runs/{scenario}/{run}/table-{index}.csv", table_csv)
+
+
+async def home(request: web.Request) -> web.Response:
+    return _redirect("/scenarios")
 
 
 def _redirect(location: str) -> web.Response:
@@ -298,9 +302,10 @@ async def report_file(request: web.Request) -> web.StreamResponse:
             raise web.HTTPNotFound()
         path = export.report(run_dir, manifest, summary, lang_of(request), index)
     else:
-        path = next((run_dir / p for p in ("report.html", "locust/report.html") if (run_dir / p).is_file()), None)
-        if path is None:
+        found = next((run_dir / p for p in ("report.html", "locust/report.html") if (run_dir / p).is_file()), None)
+        if found is None:
             raise web.HTTPNotFound(text="this run has no report")
+        path = found
     return web.FileResponse(path, headers={"Content-Type": "text/html; charset=utf-8",
                                            "Content-Security-Policy": "default-src 'none'; img-src data:; "
                                            "style-src 'unsafe-inline'; script-src 'unsafe-inline'"})

@@ -8,7 +8,7 @@ numbers use the decimal comma and the thousands dot (``separators``) and dates r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from motcua.report.style import PALETTE, TARGET_COLOR
@@ -30,7 +30,7 @@ def _color(k: int) -> str:
     return PALETTE[k % len(PALETTE)]
 
 
-def _band(x: list[str], est: dict[str, Any], name: str, color: str, group: str, visible: Any = True,
+def _band(x: list[str], est: Mapping[str, Any], name: str, color: str, group: str, visible: Any = True,
           scale: float = 1.0) -> list[dict[str, Any]]:
     """A mean line with its 95% band (low, then high filled to it), one legend entry."""
     def scaled(values: Sequence[Any]) -> list[Any]:

@@ -11,11 +11,21 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from motcua.report.i18n import day, number, percent
 from motcua.report.sections import ReportInput, band, summary_view, units_view
-from motcua.run_layout import MANIFEST, REPORT, SUMMARY, ComparisonSummary, RunFiles, SimulationSummary, read_json
+from motcua.run_layout import (
+    MANIFEST,
+    REPORT,
+    SUMMARY,
+    ComparisonSummary,
+    Estimate,
+    Manifest,
+    RunFiles,
+    SimulationSummary,
+    read_json,
+)
 from motcua.runs import list_runs
 from motcua.scenario import Scenario, load_scenario
 
@@ -26,7 +36,7 @@ READ_ONLY_KINDS = ("loadtest", "run", "calibrate", "sensitivity", "mock-check")
 def simulate_files(run_dir: Path, summary: SimulationSummary, manifest: Mapping[str, Any],
                    scenario_file: Path | None) -> RunFiles:
     """A `RunFiles` view of a `motcua simulate` folder (one scenario's summary), for the report's views."""
-    return RunFiles(run_dir=run_dir, manifest=dict(manifest), summary=None, simulate=summary,  # type: ignore[arg-type]
+    return RunFiles(run_dir=run_dir, manifest=cast(Manifest, dict(manifest)), summary=None, simulate=summary,
                     interventions=None, demand=None, loadtest=None, harness=None, quality=None, feedback=None,
                     flawless=None, comparison=None, scenario_file=scenario_file)
 
@@ -95,16 +105,19 @@ DIFF_ROWS: tuple[DiffRow, ...] = (
 
 def difference_table(comparison: ComparisonSummary, tr: Callable[..., str], lang: str) -> dict[str, Any]:
     """Header (one column per non-baseline scenario) and rows of paired differences with their intervals."""
-    diffs: list[Mapping[str, Any]] = list(comparison["differences"])  # type: ignore[arg-type]
+    diffs = [cast(Mapping[str, Any], d) for d in comparison["differences"]]
     rows = []
     for row in DIFF_ROWS:
         ests = [row.estimate(d) for d in diffs]
         if all(e is None or not isinstance(e, Mapping) or "mean" not in e for e in ests):
             continue
-        rows.append([row.label(tr, comparison),
-                     *(band(e, lang, lambda v, r=row: r.show(v, lang)) if e else "—" for e in ests)])  # type: ignore[misc]
+        rows.append([row.label(tr, comparison), *(_band_of(e, row, lang) for e in ests)])
     header = [tr("d_measure"), *(f"{d['scenario']} − {d['baseline']}" for d in diffs)]
     return {"header": header, "rows": rows}
+
+
+def _band_of(est: Mapping[str, Any] | None, row: DiffRow, lang: str) -> str:
+    return band(cast(Estimate, est), lang, lambda v: row.show(v, lang)) if est else "—"
 
 
 def verdict_sentence(comparison: ComparisonSummary, tr: Callable[..., str], lang: str) -> list[str]:
@@ -211,7 +224,7 @@ def run_rows(results_root: Path, tr: Callable[..., str], lang: str) -> list[RunR
     return rows
 
 
-def load_run(run_dir: Path) -> tuple[dict[str, Any], dict[str, Any] | None]:
+def load_run(run_dir: Path) -> tuple[dict[str, Any], Any]:
     """The manifest and summary of a run folder."""
     summary = run_dir / SUMMARY
     return read_json(run_dir / MANIFEST), read_json(summary) if summary.exists() else None

@@ -87,7 +87,7 @@ class Workspace:
         if target.exists():
             raise InputError(f"{target.name} already exists in the workspace; choose another name")
         doc = tomlkit.parse(origin.path.read_text(encoding="utf-8"))
-        doc["scenario"]["name"] = name  # type: ignore[index]
+        doc["scenario"]["name"] = name
         payment = doc.get("payment_system")
         if payment is not None and "fee_catalogue" in payment:
             catalogue = Path(str(payment["fee_catalogue"]))
