@@ -177,7 +177,10 @@ def advanced_fields(scenario: Scenario) -> list[Field]:
     out = []
     for section in ADVANCED_SECTIONS:
         node = get_in(data, section, {})
-        docs = _docs_of(get_in(scenario, section))
+        obj: Any = scenario
+        for part in section.split("."):
+            obj = getattr(obj, part, None)
+        docs = _docs_of(obj)
         for key, value in node.items():
             if isinstance(value, bool) or not isinstance(value, int | float | dt.date):
                 continue
