@@ -9,6 +9,7 @@ from typing import Any
 
 import requests
 from helpers_mock_http import ServerThread
+
 from motcua.studio import StudioConfig, create_app
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')

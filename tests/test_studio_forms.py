@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 import tomlkit
+
+import motcua.studio
 from motcua.errors import InputError
 from motcua.scenario import load_scenario
 from motcua.studio import editor
 from motcua.studio.problems import translate
 from motcua.studio.texts import t
 from motcua.studio.workspace import Workspace
-
-import motcua.studio
 
 BUNDLED = Workspace.bundled_dir()
 
@@ -27,8 +27,10 @@ def test_public_names_are_pinned():
 
 
 @pytest.mark.parametrize(("english", "vietnamese"), [
-    ("impossible date: February 2024 has 29 days, not 30", "ngày không có thật: tháng 2/2024 có 29 ngày, không có ngày 30"),
-    ("impossible date: December 2024 has 31 days, not 32", "ngày không có thật: tháng 12/2024 có 31 ngày, không có ngày 32"),
+    ("impossible date: February 2024 has 29 days, not 30",
+     "ngày không có thật: tháng 2/2024 có 29 ngày, không có ngày 30"),
+    ("impossible date: December 2024 has 31 days, not 32",
+     "ngày không có thật: tháng 12/2024 có 31 ngày, không có ngày 32"),
     ("impossible date: there is no month 13", "ngày không có thật: không có tháng 13"),
     ("ends before start 2024-07-01", "kết thúc trước ngày bắt đầu (2024-07-01)"),
     ("must be >= 1", "phải lớn hơn hoặc bằng 1"),

@@ -52,6 +52,7 @@ CONFIG: web.AppKey[StudioConfig] = web.AppKey("config", StudioConfig)
 WORKSPACE: web.AppKey[Workspace] = web.AppKey("workspace", Workspace)
 JOBS: web.AppKey[JobQueue] = web.AppKey("jobs", JobQueue)
 CSRF: web.AppKey[guard.Csrf] = web.AppKey("csrf", guard.Csrf)
+SESSION: Any = web.RequestKey("session", str) if hasattr(web, "RequestKey") else "session"  # aiohttp ≥ 3.12
 
 
 def plotly_js() -> Path:
@@ -80,7 +81,7 @@ def lang_of(request: web.Request) -> str:
 def render(request: web.Request, template: str, status: int = 200, **values: Any) -> web.Response:
     """A page of `template` in the request's language, with the CSRF token its forms carry."""
     lang = lang_of(request)
-    session = request.get("session", "")
+    session = request.get(SESSION, "")
     html = environment().get_template(template).render(
         lang=lang, t=t(lang), csrf=request.app[CSRF].token_for(session), path=request.path_qs,
         token=request.app[CONFIG].token, **values)
@@ -116,7 +117,7 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     """A session cookie (for the CSRF token); unsafe methods need the token and a same-origin ``Origin``."""
     session = request.cookies.get(guard.SESSION_COOKIE)
     fresh = session is None
-    request["session"] = session = session or secrets.token_urlsafe(18)
+    request[SESSION] = session = session or secrets.token_urlsafe(18)
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         origin = request.headers.get("Origin")
         if origin and origin != "null" and urlsplit(origin).netloc != request.host:
