@@ -154,7 +154,7 @@ async def headers_middleware(request: web.Request, handler: Handler) -> web.Stre
 # ---------------------------------------------------------------------------------------------
 async def static_file(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
-    files = {"studio.js": STATIC / "studio.js", "studio.css": STATIC / "studio.css", "plotly.min.js": plotly_js()}
+    files = {**{n: STATIC / n for n in ("studio.js", "studio.css", "favicon.svg")}, "plotly.min.js": plotly_js()}
     if name not in files:
         raise web.HTTPNotFound()
     if name == "studio.css":  # the report's look first, then the studio's additions

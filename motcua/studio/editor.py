@@ -117,8 +117,8 @@ def form_fields(doc: tomlkit.TOMLDocument, scenario: Scenario | None, tr: Any) -
     """The form's groups of fields, with the values of `doc` (`scenario` gives defaults and provenance)."""
     data = doc.unwrap()
     sources = tuple((s["id"], s["id"]) for s in get_in(data, "scenario.sources", []) or [])
-    unit_ids = [u["id"] for u in get_in(data, "region.units", [])]
-    unit_choices = ((ALL, tr("all_units_choice")), *((u, u) for u in unit_ids))
+    units_named = [(u["id"], u.get("name") or u["id"]) for u in get_in(data, "region.units", [])]
+    unit_choices = ((ALL, tr("all_units_choice")), *units_named)
     kinds = tuple((k, tr(f"k_{k}")) for k in KINDS)
 
     def value(path: str) -> Any:
@@ -223,8 +223,10 @@ def parse_value(f: Field, values: list[str]) -> tuple[bool, Any]:
     try:
         if f.kind == "date":
             return True, dt.date.fromisoformat(text)
-        if f.kind in ("int", "money"):
-            return True, int(text.replace(".", "").replace(" ", "")) if f.kind == "money" else int(text)
+        if f.kind == "money":  # 300.000.000 (vi) or 300,000,000 (en) or 300000000
+            return True, int(re.sub(r"[.,\s]", "", text))
+        if f.kind == "int":
+            return True, int(text)
         if f.kind == "number":
             return True, float(text.replace(",", "."))
         if f.kind == "percent":
@@ -354,7 +356,18 @@ def display(f: Field, raw: Mapping[str, str], lang: str) -> Any:
     if value in ("", None):
         return ""
     if f.kind == "percent":
-        return f"{round(100 * float(value), 6):g}"
+        return _decimal(f"{round(100 * float(value), 6):g}", lang)
+    if f.kind == "money" and isinstance(value, int):
+        from motcua.report.i18n import number
+
+        return number(value, lang)
+    if f.kind == "number" and isinstance(value, int | float):
+        return _decimal(f"{value:g}", lang)
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
+
+
+def _decimal(text: str, lang: str) -> str:
+    """A number as typed on a page of `lang`: the decimal comma in Vietnamese."""
+    return text.replace(".", ",") if lang == "vi" else text

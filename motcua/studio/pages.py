@@ -167,6 +167,10 @@ async def start_job(request: web.Request) -> web.Response:
     form = await request.post()
     ws = request.app[WORKSPACE]
     names = [checked_name(str(n)) for n in form.getall("scenario", [])]
+    baseline = str(form.get("baseline", ""))
+    if baseline in names:  # the baseline runs first: differences are taken from it
+        names.remove(baseline)
+        names.insert(0, baseline)
     kind = "compare" if len(names) > 1 else "simulate"
     if not 1 <= len(names) <= MAX_COMPARED:
         return error_page(request, 400, f"choose 1 to {MAX_COMPARED} scenarios")

@@ -15,7 +15,7 @@ from motcua.report.i18n import check_lang
 
 TEXTS: dict[str, dict[str, str]] = {
     "vi": {
-        "app": "motcua studio",
+        "app": "motcua studio", "lang": "vi",
         "nav_scenarios": "Kịch bản", "nav_compare": "So sánh", "nav_runs": "Các lần chạy",
         "lang_switch": "English",
         "scenarios_title": "Kịch bản",
@@ -52,7 +52,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "badge_observed": "quan sát", "badge_assumed": "giả định", "badge_derived": "suy ra",
         "badge_setting": "thiết lập", "badge_unmarked": "chưa ghi nguồn",
         "run_title": "Chạy", "simulate": "Mô phỏng", "compare_title": "So sánh các kịch bản",
-        "compare_pick": "Chọn 2–5 kịch bản (kịch bản đầu tiên là gốc so sánh)", "compare_run": "Chạy so sánh",
+        "compare_pick": "Chọn 2–5 kịch bản và một kịch bản gốc để so sánh (mặc định: kịch bản đầu tiên được chọn)",
+        "compare_run": "Chạy so sánh", "compare_col": "So sánh", "baseline_col": "Gốc",
         "quick": "Chạy nhanh (tầm nhìn ngắn, để thử)", "replications": "Số lần lặp", "seed": "Hạt giống",
         "start_job": "Bắt đầu",
         "same_run": "Đã có lần chạy với cùng dữ liệu, hạt giống và phiên bản: {run}. Xem kết quả đó, "
@@ -93,7 +94,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "e_cancelled": "Đã huỷ theo yêu cầu.",
     },
     "en": {
-        "app": "motcua studio",
+        "app": "motcua studio", "lang": "en",
         "nav_scenarios": "Scenarios", "nav_compare": "Compare", "nav_runs": "Runs",
         "lang_switch": "Tiếng Việt",
         "scenarios_title": "Scenarios",
@@ -130,7 +131,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "badge_observed": "observed", "badge_assumed": "assumed", "badge_derived": "derived",
         "badge_setting": "setting", "badge_unmarked": "no source",
         "run_title": "Run", "simulate": "Simulate", "compare_title": "Compare scenarios",
-        "compare_pick": "Pick 2–5 scenarios (the first is the baseline)", "compare_run": "Run the comparison",
+        "compare_pick": "Pick 2–5 scenarios and the baseline to compare with (default: the first picked)",
+        "compare_run": "Run the comparison", "compare_col": "Compare", "baseline_col": "Baseline",
         "quick": "Quick run (short horizon, to try)", "replications": "Replications", "seed": "Seed",
         "start_job": "Start",
         "same_run": "A run with the same inputs, seed and version exists: {run}. Open it, or run again.",

@@ -14,13 +14,12 @@ from pathlib import Path
 from typing import Any, cast
 
 from motcua.report.i18n import day, number, percent
-from motcua.report.sections import ReportInput, band, summary_view, units_view
+from motcua.report.sections import ReportInput, summary_view, units_view
 from motcua.run_layout import (
     MANIFEST,
     REPORT,
     SUMMARY,
     ComparisonSummary,
-    Estimate,
     Manifest,
     RunFiles,
     SimulationSummary,
@@ -81,14 +80,22 @@ def _points(value: float, lang: str) -> str:
     return number(100 * value, lang, 2)
 
 
-def _target_name(comparison: Mapping[str, Any]) -> str:
+def signed(text: str) -> str:
+    """A number with its sign written: '+3,62', '−3,62' (a true minus sign)."""
+    return text.replace("-", "−", 1) if text.startswith("-") else f"+{text}" if text not in ("0", "0,00", "0.00") \
+        else text
+
+
+def _target_name(comparison: Mapping[str, Any], lang: str) -> str:
     targets = comparison["summaries"][0]["targets"]
-    return f"{percent(targets[0]['share'], 'vi', 0)} {targets[0]['date']}" if targets else "—"
+    if not targets:
+        return "—"
+    return f"{percent(targets[0]['share'], lang, 0)} / {day(targets[0]['date'], lang)}"
 
 
 DIFF_ROWS: tuple[DiffRow, ...] = (
     DiffRow(lambda tr, c: tr("d_final_share"), lambda d: d["final_share"]["all"], _points),
-    DiffRow(lambda tr, c: tr("d_probability", target=_target_name(c)),
+    DiffRow(lambda tr, c: tr("d_probability", target=_target_name(c, tr("lang"))),
             lambda d: d["targets"][0]["probability_by_deadline"] if d.get("targets") else None, _points),
     DiffRow(lambda tr, c: tr("d_date"), lambda d: (d.get("target_date_days") or {}).get("all"),
             lambda v, lang: number(v, lang, 0)),
@@ -117,7 +124,13 @@ def difference_table(comparison: ComparisonSummary, tr: Callable[..., str], lang
 
 
 def _band_of(est: Mapping[str, Any] | None, row: DiffRow, lang: str) -> str:
-    return band(cast(Estimate, est), lang, lambda v: row.show(v, lang)) if est else "—"
+    """'mean [low; high]' with signs: a difference and its 95% interval."""
+    if not est or est.get("mean") is None:
+        return "—"
+    mean = signed(row.show(est["mean"], lang))
+    if est.get("low") is None or est.get("high") is None:
+        return mean
+    return f"{mean} [{signed(row.show(est['low'], lang))}; {signed(row.show(est['high'], lang))}]"
 
 
 def verdict_sentence(comparison: ComparisonSummary, tr: Callable[..., str], lang: str) -> list[str]:
@@ -129,8 +142,8 @@ def verdict_sentence(comparison: ComparisonSummary, tr: Callable[..., str], lang
         if mean is None:
             continue
         values = {"a": diff["baseline"], "b": diff["scenario"], "pts": _points(abs(mean), lang),
-                  "low": _points(low, lang) if low is not None else "—",
-                  "high": _points(high, lang) if high is not None else "—"}
+                  "low": signed(_points(low, lang)) if low is not None else "—",
+                  "high": signed(_points(high, lang)) if high is not None else "—"}
         p_better = probability_positive(mean, low, high, est.get("n"))
         if low is not None and low > 0:
             out.append(tr("better", p=percent(p_better, lang, 0), **values))
