@@ -121,3 +121,19 @@ def test_failure_message_keeps_the_commands_own_line():
     assert failure_message(stderr, 2) == "a.toml: simulation.seed = -1: must be >= 0"
     assert failure_message("Traceback (most recent call last):\nValueError: boom\n", 1) == "ValueError: boom"
     assert failure_message("", 9) == "exit code 9"
+
+
+def _slow_square(x: int) -> int:
+    time.sleep(0.05 * x)
+    return x * x
+
+
+def test_the_progress_hook_reports_each_replication_as_it_finishes(tmp_path: Path, monkeypatch):
+    from motcua.models.executor import PROGRESS_FILE_ENV, ExecutorSpec, map_replications
+
+    progress = tmp_path / "progress"
+    monkeypatch.setenv(PROGRESS_FILE_ENV, str(progress))
+    results = map_replications(_slow_square, [(3,), (1,), (2,), (0,)], executor=ExecutorSpec(workers=2),
+                               progress=False)
+    assert results == [9, 1, 4, 0]  # task order, whatever the finishing order
+    assert progress.read_text().splitlines() == ["0 4", "1 4", "2 4", "3 4", "4 4"]

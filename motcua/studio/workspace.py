@@ -12,6 +12,7 @@ and ``[provenance]`` stay as they were.
 from __future__ import annotations
 
 import shutil
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +49,8 @@ class Workspace:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root).resolve()
+        self._entries: dict[tuple[Path, int, int], ScenarioEntry] = {}
+        """Entries by (file, modification time, size): a file is read again only when it changed."""
 
     @staticmethod
     def bundled_dir() -> Path:
@@ -103,6 +106,13 @@ class Workspace:
         return target
 
     def _entry(self, path: Path, is_bundled: bool) -> ScenarioEntry:
+        stat = path.stat()
+        key = (path, stat.st_mtime_ns, stat.st_size)
+        if key not in self._entries:
+            self._entries[key] = self._read_entry(path, is_bundled)
+        return self._entries[key]
+
+    def _read_entry(self, path: Path, is_bundled: bool) -> ScenarioEntry:
         try:
             scenario = load_scenario(path)
         except InputError as exc:
@@ -113,6 +123,6 @@ class Workspace:
 def _is_scenario(path: Path) -> bool:
     """A TOML file with a ``[scenario]`` table (not the fee catalogue); a broken file counts, to show its error."""
     try:
-        return "scenario" in tomlkit.parse(path.read_text(encoding="utf-8"))
+        return "scenario" in tomllib.loads(path.read_text(encoding="utf-8"))
     except Exception:  # any unreadable file is listed with its error by load_scenario
         return True

@@ -1,0 +1,131 @@
+"""motcua studio: how fast its pages render, how soon a comparison shows progress, and what the studio adds to it.
+
+Starts ``motcua studio --no-browser`` as a process on a free port with a fresh workspace, then:
+
+1. page render time: the median of 10 GETs of the scenarios page, the editor of a copy of ``lang-son-2024``, the
+   run list and the results page of a comparison (target: ≤ 300 ms each);
+2. a comparison of 2 scenarios × 20 replications (``lang-son-2024`` and the copy with QR at the counter from July;
+   ``--quick`` horizon unless ``--full``) started from the page: time from the POST to the first progress the page
+   can show (the replication pool started, ``0/40``; target ≤ 2 s) and to the first finished replication;
+3. its cost against the same ``motcua compare`` from the command line in the same run: wall time, studio ÷
+   command line (target ≤ 1.1). The command line runs first, into its own results folder, so the studio does not
+   offer its run instead of redoing it.
+
+Ends with one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def start_studio(folder: Path) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen([sys.executable, "-m", "motcua.cli", "studio", "--no-browser", "--workspace",
+                             str(folder / "ws"), "--results", str(folder / "results")], cwd=folder,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    line = proc.stdout.readline()  # type: ignore[union-attr]
+    found = re.search(r"(http://\S+)", line)
+    if not found:
+        proc.kill()
+        raise RuntimeError(f"motcua studio did not print its address: {line!r}")
+    return proc, found.group(1).rstrip("/")
+
+
+def median_ms(http: requests.Session, url: str, rounds: int = 10) -> float:
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        response = http.get(url, timeout=60)
+        response.raise_for_status()
+        times.append(1000 * (time.perf_counter() - started))
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--replications", type=int, default=20)
+    parser.add_argument("--full", action="store_true", help="the scenario's whole horizon (default: --quick)")
+    args = parser.parse_args()
+    quick = [] if args.full else ["--quick"]
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        proc, url = start_studio(folder)
+        try:
+            http = requests.Session()
+            csrf = CSRF.search(http.get(url + "/scenarios", timeout=60).text).group(1)  # type: ignore[union-attr]
+            http.post(url + "/scenarios/new", data={"csrf": csrf, "source": "lang-son-2024", "name": "ls-qr"},
+                      timeout=60).raise_for_status()
+            http.post(url + "/scenarios/ls-qr/edit", data={"csrf": csrf, "action": "add_intervention",
+                                                           "new_kind": "qr_at_counter"}, timeout=60).raise_for_status()
+            http.post(url + "/scenarios/ls-qr/edit", data={"csrf": csrf, "action": "save",
+                                                           "interventions[3].start": "2024-07-01"},
+                      timeout=60).raise_for_status()
+            variant = folder / "ws" / "ls-qr.toml"
+
+            # the command line first, into its own results folder
+            cli = [sys.executable, "-m", "motcua.cli", "compare", "lang-son-2024", str(variant), "--replications",
+                   str(args.replications), "--results-root", str(folder / "cli-results"), "--quiet", *quick]
+            started = time.perf_counter()
+            subprocess.run(cli, check=True, capture_output=True, cwd=folder)
+            cli_wall = time.perf_counter() - started
+
+            form = {"csrf": csrf, "scenario": ["lang-son-2024", "ls-qr"], "baseline": "lang-son-2024",
+                    "replications": str(args.replications)}
+            if quick:
+                form["quick"] = "1"
+            started = time.perf_counter()
+            response = http.post(url + "/jobs", data=form, timeout=60)
+            job = response.url.rstrip("/").rsplit("/", 1)[1]
+            first_progress = first_done = None
+            while True:
+                status = http.get(f"{url}/jobs/{job}/status", timeout=60).json()
+                now = time.perf_counter() - started
+                if first_progress is None and status["total"]:
+                    first_progress = now
+                if first_done is None and status["done"]:
+                    first_done = now
+                if status["state"] not in ("queued", "running"):
+                    break
+                time.sleep(0.1)
+            studio_wall = time.perf_counter() - started
+            if status["state"] != "done":
+                raise RuntimeError(f"the studio's comparison ended {status['state']}: {status['message']}")
+            results = status["results_url"]
+
+            pages = {"scenarios": "/scenarios", "editor": "/scenarios/ls-qr/edit", "runs": "/runs",
+                     "comparison": results}
+            page_ms = {name: round(median_ms(http, url + path), 1) for name, path in pages.items()}
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+    ratio = studio_wall / cli_wall
+    tasks = 2 * args.replications
+    horizon = "whole horizon" if args.full else "--quick"
+    print(f"page render, median of 10: {', '.join(f'{k} {v:.0f} ms' for k, v in page_ms.items())} "
+          f"(target ≤ 300 ms: {'met' if max(page_ms.values()) <= 300 else 'MISSED'})")
+    print(f"comparison 2 × {args.replications} ({horizon}): first progress {first_progress:.2f} s after the POST "
+          f"(0/{tasks}; target ≤ 2 s), first finished replication {first_done:.1f} s")
+    print(f"studio {studio_wall:.1f} s vs `motcua compare` {cli_wall:.1f} s wall: ratio {ratio:.3f} (target ≤ 1.1)")
+    print(json.dumps({"page_ms": page_ms, "page_ms_max": max(page_ms.values()), "replications": args.replications,
+                      "quick": not args.full, "first_progress_s": round(first_progress or -1, 2),
+                      "first_replication_s": round(first_done or -1, 2), "studio_wall_s": round(studio_wall, 2),
+                      "cli_wall_s": round(cli_wall, 2), "studio_vs_cli": round(ratio, 3)}))
+
+
+if __name__ == "__main__":
+    main()
