@@ -7,9 +7,11 @@ Starts ``motcua studio --no-browser`` as a process on a free port with a fresh w
 2. a comparison of 2 scenarios × 20 replications (``lang-son-2024`` and the copy with QR at the counter from July;
    ``--quick`` horizon unless ``--full``) started from the page: time from the POST to the first progress the page
    can show (the replication pool started, ``0/40``; target ≤ 2 s) and to the first finished replication;
-3. its cost against the same ``motcua compare`` from the command line in the same run: wall time, studio ÷
-   command line (target ≤ 1.1). The command line runs first, into its own results folder, so the studio does not
-   offer its run instead of redoing it.
+3. its cost against the same ``motcua compare`` from the command line in the same run, studio ÷ command line
+   (target ≤ 1.1): by CPU time (the command with its worker processes; the studio server with the job it ran and
+   reaped — what the machine paid, whatever else it was doing) and by wall time (which a shared machine's load
+   swings). The command line runs first, into its own results folder, so the studio does not offer its run instead
+   of redoing it.
 
 Ends with one JSON line.
 """
@@ -18,7 +20,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -42,6 +46,18 @@ def start_studio(folder: Path) -> tuple[subprocess.Popen[str], str]:
         proc.kill()
         raise RuntimeError(f"motcua studio did not print its address: {line!r}")
     return proc, found.group(1).rstrip("/")
+
+
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds of process `pid` and of the children it has reaped (``/proc/<pid>/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    utime, stime, cutime, cstime = (int(v) for v in fields[11:15])
+    return (utime + stime + cutime + cstime) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def median_ms(http: requests.Session, url: str, rounds: int = 10) -> float:
@@ -79,15 +95,15 @@ def main() -> None:
             # the command line first, into its own results folder
             cli = [sys.executable, "-m", "motcua.cli", "compare", "lang-son-2024", str(variant), "--replications",
                    str(args.replications), "--results-root", str(folder / "cli-results"), "--quiet", *quick]
-            started = time.perf_counter()
+            started, cpu_before = time.perf_counter(), children_cpu_s()
             subprocess.run(cli, check=True, capture_output=True, cwd=folder)
-            cli_wall = time.perf_counter() - started
+            cli_wall, cli_cpu = time.perf_counter() - started, children_cpu_s() - cpu_before
 
             form = {"csrf": csrf, "scenario": ["lang-son-2024", "ls-qr"], "baseline": "lang-son-2024",
                     "replications": str(args.replications)}
             if quick:
                 form["quick"] = "1"
-            started = time.perf_counter()
+            started, cpu_before = time.perf_counter(), process_cpu_s(proc.pid)
             response = http.post(url + "/jobs", data=form, timeout=60)
             job = response.url.rstrip("/").rsplit("/", 1)[1]
             first_progress = first_done = None
@@ -102,6 +118,8 @@ def main() -> None:
                     break
                 time.sleep(0.1)
             studio_wall = time.perf_counter() - started
+            time.sleep(0.5)  # the job's process is reaped by the server: its CPU is then counted
+            studio_cpu = process_cpu_s(proc.pid) - cpu_before
             if status["state"] != "done":
                 raise RuntimeError(f"the studio's comparison ended {status['state']}: {status['message']}")
             results = status["results_url"]
@@ -113,18 +131,21 @@ def main() -> None:
             proc.terminate()
             proc.wait(timeout=30)
 
-    ratio = studio_wall / cli_wall
+    ratio, cpu_ratio = studio_wall / cli_wall, studio_cpu / cli_cpu
     tasks = 2 * args.replications
     horizon = "whole horizon" if args.full else "--quick"
     print(f"page render, median of 10: {', '.join(f'{k} {v:.0f} ms' for k, v in page_ms.items())} "
           f"(target ≤ 300 ms: {'met' if max(page_ms.values()) <= 300 else 'MISSED'})")
     print(f"comparison 2 × {args.replications} ({horizon}): first progress {first_progress:.2f} s after the POST "
           f"(0/{tasks}; target ≤ 2 s), first finished replication {first_done:.1f} s")
-    print(f"studio {studio_wall:.1f} s vs `motcua compare` {cli_wall:.1f} s wall: ratio {ratio:.3f} (target ≤ 1.1)")
+    print(f"studio {studio_cpu:.1f} s CPU vs `motcua compare` {cli_cpu:.1f} s CPU: ratio {cpu_ratio:.3f} "
+          f"(target ≤ 1.1); wall {studio_wall:.1f} s vs {cli_wall:.1f} s: ratio {ratio:.3f} (load {os.getloadavg()[0]:.1f})")
     print(json.dumps({"page_ms": page_ms, "page_ms_max": max(page_ms.values()), "replications": args.replications,
                       "quick": not args.full, "first_progress_s": round(first_progress or -1, 2),
                       "first_replication_s": round(first_done or -1, 2), "studio_wall_s": round(studio_wall, 2),
-                      "cli_wall_s": round(cli_wall, 2), "studio_vs_cli": round(ratio, 3)}))
+                      "cli_wall_s": round(cli_wall, 2), "studio_vs_cli_wall": round(ratio, 3),
+                      "studio_cpu_s": round(studio_cpu, 2), "cli_cpu_s": round(cli_cpu, 2),
+                      "studio_vs_cli_cpu": round(cpu_ratio, 3)}))
 
 
 if __name__ == "__main__":

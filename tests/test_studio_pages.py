@@ -211,3 +211,29 @@ def test_the_run_list_shows_every_run_with_verdicts_load_tests_read_only(studio:
     assert "chỉ đọc" in row and "KHÔNG ĐẠT: callback_p95_ms" in row
     assert studio.get("/runs/peak-day/20260101-000000-abcd/report").text == "<html>locust</html>"
     assert not (folder / "report.html").exists()  # nothing written into an engineer's run
+
+
+@pytest.mark.parametrize(("host", "needs_token"), [("127.0.0.1", False), ("0.0.0.0", True)])
+def test_motcua_studio_prints_its_address_and_a_token_off_loopback(tmp_path: Path, host: str, needs_token: bool):
+    import subprocess
+    import sys
+
+    import requests
+
+    proc = subprocess.Popen([sys.executable, "-m", "motcua.cli", "studio", "--no-browser", "--host", host,
+                             "--workspace", str(tmp_path / "ws"), "--results", str(tmp_path / "results")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        line = proc.stdout.readline()
+        url = re.fullmatch(r"motcua studio: (http://127\.0\.0\.1:(\d+)/(\S*))\n", line)
+        assert url, line
+        assert int(url.group(2)) > 0
+        assert ("?token=" in url.group(3)) is needs_token
+        assert requests.get(url.group(1), timeout=30).status_code == 200
+        if needs_token:
+            bare = f"http://127.0.0.1:{url.group(2)}/scenarios"
+            assert requests.get(bare, timeout=30).status_code == 403
+            assert "needs the access token" in proc.stdout.readline()
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=30) == 0
