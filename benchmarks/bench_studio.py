@@ -139,7 +139,8 @@ def main() -> None:
     print(f"comparison 2 × {args.replications} ({horizon}): first progress {first_progress:.2f} s after the POST "
           f"(0/{tasks}; target ≤ 2 s), first finished replication {first_done:.1f} s")
     print(f"studio {studio_cpu:.1f} s CPU vs `motcua compare` {cli_cpu:.1f} s CPU: ratio {cpu_ratio:.3f} "
-          f"(target ≤ 1.1); wall {studio_wall:.1f} s vs {cli_wall:.1f} s: ratio {ratio:.3f} (load {os.getloadavg()[0]:.1f})")
+          f"(target ≤ 1.1); wall {studio_wall:.1f} s vs {cli_wall:.1f} s: ratio {ratio:.3f} "
+          f"(load {os.getloadavg()[0]:.1f})")
     print(json.dumps({"page_ms": page_ms, "page_ms_max": max(page_ms.values()), "replications": args.replications,
                       "quick": not args.full, "first_progress_s": round(first_progress or -1, 2),
                       "first_replication_s": round(first_done or -1, 2), "studio_wall_s": round(studio_wall, 2),

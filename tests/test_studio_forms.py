@@ -187,3 +187,10 @@ def test_advanced_fields_carry_provenance_badges():
     assert fields["adoption.p_per_year"].badge == "assumed"
     assert "to be fitted" in fields["adoption.p_per_year"].source
     assert fields["citizens.smartphone"].help  # the schema's own description
+
+
+def test_every_studio_text_exists_in_both_languages():
+    from motcua.studio.texts import TEXTS
+
+    assert TEXTS["vi"].keys() == TEXTS["en"].keys()
+    assert t("vi")("unit") == "Đơn vị" and t("en")("unit") == "Unit"  # the report's own wording
