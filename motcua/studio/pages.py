@@ -7,6 +7,7 @@ handler: simulations are jobs (`motcua.studio.jobs`), and pages poll them.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -218,8 +219,6 @@ def _status(request: web.Request, job: Any) -> dict[str, Any]:
 
 def failure_text(error: str | None, lang: str) -> str:
     """The command's error in the page's language: a schema problem is translated, its field and value kept."""
-    import re
-
     if not error:
         return ""
     match = re.fullmatch(r"(?P<file>.+?): (?P<field>\S+) = (?P<value>.+?): (?P<problem>.+)", error)
