@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# Every Python package, pinned with its hashes (pip-tools); `make lock` refreshes it after pyproject.toml changes.
+LOCK   := requirements/dev.lock
 # The real VNPay merchant client (npm `vnpay`, pinned by the lockfile) that tests/test_vnpay_client.py drives.
 NODE_DIR   := tests/vnpay_client
 NODE_STAMP := $(NODE_DIR)/node_modules/.package-lock.json
@@ -12,13 +14,21 @@ NODE_STAMP := $(NODE_DIR)/node_modules/.package-lock.json
 EXAMPLE_DIR   := examples/vnpay-merchant
 EXAMPLE_STAMP := $(EXAMPLE_DIR)/node_modules/.package-lock.json
 
-.PHONY: venv node-deps demo notebooks test test-all lint bench clean
+.PHONY: venv node-deps demo notebooks studio test test-all lint lock bench clean
 
-$(STAMP): pyproject.toml
+# The versions that were tested: the lock (with --require-hashes), then motcua itself without resolving again.
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
+
+# Refresh the lock from pyproject.toml (the newest versions its bounds allow), then reinstall with `make venv`.
+lock:
+	@test -x $(BIN)/pip-compile || { test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); \
+		$(BIN)/python -m pip install --quiet pip-tools; }
+	$(BIN)/pip-compile --quiet --upgrade --extra dev --generate-hashes --strip-extras --allow-unsafe \
+		--no-emit-index-url --no-emit-find-links -o $(LOCK) pyproject.toml
 
 $(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 	@command -v npm >/dev/null || { echo "error: npm (Node.js 18+) is required for the VNPay client tests;" \
@@ -52,6 +62,10 @@ $(NOTEBOOK_STAMP): $(STAMP)
 
 notebooks: $(NOTEBOOK_STAMP)
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks $(NOTEBOOK_ROOT) $(NOTEBOOK_ARGS)
+
+# The planners' workbench in the browser (127.0.0.1, a free port; the address is printed).
+studio: $(STAMP)
+	$(BIN)/motcua studio
 
 # import-linter and mypy read packages from folders, so they check the layout the wheel installs
 # (motcua.models from models/, motcua.mock_services from mock_services/, …), built into .lint/site.

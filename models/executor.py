@@ -12,7 +12,7 @@ import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -23,6 +23,11 @@ DASK_CONNECT_TIMEOUT = "10s"
 
 SERIAL = "serial"
 PROCESSES = "processes"
+
+PROGRESS_FILE_ENV = "MOTCUA_PROGRESS_FILE"
+"""When this environment variable names a file, `map_replications` also appends ``<finished> <total>`` lines to it
+(``0 <total>`` when a batch starts, then one line per finished replication): the progress hook a supervising process
+such as ``motcua studio`` reads, whether or not a progress bar is shown."""
 
 
 @dataclass(frozen=True)
@@ -90,8 +95,32 @@ def _progress_bar(total: int, enabled: bool, description: str) -> Progress:
     from tqdm import tqdm
 
     # A bar only where a person watches: never in logs, pipes or CI output.
-    return tqdm(total=total, desc=description, unit="rep", file=sys.stderr,
-                disable=not enabled or not sys.stderr.isatty(), leave=False)
+    bar = tqdm(total=total, desc=description, unit="rep", file=sys.stderr,
+               disable=not enabled or not sys.stderr.isatty(), leave=False)
+    listener = os.environ.get(PROGRESS_FILE_ENV)
+    return _ProgressFile(bar, listener, total) if listener else bar
+
+
+class _ProgressFile:
+    """A progress bar that also appends ``<finished> <total>`` lines to the file of `PROGRESS_FILE_ENV`."""
+
+    def __init__(self, bar: Progress, path: str, total: int) -> None:
+        self.bar, self.total, self.done = bar, total, 0
+        self.file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed by close()
+        self._write()
+
+    def _write(self) -> None:
+        self.file.write(f"{self.done} {self.total}\n")
+        self.file.flush()
+
+    def update(self, n: float = 1) -> object:
+        self.done += int(n)
+        self._write()
+        return self.bar.update(n)
+
+    def close(self) -> None:
+        self.bar.close()
+        self.file.close()
 
 
 def _run_serial(fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], bar: Progress) -> list[Any]:
@@ -118,7 +147,8 @@ def _run_processes(fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], wor
         index_of = {f: i for i, f in enumerate(futures)}
         pending = set(futures)
         while pending:
-            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            # one at a time as they finish, so the progress moves (FIRST_EXCEPTION waited for all of them)
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for f in done:
                 exc = f.exception()
                 if exc is not None:

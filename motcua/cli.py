@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "motcua.commands.loadtest",
     "motcua.commands.report",
     "motcua.commands.results",
+    "motcua.commands.studio",
 )
 
 

@@ -44,11 +44,12 @@ def new_figure(width: float = 8.0, height: float = 4.5) -> tuple[Figure, Any]:
 
 
 def save(fig: Figure, path: Path) -> Path:
-    """Write `fig` as PNG atomically and close it."""
+    """Write `fig` atomically and close it: PNG, or SVG / PDF when `path` ends so (the studio's exports)."""
     path = Path(path)
+    kind = path.suffix.lower().lstrip(".")
     try:
         with atomic_path(path) as tmp:
-            fig.savefig(tmp, format="png")
+            fig.savefig(tmp, format=kind if kind in ("svg", "pdf") else "png")
     finally:
         plt.close(fig)
     return path
