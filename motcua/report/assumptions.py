@@ -218,4 +218,4 @@ def tornado_chart(summary: dict[str, Any], path: Path, lang: str) -> Path:
     axes[0].legend(fontsize=7, loc="lower left")
     fig.suptitle(f"{t['tornado_title']} ({t['base']}: |)", fontsize=10)
     fig.tight_layout()
-    return save(fig, path)
+    return save(fig, path, lang)

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from motcua.report.i18n import percent, seconds, text
+from motcua.report.i18n import duration, percent, text
 from motcua.run_layout import AssessedIntervention, DemandFile, QualityFile, SimulationSummary, localized
 
 
@@ -51,7 +51,7 @@ def demand_hourly(demand: DemandFile, path: Path, lang: str) -> Path:
 
     ax.set_title(text(lang, "c_demand_title", date=day(demand["date"], lang)))
     ax.legend(fontsize=8, loc="upper left")
-    return save(fig, path)
+    return save(fig, path, lang)
 
 
 def interventions(assessed: Sequence[AssessedIntervention], path: Path, lang: str) -> Path:
@@ -69,7 +69,7 @@ def interventions(assessed: Sequence[AssessedIntervention], path: Path, lang: st
     ax.invert_yaxis()
     ax.set_xlabel(text(lang, "c_points"))
     ax.set_title(text(lang, "c_interventions_title"))
-    return save(fig, path)
+    return save(fig, path, lang)
 
 
 def feedback_trajectories(summaries: Mapping[str, SimulationSummary], path: Path, lang: str) -> Path:
@@ -96,7 +96,7 @@ def feedback_trajectories(summaries: Mapping[str, SimulationSummary], path: Path
     ax.set_title(text(lang, "c_feedback_title"))
     ax.legend(fontsize=8, loc="upper left")
     fig.autofmt_xdate()
-    return save(fig, path)
+    return save(fig, path, lang)
 
 
 def callback_real_time(quality: QualityFile, path: Path, lang: str) -> Path:
@@ -111,12 +111,12 @@ def callback_real_time(quality: QualityFile, path: Path, lang: str) -> Path:
                 label=f"{bank} (n={info['count']})")
     notice = quality["unpaid_notice_after_s"]
     ax.axvline(notice, color=TARGET_COLOR, linestyle="--",
-               label=text(lang, "c_notice", after=seconds(notice, lang)))
+               label=text(lang, "c_notice", after=duration(notice, lang)))
     ax.set_xscale("log")
     ax.set_ylim(0, 1.02)
     ax.set_xlabel(text(lang, "c_cb_axis"))
     ax.set_ylabel(text(lang, "c_cb_share"))
     ax.set_title(text(lang, "c_cb_title"))
     ax.legend(fontsize=8, loc="lower right")
-    return save(fig, path)
+    return save(fig, path, lang)
 

@@ -89,13 +89,14 @@ def write_charts(harness: Mapping[str, Any], folder: Path, lang: str = "vi") -> 
     words = labels(lang)
     rows = timeline(harness, start_time(harness))
     return [
-        throughput_chart(rows, folder / "throughput.png", words),
-        latency_chart(rows, folder / "latency.png", words),
-        callback_cdf_chart(harness["callbacks"], folder / "callback_cdf.png", words),
+        throughput_chart(rows, folder / "throughput.png", words, lang),
+        latency_chart(rows, folder / "latency.png", words, lang),
+        callback_cdf_chart(harness["callbacks"], folder / "callback_cdf.png", words, lang),
     ]
 
 
-def throughput_chart(rows: Sequence[Mapping[str, Any]], path: Path, words: Mapping[str, str]) -> Path:
+def throughput_chart(rows: Sequence[Mapping[str, Any]], path: Path, words: Mapping[str, str],
+                     lang: str = "vi") -> Path:
     fig, ax = new_figure()
     seconds = [r["second"] for r in rows]
     for key in ("started", "dropped", "requests", "failures"):
@@ -104,10 +105,11 @@ def throughput_chart(rows: Sequence[Mapping[str, Any]], path: Path, words: Mappi
     ax.set_ylabel(words["per_second"])
     ax.set_title(words["throughput_title"])
     ax.legend(loc="upper left", fontsize="small")
-    return save(fig, path)
+    return save(fig, path, lang)
 
 
-def latency_chart(rows: Sequence[Mapping[str, Any]], path: Path, words: Mapping[str, str]) -> Path:
+def latency_chart(rows: Sequence[Mapping[str, Any]], path: Path, words: Mapping[str, str],
+                  lang: str = "vi") -> Path:
     fig, ax = new_figure()
     with_data = [r for r in rows if r["journeys"]]
     seconds = [r["second"] for r in with_data]
@@ -119,10 +121,11 @@ def latency_chart(rows: Sequence[Mapping[str, Any]], path: Path, words: Mapping[
     ax.set_ylabel(words["journey_latency"])
     ax.set_title(words["latency_title"])
     ax.legend(loc="upper left", fontsize="small")
-    return save(fig, path)
+    return save(fig, path, lang)
 
 
-def callback_cdf_chart(callback_rows: list[list[Any]], path: Path, words: Mapping[str, str]) -> Path:
+def callback_cdf_chart(callback_rows: list[list[Any]], path: Path, words: Mapping[str, str],
+                       lang: str = "vi") -> Path:
     fig, ax = new_figure()
     samples = [dict(zip(SAMPLE_HEADER, r, strict=True)) for r in callback_rows]
     samples = [s for s in samples if s["kind"] == IPN_ACK]
@@ -150,7 +153,7 @@ def callback_cdf_chart(callback_rows: list[list[Any]], path: Path, words: Mappin
         ax.legend(loc="lower right", fontsize="small")
     else:
         ax.text(0.5, 0.5, words["no_callbacks"], transform=ax.transAxes, ha="center")
-    return save(fig, path)
+    return save(fig, path, lang)
 
 
 def capacity_chart(steps: Sequence[CapacityStep], path: Path, lang: str = "vi") -> Path:
@@ -176,4 +179,4 @@ def capacity_chart(steps: Sequence[CapacityStep], path: Path, lang: str = "vi") 
     ax.set_ylabel("ms")
     ax.set_title(words["capacity_title"])
     ax.legend(loc="upper left", fontsize="small")
-    return save(fig, path)
+    return save(fig, path, lang)

@@ -13,12 +13,12 @@ To add a section, write a view here, its template, and an entry in `SECTIONS`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from motcua.report.i18n import day, number, percent, seconds, text
+from motcua.report.i18n import TEXTS, day, duration, number, percent, text
 from motcua.run_layout import (
     DEMAND,
     DEMAND_JSON,
@@ -84,7 +84,7 @@ def points(value: float | None, lang: str) -> str:
 
 
 def _ms(value: float | None, lang: str) -> str:
-    return "—" if value is None else seconds(value / 1000, lang)
+    return "—" if value is None else duration(value / 1000, lang)
 
 
 def _missing(r: ReportInput, what: str) -> View:
@@ -121,12 +121,12 @@ def summary_view(r: ReportInput) -> View:
                          replications=s["replications"], seed=s["seed"]))
     if f.quality and f.comparison:
         diff = f.comparison["measured_vs_flawless"]["final_share"]["all"]
-        sentences.append(r.t("feedback_sentence", p95=seconds(f.quality["callback_p95_s"], lang),
+        sentences.append(r.t("feedback_sentence", p95=duration(f.quality["callback_p95_s"], lang),
                              told=percent(f.quality["told_unpaid_share_observed"], lang),
                              points=points(diff["mean"], lang), low=points(diff["low"], lang),
                              high=points(diff["high"], lang)))
     if f.loadtest:
-        failed = [v["name"] for v in f.loadtest["slo"] if not v["passed"]]
+        failed = [slo_name(r, v) for v in f.loadtest["slo"] if not v["passed"]]
         sentences.append(r.t("slo_breached", names=", ".join(failed)) if failed else r.t("slo_all_passed"))
         if f.loadtest["invariant"]["ok"] is False:
             sentences.append(r.t("invariant_broken"))
@@ -243,11 +243,11 @@ def feedback_view(r: ReportInput) -> View:
     if not q or not c:
         return _missing(r, f"{FEEDBACK}/")
     a, fed = q["assumed"], q.get("fed_back", q["assumed"])
-    after = seconds(q["unpaid_notice_after_s"], lang)
+    after = duration(q["unpaid_notice_after_s"], lang)
     quality_rows = [
         [r.t("q_failure"), percent(a["failure_rate"], lang, 2), percent(fed["failure_rate"], lang, 2)],
-        [r.t("q_p50"), seconds(a["callback_p50_s"], lang), seconds(fed["callback_p50_s"], lang)],
-        [r.t("q_p95"), seconds(a["callback_p95_s"], lang), seconds(fed["callback_p95_s"], lang)],
+        [r.t("q_p50"), duration(a["callback_p50_s"], lang), duration(fed["callback_p50_s"], lang)],
+        [r.t("q_p95"), duration(a["callback_p95_s"], lang), duration(fed["callback_p95_s"], lang)],
         [r.t("q_unpaid", after=after), percent(q["assumed_told_unpaid_share"], lang, 2),
          percent(q["told_unpaid_share_observed"], lang, 2)]]
     diff_rows = [[r.t("fb_measured_vs_assumed"),
@@ -258,7 +258,7 @@ def feedback_view(r: ReportInput) -> View:
                                              for name, est in c["told_unpaid_total"].items())]]
     return {"quality_rows": quality_rows, "diff_rows": diff_rows,
             "time_scale": r.t("time_scale_note", speed=number(1 / q["time_scale"], lang), scale=q["time_scale"],
-                              deadline=seconds(q["callback_deadline_s"], lang))}
+                              deadline=duration(q["callback_deadline_s"], lang))}
 
 
 def capacity_view(r: ReportInput) -> View:
@@ -279,15 +279,29 @@ def capacity_view(r: ReportInput) -> View:
                             headroom=number(knee / profile["rate_per_s"], lang, 2)), "chart": True}
 
 
+def slo_name(r: ReportInput, verdict: Mapping[str, Any]) -> str:
+    """A gate in the reader's words ('Xác nhận thanh toán: 95% trong vòng …'), else its own description."""
+    key = f"slo_{verdict['name']}"
+    return r.t(key) if key in TEXTS[r.lang] else verdict.get("description") or verdict["name"]
+
+
+def slo_measure(value: float | None, unit: str, lang: str) -> str:
+    """A limit or a measured value as a planner reads it: '30 giây', '1,00%', '0 giao dịch'."""
+    if value is None:
+        return text(lang, "not_measured")
+    if unit == "ms":
+        return duration(value / 1000, lang)
+    if unit == "share":
+        return percent(value, lang, 2)
+    return number(value, lang, 0 if float(value).is_integer() else 1)
+
+
 def slo_view(r: ReportInput) -> View:
     if not r.files.loadtest:
         return _missing(r, f"{LOADTEST}/{SUMMARY}")
-    rows = []
-    for v in r.files.loadtest["slo"]:
-        unit = v.get("unit", "")
-        measured = "—" if v["measured"] is None else f"{v['measured']:.4g}"
-        rows.append({"name": f"{v['name']} — {v.get('description', '')}", "limit": f"{v['limit']:.4g} {unit}",
-                     "measured": f"{measured} {unit}", "passed": v["passed"]})
+    rows = [{"name": slo_name(r, v), "limit": ("≤ " + slo_measure(v["limit"], v.get("unit", ""), r.lang)),
+             "measured": slo_measure(v["measured"], v.get("unit", ""), r.lang), "passed": v["passed"]}
+            for v in r.files.loadtest["slo"]]
     return {"rows": rows}
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from motcua.report.i18n import label_table
+from motcua.report.i18n import label_table, number
 from motcua.run_layout import ComparisonSummary, Estimate, SimulationSummary, localized
 
 if TYPE_CHECKING:  # matplotlib loads with the first chart
@@ -120,8 +120,10 @@ def _mean_err(estimates: Sequence[Estimate], scale: float = 1.0) -> tuple[np.nda
     return mean, np.nan_to_num(np.vstack([mean - low, high - mean]))
 
 
-def _pct(share: float) -> str:
-    return f"{100 * share:.0f}%" if abs(100 * share - round(100 * share)) < 1e-9 else f"{100 * share:.1f}%"
+def _pct(share: float, lang: str) -> str:
+    from motcua.report.numbers import digits_for, percent
+
+    return percent(share, lang, min(1, digits_for([100 * share])))
 
 
 def _date(text: str, lang: str) -> str:
@@ -143,10 +145,10 @@ def _scenario_label(summary: SimulationSummary) -> str:
     return summary["scenario"]["name"]
 
 
-def _percent_axis(ax: Axes, axis: str = "y") -> None:
-    from matplotlib.ticker import PercentFormatter
+def _percent_axis(ax: Axes, axis: str = "y", lang: str = "vi") -> None:
+    from motcua.report.numbers import percent_formatter
 
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(PercentFormatter(1.0, decimals=0))
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(percent_formatter(lang))
 
 
 def _target_lines(ax: Axes, summary: SimulationSummary, lab: dict[str, str], lang: str, dates: bool = True) -> None:
@@ -154,7 +156,7 @@ def _target_lines(ax: Axes, summary: SimulationSummary, lab: dict[str, str], lan
 
     for target in summary.get("targets", [])[:1]:
         ax.axhline(target["share"], color=TARGET_COLOR, linestyle="--", linewidth=1.2,
-                   label=lab["target"].format(share=_pct(target["share"]), date=_date(target["date"], lang)))
+                   label=lab["target"].format(share=_pct(target["share"], lang), date=_date(target["date"], lang)))
         if dates and target.get("deadline_within_horizon"):
             # matplotlib's stubs say float; its date converter takes the date (the x axis holds dates)
             ax.axvline(dt.date.fromisoformat(target["date"]),  # type: ignore[arg-type]
@@ -185,10 +187,10 @@ def share_trajectories(summary: SimulationSummary, path: Path, lang: str = "vi")
     ax.set_xlabel(lab["week_axis"])
     ax.set_ylabel(lab["share_axis"])
     ax.set_ylim(bottom=0)
-    _percent_axis(ax)
+    _percent_axis(ax, "y", lang)
     ax.legend(fontsize=8, loc="upper left", ncols=2)
     fig.autofmt_xdate()
-    return save(fig, path)
+    return save(fig, path, lang)
 
 
 def units_vs_target(summary: SimulationSummary, path: Path, lang: str = "vi") -> Path:
@@ -210,13 +212,13 @@ def units_vs_target(summary: SimulationSummary, path: Path, lang: str = "vi") ->
         from motcua.report.style import TARGET_COLOR
 
         ax.axvline(target["share"], color=TARGET_COLOR, linestyle="--",
-                   label=lab["target"].format(share=_pct(target["share"]), date=_date(target["date"], lang)))
+                   label=lab["target"].format(share=_pct(target["share"], lang), date=_date(target["date"], lang)))
     ax.set_yticks(y, [names.get(s, s) for s in ids])
     ax.invert_yaxis()
     ax.set_title(lab["units_title"].format(scenario=_scenario_title(summary)))
-    _percent_axis(ax, "x")
+    _percent_axis(ax, "x", lang)
     ax.legend(fontsize=8, loc="lower right")
-    return save(fig, path)
+    return save(fig, path, lang)
 
 
 def _period_labels(summary: SimulationSummary, lab: dict[str, str], lang: str) -> list[str]:
@@ -256,7 +258,7 @@ def counter_waits(summary: SimulationSummary, path: Path, lang: str = "vi") -> P
                fontsize=8)
     if p50_zero:
         fig.text(0.5, -0.07, lab["p50_zero"], ha="center", va="top", fontsize=8, style="italic")
-    return save(fig, path)
+    return save(fig, path, lang)
 
 
 def officer_hours(summary: SimulationSummary, path: Path, lang: str = "vi") -> Path:
@@ -284,14 +286,14 @@ def officer_hours(summary: SimulationSummary, path: Path, lang: str = "vi") -> P
     for xi, u in zip(x, units, strict=True):
         hours = _num(freed[u]["mean"])
         if np.isfinite(hours):
-            ax.annotate(lab["freed"].format(hours=f"{hours:.1f}"), (xi, 0), xytext=(0, -38),
+            ax.annotate(lab["freed"].format(hours=number(hours, lang, 1)), (xi, 0), xytext=(0, -38),
                         textcoords="offset points", ha="center", fontsize=7, color=PALETTE[2])
     ax.set_xticks(x, [names.get(u, u) for u in units])
     ax.tick_params(axis="x", labelsize=8)
     ax.set_ylabel(lab["officer_axis"])
     ax.set_title(lab["officer_title"].format(scenario=_scenario_title(summary)))
     ax.legend(fontsize=8)
-    return save(fig, path)
+    return save(fig, path, lang)
 
 
 def simulation_charts(summary: SimulationSummary, out_dir: Path, lang: str = "vi") -> list[Path]:

@@ -1,5 +1,6 @@
 """The look every motcua chart shares: headless backend, a font with Vietnamese diacritics,
-one palette, and a `save` that writes a PNG atomically."""
+one palette, numbers in the report's language on the axes (`motcua.report.numbers`), and a `save` that
+writes a chart atomically in the format of its suffix and in every other format of `motcua.report.export`."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import matplotlib.pyplot as plt
 from cycler import cycler  # matplotlib's own dependency
 
 from motcua.atomic import atomic_path
+from motcua.report.export import DEFAULT_DPI
+from motcua.report.export import current as current_export
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -22,7 +25,7 @@ if TYPE_CHECKING:
 FONT = "DejaVu Sans"
 PALETTE = ("#1f5aa6", "#d9822b", "#2e8b57", "#b03a2e", "#7d3c98", "#5d6d7e", "#c9a227", "#17a2b8")
 TARGET_COLOR = "#b03a2e"
-DPI = 120
+DPI = DEFAULT_DPI
 
 plt.rcParams.update(
     {
@@ -34,8 +37,11 @@ plt.rcParams.update(
         "grid.alpha": 0.3,
         "figure.dpi": DPI,
         "savefig.bbox": "tight",
+        "svg.hashsalt": "motcua",  # the same chart gives the same SVG (no random ids)
     }
 )
+NO_DATE = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}
+"""Metadata that leaves the creation date out, so redrawing the same run gives the same file."""
 
 
 def new_figure(width: float = 8.0, height: float = 4.5) -> tuple[Figure, Any]:
@@ -43,12 +49,24 @@ def new_figure(width: float = 8.0, height: float = 4.5) -> tuple[Figure, Any]:
     return plt.subplots(figsize=(width, height))
 
 
-def save(fig: Figure, path: Path) -> Path:
-    """Write `fig` as PNG atomically and close it."""
+def save(fig: Figure, path: Path, lang: str | None = None) -> Path:
+    """Write `fig` atomically in the format of `path`'s suffix (.png, .svg, .pdf), and beside it in every other
+    format of the current `motcua.report.export.ChartExport` (``--format png,svg``) at its ``--dpi``; close it.
+
+    With `lang`, the axes Matplotlib numbered get the report's number format first
+    (`motcua.report.numbers.localize_axes`: '1,5' and '12.000' in Vietnamese). Returns `path` (the file the HTML
+    report embeds)."""
+    from motcua.report.numbers import localize_axes
+
     path = Path(path)
+    if lang is not None:
+        localize_axes(fig, lang)
+    export = current_export()
     try:
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format="png")
+        for suffix in export.suffixes(path.suffix.lower() or ".png"):
+            fmt = suffix.lstrip(".")
+            with atomic_path(path.with_suffix(suffix)) as tmp:
+                fig.savefig(tmp, format=fmt, dpi=export.dpi, metadata=NO_DATE.get(fmt))
     finally:
         plt.close(fig)
     return path
