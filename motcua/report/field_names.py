@@ -178,21 +178,8 @@ def _item_name(scenario: Any, table: str, index: int, lang: str) -> str:
 
 def declared_doc(path: str) -> str:
     """The doc of the field at `path` as `motcua.scenario` declares it (``spec(doc)``), capitalised; '' if none."""
-    from motcua.scenario import Scenario
-
-    tp: Any = Scenario
-    doc = ""
-    for token in split_path(path):
-        tp = _item_type(tp)
-        if isinstance(token, int) or not isinstance(token, str) or token.startswith("["):
-            continue
-        if not dataclasses.is_dataclass(tp):
-            return ""
-        fields = {f.name: f for f in dataclasses.fields(tp)}
-        if token not in fields:
-            return ""
-        doc = spec_of(fields[token]).doc
-        tp = typing.get_type_hints(tp)[token]
+    found = declared_spec(path)
+    doc = found.doc if found is not None else ""
     return doc[:1].upper() + doc[1:] if doc else ""
 
 
@@ -208,3 +195,23 @@ def _item_type(tp: Any) -> Any:
             tp = get_args(tp)[1]
         else:
             return tp
+
+
+def declared_spec(path: str) -> Any:
+    """The `motcua.typed_config.Spec` of the field at `path` in `motcua.scenario`, or None."""
+    from motcua.scenario import Scenario
+
+    tp: Any = Scenario
+    found = None
+    for token in split_path(path):
+        tp = _item_type(tp)
+        if not isinstance(token, str) or token.startswith("["):
+            continue
+        if not dataclasses.is_dataclass(tp):
+            return None
+        fields = {f.name: f for f in dataclasses.fields(tp)}
+        if token not in fields:
+            return None
+        found = spec_of(fields[token])
+        tp = typing.get_type_hints(tp)[token]
+    return found

@@ -41,6 +41,16 @@ TEXTS: dict[str, dict[str, str]] = {  # keys: LANGS
         "s_capacity": "Năng lực hệ thống so với đỉnh dự báo",
         "s_slo": "Đánh giá các mục tiêu chất lượng dịch vụ (SLO)",
         "s_assumptions": "Các giả định và nguồn số liệu",
+        "s_appendix": "Phụ lục: toàn bộ giả định, nguồn và các bước của lần chạy",
+        "key_assumptions": "Các giả định quan trọng nhất",
+        "all_assumptions": "Toàn bộ giả định và số liệu của kịch bản",
+        "assumption": "Giả định", "what_data": "Số liệu cần để xác định",
+        "ranked_by_sensitivity": "Xếp theo mức ảnh hưởng trong lần phân tích độ nhạy của kịch bản (ở trên).",
+        "ranked_by_rule": "Chưa có phân tích độ nhạy cho kịch bản này: xếp theo quy tắc cố định — các tham số chính "
+                          "của mô hình áp dụng, rồi các giải pháp, hành vi và đặc điểm người dân (chạy motcua "
+                          "sensitivity để xếp theo mức ảnh hưởng).",
+        "see_appendix": "Danh sách đầy đủ ở Phụ lục.",
+        "measured_by_this_run": "đo bằng kiểm thử tải của lần chạy này",
         "target_reached": "Mục tiêu {share} đến {date} được dự báo ĐẠT: xác suất đạt trước hạn {p} "
                           "(KTC 95% {p_low}–{p_high}); ngày đạt trung bình {when} (80% số lần lặp trong khoảng "
                           "{p10} – {p90}).",
@@ -129,7 +139,7 @@ TEXTS: dict[str, dict[str, str]] = {  # keys: LANGS
         "slo_error_rate": "Tỷ lệ yêu cầu bị lỗi",
         "slo_dropped_arrivals": "Tỷ lệ lượt truy cập theo kế hoạch mà công cụ kiểm thử không gửi kịp",
         "slo_lost_callbacks": "Số giao dịch ngân hàng đã duyệt nhưng không được báo về hệ thống (quá hạn chờ)",
-        "field": "Trường", "value": "Giá trị", "kind": "Loại", "source": "Nguồn",
+        "field": "Đường dẫn trường (cho kỹ thuật)", "value": "Giá trị", "kind": "Loại", "source": "Nguồn",
         "k_observed": "quan sát", "k_assumed": "giả định", "k_derived": "suy ra", "k_setting": "thiết lập",
         "k_unmarked": "chưa ghi nguồn",
         "sources": "Nguồn tài liệu",
@@ -170,6 +180,16 @@ TEXTS: dict[str, dict[str, str]] = {  # keys: LANGS
         "s_capacity": "Capacity vs projected peak",
         "s_slo": "Service-level objective (SLO) verdicts",
         "s_assumptions": "Assumptions and sources",
+        "s_appendix": "Appendix: every assumption, the sources and the steps of the run",
+        "key_assumptions": "The assumptions that matter most",
+        "all_assumptions": "Every assumption and figure of the scenario",
+        "assumption": "Assumption", "what_data": "Data that would pin it down",
+        "ranked_by_sensitivity": "Ranked by their effect in the scenario's sensitivity analysis (above).",
+        "ranked_by_rule": "No sensitivity analysis of this scenario yet: ranked by a fixed rule — the adoption model's "
+                          "main parameters, then the interventions, the citizens' behaviour and traits (run motcua "
+                          "sensitivity to rank them by their effect).",
+        "see_appendix": "The full list is in the appendix.",
+        "measured_by_this_run": "measured by the load test of this run",
         "target_reached": "Target {share} by {date} is projected to be MET: probability of reaching it by the "
                           "deadline {p} (95% CI {p_low}–{p_high}); mean date reached {when} (80% of replications "
                           "between {p10} and {p90}).",
@@ -256,7 +276,7 @@ TEXTS: dict[str, dict[str, str]] = {  # keys: LANGS
         "slo_error_rate": "Share of requests that failed",
         "slo_dropped_arrivals": "Share of planned arrivals the load generator could not send in time",
         "slo_lost_callbacks": "Bank-approved payments never reported to the system (past the deadline)",
-        "field": "Field", "value": "Value", "kind": "Kind", "source": "Source",
+        "field": "Field path (for engineers)", "value": "Value", "kind": "Kind", "source": "Source",
         "k_observed": "observed", "k_assumed": "assumed", "k_derived": "derived", "k_setting": "setting",
         "k_unmarked": "no source given",
         "sources": "Sources",

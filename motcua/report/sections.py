@@ -12,7 +12,6 @@ To add a section, write a view here, its template, and an entry in `SECTIONS`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,8 +29,6 @@ from motcua.run_layout import (
     RunFiles,
     localized,
 )
-from motcua.scenario import PROVENANCE_KINDS, provenance_entries
-from motcua.typed_config import get_path
 
 View = dict[str, Any]
 
@@ -305,47 +302,30 @@ def slo_view(r: ReportInput) -> View:
     return {"rows": rows}
 
 
-def _kind_of(provenance: str) -> str:
-    kind = provenance.partition(":")[0].strip()
-    return kind if kind in PROVENANCE_KINDS else "unmarked"
-
-
-def _value_text(value: Any) -> str:
-    out = json.dumps(value, ensure_ascii=False, default=str)
-    return out if len(out) <= 160 else out[:157] + "…"
-
-
-def assumption_rows(r: ReportInput) -> list[list[str]]:
-    """One row per provenance entry of the scenario (and per unmarked number), plus the measured quality."""
-    scenario, quality = r.scenario, r.files.quality
-    data = scenario.to_dict()
-    entries = provenance_entries(scenario)
-    for path in scenario.unmarked_numbers():
-        entries.setdefault(path, "")
-    rows = []
-    for path in sorted(entries):
-        try:
-            value = get_path(data, path)
-        except (KeyError, ValueError, IndexError):
-            value = None
-        source = entries[path]
-        rows.append([path, _value_text(value), r.t(f"k_{_kind_of(source)}"), source])
-    if quality and quality.get("measured") and "fed_back" in quality:
-        fed = quality["fed_back"]
-        for key in ("failure_rate", "callback_p50_s", "callback_p95_s"):
-            rows.append([f"payment_system ({key}, feedback)", _value_text(round(fed[key], 4)), r.t("k_observed"),
-                         "observed: measured by the load test of this run (loadtest/, feedback/quality.json)"])
-    return rows
-
-
 def assumptions_view(r: ReportInput) -> View:
-    from motcua.report.assumptions import studies
+    """The calibrate and sensitivity runs behind the report, then the assumptions that matter most in plain words
+    (`motcua.report.key_assumptions`); the full list is in the appendix."""
+    from motcua.report.assumptions import studies, study_folders
+    from motcua.report.key_assumptions import key_assumptions
+    from motcua.runs import read_json
+
+    view: View = {"studies": studies(r.files.run_dir, r.lang), "key": None}
+    if r.scenario is not None:
+        folder = study_folders(r.files.run_dir).get("sensitivity")
+        summary = read_json(folder / "summary.json") if folder is not None else None
+        key = key_assumptions(r.scenario, summary, r.lang)
+        view["key"] = {"rows": key.rows, "ranked_by": key.ranked_by}
+    return view
+
+
+def appendix_view(r: ReportInput) -> View:
+    """Every provenance entry with its source and field path, the sources, and the steps of the run."""
+    from motcua.report.key_assumptions import appendix_rows
 
     lang = r.lang
-    # the calibrate and sensitivity runs behind the report, shown by sections/studies.html.j2
-    view: View = {"rows": None, "sources": [], "steps": [], "studies": studies(r.files.run_dir, lang)}
+    view: View = {"rows": None, "sources": [], "steps": []}
     if r.scenario is not None:
-        view["rows"] = assumption_rows(r)
+        view["rows"] = appendix_rows(r.scenario, r.files.quality, lang)
         view["sources"] = [[s.id, s.title, f"{s.place}, {s.year}", s.url or s.seed or ""]
                            for s in r.scenario.scenario.sources]
     view["steps"] = [[s["name"], number(s["seconds"], lang, 1), s.get("folder", "")]
@@ -371,5 +351,6 @@ SECTIONS: tuple[Section, ...] = (
     Section("capacity", capacity_view),
     Section("slo", slo_view),
     Section("assumptions", assumptions_view),
+    Section("appendix", appendix_view),
 )
 """The sections of ``report.html``, in order."""
