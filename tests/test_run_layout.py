@@ -127,7 +127,7 @@ def test_the_public_names_of_the_run_layout_package():
         "SeriesTable", "ShareSummary", "SimulationHeadline", "SimulationSettings", "SimulationSummary",
         "SloVerdict", "StepRecord", "TargetSummary", "UnitInfo", "localized",
         # reading and writing
-        "read_comparison", "read_demand", "read_harness", "read_interventions", "read_json",
+        "CSV_ENCODING", "read_comparison", "read_demand", "read_harness", "read_interventions", "read_json",
         "read_loadtest_summary", "read_manifest", "read_quality", "read_run_summary", "read_simulation_summary",
         "read_typed", "write_csv", "write_json", "write_text",
     ])
