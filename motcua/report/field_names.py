@@ -203,7 +203,11 @@ def declared_spec(path: str) -> Any:
 
     tp: Any = Scenario
     found = None
-    for token in split_path(path):
+    try:
+        tokens = split_path(path)
+    except ValueError:
+        return None
+    for token in tokens:
         tp = _item_type(tp)
         if not isinstance(token, str) or token.startswith("["):
             continue

@@ -85,6 +85,7 @@ TEXTS: dict[str, dict[str, str]] = {  # keys: LANGS
                                 "điểm tăng thêm = tỷ lệ cuối kỳ có giải pháp − không có giải pháp, theo cặp.",
         "no_interventions": "Kịch bản không có giải pháp nào để so sánh.",
         "not_estimable": "không ước lượng được",
+        "not_distinguishable": "hiệu quả chưa phân biệt được với 0",
         "wait_before_after": "Chờ p90 trước → sau (phút)",
         "freed_per_day": "Giờ cán bộ được giải phóng mỗi ngày mở cửa",
         "peak_day": "Ngày cao điểm: {date} (ngày có số thanh toán trung bình lớn nhất); {total} thanh toán "
@@ -224,6 +225,7 @@ TEXTS: dict[str, dict[str, str]] = {  # keys: LANGS
                                 "points gained = final share with it − without it, paired.",
         "no_interventions": "The scenario has no interventions to compare.",
         "not_estimable": "not estimable",
+        "not_distinguishable": "effect not distinguishable from zero",
         "wait_before_after": "Wait p90 before → after (min)",
         "freed_per_day": "Officer-hours freed per open day",
         "peak_day": "Busiest day: {date} (the day with the highest mean number of payments); {total} payments on the "

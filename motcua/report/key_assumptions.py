@@ -3,9 +3,10 @@
 *Scenario.* Lạng Sơn's scenario rests on about a hundred numbers; a committee member reads eight. Which eight:
 the ranking of the scenario's newest ``motcua sensitivity`` run when there is one (its Sobol' ranking first,
 then the Morris screening of the other groups), else a fixed rule — the assumed numbers the adoption forecast
-reads, in this order: the adoption model's core (``[adoption]``: ceiling share, p, q, effort weight), the
-interventions, the citizens' behaviour (``[adoption.behaviour]``), the citizens' traits (``[citizens]``), the units,
-the payment system — the order in which they move the target date in the bundled scenarios' sensitivity runs.
+reads, in this order: the ceiling share, p, q and the effort weight of ``[adoption]``, the interventions, the
+units (counters, dossiers, population), the citizens' behaviour (``[adoption.behaviour]``) and traits
+(``[citizens]``), lapses, the payment system. The order follows the bundled scenarios' sensitivity runs (Sơn La's:
+the ceiling share, then the counters and the fee-bearing dossiers; README).
 Each row is a plain name (`motcua.report.field_names`), the value in the report's number format, and where it
 comes from; no code paths or JSON. The appendix (`appendix_rows`) lists every provenance entry the same way,
 with the field path for engineers.
@@ -25,8 +26,8 @@ from motcua.typed_config import get_path
 
 KEY_ROWS = 8
 """How many assumptions the main text lists."""
-SECTION_ORDER = ("adoption.p", "adoption.q", "adoption.effort", "adoption.potential", "adoption.lapse",
-                 "adoption.return", "interventions", "adoption.behaviour", "citizens", "region", "payment_system")
+SECTION_ORDER = ("adoption.potential", "adoption.p", "adoption.q", "adoption.effort", "interventions", "region",
+                 "adoption.behaviour", "citizens", "adoption.lapse", "adoption.return", "payment_system")
 """The documented rule without a sensitivity run: groups whose path starts with an earlier prefix come first."""
 
 
@@ -44,8 +45,9 @@ def kind_of(provenance: str) -> str:
     return kind if kind in PROVENANCE_KINDS else "unmarked"
 
 
-def value_text(value: Any, lang: str, *, share: bool = False, limit: int = 120) -> str:
-    """A scenario value as a reader reads it: '45%', '1.234', '15/06/2024', 'có'; tables as 'key: value; …'."""
+def value_text(value: Any, lang: str, *, share: bool = False, limit: int = 120, path: str = "") -> str:
+    """A scenario value as a reader reads it: '45%', '1.234', '15/06/2024', 'có'; a table (the value at `path`) as
+    'plain name: value; …'."""
     if value is None:
         return "—"
     if isinstance(value, bool):
@@ -57,12 +59,21 @@ def value_text(value: Any, lang: str, *, share: bool = False, limit: int = 120) 
             return percent(value, lang, _digits(100 * value))
         return number(value, lang, _digits(value))
     if isinstance(value, Mapping):
-        out = "; ".join(f"{k}: {value_text(v, lang, limit=limit)}" for k, v in value.items())
+        out = "; ".join(f"{_key_name(path, str(k), lang)}: "
+                        + value_text(v, lang, limit=limit, path=f"{path}.{k}", share=_is_share(None, f"{path}.{k}"))
+                        for k, v in value.items() if not isinstance(v, Mapping))
     elif isinstance(value, Sequence) and not isinstance(value, str):
         out = ", ".join(value_text(v, lang, limit=limit) for v in value)
     else:
         out = str(value)
     return out if len(out) <= limit else out[: limit - 1] + "…"
+
+
+def _key_name(path: str, key: str, lang: str) -> str:
+    """A key of the table at `path` by its plain name, cut at its first parenthesis ('Hệ số đổi mới p')."""
+    if not path:
+        return key
+    return field_name(f"{path}.{key}", lang).split(" (")[0].split(": ")[-1]
 
 
 def _digits(value: float) -> int:
@@ -153,7 +164,8 @@ def appendix_rows(scenario: Any, quality: Mapping[str, Any] | None, lang: str) -
         except (KeyError, ValueError, IndexError):
             value = None
         source = entries[path]
-        rows.append([field_name(path, lang, scenario), value_text(value, lang, share=_is_share(scenario, path)),
+        rows.append([field_name(path, lang, scenario),
+                     value_text(value, lang, share=_is_share(scenario, path), path=path, limit=240),
                      text(lang, f"k_{kind_of(source)}"), source.partition(":")[2].strip() or source, path])
     if quality and quality.get("measured") and "fed_back" in quality:
         fed = quality["fed_back"]

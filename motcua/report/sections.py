@@ -156,9 +156,18 @@ def interventions_view(r: ReportInput) -> View:
     items = r.files.interventions["interventions"] if r.files.interventions else []
     rows = [[localized(a, "name", lang), f"{day(a['start'], lang)} – {day(a['end'], lang)}",
              number(a["cost_vnd"], lang), band(a["points_gained"], lang, lambda v: points(v, lang)),
-             number(a["cost_per_point_vnd"], lang) if a["cost_per_point_vnd"] else r.t("not_estimable")]
-            for a in items]
+             cost_per_point(r, a)] for a in items]
     return {"rows": rows}
+
+
+def cost_per_point(r: ReportInput, assessed: Mapping[str, Any]) -> str:
+    """VND per point gained; not a figure when the gain's interval includes zero (the effect may be nil)."""
+    gained = assessed["points_gained"] or {}
+    low, high = gained.get("low"), gained.get("high")
+    if low is not None and high is not None and low <= 0 <= high:
+        return r.t("not_distinguishable")
+    value = assessed["cost_per_point_vnd"]
+    return number(value, r.lang) if value else r.t("not_estimable")
 
 
 def counters_view(r: ReportInput) -> View:
@@ -254,7 +263,8 @@ def feedback_view(r: ReportInput) -> View:
                  [r.t("fb_told"), " / ".join(f"{r.t('c_' + name)}: {band(est, lang, lambda v: number(v, lang))}"
                                              for name, est in c["told_unpaid_total"].items())]]
     return {"quality_rows": quality_rows, "diff_rows": diff_rows,
-            "time_scale": r.t("time_scale_note", speed=number(1 / q["time_scale"], lang), scale=q["time_scale"],
+            "time_scale": r.t("time_scale_note", speed=number(1 / q["time_scale"], lang),
+                              scale=number(q["time_scale"], lang, 2),
                               deadline=duration(q["callback_deadline_s"], lang))}
 
 

@@ -163,11 +163,23 @@ def _target_lines(ax: Axes, summary: SimulationSummary, lab: dict[str, str], lan
                        color=TARGET_COLOR, linestyle=":", linewidth=1.0)
 
 
+def _labelled_target(ax: Axes, summary: SimulationSummary, lab: dict[str, str], lang: str) -> None:
+    """The first target as a dashed line labelled on the chart, and its deadline as a dotted line."""
+    from motcua.report.style import TARGET_COLOR, target_line
+
+    for target in summary.get("targets", [])[:1]:
+        target_line(ax, target["share"], lab["target"].format(share=_pct(target["share"], lang),
+                                                             date=_date(target["date"], lang)))
+        if target.get("deadline_within_horizon"):
+            ax.axvline(dt.date.fromisoformat(target["date"]),  # type: ignore[arg-type]
+                       color=TARGET_COLOR, linestyle=":", linewidth=1.0)
+
+
 # ---------------------------------------------------------------------------------------------
 # One scenario
 # ---------------------------------------------------------------------------------------------
 def share_trajectories(summary: SimulationSummary, path: Path, lang: str = "vi") -> Path:
-    from motcua.report.style import PALETTE, new_figure, save
+    from motcua.report.style import PALETTE, legend_outside, new_figure, save
 
     lab = labels(lang)
     names = _unit_names(summary, lab, lang)
@@ -182,19 +194,19 @@ def share_trajectories(summary: SimulationSummary, path: Path, lang: str = "vi")
         else:
             ax.plot(x, _arr(est["mean"]), color=PALETTE[1 + (i - 1) % (len(PALETTE) - 1)], linewidth=1.2,
                     alpha=0.85, label=names.get(sid, sid))
-    _target_lines(ax, summary, lab, lang)
+    ax.set_ylim(bottom=0)
+    _labelled_target(ax, summary, lab, lang)
     ax.set_title(lab["share_title"].format(scenario=_scenario_title(summary)))
     ax.set_xlabel(lab["week_axis"])
     ax.set_ylabel(lab["share_axis"])
-    ax.set_ylim(bottom=0)
     _percent_axis(ax, "y", lang)
-    ax.legend(fontsize=8, loc="upper left", ncols=2)
+    legend_outside(ax)
     fig.autofmt_xdate()
     return save(fig, path, lang)
 
 
 def units_vs_target(summary: SimulationSummary, path: Path, lang: str = "vi") -> Path:
-    from motcua.report.style import PALETTE, new_figure, save
+    from motcua.report.style import PALETTE, legend_outside, new_figure, save, target_line
 
     lab = labels(lang)
     names = _unit_names(summary, lab, lang)
@@ -209,15 +221,13 @@ def units_vs_target(summary: SimulationSummary, path: Path, lang: str = "vi") ->
     obs = np.array([_num(observed.get(s)) for s in ids])
     ax.plot(obs, y, "D", color=PALETTE[1], label=lab["observed"])
     for target in summary.get("targets", [])[:1]:
-        from motcua.report.style import TARGET_COLOR
-
-        ax.axvline(target["share"], color=TARGET_COLOR, linestyle="--",
-                   label=lab["target"].format(share=_pct(target["share"], lang), date=_date(target["date"], lang)))
+        target_line(ax, target["share"], lab["target"].format(share=_pct(target["share"], lang),
+                                                             date=_date(target["date"], lang)), vertical=True)
     ax.set_yticks(y, [names.get(s, s) for s in ids])
     ax.invert_yaxis()
     ax.set_title(lab["units_title"].format(scenario=_scenario_title(summary)))
     _percent_axis(ax, "x", lang)
-    ax.legend(fontsize=8, loc="lower right")
+    legend_outside(ax)
     return save(fig, path, lang)
 
 

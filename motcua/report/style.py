@@ -49,6 +49,26 @@ def new_figure(width: float = 8.0, height: float = 4.5) -> tuple[Figure, Any]:
     return plt.subplots(figsize=(width, height))
 
 
+def target_line(ax: Any, value: float, label: str, *, vertical: bool = False) -> None:
+    """A target drawn as a dashed line labelled where it is drawn (not in the legend, which must not hide it);
+    the axis is widened to show it."""
+    if vertical:
+        ax.axvline(value, color=TARGET_COLOR, linestyle="--", linewidth=1.2)
+        ax.set_xlim(right=max(ax.get_xlim()[1], value * 1.08))
+        ax.annotate(label, xy=(value, 1.0), xycoords=("data", "axes fraction"), xytext=(-3, -3),
+                    textcoords="offset points", ha="right", va="top", rotation=90, fontsize=8, color=TARGET_COLOR)
+    else:
+        ax.axhline(value, color=TARGET_COLOR, linestyle="--", linewidth=1.2)
+        ax.set_ylim(top=max(ax.get_ylim()[1], value * 1.12))
+        ax.annotate(label, xy=(0.0, value), xycoords=("axes fraction", "data"), xytext=(4, 3),
+                    textcoords="offset points", ha="left", va="bottom", fontsize=8, color=TARGET_COLOR)
+
+
+def legend_outside(ax: Any, **options: Any) -> None:
+    """The legend to the right of the axes, clear of the data and of the target line."""
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, frameon=False, **options)
+
+
 def save(fig: Figure, path: Path, lang: str | None = None) -> Path:
     """Write `fig` atomically in the format of `path`'s suffix (.png, .svg, .pdf), and beside it in every other
     format of the current `motcua.report.export.ChartExport` (``--format png,svg``) at its ``--dpi``; close it.
