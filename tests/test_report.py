@@ -218,3 +218,20 @@ def test_a_scenario_without_english_names_still_loads_and_shows_its_one_name(tmp
     assert intervention_label(item, 0, "en") == intervention_label(item, 0) == "Chiến dịch: tuyên truyền, vận động"
     bundled = load_scenario("lang-son-2024").interventions[0]
     assert intervention_label(bundled, 0, "en") == "Campaign: outreach and encouragement"
+
+
+def test_report_rebuilds_with_svg_charts_and_an_xlsx_of_its_tables(run_copy):
+    """`motcua report RUN --format png,svg`: every chart also as SVG; report.xlsx holds the page's tables."""
+    from openpyxl import load_workbook
+
+    from motcua.cli import main
+
+    assert main(["report", str(run_copy), "--format", "png,svg"]) == 0
+    pngs = sorted(p.stem for p in (run_copy / "charts").glob("*.png"))
+    assert pngs and sorted(p.stem for p in (run_copy / "charts").glob("*.svg")) == pngs
+    book = load_workbook(run_copy / "report.xlsx")
+    units = book["Các đơn vị so với mục tiêu"]
+    assert units["A1"].value == "Đơn vị" and units["A2"].value == "Toàn bộ các đơn vị"
+    assert any(row[0].value == "Huyện Cao Lộc" and isinstance(row[1].value, float) for row in units.iter_rows())
+    page = (run_copy / "report.html").read_text(encoding="utf-8")
+    assert "figcaption" not in page and "charts/" not in page  # no file paths under the charts
