@@ -238,31 +238,61 @@ def studies(run_dir: Path, lang: str) -> list[Study]:
 
 
 def tornado_chart(summary: dict[str, Any], path: Path, lang: str) -> Path:
-    """One panel per output: the figure at the low and high end of each top assumption's range, around the base."""
+    """One panel per output: the figure at the low and high end of each top assumption's range, around the base.
+
+    The assumptions are in the same order in every panel (by their widest relative swing over the outputs), the
+    target day is shown as a date when the summary gives the simulation's ``start``, and the legend sits below
+    the panels, clear of the bars."""
+    from motcua.report.numbers import percent_formatter
     from motcua.report.style import PALETTE, new_figure, save
 
     t = label_table(LABELS, lang)
     outputs = summary["outputs"]
-    fig, axes = new_figure(11.0, 1.2 + 0.5 * len(summary["top"]))
+    fig, axes = new_figure(11.0, 1.6 + 0.5 * len(summary["top"]))
     fig.clf()
-    axes = fig.subplots(1, len(outputs), sharey=True)
+    axes = fig.subplots(1, len(outputs), sharey=True, squeeze=False)[0]
+    order = sorted(range(len(summary["top"])), key=lambda j: _swing(summary, j))
     for ax, output in zip(axes, outputs, strict=True):
         base = summary["base"][output]
-        ends = summary["tornado"][output]
-        order = sorted(range(len(ends)), key=lambda j: abs(ends[j][1] - ends[j][0]))
         for y, j in enumerate(order):
-            low, high = ends[j]
+            low, high = summary["tornado"][output][j]
             ax.barh(y, low - base, left=base, color=PALETTE[0], height=0.6, label=t["low_end"] if y == 0 else None)
             ax.barh(y, high - base, left=base, color=PALETTE[1], height=0.6, label=t["high_end"] if y == 0 else None)
         ax.axvline(base, color="#333", linewidth=1)
-        ax.set_yticks(range(len(order)), [group_label(summary, summary["top"][j], lang) for j in order], fontsize=7)
         ax.set_title(t[output], fontsize=9)
         ax.tick_params(axis="x", labelsize=7)
         if output == "final_share":
-            ax.xaxis.set_major_formatter(lambda v, _: percent(v, lang, 0))
-        else:
-            ax.xaxis.set_major_formatter(lambda v, _: number(v, lang))
-    axes[0].legend(fontsize=7, loc="lower left")
+            ax.xaxis.set_major_formatter(percent_formatter(lang))
+        elif output == "target_day" and summary.get("start"):
+            ax.xaxis.set_major_formatter(_day_formatter(summary["start"], lang))
+            ax.tick_params(axis="x", labelrotation=30)
+    axes[0].set_yticks(range(len(order)), [group_label(summary, summary["top"][j], lang) for j in order], fontsize=7)
     fig.suptitle(f"{t['tornado_title']} ({t['base']}: |)", fontsize=10)
     fig.tight_layout()
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncols=2, fontsize=8, frameon=False)
     return save(fig, path, lang)
+
+
+def _swing(summary: dict[str, Any], j: int) -> float:
+    """The widest swing of top assumption `j` over the outputs, relative to each output's widest."""
+    swing = 0.0
+    for output in summary["outputs"]:
+        widths = [abs(high - low) for low, high in summary["tornado"][output]]
+        swing = max(swing, widths[j] / (max(widths) or 1.0))
+    return swing
+
+
+def _day_formatter(start: str, lang: str) -> Any:
+    """Tick labels of a day-index axis (day 0 = `start`) as month/year dates."""
+    import datetime as dt
+
+    from matplotlib.ticker import FuncFormatter
+
+    first = dt.date.fromisoformat(start)
+
+    def label(value: float, _pos: int | None = None) -> str:
+        when = first + dt.timedelta(days=round(value))
+        return when.strftime("%m/%Y") if lang == "vi" else when.strftime("%Y-%m")
+
+    return FuncFormatter(label)
