@@ -31,7 +31,7 @@ def _arr(values: Any) -> np.ndarray:
 
 
 def demand_hourly(demand: DemandFile, path: Path, lang: str) -> Path:
-    from motcua.report.style import PALETTE, new_figure, save
+    from motcua.report.style import PALETTE, legend_outside, new_figure, save
 
     hourly = demand["hourly"]
     hours = np.arange(24)
@@ -50,7 +50,7 @@ def demand_hourly(demand: DemandFile, path: Path, lang: str) -> Path:
     from motcua.report.i18n import day
 
     ax.set_title(text(lang, "c_demand_title", date=day(demand["date"], lang)))
-    ax.legend(fontsize=8, loc="upper left")
+    legend_outside(ax)
     return save(fig, path, lang)
 
 

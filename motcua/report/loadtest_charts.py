@@ -24,7 +24,7 @@ from matplotlib.ticker import NullFormatter, ScalarFormatter
 from motcua.loadtest.callbacks import IPN_ACK, SAMPLE_HEADER
 from motcua.loadtest.summary import start_time, timeline
 from motcua.report.i18n import label_table
-from motcua.report.style import PALETTE, TARGET_COLOR, new_figure, save
+from motcua.report.style import PALETTE, TARGET_COLOR, legend_outside, new_figure, save
 from motcua.run_layout import CapacityStep
 
 LABELS: dict[str, dict[str, str]] = {  # keys: LANGS
@@ -104,7 +104,7 @@ def throughput_chart(rows: Sequence[Mapping[str, Any]], path: Path, words: Mappi
     ax.set_xlabel(words["since_first"])
     ax.set_ylabel(words["per_second"])
     ax.set_title(words["throughput_title"])
-    ax.legend(loc="upper left", fontsize="small")
+    legend_outside(ax)
     return save(fig, path, lang)
 
 
@@ -120,7 +120,7 @@ def latency_chart(rows: Sequence[Mapping[str, Any]], path: Path, words: Mapping[
     ax.set_xlabel(words["intended_second"])
     ax.set_ylabel(words["journey_latency"])
     ax.set_title(words["latency_title"])
-    ax.legend(loc="upper left", fontsize="small")
+    legend_outside(ax)
     return save(fig, path, lang)
 
 
@@ -150,7 +150,7 @@ def callback_cdf_chart(callback_rows: list[list[Any]], path: Path, words: Mappin
     ax.set_ylabel(words["share_axis"])
     ax.set_title(words["cdf_title"])
     if banks:
-        ax.legend(loc="lower right", fontsize="small")
+        legend_outside(ax)
     else:
         ax.text(0.5, 0.5, words["no_callbacks"], transform=ax.transAxes, ha="center")
     return save(fig, path, lang)
@@ -178,5 +178,5 @@ def capacity_chart(steps: Sequence[CapacityStep], path: Path, lang: str = "vi") 
     ax.set_xlabel(words["rate_axis"])
     ax.set_ylabel("ms")
     ax.set_title(words["capacity_title"])
-    ax.legend(loc="upper left", fontsize="small")
+    legend_outside(ax)
     return save(fig, path, lang)
