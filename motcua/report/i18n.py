@@ -50,6 +50,7 @@ TEXTS: dict[str, dict[str, str]] = {  # keys: LANGS
                           "của mô hình áp dụng, rồi các giải pháp, hành vi và đặc điểm người dân (chạy motcua "
                           "sensitivity để xếp theo mức ảnh hưởng).",
         "see_appendix": "Danh sách đầy đủ ở Phụ lục.",
+        "no_assumptions": "Kịch bản không đánh dấu số nào mà mô phỏng dùng là giả định.",
         "measured_by_this_run": "đo bằng kiểm thử tải của lần chạy này",
         "target_reached": "Mục tiêu {share} đến {date} được dự báo ĐẠT: xác suất đạt trước hạn {p} "
                           "(KTC 95% {p_low}–{p_high}); ngày đạt trung bình {when} (80% số lần lặp trong khoảng "
@@ -190,6 +191,7 @@ TEXTS: dict[str, dict[str, str]] = {  # keys: LANGS
                           "main parameters, then the interventions, the citizens' behaviour and traits (run motcua "
                           "sensitivity to rank them by their effect).",
         "see_appendix": "The full list is in the appendix.",
+        "no_assumptions": "The scenario marks no number the simulation reads as assumed.",
         "measured_by_this_run": "measured by the load test of this run",
         "target_reached": "Target {share} by {date} is projected to be MET: probability of reaching it by the "
                           "deadline {p} (95% CI {p_low}–{p_high}); mean date reached {when} (80% of replications "

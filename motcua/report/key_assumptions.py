@@ -113,9 +113,13 @@ def group_value(scenario: Any, paths: Sequence[str], lang: str) -> str:
 
 def key_assumptions(scenario: Any, sensitivity: Mapping[str, Any] | None, lang: str) -> KeyAssumptions:
     """The `KEY_ROWS` assumptions that matter most (see the module doc for the ranking), as table rows."""
+    from motcua.errors import InputError
     from motcua.models.sensitivity import assumed_factors, what_data
 
-    factors = assumed_factors(scenario)
+    try:
+        factors = assumed_factors(scenario)
+    except InputError:  # nothing the simulation reads is marked assumed: nothing to rank
+        return KeyAssumptions([], text(lang, "no_assumptions"))
     by_group: dict[str, list[Any]] = {}
     for f in factors:
         by_group.setdefault(f.group, []).append(f)
