@@ -338,7 +338,9 @@ def test_calibrate_holdout_on_son_la_reports_the_miss(tmp_path, capsys):
     assert "Date the 50% target is reached (deadline 2023-12-31)" in en
     report_run = tmp_path / "20991231-000000-abcd"
     report_run.mkdir()
-    assert studies(report_run, "en") == []  # a calibrate run only counts from its scenario's folder
+    (report_run / "manifest.json").write_text(json.dumps({"kind": "run", "scenario": "lang-son-2024"}),
+                                              encoding="utf-8")
+    assert studies(report_run, "en") == []  # a calibrate run only counts for its own scenario
     (tmp_path / "calib").mkdir()
     out.rename(tmp_path / "calib" / "20200101-000000-0000")
     (tmp_path / "calib" / report_run.name).mkdir()

@@ -43,7 +43,7 @@ def test_check_pushes_payments_through_with_faults_and_exits_0(tmp_path):
     assert manifest["kind"] == "mock-check" and manifest["invariant_ok"] is True
     assert [i["role"] for i in manifest["inputs"]] == ["faults"]
     assert (out / "logs" / "gateway.log").exists()
-    with (out / "payments.csv").open(newline="") as fh:
+    with (out / "payments.csv").open(newline="", encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 60
     approved = [r for r in rows if r["response_code"] == "00"]

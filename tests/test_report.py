@@ -16,7 +16,7 @@ from motcua.run_layout import RunFiles
 # The shared run (made by whichever test asks first) takes a few minutes on a busy 2-core machine.
 pytestmark = pytest.mark.timeout(600)
 SECTIONS = ("summary", "units", "trajectories", "interventions", "counters", "demand", "load", "callbacks",
-            "feedback", "capacity", "slo", "assumptions")
+            "feedback", "capacity", "slo", "assumptions", "appendix")
 
 
 @pytest.fixture(scope="module")
@@ -45,12 +45,20 @@ def test_report_is_vietnamese_utf8_with_every_section_and_chart(run_dir):
 def test_report_says_the_slo_broke_and_marks_assumptions(run_dir):
     page = (run_dir / "report.html").read_text(encoding="utf-8")
     # half the IPNs are lost: the callback p95 falls on a lost (censored) callback and fails too
-    assert text("vi", "slo_breached", names="callback_p95_ms, lost_callbacks") in page
+    names = ", ".join(TEXTS["vi"][f"slo_{gate}"] for gate in ("callback_p95_ms", "lost_callbacks"))
+    assert text("vi", "slo_breached", names=names) in page
     assert '<span class="fail">KHÔNG ĐẠT</span>' in page
-    assumptions = page[page.index('<section id="assumptions">'):]
-    assert "observed: lang-son-2024" in assumptions and "assumed: approximate district population" in assumptions
-    assert ">quan sát<" in assumptions and ">giả định<" in assumptions
-    assert "measured by the load test of this run" in assumptions
+    slo = page[page.index('<section id="slo">'):page.index('<section id="assumptions">')]
+    assert "Số giao dịch ngân hàng đã duyệt nhưng không được báo về hệ thống" in slo and "e+" not in slo
+    assert "giây" in slo and " ms<" not in slo.replace("ms</td>", "")  # limits in words: '≤ 30 giây', not 3e+04 ms
+    assumptions = page[page.index('<section id="assumptions">'):page.index('<section id="appendix">')]
+    assert "<h3>Các giả định quan trọng nhất</h3>" in assumptions
+    assert "Tỷ lệ tối đa người dân sẵn sàng thanh toán trực tuyến" in assumptions
+    assert "adoption." not in assumptions and "{" not in assumptions  # no code paths or JSON in the main text
+    appendix = page[page.index('<section id="appendix">'):]
+    assert "lang-son-2024" in appendix and "approximate district population" in appendix
+    assert ">quan sát<" in appendix and ">giả định<" in appendix and "Dân số — Huyện Cao Lộc" in appendix
+    assert "đo bằng kiểm thử tải của lần chạy này" in appendix
 
 
 def test_report_rebuilds_identically_from_saved_files(run_dir, run_copy):
@@ -151,7 +159,7 @@ def test_assumptions_show_the_calibrate_and_sensitivity_runs_beside_the_run_esca
     section = page[page.index('<section id="assumptions">'):]
     assert section.index("<h3>Calibration to the observations</h3>") < section.index("<h3>Backtest</h3>") \
         < section.index("<h3>The assumptions that matter most (global sensitivity)</h3>") \
-        < section.index("<th>Field</th>")  # the studies come first, then the scenario's own table
+        < section.index("<h3>The assumptions that matter most</h3>")  # the studies first, then the key table
     assert "the 95% band is that of the mean over 8 replications" in section
     assert '<td>2024-01-01 – 2024-06-30</td><td class="num">10.70%</td><td>proxy ±2%</td>' in section
     assert '<td class="num">11.20%</td><td class="num">9.80% – 12.60%</td><td>yes</td>' in section
@@ -163,7 +171,8 @@ def test_assumptions_show_the_calibrate_and_sensitivity_runs_beside_the_run_esca
     assert '<td class="num">-1.25%</td><td class="num">13.00% – 14.50%</td><td>NO</td>' in section
     assert "Morris screening of 3 assumption groups, then Sobol&#39; indices of the top 2 (96 runs)." in section
     assert '<td class="num">0.83 (0.61)</td><td class="num">0.44 (0.30)</td>' in section
-    assert "<th>Final share: ST (S1)</th>" in section and "a household survey" in section
+    assert "<th>Final share: total (first-order) index</th>" in section and "a household survey" in section
+    assert "<td>Can complete an online form and payment unaided</td>" in section  # a group by its plain name
     assert 'src="data:image/png;base64,iVBORyB0b3JuYWRv"' in section
     # A group name from a scenario file is text, never markup: in the table and in what data would pin it down.
     assert "<script>" not in page
@@ -211,3 +220,20 @@ def test_a_scenario_without_english_names_still_loads_and_shows_its_one_name(tmp
     assert intervention_label(item, 0, "en") == intervention_label(item, 0) == "Chiến dịch: tuyên truyền, vận động"
     bundled = load_scenario("lang-son-2024").interventions[0]
     assert intervention_label(bundled, 0, "en") == "Campaign: outreach and encouragement"
+
+
+def test_report_rebuilds_with_svg_charts_and_an_xlsx_of_its_tables(run_copy):
+    """`motcua report RUN --format png,svg`: every chart also as SVG; report.xlsx holds the page's tables."""
+    from openpyxl import load_workbook
+
+    from motcua.cli import main
+
+    assert main(["report", str(run_copy), "--format", "png,svg"]) == 0
+    pngs = sorted(p.stem for p in (run_copy / "charts").glob("*.png"))
+    assert pngs and sorted(p.stem for p in (run_copy / "charts").glob("*.svg")) == pngs
+    book = load_workbook(run_copy / "report.xlsx")
+    units = book["Các đơn vị so với mục tiêu"]
+    assert units["A1"].value == "Đơn vị" and units["A2"].value == "Toàn bộ các đơn vị"
+    assert any(row[0].value == "Huyện Cao Lộc" and isinstance(row[1].value, float) for row in units.iter_rows())
+    page = (run_copy / "report.html").read_text(encoding="utf-8")
+    assert "figcaption" not in page and "charts/" not in page  # no file paths under the charts

@@ -127,7 +127,7 @@ def test_the_public_names_of_the_run_layout_package():
         "SeriesTable", "ShareSummary", "SimulationHeadline", "SimulationSettings", "SimulationSummary",
         "SloVerdict", "StepRecord", "TargetSummary", "UnitInfo", "localized",
         # reading and writing
-        "read_comparison", "read_demand", "read_harness", "read_interventions", "read_json",
+        "CSV_ENCODING", "read_comparison", "read_demand", "read_harness", "read_interventions", "read_json",
         "read_loadtest_summary", "read_manifest", "read_quality", "read_run_summary", "read_simulation_summary",
         "read_typed", "write_csv", "write_json", "write_text",
     ])
@@ -139,6 +139,7 @@ def test_written_csv_and_text_appear_whole_in_a_new_folder(tmp_path):
     from motcua.run_layout import write_csv, write_text
 
     path = write_csv(tmp_path / "new" / "rows.csv", ["a", "b"], [[1, "x"], [2, "y,z"]])
-    assert path.read_bytes() == b'a,b\r\n1,x\r\n2,"y,z"\r\n'  # csv's own line ends, not translated
+    # the byte-order mark for Excel, then csv's own line ends, not translated
+    assert path.read_bytes() == b'\xef\xbb\xbfa,b\r\n1,x\r\n2,"y,z"\r\n'
     assert write_text(tmp_path / "other" / "t.txt", "tiền\n").read_text(encoding="utf-8") == "tiền\n"
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["new", "other", "rows.csv", "t.txt"]

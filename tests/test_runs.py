@@ -53,7 +53,9 @@ def test_out_folder_must_be_new_or_empty(tmp_path):
     assert (tmp_path / "full" / "x").read_text() == "keep me"
     with start_run("demo", out=tmp_path / "new") as run:
         write_csv(run.path("series.csv"), ["day", "share"], [[1, 0.1], [2, 0.2]])
-    assert (tmp_path / "new" / "series.csv").read_text().splitlines() == ["day,share", "1,0.1", "2,0.2"]
+    written = tmp_path / "new" / "series.csv"
+    assert written.read_bytes().startswith(b"\xef\xbb\xbf")  # the UTF-8 byte-order mark Excel needs
+    assert written.read_text(encoding="utf-8-sig").splitlines() == ["day,share", "1,0.1", "2,0.2"]
 
 
 def test_list_runs_reads_manifest_and_summary_oldest_first(tmp_path):

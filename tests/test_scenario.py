@@ -639,7 +639,7 @@ def test_the_public_names_of_the_scenario_package():
         "Meta", "PaymentSystem", "Profile", "ProfileKind", "Region", "Scenario", "SensitivityRanges",
         "ServiceMinutes", "Simulation", "Source", "Steps", "SystemQuality", "Target", "Unit", "UnitKind",
         "bundled_scenarios", "json_schema", "load_scenario", "provenance_entries", "scenario_file",
-        "scenario_from_dict",
+        "scenario_from_dict", "scenario_warnings",
     ])
     assert all(hasattr(motcua.scenario, name) for name in motcua.scenario.__all__)
 

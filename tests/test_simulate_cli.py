@@ -82,7 +82,7 @@ def test_simulate_quick_writes_every_documented_file(tmp_path, capsys):
     start_share = summary["share"]["weekly"]["series"]["all"]["mean"][0]
     assert summary["share"]["final"]["all"]["mean"] > start_share > 0.05
 
-    with open(run / "share_daily.csv", encoding="utf-8") as fh:
+    with open(run / "share_daily.csv", encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 209 * 6 and rows[0]["date"] == "2024-06-06" and rows[0]["series"] == "all"
     assert all(float(r["share_low"]) <= float(r["share_mean"]) <= float(r["share_high"]) for r in rows[:50])
@@ -206,6 +206,6 @@ def test_compare_campaign_vs_no_campaign(tmp_path, capsys):
     manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["kind"] == "compare"
     assert [i["role"] for i in manifest["inputs"]] == ["scenario ls-no-campaign", "scenario ls-campaign"]
-    with open(run / "share_weekly.csv", encoding="utf-8") as fh:
+    with open(run / "share_weekly.csv", encoding="utf-8-sig") as fh:
         assert {r["scenario"] for r in csv.DictReader(fh)} == {"ls-campaign", "ls-no-campaign"}
     assert "ls-campaign − ls-no-campaign: final share" in capsys.readouterr().out

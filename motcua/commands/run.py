@@ -18,6 +18,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from motcua.report.export import add_chart_options, with_chart_export
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("run", help="scenario → simulation → peak-day load test → feedback → campaign report",
@@ -49,13 +51,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-interventions", action="store_true",
                    help="skip the runs that assess each intervention by removing it")
     p.add_argument("--quiet", action="store_true", help="no progress output")
-    p.set_defaults(func=run)
+    add_chart_options(p)  # --dpi, --format (motcua.report.export)
+    p.set_defaults(func=with_chart_export(run))
 
 
 FLAGS = (("out", "--out"), ("results_root", "--results-root"), ("lang", "--lang"), ("seed", "--seed"),
          ("replications", "--replications"), ("duration", "--duration"), ("faults", "--faults"),
          ("gateway_url", "--gateway-url"), ("agency_url", "--agency-url"), ("bank_url", "--bank-url"),
-         ("workers", "--workers"), ("time_scale", "--time-scale"))
+         ("workers", "--workers"), ("time_scale", "--time-scale"), ("dpi", "--dpi"), ("formats", "--format"))
 SWITCHES = (("quick", "--quick"), ("find_capacity", "--find-capacity"), ("no_interventions", "--no-interventions"),
             ("quiet", "--quiet"))
 

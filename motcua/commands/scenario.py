@@ -1,8 +1,9 @@
 """`motcua scenario check FILE...` and `motcua scenario schema [--out FILE]`.
 
 ``check`` validates each scenario file and prints a one-paragraph summary (units, interventions,
-targets); the first invalid file stops it with exit code 2 and a message naming the file, the field
-and the value. ``schema`` writes the JSON Schema that editors (e.g. Taplo / Even Better TOML) use.
+targets) and warnings (`motcua.scenario.scenario_warnings`: an intervention dated outside the simulated
+period …); an invalid file gets a message naming the file, the field and the value, and exit code 2.
+``schema`` writes the JSON Schema that editors (e.g. Taplo / Even Better TOML) use.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_check(args: argparse.Namespace) -> int:
     """Check every file (an error in one does not hide the others); exit 2 if any is invalid."""
     from motcua.errors import EXIT_BAD_INPUT, ScenarioError
-    from motcua.scenario import load_scenario
+    from motcua.scenario import load_scenario, scenario_warnings
 
     failed = 0
     for number, file in enumerate(args.files):
@@ -49,6 +50,8 @@ def run_check(args: argparse.Namespace) -> int:
         print(scenario.summary())
         for note in _notes(scenario):
             print(f"  note: {note}")
+        for warning in scenario_warnings(scenario):
+            print(f"  warning: {warning}")
     if failed and len(args.files) > 1:
         print(f"motcua scenario: {failed} of {len(args.files)} file(s) invalid", file=sys.stderr)
     return EXIT_BAD_INPUT if failed else 0

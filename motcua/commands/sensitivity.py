@@ -14,7 +14,10 @@ Example:
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import math
 from pathlib import Path
+from typing import Any
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,7 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--workers", type=int, metavar="N", help="local worker processes (default one per core)")
     parser.add_argument("--dask-scheduler", metavar="ADDR", help="run the sample points on a Dask cluster")
     parser.add_argument("--out", type=Path, help="run directory (default results/<scenario>/<run-id>/)")
-    parser.add_argument("--lang", default="vi", choices=("vi", "en"), help="language of the chart (default vi)")
+    parser.add_argument("--lang", default="vi", choices=("vi", "en"),
+                        help="language of the printed summary and the chart (default vi)")
     parser.set_defaults(func=run)
 
 
@@ -63,7 +67,10 @@ def run(args: argparse.Namespace) -> int:
                      quick=args.quick, by_entry=args.by_entry or None, executor=executor)
     timing = {"wall_s": round(time.perf_counter() - started, 1), "cpu_s_main": round(time.process_time() - cpu, 1)}
     summary = {"kind": "sensitivity", "scenario": scenario.name, "quick": args.quick, **result.summary(),
-               "timing": timing, "data_to_pin_down_vi": {g: what_data(g, "vi") for g in result.top}}
+               "timing": timing, "data_to_pin_down_vi": {g: what_data(g, "vi") for g in result.top},
+               "group_labels": plain_names(scenario, result.groups), "start": scenario.simulation.start.isoformat(),
+               "target": ({"share": scenario.targets[0].share, "date": scenario.targets[0].date.isoformat()}
+                          if scenario.targets else None)}
     with start_run(scenario.name, seed=args.seed, out=args.out, kind="sensitivity") as run_dir:
         run_dir.add_input(Path(scenario.file), "scenario")
         run_dir.record(parameters={"quick": args.quick, "top": args.top})
@@ -75,32 +82,97 @@ def run(args: argparse.Namespace) -> int:
                   [[g, *[round(result.sobol[o][k][i], 6) for o in OUTPUTS for k in ("S1", "ST", "ST_conf")]]
                    for i, g in enumerate(result.top)])
         tornado_chart(summary, run_dir.path("charts", "tornado.png"), args.lang)
-    print(describe(summary))
+    print(describe(summary, args.lang))
     print(f"\n{result.runs} runs in {timing['wall_s']} s ({timing['cpu_s_main']} s CPU in this process)")
     print(f"run directory: {run_dir.dir}")
     return 0
 
 
-def describe(summary: dict) -> str:
-    """The text the command prints: base figures, the Morris ranking, Sobol' indices and what data would help."""
+WORDS = {
+    "vi": {
+        "head": "{scenario}: {factors} số giả định trong {groups} nhóm; với giá trị của kịch bản: tỷ lệ cuối kỳ "
+                "{share}, đạt mục tiêu {target} vào {date}, giải phóng {hours} giờ cán bộ mỗi ngày mở cửa.",
+        "morris": "Sàng lọc Morris (ảnh hưởng trung bình khi thay đổi từng nhóm; 8 nhóm đứng đầu theo ngày đạt "
+                  "mục tiêu):",
+        "sobol": "Chỉ số Sobol' tổng (riêng phần) của các nhóm đứng đầu:",
+        "data": "Số liệu cần để xác định các giả định này:",
+        "censored": "{n} lần chạy chưa đạt mục tiêu trong {days} ngày mô phỏng: ngày đạt được ngoại suy theo tốc độ "
+                    "28 ngày cuối.",
+        "final_share": "tỷ lệ cuối kỳ", "target_day": "ngày đạt", "hours_freed": "giờ giải phóng",
+        "days": "ngày", "points": "điểm %", "hours": "giờ", "never": "chưa đạt",
+    },
+    "en": {
+        "head": "{scenario}: {factors} assumed numbers in {groups} groups; at the scenario's values: final share "
+                "{share}, the {target} target reached on {date}, {hours} officer-hours freed per open day.",
+        "morris": "Morris screening (mean effect of moving each group; top 8 by the date the target is reached):",
+        "sobol": "Sobol' total (first-order) indices of the top groups:",
+        "data": "What data would pin them down:",
+        "censored": "{n} run(s) did not reach the target within the {days}-day horizon: their date is extrapolated at "
+                    "the pace of their last 28 days.",
+        "final_share": "final share", "target_day": "date reached", "hours_freed": "hours freed",
+        "days": "days", "points": "points", "hours": "h", "never": "not reached",
+    },
+}
+"""The words of the printed summary, in the language of ``--lang``."""
+
+
+def plain_names(scenario: Any, groups: list[str]) -> dict[str, dict[str, str]]:
+    """Each group's plain name in every language (`motcua.report.field_names`), saved in the summary."""
+    from motcua.report.field_names import field_name
+
+    return {g: {lang: field_name(g, lang, scenario) for lang in WORDS} for g in groups}
+
+
+def reach_date(summary: dict, day_index: float | None) -> str:
+    """The date of a day index of the simulation (day 0 = simulation.start), or '' when unknown."""
+    start = summary.get("start")
+    if not start or day_index is None or not math.isfinite(day_index):
+        return ""
+    return (dt.date.fromisoformat(start) + dt.timedelta(days=round(abs(day_index)))).isoformat()
+
+
+def describe(summary: dict, lang: str = "en") -> str:
+    """The text the command prints: the scenario's figures, the Morris ranking, Sobol' indices and what data would
+    help — assumptions by their plain names (interventions by theirs), the target by its date."""
+    from motcua.report.i18n import day, number, percent
+
+    w = WORDS[lang]
+    names = summary.get("group_labels") or {}
+
+    def name(group: str) -> str:
+        return (names.get(group) or {}).get(lang) or group
+
+    def effect(output: str, value: float | None) -> str:
+        if value is None or not math.isfinite(value):
+            return "—"
+        if output == "final_share":
+            return f"{number(100 * value, lang, 1)} {w['points']}"
+        if output == "target_day":
+            return f"{number(value, lang)} {w['days']}"
+        return f"{number(value, lang, 1)} {w['hours']}"
+
     base = summary["base"]
-    lines = [f"{summary['scenario']}: {len(summary['factors'])} assumed numbers in {len(summary['groups'])} groups; "
-             f"at the scenario's values final share {base['final_share']:.1%}, target day {base['target_day']:.0f}, "
-             f"hours freed {base['hours_freed']:.1f} per open day.", "",
-             "Morris screening (mu*, top 8 by the target day):"]
+    target = summary.get("target") or {}
+    date = reach_date(summary, base["target_day"])
+    lines = [w["head"].format(scenario=summary["scenario"], factors=len(summary["factors"]),
+                              groups=len(summary["groups"]), share=percent(base["final_share"], lang),
+                              target=percent(target.get("share"), lang, 0) if target else "",
+                              date=day(date, lang) if date else w["never"],
+                              hours=number(base["hours_freed"], lang, 1)), "", w["morris"]]
     morris = summary["morris"]
     order = sorted(range(len(summary["groups"])), key=lambda i: -(morris["target_day"]["mu_star"][i] or 0))[:8]
+    width = max((len(name(summary["groups"][i])) for i in order), default=20)
     for i in order:
-        lines.append(f"  {summary['groups'][i]:<48}" + "  ".join(
-            f"{o} {morris[o]['mu_star'][i]:.3g}" for o in summary["outputs"]))
-    lines += ["", "Sobol' total indices ST (first order S1) of the top groups:"]
+        lines.append(f"  {name(summary['groups'][i]):<{width}}  " + "  ".join(
+            f"{w[o]} {effect(o, morris[o]['mu_star'][i])}" for o in summary["outputs"]))
+    lines += ["", w["sobol"]]
     for j, g in enumerate(summary["top"]):
-        lines.append(f"  {g:<48}" + "  ".join(
-            f"{o} {summary['sobol'][o]['ST'][j]:.2f} ({summary['sobol'][o]['S1'][j]:.2f})" for o in summary["outputs"]))
-    lines += ["", "What data would pin them down:"]
-    lines += [f"  {g}: {summary['data_to_pin_down'][g]}" for g in summary["ranking"]]
+        sobol = {o: (summary["sobol"][o]["ST"][j], summary["sobol"][o]["S1"][j]) for o in summary["outputs"]}
+        lines.append(f"  {name(g):<{width}}  " + "  ".join(
+            f"{w[o]} {number(st, lang, 2)} ({number(s1, lang, 2)})" for o, (st, s1) in sobol.items()))
+    lines += ["", w["data"]]
+    pin = summary.get("data_to_pin_down_vi") if lang == "vi" else summary["data_to_pin_down"]
+    lines += [f"  {name(g)}: {(pin or summary['data_to_pin_down'])[g]}" for g in summary["ranking"]]
     if summary["censored_target_days"]:
-        lines.append(f"\n{summary['censored_target_days']} run(s) did not reach the target within the "
-                     f"{summary['horizon_days']}-day horizon: their target day is extrapolated at the pace of "
-                     "their last 28 days.")
+        lines.append("\n" + w["censored"].format(n=summary["censored_target_days"], days=summary["horizon_days"]))
     return "\n".join(lines)

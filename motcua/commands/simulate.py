@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from motcua.errors import InputError
+from motcua.report.export import add_chart_options, chart_flags, with_chart_export
 from motcua.run_layout import ComparisonSummary, Estimate, SimulationHeadline, SimulationSummary
 
 if TYPE_CHECKING:  # the models load lazily: `motcua --help` stays fast
@@ -45,6 +46,7 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
                         help="short horizon and fewer replications, for demos and tests")
     parser.add_argument("--lang", default="vi", choices=("vi", "en"), help="language of chart labels (default vi)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_chart_options(parser)  # --dpi, --format (motcua.report.export)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -53,7 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sim.add_argument("scenario", metavar="SCENARIO", help="scenario file, or the name of a bundled scenario")
     _common_options(sim)
-    sim.set_defaults(func=run_simulate)
+    sim.set_defaults(func=with_chart_export(run_simulate))
 
     cmp = subparsers.add_parser(
         "compare", help="compare scenarios under common random numbers (differences with confidence intervals)",
@@ -61,7 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cmp.add_argument("scenarios", metavar="SCENARIO", nargs="+",
                      help="two or more scenario files or bundled names; the first is the baseline")
     _common_options(cmp)
-    cmp.set_defaults(func=run_compare)
+    cmp.set_defaults(func=with_chart_export(run_compare))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -108,7 +110,7 @@ def reproduce_command(args: argparse.Namespace, inputs: list[str], replications:
         command += ["--out", str(args.out)]
     if args.results_root is not None:
         command += ["--results-root", str(args.results_root)]
-    return [*command, "--lang", args.lang]
+    return [*command, "--lang", args.lang, *chart_flags(args)]
 
 
 def run_simulate(args: argparse.Namespace) -> int:

@@ -12,11 +12,14 @@ returns plain data (headings, sentences, table rows, the tornado chart's data UR
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from motcua.report.field_names import field_name
 from motcua.report.i18n import day, label_table, number, percent
+from motcua.runs import MANIFEST, read_json
 
 LABELS = {
     "vi": {
@@ -39,6 +42,8 @@ LABELS = {
         "final_share": "Tỷ lệ cuối kỳ", "target_day": "Ngày đạt mục tiêu", "hours_freed": "Giờ làm việc giải phóng",
         "tornado_title": "Độ nhạy: giá trị ở hai đầu khoảng của mỗi giả định",
         "base": "giá trị kịch bản", "low_end": "đầu thấp của khoảng", "high_end": "đầu cao của khoảng",
+        "index_header": "{output}: chỉ số tổng (riêng phần)",
+        "shown_run": "Theo lần chạy motcua {kind} {run_id} (bắt đầu {started} UTC) của cùng tệp kịch bản.",
     },
     "en": {
         "calibration": "Calibration to the observations",
@@ -60,6 +65,8 @@ LABELS = {
         "final_share": "Final share", "target_day": "Day the target is reached", "hours_freed": "Officer-hours freed",
         "tornado_title": "Sensitivity: the figures at both ends of each assumption's range",
         "base": "scenario's value", "low_end": "low end of the range", "high_end": "high end of the range",
+        "index_header": "{output}: total (first-order) index",
+        "shown_run": "From the motcua {kind} run {run_id} (started {started} UTC) of the same scenario file.",
     },
 }
 
@@ -81,16 +88,55 @@ class Study:
     image: str | None = None
 
 
-def latest(folder: Path, kind: str, before: str | None = None, key: str | None = None) -> Path | None:
-    """The newest finished run folder of `kind` in `folder` (``results/<scenario>/``), older than `before`, whose
-    summary has a non-null `key` when given (``backtest``: the newest calibration that was a backtest)."""
-    from motcua.runs import MANIFEST, read_json
-
+def latest(folder: Path, kind: str, before: str | None = None, key: str | None = None,
+           scenario: Mapping[str, str] | None = None) -> Path | None:
+    """The newest finished run folder of `kind` in `folder` (``results/<scenario>/``), older than `before` when
+    given, whose summary has a non-null `key` when given (``backtest``: the newest calibration that was a
+    backtest), and made from the same scenario (`scenario`: its ``name`` and ``sha256``; each compared only where
+    both runs recorded it)."""
     candidates = [run for run in (sorted(Path(folder).iterdir()) if Path(folder).is_dir() else [])
                   if (run / MANIFEST).exists() and (run / "summary.json").exists()
-                  and (before is None or run.name < before) and read_json(run / MANIFEST).get("kind") == kind
-                  and (key is None or read_json(run / "summary.json").get(key) is not None)]
+                  and (before is None or run.name < before) and _same_study(run, kind, key, scenario or {})]
     return candidates[-1] if candidates else None
+
+
+def _same_study(run: Path, kind: str, key: str | None, scenario: Mapping[str, str]) -> bool:
+    manifest = read_json(run / MANIFEST)
+    if manifest.get("kind") != kind or (key is not None and read_json(run / "summary.json").get(key) is None):
+        return False
+    mine = run_scenario(manifest)
+    return all(not scenario.get(k) or not mine.get(k) or scenario[k] == mine[k] for k in ("name", "sha256"))
+
+
+def run_scenario(manifest: Mapping[str, Any]) -> dict[str, str]:
+    """The scenario a run was made from, as its manifest records it: ``name`` and the file's ``sha256``."""
+    inputs = [i for i in manifest.get("inputs", []) if i.get("role") == "scenario"]
+    return {"name": manifest.get("scenario") or "", "sha256": inputs[0].get("sha256", "") if inputs else ""}
+
+
+def study_folders(run_dir: Path) -> dict[str, Path]:
+    """The calibrate and sensitivity runs a report shows, by kind: a ``calibrate/`` or ``sensitivity/`` folder
+    inside `run_dir`, else the newest run of that kind in the run's scenario folder (``results/<scenario>/``)
+    made from the same scenario file (name and SHA-256 of the file) — made before or after the run, so a study
+    made after `motcua run` reaches the report when `motcua report` rebuilds it."""
+    run_dir = Path(run_dir)
+    manifest = read_json(run_dir / MANIFEST) if (run_dir / MANIFEST).exists() else {}
+    scenario = run_scenario(manifest)
+    out = {}
+    for kind in ("calibrate", "sensitivity"):
+        inside = run_dir / kind
+        found = inside if (inside / "summary.json").exists() else latest(run_dir.parent, kind, scenario=scenario)
+        if found is not None:
+            out[kind] = found
+    return out
+
+
+def shown_run(folder: Path, lang: str) -> str:
+    """'From the motcua sensitivity run 20241121-… (started …)': which run a block shows."""
+    manifest = read_json(folder / MANIFEST) if (folder / MANIFEST).exists() else {}
+    t = label_table(LABELS, lang)
+    return t["shown_run"].format(kind=manifest.get("kind") or folder.name, run_id=manifest.get("run_id") or folder.name,
+                                 started=manifest.get("started_at") or "—")
 
 
 def calibration_studies(summary: dict[str, Any], lang: str) -> list[Study]:
@@ -154,68 +200,99 @@ def sensitivity_study(summary: dict[str, Any], chart: str | None, lang: str) -> 
     rows = []
     for g in summary["ranking"]:
         j = summary["top"].index(g)
-        rows.append([g, *[f"{summary['sobol'][o]['ST'][j]:.2f} ({summary['sobol'][o]['S1'][j]:.2f})"
-                          for o in outputs], what_data(g, lang)])
-    header = [t["assumption"], *[f"{t[o]}: ST (S1)" for o in outputs], t["what_data"]]
+        indices = [(summary["sobol"][o]["ST"][j], summary["sobol"][o]["S1"][j]) for o in outputs]
+        rows.append([group_label(summary, g, lang), *[f"{number(st, lang, 2)} ({number(s1, lang, 2)})"
+                                                      for st, s1 in indices], what_data(g, lang)])
+    header = [t["assumption"], *[t["index_header"].format(output=t[o]) for o in outputs], t["what_data"]]
     return Study(t["sensitivity"], [note], header, rows, numeric=tuple(range(1, 1 + len(outputs))), image=chart)
 
 
+def group_label(summary: Mapping[str, Any], group: str, lang: str) -> str:
+    """A sensitivity group in plain words: the name the run recorded (``group_labels``), else `field_name`'s."""
+    return (summary.get("group_labels") or {}).get(group, {}).get(lang) or field_name(group, lang)
+
+
 def studies(run_dir: Path, lang: str) -> list[Study]:
-    """The blocks of the calibrate and sensitivity runs behind a report (none when there are none).
-
-    A ``calibrate/`` or ``sensitivity/`` folder inside `run_dir` if there is one, else the newest such run of the
-    same scenario folder (``results/<scenario>/``) made before this run: the same report files give the same page.
-    """
+    """The blocks of the calibrate and sensitivity runs behind a report (none when there are none), each saying
+    which run it shows (`study_folders` finds them)."""
     import base64
-
-    from motcua.runs import read_json
 
     run_dir = Path(run_dir)
     out: list[Study] = []
-    for kind in ("calibrate", "sensitivity"):
-        inside = run_dir / kind
-        folder = inside if (inside / "summary.json").exists() else latest(run_dir.parent, kind, before=run_dir.name)
-        if folder is None:
-            continue
+    for kind, folder in study_folders(run_dir).items():
         summary = read_json(folder / "summary.json")
         if kind == "calibrate":
-            out.extend(calibration_studies(summary, lang))
-            tested = None if summary.get("backtest") else latest(run_dir.parent, kind, run_dir.name, "backtest")
+            blocks = calibration_studies(summary, lang)
+            same = run_scenario(read_json(folder / MANIFEST)) if (folder / MANIFEST).exists() else None
+            tested = None if summary.get("backtest") else latest(folder.parent, kind, key="backtest", scenario=same)
             if tested is not None:
-                out.append(backtest_study(read_json(tested / "summary.json")["backtest"], lang))
+                blocks.append(backtest_study(read_json(tested / "summary.json")["backtest"], lang))
+                blocks[-1].notes.insert(0, shown_run(tested, lang))
         else:
             png = folder / "charts" / "tornado.png"
             src = "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode() if png.exists() else None
-            out.append(sensitivity_study(summary, src, lang))
+            blocks = [sensitivity_study(summary, src, lang)]
+        blocks[0].notes.insert(0, shown_run(folder, lang))
+        out.extend(blocks)
     return out
 
 
 def tornado_chart(summary: dict[str, Any], path: Path, lang: str) -> Path:
-    """One panel per output: the figure at the low and high end of each top assumption's range, around the base."""
+    """One panel per output: the figure at the low and high end of each top assumption's range, around the base.
+
+    The assumptions are in the same order in every panel (by their widest relative swing over the outputs), the
+    target day is shown as a date when the summary gives the simulation's ``start``, and the legend sits below
+    the panels, clear of the bars."""
+    from motcua.report.numbers import percent_formatter
     from motcua.report.style import PALETTE, new_figure, save
 
     t = label_table(LABELS, lang)
     outputs = summary["outputs"]
-    fig, axes = new_figure(11.0, 1.2 + 0.5 * len(summary["top"]))
+    fig, axes = new_figure(11.0, 1.6 + 0.5 * len(summary["top"]))
     fig.clf()
-    axes = fig.subplots(1, len(outputs), sharey=True)
+    axes = fig.subplots(1, len(outputs), sharey=True, squeeze=False)[0]
+    order = sorted(range(len(summary["top"])), key=lambda j: _swing(summary, j))
     for ax, output in zip(axes, outputs, strict=True):
         base = summary["base"][output]
-        ends = summary["tornado"][output]
-        order = sorted(range(len(ends)), key=lambda j: abs(ends[j][1] - ends[j][0]))
         for y, j in enumerate(order):
-            low, high = ends[j]
+            low, high = summary["tornado"][output][j]
             ax.barh(y, low - base, left=base, color=PALETTE[0], height=0.6, label=t["low_end"] if y == 0 else None)
             ax.barh(y, high - base, left=base, color=PALETTE[1], height=0.6, label=t["high_end"] if y == 0 else None)
         ax.axvline(base, color="#333", linewidth=1)
-        ax.set_yticks(range(len(order)), [summary["top"][j] for j in order], fontsize=7)
         ax.set_title(t[output], fontsize=9)
         ax.tick_params(axis="x", labelsize=7)
         if output == "final_share":
-            ax.xaxis.set_major_formatter(lambda v, _: percent(v, lang, 0))
-        else:
-            ax.xaxis.set_major_formatter(lambda v, _: number(v, lang))
-    axes[0].legend(fontsize=7, loc="lower left")
+            ax.xaxis.set_major_formatter(percent_formatter(lang))
+        elif output == "target_day" and summary.get("start"):
+            ax.xaxis.set_major_formatter(_day_formatter(summary["start"], lang))
+            ax.tick_params(axis="x", labelrotation=30)
+    axes[0].set_yticks(range(len(order)), [group_label(summary, summary["top"][j], lang) for j in order], fontsize=7)
     fig.suptitle(f"{t['tornado_title']} ({t['base']}: |)", fontsize=10)
     fig.tight_layout()
-    return save(fig, path)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncols=2, fontsize=8, frameon=False)
+    return save(fig, path, lang)
+
+
+def _swing(summary: dict[str, Any], j: int) -> float:
+    """The widest swing of top assumption `j` over the outputs, relative to each output's widest."""
+    swing = 0.0
+    for output in summary["outputs"]:
+        widths = [abs(high - low) for low, high in summary["tornado"][output]]
+        swing = max(swing, widths[j] / (max(widths) or 1.0))
+    return swing
+
+
+def _day_formatter(start: str, lang: str) -> Any:
+    """Tick labels of a day-index axis (day 0 = `start`) as month/year dates."""
+    import datetime as dt
+
+    from matplotlib.ticker import FuncFormatter
+
+    first = dt.date.fromisoformat(start)
+
+    def label(value: float, _pos: int | None = None) -> str:
+        when = first + dt.timedelta(days=round(value))
+        return when.strftime("%m/%Y") if lang == "vi" else when.strftime("%Y-%m")
+
+    return FuncFormatter(label)

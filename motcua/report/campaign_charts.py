@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from motcua.report.i18n import percent, seconds, text
+from motcua.report.i18n import duration, percent, text
 from motcua.run_layout import AssessedIntervention, DemandFile, QualityFile, SimulationSummary, localized
 
 
@@ -31,7 +31,7 @@ def _arr(values: Any) -> np.ndarray:
 
 
 def demand_hourly(demand: DemandFile, path: Path, lang: str) -> Path:
-    from motcua.report.style import PALETTE, new_figure, save
+    from motcua.report.style import PALETTE, legend_outside, new_figure, save
 
     hourly = demand["hourly"]
     hours = np.arange(24)
@@ -50,8 +50,8 @@ def demand_hourly(demand: DemandFile, path: Path, lang: str) -> Path:
     from motcua.report.i18n import day
 
     ax.set_title(text(lang, "c_demand_title", date=day(demand["date"], lang)))
-    ax.legend(fontsize=8, loc="upper left")
-    return save(fig, path)
+    legend_outside(ax)
+    return save(fig, path, lang)
 
 
 def interventions(assessed: Sequence[AssessedIntervention], path: Path, lang: str) -> Path:
@@ -69,12 +69,13 @@ def interventions(assessed: Sequence[AssessedIntervention], path: Path, lang: st
     ax.invert_yaxis()
     ax.set_xlabel(text(lang, "c_points"))
     ax.set_title(text(lang, "c_interventions_title"))
-    return save(fig, path)
+    return save(fig, path, lang)
 
 
 def feedback_trajectories(summaries: Mapping[str, SimulationSummary], path: Path, lang: str) -> Path:
     """Weekly all-units share for each quality (``assumed``, ``measured``, ``flawless``) with 95% bands."""
-    from motcua.report.style import PALETTE, TARGET_COLOR, new_figure, save
+    from motcua.report.numbers import percent_formatter
+    from motcua.report.style import PALETTE, legend_outside, new_figure, save, target_line
 
     fig, ax = new_figure(9, 5)
     for j, (name, summary) in enumerate(summaries.items()):
@@ -84,23 +85,20 @@ def feedback_trajectories(summaries: Mapping[str, SimulationSummary], path: Path
         ax.fill_between(x, _arr(est["low"]), _arr(est["high"]), color=PALETTE[j], alpha=0.15)
         ax.plot(x, _arr(est["mean"]), color=PALETTE[j], linewidth=2, label=text(lang, f"c_{name}"))
     first = next(iter(summaries.values()))
-    for target in first.get("targets", [])[:1]:
-        ax.axhline(target["share"], color=TARGET_COLOR, linestyle="--",
-                   label=text(lang, "c_target", share=percent(target["share"], lang, 0)))
-    from matplotlib.ticker import PercentFormatter
-
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_ylim(bottom=0)
+    for target in first.get("targets", [])[:1]:
+        target_line(ax, target["share"], text(lang, "c_target", share=percent(target["share"], lang, 0)))
+    ax.yaxis.set_major_formatter(percent_formatter(lang))
     ax.set_xlabel(text(lang, "c_week"))
     ax.set_ylabel(text(lang, "c_share"))
     ax.set_title(text(lang, "c_feedback_title"))
-    ax.legend(fontsize=8, loc="upper left")
+    legend_outside(ax)
     fig.autofmt_xdate()
-    return save(fig, path)
+    return save(fig, path, lang)
 
 
 def callback_real_time(quality: QualityFile, path: Path, lang: str) -> Path:
-    from motcua.report.style import PALETTE, TARGET_COLOR, new_figure, save
+    from motcua.report.style import PALETTE, legend_outside, new_figure, save, target_line
 
     fig, ax = new_figure(9, 4.8)
     for i, (bank, info) in enumerate(quality["by_bank"].items()):
@@ -110,13 +108,12 @@ def callback_real_time(quality: QualityFile, path: Path, lang: str) -> Path:
         ax.step(values, np.arange(1, values.size + 1) / values.size, where="post", color=PALETTE[i % len(PALETTE)],
                 label=f"{bank} (n={info['count']})")
     notice = quality["unpaid_notice_after_s"]
-    ax.axvline(notice, color=TARGET_COLOR, linestyle="--",
-               label=text(lang, "c_notice", after=seconds(notice, lang)))
     ax.set_xscale("log")
+    target_line(ax, notice, text(lang, "c_notice", after=duration(notice, lang)), vertical=True)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel(text(lang, "c_cb_axis"))
     ax.set_ylabel(text(lang, "c_cb_share"))
     ax.set_title(text(lang, "c_cb_title"))
-    ax.legend(fontsize=8, loc="lower right")
-    return save(fig, path)
+    legend_outside(ax)
+    return save(fig, path, lang)
 

@@ -26,12 +26,15 @@ import jinja2
 
 from motcua.report.i18n import check_lang, text
 from motcua.report.sections import SECTIONS, ReportInput
-from motcua.run_layout import CHARTS, RunFiles, RunLayout, localized, write_text
+from motcua.run_layout import RunFiles, RunLayout, localized, write_text
 
 if TYPE_CHECKING:
     from motcua.report.assumptions import Study
 
-__all__ = ["RunFiles", "build_report", "draw_charts", "render", "render_studies"]
+__all__ = ["REPORT_XLSX", "RunFiles", "build_report", "draw_charts", "render", "render_studies"]
+
+REPORT_XLSX = "report.xlsx"
+"""The report's tables as an Excel workbook, beside ``report.html`` (`motcua.report.workbook`)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -66,17 +69,16 @@ def draw_charts(files: RunFiles, folder: Path, lang: str) -> dict[str, Path]:
 
 @dataclass(frozen=True)
 class Chart:
-    """A chart as the page embeds it: base64 PNG, its alternative text and its caption (the file name)."""
+    """A chart as the page embeds it: base64 PNG and its alternative text (no file path: the chart has a title)."""
 
     data: str
     alt: str
-    caption: str
 
 
 def embed(charts: dict[str, Path], lang: str) -> dict[str, Chart]:
     """Every drawn chart, ready for the ``figure`` macro."""
     return {name: Chart(data=base64.b64encode(path.read_bytes()).decode("ascii"),
-                        alt=text(lang, "chart_alt", name=path.name), caption=f"{CHARTS}/{path.name}")
+                        alt=text(lang, "chart_alt", name=path.stem.replace("_", " ")))
             for name, path in charts.items()}
 
 
@@ -111,9 +113,14 @@ def render_studies(studies: list[Study]) -> str:
 
 
 def build_report(run_dir: Path, lang: str = "vi") -> Path:
-    """Draw the charts into ``charts/`` and write ``report.html`` in `run_dir`, from its saved files only."""
+    """Draw the charts into ``charts/``, write ``report.html`` and its tables as ``report.xlsx`` in `run_dir`, from
+    its saved files only."""
+    from motcua.report.workbook import report_workbook
+
     check_lang(lang)
     layout = RunLayout(Path(run_dir))
     files = RunFiles.load(layout.root)
     charts = draw_charts(files, layout.charts, lang)
-    return write_text(layout.report, render(files, charts, lang))
+    page = render(files, charts, lang)
+    report_workbook(page, layout.root / REPORT_XLSX, lang)
+    return write_text(layout.report, page)

@@ -4,6 +4,8 @@ The report is written for a provincial committee, so Vietnamese is the default (
 its diacritics in UTF-8; ``--lang en`` gives the same report in English. Every text the report shows
 is a key here; `text` formats one and refuses an unknown language with the choices. The chart modules
 keep their own label tables and pick one with `label_table`, so every part checks a language the same way.
+Numbers, shares, durations and dates are formatted by `motcua.report.numbers` (re-exported here), the one
+format of the report's tables and charts.
 """
 
 from __future__ import annotations
@@ -12,6 +14,10 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from motcua.errors import InputError
+from motcua.report.numbers import day as day
+from motcua.report.numbers import duration as duration
+from motcua.report.numbers import number as number
+from motcua.report.numbers import percent as percent
 
 LANGS = ("vi", "en")
 """Languages of the report and its charts; the first is the default."""
@@ -35,6 +41,17 @@ TEXTS: dict[str, dict[str, str]] = {  # keys: LANGS
         "s_capacity": "Năng lực hệ thống so với đỉnh dự báo",
         "s_slo": "Đánh giá các mục tiêu chất lượng dịch vụ (SLO)",
         "s_assumptions": "Các giả định và nguồn số liệu",
+        "s_appendix": "Phụ lục: toàn bộ giả định, nguồn và các bước của lần chạy",
+        "key_assumptions": "Các giả định quan trọng nhất",
+        "all_assumptions": "Toàn bộ giả định và số liệu của kịch bản",
+        "assumption": "Giả định", "what_data": "Số liệu cần để xác định",
+        "ranked_by_sensitivity": "Xếp theo mức ảnh hưởng trong lần phân tích độ nhạy của kịch bản (ở trên).",
+        "ranked_by_rule": "Chưa có phân tích độ nhạy cho kịch bản này: xếp theo quy tắc cố định — các tham số chính "
+                          "của mô hình áp dụng, rồi các giải pháp, hành vi và đặc điểm người dân (chạy motcua "
+                          "sensitivity để xếp theo mức ảnh hưởng).",
+        "see_appendix": "Danh sách đầy đủ ở Phụ lục.",
+        "no_assumptions": "Kịch bản không đánh dấu số nào mà mô phỏng dùng là giả định.",
+        "measured_by_this_run": "đo bằng kiểm thử tải của lần chạy này",
         "target_reached": "Mục tiêu {share} đến {date} được dự báo ĐẠT: xác suất đạt trước hạn {p} "
                           "(KTC 95% {p_low}–{p_high}); ngày đạt trung bình {when} (80% số lần lặp trong khoảng "
                           "{p10} – {p90}).",
@@ -69,6 +86,7 @@ TEXTS: dict[str, dict[str, str]] = {  # keys: LANGS
                                 "điểm tăng thêm = tỷ lệ cuối kỳ có giải pháp − không có giải pháp, theo cặp.",
         "no_interventions": "Kịch bản không có giải pháp nào để so sánh.",
         "not_estimable": "không ước lượng được",
+        "not_distinguishable": "hiệu quả chưa phân biệt được với 0",
         "wait_before_after": "Chờ p90 trước → sau (phút)",
         "freed_per_day": "Giờ cán bộ được giải phóng mỗi ngày mở cửa",
         "peak_day": "Ngày cao điểm: {date} (ngày có số thanh toán trung bình lớn nhất); {total} thanh toán "
@@ -116,8 +134,14 @@ TEXTS: dict[str, dict[str, str]] = {  # keys: LANGS
         "capacity_not_measured": "Chưa đo điểm gãy năng lực (chạy lại với --find-capacity). Đỉnh dự báo: {projected} "
                                  "hành trình/giây trung bình ngày, {peak} ở giờ cao điểm.",
         "slo_name": "SLO", "slo_limit": "Giới hạn", "slo_measured": "Đo được", "slo_verdict": "Kết quả",
-        "pass": "ĐẠT", "fail": "KHÔNG ĐẠT",
-        "field": "Trường", "value": "Giá trị", "kind": "Loại", "source": "Nguồn",
+        "pass": "ĐẠT", "fail": "KHÔNG ĐẠT", "not_measured": "chưa đo",
+        "slo_callback_p95_ms": "Thời gian từ khi ngân hàng duyệt đến khi hồ sơ được ghi nhận đã nộp phí "
+                               "(95% số giao dịch)",
+        "slo_create_p99_ms": "Thời gian tạo hồ sơ và lệnh thanh toán (99% số lượt)",
+        "slo_error_rate": "Tỷ lệ yêu cầu bị lỗi",
+        "slo_dropped_arrivals": "Tỷ lệ lượt truy cập theo kế hoạch mà công cụ kiểm thử không gửi kịp",
+        "slo_lost_callbacks": "Số giao dịch ngân hàng đã duyệt nhưng không được báo về hệ thống (quá hạn chờ)",
+        "field": "Đường dẫn trường (cho kỹ thuật)", "value": "Giá trị", "kind": "Loại", "source": "Nguồn",
         "k_observed": "quan sát", "k_assumed": "giả định", "k_derived": "suy ra", "k_setting": "thiết lập",
         "k_unmarked": "chưa ghi nguồn",
         "sources": "Nguồn tài liệu",
@@ -158,6 +182,17 @@ TEXTS: dict[str, dict[str, str]] = {  # keys: LANGS
         "s_capacity": "Capacity vs projected peak",
         "s_slo": "Service-level objective (SLO) verdicts",
         "s_assumptions": "Assumptions and sources",
+        "s_appendix": "Appendix: every assumption, the sources and the steps of the run",
+        "key_assumptions": "The assumptions that matter most",
+        "all_assumptions": "Every assumption and figure of the scenario",
+        "assumption": "Assumption", "what_data": "Data that would pin it down",
+        "ranked_by_sensitivity": "Ranked by their effect in the scenario's sensitivity analysis (above).",
+        "ranked_by_rule": "No sensitivity analysis of this scenario yet: ranked by a fixed rule — the adoption model's "
+                          "main parameters, then the interventions, the citizens' behaviour and traits (run motcua "
+                          "sensitivity to rank them by their effect).",
+        "see_appendix": "The full list is in the appendix.",
+        "no_assumptions": "The scenario marks no number the simulation reads as assumed.",
+        "measured_by_this_run": "measured by the load test of this run",
         "target_reached": "Target {share} by {date} is projected to be MET: probability of reaching it by the "
                           "deadline {p} (95% CI {p_low}–{p_high}); mean date reached {when} (80% of replications "
                           "between {p10} and {p90}).",
@@ -192,6 +227,7 @@ TEXTS: dict[str, dict[str, str]] = {  # keys: LANGS
                                 "points gained = final share with it − without it, paired.",
         "no_interventions": "The scenario has no interventions to compare.",
         "not_estimable": "not estimable",
+        "not_distinguishable": "effect not distinguishable from zero",
         "wait_before_after": "Wait p90 before → after (min)",
         "freed_per_day": "Officer-hours freed per open day",
         "peak_day": "Busiest day: {date} (the day with the highest mean number of payments); {total} payments on the "
@@ -238,8 +274,13 @@ TEXTS: dict[str, dict[str, str]] = {  # keys: LANGS
         "capacity_not_measured": "The capacity knee was not measured (rerun with --find-capacity). Projected peak: "
                                  "{projected} journeys/s day mean, {peak} in the peak hour.",
         "slo_name": "SLO", "slo_limit": "Limit", "slo_measured": "Measured", "slo_verdict": "Verdict",
-        "pass": "PASS", "fail": "FAIL",
-        "field": "Field", "value": "Value", "kind": "Kind", "source": "Source",
+        "pass": "PASS", "fail": "FAIL", "not_measured": "not measured",
+        "slo_callback_p95_ms": "Bank approval to dossier marked paid (95% of payments)",
+        "slo_create_p99_ms": "Creating the dossier and its payment (99% of requests)",
+        "slo_error_rate": "Share of requests that failed",
+        "slo_dropped_arrivals": "Share of planned arrivals the load generator could not send in time",
+        "slo_lost_callbacks": "Bank-approved payments never reported to the system (past the deadline)",
+        "field": "Field path (for engineers)", "value": "Value", "kind": "Kind", "source": "Source",
         "k_observed": "observed", "k_assumed": "assumed", "k_derived": "derived", "k_setting": "setting",
         "k_unmarked": "no source given",
         "sources": "Sources",
@@ -283,41 +324,3 @@ def text(lang: str, key: str, **values: Any) -> str:
     """The text `key` in `lang`, formatted with `values` (plain text: the caller escapes it for HTML)."""
     template = TEXTS[check_lang(lang)][key]
     return template.format(**values) if values else template
-
-
-def percent(value: float | None, lang: str, digits: int = 1) -> str:
-    """A share as a percentage, with the decimal comma in Vietnamese (0.1734 → '17,3%')."""
-    if value is None:
-        return "—"
-    out = f"{100 * value:.{digits}f}%"
-    return out.replace(".", ",") if lang == "vi" else out
-
-
-def number(value: float | None, lang: str, digits: int = 0) -> str:
-    """A number with thousands separators: '1.234,5' in Vietnamese, '1,234.5' in English."""
-    if value is None:
-        return "—"
-    out = f"{value:,.{digits}f}"
-    if lang == "vi":
-        out = out.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return out
-
-
-def seconds(value: float | None, lang: str) -> str:
-    """A duration in seconds, readable: '850 ms', '4,2 s', '12 phút'."""
-    if value is None:
-        return "—"
-    if value < 1:
-        return f"{number(value * 1000, lang)} ms"
-    if value < 120:
-        return f"{number(value, lang, 1)} s"
-    unit = "phút" if lang == "vi" else "min"
-    return f"{number(value / 60, lang, 1)} {unit}"
-
-
-def day(iso: str | None, lang: str) -> str:
-    """An ISO date as dd/mm/yyyy in Vietnamese, unchanged in English."""
-    if not iso:
-        return "—"
-    year, month, dom = iso.split("-")
-    return f"{dom}/{month}/{year}" if lang == "vi" else iso

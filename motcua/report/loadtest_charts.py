@@ -24,7 +24,7 @@ from matplotlib.ticker import NullFormatter, ScalarFormatter
 from motcua.loadtest.callbacks import IPN_ACK, SAMPLE_HEADER
 from motcua.loadtest.summary import start_time, timeline
 from motcua.report.i18n import label_table
-from motcua.report.style import PALETTE, TARGET_COLOR, new_figure, save
+from motcua.report.style import PALETTE, TARGET_COLOR, legend_outside, new_figure, save
 from motcua.run_layout import CapacityStep
 
 LABELS: dict[str, dict[str, str]] = {  # keys: LANGS
@@ -89,13 +89,14 @@ def write_charts(harness: Mapping[str, Any], folder: Path, lang: str = "vi") -> 
     words = labels(lang)
     rows = timeline(harness, start_time(harness))
     return [
-        throughput_chart(rows, folder / "throughput.png", words),
-        latency_chart(rows, folder / "latency.png", words),
-        callback_cdf_chart(harness["callbacks"], folder / "callback_cdf.png", words),
+        throughput_chart(rows, folder / "throughput.png", words, lang),
+        latency_chart(rows, folder / "latency.png", words, lang),
+        callback_cdf_chart(harness["callbacks"], folder / "callback_cdf.png", words, lang),
     ]
 
 
-def throughput_chart(rows: Sequence[Mapping[str, Any]], path: Path, words: Mapping[str, str]) -> Path:
+def throughput_chart(rows: Sequence[Mapping[str, Any]], path: Path, words: Mapping[str, str],
+                     lang: str = "vi") -> Path:
     fig, ax = new_figure()
     seconds = [r["second"] for r in rows]
     for key in ("started", "dropped", "requests", "failures"):
@@ -103,11 +104,12 @@ def throughput_chart(rows: Sequence[Mapping[str, Any]], path: Path, words: Mappi
     ax.set_xlabel(words["since_first"])
     ax.set_ylabel(words["per_second"])
     ax.set_title(words["throughput_title"])
-    ax.legend(loc="upper left", fontsize="small")
-    return save(fig, path)
+    legend_outside(ax)
+    return save(fig, path, lang)
 
 
-def latency_chart(rows: Sequence[Mapping[str, Any]], path: Path, words: Mapping[str, str]) -> Path:
+def latency_chart(rows: Sequence[Mapping[str, Any]], path: Path, words: Mapping[str, str],
+                  lang: str = "vi") -> Path:
     fig, ax = new_figure()
     with_data = [r for r in rows if r["journeys"]]
     seconds = [r["second"] for r in with_data]
@@ -118,11 +120,12 @@ def latency_chart(rows: Sequence[Mapping[str, Any]], path: Path, words: Mapping[
     ax.set_xlabel(words["intended_second"])
     ax.set_ylabel(words["journey_latency"])
     ax.set_title(words["latency_title"])
-    ax.legend(loc="upper left", fontsize="small")
-    return save(fig, path)
+    legend_outside(ax)
+    return save(fig, path, lang)
 
 
-def callback_cdf_chart(callback_rows: list[list[Any]], path: Path, words: Mapping[str, str]) -> Path:
+def callback_cdf_chart(callback_rows: list[list[Any]], path: Path, words: Mapping[str, str],
+                       lang: str = "vi") -> Path:
     fig, ax = new_figure()
     samples = [dict(zip(SAMPLE_HEADER, r, strict=True)) for r in callback_rows]
     samples = [s for s in samples if s["kind"] == IPN_ACK]
@@ -147,10 +150,10 @@ def callback_cdf_chart(callback_rows: list[list[Any]], path: Path, words: Mappin
     ax.set_ylabel(words["share_axis"])
     ax.set_title(words["cdf_title"])
     if banks:
-        ax.legend(loc="lower right", fontsize="small")
+        legend_outside(ax)
     else:
         ax.text(0.5, 0.5, words["no_callbacks"], transform=ax.transAxes, ha="center")
-    return save(fig, path)
+    return save(fig, path, lang)
 
 
 def capacity_chart(steps: Sequence[CapacityStep], path: Path, lang: str = "vi") -> Path:
@@ -176,5 +179,5 @@ def capacity_chart(steps: Sequence[CapacityStep], path: Path, lang: str = "vi") 
     ax.set_xlabel(words["rate_axis"])
     ax.set_ylabel("ms")
     ax.set_title(words["capacity_title"])
-    ax.legend(loc="upper left", fontsize="small")
-    return save(fig, path)
+    legend_outside(ax)
+    return save(fig, path, lang)

@@ -12,13 +12,12 @@ To add a section, write a view here, its template, and an entry in `SECTIONS`.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from motcua.report.i18n import day, number, percent, seconds, text
+from motcua.report.i18n import TEXTS, day, duration, number, percent, text
 from motcua.run_layout import (
     DEMAND,
     DEMAND_JSON,
@@ -30,8 +29,6 @@ from motcua.run_layout import (
     RunFiles,
     localized,
 )
-from motcua.scenario import PROVENANCE_KINDS, provenance_entries
-from motcua.typed_config import get_path
 
 View = dict[str, Any]
 
@@ -84,7 +81,7 @@ def points(value: float | None, lang: str) -> str:
 
 
 def _ms(value: float | None, lang: str) -> str:
-    return "—" if value is None else seconds(value / 1000, lang)
+    return "—" if value is None else duration(value / 1000, lang)
 
 
 def _missing(r: ReportInput, what: str) -> View:
@@ -121,12 +118,12 @@ def summary_view(r: ReportInput) -> View:
                          replications=s["replications"], seed=s["seed"]))
     if f.quality and f.comparison:
         diff = f.comparison["measured_vs_flawless"]["final_share"]["all"]
-        sentences.append(r.t("feedback_sentence", p95=seconds(f.quality["callback_p95_s"], lang),
+        sentences.append(r.t("feedback_sentence", p95=duration(f.quality["callback_p95_s"], lang),
                              told=percent(f.quality["told_unpaid_share_observed"], lang),
                              points=points(diff["mean"], lang), low=points(diff["low"], lang),
                              high=points(diff["high"], lang)))
     if f.loadtest:
-        failed = [v["name"] for v in f.loadtest["slo"] if not v["passed"]]
+        failed = [slo_name(r, v) for v in f.loadtest["slo"] if not v["passed"]]
         sentences.append(r.t("slo_breached", names=", ".join(failed)) if failed else r.t("slo_all_passed"))
         if f.loadtest["invariant"]["ok"] is False:
             sentences.append(r.t("invariant_broken"))
@@ -159,9 +156,18 @@ def interventions_view(r: ReportInput) -> View:
     items = r.files.interventions["interventions"] if r.files.interventions else []
     rows = [[localized(a, "name", lang), f"{day(a['start'], lang)} – {day(a['end'], lang)}",
              number(a["cost_vnd"], lang), band(a["points_gained"], lang, lambda v: points(v, lang)),
-             number(a["cost_per_point_vnd"], lang) if a["cost_per_point_vnd"] else r.t("not_estimable")]
-            for a in items]
+             cost_per_point(r, a)] for a in items]
     return {"rows": rows}
+
+
+def cost_per_point(r: ReportInput, assessed: Mapping[str, Any]) -> str:
+    """VND per point gained; not a figure when the gain's interval includes zero (the effect may be nil)."""
+    gained = assessed["points_gained"] or {}
+    low, high = gained.get("low"), gained.get("high")
+    if low is not None and high is not None and low <= 0 <= high:
+        return r.t("not_distinguishable")
+    value = assessed["cost_per_point_vnd"]
+    return number(value, r.lang) if value else r.t("not_estimable")
 
 
 def counters_view(r: ReportInput) -> View:
@@ -243,11 +249,11 @@ def feedback_view(r: ReportInput) -> View:
     if not q or not c:
         return _missing(r, f"{FEEDBACK}/")
     a, fed = q["assumed"], q.get("fed_back", q["assumed"])
-    after = seconds(q["unpaid_notice_after_s"], lang)
+    after = duration(q["unpaid_notice_after_s"], lang)
     quality_rows = [
         [r.t("q_failure"), percent(a["failure_rate"], lang, 2), percent(fed["failure_rate"], lang, 2)],
-        [r.t("q_p50"), seconds(a["callback_p50_s"], lang), seconds(fed["callback_p50_s"], lang)],
-        [r.t("q_p95"), seconds(a["callback_p95_s"], lang), seconds(fed["callback_p95_s"], lang)],
+        [r.t("q_p50"), duration(a["callback_p50_s"], lang), duration(fed["callback_p50_s"], lang)],
+        [r.t("q_p95"), duration(a["callback_p95_s"], lang), duration(fed["callback_p95_s"], lang)],
         [r.t("q_unpaid", after=after), percent(q["assumed_told_unpaid_share"], lang, 2),
          percent(q["told_unpaid_share_observed"], lang, 2)]]
     diff_rows = [[r.t("fb_measured_vs_assumed"),
@@ -257,8 +263,9 @@ def feedback_view(r: ReportInput) -> View:
                  [r.t("fb_told"), " / ".join(f"{r.t('c_' + name)}: {band(est, lang, lambda v: number(v, lang))}"
                                              for name, est in c["told_unpaid_total"].items())]]
     return {"quality_rows": quality_rows, "diff_rows": diff_rows,
-            "time_scale": r.t("time_scale_note", speed=number(1 / q["time_scale"], lang), scale=q["time_scale"],
-                              deadline=seconds(q["callback_deadline_s"], lang))}
+            "time_scale": r.t("time_scale_note", speed=number(1 / q["time_scale"], lang),
+                              scale=number(q["time_scale"], lang, 2),
+                              deadline=duration(q["callback_deadline_s"], lang))}
 
 
 def capacity_view(r: ReportInput) -> View:
@@ -279,59 +286,56 @@ def capacity_view(r: ReportInput) -> View:
                             headroom=number(knee / profile["rate_per_s"], lang, 2)), "chart": True}
 
 
+def slo_name(r: ReportInput, verdict: Mapping[str, Any]) -> str:
+    """A gate in the reader's words ('Xác nhận thanh toán: 95% trong vòng …'), else its own description."""
+    key = f"slo_{verdict['name']}"
+    return r.t(key) if key in TEXTS[r.lang] else verdict.get("description") or verdict["name"]
+
+
+def slo_measure(value: float | None, unit: str, lang: str) -> str:
+    """A limit or a measured value as a planner reads it: '30 giây', '1,00%', '0 giao dịch'."""
+    if value is None:
+        return text(lang, "not_measured")
+    if unit == "ms":
+        return duration(value / 1000, lang)
+    if unit == "share":
+        return percent(value, lang, 2)
+    return number(value, lang, 0 if float(value).is_integer() else 1)
+
+
 def slo_view(r: ReportInput) -> View:
     if not r.files.loadtest:
         return _missing(r, f"{LOADTEST}/{SUMMARY}")
-    rows = []
-    for v in r.files.loadtest["slo"]:
-        unit = v.get("unit", "")
-        measured = "—" if v["measured"] is None else f"{v['measured']:.4g}"
-        rows.append({"name": f"{v['name']} — {v.get('description', '')}", "limit": f"{v['limit']:.4g} {unit}",
-                     "measured": f"{measured} {unit}", "passed": v["passed"]})
+    rows = [{"name": slo_name(r, v), "limit": ("≤ " + slo_measure(v["limit"], v.get("unit", ""), r.lang)),
+             "measured": slo_measure(v["measured"], v.get("unit", ""), r.lang), "passed": v["passed"]}
+            for v in r.files.loadtest["slo"]]
     return {"rows": rows}
 
 
-def _kind_of(provenance: str) -> str:
-    kind = provenance.partition(":")[0].strip()
-    return kind if kind in PROVENANCE_KINDS else "unmarked"
-
-
-def _value_text(value: Any) -> str:
-    out = json.dumps(value, ensure_ascii=False, default=str)
-    return out if len(out) <= 160 else out[:157] + "…"
-
-
-def assumption_rows(r: ReportInput) -> list[list[str]]:
-    """One row per provenance entry of the scenario (and per unmarked number), plus the measured quality."""
-    scenario, quality = r.scenario, r.files.quality
-    data = scenario.to_dict()
-    entries = provenance_entries(scenario)
-    for path in scenario.unmarked_numbers():
-        entries.setdefault(path, "")
-    rows = []
-    for path in sorted(entries):
-        try:
-            value = get_path(data, path)
-        except (KeyError, ValueError, IndexError):
-            value = None
-        source = entries[path]
-        rows.append([path, _value_text(value), r.t(f"k_{_kind_of(source)}"), source])
-    if quality and quality.get("measured") and "fed_back" in quality:
-        fed = quality["fed_back"]
-        for key in ("failure_rate", "callback_p50_s", "callback_p95_s"):
-            rows.append([f"payment_system ({key}, feedback)", _value_text(round(fed[key], 4)), r.t("k_observed"),
-                         "observed: measured by the load test of this run (loadtest/, feedback/quality.json)"])
-    return rows
-
-
 def assumptions_view(r: ReportInput) -> View:
-    from motcua.report.assumptions import studies
+    """The calibrate and sensitivity runs behind the report, then the assumptions that matter most in plain words
+    (`motcua.report.key_assumptions`); the full list is in the appendix."""
+    from motcua.report.assumptions import studies, study_folders
+    from motcua.report.key_assumptions import key_assumptions
+    from motcua.runs import read_json
+
+    view: View = {"studies": studies(r.files.run_dir, r.lang), "key": None}
+    if r.scenario is not None:
+        folder = study_folders(r.files.run_dir).get("sensitivity")
+        summary = read_json(folder / "summary.json") if folder is not None else None
+        key = key_assumptions(r.scenario, summary, r.lang)
+        view["key"] = {"rows": key.rows, "ranked_by": key.ranked_by}
+    return view
+
+
+def appendix_view(r: ReportInput) -> View:
+    """Every provenance entry with its source and field path, the sources, and the steps of the run."""
+    from motcua.report.key_assumptions import appendix_rows
 
     lang = r.lang
-    # the calibrate and sensitivity runs behind the report, shown by sections/studies.html.j2
-    view: View = {"rows": None, "sources": [], "steps": [], "studies": studies(r.files.run_dir, lang)}
+    view: View = {"rows": None, "sources": [], "steps": []}
     if r.scenario is not None:
-        view["rows"] = assumption_rows(r)
+        view["rows"] = appendix_rows(r.scenario, r.files.quality, lang)
         view["sources"] = [[s.id, s.title, f"{s.place}, {s.year}", s.url or s.seed or ""]
                            for s in r.scenario.scenario.sources]
     view["steps"] = [[s["name"], number(s["seconds"], lang, 1), s.get("folder", "")]
@@ -357,5 +361,6 @@ SECTIONS: tuple[Section, ...] = (
     Section("capacity", capacity_view),
     Section("slo", slo_view),
     Section("assumptions", assumptions_view),
+    Section("appendix", appendix_view),
 )
 """The sections of ``report.html``, in order."""

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from motcua.report.i18n import label_table
+from motcua.report.i18n import label_table, number
 from motcua.run_layout import ComparisonSummary, Estimate, SimulationSummary, localized
 
 if TYPE_CHECKING:  # matplotlib loads with the first chart
@@ -120,8 +120,10 @@ def _mean_err(estimates: Sequence[Estimate], scale: float = 1.0) -> tuple[np.nda
     return mean, np.nan_to_num(np.vstack([mean - low, high - mean]))
 
 
-def _pct(share: float) -> str:
-    return f"{100 * share:.0f}%" if abs(100 * share - round(100 * share)) < 1e-9 else f"{100 * share:.1f}%"
+def _pct(share: float, lang: str) -> str:
+    from motcua.report.numbers import digits_for, percent
+
+    return percent(share, lang, min(1, digits_for([100 * share])))
 
 
 def _date(text: str, lang: str) -> str:
@@ -143,10 +145,10 @@ def _scenario_label(summary: SimulationSummary) -> str:
     return summary["scenario"]["name"]
 
 
-def _percent_axis(ax: Axes, axis: str = "y") -> None:
-    from matplotlib.ticker import PercentFormatter
+def _percent_axis(ax: Axes, axis: str = "y", lang: str = "vi") -> None:
+    from motcua.report.numbers import percent_formatter
 
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(PercentFormatter(1.0, decimals=0))
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(percent_formatter(lang))
 
 
 def _target_lines(ax: Axes, summary: SimulationSummary, lab: dict[str, str], lang: str, dates: bool = True) -> None:
@@ -154,9 +156,21 @@ def _target_lines(ax: Axes, summary: SimulationSummary, lab: dict[str, str], lan
 
     for target in summary.get("targets", [])[:1]:
         ax.axhline(target["share"], color=TARGET_COLOR, linestyle="--", linewidth=1.2,
-                   label=lab["target"].format(share=_pct(target["share"]), date=_date(target["date"], lang)))
+                   label=lab["target"].format(share=_pct(target["share"], lang), date=_date(target["date"], lang)))
         if dates and target.get("deadline_within_horizon"):
             # matplotlib's stubs say float; its date converter takes the date (the x axis holds dates)
+            ax.axvline(dt.date.fromisoformat(target["date"]),  # type: ignore[arg-type]
+                       color=TARGET_COLOR, linestyle=":", linewidth=1.0)
+
+
+def _labelled_target(ax: Axes, summary: SimulationSummary, lab: dict[str, str], lang: str) -> None:
+    """The first target as a dashed line labelled on the chart, and its deadline as a dotted line."""
+    from motcua.report.style import TARGET_COLOR, target_line
+
+    for target in summary.get("targets", [])[:1]:
+        target_line(ax, target["share"], lab["target"].format(share=_pct(target["share"], lang),
+                                                             date=_date(target["date"], lang)))
+        if target.get("deadline_within_horizon"):
             ax.axvline(dt.date.fromisoformat(target["date"]),  # type: ignore[arg-type]
                        color=TARGET_COLOR, linestyle=":", linewidth=1.0)
 
@@ -165,7 +179,7 @@ def _target_lines(ax: Axes, summary: SimulationSummary, lab: dict[str, str], lan
 # One scenario
 # ---------------------------------------------------------------------------------------------
 def share_trajectories(summary: SimulationSummary, path: Path, lang: str = "vi") -> Path:
-    from motcua.report.style import PALETTE, new_figure, save
+    from motcua.report.style import PALETTE, legend_outside, new_figure, save
 
     lab = labels(lang)
     names = _unit_names(summary, lab, lang)
@@ -180,19 +194,19 @@ def share_trajectories(summary: SimulationSummary, path: Path, lang: str = "vi")
         else:
             ax.plot(x, _arr(est["mean"]), color=PALETTE[1 + (i - 1) % (len(PALETTE) - 1)], linewidth=1.2,
                     alpha=0.85, label=names.get(sid, sid))
-    _target_lines(ax, summary, lab, lang)
+    ax.set_ylim(bottom=0)
+    _labelled_target(ax, summary, lab, lang)
     ax.set_title(lab["share_title"].format(scenario=_scenario_title(summary)))
     ax.set_xlabel(lab["week_axis"])
     ax.set_ylabel(lab["share_axis"])
-    ax.set_ylim(bottom=0)
-    _percent_axis(ax)
-    ax.legend(fontsize=8, loc="upper left", ncols=2)
+    _percent_axis(ax, "y", lang)
+    legend_outside(ax)
     fig.autofmt_xdate()
-    return save(fig, path)
+    return save(fig, path, lang)
 
 
 def units_vs_target(summary: SimulationSummary, path: Path, lang: str = "vi") -> Path:
-    from motcua.report.style import PALETTE, new_figure, save
+    from motcua.report.style import PALETTE, legend_outside, new_figure, save, target_line
 
     lab = labels(lang)
     names = _unit_names(summary, lab, lang)
@@ -207,16 +221,14 @@ def units_vs_target(summary: SimulationSummary, path: Path, lang: str = "vi") ->
     obs = np.array([_num(observed.get(s)) for s in ids])
     ax.plot(obs, y, "D", color=PALETTE[1], label=lab["observed"])
     for target in summary.get("targets", [])[:1]:
-        from motcua.report.style import TARGET_COLOR
-
-        ax.axvline(target["share"], color=TARGET_COLOR, linestyle="--",
-                   label=lab["target"].format(share=_pct(target["share"]), date=_date(target["date"], lang)))
+        target_line(ax, target["share"], lab["target"].format(share=_pct(target["share"], lang),
+                                                             date=_date(target["date"], lang)), vertical=True)
     ax.set_yticks(y, [names.get(s, s) for s in ids])
     ax.invert_yaxis()
     ax.set_title(lab["units_title"].format(scenario=_scenario_title(summary)))
-    _percent_axis(ax, "x")
-    ax.legend(fontsize=8, loc="lower right")
-    return save(fig, path)
+    _percent_axis(ax, "x", lang)
+    legend_outside(ax)
+    return save(fig, path, lang)
 
 
 def _period_labels(summary: SimulationSummary, lab: dict[str, str], lang: str) -> list[str]:
@@ -256,7 +268,7 @@ def counter_waits(summary: SimulationSummary, path: Path, lang: str = "vi") -> P
                fontsize=8)
     if p50_zero:
         fig.text(0.5, -0.07, lab["p50_zero"], ha="center", va="top", fontsize=8, style="italic")
-    return save(fig, path)
+    return save(fig, path, lang)
 
 
 def officer_hours(summary: SimulationSummary, path: Path, lang: str = "vi") -> Path:
@@ -284,14 +296,14 @@ def officer_hours(summary: SimulationSummary, path: Path, lang: str = "vi") -> P
     for xi, u in zip(x, units, strict=True):
         hours = _num(freed[u]["mean"])
         if np.isfinite(hours):
-            ax.annotate(lab["freed"].format(hours=f"{hours:.1f}"), (xi, 0), xytext=(0, -38),
+            ax.annotate(lab["freed"].format(hours=number(hours, lang, 1)), (xi, 0), xytext=(0, -38),
                         textcoords="offset points", ha="center", fontsize=7, color=PALETTE[2])
     ax.set_xticks(x, [names.get(u, u) for u in units])
     ax.tick_params(axis="x", labelsize=8)
     ax.set_ylabel(lab["officer_axis"])
     ax.set_title(lab["officer_title"].format(scenario=_scenario_title(summary)))
     ax.legend(fontsize=8)
-    return save(fig, path)
+    return save(fig, path, lang)
 
 
 def simulation_charts(summary: SimulationSummary, out_dir: Path, lang: str = "vi") -> list[Path]:

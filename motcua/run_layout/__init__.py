@@ -100,6 +100,7 @@ from motcua.run_layout.records import (
     localized,
 )
 from motcua.run_layout.storage import (
+    CSV_ENCODING,
     read_comparison,
     read_demand,
     read_harness,
@@ -119,6 +120,7 @@ __all__ = [
     "CAPACITY_CHART",
     "CHARTS",
     "COMPARISON",
+    "CSV_ENCODING",
     "DEMAND",
     "DEMAND_JSON",
     "FEEDBACK",

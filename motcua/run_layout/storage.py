@@ -98,10 +98,16 @@ def write_json(path: Path, obj: Any) -> Path:
     return write_text(path, text)
 
 
+CSV_ENCODING = "utf-8-sig"
+"""CSV files start with a UTF-8 byte-order mark, so Excel on Windows shows "Huyện Cao Lộc" rather than mojibake;
+read them with ``encoding="utf-8-sig"`` (pandas' ``read_csv`` skips the mark by itself)."""
+
+
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
-    """Write a CSV file atomically, with a header row."""
+    """Write a CSV file atomically, with a UTF-8 byte-order mark (`CSV_ENCODING`) and a header row."""
     path = Path(path)
     with atomic_open(path, newline="") as fh:
+        fh.write("\ufeff")
         writer = csv.writer(fh)
         writer.writerow(header)
         writer.writerows(rows)

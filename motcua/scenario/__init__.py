@@ -21,11 +21,13 @@ The modules, one per TOML table and then upwards (import-linter keeps them layer
 tables share); the tables `meta` (``[scenario]``, ``[simulation]``), `region`, `adoption` (``[citizens]``,
 ``[adoption]``), `interventions`, `payment_system`, `load`, `slo`, `targets`, `sensitivity`, which do not
 import each other; `provenance`; `document` (the whole `Scenario`, its cross-table rules and variants);
-`loading` (files, bundled names, the JSON Schema).
+`loading` (files, bundled names, the JSON Schema);
+`advisories` (warnings about a valid scenario: dates outside the simulated period).
 """
 
 from motcua.payment_platform import PAYMENT_GROUPS  # part of the scenario schema ([payment_system.groups])
 from motcua.scenario.adoption import VNEID_LEVEL2_REQUIRED_FROM, AdoptionParams, BehaviourParameters, Citizens
+from motcua.scenario.advisories import scenario_warnings
 from motcua.scenario.common import ALL_UNITS, PROVENANCE_KINDS, SCENARIO_DIR, SLUG
 from motcua.scenario.document import SCENARIO_FILE, Scenario, scenario_from_dict
 from motcua.scenario.interventions import OUTREACH_KINDS, Intervention, InterventionKind
@@ -80,4 +82,5 @@ __all__ = [
     "provenance_entries",
     "scenario_file",
     "scenario_from_dict",
+    "scenario_warnings",
 ]

@@ -41,7 +41,7 @@ def bundled_scenarios() -> list[Path]:
 def _looks_like_scenario(path: Path) -> bool:
     try:
         return "scenario" in tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return True  # let load_scenario report it
 
 

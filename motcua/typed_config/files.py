@@ -7,6 +7,7 @@ whatever the file: ``<file>: <field path> = <value>: <problem>``.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import re
 import tomllib
@@ -23,6 +24,9 @@ T = TypeVar("T")
 
 _DATE_TOKEN = re.compile(r"=\s*(\d{4}-\d{2}-\d{2})\b")
 _LINE_COL = re.compile(r"line (\d+)")
+RESAVE_AS_UTF8 = ("save it again as UTF-8 (in Notepad: File › Save as › Encoding: UTF-8; in VS Code: "
+                  "'Save with Encoding' › UTF-8)")
+"""How to fix a file in another encoding, in every message that refuses one."""
 
 
 def read_toml(path: str | Path, *, what: str = "file", hint: str = "",
@@ -34,16 +38,34 @@ def read_toml(path: str | Path, *, what: str = "file", hint: str = "",
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise error(str(path), "(file)", str(path), f"{what} not found" + (f"; {hint}" if hint else "")) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        why = getattr(exc, "strerror", None) or str(exc)
-        raise error(str(path), "(file)", str(path), f"cannot read the {what} ({why})") from None
+    except OSError as exc:
+        raise error(str(path), "(file)", str(path), f"cannot read the {what} ({exc.strerror or exc})") from None
+    text = decode_utf8(raw, str(path), what=what, error=error)
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise toml_error(str(path), text, exc, error) from None
+
+
+def decode_utf8(raw: bytes, file: str, *, what: str = "file", error: type[ConfigError] = ConfigError) -> str:
+    """`raw` as UTF-8 text, without the byte-order mark that Windows editors (Notepad) put at the start.
+
+    UTF-16 (a byte-order mark FF FE / FE FF, or NUL bytes) and any other encoding raise `error` naming the
+    file and saying how to save it again as UTF-8.
+    """
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8):]
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\0" in raw[:4096]:
+        raise error(file, "(file)", file, f"the {what} is saved as UTF-16; {RESAVE_AS_UTF8}")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise error(file, "(file)", file, f"the {what} is not UTF-8 (byte 0x{raw[exc.start]:02x} on line {line}, "
+                                          f"perhaps Windows-1258 or another code page); {RESAVE_AS_UTF8}") from None
 
 
 def toml_error(file: str, text: str, exc: tomllib.TOMLDecodeError,
