@@ -15,7 +15,7 @@ import tomlkit
 from aiohttp import web
 
 from motcua.errors import InputError
-from motcua.report.i18n import LANGS, seconds
+from motcua.report.i18n import LANGS, duration
 from motcua.scenario import load_scenario
 from motcua.studio import editor, export, plots, views
 from motcua.studio.context import JOBS, LANG_COOKIE, WORKSPACE, error_page, lang_of, render
@@ -210,7 +210,7 @@ def _status(request: web.Request, job: Any) -> dict[str, Any]:
     status = job.status()
     status["state_text"] = tr(f"state_{job.state}")
     status["progress_text"] = tr("progress", done=job.done, total=job.total) if job.total else ""
-    status["eta_text"] = tr("eta", eta=seconds(job.eta_s(), lang)) if job.eta_s() is not None else ""
+    status["eta_text"] = tr("eta", eta=duration(job.eta_s(), lang)) if job.eta_s() is not None else ""
     status["message"] = tr("job_failed", why=failure_text(job.error, lang)) if job.state == FAILED else ""
     status["results_url"] = _run_url(request.app[JOBS].results_root, job.run_dir) if job.state == DONE else None
     status.pop("run", None)
