@@ -20,18 +20,21 @@ gives the whole table.
 The modules, one per TOML table and then upwards (import-linter keeps them layered): `common` (what the
 tables share); the tables `meta` (``[scenario]``, ``[simulation]``), `region`, `adoption` (``[citizens]``,
 ``[adoption]``), `interventions`, `payment_system`, `load`, `slo`, `targets`, `sensitivity`, which do not
-import each other; `provenance`; `document` (the whole `Scenario`, its cross-table rules and variants);
+import each other; `costs` (``[costs]``, pricing a lever) and `optimise` (``[optimise]``, the decision space of
+`motcua optimise`), which read the interventions' kinds; `provenance`; `document` (the whole `Scenario`, its cross-table rules and variants);
 `loading` (files, bundled names, the JSON Schema).
 """
 
 from motcua.payment_platform import PAYMENT_GROUPS  # part of the scenario schema ([payment_system.groups])
 from motcua.scenario.adoption import VNEID_LEVEL2_REQUIRED_FROM, AdoptionParams, BehaviourParameters, Citizens
 from motcua.scenario.common import ALL_UNITS, PROVENANCE_KINDS, SCENARIO_DIR, SLUG
-from motcua.scenario.document import SCENARIO_FILE, Scenario, scenario_from_dict
+from motcua.scenario.costs import CostBasis, Costs, LeverCost, price_intervention
+from motcua.scenario.document import SCENARIO_FILE, Scenario, lever_intervention, scenario_from_dict
 from motcua.scenario.interventions import OUTREACH_KINDS, Intervention, InterventionKind
 from motcua.scenario.load import Load, Profile, ProfileKind, Steps
 from motcua.scenario.loading import bundled_scenarios, json_schema, load_scenario, scenario_file
 from motcua.scenario.meta import Meta, Simulation, Source
+from motcua.scenario.optimise import Objective, Optimise, OptimisedLever
 from motcua.scenario.payment_system import Z95_ROUNDED, CallbackDelay, PaymentSystem, SystemQuality
 from motcua.scenario.provenance import DEFAULT_PROVENANCE, provenance_entries
 from motcua.scenario.region import Counters, Region, ServiceMinutes, Unit, UnitKind
@@ -55,11 +58,17 @@ __all__ = [
     "BehaviourParameters",
     "CallbackDelay",
     "Citizens",
+    "CostBasis",
+    "Costs",
     "Counters",
     "Intervention",
     "InterventionKind",
+    "LeverCost",
     "Load",
     "Meta",
+    "Objective",
+    "Optimise",
+    "OptimisedLever",
     "PaymentSystem",
     "Profile",
     "ProfileKind",
@@ -76,7 +85,9 @@ __all__ = [
     "UnitKind",
     "bundled_scenarios",
     "json_schema",
+    "lever_intervention",
     "load_scenario",
+    "price_intervention",
     "provenance_entries",
     "scenario_file",
     "scenario_from_dict",
