@@ -14,12 +14,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import motcua.models.optimise
-from motcua.errors import ScenarioError
+import pytest
 from motcua.models.optimise import Budget, DecisionSpace, Evaluator, LeverChoice, Plan, clopper_pearson_lower
 from motcua.models.optimise import optimise as run_optimise
+
+from motcua.errors import ScenarioError
 from motcua.scenario import Intervention, LeverCost, load_scenario, price_intervention, scenario_from_dict
 
 # --- costs -------------------------------------------------------------------------------------------------------

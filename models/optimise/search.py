@@ -52,11 +52,7 @@ def tpe_search(space: Any, evaluator: Any, *, candidates: int, reps: int, batch:
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
 
-    def constraint(trial: Any) -> tuple[float]:
-        return (float(trial.user_attrs["violation"]),)
-
-    sampler = optuna.samplers.TPESampler(seed=seed, constraints_func=constraint,
-                                         n_startup_trials=min(batch * 2, candidates), multivariate=True)
+    sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(batch * 2, candidates), multivariate=True)
     study = optuna.create_study(direction="minimize", sampler=sampler)
     found: list[Candidate] = []
     while len(found) < candidates:
@@ -65,7 +61,7 @@ def tpe_search(space: Any, evaluator: Any, *, candidates: int, reps: int, batch:
         evaluations = evaluator.ensure(plans, reps, label=f"search {len(found) + len(plans)}/{candidates}")
         for trial, plan, ev in zip(trials, plans, evaluations, strict=True):
             cand = Candidate(plan, space.cost(plan), ev)
-            trial.set_user_attr("violation", probability - cand.p)
+            trial.set_constraint("probability", probability - cand.p)  # feasible when <= 0
             study.tell(trial, float(cand.cost))
             trace.add("optuna", cand, probability)
             found.append(cand)

@@ -115,6 +115,7 @@ class DecisionSpace:
         """The scenario the plan makes: its own interventions of the optimised kinds replaced by the plan's,
         each with its priced ``cost_vnd`` written and a provenance entry saying it was derived."""
         from motcua.models.scenario_edit import keep_entries
+
         from motcua.scenario import scenario_from_dict
 
         base = self.scenario

@@ -21,8 +21,8 @@ The modules, one per TOML table and then upwards (import-linter keeps them layer
 tables share); the tables `meta` (``[scenario]``, ``[simulation]``), `region`, `adoption` (``[citizens]``,
 ``[adoption]``), `interventions`, `payment_system`, `load`, `slo`, `targets`, `sensitivity`, which do not
 import each other; `costs` (``[costs]``, pricing a lever) and `optimise` (``[optimise]``, the decision space of
-`motcua optimise`), which read the interventions' kinds; `provenance`; `document` (the whole `Scenario`, its cross-table rules and variants);
-`loading` (files, bundled names, the JSON Schema).
+`motcua optimise`), which read the interventions' kinds; `provenance`; `document` (the whole `Scenario`, its
+cross-table rules and variants); `loading` (files, bundled names, the JSON Schema).
 """
 
 from motcua.payment_platform import PAYMENT_GROUPS  # part of the scenario schema ([payment_system.groups])
