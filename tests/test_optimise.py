@@ -121,6 +121,19 @@ def test_a_plan_becomes_a_scenario_that_reads_back_with_its_priced_cost() -> Non
     assert made.name == "lang-son-2024-optimised"
 
 
+def test_the_plan_file_loads_from_another_folder_with_the_same_fee_catalogue(tmp_path: Path) -> None:
+    from motcua.models.calibration import write_scenario
+
+    scenario = load_scenario("lang-son-2024")
+    space = DecisionSpace(scenario)
+    plan = Plan(tuple(LeverChoice(lv.kind, ("bac-son",), lv.start_to, lv.intensity_max) for lv in space.levers))
+    path = write_scenario(space.scenario_of(plan, name="lang-son-2024-optimised"), tmp_path / "run" / "plan.toml")
+    again = load_scenario(path)
+    assert again.fee_catalogue_path().exists()
+    assert again.plan_cost() == space.cost(plan) > 0
+    assert [i.units for i in again.interventions[1:]] == [("bac-son",)] * 3
+
+
 def test_clopper_pearson_lower_bound() -> None:
     assert clopper_pearson_lower(0, 10) == 0.0
     assert clopper_pearson_lower(10, 10) == pytest.approx(0.05 ** (1 / 10))  # all successes: alpha^(1/n)

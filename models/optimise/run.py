@@ -40,8 +40,9 @@ class Budget:
 
     @classmethod
     def quick(cls) -> Budget:
-        """The ``--quick`` budget: about 350 replications to the deadline (≤ 10 minutes on 2 cores)."""
-        return cls(candidates=12, reps=6, batch=6, contenders=3, extra=36, stages=2, fresh=40, margin=0.05)
+        """The ``--quick`` budget: at most 176 replications to the deadline (TPE 8 plans × 4 + 16 for selection,
+        the random search as many, 20 fresh for the chosen plan and each of its 3 baselines)."""
+        return cls(candidates=8, reps=4, batch=4, contenders=3, extra=16, stages=2, fresh=20, margin=0.05)
 
     def search_simulations(self) -> int:
         return self.candidates * self.reps + self.extra

@@ -30,8 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("optimise", help="least-cost plan reaching a target with a stated probability",
                                    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("scenario", type=Path, help="scenario TOML file (or a bundled name) with an [optimise] table")
-    parser.add_argument("--quick", action="store_true", help="small budget: 12 plans × 6 replications, 36 extra "
-                        "for selection, 40 fresh replications per plan checked (≤ 10 minutes on 2 cores)")
+    parser.add_argument("--quick", action="store_true", help="small budget: 8 plans × 4 replications, 16 extra "
+                        "for selection, 20 fresh replications per plan checked")
     parser.add_argument("--probability", type=float, metavar="P", help="required P(target by deadline) "
                         "(default: optimise.probability, 0.8)")
     parser.add_argument("--target", type=int, metavar="K", help="index of the target in [[targets]] (default: "
@@ -53,10 +53,11 @@ def run(args: argparse.Namespace) -> int:
     import time
 
     from motcua.errors import InputError
+    from motcua.models.calibration import write_scenario
     from motcua.models.optimise import Budget, optimise
     from motcua.models.replications import ExecutorSpec
     from motcua.runs import check_out_folder, start_run, write_json
-    from motcua.scenario import SCENARIO_FILE, load_scenario
+    from motcua.scenario import load_scenario
 
     started = time.perf_counter()
     scenario = load_scenario(args.scenario)
@@ -82,8 +83,8 @@ def run(args: argparse.Namespace) -> int:
         run_dir.add_input(Path(scenario.file), "scenario")
         run_dir.record(parameters={"quick": args.quick, "budget": dataclasses.asdict(budget)})
         write_json(run_dir.path("summary.json"), summary)
-        SCENARIO_FILE.write(plan, run_dir.path("plan.toml"),
-                            comment=f"Written by motcua optimise from {scenario.file}; see summary.json.")
+        write_scenario(plan, run_dir.path("plan.toml"),
+                       header=f"Written by motcua optimise from {scenario.file}; see summary.json.")
     print(describe(summary))
     print(f"run directory: {run_dir.dir} (plan.toml: `motcua simulate {run_dir.dir / 'plan.toml'}`)")
     return 0 if result.feasible else EXIT_INFEASIBLE
