@@ -52,7 +52,8 @@ def tpe_search(space: Any, evaluator: Any, *, candidates: int, reps: int, batch:
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
 
-    sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(batch * 2, candidates), multivariate=True)
+    sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=max(1, min(batch, candidates // 2)),
+                                         multivariate=True)  # the first batch random, then TPE
     study = optuna.create_study(direction="minimize", sampler=sampler)
     found: list[Candidate] = []
     while len(found) < candidates:
