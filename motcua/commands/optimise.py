@@ -118,8 +118,9 @@ def describe(summary: dict[str, Any]) -> str:
                  f"lower bound {g['lower_bound']:.2f} -> {'HOLDS' if g['holds'] else 'DOES NOT HOLD'} "
                  f"(needs >= {summary['probability']}); {when}")
     for name, b in summary["baselines"].items():
-        lines.append(f"baseline {name}: cost {b['cost_vnd']:,} VND, P̂ {b['p']:.2f} (lower {b['lower_bound']:.2f}) "
-                     f"on the same fresh streams; the chosen plan costs {-b['cost_difference_vnd']:+,} VND less "
-                     f"and is {b['p_difference']:+.2f} in probability")
+        over = " (over the budget: even its lowest intensities cost more)" if b.get("within_budget") is False else ""
+        lines.append(f"baseline {name}: cost {b['cost_vnd']:,} VND{over}, P̂ {b['p']:.2f} "
+                     f"(lower {b['lower_bound']:.2f}) on the same fresh streams; the chosen plan costs "
+                     f"{b['cost_difference_vnd']:,} VND less and its P̂ differs by {b['p_difference']:+.2f}")
     lines.append(f"{summary['simulations']} replications in {summary['timing']['wall_s']} s")
     return "\n".join(lines)
