@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "motcua.commands.simulate",
     "motcua.commands.calibrate",
     "motcua.commands.sensitivity",
+    "motcua.commands.optimise",
     "motcua.commands.validate",
     "motcua.commands.mock",
     "motcua.commands.loadtest",

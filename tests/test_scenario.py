@@ -635,11 +635,12 @@ def test_the_public_names_of_the_scenario_package():
     assert sorted(motcua.scenario.__all__) == sorted([
         "ALL_UNITS", "DEFAULT_PROVENANCE", "OUTREACH_KINDS", "PAYMENT_GROUPS", "PROVENANCE_KINDS", "SCENARIO_DIR",
         "SCENARIO_FILE", "SLO", "SLUG", "VNEID_LEVEL2_REQUIRED_FROM", "Z95_ROUNDED", "AdoptionParams",
-        "BehaviourParameters", "CallbackDelay", "Citizens", "Counters", "Intervention", "InterventionKind", "Load",
-        "Meta", "PaymentSystem", "Profile", "ProfileKind", "Region", "Scenario", "SensitivityRanges",
+        "BehaviourParameters", "CallbackDelay", "Citizens", "CostBasis", "Costs", "Counters", "Intervention",
+        "InterventionKind", "LeverCost", "Load", "Meta", "Objective", "Optimise", "OptimisedLever", "PaymentSystem",
+        "Profile", "ProfileKind", "Region", "Scenario", "SensitivityRanges",
         "ServiceMinutes", "Simulation", "Source", "Steps", "SystemQuality", "Target", "Unit", "UnitKind",
-        "bundled_scenarios", "json_schema", "load_scenario", "provenance_entries", "scenario_file",
-        "scenario_from_dict", "scenario_warnings",
+        "bundled_scenarios", "json_schema", "lever_intervention", "load_scenario", "price_intervention",
+        "provenance_entries", "scenario_file", "scenario_from_dict", "scenario_warnings",
     ])
     assert all(hasattr(motcua.scenario, name) for name in motcua.scenario.__all__)
 

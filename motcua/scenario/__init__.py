@@ -20,8 +20,9 @@ gives the whole table.
 The modules, one per TOML table and then upwards (import-linter keeps them layered): `common` (what the
 tables share); the tables `meta` (``[scenario]``, ``[simulation]``), `region`, `adoption` (``[citizens]``,
 ``[adoption]``), `interventions`, `payment_system`, `load`, `slo`, `targets`, `sensitivity`, which do not
-import each other; `provenance`; `document` (the whole `Scenario`, its cross-table rules and variants);
-`loading` (files, bundled names, the JSON Schema);
+import each other; `costs` (``[costs]``, pricing a lever) and `optimise` (``[optimise]``, the decision space of
+`motcua optimise`), which read the interventions' kinds; `provenance`; `document` (the whole `Scenario`, its
+cross-table rules and variants); `loading` (files, bundled names, the JSON Schema);
 `advisories` (warnings about a valid scenario: dates outside the simulated period).
 """
 
@@ -29,11 +30,13 @@ from motcua.payment_platform import PAYMENT_GROUPS  # part of the scenario schem
 from motcua.scenario.adoption import VNEID_LEVEL2_REQUIRED_FROM, AdoptionParams, BehaviourParameters, Citizens
 from motcua.scenario.advisories import scenario_warnings
 from motcua.scenario.common import ALL_UNITS, PROVENANCE_KINDS, SCENARIO_DIR, SLUG
-from motcua.scenario.document import SCENARIO_FILE, Scenario, scenario_from_dict
+from motcua.scenario.costs import CostBasis, Costs, LeverCost, price_intervention
+from motcua.scenario.document import SCENARIO_FILE, Scenario, lever_intervention, scenario_from_dict
 from motcua.scenario.interventions import OUTREACH_KINDS, Intervention, InterventionKind
 from motcua.scenario.load import Load, Profile, ProfileKind, Steps
 from motcua.scenario.loading import bundled_scenarios, json_schema, load_scenario, scenario_file
 from motcua.scenario.meta import Meta, Simulation, Source
+from motcua.scenario.optimise import Objective, Optimise, OptimisedLever
 from motcua.scenario.payment_system import Z95_ROUNDED, CallbackDelay, PaymentSystem, SystemQuality
 from motcua.scenario.provenance import DEFAULT_PROVENANCE, provenance_entries
 from motcua.scenario.region import Counters, Region, ServiceMinutes, Unit, UnitKind
@@ -57,11 +60,17 @@ __all__ = [
     "BehaviourParameters",
     "CallbackDelay",
     "Citizens",
+    "CostBasis",
+    "Costs",
     "Counters",
     "Intervention",
     "InterventionKind",
+    "LeverCost",
     "Load",
     "Meta",
+    "Objective",
+    "Optimise",
+    "OptimisedLever",
     "PaymentSystem",
     "Profile",
     "ProfileKind",
@@ -78,7 +87,9 @@ __all__ = [
     "UnitKind",
     "bundled_scenarios",
     "json_schema",
+    "lever_intervention",
     "load_scenario",
+    "price_intervention",
     "provenance_entries",
     "scenario_file",
     "scenario_from_dict",

@@ -19,10 +19,12 @@ from typing import Any
 
 from motcua.errors import ScenarioError
 from motcua.scenario.adoption import AdoptionParams, Citizens
-from motcua.scenario.common import PROVENANCE_KINDS, SCENARIO_DIR, check_source, check_unit_refs
+from motcua.scenario.common import ALL_UNITS, PROVENANCE_KINDS, SCENARIO_DIR, check_source, check_unit_refs
+from motcua.scenario.costs import Costs, price_intervention
 from motcua.scenario.interventions import Intervention
 from motcua.scenario.load import Load
 from motcua.scenario.meta import Meta, Simulation
+from motcua.scenario.optimise import Optimise, OptimisedLever
 from motcua.scenario.payment_system import PaymentSystem, SystemQuality
 from motcua.scenario.provenance import ProvenanceIndex, check_provenance, covers_given, written_part
 from motcua.scenario.region import Region, Unit
@@ -46,6 +48,8 @@ class Scenario:
     slo: SLO = spec("service-level objectives")
     interventions: tuple[Intervention, ...] = spec("levers in the scenario", ())
     targets: tuple[Target, ...] = spec("policy targets", ())
+    costs: Costs = spec("unit costs of the levers, to price plans (motcua optimise)", default_factory=Costs)
+    optimise: Optimise = spec("decision space of `motcua optimise`", default_factory=Optimise)
     sensitivity: SensitivityRanges = spec("ranges of the assumed numbers for `motcua sensitivity`",
                                           default_factory=SensitivityRanges)
     provenance: dict[str, str] = spec("field path → 'observed: <source id> …' | 'assumed: <why>' | "
@@ -91,6 +95,64 @@ class Scenario:
             if obj.observed_share_source is not None:
                 check_source(obj.observed_share_source, source_ids, f"{where}.observed_share_source")
         check_provenance(self.provenance, to_data(self), source_ids)
+        self._check_optimise(unit_ids)
+
+    def _check_optimise(self, unit_ids: set[str]) -> None:
+        opt = self.optimise
+        if not opt.levers:
+            return
+        if opt.target >= len(self.targets):
+            raise FieldProblem("optimise.target", opt.target, f"no such target; the scenario has {len(self.targets)}")
+        for i, lever in enumerate(opt.levers):
+            check_unit_refs(lever.units, unit_ids, f"optimise.levers[{i}].units")
+            if self.costs.of(lever.kind) is None:
+                priced = ", ".join(p.kind for p in self.costs.levers) or "none"
+                raise FieldProblem(f"optimise.levers[{i}].kind", lever.kind,
+                                   f"no price in [costs] for this lever; priced: {priced}")
+
+    def _check_budget(self) -> None:
+        """After `given` is known (written ``cost_vnd`` lump sums count as written): the budget covers the
+        cheapest plan ``[optimise]`` allows."""
+        budget = self.optimise.budget_vnd
+        if self.optimise.levers and budget is not None and budget < (cheapest := self.cheapest_plan_vnd()):
+            raise ScenarioError(self.file, "optimise.budget_vnd", budget,
+                                f"below the cheapest plan the [optimise] table allows ({cheapest} VND)")
+
+    # --- costs (motcua.scenario.costs) ---
+
+    def intervention_cost(self, index: int) -> int:
+        """Cost of intervention `index`: its written ``cost_vnd``, else priced from ``[costs]`` (0 if unpriced)."""
+        item = self.interventions[index]
+        price = self.costs.of(item.kind)
+        if f"interventions[{index}].cost_vnd" in self.given or price is None:
+            return item.cost_vnd
+        return price_intervention(item, price, self.units_covered(item.units))
+
+    def plan_cost(self) -> int:
+        """Total cost of the scenario's interventions (`intervention_cost` summed)."""
+        return sum(self.intervention_cost(i) for i in range(len(self.interventions)))
+
+    def units_covered(self, refs: tuple[str, ...]) -> int:
+        """How many units a unit list (ids or ``'*'``) covers."""
+        return len(self.units) if ALL_UNITS in refs else len(set(refs))
+
+    def lever_cost(self, lever: OptimisedLever, intervention: Intervention) -> int:
+        """Price of `intervention`, an instance of the optimised `lever`, from ``[costs]``."""
+        price = self.costs.of(lever.kind)
+        return 0 if price is None else price_intervention(intervention, price, self.units_covered(intervention.units))
+
+    def cheapest_plan_vnd(self) -> int:
+        """Cost of the cheapest plan ``[optimise]`` allows: the interventions it does not replace, plus each
+        required lever at its lowest intensity, latest start, on one unit (``per_unit``) or all its units."""
+        replaced = {lever.kind for lever in self.optimise.levers}
+        kept = sum(self.intervention_cost(i) for i, item in enumerate(self.interventions) if item.kind not in replaced)
+        for lever in self.optimise.levers:
+            if lever.required:
+                units = (lever.units[0],) if lever.per_unit and ALL_UNITS not in lever.units else lever.units
+                if lever.per_unit and ALL_UNITS in lever.units:
+                    units = (self.units[0].id,)
+                kept += self.lever_cost(lever, lever_intervention(lever, lever.start_to, lever.intensity_min, units))
+        return kept
 
     # --- provenance (motcua.scenario.provenance) ---
 
@@ -180,6 +242,13 @@ class Scenario:
         )
 
 
+def lever_intervention(lever: OptimisedLever, start: Any, intensity: float, units: tuple[str, ...]) -> Intervention:
+    """The intervention an optimised lever becomes with a start date, an intensity and units."""
+    return Intervention(kind=lever.kind, start=start, end=lever.end, units=units, intensity=intensity,
+                        capacity_per_day=lever.capacity_per_day, guidance_minutes=lever.guidance_minutes,
+                        name=lever.name, name_en=lever.name_en)
+
+
 SCENARIO_FILE = ConfigFile(Scenario, "scenario file", error=ScenarioError)
 """The scenario as a configuration file kind of `motcua.typed_config` (`load_scenario` adds the bundled names)."""
 
@@ -190,4 +259,5 @@ def scenario_from_dict(data: Mapping[str, Any], *, file: str = "<memory>") -> Sc
     scenario = reader.read(Scenario, data)
     object.__setattr__(scenario, "file", str(file))
     object.__setattr__(scenario, "given", frozenset(reader.given))
+    scenario._check_budget()
     return scenario

@@ -1,0 +1,210 @@
+"""`[costs]`, `[optimise]` and `motcua optimise` (issue 17): prices, bad tables, a known optimum, infeasibility.
+
+The tiny problem: Lạng Sơn with few agents, one lever (an information campaign, fixed start) whose only free
+choice is its intensity, and a target a few weeks out. Cost rises with intensity, so the least-cost plan is the
+lowest intensity whose probability reaches p; with common random numbers that intensity is found by bisection
+on the simulation itself, and the optimiser must find it within a grid step or two.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import motcua.models.optimise
+import pytest
+from motcua.models.optimise import Budget, DecisionSpace, Evaluator, LeverChoice, Plan, clopper_pearson_lower
+from motcua.models.optimise import optimise as run_optimise
+
+from motcua.errors import ScenarioError
+from motcua.scenario import Intervention, LeverCost, load_scenario, price_intervention, scenario_from_dict
+
+# --- costs -------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "total"), [("lang-son-2024", 500_000_000), ("son-la-2020-2023", 1_000_000_000),
+                                             ("phu-tho-2021", None), ("national", None), ("peak-day", None)])
+def test_every_bundled_scenario_keeps_its_total_cost(name: str, total: int | None) -> None:
+    scenario = load_scenario(name)
+    written = sum(i.cost_vnd for i in scenario.interventions)
+    assert scenario.plan_cost() == written  # a written cost_vnd is a lump sum the cost model never re-prices
+    if total is not None:
+        assert scenario.plan_cost() == total
+
+
+def test_prices_per_unit_of_effort() -> None:
+    item = Intervention(kind="community_digital_team", start=dt.date(2024, 1, 1), end=dt.date(2024, 1, 30),
+                        intensity=0.5, capacity_per_day=10)
+    month = LeverCost(kind="community_digital_team", basis="unit_month", unit_cost_vnd=20_000_000, setup_vnd=1_000)
+    assert price_intervention(item, month, 3) == 3 * (0.5 * 20_000_000 + 1_000)
+    day = LeverCost(kind="vneid_drive", basis="unit_day", unit_cost_vnd=2_000_000)
+    assert price_intervention(item, day, 1) == 30 * 0.5 * 2_000_000
+    guide = Intervention(kind="counter_guidance", start=dt.date(2024, 1, 1), end=dt.date(2024, 1, 7),
+                         intensity=0.5, capacity_per_day=8, guidance_minutes=15)
+    hour = LeverCost(kind="counter_guidance", basis="officer_hour", unit_cost_vnd=60_000)
+    assert price_intervention(guide, hour, 2) == round(2 * 0.5 * 8 * 15 / 60 * 7 * 5 / 7 * 60_000)
+    terminal = LeverCost(kind="qr_at_counter", basis="per_unit", unit_cost_vnd=5_000_000)
+    assert price_intervention(guide, terminal, 4) == 20_000_000
+
+
+def test_an_intervention_without_cost_vnd_is_priced_from_the_table() -> None:
+    data = load_scenario("lang-son-2024").to_dict(written_only=True)
+    del data["interventions"][0]["cost_vnd"]  # the information campaign, 6 June – 31 December, 5 units, 0.6
+    scenario = scenario_from_dict(data)
+    days = (dt.date(2024, 12, 31) - dt.date(2024, 6, 6)).days + 1
+    priced = round(5 * (0.6 * days / 30 * 15_000_000 + 5_000_000))
+    assert scenario.intervention_cost(0) == priced
+    assert scenario.plan_cost() == priced + 150_000_000 + 50_000_000
+
+
+# --- bad [optimise] tables ---------------------------------------------------------------------------------------
+
+
+def _with_lever(**changes: Any) -> dict[str, Any]:
+    data = load_scenario("lang-son-2024").to_dict(written_only=True)
+    data["optimise"]["levers"][1].update(changes)
+    return data
+
+
+@pytest.mark.parametrize(("changes", "field", "value"), [
+    ({"intensity_min": 0.9, "intensity_max": 0.2}, "optimise.levers[1].intensity_max", 0.2),
+    ({"start_from": dt.date(2024, 9, 1), "start_to": dt.date(2024, 6, 6)}, "optimise.levers[1].start_to",
+     "2024-06-06"),
+    ({"kind": "magic_wand"}, "optimise.levers[1].kind", "magic_wand"),
+    ({"units": ["cao-loc", "atlantis"]}, "optimise.levers[1].units[1]", "atlantis"),
+    ({"kind": "online_fee_reduction"}, "optimise.levers[1].kind", "online_fee_reduction"),  # not priced
+])
+def test_bad_optimise_tables_name_the_file_field_and_value(changes: dict[str, Any], field: str, value: Any) -> None:
+    with pytest.raises(ScenarioError) as caught:
+        scenario_from_dict(_with_lever(**changes), file="bad.toml")
+    assert caught.value.file == "bad.toml" and caught.value.field == field and caught.value.value == value
+
+
+def test_a_budget_below_the_cheapest_plan_is_refused() -> None:
+    data = _with_lever(required=True)  # counter guidance must be used: at least 0.1 from 1 September
+    data["optimise"]["budget_vnd"] = 1_000
+    with pytest.raises(ScenarioError) as caught:
+        scenario_from_dict(data, file="bad.toml")
+    assert caught.value.field == "optimise.budget_vnd" and caught.value.value == 1_000
+    assert "cheapest plan" in caught.value.problem
+
+
+def test_the_command_exits_2_naming_file_field_and_value(tmp_path: Path) -> None:
+    import tomli_w
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text(tomli_w.dumps(_with_lever(intensity_min=0.9, intensity_max=0.2)), encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "motcua.cli", "optimise", str(bad)], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "bad.toml" in proc.stderr and "optimise.levers[1].intensity_max" in proc.stderr and "0.2" in proc.stderr
+
+
+# --- the decision space and the bound ----------------------------------------------------------------------------
+
+
+def test_a_plan_becomes_a_scenario_that_reads_back_with_its_priced_cost() -> None:
+    scenario = load_scenario("lang-son-2024")
+    space = DecisionSpace(scenario)
+    plan = Plan((LeverChoice("community_digital_team", ("cao-loc",), dt.date(2024, 7, 4), 0.5),
+                 LeverChoice("counter_guidance", (), dt.date(2024, 6, 6), 0.1),
+                 LeverChoice("information_campaign", ("cao-loc", "bac-son", "huu-lung", "lang-son-city",
+                                                      "dept-natural-resources"), dt.date(2024, 6, 6), 0.3)))
+    made = space.scenario_of(plan, name="lang-son-2024-optimised")
+    kinds = [i.kind for i in made.interventions]
+    assert kinds == ["vneid_drive", "community_digital_team", "information_campaign"]  # guidance left out
+    assert made.plan_cost() == space.cost(plan)
+    assert made.interventions[1].units == ("cao-loc",) and made.interventions[1].start == dt.date(2024, 7, 4)
+    assert made.name == "lang-son-2024-optimised"
+
+
+def test_the_plan_file_loads_from_another_folder_with_the_same_fee_catalogue(tmp_path: Path) -> None:
+    from motcua.models.calibration import write_scenario
+
+    scenario = load_scenario("lang-son-2024")
+    space = DecisionSpace(scenario)
+    plan = Plan(tuple(LeverChoice(lv.kind, ("bac-son",), lv.start_to, lv.intensity_max) for lv in space.levers))
+    path = write_scenario(space.scenario_of(plan, name="lang-son-2024-optimised"), tmp_path / "run" / "plan.toml")
+    again = load_scenario(path)
+    assert again.fee_catalogue_path().exists()
+    assert again.plan_cost() == space.cost(plan) > 0
+    assert [i.units for i in again.interventions[1:]] == [("bac-son",)] * 3
+
+
+def test_clopper_pearson_lower_bound() -> None:
+    assert clopper_pearson_lower(0, 10) == 0.0
+    assert clopper_pearson_lower(10, 10) == pytest.approx(0.05 ** (1 / 10))  # all successes: alpha^(1/n)
+    assert 0.6 < clopper_pearson_lower(45, 50) < 0.9
+
+
+def test_the_package_names() -> None:
+    assert sorted(motcua.models.optimise.__all__) == sorted([
+        "Budget", "Candidate", "DecisionSpace", "Evaluation", "Evaluator", "LeverChoice", "OptimiseResult", "Plan",
+        "Selection", "Trace", "clopper_pearson_lower", "clopper_pearson_upper", "fresh_check", "optimise",
+        "plan_rows", "reach_day_task", "select",
+    ])
+
+
+# --- a known optimum, and an infeasible target -------------------------------------------------------------------
+
+TINY_DAYS = 42
+
+
+def tiny(share: float, days: int = TINY_DAYS) -> Any:
+    """Lạng Sơn with 400 agents per unit and no counter queues, one lever (an information campaign from day 0,
+    intensity 0.05–1.0): a 42-day replication takes about half a second."""
+    data = load_scenario("lang-son-2024").to_dict(written_only=True)
+    for unit in data["region"]["units"]:
+        unit.pop("counters", None)
+    start = data["simulation"]["start"]
+    data["simulation"].update(horizon_days=days + 1)
+    data["adoption"]["behaviour"]["agents_per_unit"] = 400
+    data["targets"] = [{"share": share, "date": start + dt.timedelta(days=days), "units": ["*"]}]
+    data["provenance"] = {k: v for k, v in data["provenance"].items()
+                          if not k.startswith("targets") and "counters" not in k}
+    data["optimise"]["levers"] = [{"kind": "information_campaign", "units": ["*"], "start_from": start,
+                                   "start_to": start, "end": start + dt.timedelta(days=days),
+                                   "intensity_min": 0.05, "intensity_max": 1.0}]
+    data["optimise"]["probability"] = 0.5
+    return scenario_from_dict(data)
+
+
+def _at(scenario: Any, intensity: float) -> Plan:
+    lever = scenario.optimise.levers[0]
+    return Plan((LeverChoice(lever.kind, tuple(u.id for u in scenario.units), lever.start_from, intensity),))
+
+
+@pytest.mark.slow
+def test_the_optimiser_finds_the_least_sufficient_intensity_found_by_bisection() -> None:
+    scenario = tiny(0.14)  # the 7-day share on day 42: ~0.133 at intensity 0.05, ~0.147 at 1.0
+    reps = 6
+    evaluator = Evaluator(DecisionSpace(scenario).scenario_of, 0, seed=7, executor="serial")
+    grid = [round(0.05 + 0.05 * k, 2) for k in range(20)]
+
+    def p_at(i: int) -> float:
+        return evaluator.ensure([_at(scenario, grid[i])], reps)[0].p
+
+    assert p_at(0) < 0.5 <= p_at(len(grid) - 1), "the tiny problem must straddle p; retune `share`"
+    low, high = 0, len(grid) - 1  # p(low) < 0.5 <= p(high)
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (mid, high) if p_at(mid) < 0.5 else (low, mid)
+    budget = Budget(candidates=10, reps=reps, batch=5, contenders=3, extra=0, stages=1, fresh=4, margin=0.0)
+    result = run_optimise(scenario, budget=budget, seed=7, executor="serial", say=lambda _m: None)
+    chosen = result.selection.chosen.plan.choices[0].intensity
+    assert result.feasible
+    assert abs(chosen - grid[high]) <= 0.1 + 1e-9, (chosen, grid[high])
+
+
+@pytest.mark.slow
+def test_an_infeasible_target_is_reported_with_the_best_probability_found() -> None:
+    scenario = tiny(0.45, days=28)  # 45% in four weeks from ~12%
+    budget = Budget(candidates=4, reps=3, batch=4, contenders=2, extra=0, stages=1, fresh=3, margin=0.0)
+    result = run_optimise(scenario, budget=budget, seed=3, executor="serial", say=lambda _m: None)
+    assert not result.feasible
+    summary = result.summary()
+    assert summary["search_estimate"]["p"] == max(r["p"] for r in summary["trace"] if r["source"] == "optuna")
+    assert summary["guarantee"]["holds"] is False
