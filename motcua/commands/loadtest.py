@@ -77,6 +77,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="how the agency mock integrates the gateway: motcua JSON API (default) or VNPay 2.1.0")
     p.add_argument("--merchant", type=Path,
                    help="merchant file of a merchant system under test (needs --protocol vnpay; docs/contracts.md)")
+    p.add_argument("--strict", action="store_true",
+                   help="the VNPay front refuses payment URLs that deviate from the documented contract (default: "
+                        "accepts what a real VNPay accepts and reports each deviation; docs/contracts.md §1c)")
     p.set_defaults(func=run)
 
 
@@ -117,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
         lang=args.lang,
         protocol=args.protocol,
         merchant_file=args.merchant,
+        strict=args.strict,
     )
     if options.merchant_file is not None:  # a merchant system under test, measured from the gateway's records
         from motcua.loadtest.merchant import run_merchant

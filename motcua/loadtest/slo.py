@@ -28,6 +28,7 @@ GATES: dict[str, tuple[str, str]] = {
     "error_rate": ("share", "HTTP error rate"),
     "dropped_arrivals": ("share", "dropped arrivals (of intended)"),
     "lost_callbacks": ("count", "callbacks lost past the deadline"),
+    "conformance": ("count", "deviations of the merchant's VNPay payment URLs"),
 }
 
 

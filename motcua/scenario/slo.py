@@ -20,3 +20,5 @@ class SLO:
     error_rate: float = spec("share of requests that may fail", share=True)
     dropped_arrivals: float = spec("share of scheduled arrivals the load generator may drop", 0.01, share=True)
     lost_callbacks: int = spec("bank-approved payments that may end unconfirmed", 0, ge=0)
+    conformance: int | None = spec("deviations from VNPay's documented contract a merchant's payment URLs may "
+                                   "show (--merchant runs; unset: reported, not gated)", None, ge=0)

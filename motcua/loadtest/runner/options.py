@@ -69,6 +69,8 @@ class LoadtestOptions:
     """How the agency (or merchant) integrates the gateway: motcua's JSON API, or VNPay 2.1.0."""
     merchant_file: Path | None = None
     """A merchant system under test (`motcua.loadtest.merchant`; needs protocol vnpay)."""
+    strict: bool = False
+    """The VNPay front refuses deviations from the documented contract (default: accepts and notes them)."""
 
     def __post_init__(self) -> None:
         if self.rate_per_s is not None and self.users is not None:
