@@ -79,7 +79,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="merchant file of a merchant system under test (needs --protocol vnpay; docs/contracts.md)")
     p.add_argument("--strict", action="store_true",
                    help="the VNPay front refuses payment URLs that deviate from the documented contract (default: "
-                        "accepts what a real VNPay accepts and reports each deviation; docs/contracts.md §1c)")
+                        "accepts what a real VNPay accepts and reports each deviation; docs/contracts.md §1d)")
     p.set_defaults(func=run)
 
 

@@ -1,5 +1,5 @@
 """What the VNPay front noticed about the payment URLs a merchant sends: deviations from the documented
-contract, accepted or refused, with a count and the first example of each (docs/contracts.md §1c).
+contract, accepted or refused, with a count and the first example of each (docs/contracts.md §1d).
 
 *Scenario*: a district portal built on an open-source VNPay package sends payment URLs without
 ``vnp_ExpireDate``, with diacritics in ``vnp_OrderInfo`` and ``vnp_CreateDate`` in UTC. A real VNPay takes

@@ -56,7 +56,7 @@ UNPAID_CODES = {State.CANCELLED.value: "24", State.EXPIRED.value: "11"}
 """vnp_ResponseCode of a payment that never reached a bank: cancelled by the payer, or timed out."""
 NO_BANK_CHOSEN = ("VNPAY", "QRCODE")
 """vnp_BankCode and vnp_CardType of a payment closed before the payer chose a bank (cancelled, expired): VNPay
-documents both as always present, and sends these for a cancel at its payment page (docs/contracts.md §1c)."""
+documents both as always present, and sends these for a cancel at its payment page (docs/contracts.md §1d)."""
 ORDER_CACHE_SIZE = 100_000
 """Orders kept in memory for their IPN (saves a read per IPN); older ones are read from the database."""
 

@@ -10,7 +10,7 @@ and notes each deviation (`Note`, kinds in `mock_services.gateway.vnpay.findings
 ``vnp_ExpireDate``, diacritics in ``vnp_OrderInfo``, a ``vnp_CreateDate`` off the gateway's clock, a
 signature made with another sample language's encoder (`mock_services.gateway.vnpay.encoders`), upper-case
 hex, an ``vnp_IpAddr`` that is not an IP address, undocumented parameters. ``strict`` refuses them as the
-documented contract says (docs/contracts.md §1c).
+documented contract says (docs/contracts.md §1d).
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def checked_params(request: web.Request, terminals: Mapping[str, Terminal], *, s
     encoder = matching_encoder(params, terminal.hash_secret.encode(), strict=strict)
     if encoder is None:
         raise PageError("70", "vnp_SecureHash does not match the parameters (tampered, or signed with another "
-                        "secret or encoding; see docs/contracts.md §1c)", "vnp_SecureHash")
+                        "secret or encoding; see docs/contracts.md §1d)", "vnp_SecureHash")
     if encoder != REFERENCE:
         note("signature_encoder", encoder, params.get("vnp_OrderInfo", ""))
     if hash_is_upper_case(params):
