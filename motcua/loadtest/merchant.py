@@ -200,7 +200,7 @@ def judge(approved: Sequence[Mapping[str, Any]], deadline_s: float) -> tuple[Mer
     """The verdict and the CALLBACK samples (`motcua.loadtest.callbacks.SAMPLE_HEADER` rows) of the records."""
     codes: Counter[str] = Counter()
     calls: Counter[str] = Counter()
-    breaches: dict[str, list[str]] = {kind: [] for kind in MERCHANT_BREACHES}
+    breaches: dict[str, list[str]] = {kind: [] for kind in MERCHANT_BREACHES if kind not in FAILED_BREACHES}
     lost, samples, acknowledged = [], [], 0
     for p in approved:
         ref, deliveries = p["txn_ref"], p["deliveries"]
