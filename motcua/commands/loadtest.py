@@ -77,6 +77,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="how the agency mock integrates the gateway: motcua JSON API (default) or VNPay 2.1.0")
     p.add_argument("--merchant", type=Path,
                    help="merchant file of a merchant system under test (needs --protocol vnpay; docs/contracts.md)")
+    p.add_argument("--slo", action="append", default=[], metavar="GATE=LIMIT",
+                   help="override or set an [slo] gate, e.g. --slo conformance=0 (repeatable)")
     p.add_argument("--strict", action="store_true",
                    help="the VNPay front refuses payment URLs that deviate from the documented contract (default: "
                         "accepts what a real VNPay accepts and reports each deviation; docs/contracts.md §1d)")
@@ -121,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
         protocol=args.protocol,
         merchant_file=args.merchant,
         strict=args.strict,
+        slo=_slo_overrides(args.slo),
     )
     if options.merchant_file is not None:  # a merchant system under test, measured from the gateway's records
         from motcua.loadtest.merchant import run_merchant
@@ -130,3 +133,17 @@ def run(args: argparse.Namespace) -> int:
         summary = run_loadtest(args.scenario, options, args.out, charts=loadtest_charts)
     summary.raise_if_breached()
     return 0
+
+
+def _slo_overrides(items: list[str]) -> dict[str, float]:
+    """``["conformance=0", "error_rate=0.01"]`` → the limits (InputError, exit 2, on a malformed one)."""
+    from motcua.errors import InputError
+
+    out: dict[str, float] = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise InputError(f"--slo {item!r}: write GATE=LIMIT such as conformance=0") from None
+    return out

@@ -404,6 +404,9 @@ def report(data: Mapping[str, Any], run_dir: Path) -> str:
         answers = ", ".join(f"{c['rsp_code']}" for c in ev["calls"])
         lines.append(f"    {'/'.join(ev['breach'])} {ev['txn_ref']} ({ev['state']}, code {ev['response_code']}): "
                      f"IPN answers {answers or 'none'}; status {ev['status']}")
+    if inv["rsp_codes"].get("97") and any(f["kind"] == "signature_encoder" for f in data["conformance"]["findings"]):
+        lines.append("    97 to genuine IPNs: the merchant checks the gateway's signature with its own encoder (see "
+                     "signature_encoder below), which differs from the WHATWG form encoding on some values")
     conf = data.get("conformance")
     if conf is not None:
         mode = "refused (--strict)" if data.get("strict") else "accepted, as a real VNPay would"

@@ -9,7 +9,8 @@ not credit them, confirm them twice, or let a failed IPN overwrite an order alre
 
 The findings (`mock_services.gateway.vnpay.findings`, read from ``GET /vnpay/ipn-records``) become the
 summary's ``conformance``: each deviation with its count and an example, and the ``conformance`` gate's
-measure (deviations, refusals included; the scenario's ``[slo] conformance`` or ``--slo`` makes it fatal).
+measure (the deviations noted, ``refused`` findings not counted again; the scenario's ``[slo] conformance``
+or ``--slo conformance=N`` makes it fatal).
 """
 
 from __future__ import annotations
