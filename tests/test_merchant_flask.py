@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from merchants.flask_shop import FlaskShop, shop_file
 from motcua.mock_services.common.vnpay_terminals import default_terminal
 from motcua.mock_services.supervisor import free_port
@@ -76,9 +75,9 @@ def test_fixed_flask_shop_passes_with_no_findings(tmp_path: Path):
     assert any(v["name"] == "conformance" and v["passed"] for v in data["slo"]), data["slo"]
 
 
-@pytest.mark.parametrize("strict", [True])
-def test_strict_refuses_the_defective_shop_and_names_why(tmp_path: Path, strict: bool):
+def test_strict_refuses_the_defective_shop_and_names_why(tmp_path: Path):
     code, out, data = run_shop(tmp_path, fixed=False, faults="seed = 5\n", extra=("--strict",))
+    assert code in (0, 3), out  # nothing to breach: every URL refused (the error-rate gate may fail)
     assert data["strict"] is True and data["invariant"]["bank_approved"] == 0
     refused = {f["detail"] for f in data["conformance"]["findings"] if f["kind"] == "refused"}
     assert refused & {"70 vnp_SecureHash", "03 vnp_ExpireDate", "03 vnp_OrderInfo"}, refused

@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import quote_plus
 
 import pytest
-from helpers_vnpay import SECRET, TMN, VnpayStack, get
+from helpers_vnpay import SECRET, TMN, VnpayStack
 from motcua.mock_services.common import vnpay_wire as wire
 from motcua.mock_services.gateway.vnpay.encoders import BY_NAME, ENCODERS, matching_encoder
 
