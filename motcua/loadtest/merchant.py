@@ -63,7 +63,14 @@ from motcua.loadtest.merchant_file import (
     load_merchant,
     start_request,
 )
-from motcua.loadtest.merchant_ipns import FAILED_BREACHES, conformance, findings_table, judge_unpaid, race_of
+from motcua.loadtest.merchant_ipns import (
+    FAILED_BREACHES,
+    clock,
+    conformance,
+    findings_table,
+    judge_unpaid,
+    race_of,
+)
 from motcua.loadtest.runner.options import LoadtestOptions
 from motcua.loadtest.summary import ChartWriter, Summary
 
@@ -190,8 +197,8 @@ def breach_message(inv: Mapping[str, Any]) -> str:
             parts.append(f"{race['txn_ref']}: a race — {race['in_flight_at_once']} IPNs in flight at once, answered "
                          f"{', '.join(str(a) for a in race['answers'])}")
     for ev in inv.get("evidence", [])[:1]:
-        answers = ", ".join(f"{c['rsp_code']} at {c['sent_at']:.3f}" for c in ev["calls"])
-        parts.append(f"{ev['txn_ref']} ({ev['state']} {ev['response_code'] or ''}): IPNs answered {answers}")
+        answers = ", ".join(f"{c['rsp_code']} (sent {clock(c['sent_at'])})" for c in ev["calls"])
+        parts.append(f"{ev['txn_ref']} ({ev['state']}, code {ev['response_code']}): IPNs answered {answers}")
     return f"merchant {inv['merchant']!r} broke the payment invariant — " + "; ".join(parts) + \
         " (see summary.json → invariant: races, evidence)"
 
@@ -401,7 +408,7 @@ def report(data: Mapping[str, Any], run_dir: Path) -> str:
         lines.append(f"    credited twice {race['txn_ref']}: {kind} — {race['in_flight_at_once']} IPN(s) in flight at "
                      f"once, answers {', '.join(str(a) for a in race['answers'])}")
     for ev in inv.get("evidence", [])[:SHOWN]:
-        answers = ", ".join(f"{c['rsp_code']}" for c in ev["calls"])
+        answers = ", ".join(f"{c['rsp_code']} (sent {clock(c['sent_at'])})" for c in ev["calls"])
         lines.append(f"    {'/'.join(ev['breach'])} {ev['txn_ref']} ({ev['state']}, code {ev['response_code']}): "
                      f"IPN answers {answers or 'none'}; status {ev['status']}")
     if inv["rsp_codes"].get("97") and any(f["kind"] == "signature_encoder" for f in data["conformance"]["findings"]):

@@ -15,6 +15,7 @@ or ``--slo conformance=N`` makes it fatal).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -25,6 +26,13 @@ FAILED_BREACHES: dict[str, str] = {
 }
 """Breaches judged on the IPNs of payments that ended without money."""
 EVIDENCE_LISTED = 10
+UNPAID_CODES = {"cancelled": "24", "expired": "11"}
+"""The vnp_ResponseCode the IPN of a payment that never reached a bank carries (the gateway's VNPay front)."""
+
+
+def clock(epoch_s: float) -> str:
+    """``HH:MM:SS.mmm`` UTC of an epoch time, for evidence lines."""
+    return dt.datetime.fromtimestamp(epoch_s, dt.UTC).strftime("%H:%M:%S.%f")[:-3] + "Z"
 
 
 def calls(payment: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -83,7 +91,8 @@ def judge_unpaid(unpaid: Sequence[Mapping[str, Any]], approved: Sequence[Mapping
             breaches[kind].append(ref)
         if found and len(evidence) < EVIDENCE_LISTED:
             evidence.append({"breach": found, "txn_ref": ref, "payment_id": p["payment_id"], "state": p["state"],
-                             "response_code": p.get("response_code"), "status": status, "calls": calls(p)})
+                             "response_code": p.get("response_code") or UNPAID_CODES.get(p["state"]),
+                             "status": status, "calls": calls(p)})
     return breaches, evidence, dict(sorted(codes.items()))
 
 
