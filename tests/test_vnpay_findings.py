@@ -223,3 +223,22 @@ def test_every_section_reference_exists_in_contracts():
     missing = {s: sorted(where) for s, where in cited.items() if s not in sections}
     assert not missing, f"sections cited but absent from docs/contracts.md: {missing}"
     assert SECTION_CITED.search("see docs/contracts.md §1d") and not SECTION_CITED.search("vnpay.md §3")
+
+
+# ---------------------------------------------------------------------------- the report's loadtest section
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_the_reports_load_section_names_the_findings(lang):
+    from motcua.report.sections import ReportInput, _conformance
+
+    r = ReportInput(files=None, scenario=None, lang=lang)  # type: ignore[arg-type]
+    conf = {"deviations": 7, "refused": 2, "findings": [
+        {"kind": "expire_date_missing", "detail": "", "count": 5},
+        {"kind": "signature_encoder", "detail": "php_urlencode", "count": 2},
+        {"kind": "refused", "detail": "01 vnp_TxnRef", "count": 2}]}
+    sentence = _conformance(r, conf)
+    assert sentence is not None and "expire_date_missing ×5" in sentence
+    assert "signature_encoder php_urlencode ×2" in sentence and "refused 01 vnp_TxnRef ×2" in sentence
+    assert _conformance(r, {"deviations": 0, "refused": 0, "findings": []}) is None
+    assert _conformance(r, None) is None
