@@ -7,22 +7,26 @@ a body filled with his Faker ``vi_VN`` details and the fee), the portal sends hi
 through the gateway's return redirect to the portal's return page. If the portal has a status page, he
 keeps it open until it says paid (`StatusDesk`, the ``status_sees_paid`` metric, by bank and group).
 
-Every citizen pays: the journey measures the merchant's integration, not the citizens' patience (no
-abandonment or restarts, unlike `locustfiles.citizen`). CALLBACK is measured after the run from the
-gateway's own records (`motcua.loadtest.merchant`).
+If the portal needs a session, he logs in first (``[login]``: the cookies stay with his visit), and the
+start request carries the file's headers. Most citizens pay; a share cancel at the payer page (the
+merchant file's ``cancel_share``: the gateway sends them back with ``vnp_ResponseCode=24``,
+``vnp_TransactionNo=0``, bank code and card type present, so the merchant's cancel path is exercised, and
+its IPN judged) and a share abandon it (``abandon_share``: the payment stays open until it expires). No
+restarts, unlike `locustfiles.citizen`. CALLBACK is measured after the run from the gateway's own records
+(`motcua.loadtest.merchant`).
 """
 
 from __future__ import annotations
 
 import time
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import gevent.pool
 from motcua.locustfiles.citizen import GOOD_OTP, JourneyFailed, Outcome
 from motcua.locustfiles.officer import OfficerDesk
 
-from motcua.loadtest.merchant import START_REQUEST, MerchantFile, dig, start_request
+from motcua.loadtest.merchant_file import START_REQUEST, MerchantFile, dig, request_kwargs
 
 PAY_PATH = "/paymentv2/vpcpay.html"
 STATUS_CONCURRENCY = 50
@@ -49,9 +53,17 @@ class MerchantVisit:
         payer = self.person.payer()
         values = {**payer, "email": f"{payer['phone']}@example.vn", "amount_vnd": procedure.fee_vnd,
                   "procedure": procedure.code, "group": group, "ref": self.ref}
+        if self.merchant.login is not None:
+            self.login(values)
         pay_url = self.start(values)
         txn_ref = dict(parse_qsl(urlsplit(pay_url).query)).get("vnp_TxnRef", "")
         page = self.payer_page(pay_url)
+        draw = self.rng.random()
+        if draw < self.merchant.cancel_share:
+            self.cancel(page)
+            return Outcome("abandoned", "cancel", "cancelled at the payer page (24)")
+        if draw < self.merchant.cancel_share + self.merchant.abandon_share:
+            return Outcome("abandoned", "payment_page", "left the payer page")
         bank = self.params.choose_bank(self.rng)
         chosen = self._call("POST", f"{self.urls['gateway']}{page['choose_url']}", "bank_choice",
                             name="/paymentv2/pay/[id]", json={"bank_code": bank})
@@ -67,17 +79,32 @@ class MerchantVisit:
 
     # ------------------------------------------------------------------ the steps
 
+    def login(self, values: dict[str, Any]) -> None:
+        """The merchant's login route (``[login]``); the session keeps its cookies for the start request."""
+        assert self.merchant.login is not None
+        url, kwargs = request_kwargs(self.merchant.login, values)
+        with self.client.request(self.merchant.login.method, url, name="merchant: login", catch_response=True,
+                                 allow_redirects=False, **kwargs) as resp:
+            if not 200 <= resp.status_code < 400:
+                resp.failure(f"{resp.status_code}")
+                raise JourneyFailed("merchant_login", f"login answered {resp.status_code}")
+            resp.success()
+
+    def cancel(self, page: dict[str, Any]) -> None:
+        """Cancel at the payer page: the gateway redirects to the merchant's return page with code 24."""
+        with self.client.post(f"{self.urls['gateway']}{page['cancel_url']}", name="/paymentv2/cancel/[id]",
+                              allow_redirects=False, catch_response=True) as resp:
+            location = resp.headers.get("Location") if resp.status_code == 302 else None
+            if location is None:
+                resp.failure(f"{resp.status_code}")
+                raise JourneyFailed("cancel", f"cancel answered {resp.status_code} without a redirect")
+            resp.success()
+        self.merchant_return(location)
+
     def start(self, values: dict[str, Any]) -> str:
         """The merchant's start route; the vpcpay.html URL from its JSON answer or its redirect."""
         start = self.merchant.start
-        url, body = start_request(start, values)
-        kwargs: dict[str, Any] = {}
-        if start.method == "GET":
-            url = f"{url}{'&' if '?' in url else '?'}{urlencode(body)}" if body else url
-        elif start.encoding == "form":
-            kwargs = {"data": urlencode(body), "headers": {"Content-Type": "application/x-www-form-urlencoded"}}
-        else:
-            kwargs = {"json": body}
+        url, kwargs = request_kwargs(start, values)
         with self.client.request(start.method, url, name=START_REQUEST, allow_redirects=False,
                                  catch_response=True, **kwargs) as resp:
             if start.pay_url_in == "redirect":
@@ -117,12 +144,16 @@ class MerchantVisit:
                 raise JourneyFailed("return_page", f"gateway return answered {resp.status_code}")
             resp.success()
         if location:
-            with self.client.get(location, name="merchant: return page", allow_redirects=False,
-                                 catch_response=True) as resp:
-                if not 200 <= resp.status_code < 400:
-                    resp.failure(f"{resp.status_code}")
-                    raise JourneyFailed("return_page", f"merchant return page answered {resp.status_code}")
-                resp.success()
+            self.merchant_return(location)
+
+    def merchant_return(self, location: str) -> None:
+        """The merchant's return page (vnp_ReturnUrl with the signed result); any 2xx/3xx counts."""
+        with self.client.get(location, name="merchant: return page", allow_redirects=False,
+                             catch_response=True) as resp:
+            if not 200 <= resp.status_code < 400:
+                resp.failure(f"{resp.status_code}")
+                raise JourneyFailed("return_page", f"merchant return page answered {resp.status_code}")
+            resp.success()
 
     def _call(self, method: str, url: str, step: str, *, name: str, json: Any = None) -> dict[str, Any]:
         with self.client.request(method, url, name=name, json=json, catch_response=True) as resp:

@@ -94,11 +94,14 @@ def no_faults_fixture(stack: VnpayStack) -> Iterator[None]:
 class VnpayStack(PaymentStack):
     """`PaymentStack` whose gateway has the test terminals; IPNs of both go to `merchant`."""
 
-    def __init__(self, data_dir: Path, **kwargs: Any) -> None:
+    def __init__(self, data_dir: Path, *, strict: bool = True, **kwargs: Any) -> None:
+        """`strict`: the front refuses deviations from the documented contract (``--vnpay-strict``), as these
+        tests of the contract expect; tests of what production merchants send pass False."""
         self.merchant = MerchantStub()
         data_dir.mkdir(parents=True, exist_ok=True)
         terminals = write_terminals(data_dir / "terminals.toml", f"{self.merchant.url}/ipn")
-        super().__init__(data_dir, gateway_args=["--terminals", str(terminals)], **kwargs)
+        strictness = ["--vnpay-strict", "true"] if strict else []
+        super().__init__(data_dir, gateway_args=["--terminals", str(terminals), *strictness], **kwargs)
 
     def stop(self) -> None:
         super().stop()

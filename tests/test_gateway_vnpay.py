@@ -242,6 +242,10 @@ def test_cancelled_payment_returns_24_with_transaction_no_0(stack):
     assert wire.verify_params(back, SECRET.encode())
     assert back["vnp_ResponseCode"] == "24" and back["vnp_TransactionNo"] == "0"
     assert "vnp_BankTranNo" not in back
+    assert (back["vnp_BankCode"], back["vnp_CardType"]) == ("VNPAY", "QRCODE")  # always present (vnpay.md §3)
+    wait_for(lambda: stack.merchant.for_ref(r))  # the merchant hears of the cancel by IPN too
+    ipn = stack.merchant.for_ref(r)[0]
+    assert ipn["sig_ok"] and ipn["vnp_ResponseCode"] == "24" and ipn["vnp_TransactionNo"] == "0"
 
 
 def get_post(url):

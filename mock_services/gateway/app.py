@@ -108,7 +108,7 @@ class Gateway:
         """Payments just committed as paid, by id: their first IPN needs no read from the database."""
         self._sweeper: asyncio.Task[None] | None = None
         self._background: set[asyncio.Future[None]] = set()
-        self.vnpay = VnpayFront(self, config.terminals, config.default_ipn_url)
+        self.vnpay = VnpayFront(self, config.terminals, config.default_ipn_url, strict=config.vnpay_strict)
 
     # ------------------------------------------------------------------ life cycle
 

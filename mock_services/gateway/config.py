@@ -49,6 +49,10 @@ class GatewayConfig(ServiceConfig):
     default_ipn_url: str = option("--default-ipn-url", "VNPay IPN URL for terminals whose file entry gives none",
                                   default="")
     """IPN URL of a terminal that gives none."""
+    vnpay_strict: bool = option("--vnpay-strict", "refuse VNPay payment URLs that deviate from the documented "
+                                "contract (default: accept what a real VNPay accepts and note the deviation)",
+                                default=False, read=lambda text: text.lower() in ("1", "true", "yes"))
+    """Refuse deviations from the documented VNPay contract instead of noting them (docs/contracts.md §1d)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -341,7 +341,7 @@ def apply_bank_result(
             row = move(conn, result.payment_id, State.FAILED, row=row, response_code=result.response_code,
                        notified_at=now, bank_txn_no=result.bank_txn_no)
             if row["protocol"] == VNPAY:  # VNPay tells the merchant about a failed payment too
-                _enqueue_ipn(conn, result.payment_id, ipn_status, ipn_due_at)
+                enqueue_ipn(conn, result.payment_id, ipn_status, ipn_due_at)
             return row, "applied"
         approved = result.approved_at if result.approved_at is not None else now
         row = move(
@@ -353,11 +353,12 @@ def apply_bank_result(
             409, "bank_txn_reused", f"bank_txn_no {result.bank_txn_no!r} already belongs to another payment",
             field="bank_txn_no",
         ) from None
-    _enqueue_ipn(conn, result.payment_id, ipn_status, ipn_due_at)
+    enqueue_ipn(conn, result.payment_id, ipn_status, ipn_due_at)
     return row, "applied"
 
 
-def _enqueue_ipn(conn: sqlite3.Connection, payment_id: str, status: str, due_at: float) -> None:
+def enqueue_ipn(conn: sqlite3.Connection, payment_id: str, status: str, due_at: float) -> None:
+    """Put the payment's IPN in the outbox (status ``pending`` or ``lost``), due at `due_at`."""
     conn.execute("INSERT INTO ipn_outbox (payment_id, status, next_at) VALUES (?, ?, ?)", (payment_id, status, due_at))
 
 

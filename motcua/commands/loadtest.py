@@ -102,9 +102,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="the mocks' schedule compression: 1 = real time (default); 0.01 = notification delays and "
         "IPN retries 100× faster, for quick checks (callback latencies shrink with it)",
     )
-    p.add_argument("--slo", action="append", default=[], metavar="EXPR", dest="thresholds",
-                   help="a threshold, k6-style, e.g. 'callback.p95{bank=AGRIBANK} < 20s' (repeatable; replaces the "
-                   "scenario's on the same metric and tags)")
+    p.add_argument("--slo", action="append", default=[], metavar="EXPR", dest="slo_items",
+                   help="a threshold, k6-style, e.g. 'callback.p95{bank=AGRIBANK} < 20s' (replaces the scenario's on "
+                   "the same metric and tags), or a named [slo] gate's limit, e.g. conformance=0 (repeatable)")
     p.add_argument("--slo-abort", action="store_true",
                    help="stop the run early once a threshold the harness checks live (callback, lost_callbacks, "
                    "late_callbacks) has failed; or end one threshold with 'abort'")
@@ -120,6 +120,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", action="store_true", help="no live status line and no report on the console")
     p.add_argument("--locust-help", action=LocustHelp,
                    help="print Locust's options with the locustfile's --motcua-* ones, and exit")
+    p.add_argument("--strict", action="store_true",
+                   help="the VNPay front refuses payment URLs that deviate from the documented contract (default: "
+                        "accepts what a real VNPay accepts and reports each deviation; docs/contracts.md §1d)")
     p.set_defaults(func=run, locust_args=[])
 
 
@@ -149,7 +152,8 @@ def run(args: argparse.Namespace) -> int:
         capacity_factor=args.capacity_factor,
         capacity_steps=args.capacity_steps,
         capacity_repeats=args.capacity_repeats,
-        thresholds=tuple(args.thresholds),
+        thresholds=tuple(item for item in args.slo_items if not _is_gate_limit(item)),
+        slo=_slo_overrides([item for item in args.slo_items if _is_gate_limit(item)]),
         slo_abort=args.slo_abort,
         gateway_url=args.gateway_url,
         agency_url=args.agency_url,
@@ -167,6 +171,7 @@ def run(args: argparse.Namespace) -> int:
         metrics_port=args.metrics_port,
         quiet=args.quiet,
         locust_args=check_locust_args(args.locust_args),
+        strict=args.strict,
     )
     if options.merchant_file is not None:  # a merchant system under test, measured from the gateway's records
         from motcua.loadtest.merchant import run_merchant
@@ -176,3 +181,22 @@ def run(args: argparse.Namespace) -> int:
         summary = run_loadtest(args.scenario, options, args.out, charts=loadtest_charts)
     summary.raise_if_breached()
     return 0
+
+
+def _is_gate_limit(item: str) -> bool:
+    """``conformance=0`` names an [slo] gate's limit; anything with a comparison is a threshold expression."""
+    return "=" in item and not any(op in item for op in ("<", ">"))
+
+
+def _slo_overrides(items: list[str]) -> dict[str, float]:
+    """``["conformance=0", "error_rate=0.01"]`` → the limits (InputError, exit 2, on a malformed one)."""
+    from motcua.errors import InputError
+
+    out: dict[str, float] = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise InputError(f"--slo {item!r}: write GATE=LIMIT such as conformance=0") from None
+    return out

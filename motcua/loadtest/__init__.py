@@ -15,6 +15,7 @@ stress-testing the payment path needs (issue 3):
                 pass and the payment invariant of `motcua.safety` (the same as ``motcua mock --check``'s);
                 a package: options, system under test, Locust processes, capacity search, console;
 - `merchant`    a merchant system under test (VNPay), on the runner's plan, system under test and Locust processes;
+                its file in `merchant_file`, its IPN verdicts (failed payments, races) and findings in `merchant_ipns`;
 - `summary`     ``summary.json`` from Locust's CSV and the harness's own statistics, and the `Summary` handed back.
 
 Nothing here imports Locust or gevent at module level except the modules the locustfile loads

@@ -37,11 +37,9 @@ The merchant file (TOML, read through `motcua.typed_config`; an error names file
 """
 
 # `spec(...)` returns a dataclasses.field() with metadata, which is what RUF009 cannot see.
-# ruff: noqa: RUF009
 from __future__ import annotations
 
 import json
-import string
 import time
 import urllib.error
 import urllib.request
@@ -49,143 +47,52 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
-from urllib.parse import urlparse
+from typing import Any
 
-from motcua.errors import ConfigError, InputError, InvariantBreach, ServiceError
-from motcua.loadtest.runner.options import LOOPBACK, LoadtestOptions
+from motcua.errors import InputError, InvariantBreach, ServiceError
+from motcua.loadtest.merchant_file import (
+    MERCHANT_FILE,
+    PLACEHOLDERS,
+    START_REQUEST,
+    MerchantFile,
+    MerchantIpn,
+    OrderStatus,
+    StartPayment,
+    dig,
+    fill,
+    load_merchant,
+    start_request,
+)
+from motcua.loadtest.merchant_ipns import (
+    FAILED_BREACHES,
+    clock,
+    conformance,
+    findings_table,
+    judge_unpaid,
+    race_of,
+)
+from motcua.loadtest.runner.options import LoadtestOptions
 from motcua.loadtest.summary import ChartWriter, Summary
-from motcua.typed_config import ConfigFile, FieldProblem, spec
 
-PLACEHOLDERS = ("name", "cccd", "phone", "email", "amount_vnd", "procedure", "group", "ref")
-"""What a ``[start]`` body or URL may contain: the citizen (Faker vi_VN), the fee and a unique reference."""
-URL_PATTERN = r"https?://[^\s]{1,2040}"
+__all__ = [
+    "MERCHANT_BREACHES", "MERCHANT_FILE", "PLACEHOLDERS", "START_REQUEST", "MerchantFile", "MerchantIpn",
+    "MerchantSummary", "MerchantVerdict", "OrderStatus", "StartPayment", "breach_message", "check_options",
+    "dig", "fill", "judge", "judge_all", "load_merchant", "report", "run_merchant", "settle", "start_request",
+    "terminals_file",
+]
+"""The merchant file's names are re-exported from `motcua.loadtest.merchant_file` (importers keep working)."""
+
 MERCHANT_BREACHES: dict[str, str] = {
     "accepted_tampered": "answered 00 to a tampered IPN (must be 97 for a bad signature, 04 for a wrong amount)",
     "credited_twice": "credited twice (a second 00, or a status with more than one credit)",
+    **FAILED_BREACHES,
 }
 """The merchant's breach kinds (summary.json ``invariant``), named like `motcua.safety.BREACH_KINDS`."""
 ACK = ("00", "02")
-START_REQUEST = "merchant: start payment"
-"""The Locust name of the citizen's start request (its p99 is the ``create_p99_ms`` gate)."""
 LISTED = 50
 SHOWN = 5
 SETTLE_POLL_S = 0.5
 
-
-def _placeholders(text: str) -> set[str]:
-    return {name for _lit, name, _spec, _conv in string.Formatter().parse(text) if name is not None}
-
-
-def _check_template(path: str, text: str, allowed: tuple[str, ...]) -> None:
-    try:
-        names = _placeholders(text)
-    except ValueError as exc:
-        raise FieldProblem(path, text, f"is not a valid template ({exc}); write {{name}}, and {{{{ for a brace") \
-            from None
-    unknown = sorted(names - set(allowed))
-    if unknown:
-        raise FieldProblem(path, text, f"unknown placeholder {{{unknown[0]}}}; known: "
-                           + ", ".join(f"{{{p}}}" for p in allowed))
-
-
-@dataclass(frozen=True, kw_only=True)
-class StartPayment:
-    """How a citizen starts a payment at the merchant; the answer carries the ``vpcpay.html`` URL."""
-
-    method: Literal["GET", "POST"] = spec("HTTP method of the merchant's route that starts a payment", "POST")
-    url: str = spec("that route; may contain placeholders such as {ref}", pattern=URL_PATTERN,
-                    pattern_hint="an http(s) URL")
-    body: Mapping[str, str] = spec("fields sent (JSON for POST, query for GET); values are templates, and a "
-                                   "value that is exactly \"{amount_vnd}\" is sent as a number",
-                                   default_factory=dict)
-    encoding: Literal["json", "form"] = spec("how a POST body is sent", "json")
-    pay_url_in: Literal["json", "redirect"] = spec("where the answer gives the payment URL: a JSON field, or the "
-                                                   "Location of a redirect", "json")
-    pay_url_field: str = spec("dotted path of the payment URL in the JSON answer", "pay_url")
-
-    def check(self) -> None:
-        _check_template("url", self.url, PLACEHOLDERS)
-        for key, value in self.body.items():
-            _check_template(f"body.{key}", value, PLACEHOLDERS)
-
-
-@dataclass(frozen=True, kw_only=True)
-class MerchantIpn:
-    """The merchant's IPN URL: registered on the mock terminal, which the gateway calls with GET."""
-
-    url: str = spec("the merchant's IPN route", pattern=URL_PATTERN, pattern_hint="an http(s) URL")
-
-
-@dataclass(frozen=True, kw_only=True)
-class OrderStatus:
-    """Where a citizen (or the merchant's staff) sees whether an order is paid."""
-
-    url: str = spec("status route of one order; {txn_ref} is the order's vnp_TxnRef", pattern=URL_PATTERN,
-                    pattern_hint="an http(s) URL with {txn_ref}")
-    paid_field: str = spec("dotted path of a JSON field that is true once the order is paid", "paid")
-    credits_field: str = spec("dotted path of a JSON field counting the order's credits (empty: none)", "")
-
-    def check(self) -> None:
-        _check_template("url", self.url, ("txn_ref",))
-        if "txn_ref" not in _placeholders(self.url):
-            raise FieldProblem("url", self.url, "must contain {txn_ref}, the order's vnp_TxnRef")
-
-
-@dataclass(frozen=True, kw_only=True)
-class MerchantFile:
-    """A merchant system under test (``--merchant FILE``)."""
-
-    name: str = spec("a label for the report", "merchant under test")
-    gateway_port: int = spec("loopback port of motcua's VNPay front during the run: configure the merchant's "
-                             "VNPay host as http://127.0.0.1:PORT (terminal MOTCUA01, the bundled TEST secret)",
-                             18080, ge=1024, le=65535)
-    start: StartPayment = spec("[start]: how a citizen starts a payment")
-    ipn: MerchantIpn = spec("[ipn]: the merchant's IPN URL")
-    status: OrderStatus | None = spec("[status]: optional order status URL", None)
-
-    def urls(self) -> dict[str, str]:
-        out = {"start.url": self.start.url, "ipn.url": self.ipn.url}
-        if self.status is not None:
-            out["status.url"] = self.status.url
-        return out
-
-
-MERCHANT_FILE = ConfigFile(MerchantFile, "merchant file", hint="see docs/contracts.md §6b")
-"""The merchant file kind, read through `motcua.typed_config` like every configuration file."""
-
-
-def load_merchant(path: str | Path, *, allow_non_loopback: bool = False) -> MerchantFile:
-    """The merchant file at `path`; `ConfigError` (exit 2) naming file, field and value otherwise."""
-    merchant = MERCHANT_FILE.load(path)
-    if not allow_non_loopback:
-        for key, url in merchant.urls().items():
-            host = urlparse(url.replace("{", "").replace("}", "")).hostname or ""
-            if host not in LOOPBACK:
-                raise ConfigError(str(path), key, url, f"host {host!r} is not loopback; this workbench only loads "
-                                    "127.0.0.1 unless --allow-non-loopback is given (and you own the system)")
-    return merchant
-
-
-def fill(template: str, values: Mapping[str, Any]) -> str:
-    return template.format_map(dict(values))
-
-
-def start_request(start: StartPayment, values: Mapping[str, Any]) -> tuple[str, Any]:
-    """The filled URL and body of a citizen's start request (amount as a number where asked)."""
-    body: dict[str, Any] = {}
-    for key, template in start.body.items():
-        body[key] = int(values["amount_vnd"]) if template == "{amount_vnd}" else fill(template, values)
-    return fill(start.url, values), body
-
-
-def dig(data: Any, dotted: str) -> Any:
-    """``a.b.c`` of a JSON value; None when absent."""
-    for part in dotted.split("."):
-        if not isinstance(data, Mapping) or part not in data:
-            return None
-        data = data[part]
-    return data
 
 
 def terminals_file(merchant: MerchantFile, path: Path) -> Path:
@@ -207,11 +114,14 @@ def terminals_file(merchant: MerchantFile, path: Path) -> Path:
 # ----------------------------------------------------------------------------- after the run
 
 
-def fetch_records(gateway_url: str, tmn_code: str, since: float) -> list[dict[str, Any]]:
+def fetch_records(gateway_url: str, tmn_code: str, since: float) -> dict[str, Any]:
+    """The gateway's records since `since`: ``approved`` and ``unpaid`` payments with their IPNs, ``findings``."""
     url = f"{gateway_url.rstrip('/')}/vnpay/ipn-records?tmn_code={tmn_code}&since={since!r}"
     try:
         with urllib.request.urlopen(url, timeout=30) as resp:
-            return list(json.loads(resp.read())["approved"])
+            data = json.loads(resp.read())
+            return {"approved": list(data["approved"]), "unpaid": list(data.get("unpaid", [])),
+                    "findings": list(data.get("findings", []))}
     except (urllib.error.URLError, OSError, ValueError, KeyError) as exc:
         raise ServiceError(f"GET {url} failed: {exc}") from None
 
@@ -222,13 +132,16 @@ def first_ack(payment: Mapping[str, Any]) -> float | None:
     return min(times) if times else None
 
 
-def settle(gateway_url: str, tmn_code: str, since: float, deadline_s: float) -> list[dict[str, Any]]:
-    """The records once every approved payment is acknowledged or past its callback deadline."""
+def settle(gateway_url: str, tmn_code: str, since: float, deadline_s: float) -> dict[str, Any]:
+    """The records once every payment's IPN (approved or not) is acknowledged or past its callback deadline."""
     while True:
-        approved = fetch_records(gateway_url, tmn_code, since)
-        waiting = [p for p in approved if first_ack(p) is None and time.time() < p["bank_approved_at"] + deadline_s]
+        records = fetch_records(gateway_url, tmn_code, since)
+        now = time.time()
+        waiting = [p for p in records["approved"] if first_ack(p) is None and now < p["bank_approved_at"] + deadline_s]
+        waiting += [p for p in records["unpaid"] if p.get("outbox_status") == "pending"
+                    and now < (p.get("notified_at") or p["created_at"]) + deadline_s]
         if not waiting:
-            return approved
+            return records
         time.sleep(SETTLE_POLL_S)
 
 
@@ -244,6 +157,12 @@ class MerchantVerdict:
     breaches: dict[str, list[str]] = field(default_factory=dict)
     status_checked: int = 0
     status_not_paid: list[str] = field(default_factory=list)
+    races: list[dict[str, Any]] = field(default_factory=list)
+    """Evidence of each double credit (`motcua.loadtest.merchant_ipns.race_of`): in flight at once, answers."""
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    """Evidence of each failed-payment breach: the IPN calls, their times and answers."""
+    unpaid: int = 0
+    unpaid_rsp_codes: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -255,6 +174,8 @@ class MerchantVerdict:
             "rsp_codes": self.rsp_codes, "ipn_calls_per_payment": self.calls_per_payment,
             "lost_callbacks": len(self.lost), "status_checked": self.status_checked,
             "status_not_paid": self.status_not_paid[:LISTED], "status_not_paid_count": len(self.status_not_paid),
+            "unpaid": self.unpaid, "unpaid_rsp_codes": self.unpaid_rsp_codes, "races": self.races[:LISTED],
+            "evidence": self.evidence[:LISTED],
         }  # fmt: skip
         for kind in MERCHANT_BREACHES:
             found = sorted(self.breaches.get(kind, []))
@@ -271,15 +192,22 @@ def breach_message(inv: Mapping[str, Any]) -> str:
         if count:
             more = " …" if count > min(len(found), SHOWN) else ""
             parts.append(f"{count} {label}: {', '.join(found[:SHOWN])}{more}")
+    for race in inv.get("races", [])[:1]:
+        if race["race"]:
+            parts.append(f"{race['txn_ref']}: a race — {race['in_flight_at_once']} IPNs in flight at once, answered "
+                         f"{', '.join(str(a) for a in race['answers'])}")
+    for ev in inv.get("evidence", [])[:1]:
+        answers = ", ".join(f"{c['rsp_code']} (sent {clock(c['sent_at'])})" for c in ev["calls"])
+        parts.append(f"{ev['txn_ref']} ({ev['state']}, code {ev['response_code']}): IPNs answered {answers}")
     return f"merchant {inv['merchant']!r} broke the payment invariant — " + "; ".join(parts) + \
-        " (see summary.json → invariant)"
+        " (see summary.json → invariant: races, evidence)"
 
 
 def judge(approved: Sequence[Mapping[str, Any]], deadline_s: float) -> tuple[MerchantVerdict, list[list[Any]]]:
     """The verdict and the CALLBACK samples (`motcua.loadtest.callbacks.SAMPLE_HEADER` rows) of the records."""
     codes: Counter[str] = Counter()
     calls: Counter[str] = Counter()
-    breaches: dict[str, list[str]] = {kind: [] for kind in MERCHANT_BREACHES}
+    breaches: dict[str, list[str]] = {kind: [] for kind in MERCHANT_BREACHES if kind not in FAILED_BREACHES}
     lost, samples, acknowledged = [], [], 0
     for p in approved:
         ref, deliveries = p["txn_ref"], p["deliveries"]
@@ -304,24 +232,57 @@ def judge(approved: Sequence[Mapping[str, Any]], deadline_s: float) -> tuple[Mer
     return verdict, samples
 
 
+def status_of(merchant: MerchantFile, refs: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """What the status URL says of each order: ``{paid, credits}`` (orders it cannot tell of are left out)."""
+    status = merchant.status
+    out: dict[str, dict[str, Any]] = {}
+    if status is None:
+        return out
+    for ref in refs:
+        data = _status_json(fill(status.url, {"txn_ref": ref}))
+        if data is not None:
+            credits = dig(data, status.credits_field) if status.credits_field else None
+            out[ref] = {"paid": dig(data, status.paid_field) is True,
+                        "credits": credits if isinstance(credits, int) else None}
+    return out
+
+
+def _status_json(url: str) -> Any:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return json.loads(resp.read())
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+
+
 def check_status(merchant: MerchantFile, approved: Sequence[Mapping[str, Any]], verdict: MerchantVerdict) -> None:
     """Ask the status URL about every approved order once: paid? credited more than once?"""
     status = merchant.status
     if status is None:
         return
     for p in approved:
-        url = fill(status.url, {"txn_ref": p["txn_ref"]})
-        try:
-            with urllib.request.urlopen(url, timeout=10) as resp:
-                data = json.loads(resp.read())
-        except (urllib.error.URLError, OSError, ValueError):
-            data = None
+        data = _status_json(fill(status.url, {"txn_ref": p["txn_ref"]}))
         verdict.status_checked += 1
         if dig(data, status.paid_field) is not True:
             verdict.status_not_paid.append(p["txn_ref"])
         credits = dig(data, status.credits_field) if status.credits_field else None
         if isinstance(credits, int) and credits > 1 and p["txn_ref"] not in verdict.breaches["credited_twice"]:
             verdict.breaches["credited_twice"].append(p["txn_ref"])
+
+
+def judge_all(records: Mapping[str, Any], merchant: MerchantFile, deadline_s: float
+              ) -> tuple[MerchantVerdict, list[list[Any]]]:
+    """`judge` of the approved payments, the status page, then every failed payment's IPNs and the races."""
+    approved, unpaid = records["approved"], records["unpaid"]
+    verdict, samples = judge(approved, deadline_s)
+    check_status(merchant, approved, verdict)
+    statuses = status_of(merchant, [p["txn_ref"] for p in unpaid])
+    breaches, evidence, codes = judge_unpaid(unpaid, approved, statuses)
+    verdict.breaches.update(breaches)
+    verdict.evidence, verdict.unpaid, verdict.unpaid_rsp_codes = evidence, len(unpaid), codes
+    twice = set(verdict.breaches["credited_twice"])
+    verdict.races = [race_of(p) for p in approved if p["txn_ref"] in twice]
+    return verdict, samples
 
 
 def check_options(options: LoadtestOptions) -> None:
@@ -367,9 +328,9 @@ def run_merchant(scenario_path: Path, options: LoadtestOptions, out_dir: Path | 
             job = LocustJob(scenario_path=plan.scenario_path, profile=profile, options=options, urls=urls,
                             folder=run.dir, since=-1)  # the gateway's records, not the agency's journal
             run_locust(job)
-            approved = settle(urls["gateway"], tmn_code, since, deadline)
-            verdict, samples = judge(approved, deadline)
-            check_status(merchant, approved, verdict)
+            records = settle(urls["gateway"], tmn_code, since, deadline)
+            approved = records["approved"]
+            verdict, samples = judge_all(records, merchant, deadline)
         harness = read_json(run.dir / "harness.json")
         harness["callbacks"], harness["lost"] = samples, verdict.lost
         harness["approvals"] = [{"payment_id": p["payment_id"], "dossier_code": p["txn_ref"],
@@ -381,7 +342,9 @@ def run_merchant(scenario_path: Path, options: LoadtestOptions, out_dir: Path | 
                              run_seconds=time.time() - since)
         data["callbacks"]["status_sees_paid"] = data["callbacks"].pop("officer_sees_paid")
         data.update(protocol="vnpay", merchant=merchant.name, time_scale=options.time_scale,
-                    callback_deadline_s=deadline, payments_per_s=verdict.approved / profile.duration_s)
+                    callback_deadline_s=deadline, payments_per_s=verdict.approved / profile.duration_s,
+                    conformance=conformance(records["findings"]), strict=options.strict)
+        data["slo_measured"]["conformance"] = data["conformance"]["deviations"]
         start = data["request_types"].get(f"{merchant.start.method} {START_REQUEST}", {})
         data["slo_measured"]["create_p99_ms"] = start.get("p99")  # the merchant's own create-payment route
         data["slo"] = [v.as_dict() for v in slo.evaluate(plan.limits, data["slo_measured"])]
@@ -430,9 +393,34 @@ def report(data: Mapping[str, Any], run_dir: Path) -> str:
     if seen.get("count"):
         lines.append(f"  status page shows paid: n={seen['count']} p50={ms(seen.get('p50'))} "
                      f"p95={ms(seen.get('p95'))}; not paid at the end {inv['status_not_paid_count']}")
-    verdict = "OK" if inv["ok"] else "BROKEN — " + ", ".join(
-        f"{k.replace('_', ' ')} {inv[f'{k}_count']}" for k in MERCHANT_BREACHES)
-    lines.append(f"  merchant invariant (no 00 to a tampered IPN, credited at most once): {verdict}")
+    if inv.get("unpaid"):
+        lines.append(f"  payments without money (declined, cancelled, expired): {inv['unpaid']}; their IPNs' "
+                     f"RspCode mix {inv['unpaid_rsp_codes']}")
+    if not inv["bank_approved"] and not inv.get("unpaid"):
+        verdict = "nothing to check (no payment reached a bank verdict)"
+    else:
+        verdict = "OK" if inv["ok"] else "BROKEN — " + ", ".join(
+            f"{k.replace('_', ' ')} {inv[f'{k}_count']}" for k in MERCHANT_BREACHES if inv[f"{k}_count"])
+    lines.append(f"  merchant invariant (no 00 to a tampered IPN, credited at most once, no credit or second 00 "
+                 f"for a failed payment): {verdict}")
+    for race in inv.get("races", [])[:SHOWN]:
+        kind = "a race" if race["race"] else "not concurrent"
+        lines.append(f"    credited twice {race['txn_ref']}: {kind} — {race['in_flight_at_once']} IPN(s) in flight at "
+                     f"once, answers {', '.join(str(a) for a in race['answers'])}")
+    for ev in inv.get("evidence", [])[:SHOWN]:
+        answers = ", ".join(f"{c['rsp_code']} (sent {clock(c['sent_at'])})" for c in ev["calls"])
+        lines.append(f"    {'/'.join(ev['breach'])} {ev['txn_ref']} ({ev['state']}, code {ev['response_code']}): "
+                     f"IPN answers {answers or 'none'}; status {ev['status']}")
+    if inv["rsp_codes"].get("97") and any(f["kind"] == "signature_encoder" for f in data["conformance"]["findings"]):
+        lines.append("    97 to genuine IPNs: the merchant checks the gateway's signature with its own encoder (see "
+                     "signature_encoder below), which differs from the WHATWG form encoding on some values")
+    conf = data.get("conformance")
+    if conf is not None:
+        mode = "refused (--strict)" if data.get("strict") else "accepted, as a real VNPay would"
+        lines.append(f"  conformance of the payment URLs: {conf['deviations']} deviation(s) ({mode}), "
+                     f"{conf['refused']} refused")
+        if conf["findings"]:
+            lines += ["    " + row for row in findings_table(conf).splitlines()]
     if data.get("time_scale") not in (None, 1.0):
         lines.append(f"  (mocks at --time-scale {data['time_scale']:g}: IPN retries and bank delays compressed)")
     lines.append(table(verdicts_of(data)))

@@ -37,6 +37,7 @@ GATES: dict[str, tuple[str, str]] = {
     "lost_callbacks": ("count", "callbacks that never arrived"),
     "late_callbacks": ("count", "callbacks that arrived after the deadline"),
     "journey_failures": ("share", "journeys that did not end as expected (of finished)"),
+    "conformance": ("count", "deviations of the merchant's VNPay payment URLs"),
 }
 GATE_METRICS: dict[str, tuple[str, str, tuple[tuple[str, str], ...]]] = {
     "callback_p95_ms": ("callback", "p95", ()),

@@ -108,6 +108,8 @@ TEXTS: dict[str, dict[str, str]] = {  # keys: LANGS
         "load_against": "Hệ thống được kiểm thử: {target}.",
         "mocks": "các dịch vụ giả lập (cổng thanh toán, ngân hàng, hệ thống một cửa) trên 127.0.0.1",
         "faults": "Tệp lỗi giả lập: {file}.",
+        "conformance": "URL thanh toán VNPay của bên bán: {deviations} sai lệch so với tài liệu (được chấp nhận như "
+                       "VNPay thật), {refused} bị từ chối; {kinds}.",
         "load_figures": "Bắt đầu {started} hành trình, bỏ {dropped}; {rps} yêu cầu HTTP/giây; lỗi HTTP "
                         "{errors}; callback p50 {p50}, p95 {p95}, p99 {p99}; mất {lost} callback (đối soát khôi phục "
                         "{recovered}).",
@@ -249,6 +251,8 @@ TEXTS: dict[str, dict[str, str]] = {  # keys: LANGS
         "load_against": "System under test: {target}.",
         "mocks": "the mock services (gateway, banks, one-stop-shop system) on 127.0.0.1",
         "faults": "Fault file: {file}.",
+        "conformance": "The merchant's VNPay payment URLs: {deviations} deviations from the documented contract "
+                       "(accepted, as a real VNPay would), {refused} refused; {kinds}.",
         "load_figures": "{started} journeys started, {dropped} dropped; {rps} HTTP requests/s; HTTP errors {errors}; "
                         "callback p50 {p50}, p95 {p95}, p99 {p99}; {lost} callbacks lost ({recovered} recovered by "
                         "reconciliation).",

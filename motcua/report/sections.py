@@ -225,6 +225,7 @@ def load_view(r: ReportInput) -> View:
     return {
         "against": r.t("load_against", target=params.get("agency_url") or r.t("mocks")),
         "faults": r.t("faults", file=Path(params["faults_file"]).name) if params.get("faults_file") else None,
+        "conformance": _conformance(r, t.get("conformance")),
         "figures": r.t("load_figures", started=number(t["arrivals"]["started"], lang),
                        dropped=number(t["arrivals"]["dropped"], lang),
                        rps=number(t["throughput"]["requests_per_s"], lang, 1),
@@ -233,6 +234,16 @@ def load_view(r: ReportInput) -> View:
                        lost=number(t["lost_callbacks"], lang),
                        recovered=number(t["invariant"].get("paid_by_reconciliation", 0), lang)),
     }
+
+
+def _conformance(r: ReportInput, conf: Any) -> str | None:
+    """The findings of a merchant run (`motcua.loadtest.merchant_ipns.conformance`) as one sentence, if any."""
+    if not conf or not conf["findings"]:
+        return None
+    kinds = ", ".join(f"{f['kind']}{' ' + f['detail'] if f['detail'] else ''} ×{number(f['count'], r.lang)}"
+                      for f in conf["findings"])
+    return r.t("conformance", deviations=number(conf["deviations"], r.lang), refused=number(conf["refused"], r.lang),
+               kinds=kinds)
 
 
 def callbacks_view(r: ReportInput) -> View:

@@ -28,3 +28,5 @@ class SLO:
         "thresholds on any measured metric, k6-style: 'callback.p95{bank=AGRIBANK} < 20s', "
         "'journey_failures.rate < 1%' (parsed by motcua.loadtest.thresholds when a load test is planned)",
         default_factory=tuple)
+    conformance: int | None = spec("deviations from VNPay's documented contract a merchant's payment URLs may "
+                                   "show (--merchant runs; unset: reported, not gated)", None, ge=0)

@@ -37,6 +37,7 @@ from motcua.mock_services.common.vnpay_terminals import Terminal
 from motcua.mock_services.errors import ApiError, PageError
 from motcua.mock_services.gateway import ledger
 from motcua.mock_services.gateway.requests import ipn_answer
+from motcua.mock_services.gateway.vnpay.findings import Findings
 from motcua.mock_services.gateway.vnpay.pay_url import checked_params, order_of
 from motcua.mock_services.gateway.vnpay.records import RECORDS_PATH, DeliveryLog, records_handler
 from motcua.mock_services.gateway.vnpay.transaction import TransactionApi
@@ -53,6 +54,9 @@ KIND_BANK_TYPE = {"bank": 1, "ewallet": 3}
 """``bank_type`` of the bank list (motcua's choice: 1 domestic bank, 3 wallet/QR)."""
 UNPAID_CODES = {State.CANCELLED.value: "24", State.EXPIRED.value: "11"}
 """vnp_ResponseCode of a payment that never reached a bank: cancelled by the payer, or timed out."""
+NO_BANK_CHOSEN = ("VNPAY", "QRCODE")
+"""vnp_BankCode and vnp_CardType of a payment closed before the payer chose a bank (cancelled, expired): VNPay
+documents both as always present, and sends these for a cancel at its payment page (docs/contracts.md §1d)."""
 ORDER_CACHE_SIZE = 100_000
 """Orders kept in memory for their IPN (saves a read per IPN); older ones are read from the database."""
 
@@ -74,8 +78,13 @@ def _page(title: str, body: str, status: int = 200) -> web.Response:
 class VnpayFront:
     """The VNPay routes of one gateway; payments go through the gateway's ledger and outbox."""
 
-    def __init__(self, gateway: Gateway, terminals: Mapping[str, Terminal], default_ipn_url: str) -> None:
+    def __init__(self, gateway: Gateway, terminals: Mapping[str, Terminal], default_ipn_url: str, *,
+                 strict: bool = False) -> None:
         self.gw = gateway
+        self.strict = strict
+        """Refuse deviations from the documented contract (else accept and note them in `findings`)."""
+        self.findings = Findings()
+        """Deviations of the payment URLs received (`mock_services.gateway.vnpay.findings`)."""
         self.terminals = dict(terminals)
         self.default_ipn_url = default_ipn_url
         self.client = HttpClient(timeout_s=gateway.config.ipn_timeout_s, max_idle_per_host=1024)
@@ -96,10 +105,17 @@ class VnpayFront:
 
     async def pay(self, request: web.Request) -> web.Response:
         now = time.time()
+        tmn_code = request.query.get("vnp_TmnCode", "")
+
+        def note(kind: str, detail: str, example: str) -> None:
+            self.findings.note(tmn_code, kind, detail, example, now=now)
+
         try:
-            terminal, params = checked_params(request, self.terminals)
-            new, order, fingerprint = order_of(terminal, params, now, self.default_ipn_url)
+            terminal, params = checked_params(request, self.terminals, strict=self.strict, note=note)
+            new, order, fingerprint = order_of(terminal, params, now, self.default_ipn_url, strict=self.strict,
+                                               note=note)
         except PageError as exc:
+            note("refused", f"{exc.code} {exc.field or ''}".strip(), exc.message)
             return self._error_redirect(exc)
         payment_id = wire.vnpay_payment_id(terminal.tmn_code, order.create_date, order.txn_ref)
         try:
@@ -108,9 +124,13 @@ class VnpayFront:
         except ApiError as exc:
             if exc.error != "idempotency_conflict":
                 raise
-            return self._error_redirect(PageError(
+            refusal = PageError(
                 "01", f"vnp_TxnRef {order.txn_ref!r} was already used on {order.vn_day} for another order "
-                "(amount, order info or return URL differ); use a new vnp_TxnRef", "vnp_TxnRef"))
+                "(amount, order info or return URL differ); use a new vnp_TxnRef", "vnp_TxnRef")
+            note("txn_ref_reused", "", f"vnp_TxnRef={order.txn_ref} on {order.vn_day}: {order.order_info[:80]}, "
+                 f"{new.amount_vnd} VND")
+            note("refused", "01 vnp_TxnRef", refusal.message)
+            return self._error_redirect(refusal)
         if transaction_no is not None:
             self._remember(payment_id, {"tmn_code": order.tmn_code, "txn_ref": order.txn_ref,
                                         "order_info": order.order_info, "transaction_no": transaction_no})
@@ -241,7 +261,15 @@ class VnpayFront:
         payment_id = request.match_info["payment_id"]
         if ledger.vnpay_payment(self.gw.db.conn, payment_id) is None:
             raise ApiError(404, "payment_not_found", f"no VNPay payment {payment_id!r}", field="payment_id")
-        await self.gw.transact(lambda conn: ledger.move(conn, payment_id, State.CANCELLED))
+        now = time.time()
+
+        def unit(conn: Any) -> Any:
+            row = ledger.move(conn, payment_id, State.CANCELLED)
+            ledger.enqueue_ipn(conn, payment_id, "pending", now)  # VNPay tells the merchant of a cancel too
+            return row
+
+        await self.gw.transact(unit)
+        self.gw.outbox.schedule(payment_id, now)
         return self._return_redirect(payment_id)
 
     async def back_from_bank(self, request: web.Request) -> web.Response:
@@ -276,8 +304,8 @@ class VnpayFront:
         params = {
             "vnp_TmnCode": row["tmn_code"],
             "vnp_Amount": str(wire.to_wire_amount(row["amount_vnd"] + amount_bump_vnd)),
-            "vnp_BankCode": row["bank_code"] or "",
-            "vnp_CardType": self.card_type(row["bank_code"]),
+            "vnp_BankCode": row["bank_code"] or NO_BANK_CHOSEN[0],
+            "vnp_CardType": self.card_type(row["bank_code"]) or NO_BANK_CHOSEN[1],
             "vnp_OrderInfo": row["order_info"],
             "vnp_PayDate": wire.vn_time(row["bank_approved_at"] or row["notified_at"] or time.time()),
             "vnp_ResponseCode": code,
@@ -336,4 +364,4 @@ def add_routes(app: web.Application, front: VnpayFront) -> None:
     r.add_get("/paymentv2/return/{payment_id}", front.back_from_bank)
     r.add_post(wire.TRANSACTION_PATH, front.transactions.transaction)
     r.add_post(wire.BANK_LIST_PATH, front.bank_list)
-    r.add_get(RECORDS_PATH, records_handler(lambda: front.gw.db, front.deliveries, front.terminals))
+    r.add_get(RECORDS_PATH, records_handler(lambda: front.gw.db, front.deliveries, front.terminals, front.findings))

@@ -4,6 +4,13 @@ Every field VNPay documents is checked (vnpay.md §2: required fields, version, 
 ×100, ``vnp_TxnRef``, ASCII ``vnp_OrderInfo``, return URL, IP address, dates in UTC+7 within 7 days) after the
 terminal and its signature; a refusal is a `PageError` with the error page's code (03 a bad field, 70 a bad
 signature, 02 an unknown terminal, 11 already expired) naming the field. Contract: docs/contracts.md §1b.
+
+By default the front accepts what a real VNPay is known or likely to accept from production merchants
+and notes each deviation (`Note`, kinds in `mock_services.gateway.vnpay.findings`): a missing
+``vnp_ExpireDate``, diacritics in ``vnp_OrderInfo``, a ``vnp_CreateDate`` off the gateway's clock, a
+signature made with another sample language's encoder (`mock_services.gateway.vnpay.encoders`), upper-case
+hex, an ``vnp_IpAddr`` that is not an IP address, undocumented parameters. ``strict`` refuses them as the
+documented contract says (docs/contracts.md §1d).
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ import hashlib
 import ipaddress
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from aiohttp import web
 from motcua.mock_services.common import vnpay_wire as wire
@@ -20,9 +27,12 @@ from motcua.mock_services.common.vnpay_terminals import Terminal
 from motcua.mock_services.errors import PageError
 from motcua.mock_services.gateway import ledger
 from motcua.mock_services.gateway.requests import BANK_CODE_CHARS
+from motcua.mock_services.gateway.vnpay.encoders import REFERENCE, hash_is_upper_case, matching_encoder
 
 MAX_VALUE_CHARS = 255
 MAX_EXPIRY_S = 7 * 86400
+DEFAULT_EXPIRY_S = 900.0
+"""A URL without vnp_ExpireDate gets 15 minutes, VNPay's payment page timeout."""
 CLOCK_SKEW_S = 900.0
 """A vnp_CreateDate up to 15 minutes ahead of the gateway's clock is accepted (merchants' clocks drift)."""
 PAY_FIELDS = {
@@ -33,13 +43,24 @@ OPTIONAL_PAY_FIELDS = {"vnp_BankCode", "vnp_SecureHashType", "vnp_Bill_Mobile", 
 TXN_REF_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,100}$")
 ORDER_INFO_RE = re.compile(r"^[\x20-\x7e]{1,255}$")
 """ASCII without diacritics, as VNPay asks (``Thanh toan ho so 000.00.20.H37-240607-0001``)."""
+PRINTABLE_RE = re.compile(r"^[^\x00-\x1f\x7f]{1,255}$")
+"""What the lenient front takes in vnp_OrderInfo: any printable text, diacritics included."""
+Note = Callable[[str, str, str], None]
+"""``note(kind, detail, example)``: record a deviation (`mock_services.gateway.vnpay.findings`)."""
+
 FINGERPRINT_SKIP = {"vnp_CreateDate", "vnp_ExpireDate", "vnp_IpAddr", "vnp_SecureHash", "vnp_SecureHashType",
                     "vnp_BankCode", "vnp_Locale"}
 """A rebuilt URL for the same order (new dates, another IP) is the same payment; another amount is not."""
 
 
-def checked_params(request: web.Request, terminals: Mapping[str, Terminal]) -> tuple[Terminal, dict[str, str]]:
-    """The terminal and the parameters of a payment URL whose signature it verifies; `PageError` otherwise."""
+def _ignore(kind: str, detail: str, example: str) -> None:
+    """The `Note` of a caller that keeps no findings."""
+
+
+def checked_params(request: web.Request, terminals: Mapping[str, Terminal], *, strict: bool = True,
+                   note: Note = _ignore) -> tuple[Terminal, dict[str, str]]:
+    """The terminal and the parameters of a payment URL whose signature it verifies; `PageError` otherwise.
+    Not `strict`: a signature made with any sample language's encoder, or in upper-case hex, is noted."""
     query = request.query
     params: dict[str, str] = {}
     for key in query:
@@ -56,20 +77,33 @@ def checked_params(request: web.Request, terminals: Mapping[str, Terminal]) -> t
     if "vnp_SecureHash" not in params:
         raise PageError("70", "vnp_SecureHash is missing: sign the URL (HMAC-SHA512, see docs/contracts.md §1b)",
                         "vnp_SecureHash")
-    if not wire.verify_params(params, terminal.hash_secret.encode()):
+    encoder = matching_encoder(params, terminal.hash_secret.encode(), strict=strict)
+    if encoder is None:
         raise PageError("70", "vnp_SecureHash does not match the parameters (tampered, or signed with another "
-                        "secret or encoding)", "vnp_SecureHash")
+                        "secret or encoding; see docs/contracts.md §1d)", "vnp_SecureHash")
+    if encoder != REFERENCE:
+        note("signature_encoder", encoder, params.get("vnp_OrderInfo", ""))
+    if hash_is_upper_case(params):
+        note("secure_hash_upper_case", "", params["vnp_SecureHash"][:16] + "…")
+    if "vnp_SecureHashType" in params:
+        note("secure_hash_type_present", "", f"vnp_SecureHashType={params['vnp_SecureHashType']}")
     return terminal, params
 
 
-def order_of(terminal: Terminal, p: Mapping[str, str], now: float, default_ipn_url: str
-             ) -> tuple[ledger.NewPayment, ledger.VnpayOrder, str]:
-    """The payment, the VNPay order and the order's fingerprint (what makes a rebuilt URL the same payment)."""
+def order_of(terminal: Terminal, p: Mapping[str, str], now: float, default_ipn_url: str, *, strict: bool = True,
+             note: Note = _ignore) -> tuple[ledger.NewPayment, ledger.VnpayOrder, str]:
+    """The payment, the VNPay order and the order's fingerprint (what makes a rebuilt URL the same payment);
+    not `strict`: the deviations a real VNPay takes are noted instead of refused."""
     for key in p:
         if key not in PAY_FIELDS and key not in OPTIONAL_PAY_FIELDS and key != "vnp_SecureHash":
-            raise PageError("03", f"unknown parameter {key[:40]!r}", key)
+            if strict:
+                raise PageError("03", f"unknown parameter {key[:40]!r}", key)
+            note("unknown_parameter", key[:40], f"{key[:40]}={p[key][:60]}")
     for key in sorted(PAY_FIELDS):
         if not p.get(key):
+            if key == "vnp_ExpireDate" and not strict:
+                note("expire_date_missing", "", f"vnp_CreateDate={p.get('vnp_CreateDate', '')}, no vnp_ExpireDate")
+                continue
             raise PageError("03", f"{key} is required", key)
     for key, value in p.items():
         if len(value) > MAX_VALUE_CHARS and key != "vnp_SecureHash":
@@ -86,21 +120,26 @@ def order_of(terminal: Terminal, p: Mapping[str, str], now: float, default_ipn_u
     if not TXN_REF_RE.match(p["vnp_TxnRef"]):
         raise PageError("03", "vnp_TxnRef must be 1–100 letters, digits, '_', '-' or '.'", "vnp_TxnRef")
     if not ORDER_INFO_RE.match(p["vnp_OrderInfo"]):
-        raise PageError("03", "vnp_OrderInfo must be ASCII without diacritics (Vietnamese without accents)",
-                        "vnp_OrderInfo")
+        if not strict and PRINTABLE_RE.match(p["vnp_OrderInfo"]):
+            note("order_info_diacritics", "", p["vnp_OrderInfo"])
+        else:
+            raise PageError("03", "vnp_OrderInfo must be ASCII without diacritics (Vietnamese without accents)",
+                            "vnp_OrderInfo")
     if not re.match(r"^https?://[^\s]+$", p["vnp_ReturnUrl"]):
         raise PageError("03", f"vnp_ReturnUrl must be an http(s) URL, got {p['vnp_ReturnUrl'][:60]!r}",
                         "vnp_ReturnUrl")
     try:
         ipaddress.ip_address(p["vnp_IpAddr"])
     except ValueError:
-        raise PageError("03", f"vnp_IpAddr must be an IP address, got {p['vnp_IpAddr'][:45]!r}",
-                        "vnp_IpAddr") from None
+        if strict:
+            raise PageError("03", f"vnp_IpAddr must be an IP address, got {p['vnp_IpAddr'][:45]!r}",
+                            "vnp_IpAddr") from None
+        note("ip_addr_not_ip", "", f"vnp_IpAddr={p['vnp_IpAddr']}")
     bank = p.get("vnp_BankCode", "")
     if bank and (not set(bank) <= BANK_CODE_CHARS or len(bank) > 32):
         raise PageError("03", f"vnp_BankCode must be an upper-case code such as VNBANK, got {bank!r}",
                         "vnp_BankCode")
-    expires = _deadline(p, now)
+    expires = _deadline(p, now, strict=strict, note=note)
     new = ledger.NewPayment(
         agency_code=terminal.agency_code, dossier_code=p["vnp_TxnRef"], procedure_code=p["vnp_OrderType"],
         group=terminal.group, amount_vnd=amount, payer={"ip": p["vnp_IpAddr"]},
@@ -117,15 +156,20 @@ def order_of(terminal: Terminal, p: Mapping[str, str], now: float, default_ipn_u
     return new, order, fingerprint
 
 
-def _deadline(p: Mapping[str, str], now: float) -> float:
+def _deadline(p: Mapping[str, str], now: float, *, strict: bool, note: Note) -> float:
     """The payment's deadline (epoch s) from vnp_ExpireDate, after checking both dates."""
     try:
         created = wire.parse_vn_time(p["vnp_CreateDate"], "vnp_CreateDate")
-        expires = wire.parse_vn_time(p["vnp_ExpireDate"], "vnp_ExpireDate")
+        expires = (wire.parse_vn_time(p["vnp_ExpireDate"], "vnp_ExpireDate") if p.get("vnp_ExpireDate")
+                   else now + DEFAULT_EXPIRY_S)
     except ValueError as exc:
         field = "vnp_CreateDate" if "CreateDate" in str(exc) else "vnp_ExpireDate"
         raise PageError("03", str(exc), field) from None
-    if created > now + CLOCK_SKEW_S:
+    if abs(created - now) > CLOCK_SKEW_S:
+        hours = round((created - now) / 3600)
+        note("create_date_not_utc7", f"{hours:+d} h" if hours else "off by minutes",
+             f"vnp_CreateDate={p['vnp_CreateDate']} at {wire.vn_time(now)} (UTC+7)")
+    if strict and created > now + CLOCK_SKEW_S:
         raise PageError("03", f"vnp_CreateDate {p['vnp_CreateDate']} is ahead of the gateway's clock "
                         f"({wire.vn_time(now)}, UTC+7); is it in UTC+7?", "vnp_CreateDate")
     if expires <= created:

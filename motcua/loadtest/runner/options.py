@@ -88,6 +88,8 @@ class LoadtestOptions:
     """Serve the live metrics for Prometheus on ``127.0.0.1:<port>/metrics`` from the Locust master."""
     locust_args: tuple[str, ...] = ()
     """Locust options passed through (``motcua loadtest peak-day -- --csv-full-history``)."""
+    strict: bool = False
+    """The VNPay front refuses deviations from the documented contract (default: accepts and notes them)."""
 
     def __post_init__(self) -> None:
         if self.rate_per_s is not None and self.users is not None:
