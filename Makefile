@@ -14,6 +14,10 @@ NODE_STAMP := $(NODE_DIR)/node_modules/.package-lock.json
 EXAMPLE_DIR   := examples/vnpay-merchant
 EXAMPLE_STAMP := $(EXAMPLE_DIR)/node_modules/.package-lock.json
 
+# Tests run in two worker processes (pytest-xdist), a test module per worker at a time (its module-scoped mock stack
+# starts once); most tests wait on servers and Locust, so two workers keep both cores busy. PYTEST_PARALLEL= runs serially.
+PYTEST_PARALLEL ?= -n 2 --dist loadscope
+
 .PHONY: venv node-deps demo notebooks studio test test-all lint lock bench clean
 
 # The versions that were tested: the lock (with --require-hashes), then motcua itself without resolving again.
@@ -79,10 +83,10 @@ lint: $(STAMP)
 	cd $(LINT_SITE) && $(CURDIR)/$(BIN)/mypy --config-file $(CURDIR)/pyproject.toml -p motcua
 
 test: $(STAMP) $(NODE_STAMP) $(EXAMPLE_STAMP) lint
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_PARALLEL)
 
 test-all: $(STAMP) $(NODE_STAMP) $(EXAMPLE_STAMP) lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit $$?; done
