@@ -30,15 +30,17 @@ def only_run(root: Path, folder: str) -> Path:
     return runs[0]
 
 
-def variant(folder: Path, name: str, *, campaign: bool = True, target_date: str = "2024-07-31") -> Path:
-    """A copy of the bundled Lạng Sơn 2024 file with another name and an earlier target date (so that
-    ``--quick`` runs 56 days), optionally without its campaign (the [[interventions]] tables)."""
+def variant(folder: Path, name: str, *, campaign: bool = True, target_date: str = "2024-07-31",
+            horizon_days: int = 56) -> Path:
+    """A copy of the bundled Lạng Sơn 2024 file with another name, an earlier target date and a short horizon
+    (so that ``--quick`` runs 56 days), optionally without its campaign (the [[interventions]] tables)."""
     text = LANG_SON.read_text(encoding="utf-8")
     if not campaign:
         text = re.sub(r"(?ms)^\[\[interventions\]\].*?(?=^\[)", "", text)
         text = re.sub(r'(?m)^"interventions\[\d+\]" = .*$', "", text)  # their provenance entries
     text = text.replace('name = "lang-son-2024"', f'name = "{name}"', 1)
     text = text.replace("date = 2024-12-31", f"date = {target_date}", 1)
+    text = text.replace("horizon_days = 574", f"horizon_days = {horizon_days}", 1)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.toml"
     path.write_text(text, encoding="utf-8")
