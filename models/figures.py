@@ -184,10 +184,10 @@ def replication_figures(results: Sequence[ReplicationResult], facts: ScenarioFac
 def weighted_observed_share(facts: ScenarioFacts) -> float | None:
     """The units' observed shares weighted by fee-bearing dossiers per year: the province's start figure
     computed the same way as the model's all-units share (`with_all_units`); None when no unit has one."""
-    known = [u for u in facts.units if u.observed_share is not None]
+    known = [(u.weight, u.observed_share) for u in facts.units if u.observed_share is not None]
     if not known:
         return None
-    weights = np.array([u.weight for u in known], dtype=float)
+    weights = np.array([w for w, _ in known], dtype=float)
     if weights.sum() <= 0:
         weights = np.ones(len(known))
-    return float(np.dot(weights, [u.observed_share for u in known]) / weights.sum())
+    return float(np.dot(weights, np.array([s for _, s in known], dtype=float)) / weights.sum())

@@ -72,6 +72,7 @@ def position(seed: int, replication: int, name: str) -> float:
 def calibrated_factors(scenario: Any) -> list[Any]:
     """The numbers `motcua calibrate` fitted, each with the 80% band its provenance records."""
     from motcua.models.sensitivity import Factor
+
     from motcua.typed_config import get_path
 
     data = scenario.to_dict()
@@ -98,8 +99,9 @@ def calibrated_factors(scenario: Any) -> list[Any]:
 def parameter_factors(scenario: Any) -> list[Any]:
     """What replication draws vary in `scenario`: calibrated bands first, then the assumed ranges of
     `motcua sensitivity` (a number both calibrated and assumed is drawn from its band)."""
-    from motcua.errors import InputError
     from motcua.models.sensitivity import assumed_factors
+
+    from motcua.errors import InputError
 
     calibrated = calibrated_factors(scenario)
     fitted = {f.path for f in calibrated}

@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from motcua.cli import main
 from motcua.models.uncertainty import (
     COVERS,
     ParameterDraws,
@@ -16,6 +14,8 @@ from motcua.models.uncertainty import (
     parameter_factors,
     position,
 )
+
+from motcua.cli import main
 from motcua.scenario import load_scenario
 from tests.test_compare_decision import QR_AND_TEAMS, with_interventions
 from tests.test_simulate_cli import only_run, variant
