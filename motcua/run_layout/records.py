@@ -102,6 +102,8 @@ class SimulationSettings(TypedDict):
     workers: NotRequired[int | None]
     executor: NotRequired[str]
     confidence: NotRequired[float]
+    uncertainty: NotRequired[str]
+    """What the intervals cover: ``parameters and replications`` or ``replications only``."""
 
 
 class SimulationHeadline(TypedDict):
