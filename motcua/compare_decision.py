@@ -64,6 +64,7 @@ def reach_days_difference(a: np.ndarray, b: np.ndarray, days: int) -> dict[str, 
     a_c, b_c = np.minimum(a, cap), np.minimum(b, cap)
     out = paired_difference(a_c, b_c).to_json(2)
     out["censored"] = int(np.sum(~np.isfinite(a) | ~np.isfinite(b)))
+    out["neither"] = int(np.sum(~np.isfinite(a) & ~np.isfinite(b)))  # neither plan reaches it: nothing to tell
     return out
 
 
@@ -171,8 +172,12 @@ def describe_decision(diff: dict[str, Any]) -> list[str]:
              + ("" if d["effect_distinguishable"] else f" — {NOT_DISTINGUISHABLE}")]
     if "reach_days" in d:
         r = d["reach_days"]
-        note = f" ({r['censored']} replication(s) not reaching it count as the horizon's end)" if r["censored"] else ""
-        lines.append(f"  date reached: {_band(r, 'days', 1)}{note}")
+        if r.get("neither") == r.get("n"):
+            lines.append("  date reached: not within the horizon in any replication of either plan")
+        else:
+            note = (f" ({r['censored']} replication(s) not reaching it count as the horizon's end)"
+                    if r["censored"] else "")
+            lines.append(f"  date reached: {_band(r, 'days', 1)}{note}")
         p = d["probability_by_deadline"]
         lines.append(f"  probability of meeting the target: baseline {_band(p['baseline'], '%', 0, 100)}, plan "
                      f"{_band(p['plan'], '%', 0, 100)}, difference {_band(p['difference'], 'pts', 1, 100)}")

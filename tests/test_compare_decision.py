@@ -87,7 +87,9 @@ def test_reach_days_difference_counts_censored_replications_at_the_horizon():
     b = np.array([90.0, 150.0, 100.0])
     out = reach_days_difference(a, b, days=200)
     assert out["mean"] == pytest.approx(((90 - 100) + (150 - 200) + (100 - 120)) / 3, abs=0.01)
-    assert out["censored"] == 1
+    assert out["censored"] == 1 and out["neither"] == 0
+    never = reach_days_difference(np.array([np.inf, np.inf]), np.array([np.inf, np.inf]), days=200)
+    assert never["neither"] == never["n"] == 2  # said as "not within the horizon by either plan", not "+0 days"
 
 
 def test_decision_gives_added_cost_in_integer_vnd():

@@ -33,6 +33,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "added_cost": "Chi phí tăng thêm (VND)", "cost_per_point": "Chi phí cho mỗi điểm % tăng thêm (VND)",
         "not_distinguishable": "không phân biệt được với 0",
         "no_gain": "không tăng",
+        "neither": "không đạt trong tầm mô phỏng ở cả hai phương án",
         "censored": "{n} lần lặp không đạt mục tiêu trong tầm mô phỏng được tính là ngày cuối tầm mô phỏng.",
         "contributions": "Đóng góp của từng biện pháp (điểm %)",
         "intervention": "Biện pháp", "cost": "Chi phí (VND)", "alone": "Riêng lẻ", "left_out": "Khi bỏ khỏi phương án",
@@ -58,6 +59,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "added_cost": "Added cost (VND)", "cost_per_point": "Cost per percentage point gained (VND)",
         "not_distinguishable": "not distinguishable from zero",
         "no_gain": "no gain",
+        "neither": "not reached within the horizon by either plan",
         "censored": "{n} replication(s) not reaching the target within the horizon count as its last day.",
         "contributions": "Contributions of each intervention (percentage points)",
         "intervention": "Intervention", "cost": "Cost (VND)", "alone": "Alone", "left_out": "Left out of the plan",
@@ -94,12 +96,14 @@ def plan_view(diff: dict[str, Any], lang: str) -> dict[str, Any]:
              + ("" if d["effect_distinguishable"] else f" — {t['not_distinguishable']}")]]
     notes = []
     if "reach_days" in d:
-        rows.append([t["reach_days"], "", "", _band(d["reach_days"], lambda v: number(v, lang, 0))])
+        r = d["reach_days"]
+        rows.append([t["reach_days"], "", "", t["neither"] if r.get("neither") == r.get("n")
+                     else _band(r, lambda v: number(v, lang, 0))])
         p = d["probability_by_deadline"]
         rows.append([t["probability"], _band(p["baseline"], lambda v: percent(v, lang, 0)),
                      _band(p["plan"], lambda v: percent(v, lang, 0)),
                      _band(p["difference"], lambda v: number(100 * v, lang, 1))])
-        if d["reach_days"].get("censored"):
+        if r.get("censored") and r.get("neither") != r.get("n"):
             notes.append(t["censored"].format(n=d["reach_days"]["censored"]))
     cpp = d["cost_per_point_vnd"]
     rows.append([t["added_cost"], "", "", number(d["added_cost_vnd"], lang)])
