@@ -29,8 +29,12 @@ BASELINE = ROOT / "scenarios" / "lang-son-2024.toml"
 
 
 def shortened(path: Path, days: int, folder: Path) -> Path:
-    """A copy of the scenario file at `path` simulating `days` days."""
+    """A copy of the scenario file at `path` simulating `days` days from 6 June 2024, its target on the last one."""
+    import datetime as dt
+
+    last = dt.date(2024, 6, 6) + dt.timedelta(days=days - 1)
     text = re.sub(r"(?m)^horizon_days = \d+", f"horizon_days = {days}", path.read_text(encoding="utf-8"), count=1)
+    text = re.sub(r"(?m)^date = 2024-12-31", f"date = {last.isoformat()}", text, count=1)
     out = folder / path.name
     out.write_text(text, encoding="utf-8")
     return out
