@@ -109,7 +109,8 @@ def plan_view(diff: dict[str, Any], lang: str) -> dict[str, Any]:
     rows.append([t["added_cost"], "", "", number(d["added_cost_vnd"], lang)])
     rows.append([t["cost_per_point"], "", "", t["not_distinguishable"] if isinstance(cpp, str)
                  else t["no_gain"] if cpp is None else number(cpp, lang)])
-    view: dict[str, Any] = {"name": diff["scenario"], "rows": rows, "notes": notes, "contributions": None}
+    view: dict[str, Any] = {"name": diff["scenario"], "rows": rows, "notes": notes, "contributions": None,
+                            "no_contributions": None}
     c = diff.get("contributions")
     if c and c.get("computed"):
         name = "name" if lang == "vi" else "name_en"
