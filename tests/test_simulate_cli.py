@@ -204,7 +204,8 @@ def test_compare_campaign_vs_no_campaign(tmp_path, capsys):
     baseline = variant(tmp_path / "in", "ls-no-campaign", campaign=False)
     campaign = variant(tmp_path / "in", "ls-campaign")
     code = main(["compare", str(baseline), str(campaign), "--quick", "--replications", "3", "--workers", "2",
-                 "--results-root", str(tmp_path / "results"), "--quiet", "--no-contributions"])
+                 "--results-root", str(tmp_path / "results"), "--quiet", "--no-contributions",
+                 "--uncertainty", "replications"])  # the pairing itself, with parameters held
     assert code == 0
     run = only_run(tmp_path / "results", "compare-ls-no-campaign-vs-ls-campaign")
     assert {p.name for p in run.iterdir()} == COMPARE_FILES
