@@ -26,6 +26,7 @@ from motcua.models.scenario_edit import (
     PERIOD_DAYS,
     QUICK_DAYS,
     QUICK_MAX_DAYS,
+    QUICK_PAST_DEADLINE_DAYS,
     keep_entries,
     quick_horizon,
     quick_scenario,
@@ -35,7 +36,8 @@ from motcua.models.streams import child_seed
 # `keep_entries`, `quick_horizon`, `quick_scenario` and the QUICK_* figures live in `models.scenario_edit`;
 # they stay importable from here.
 __all__ = [
-    "MINUTES_PER_DAY", "PERIODS", "PERIOD_DAYS", "QUICK_DAYS", "QUICK_MAX_DAYS", "WAIT_STATS", "CounterLevers",
+    "MINUTES_PER_DAY", "PERIODS", "PERIOD_DAYS", "QUICK_DAYS", "QUICK_MAX_DAYS", "QUICK_PAST_DEADLINE_DAYS",
+    "WAIT_STATS", "CounterLevers",
     "ReplicationResult", "end_of_day", "keep_entries", "month_index", "periods_of", "quick_horizon",
     "quick_scenario", "run_replication", "run_replication_task",
 ]

@@ -54,6 +54,14 @@ class ScenarioFacts:
     region: str = ""
     title_en: str = ""
     """The title in English reports (empty: `title`)."""
+    region_observed_share: float | None = None
+    """The province's own observed share (``region.observed_share``), beside the start figure."""
+    region_observed_source: str | None = None
+    """Its source id (``region.observed_share_source``)."""
+    region_observed_period: tuple[str | None, str | None] = (None, None)
+    """First and last day the province's observed share covers (ISO dates, or None)."""
+    costs: tuple[tuple[str, int], ...] = ()
+    """Each intervention's name and cost in VND (``interventions[].cost_vnd``; 0 when not given)."""
 
 
 def scenario_facts(scenario: Any) -> ScenarioFacts:
@@ -64,9 +72,13 @@ def scenario_facts(scenario: Any) -> ScenarioFacts:
         for u in scenario.region.units
     )
     targets = tuple(TargetFacts(float(t.share), t.date, tuple(t.units)) for t in scenario.targets)
-    meta = scenario.scenario
+    meta, region = scenario.scenario, scenario.region
+    period = tuple(None if d is None else d.isoformat()
+                   for d in (getattr(region, "observed_from", None), getattr(region, "observed_to", None)))
+    costs = tuple((i.name, int(getattr(i, "cost_vnd", 0) or 0)) for i in scenario.interventions)
     return ScenarioFacts(meta.name, getattr(meta, "title", "") or meta.name, scenario.simulation.start, units, targets,
-                         scenario.region.name, getattr(meta, "title_en", ""))
+                         region.name, getattr(meta, "title_en", ""), getattr(region, "observed_share", None),
+                         getattr(region, "observed_share_source", None), (period[0], period[1]), costs)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -127,6 +139,7 @@ def replication_figures(results: Sequence[ReplicationResult], facts: ScenarioFac
         "share_weekly": block_means(series, np.arange(days) // 7, weeks),
         "share_monthly": block_means(series, m_index, len(months)),
         "share_final": series[:, -min(SMOOTH_DAYS, days):, :].mean(axis=1),
+        "share_start": series[:, 0, :],
     }
     for k, target in enumerate(facts.targets):
         w = _weights(facts, target.units, unit_ids)
@@ -169,3 +182,15 @@ def replication_figures(results: Sequence[ReplicationResult], facts: ScenarioFac
     figures["online_payments_total"] = payments.sum(axis=1)
     figures["online_payments_peak_day"] = payments.max(axis=1)
     return figures
+
+
+def weighted_observed_share(facts: ScenarioFacts) -> float | None:
+    """The units' observed shares weighted by fee-bearing dossiers per year: the province's start figure
+    computed the same way as the model's all-units share (`with_all_units`); None when no unit has one."""
+    known = [(u.weight, u.observed_share) for u in facts.units if u.observed_share is not None]
+    if not known:
+        return None
+    weights = np.array([w for w, _ in known], dtype=float)
+    if weights.sum() <= 0:
+        weights = np.ones(len(known))
+    return float(np.dot(weights, np.array([s for _, s in known], dtype=float)) / weights.sum())

@@ -194,6 +194,7 @@ def run_replications(
     quick: bool = False,
     quality: Any = None,
     replicate: Callable[..., Any] | None = None,
+    draws: Any = None,
 ) -> ReplicationSet:
     """Run `replications` replications of `scenario`; replication i uses child seed i of `seed`.
 
@@ -202,7 +203,8 @@ def run_replications(
     coupled model (`models.coupled.run_replication_task`).
     """
     return run_comparison([scenario], replications, seed, executor=executor, progress=progress,
-                          quick=quick, quality=quality, replicate=replicate)[0]
+                          quick=quick, quality=quality, replicate=replicate,
+                          draws=None if draws is None else [draws])[0]
 
 
 def run_comparison(
@@ -215,15 +217,20 @@ def run_comparison(
     quick: bool = False,
     quality: Any = None,
     replicate: Callable[..., Any] | None = None,
+    draws: Sequence[Any] | None = None,
 ) -> list[ReplicationSet]:
     """Run every scenario under common random numbers: replication i of each uses child seed i.
 
     All scenarios' replications go to the executor (`models.executor.map_replications`) as one batch, so a
-    pool stays busy across them; `replicate` runs one replication (default: the coupled model).
+    pool stays busy across them; `replicate` runs one replication (default: the coupled model). `draws`
+    (one per scenario, `models.uncertainty.ParameterDraws` or None) gives replication i its own parameter
+    vector (the same for every scenario's shared assumptions): intervals then cover parameters as well.
     """
     spec = _as_spec(executor)
     seeds = spawn_seeds(seed, replications)
-    tasks = [(scenario, child, quick, quality) for scenario in scenarios for child in seeds]
+    plans = draws if draws is not None else [None] * len(scenarios)
+    tasks = [(scenario if draw is None else draw.scenario(scenario, i), child, quick, quality)
+             for scenario, draw in zip(scenarios, plans, strict=True) for i, child in enumerate(seeds)]
     started = time.perf_counter()
     flat = map_replications(replicate or run_replication_task, tasks, executor=spec, progress=progress)
     wall = time.perf_counter() - started

@@ -103,6 +103,9 @@ class RunOptions:
     interventions: bool = True
     """Assess each intervention by a run without it (common random numbers)."""
     progress: bool = True
+    uncertainty: str = "parameters"
+    """What the simulation's intervals cover: ``parameters`` (and replications) or ``replications`` only
+    (`models.uncertainty`)."""
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,10 @@ def _executor(options: RunOptions) -> ExecutorSpec:
 
 
 def _settings(ctx: RunContext) -> dict[str, Any]:
-    return {"quick": ctx.options.quick, "workers": ctx.options.workers, "dask_scheduler": None}
+    from motcua.models.uncertainty import COVERS
+
+    return {"quick": ctx.options.quick, "workers": ctx.options.workers, "dask_scheduler": None,
+            "uncertainty": COVERS[ctx.options.uncertainty]}
 
 
 def intervention_label(item: Any, index: int, lang: str = "vi") -> str:
@@ -146,6 +152,7 @@ def step_simulate(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
     """Baseline replications and one set per intervention removed, under common random numbers."""
     from motcua.models.figures import replication_figures, scenario_facts
     from motcua.models.replications import run_comparison
+    from motcua.models.uncertainty import draws_for
     from motcua.simulation_outputs import summarize, write_outputs
 
     layout = RunLayout(Path(run_dir))
@@ -153,8 +160,10 @@ def step_simulate(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
     scenario = ctx.scenario
     removed = [without_intervention(scenario, k) for k in range(len(scenario.interventions))] \
         if ctx.options.interventions else []
-    sets = run_comparison([scenario, *removed], ctx.replications, ctx.seed, executor=_executor(ctx.options),
-                          progress=ctx.options.progress, quick=ctx.options.quick)
+    plans = [scenario, *removed]
+    sets = run_comparison(plans, ctx.replications, ctx.seed, executor=_executor(ctx.options),
+                          progress=ctx.options.progress, quick=ctx.options.quick,
+                          draws=draws_for(plans, ctx.options.uncertainty, ctx.seed))
     facts = scenario_facts(scenario)
     summary = summarize(sets[0], facts, settings=_settings(ctx))
     write_outputs(folder, [sets[0]], [facts], summary)

@@ -17,12 +17,14 @@ from typing import Any, cast
 
 import numpy as np
 
+from motcua.compare_decision import decision
 from motcua.errors import InputError
 from motcua.models.coupled import PERIODS, ReplicationResult, month_index
 from motcua.models.figures import (
     ScenarioFacts,
     day_dates,
     replication_figures,
+    weighted_observed_share,
 )
 from motcua.models.replications import (
     CONFIDENCE,
@@ -82,12 +84,15 @@ def _date_of(start: dt.date, day: float) -> str | None:
 
 
 def reach_summary(reach: np.ndarray, start: dt.date, deadline: int, days: int) -> dict[str, Any]:
-    """When a target is reached: probability by the deadline, mean date and 80% band over replications.
+    """When a target is reached: probability by the deadline, mean and median date and 80% band over replications.
 
-    A deadline after the simulated horizon gives no probability (null): the runs never got there.
+    A deadline after the simulated horizon gives no probability (null): the runs never got there. A
+    replication that never reaches the target counts as "later than the horizon's last day"
+    (``horizon_end``), so the median and the band say "not within the horizon" rather than vanish.
     """
     reached = np.isfinite(reach)
-    p10, p90 = np.percentile(reach, [10, 90], method="lower") if reach.size else (np.inf, np.inf)
+    p10, p50, p90 = (np.percentile(reach, [10, 50, 90], method="lower") if reach.size
+                     else (np.inf, np.inf, np.inf))
     if deadline < days:
         p_band = proportion_ci(int((reach <= deadline).sum()), reach.size)
     else:
@@ -97,7 +102,9 @@ def reach_summary(reach: np.ndarray, start: dt.date, deadline: int, days: int) -
         "reached_within_horizon": round(float(reached.mean()), 6),
         "date_mean": _date_of(start, float(reach[reached].mean())) if reached.any() else None,
         "date_p10": _date_of(start, float(p10)),
+        "date_p50": _date_of(start, float(p50)),
         "date_p90": _date_of(start, float(p90)),
+        "horizon_end": (start + dt.timedelta(days=days - 1)).isoformat(),
     }
 
 
@@ -136,6 +143,7 @@ def summarize(rset: ReplicationSet, facts: ScenarioFacts, *, settings: dict[str,
                          for u, uid in enumerate(unit_ids)},
         })
     final = mean_ci(fig["share_final"], bounds=SHARE_BOUNDS)
+    start = mean_ci(fig["share_start"], bounds=SHARE_BOUNDS)
     summary: dict[str, Any] = {
         "schema": SCHEMA_SIMULATE,
         "kind": "simulate",
@@ -148,6 +156,7 @@ def summarize(rset: ReplicationSet, facts: ScenarioFacts, *, settings: dict[str,
                    "observed_share": u.observed_share} for u in facts.units],
         "headline": {},
         "targets": targets,
+        "start_share": start_share(start, ids, facts),
         "share": {
             "series": ids,
             "final": {sid: Estimate(final.mean[i], final.low[i], final.high[i], final.n[i]).to_json()
@@ -189,6 +198,24 @@ def summarize(rset: ReplicationSet, facts: ScenarioFacts, *, settings: dict[str,
     return cast(SimulationSummary, summary)  # built key by key above, as run_layout.SimulationSummary declares
 
 
+def start_share(start: Estimate, ids: Sequence[str], facts: ScenarioFacts) -> dict[str, Any]:
+    """The one start figure: the simulated share on the first day, for each unit and all units (weighted by
+    fee-bearing dossiers per year, as every all-units figure), the observed figure computed the same way
+    beside it, and the province's own observed figure with its source (it may differ: it counts every
+    dossier of the province, not only the simulated units')."""
+    observed = {u.id: u.observed_share for u in facts.units}
+    observed[ALL] = weighted_observed_share(facts)
+    return {
+        "date": facts.start.isoformat(),
+        "weighting": "fee_dossiers_per_year",
+        "simulated": {sid: Estimate(start.mean[i], start.low[i], start.high[i], start.n[i]).to_json()
+                      for i, sid in enumerate(ids)},
+        "observed": {sid: observed.get(sid) for sid in ids},
+        "province_observed": {"share": facts.region_observed_share, "source": facts.region_observed_source,
+                              "from": facts.region_observed_period[0], "to": facts.region_observed_period[1]},
+    }
+
+
 def _payments_summary(fig: dict[str, np.ndarray], ids: Sequence[str], start: dt.date) -> dict[str, Any]:
     """Fees paid online (in citizens, from the adoption model): totals and the busiest day."""
     mean_daily = fig["online_payments_daily"][:, :, 0].mean(axis=0)
@@ -205,7 +232,9 @@ def headline(summary: dict[str, Any]) -> dict[str, Any]:
     final = summary["share"]["final"][ALL]
     head: dict[str, Any] = {"final_share": final, "target_share": None, "target_date": None,
                             "probability_by_deadline": None, "reached_date_mean": None,
-                            "reached_date_p10": None, "reached_date_p90": None,
+                            "reached_date_p10": None, "reached_date_p50": None, "reached_date_p90": None,
+                            "reached_within_horizon": None, "horizon_end": summary["settings"]["end"],
+                            "interval": summary["settings"].get("uncertainty", "replications only"),
                             "hours_freed_per_open_day": summary["officer_hours"]["freed_per_open_day"][ALL]}
     within = [t for t in summary["targets"] if t["deadline_within_horizon"]]
     if within:
@@ -214,7 +243,8 @@ def headline(summary: dict[str, Any]) -> dict[str, Any]:
         head.update(target_share=t["share"], target_date=t["date"],
                     probability_by_deadline=reach["probability_by_deadline"],
                     reached_date_mean=reach["date_mean"], reached_date_p10=reach["date_p10"],
-                    reached_date_p90=reach["date_p90"])
+                    reached_date_p50=reach["date_p50"], reached_date_p90=reach["date_p90"],
+                    reached_within_horizon=reach["reached_within_horizon"])
     return head
 
 
@@ -284,6 +314,8 @@ def summarize_comparison(sets: Sequence[ReplicationSet], facts: Sequence[Scenari
     diffs = [compare_differences((facts[0].name, figs[0]), (f.name, fig), first.unit_ids, n_targets, months,
                                  first.activities)
              for f, fig in zip(facts[1:], figs[1:], strict=True)]
+    for d, f, fig in zip(diffs, facts[1:], figs[1:], strict=True):
+        d["decision"] = decision(figs[0], fig, facts[0], f, first.days)
     comparison: dict[str, Any] = {
         "schema": SCHEMA_COMPARE,
         "kind": "compare",

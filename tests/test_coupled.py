@@ -12,6 +12,7 @@ import pytest
 from motcua.models.counters import CounterParams
 from motcua.models.coupled import (
     PERIOD_DAYS,
+    QUICK_PAST_DEADLINE_DAYS,
     ReplicationResult,
     keep_entries,
     periods_of,
@@ -196,7 +197,9 @@ def test_before_window_precedes_the_campaign_when_the_horizon_allows():
 
 def test_quick_horizon_keeps_the_first_target(lang_son):
     quick = quick_scenario(lang_son)
-    assert quick.simulation.horizon_days == 209 and quick.simulation.end.isoformat() == "2024-12-31"
+    # to six months past the 31 December 2024 deadline: the date the target is reached is answered
+    assert quick.simulation.horizon_days == 209 + QUICK_PAST_DEADLINE_DAYS
+    assert quick.simulation.end.isoformat() == "2025-07-02" and quick.targets == lang_son.targets
     assert quick_scenario(quick) is quick
     assert quick.provenance_of("targets[0]").startswith("observed: lang-son-2024")
     son_la = load_scenario("son-la-2020-2023")

@@ -18,7 +18,7 @@ LANG_SON = SCENARIO_DIR / "lang-son-2024.toml"
 SIMULATE_FILES = {"summary.json", "share_daily.csv", "share_weekly.csv", "online_payments_daily.csv",
                   "share_trajectories.png",
                   "units_vs_target.png", "counter_waits.png", "officer_hours.png", "manifest.json"}
-COMPARE_FILES = {"summary.json", "share_daily.csv", "share_weekly.csv", "online_payments_daily.csv",
+COMPARE_FILES = {"summary.json", "comparison.html", "share_daily.csv", "share_weekly.csv", "online_payments_daily.csv",
                  "compare_trajectories.png",
                  "compare_units.png", "compare_differences.png", "manifest.json"}
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -30,15 +30,17 @@ def only_run(root: Path, folder: str) -> Path:
     return runs[0]
 
 
-def variant(folder: Path, name: str, *, campaign: bool = True, target_date: str = "2024-07-31") -> Path:
-    """A copy of the bundled Lạng Sơn 2024 file with another name and an earlier target date (so that
-    ``--quick`` runs 56 days), optionally without its campaign (the [[interventions]] tables)."""
+def variant(folder: Path, name: str, *, campaign: bool = True, target_date: str = "2024-07-31",
+            horizon_days: int = 56) -> Path:
+    """A copy of the bundled Lạng Sơn 2024 file with another name, an earlier target date and a short horizon
+    (so that ``--quick`` runs 56 days), optionally without its campaign (the [[interventions]] tables)."""
     text = LANG_SON.read_text(encoding="utf-8")
     if not campaign:
         text = re.sub(r"(?ms)^\[\[interventions\]\].*?(?=^\[)", "", text)
         text = re.sub(r'(?m)^"interventions\[\d+\]" = .*$', "", text)  # their provenance entries
     text = text.replace('name = "lang-son-2024"', f'name = "{name}"', 1)
     text = text.replace("date = 2024-12-31", f"date = {target_date}", 1)
+    text = text.replace("horizon_days = 574", f"horizon_days = {horizon_days}", 1)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.toml"
     path.write_text(text, encoding="utf-8")
@@ -60,15 +62,17 @@ def test_simulate_quick_writes_every_documented_file(tmp_path, capsys):
     assert manifest["inputs"] == [{"role": "scenario", "path": str(LANG_SON), "sha256": file_digest(LANG_SON)}]
     assert manifest["git_commit"] and manifest["versions"]["numpy"] and manifest["versions"]["simpy"]
     assert manifest["command"] == ["motcua", "simulate", "lang-son-2024", "--replications", "2", "--seed", "20240606",
-                                   "--quick", "--workers", "2", "--results-root", str(tmp_path), "--lang", "en"]
+                                   "--quick", "--workers", "2", "--results-root", str(tmp_path), "--lang", "en",
+                                   "--uncertainty", "parameters"]
     assert manifest["finished_at"]
     assert manifest["parameters"]["replications"] == 2 and manifest["parameters"]["quick"] is True
     assert set(manifest["outputs"]) == SIMULATE_FILES - {"manifest.json"}
 
     summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
     assert summary["schema"] == "motcua.simulate/1"
-    assert summary["settings"]["horizon_days"] == 209  # quick: 6 June to the 31 December 2024 deadline
-    assert summary["settings"]["end"] == "2024-12-31"
+    # quick: 6 June 2024 to six months past the 31 December 2024 deadline, so the date reached is answered
+    assert summary["settings"]["horizon_days"] == 209 + 183
+    assert summary["settings"]["end"] == "2025-07-02"
     head = summary["headline"]
     assert head["target_share"] == 0.45 and head["target_date"] == "2024-12-31"
     assert 0 <= head["probability_by_deadline"]["mean"] <= 1
@@ -84,17 +88,28 @@ def test_simulate_quick_writes_every_documented_file(tmp_path, capsys):
 
     with open(run / "share_daily.csv", encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
-    assert len(rows) == 209 * 6 and rows[0]["date"] == "2024-06-06" and rows[0]["series"] == "all"
+    assert len(rows) == 392 * 6 and rows[0]["date"] == "2024-06-06" and rows[0]["series"] == "all"
     assert all(float(r["share_low"]) <= float(r["share_mean"]) <= float(r["share_high"]) for r in rows[:50])
 
     printed = capsys.readouterr().out
     assert "Target 45.0% by 2024-12-31" in printed and f"Results: {run}" in printed
+    # The target is answered past its deadline: a date reached (median, 80% band), or not by a stated day.
+    assert head["horizon_end"] == "2025-07-02" and head["interval"] == "parameters and replications"
+    assert "date reached" in printed or "not reached within the horizon (to 2025-07-02)" in printed
+    # One start figure: the model's all-units share on day 0 and the units' observed shares, both weighted by
+    # fee-bearing dossiers; the province's own observed 17.3% beside them with its source.
+    start = summary["start_share"]
+    assert start["weighting"] == "fee_dossiers_per_year" and start["date"] == "2024-06-06"
+    assert start["simulated"]["all"]["mean"] == pytest.approx(start["observed"]["all"], abs=0.01)
+    assert start["province_observed"] == {"share": 0.1734, "source": "lang-son-2024", "from": "2024-01-01",
+                                          "to": "2024-06-05"}
+    assert "the province's own observed figure 17.3%" in printed
 
     # A notebook reads it back through the project's API.
     saved = load_outputs(run)
     assert saved.summary == summary and saved.manifest["run_id"] == run.name
     daily = saved.tables["share_daily"]
-    assert len(daily) == 209 * 6 and str(daily["date"].dtype).startswith("datetime64")
+    assert len(daily) == 392 * 6 and str(daily["date"].dtype).startswith("datetime64")
     payments = saved.tables["online_payments_daily"]
     assert (payments[payments.series == "all"].payments_mean > 0).all()
 
@@ -189,7 +204,8 @@ def test_compare_campaign_vs_no_campaign(tmp_path, capsys):
     baseline = variant(tmp_path / "in", "ls-no-campaign", campaign=False)
     campaign = variant(tmp_path / "in", "ls-campaign")
     code = main(["compare", str(baseline), str(campaign), "--quick", "--replications", "3", "--workers", "2",
-                 "--results-root", str(tmp_path / "results"), "--quiet"])
+                 "--results-root", str(tmp_path / "results"), "--quiet", "--no-contributions",
+                 "--uncertainty", "replications"])  # the pairing itself, with parameters held
     assert code == 0
     run = only_run(tmp_path / "results", "compare-ls-no-campaign-vs-ls-campaign")
     assert {p.name for p in run.iterdir()} == COMPARE_FILES
@@ -208,4 +224,6 @@ def test_compare_campaign_vs_no_campaign(tmp_path, capsys):
     assert [i["role"] for i in manifest["inputs"]] == ["scenario ls-no-campaign", "scenario ls-campaign"]
     with open(run / "share_weekly.csv", encoding="utf-8-sig") as fh:
         assert {r["scenario"] for r in csv.DictReader(fh)} == {"ls-campaign", "ls-no-campaign"}
-    assert "ls-campaign − ls-no-campaign: final share" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "ls-campaign vs ls-no-campaign: final share" in out and "added cost +500,000,000 VND" in out
+    assert "contributions" not in diff and diff["decision"]["added_cost_vnd"] == 500_000_000

@@ -50,6 +50,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="the mocks' schedule compression (0.01 = bank notifications and IPN retries 100× faster)")
     p.add_argument("--no-interventions", action="store_true",
                    help="skip the runs that assess each intervention by removing it")
+    p.add_argument("--uncertainty", default="parameters", choices=("parameters", "replications"),
+                   help="what the intervals cover: parameters and replications (default: each replication draws "
+                        "the assumed numbers from their [sensitivity] ranges, fitted ones from calibrate's band), "
+                        "or replications only (parameters held at their values)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     add_chart_options(p)  # --dpi, --format (motcua.report.export)
     p.set_defaults(func=with_chart_export(run))
@@ -58,7 +62,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 FLAGS = (("out", "--out"), ("results_root", "--results-root"), ("lang", "--lang"), ("seed", "--seed"),
          ("replications", "--replications"), ("duration", "--duration"), ("faults", "--faults"),
          ("gateway_url", "--gateway-url"), ("agency_url", "--agency-url"), ("bank_url", "--bank-url"),
-         ("workers", "--workers"), ("time_scale", "--time-scale"), ("dpi", "--dpi"), ("formats", "--format"))
+         ("workers", "--workers"), ("time_scale", "--time-scale"), ("dpi", "--dpi"), ("formats", "--format"),
+         ("uncertainty", "--uncertainty"))
 SWITCHES = (("quick", "--quick"), ("find_capacity", "--find-capacity"), ("no_interventions", "--no-interventions"),
             ("quiet", "--quiet"))
 
@@ -87,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         duration_s=parse_duration(args.duration) if args.duration else None, faults_file=args.faults,
         gateway_url=args.gateway_url, agency_url=args.agency_url, bank_url=args.bank_url,
         find_capacity=args.find_capacity, workers=args.workers, time_scale=args.time_scale,
-        interventions=not args.no_interventions, progress=not args.quiet)
+        interventions=not args.no_interventions, progress=not args.quiet, uncertainty=args.uncertainty)
     log = (lambda _msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
     result = run_pipeline(args.scenario, options, out=args.out, results_root=args.results_root,
                           command=command_of(args), log=log)

@@ -47,6 +47,11 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lang", default="vi", choices=("vi", "en"), help="language of chart labels (default vi)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_chart_options(parser)  # --dpi, --format (motcua.report.export)
+    parser.add_argument("--uncertainty", default="parameters", choices=("parameters", "replications"),
+                        help="what the intervals cover: parameters and replications (default: replication i draws "
+                             "the assumed numbers from their [sensitivity] ranges, fitted ones from calibrate's "
+                             "band, the same draw for every plan), or replications only (parameters held; for "
+                             "engineers comparing model variants)")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -62,6 +67,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     cmp.add_argument("scenarios", metavar="SCENARIO", nargs="+",
                      help="two or more scenario files or bundled names; the first is the baseline")
+    cmp.add_argument("--no-contributions", dest="contributions", action="store_false",
+                     help="skip each added intervention's contribution (alone, left out, Shapley share), "
+                          "which runs every subset of the interventions a plan adds with a few replications")
     _common_options(cmp)
     cmp.set_defaults(func=with_chart_export(run_compare))
 
@@ -72,8 +80,10 @@ def _settings(args: argparse.Namespace, scenario: Any) -> tuple[int, int, dict[s
 
     replications, seed = settle_replications(scenario, args.replications, args.seed, quick=args.quick,
                                              quick_replications=QUICK_REPLICATIONS)
+    from motcua.models.uncertainty import COVERS
+
     settings = {"quick": bool(args.quick), "workers": args.workers or os.cpu_count(),
-                "dask_scheduler": args.dask_scheduler}
+                "dask_scheduler": args.dask_scheduler, "uncertainty": COVERS[args.uncertainty]}
     return replications, seed, settings
 
 
@@ -110,12 +120,15 @@ def reproduce_command(args: argparse.Namespace, inputs: list[str], replications:
         command += ["--out", str(args.out)]
     if args.results_root is not None:
         command += ["--results-root", str(args.results_root)]
-    return [*command, "--lang", args.lang, *chart_flags(args)]
+    if getattr(args, "contributions", True) is False:
+        command.append("--no-contributions")
+    return [*command, "--lang", args.lang, "--uncertainty", args.uncertainty, *chart_flags(args)]
 
 
 def run_simulate(args: argparse.Namespace) -> int:
     from motcua.models.figures import scenario_facts
     from motcua.models.replications import run_replications
+    from motcua.models.uncertainty import draws_for
     from motcua.report.simulation_charts import labels, simulation_charts
     from motcua.runs import start_run
     from motcua.simulation_outputs import summarize, write_outputs
@@ -129,7 +142,8 @@ def run_simulate(args: argparse.Namespace) -> int:
     with start_run(scenario.name, command=command, seed=seed, out=args.out, results_root=args.results_root,
                    kind="simulate") as run:
         run.add_input(Path(scenario.file), "scenario")
-        rset = run_replications(scenario, replications, seed, executor=executor, progress=_progress(args))
+        rset = run_replications(scenario, replications, seed, executor=executor, progress=_progress(args),
+                                draws=draws_for([scenario], args.uncertainty, seed)[0])
         summary = summarize(rset, facts, settings=settings)
         files = write_outputs(run.dir, [rset], [facts], summary)
         files += simulation_charts(summary, run.dir, args.lang)
@@ -144,6 +158,8 @@ def run_simulate(args: argparse.Namespace) -> int:
 def run_compare(args: argparse.Namespace) -> int:
     from motcua.models.figures import scenario_facts
     from motcua.models.replications import run_comparison
+    from motcua.models.uncertainty import draws_for
+    from motcua.report.comparison import write_comparison_report
     from motcua.report.simulation_charts import comparison_charts, labels
     from motcua.runs import start_run
     from motcua.simulation_outputs import summarize_comparison, write_outputs
@@ -166,16 +182,39 @@ def run_compare(args: argparse.Namespace) -> int:
                    kind="compare") as run:
         for s in scenarios:
             run.add_input(Path(s.file), f"scenario {s.name}")
-        sets = run_comparison(scenarios, replications, seed, executor=executor, progress=_progress(args))
+        sets = run_comparison(scenarios, replications, seed, executor=executor, progress=_progress(args),
+                              draws=draws_for(scenarios, args.uncertainty, seed))
         comparison = summarize_comparison(sets, facts, settings=settings)
+        if args.contributions:
+            for diff, plan in zip(comparison["differences"], scenarios[1:], strict=True):
+                diff["contributions"] = _contributions(scenarios[0], plan, replications, seed, executor,
+                                                       args.uncertainty)
         files = write_outputs(run.dir, sets, facts, comparison)
         files += comparison_charts(comparison, run.dir, args.lang)
+        files.append(write_comparison_report(comparison, run.dir, args.lang))
         run.record(parameters={"replications": replications, **settings, "lang": args.lang,
                                "executor": sets[0].executor, "scenarios": names},
                    outputs=sorted(p.name for p in files), headline=comparison["headline"])
     print(describe_comparison(comparison))
     print(f"Results: {run.dir}")
     return 0
+
+
+def _contributions(baseline: Any, plan: Any, replications: int, seed: int, executor: ExecutorSpec,
+                   uncertainty: str) -> dict[str, Any]:
+    """Contributions of the interventions `plan` adds, from a few replications of each subset (same seed and
+    parameter draws: CRN)."""
+    from motcua.compare_decision import CONTRIBUTION_REPLICATIONS, contributions
+    from motcua.models.figures import replication_figures, scenario_facts
+    from motcua.models.replications import run_comparison
+    from motcua.models.uncertainty import draws_for
+
+    def run(scenarios: list[Any]) -> list[Any]:
+        sets = run_comparison(scenarios, min(replications, CONTRIBUTION_REPLICATIONS), seed, executor=executor,
+                              progress=False, draws=draws_for(scenarios, uncertainty, seed))
+        return [replication_figures(s.results, scenario_facts(s.scenario))["share_final"][:, 0] for s in sets]
+
+    return contributions(baseline, plan, run)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -185,33 +224,38 @@ def _pct(value: Any) -> str:
     return "n/a" if value is None else f"{100 * value:.1f}%"
 
 
-def _band(est: Estimate, fmt: Callable[[Any], str] = _pct) -> str:
+def _band(est: Estimate, fmt: Callable[[Any], str] = _pct, covers: str = "") -> str:
     if est["low"] is None:
         return fmt(est["mean"])
-    return f"{fmt(est['mean'])} (95% CI {fmt(est['low'])}–{fmt(est['high'])})"
+    return f"{fmt(est['mean'])} (95% CI{', ' + covers if covers else ''} {fmt(est['low'])}–{fmt(est['high'])})"
 
 
 def describe_headline(head: SimulationHeadline) -> list[str]:
     """Plain sentences of a scenario's headline figures."""
-    lines = [f"Share of fee-bearing dossiers paid online at the end of the horizon: {_band(head['final_share'])}."]
+    covers = head.get("interval", "replications only")
+    lines = [f"Share of fee-bearing dossiers paid online at the end of the horizon: "
+             f"{_band(head['final_share'], covers=covers)}."]
     if head.get("target_share") is not None:
         target = f"Target {_pct(head['target_share'])} by {head['target_date']}"
         p = head["probability_by_deadline"]
         if p is None:
             raise ValueError(f"headline: target {head['target_share']} by {head['target_date']} has no "
                              "probability_by_deadline; summarize() gives one to every target within the horizon")
+        end = head.get("horizon_end")
+        horizon = f"the horizon (to {end})" if end else "the horizon"
         if head["reached_date_mean"] is None:
-            lines.append(f"{target}: not reached within the horizon in any replication "
-                         f"(probability {_band(p)}).")
+            lines.append(f"{target}: not reached within {horizon} in any replication "
+                         f"(probability by the deadline {_band(p)}).")
         else:
-            late = head["reached_date_p90"] or "not within the horizon"
+            late = head["reached_date_p90"] or f"not within {horizon}"
             if p["mean"] is None:
                 raise ValueError(f"headline: target {head['target_share']} was reached in some replication, "
                                  "yet its probability_by_deadline has no mean")
             verdict = "likely reached" if p["mean"] >= 0.5 else "likely missed"
+            median = head.get("reached_date_p50") or f"not within {horizon}"
             lines.append(f"{target}: {verdict}; probability of reaching it by the deadline {_band(p)}; "
-                         f"mean date reached {head['reached_date_mean']} "
-                         f"(80% of replications between {head['reached_date_p10']} and {late}).")
+                         f"date reached {median} (median; 80% of replications ({covers}) between "
+                         f"{head['reached_date_p10']} and {late}).")
     freed = head.get("hours_freed_per_open_day")
     if freed and freed["mean"] is not None:
         lines.append("Busy officer-hours per open day freed between the 'before' and 'after' windows: "
@@ -219,33 +263,45 @@ def describe_headline(head: SimulationHeadline) -> list[str]:
     return lines
 
 
+def describe_start(summary: SimulationSummary) -> list[str]:
+    """The one start figure: simulated on the first day and observed, both all units weighted by fee-bearing
+    dossiers per year, and the province's own observed figure with its source."""
+    start = summary.get("start_share")
+    if not start:
+        return []
+    sim, obs, prov = start["simulated"]["all"], start["observed"]["all"], start["province_observed"]
+    text = (f"Share paid online on {start['date']} (all units, weighted by fee-bearing dossiers per year): "
+            f"simulated {_pct(sim['mean'])}; observed {_pct(obs)} (the units' observed shares, same weighting)")
+    if prov.get("share") is not None:
+        text += (f"; the province's own observed figure {_pct(prov['share'])} "
+                 f"({prov.get('from') or '?'} – {prov.get('to') or '?'}, source {prov.get('source') or 'not given'})")
+    return [text + "."]
+
+
 def describe_simulation(summary: SimulationSummary) -> str:
     s = summary["settings"]
     head = f"{summary['scenario']['name']}: {s['replications']} replication(s), seed {s['seed']}, {s['start']} – " \
            f"{s['end']}{' (quick)' if s.get('quick') else ''}, {summary['runtime']['wall_s']:.1f} s on {s['executor']}."
-    return "\n".join([head, *describe_headline(summary["headline"])])
+    return "\n".join([head, *describe_start(summary), *describe_headline(summary["headline"])])
 
 
 def describe_comparison(comparison: ComparisonSummary) -> str:
     lines = [f"Compared {len(comparison['scenarios'])} scenarios under common random numbers "
-             f"({comparison['settings']['replications']} replications, seed {comparison['settings']['seed']})."]
+             f"({comparison['settings']['replications']} replications, seed {comparison['settings']['seed']}; "
+             f"95% intervals cover {comparison['settings'].get('uncertainty', 'replications only')})."]
     for name, head in comparison["headline"].items():
         lines.append(f"— {name}:")
         lines += ["  " + line for line in describe_headline(head)]
+    from motcua.compare_decision import describe_decision
+
     for diff in comparison["differences"]:
-        text = f"{diff['scenario']} − {diff['baseline']}: final share {_band(diff['final_share']['all'], _points)}"
-        if diff["targets"]:
-            reach = diff["targets"][0]["probability_by_deadline"]
-            text += f"; probability of reaching the target {_band(reach, _points)}"
+        if "decision" in diff:
+            lines += describe_decision(dict(diff))
         busy = diff["busy_officer_hours"]["all"]
-        text += f"; busy officer-hours over the horizon {_band(busy, _hours)}"
-        lines.append(text + ".")
+        lines.append(f"  busy officer-hours over the horizon {_band(busy, _hours)}.")
     return "\n".join(lines)
 
 
 def _hours(value: Any) -> str:
     return "n/a" if value is None else f"{value:+,.0f} h"
 
-
-def _points(value: Any) -> str:
-    return "n/a" if value is None else f"{100 * value:+.1f} pts"

@@ -69,6 +69,11 @@ TEXTS: dict[str, dict[str, str]] = {  # keys: LANGS
         "invariant_broken": "Bất biến đối soát BỊ VI PHẠM: có giao dịch ngân hàng đã duyệt nhưng chưa được ghi nhận "
                             "đúng một lần, đúng số tiền, hoặc có khoản được ghi nhận khi ngân hàng không duyệt.",
         "quick_note": "Chạy nhanh (--quick): tầm nhìn ngắn và ít lần lặp; số liệu chỉ để minh hoạ.",
+        "interval_covers": "Các khoảng tin cậy bao gồm {covers}.",
+        "covers_parameters": "cả độ bất định của tham số (giả định và hiệu chỉnh) và biến động giữa các lần lặp",
+        "covers_replications": "chỉ biến động giữa các lần lặp (tham số giữ nguyên)",
+        "target_not_by_end": " Mục tiêu chưa đạt đến hết tầm mô phỏng ({end}) trong {share} số lần lặp.",
+        "province_observed": "{share}; toàn tỉnh quan sát {province}, nguồn {source}",
         "unit": "Đơn vị",
         "observed_start": "Tỷ lệ quan sát ban đầu",
         "final": "Cuối kỳ (KTC 95%)",
@@ -212,6 +217,11 @@ TEXTS: dict[str, dict[str, str]] = {  # keys: LANGS
         "invariant_broken": "Reconciliation invariant BROKEN: a bank-approved payment was not marked paid exactly "
                             "once for the amount charged, or a payment was marked paid without a bank approval.",
         "quick_note": "Quick run (--quick): short horizon and few replications; figures are illustrative.",
+        "interval_covers": "The intervals cover {covers}.",
+        "covers_parameters": "parameter uncertainty (assumed and calibrated numbers) and replication noise",
+        "covers_replications": "replication noise only (parameters held at their values)",
+        "target_not_by_end": " The target is not reached by the end of the horizon ({end}) in {share} of replications.",
+        "province_observed": "{share}; province observed {province}, source {source}",
         "unit": "Unit",
         "observed_start": "Observed starting share",
         "final": "End of period (95% CI)",

@@ -110,12 +110,18 @@ def summary_view(r: ReportInput) -> View:
             if head.get("reached_date_mean"):
                 sentence += r.t("target_missed_when", when=day(head["reached_date_mean"], lang))
             sentences.append(sentence)
+        within = head.get("reached_within_horizon")
+        if within is not None and within < 1:
+            sentences[-1] += r.t("target_not_by_end", end=day(head.get("horizon_end"), lang),
+                                 share=percent(1 - within, lang, 0))
     else:
         sentences.append(r.t("no_target"))
     final = head["final_share"]
     sentences.append(r.t("final_share", end=day(s["end"], lang), share=percent(final["mean"], lang),
                          low=percent(final["low"], lang), high=percent(final["high"], lang),
                          replications=s["replications"], seed=s["seed"]))
+    sentences.append(r.t("interval_covers", covers=r.t("covers_parameters" if s.get("uncertainty", "").startswith(
+        "parameters") else "covers_replications")))
     if f.quality and f.comparison:
         diff = f.comparison["measured_vs_flawless"]["final_share"]["all"]
         sentences.append(r.t("feedback_sentence", p95=duration(f.quality["callback_p95_s"], lang),
@@ -139,13 +145,24 @@ def units_view(r: ReportInput) -> View:
     sim, lang = r.files.simulate, r.lang
     names = unit_names(r)
     observed = {u["id"]: u.get("observed_share") for u in sim["units"]}
-    if r.scenario is not None:  # the region's own observed share stands for all units
+    start = sim.get("start_share")
+    if start:  # all units: the units' observed shares weighted as the model weighs them, the province's beside
+        prov = start["province_observed"]
+        observed["all"] = start["observed"]["all"]
+        cells = {"all": r.t("province_observed", share=percent(observed["all"], lang),
+                            province=percent(prov["share"], lang), source=prov["source"] or "—")
+                 if prov.get("share") is not None else percent(observed["all"], lang)}
+    elif r.scenario is not None:  # an older run: the region's own observed share stands for all units
         observed["all"] = r.scenario.region.observed_share
+        cells = {}
+    else:
+        cells = {}
     target = sim["targets"][0] if sim["targets"] else None
     rows = []
     for sid in sim["share"]["series"]:
         reach = (target["all_units"] if sid == "all" else target["per_unit"].get(sid)) if target else None
-        rows.append([names.get(sid, sid), percent(observed.get(sid), lang), band(sim["share"]["final"][sid], lang),
+        rows.append([names.get(sid, sid), cells.get(sid, percent(observed.get(sid), lang)),
+                     band(sim["share"]["final"][sid], lang),
                      band(reach["probability_by_deadline"], lang) if reach else "—",
                      day(reach["date_mean"], lang) if reach and reach["date_mean"] else r.t("never")])
     return {"rows": rows}

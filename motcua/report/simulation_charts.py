@@ -357,7 +357,10 @@ def compare_units(summaries: Sequence[SimulationSummary], path: Path, lang: str 
         mean, err = _mean_err([summary["share"]["final"][s] for s in ids])
         ax.bar(x + (k - (len(summaries) - 1) / 2) * width, mean, width, yerr=err, capsize=3,
                color=PALETTE[k % len(PALETTE)], label=_scenario_label(summary))
-    _target_lines(ax, summaries[0], lab, lang, dates=False)
+    # A target line only where the bars are the target's quantity: the share on its deadline. The bars are
+    # the share at the horizon's end, so the line is drawn only when the horizon ends on the deadline.
+    if any(t["date"] == summaries[0]["settings"]["end"] for t in summaries[0].get("targets", [])[:1]):
+        _target_lines(ax, summaries[0], lab, lang, dates=False)
     ax.set_xticks(x, [names.get(s, s) for s in ids], rotation=30, ha="right")
     ax.set_ylabel(lab["share_axis"])
     _percent_axis(ax)

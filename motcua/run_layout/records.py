@@ -102,6 +102,8 @@ class SimulationSettings(TypedDict):
     workers: NotRequired[int | None]
     executor: NotRequired[str]
     confidence: NotRequired[float]
+    uncertainty: NotRequired[str]
+    """What the intervals cover: ``parameters and replications`` or ``replications only``."""
 
 
 class SimulationHeadline(TypedDict):
@@ -115,6 +117,13 @@ class SimulationHeadline(TypedDict):
     reached_date_p10: str | None
     reached_date_p90: str | None
     hours_freed_per_open_day: Estimate
+    reached_date_p50: NotRequired[str | None]
+    reached_within_horizon: NotRequired[float | None]
+    """Share of replications that reached the target by the horizon's end."""
+    horizon_end: NotRequired[str]
+    """Last simulated day: "not reached" means not by this day."""
+    interval: NotRequired[str]
+    """What the intervals cover: ``replications only`` or ``parameters and replications``."""
 
 
 class ReachSummary(TypedDict):
@@ -125,6 +134,8 @@ class ReachSummary(TypedDict):
     date_mean: str | None
     date_p10: str | None
     date_p90: str | None
+    date_p50: NotRequired[str | None]
+    horizon_end: NotRequired[str]
 
 
 class TargetSummary(TypedDict):
@@ -189,6 +200,8 @@ class SimulationSummary(TypedDict):
     told_unpaid: NotRequired[dict[str, Estimate]]
     online_payments: NotRequired[dict[str, Any]]
     runtime: NotRequired[dict[str, float | None]]
+    start_share: NotRequired[dict[str, Any]]
+    """The simulated share on the first day beside the observed one (see `simulation_outputs.start_share`)."""
 
 
 class Differences(TypedDict):
@@ -202,6 +215,11 @@ class Differences(TypedDict):
     share_monthly: NotRequired[SeriesTable]
     hours_freed_per_open_day: NotRequired[dict[str, Estimate]]
     told_unpaid: NotRequired[dict[str, Estimate]]
+    decision: NotRequired[dict[str, Any]]
+    """Final share (points), date reached (days), probability, added cost and cost per point
+    (`motcua.compare_decision.decision`)."""
+    contributions: NotRequired[dict[str, Any]]
+    """Each added intervention alone, left out, Shapley share (`motcua.compare_decision.contributions`)."""
 
 
 class ComparisonSummary(TypedDict):
