@@ -1,7 +1,7 @@
 """Exports for the campaign plan: charts as PNG at 300 dpi and SVG, tables as XLSX and CSV, the HTML report.
 
 Charts are the report's own matplotlib charts (`motcua.report.simulation_charts`), drawn again at print
-resolution (``savefig.dpi`` 300) or as SVG (`motcua.report.style.save` writes the format the file name ends with).
+resolution (300 dpi, `motcua.report.export.exporting`) or as SVG (`motcua.report.style.save`).
 Tables carry raw numbers (shares as fractions formatted as percentages, dates as dates) under Vietnamese or English
 headers; the CSV starts with a UTF-8 byte-order mark so Excel on Windows shows "Huyện Cao Lộc" as written. The
 report of a simulation is the campaign report (`motcua.report.html.render`) over the run's ``summary.json``.
@@ -38,9 +38,8 @@ class Table:
 
 def chart(kind: str, summary: dict[str, Any], name: str, fmt: str, lang: str, folder: Path) -> Path:
     """Draw chart `name` of a simulate or compare summary as `fmt` (``png`` at 300 dpi, or ``svg``) in `folder`."""
-    import matplotlib
-
     from motcua.report import simulation_charts as charts
+    from motcua.report.export import ChartExport, exporting
 
     allowed = COMPARISON_CHARTS if kind == "compare" else SIMULATION_CHARTS
     if name not in allowed or fmt not in FORMATS:
@@ -51,7 +50,7 @@ def chart(kind: str, summary: dict[str, Any], name: str, fmt: str, lang: str, fo
     argument: Any = summary
     if name in ("compare_trajectories", "compare_units"):
         argument = summary["summaries"]
-    with matplotlib.rc_context({"savefig.dpi": PRINT_DPI}):
+    with exporting(ChartExport(dpi=PRINT_DPI, formats=(fmt,))):  # the report's one chart writer, at print size
         return draw(argument, path, lang)
 
 

@@ -93,14 +93,24 @@ def _target_name(comparison: Mapping[str, Any], lang: str) -> str:
     return f"{percent(targets[0]['share'], lang, 0)} / {day(targets[0]['date'], lang)}"
 
 
+def _decision(diff: Mapping[str, Any], key: str) -> Any:
+    """A figure of the plan's decision block (`motcua.compare_decision.decision`), or None before it existed."""
+    return (diff.get("decision") or {}).get(key)
+
+
+def _whole(value: Any) -> Mapping[str, Any] | None:
+    """A figure without an interval (VND), as an estimate; None when it is not a number (e.g. 'not distinguishable')."""
+    return {"mean": value} if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
 DIFF_ROWS: tuple[DiffRow, ...] = (
     DiffRow(lambda tr, c: tr("d_final_share"), lambda d: d["final_share"]["all"], _points),
     DiffRow(lambda tr, c: tr("d_probability", target=_target_name(c, tr("lang"))),
-            lambda d: d["targets"][0]["probability_by_deadline"] if d.get("targets") else None, _points),
-    DiffRow(lambda tr, c: tr("d_date"), lambda d: (d.get("target_date_days") or {}).get("all"),
+            lambda d: (_decision(d, "probability_by_deadline") or {}).get("difference"), _points),
+    DiffRow(lambda tr, c: tr("d_date"), lambda d: _decision(d, "reach_days"), lambda v, lang: number(v, lang, 0)),
+    DiffRow(lambda tr, c: tr("d_cost"), lambda d: _whole(_decision(d, "added_cost_vnd")),
             lambda v, lang: number(v, lang, 0)),
-    DiffRow(lambda tr, c: tr("d_cost"), lambda d: d.get("cost_vnd"), lambda v, lang: number(v, lang, 0)),
-    DiffRow(lambda tr, c: tr("d_cost_per_point"), lambda d: d.get("cost_per_point_vnd"),
+    DiffRow(lambda tr, c: tr("d_cost_per_point"), lambda d: _whole(_decision(d, "cost_per_point_vnd")),
             lambda v, lang: number(v, lang, 0)),
     DiffRow(lambda tr, c: tr("d_busy_hours"), lambda d: d["busy_officer_hours"]["all"],
             lambda v, lang: number(v, lang, 0)),
