@@ -4,6 +4,7 @@ Hierarchy (every exception the `motcua` command reports)::
 
     MotcuaError                     base; exit code EXIT_BAD_INPUT unless a subclass says otherwise
     ├── InputError                  a file, field or value given by the user is wrong
+    │   ├── UnsafeName              a name from a studio page that could leave its folder (motcua.studio.guard)
     │   └── ConfigError             a configuration file does not satisfy its schema (motcua.typed_config)
     │       ├── ScenarioError       … a scenario file
     │       ├── BankCatalogueError  … the bank catalogue (motcua.payment_platform.BANK_CATALOGUE)

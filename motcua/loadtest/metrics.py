@@ -58,6 +58,7 @@ METRICS: dict[str, Metric] = {
         Metric("dropped_arrivals", "share", SHARE_STATS, (), "arrivals refused by the concurrency cap"),
         Metric("lost_callbacks", "count", ("count", "rate"), (), "approved payments whose IPN never arrived"),
         Metric("late_callbacks", "count", ("count", "rate"), (), "approved payments whose IPN came after the deadline"),
+        Metric("conformance", "count", ("count",), (), "deviations of a merchant's VNPay payment URLs (--merchant)"),
     )
 }
 

@@ -47,6 +47,7 @@ GATE_METRICS: dict[str, tuple[str, str, tuple[tuple[str, str], ...]]] = {
     "lost_callbacks": ("lost_callbacks", "count", ()),
     "late_callbacks": ("late_callbacks", "count", ()),
     "journey_failures": ("journey_failures", "rate", ()),
+    "conformance": ("conformance", "count", ()),
 }
 """Each named gate as the metric, statistic and tags it bounds (so ``--slo 'callback.p95 < 20s'`` replaces it)."""
 NOTHING_CHECKED = "nothing_checked"

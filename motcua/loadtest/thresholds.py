@@ -199,6 +199,8 @@ def _share_metric(data: Mapping[str, Any], metric: str, stat: str, tags: Mapping
         total = data["throughput"]["journeys_finished"]
     elif metric == "http_errors":
         count, total = data["throughput"]["http_failures"], data["throughput"]["http_requests"]
+    elif metric == "conformance":  # a merchant run's deviations (motcua.loadtest.merchant_ipns); none elsewhere
+        count, total = (data.get("conformance") or {}).get("deviations", 0), 0
     elif metric == "dropped_arrivals":
         count, total = data["arrivals"]["dropped"], data["arrivals"]["intended"]
     else:  # lost_callbacks, late_callbacks

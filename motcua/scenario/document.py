@@ -101,7 +101,8 @@ class Scenario:
         opt = self.optimise
         if not opt.levers:
             return
-        if opt.target >= len(self.targets):
+        # A variant whose targets were cut (a quick horizon, a test) keeps its table; `motcua optimise` refuses it.
+        if self.targets and opt.target >= len(self.targets):
             raise FieldProblem("optimise.target", opt.target, f"no such target; the scenario has {len(self.targets)}")
         for i, lever in enumerate(opt.levers):
             check_unit_refs(lever.units, unit_ids, f"optimise.levers[{i}].units")
