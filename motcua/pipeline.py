@@ -352,6 +352,7 @@ def step_feedback(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
     """Rerun the models with the measured quality (and a flawless system), paired with the first pass."""
     from motcua.models.figures import replication_figures, scenario_facts
     from motcua.models.replications import run_comparison
+    from motcua.models.uncertainty import draws_for
     from motcua.scenario import SystemQuality
     from motcua.simulation_outputs import summarize
 
@@ -375,8 +376,11 @@ def step_feedback(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
                                                    unpaid_notice_after_s=measured_q.unpaid_notice_after_s),
                                      source="a flawless payment system, the reference of the report")
     _write_scenario(measured, layout.measured_scenario)
+    # The same parameter draws as the first pass (a draw depends on the seed, the replication and the assumption's
+    # name only), so measured − assumed is paired as the report says.
     sets = run_comparison([measured, flawless], ctx.replications, ctx.seed, executor=_executor(ctx.options),
-                          progress=ctx.options.progress, quick=ctx.options.quick)
+                          progress=ctx.options.progress, quick=ctx.options.quick,
+                          draws=draws_for([measured, flawless], ctx.options.uncertainty, ctx.seed))
     facts = scenario_facts(scenario)
     summary = summarize(sets[0], facts, settings=_settings(ctx))
     write_json(layout.feedback_summary, summary)
