@@ -59,8 +59,10 @@ def test_lanes_are_reused_and_every_arrival_starts_on_time_at_its_intended_time(
     # lanes waking at nearly the same instant may start in either order: compare the sets of intended times
     assert sorted(intended for intended, _ in journeys.starts) == pytest.approx([t0 + o for o in offsets], abs=1e-6)
     assert all(started >= intended for intended, started in journeys.starts)  # never before its time
-    # ~4 journeys in flight on average (2000/s × 2 ms): a few dozen lanes at most, not one greenlet per arrival
-    assert engine.lanes_open <= 60
+    # ~4 journeys in flight on average (2000/s × 2 ms): a few dozen lanes, not one greenlet per arrival. A starved
+    # process (a busy CI machine) lets arrivals pile up while it sleeps, so the bound allows for the worst lag seen.
+    assert engine.lanes_open <= 60 + 2000 * (0.002 + counts.max_start_lag_s)
+    assert engine.lanes_open < len(offsets) / 2
     assert engine.lanes_open <= journeys.most_in_flight + 1  # a lane opens only when needed (one spare)
     assert counts.max_start_lag_s < 0.5
 
