@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from pathlib import Path
 import pytest
 from motcua.mock_services.common.http import TEST_ADMIN_TOKEN
 
+from motcua.errors import SLOBreach
 from motcua.loadtest.runner import LoadtestOptions, run_loadtest
 from motcua.report import loadtest_charts
 from motcua.runs import PROJECT_ROOT
@@ -38,19 +40,22 @@ def locust_rows(run_dir: Path) -> dict[tuple[str, str], dict[str, str]]:
         return {(r["Type"], r["Name"]): r for r in csv.DictReader(fh)}
 
 
-def scenario_with(tmp_path: Path, old: str, new: str) -> Path:
-    """A copy of the peak-day scenario with one line changed (its fee catalogue beside it)."""
+def scenario_with(tmp_path: Path, *changes: tuple[str, str]) -> Path:
+    """A copy of the peak-day scenario with lines changed (each a regular expression and its replacement, which
+    must match), its fee catalogue beside it."""
     text = PEAK_DAY.read_text(encoding="utf-8")
-    assert old in text
+    for pattern, replacement in changes:
+        text, count = re.subn(pattern, replacement, text)
+        assert count, pattern
     shutil.copy(SCENARIOS / "fee-catalogue.toml", tmp_path / "fee-catalogue.toml")
     path = tmp_path / "peak-day.toml"
-    path.write_text(text.replace(old, new), encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     return path
 
 
 def test_too_tight_slo_exits_3_after_a_consistent_run(tmp_path):
     """The command line end to end: mocks started and stopped, Locust headless, results, gates, JUnit."""
-    scenario = scenario_with(tmp_path, "callback_p95_ms = 30000", "callback_p95_ms = 0.5")
+    scenario = scenario_with(tmp_path, ("create_p99_ms = 1000", "create_p99_ms = 0.5"))
     out, junit = tmp_path / "run", tmp_path / "junit.xml"
     proc = subprocess.run(
         [
@@ -80,8 +85,8 @@ def test_too_tight_slo_exits_3_after_a_consistent_run(tmp_path):
         timeout=120,
     )
     assert proc.returncode == 3, proc.stderr[-3000:]
-    assert "callback_p95_ms: measured" in proc.stderr and "> limit 0.5 ms" in proc.stderr
-    assert "callback_p95_ms   0.5 ms" in proc.stdout and "FAIL" in proc.stdout
+    assert "create_p99_ms: measured" in proc.stderr and "> limit 0.5 ms" in proc.stderr
+    assert re.search(r"create_p99_ms +0\.5 ms +[\d,.]+ ms +FAIL", proc.stdout)
 
     summary = json.loads((out / "summary.json").read_text())
     manifest = json.loads((out / "manifest.json").read_text())
@@ -103,8 +108,26 @@ def test_too_tight_slo_exits_3_after_a_consistent_run(tmp_path):
         assert (out / name).stat().st_size > 1000, name
 
     suite = ET.parse(junit).getroot().find("testsuite")
-    assert suite.find("testcase[@name='slo.callback_p95_ms']/failure") is not None
+    assert suite.find("testcase[@name='slo.create_p99_ms']/failure") is not None
+    assert suite.find("testcase[@name='slo.callback_p95_ms']/failure") is None
     assert suite.find("testcase[@name='invariant.paid_exactly_once']/failure") is None
+
+
+def test_slow_banks_under_time_scale_fail_the_callback_limit_on_the_same_clock(tmp_path):
+    """19.6: no callback is lost, but the banks notify after ~60–90 s of real time; at --time-scale 0.01 that is
+    600–900 ms, under the unscaled 30,000 ms limit (a pass before the fix) and over the scaled 550 ms."""
+    options = LoadtestOptions(profile="constant", rate_per_s=8, duration_s=5, seed=4, time_scale=0.01, quiet=True)
+    slow_banks = scenario_with(tmp_path, (r"notify_p50_ms = \d+", "notify_p50_ms = 60000"),
+                               (r"notify_p95_ms = \d+", "notify_p95_ms = 90000"))
+    summary = run_loadtest(slow_banks, options, tmp_path / "run")
+    data = summary.data
+    gate = {v["name"]: v for v in data["slo"]}["callback_p95_ms"]
+    assert data["lost_callbacks"] == 0 and data["late_callbacks"] == 0 and data["approvals"] > 10
+    assert gate["limit"] == 550 and not gate["censored"]
+    assert 550 < gate["measured"] < 30000 and gate["passed"] is False
+    assert "30000 ms × 0.01 + 250 ms uncompressed = 550 ms" in gate["expression"]
+    with pytest.raises(SLOBreach, match=r"callback_p95_ms: measured [\d,.]+ ms > limit 550\.0 ms"):
+        summary.raise_if_breached()
 
 
 def put_faults(url: str, table: dict) -> None:

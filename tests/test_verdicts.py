@@ -339,3 +339,17 @@ def test_slo_abort_sends_every_live_threshold_to_locust():
     assert set(plan.abort_expressions) == {"callback.p95 <= 30000.0", "lost_callbacks.count <= 0.0",
                                            "late_callbacks.count <= 0.0"}
     assert all(thresholds.parse(e) for e in plan.abort_expressions)
+
+
+def test_time_limits_on_callbacks_move_to_the_mocks_clock_and_nothing_else_does():
+    gates = slo.plan_thresholds({"callback_p95_ms": 30000, "create_p99_ms": 1000, "lost_callbacks": 0},
+                                [thresholds.parse("officer.p99{bank=AGRIBANK} < 20s"),
+                                 thresholds.parse("callback.count > 10")])
+    assert slo.on_mock_clock(gates, 1.0) == gates
+    scaled = {t.name or t.key: t for t in slo.on_mock_clock(gates, 0.01)}
+    assert scaled["callback_p95_ms"].limit == 30000 * 0.01 + slo.UNCOMPRESSED_MS
+    assert scaled["callback_p95_ms"].name == "callback_p95_ms"  # the verdict keeps the gate's name
+    assert scaled["officer.p99{bank=AGRIBANK}"].limit == 20000 * 0.01 + slo.UNCOMPRESSED_MS
+    assert scaled["create_p99_ms"].limit == 1000  # an HTTP request is not compressed by the mocks' schedules
+    assert scaled["lost_callbacks"].limit == 0 and scaled["callback.count"].limit == 10  # counts keep their limits
+    assert slo.on_mock_clock(gates, 0.5)[0].canonical() == "callback.p95 <= 15250.0"  # live abort reads this

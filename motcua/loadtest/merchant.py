@@ -378,7 +378,7 @@ class MerchantSummary(Summary):
 def report(data: Mapping[str, Any], run_dir: Path) -> str:
     """The console lines of a merchant run."""
     from motcua.loadtest.runner.console import format_ms as ms
-    from motcua.loadtest.slo import table, verdicts_of
+    from motcua.loadtest.slo import mock_clock_note, table, verdicts_of
 
     inv, cb = data["invariant"], data["callbacks"]["ipn_ack"]
     seen = data["callbacks"].get("status_sees_paid", {})
@@ -422,6 +422,7 @@ def report(data: Mapping[str, Any], run_dir: Path) -> str:
         if conf["findings"]:
             lines += ["    " + row for row in findings_table(conf).splitlines()]
     if data.get("time_scale") not in (None, 1.0):
-        lines.append(f"  (mocks at --time-scale {data['time_scale']:g}: IPN retries and bank delays compressed)")
+        lines.append(f"  (mocks at --time-scale {data['time_scale']:g}: IPN retries and bank delays compressed; "
+                     f"{mock_clock_note(data['time_scale'])})")
     lines.append(table(verdicts_of(data)))
     return "\n".join(lines)

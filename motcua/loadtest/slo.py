@@ -16,13 +16,19 @@ Beside them, ``thresholds`` in k6's habit on any metric with tags (`motcua.loadt
 ``--slo EXPR`` on the command line. A run that had nothing to check (no payment approved) fails its
 ``nothing_checked`` gate: an SLO is never passed by silence. A breach raises `motcua.errors.SLOBreach`
 (exit code 3) after the table and the JUnit file are written.
+
+Under ``--time-scale s`` the mocks run their schedules (bank notification delays, IPN retries) s times as
+long, and the callback deadline is compressed with them. The time limits on the metrics those schedules make
+(`SCHEDULED_METRICS`) move to the same clock (`on_mock_clock`): a limit L becomes ``L × s + UNCOMPRESSED_MS``,
+so a bank that notifies slowly fails ``callback_p95_ms`` at 0.01 as it would in real time. The HTTP hops
+(bank → gateway → agency) are not compressed; `UNCOMPRESSED_MS` allows for them.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from motcua.errors import InputError, SLOBreach
@@ -51,6 +57,11 @@ GATE_METRICS: dict[str, tuple[str, str, tuple[tuple[str, str], ...]]] = {
 }
 """Each named gate as the metric, statistic and tags it bounds (so ``--slo 'callback.p95 < 20s'`` replaces it)."""
 NOTHING_CHECKED = "nothing_checked"
+SCHEDULED_METRICS = ("callback", "officer")
+"""Metrics whose times the mocks' schedules make (notification delays, IPN retries), so ``--time-scale`` scales."""
+UNCOMPRESSED_MS = 250.0
+"""Allowance, on the mocks' clock, for the hops ``--time-scale`` does not compress (three loopback HTTP requests and
+the services' work; a few ms each on a quiet machine, a hundred or more on a loaded one)."""
 NEGATION = {"<=": ">", "<": "≥", ">=": "<", ">": "≤"}
 
 
@@ -133,6 +144,26 @@ def plan_thresholds(limits: Mapping[str, float | None], extra: Sequence[Threshol
     the same metric, statistic and tags."""
     gates = [gate_threshold(name, limit) for name, limit in limits.items() if limit is not None]
     return merged(merged(gates, list(extra)), list(overrides))
+
+
+def on_mock_clock(gates: Sequence[Threshold], time_scale: float) -> list[Threshold]:
+    """The thresholds with the time limits of `SCHEDULED_METRICS` on the mocks' clock: ``L × time_scale +
+    UNCOMPRESSED_MS`` when the schedules are compressed (``time_scale`` < 1), unchanged at 1 (real time)."""
+    if time_scale >= 1.0:
+        return list(gates)
+    return [_scaled(t, time_scale) if t.metric in SCHEDULED_METRICS and t.unit == "ms" else t for t in gates]
+
+
+def mock_clock_note(time_scale: float) -> str:
+    """How `on_mock_clock` moved the callback limits, for the console."""
+    return f"a time limit L on callbacks is L × {time_scale:g} + {UNCOMPRESSED_MS:g} ms for the uncompressed HTTP hops"
+
+
+def _scaled(t: Threshold, time_scale: float) -> Threshold:
+    limit = t.limit * time_scale + UNCOMPRESSED_MS
+    note = (f" (on the mocks' clock at --time-scale {time_scale:g}: {t.limit:g} ms × {time_scale:g} "
+            f"+ {UNCOMPRESSED_MS:g} ms uncompressed = {limit:g} ms)")
+    return replace(t, limit=limit, expression=t.expression + note, name=t.name)
 
 
 def judge(thresholds: Sequence[Threshold], data: Mapping[str, Any]) -> list[Verdict]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from motcua import safety
+from motcua.loadtest import slo
 from motcua.loadtest.slo import table, verdicts_of
 from motcua.loadtest.summary import Summary
 
@@ -31,7 +32,8 @@ def print_report(summary: Summary) -> None:
         lines.insert(
             3,
             f"  (mocks at --time-scale {data['time_scale']:g}: notification delays and IPN retries — so "
-            "callback latencies and the callback deadline — are compressed by that factor)",
+            "callback latencies, the callback deadline and the callback limits — are compressed by that factor; "
+            f"{slo.mock_clock_note(data['time_scale'])})",
         )
     if data.get("aborted"):
         lines.insert(1, f"  ABORTED early: the threshold {data['aborted']!r} had already failed (--slo-abort)")

@@ -251,6 +251,7 @@ def plan_loadtest(scenario_path: Path, options: LoadtestOptions) -> LoadtestPlan
         [thresholds.parse(e.removesuffix(ABORT_SUFFIX).rstrip(), abort=e.endswith(ABORT_SUFFIX), where="--slo")
          for e in options.thresholds],
     )
+    gates = slo.on_mock_clock(gates, 1.0 if options.agency_url else options.time_scale)
     check_live(gates)
     return LoadtestPlan(scenario=scenario, scenario_path=scenario_path, profile=profile, limits=limits,
                         thresholds=tuple(gates), options=options)
