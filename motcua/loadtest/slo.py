@@ -59,7 +59,7 @@ GATE_METRICS: dict[str, tuple[str, str, tuple[tuple[str, str], ...]]] = {
 NOTHING_CHECKED = "nothing_checked"
 SCHEDULED_METRICS = ("callback", "officer")
 """Metrics whose times the mocks' schedules make (notification delays, IPN retries), so ``--time-scale`` scales."""
-UNCOMPRESSED_MS = 250.0
+UNCOMPRESSED_MS = 500.0
 """Allowance, on the mocks' clock, for the hops ``--time-scale`` does not compress (three loopback HTTP requests and
 the services' work; a few ms each on a quiet machine, a hundred or more on a loaded one)."""
 NEGATION = {"<=": ">", "<": "≥", ">=": "<", ">": "≤"}
