@@ -30,7 +30,8 @@ service is interrupted (non-pre-emptive, `PRIORITY_RULE` gives the basis). Joini
 (``patience_distribution``, ``patience_cv``). The daily model needs no warm-up: the shop opens empty every
 morning and sends everyone home at closing, so each day starts from the same state (only the returning
 citizens carry over, and they are part of the law, not a start-up bias); the M/M/c harness discards a
-warm-up and ``motcua validate erlang-c`` warns when it is shorter than the queue's relaxation time.
+warm-up — a tenth of the run, a given count, or one chosen from the data by MSER-5 (`motcua.models.warmup`) —
+and ``motcua validate erlang-c`` warns when it is shorter than the queue's relaxation time.
 
 With `CounterParams.mmc` the same code runs as an M/M/c queue (Poisson arrivals, exponential
 service, c officers always on, no balking, reneging or breaks); `simulate_mmc` uses it for the

@@ -44,8 +44,9 @@ def register(subparsers: Any) -> None:
     erlang.add_argument("--service-rate", type=float, required=True, metavar="M", help="μ, services per server")
     erlang.add_argument("--customers", type=int, required=True, metavar="N", help="measured customers per replication")
     erlang.add_argument("--replications", type=int, default=5, metavar="R", help="independent replications (5)")
-    erlang.add_argument("--warmup", type=int, default=None, metavar="W",
-                        help="customers discarded at the start of each replication (default N/10)")
+    erlang.add_argument("--warmup", type=_warmup, default=None, metavar="W",
+                        help="customers discarded at the start of each replication (default N/10), or 'mser5': "
+                        "chosen from each replication's waits by MSER-5, the N customers then including it")
     erlang.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"root seed ({DEFAULT_SEED})")
     erlang.add_argument("--tolerance", type=float, default=0.02,
                         help="largest relative error of the pooled mean wait beyond its own 95%% CI (0.02 = 2%%)")
@@ -78,7 +79,7 @@ def check_erlang_arguments(args: argparse.Namespace) -> None:
     _positive("--arrival-rate", args.arrival_rate)
     _positive("--service-rate", args.service_rate)
     _positive("--tolerance", args.tolerance)
-    if args.warmup is not None and args.warmup < 0:
+    if isinstance(args.warmup, int) and args.warmup < 0:
         raise InputError(f"--warmup {args.warmup}: must be >= 0 customers")
     capacity = args.servers * args.service_rate
     if args.arrival_rate >= capacity:
@@ -89,8 +90,18 @@ def check_erlang_arguments(args: argparse.Namespace) -> None:
         )
 
 
+def _warmup(text: str) -> int | str:
+    """``--warmup``: a number of customers, or ``mser5``."""
+    if text.strip().lower() == "mser5":
+        return "mser5"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number of customers (e.g. 500) or mser5") from None
+
+
 def run_length_warning(servers: int, arrival_rate: float, service_rate: float, customers: int,
-                       warmup: int | None) -> str | None:
+                       warmup: int | str | None) -> str | None:
     """A warning when the run is too short for its load, else None.
 
     The queue forgets its empty start over its relaxation time τ ≈ 1/(cμ(1 − √ρ)²) (the M/M/1 relaxation time of
@@ -101,7 +112,7 @@ def run_length_warning(servers: int, arrival_rate: float, service_rate: float, c
     in_relaxation = arrival_rate / (servers * service_rate * (1 - math.sqrt(rho)) ** 2)
     warmup = customers // 10 if warmup is None else warmup
     problems = []
-    if warmup < in_relaxation:
+    if isinstance(warmup, int) and warmup < in_relaxation:  # MSER-5 judges its own (`MMCResult.warmup_at_bound`)
         problems.append(f"the warm-up ({warmup} customers) is shorter than the queue's relaxation time at "
                         f"utilisation {rho:.3f} (about {in_relaxation:,.0f} customers)")
     if customers < 50 * in_relaxation:
@@ -157,7 +168,7 @@ def _relative_ci(comparison: dict[str, Any]) -> float:
 
 
 def compare_erlang_c(servers: int, arrival_rate: float, service_rate: float, customers: int, replications: int,
-                     *, seed: int = DEFAULT_SEED, warmup: int | None = None) -> dict[str, Any]:
+                     *, seed: int = DEFAULT_SEED, warmup: int | str | None = None) -> dict[str, Any]:
     """Runs `replications` independent M/M/c replications of the counter model and returns model
     figures (pooled over replications) beside the closed forms."""
     import numpy as np
@@ -186,6 +197,8 @@ def compare_erlang_c(servers: int, arrival_rate: float, service_rate: float, cus
         "quantiles": {q: (float(np.quantile(waits, q)), mmc_wait_quantile(q, servers, arrival_rate, service_rate))
                       for q in WAIT_QUANTILES},
         "customers": int(waits.size),
+        "warmup": [run.warmup for run in runs],
+        "warmup_at_bound": sum(run.warmup_at_bound for run in runs),
     }
 
 
@@ -199,7 +212,8 @@ def format_erlang_c(result: dict[str, Any], args: argparse.Namespace) -> str:
         rows.append((f"wait p{round(q * 100)}", f"{model:.4f}", theory, ""))
     header = (f"Erlang C check: M/M/{args.servers}, λ = {args.arrival_rate:g}, μ = {args.service_rate:g}, "
               f"{args.replications} replication(s) × {args.customers:,} customers, seed {args.seed}")
-    lines = [header, f"{'figure':<14} {'model (± 95% CI)':>22} {'theory':>10} {'error':>8}  note"]
+    lines = [header, warmup_line(result, args.warmup),
+             f"{'figure':<14} {'model (± 95% CI)':>22} {'theory':>10} {'error':>8}  note"]
     for name, model, theory, note in rows:
         value = float(model.split(" ")[0])
         error = f"{value / theory - 1:+.2%}" if theory else f"{value - theory:+.4f}"
@@ -207,6 +221,25 @@ def format_erlang_c(result: dict[str, Any], args: argparse.Namespace) -> str:
     _, reason = erlang_verdict(result, args.tolerance)
     lines.append(f"pooled mean wait {result['mean_wait_relative_error']:+.2%} off Erlang C: {reason}")
     return "\n".join(lines)
+
+
+def warmup_line(result: dict[str, Any], warmup: int | str | None) -> str:
+    """What was discarded at the start of each replication, and why."""
+    cut = result["warmup"]
+    if warmup != "mser5":
+        source = "--warmup" if warmup is not None else "N/10"
+        return f"warm-up: {cut[0]:,} customers discarded per replication ({source})"
+    line = (f"warm-up: chosen by MSER-5, {min(cut):,}–{max(cut):,} customers discarded "
+            f"(mean {sum(cut) / len(cut):,.0f}) of {simulated_per_replication(result, cut):,} per replication")
+    if result["warmup_at_bound"]:
+        line += (f"; in {result['warmup_at_bound']} replication(s) the minimum fell at half the run: too short for "
+                 "its start-up transient, raise --customers")
+    return line
+
+
+def simulated_per_replication(result: dict[str, Any], cut: list[int]) -> int:
+    """Customers simulated per replication (measured + discarded; equal in every replication)."""
+    return (result["customers"] + sum(cut)) // len(cut)
 
 
 # -- Bass -------------------------------------------------------------------------------------------
