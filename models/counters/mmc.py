@@ -76,8 +76,8 @@ def simulate_mmc(
     require(servers >= 1, "servers", servers, "must be >= 1")
     require(customers >= 1, "customers", customers, "must be >= 1")
     chosen = warmup == MSER5
-    fixed = 0 if chosen else customers // 10 if warmup is None else warmup
-    require(isinstance(fixed, int) and fixed >= 0, "warmup", warmup, f'must be >= 0 or "{MSER5}"')
+    fixed = customers // 10 if warmup is None else warmup if isinstance(warmup, int) else 0
+    require(chosen or (isinstance(warmup, int | None) and fixed >= 0), "warmup", warmup, f'must be >= 0 or "{MSER5}"')
     if arrival_rate >= servers * service_rate and not (extra.get("join_theta") or extra.get("join_table")):
         raise ValueError(f'the queue is unstable: "arrival_rate" {arrival_rate!r} >= "servers" × "service_rate" = '
                          f"{servers * service_rate!r}; lower the arrival rate or add servers")

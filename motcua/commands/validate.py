@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from typing import Any
+from typing import Any, Literal
 
 from motcua.errors import InputError, ToleranceExceeded
 
@@ -90,7 +90,7 @@ def check_erlang_arguments(args: argparse.Namespace) -> None:
         )
 
 
-def _warmup(text: str) -> int | str:
+def _warmup(text: str) -> int | Literal["mser5"]:
     """``--warmup``: a number of customers, or ``mser5``."""
     if text.strip().lower() == "mser5":
         return "mser5"
@@ -168,7 +168,7 @@ def _relative_ci(comparison: dict[str, Any]) -> float:
 
 
 def compare_erlang_c(servers: int, arrival_rate: float, service_rate: float, customers: int, replications: int,
-                     *, seed: int = DEFAULT_SEED, warmup: int | str | None = None) -> dict[str, Any]:
+                     *, seed: int = DEFAULT_SEED, warmup: int | Literal["mser5"] | None = None) -> dict[str, Any]:
     """Runs `replications` independent M/M/c replications of the counter model and returns model
     figures (pooled over replications) beside the closed forms."""
     import numpy as np
