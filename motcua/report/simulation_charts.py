@@ -10,6 +10,10 @@ anything. Every label exists in Vietnamese (``lang="vi"``, the default) and Engl
 - ``counter_waits.png``: counter wait p50 and p90 per unit, before and after;
 - ``officer_hours.png``: officer-hours per open day by activity, before and after, and hours freed;
 - for a comparison: ``compare_trajectories.png``, ``compare_units.png``, ``compare_differences.png``.
+
+With more than `MANY_UNITS` units (a commune-level province, the nation's 3,321) the trajectories show the
+spread across units (the middle 80% and the median unit) instead of a line each, the units are ranked on one
+axis, and the counter charts keep the `TOP_UNITS` with the longest waits or the most officer-hours, saying so.
 """
 
 from __future__ import annotations
@@ -26,6 +30,13 @@ from motcua.run_layout import ComparisonSummary, Estimate, SimulationSummary, lo
 
 if TYPE_CHECKING:  # matplotlib loads with the first chart
     from matplotlib.axes import Axes
+
+MANY_UNITS = 30
+"""Above this many units (a commune-level province has 65, the nation 3,321) a line or a bar per unit says
+nothing: the charts show the spread across units, every unit ranked, or the units that matter most."""
+TOP_UNITS = 20
+"""How many units the counter charts keep when there are more than `MANY_UNITS` (the longest waits, the most
+officer-hours), named in the title."""
 
 LABELS: dict[str, dict[str, str]] = {
     "vi": {
@@ -61,6 +72,13 @@ LABELS: dict[str, dict[str, str]] = {
         "compare_units_title": "Tỷ lệ cuối kỳ theo đơn vị và kịch bản — {scenario}",
         "diff_title": "Chênh lệch tỷ lệ cuối kỳ so với «{baseline}» (cặp số ngẫu nhiên chung, KTC 95%)",
         "diff_axis": "Chênh lệch (điểm phần trăm)",
+        "units_spread": "80% số đơn vị ở giữa (10%–90%, {n} đơn vị)",
+        "median_unit": "Đơn vị trung vị",
+        "rank_axis": "Đơn vị, xếp theo tỷ lệ cuối kỳ ({n} đơn vị)",
+        "top_units": "{k} đơn vị có {what} lớn nhất trong {n}",
+        "top_wait": "thời gian chờ p90",
+        "top_hours": "giờ cán bộ",
+        "before_after": "Mỗi đơn vị: cột trái là trước, cột phải (nhạt) là sau",
     },
     "en": {
         "share_title": "Share of fee-bearing dossiers paid online — {scenario}",
@@ -95,6 +113,13 @@ LABELS: dict[str, dict[str, str]] = {
         "compare_units_title": "Share at the end of the horizon by unit and scenario — {scenario}",
         "diff_title": "Difference in final share vs “{baseline}” (common random numbers, 95% CI)",
         "diff_axis": "Difference (percentage points)",
+        "units_spread": "Middle 80% of units (10th–90th percentile, {n} units)",
+        "median_unit": "Median unit",
+        "rank_axis": "Units, ranked by final share ({n} units)",
+        "top_units": "the {k} units with the most {what} of {n}",
+        "top_wait": "p90 waiting time",
+        "top_hours": "officer-hours",
+        "before_after": "Each unit: left bar before, right bar (pale) after",
     },
 }
 
@@ -186,8 +211,14 @@ def share_trajectories(summary: SimulationSummary, path: Path, lang: str = "vi")
     weekly = summary["share"]["weekly"]
     x = [dt.date.fromisoformat(d) for d in weekly["labels"]]
     fig, ax = new_figure(9, 5)
-    for i, sid in enumerate(summary["share"]["series"]):
+    series = summary["share"]["series"]
+    many = len(series) - 1 > MANY_UNITS
+    if many:
+        _units_spread(ax, x, [_arr(weekly["series"][sid]["mean"]) for sid in series if sid != "all"], lab)
+    for i, sid in enumerate(series):
         est = weekly["series"][sid]
+        if many and sid != "all":
+            continue
         if sid == "all":
             ax.fill_between(x, _arr(est["low"]), _arr(est["high"]), color=PALETTE[0], alpha=0.2, label=lab["band"])
             ax.plot(x, _arr(est["mean"]), color=PALETTE[0], linewidth=2.5, label=names[sid])
@@ -205,10 +236,23 @@ def share_trajectories(summary: SimulationSummary, path: Path, lang: str = "vi")
     return save(fig, path, lang)
 
 
+def _units_spread(ax: Axes, x: Sequence[dt.date], means: Sequence[np.ndarray], lab: dict[str, str]) -> None:
+    """The spread of many units' weekly shares: the middle 80% shaded and the median unit dashed."""
+    from motcua.report.style import PALETTE
+
+    matrix = np.vstack(means)
+    with np.errstate(all="ignore"):
+        low, mid, high = np.nanpercentile(matrix, [10, 50, 90], axis=0)
+    ax.fill_between(x, low, high, color=PALETTE[5], alpha=0.25, label=lab["units_spread"].format(n=len(means)))
+    ax.plot(x, mid, color=PALETTE[5], linestyle="--", linewidth=1.2, label=lab["median_unit"])
+
+
 def units_vs_target(summary: SimulationSummary, path: Path, lang: str = "vi") -> Path:
     from motcua.report.style import PALETTE, legend_outside, new_figure, save, target_line
 
     lab = labels(lang)
+    if len(summary["share"]["series"]) - 1 > MANY_UNITS:
+        return _units_ranked(summary, path, lab, lang)
     names = _unit_names(summary, lab, lang)
     ids = summary["share"]["series"]
     final = summary["share"]["final"]
@@ -231,6 +275,50 @@ def units_vs_target(summary: SimulationSummary, path: Path, lang: str = "vi") ->
     return save(fig, path, lang)
 
 
+def _units_ranked(summary: SimulationSummary, path: Path, lab: dict[str, str], lang: str) -> Path:
+    """Every unit's final share (95% CI) ranked, its observed start beside it, the all-units figure and the
+    target across: one chart for any number of units."""
+    from motcua.report.style import PALETTE, legend_outside, new_figure, save, target_line
+
+    final = summary["share"]["final"]
+    ids = [s for s in summary["share"]["series"] if s != "all"]
+    observed = {u["id"]: _num(u.get("observed_share")) for u in summary["units"]}
+    mean, err = _mean_err([final[s] for s in ids])
+    order = np.argsort(mean, kind="stable")
+    rank = np.arange(1, len(ids) + 1)
+    fig, ax = new_figure(9, 5)
+    ax.fill_between(rank, (mean - err[0])[order], (mean + err[1])[order], color=PALETTE[5], alpha=0.3)
+    ax.plot(rank, mean[order], color=PALETTE[5], linewidth=1.2, label=lab["simulated"])
+    ax.plot(rank, np.array([observed[ids[i]] for i in order]), ".", markersize=2, color=PALETTE[1],
+            label=lab["observed"])
+    ax.axhline(_num(final["all"]["mean"]), color=PALETTE[0], linewidth=1.5, label=lab["all"])
+    for target in summary.get("targets", [])[:1]:
+        target_line(ax, target["share"], lab["target"].format(share=_pct(target["share"], lang),
+                                                             date=_date(target["date"], lang)))
+    ax.set_xlabel(lab["rank_axis"].format(n=number(len(ids), lang)))
+    ax.set_title(lab["units_title"].format(scenario=_scenario_title(summary)))
+    _percent_axis(ax, "y", lang)
+    legend_outside(ax)
+    return save(fig, path, lang)
+
+
+def _top(units: list[str], weight: dict[str, float], lab: dict[str, str], what: str, lang: str
+         ) -> tuple[list[str], str]:
+    """The `TOP_UNITS` units of largest `weight` when there are more than `MANY_UNITS`, and the title's note."""
+    if len(units) <= MANY_UNITS:
+        return units, ""
+    kept = sorted(units, key=lambda u: -np.nan_to_num(weight[u], nan=-np.inf))[:TOP_UNITS]
+    note = lab["top_units"].format(k=TOP_UNITS, what=lab[what], n=number(len(units), lang))
+    return kept, f"\n({note})"
+
+
+def _many_ticks(note: str, rotation: int = 0) -> dict[str, Any]:
+    """Unit names upright, or standing on end when the chart keeps the top units of many (long names collide)."""
+    if note:
+        return {"rotation": 90, "ha": "center", "fontsize": 7}
+    return {"rotation": rotation, "ha": "right"} if rotation else {}
+
+
 def _period_labels(summary: SimulationSummary, lab: dict[str, str], lang: str) -> list[str]:
     periods = summary["counter_waits"]["periods"]
     return [lab[name].format(start=_date(w["start"], lang), end=_date(w["end"], lang)) for name, w in periods.items()]
@@ -243,13 +331,14 @@ def counter_waits(summary: SimulationSummary, path: Path, lang: str = "vi") -> P
 
     lab = labels(lang)
     names = _unit_names(summary, lab, lang)
-    units = list(summary["counter_waits"]["units"])
+    waits = summary["counter_waits"]["units"]
     periods = list(summary["counter_waits"]["periods"])
+    units, note = _top(list(waits), {u: max(_num(waits[u][p]["p90"]["mean"]) for p in periods) for u in waits},
+                       lab, "top_wait", lang)
     plabels = _period_labels(summary, lab, lang)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.8), sharey=False)
     x = np.arange(len(units))
     width = 0.8 / len(periods)
-    waits = summary["counter_waits"]["units"]
     p50_zero = all(_num(waits[u][p]["p50"]["mean"]) == 0 for u in units for p in periods)
     # An all-zero median panel says nothing: show the mean instead and say why in a note.
     stats = ("mean", "p90") if p50_zero else ("p50", "p90")
@@ -259,9 +348,9 @@ def counter_waits(summary: SimulationSummary, path: Path, lang: str = "vi") -> P
             ax.bar(x + (p - (len(periods) - 1) / 2) * width, np.nan_to_num(mean), width, yerr=err, capsize=3,
                    color=PALETTE[p], label=plabels[p])
         ax.set_title(lab[stat])
-        ax.set_xticks(x, [names.get(u, u) for u in units], rotation=30, ha="right")
+        ax.set_xticks(x, [names.get(u, u) for u in units], **_many_ticks(note, rotation=30))
         ax.set_ylabel(lab["wait_axis"])
-    fig.suptitle(lab["waits_title"].format(scenario=_scenario_title(summary)))
+    fig.suptitle(lab["waits_title"].format(scenario=_scenario_title(summary)) + note)
     fig.tight_layout()
     # Below the rotated unit names: the periods, then the note on the median.
     fig.legend(*axes[0].get_legend_handles_labels(), loc="upper center", bbox_to_anchor=(0.5, 0.0), ncols=2,
@@ -277,8 +366,10 @@ def officer_hours(summary: SimulationSummary, path: Path, lang: str = "vi") -> P
     lab = labels(lang)
     names = _unit_names(summary, lab, lang)
     oh = summary["officer_hours"]
-    units = list(oh["per_open_day"])
     acts = [a for a in oh["activities"] if a != "idle"]  # idle time is not work freed or spent
+    work = {u: sum(np.nan_to_num(_num(oh["per_open_day"][u]["before"][a]["mean"])) for a in acts)
+            for u in oh["per_open_day"]}
+    units, note = _top(list(oh["per_open_day"]), work, lab, "top_hours", lang)
     fig, ax = new_figure(10, 5)
     x = np.arange(len(units))
     width = 0.38
@@ -291,17 +382,20 @@ def officer_hours(summary: SimulationSummary, path: Path, lang: str = "vi") -> P
                    label=lab.get(f"act_{act}", act) if p == 0 else None)
             bottom += values
         for xi, top in zip(x, bottom, strict=True):
-            ax.text(xi + (p - 0.5) * width, top, lab[short], ha="center", va="bottom", fontsize=7)
+            if not note:  # with many units the words would collide: the axis label says which bar is which
+                ax.text(xi + (p - 0.5) * width, top, lab[short], ha="center", va="bottom", fontsize=7)
     freed = oh["freed_per_open_day"]
     for xi, u in zip(x, units, strict=True):
         hours = _num(freed[u]["mean"])
-        if np.isfinite(hours):
+        if np.isfinite(hours) and not note:
             ax.annotate(lab["freed"].format(hours=number(hours, lang, 1)), (xi, 0), xytext=(0, -38),
                         textcoords="offset points", ha="center", fontsize=7, color=PALETTE[2])
-    ax.set_xticks(x, [names.get(u, u) for u in units])
-    ax.tick_params(axis="x", labelsize=8)
+    ax.set_xticks(x, [names.get(u, u) for u in units], **_many_ticks(note))
+    ax.tick_params(axis="x", labelsize=7 if note else 8)
+    if note:
+        ax.set_xlabel(lab["before_after"])
     ax.set_ylabel(lab["officer_axis"])
-    ax.set_title(lab["officer_title"].format(scenario=_scenario_title(summary)))
+    ax.set_title(lab["officer_title"].format(scenario=_scenario_title(summary)) + note)
     ax.legend(fontsize=8)
     return save(fig, path, lang)
 
