@@ -236,7 +236,7 @@ def share_trajectories(summary: SimulationSummary, path: Path, lang: str = "vi")
     return save(fig, path, lang)
 
 
-def _units_spread(ax: Axes, x: Sequence[dt.date], means: Sequence[np.ndarray], lab: dict[str, str]) -> None:
+def _units_spread(ax: Axes, x: Any, means: Sequence[np.ndarray], lab: dict[str, str]) -> None:
     """The spread of many units' weekly shares: the middle 80% shaded and the median unit dashed."""
     from motcua.report.style import PALETTE
 
