@@ -39,8 +39,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--candidates", type=int, metavar="N", help="plans the search simulates")
     parser.add_argument("--replications", type=int, metavar="R", help="replications per plan in the search")
     parser.add_argument("--fresh", type=int, metavar="N", help="fresh-stream replications for the guarantee")
-    parser.add_argument("--uncertainty", action="store_true",
-                        help="draw the uncertain parameters per replication (needs models/uncertainty.py)")
+    parser.add_argument("--uncertainty", default="parameters", choices=("parameters", "replications"),
+                        help="what the probability and its guarantee cover, as in simulate/compare: parameters and "
+                             "replications (default: replication i draws the assumed and fitted numbers, the same "
+                             "draw for every plan, other draws on the fresh streams), or replications only")
     parser.add_argument("--seed", type=int, help="seed (default: the scenario's simulation.seed)")
     parser.add_argument("--workers", type=int, metavar="N", help="local worker processes (default one per core)")
     parser.add_argument("--dask-scheduler", metavar="ADDR", help="run the replications on a Dask cluster")
@@ -102,7 +104,8 @@ def _say(started: float) -> Any:
 def describe(summary: dict[str, Any]) -> str:
     """The console summary: verdict, plan table, guarantee, baselines."""
     g = summary["guarantee"]
-    lines = [f"{summary['scenario']}: least cost with P(target by deadline) >= {summary['probability']}"]
+    lines = [f"{summary['scenario']}: least cost with P(target by deadline) >= {summary['probability']}; "
+             f"probabilities cover {summary['uncertainty']}"]
     if not summary["feasible"]:
         lines.append(f"INFEASIBLE: no plan reached the probability in the search; best probability found "
                      f"{summary['search_estimate']['p']:.2f} (n={summary['search_estimate']['n']}) — plan below")
@@ -114,7 +117,8 @@ def describe(summary: dict[str, Any]) -> str:
     band = g["reach_date"]
     when = (f"reached by the deadline in {band['reached']}/{g['n']}; median {band['median']} "
             f"(10–90%: {band['low']} – {band['high']})") if band["reached"] else "never reached by the deadline"
-    lines.append(f"guarantee on {g['n']} fresh replications: P̂ = {g['p']:.2f}, one-sided {g['confidence']:.0%} "
+    draws = f" ({g['parameter_draws']} parameter draws of {g['factors']} numbers)" if g["parameter_draws"] else ""
+    lines.append(f"guarantee on {g['n']} fresh replications{draws}: P̂ = {g['p']:.2f}, one-sided {g['confidence']:.0%} "
                  f"lower bound {g['lower_bound']:.2f} -> {'HOLDS' if g['holds'] else 'DOES NOT HOLD'} "
                  f"(needs >= {summary['probability']}); {when}")
     for name, b in summary["baselines"].items():
