@@ -312,3 +312,73 @@ def test_the_reported_lower_bound_holds_at_its_stated_rate() -> None:
         optimistic += clopper_pearson_lower(chosen.evaluation.successes, chosen.evaluation.n) > true_p
     assert held >= 0.90 * repetitions, (held, optimistic)
     assert optimistic > repetitions - held, (held, optimistic)  # the search's own bound fails more often
+
+
+# --- the earliest-date objective ---------------------------------------------------------------------------------
+
+
+def staggered(budget_vnd: int | None) -> Any:
+    """The tiny problem with the campaign at full intensity and a start on any of five weeks (day 0 … 28), the
+    earliest-date objective over the 42-day horizon: an earlier start costs more (it runs longer) and reaches 14%
+    sooner (days ~31, ~33, ~37, ~41, never at p = 0.5), so within a budget that stops at week 2 the answer is
+    week 2's start."""
+    data = tiny(0.14).to_dict(written_only=True)
+    start = data["simulation"]["start"]
+    data["optimise"]["levers"][0].update(start_to=start + dt.timedelta(days=28), intensity_min=1.0,
+                                         intensity_max=1.0)
+    data["optimise"]["objective"] = "earliest_date"
+    if budget_vnd is not None:
+        data["optimise"]["budget_vnd"] = budget_vnd
+    return scenario_from_dict(data, file="staggered.toml")
+
+
+def test_earliest_date_needs_a_budget() -> None:
+    with pytest.raises(ScenarioError) as caught:
+        staggered(None)
+    assert caught.value.file == "staggered.toml" and caught.value.field == "optimise.budget_vnd"
+    assert caught.value.value is None and "earliest_date" in caught.value.problem
+
+
+def test_the_earliest_date_within_the_budget_is_the_earliest_affordable_start() -> None:
+    from motcua.models.optimise.evaluate import quantile_day
+
+    scenario = staggered(300_000_000)  # weeks 0 and 1 cost 332.5 and 315 million: over the budget
+    space = DecisionSpace(scenario)
+    start = scenario.simulation.start
+    budget = Budget(candidates=6, reps=3, batch=3, contenders=2, extra=0, stages=1, fresh=3, margin=0.0)
+    result = run_optimise(scenario, budget=budget, probability=0.5, seed=7, executor="serial", say=lambda _m: None)
+    summary = result.summary()
+    chosen = result.selection.chosen
+    assert summary["objective"] == "earliest_date" and result.feasible
+    assert chosen.plan.choices[0].start == start + dt.timedelta(days=14)
+    assert chosen.cost <= 300_000_000 == summary["budget_vnd"]
+    assert all(row["cost"] <= 300_000_000 for row in summary["trace"])  # nothing over the budget simulated
+    week = [Plan((LeverChoice("information_campaign", tuple(u.id for u in scenario.units),
+                              start + dt.timedelta(days=7 * w), 1.0),)) for w in range(5)]
+    assert space.cost(week[1]) > 300_000_000 >= space.cost(week[2])  # the setup the answer rests on
+    g = summary["guarantee"]
+    day = quantile_day(chosen.evaluation.reach_days, 0.5)
+    assert g["by_date"] == summary["search_estimate"]["date"] == (start + dt.timedelta(days=day)).isoformat()
+    assert g["n"] == 3 and 0 <= g["lower_bound"] <= g["p"]
+    assert set(summary["baselines"]) == {"random_search", "scenario_plan", "even_spread"}
+    even = summary["baselines"]["even_spread"]  # every lever from its earliest start: over this budget, and said
+    assert even["within_budget"] is False and "days_later" in even and "quantile_date" in even
+    from motcua.commands.optimise import describe
+
+    text = describe({**summary, "scenario": "staggered", "timing": {"wall_s": 1.0}})
+    assert "earliest date reached with probability >= 0.5 within 300,000,000 VND" in text
+    assert f"P̂(reached by {g['by_date']})" in text and "its own date" in text
+
+
+def test_the_command_refuses_earliest_date_without_a_budget(tmp_path: Path) -> None:
+    import tomli_w
+
+    data = staggered(300_000_000).to_dict(written_only=True)
+    del data["optimise"]["budget_vnd"]
+    data["optimise"]["objective"] = "least_cost"
+    scenario = tmp_path / "no-budget.toml"
+    scenario.write_text(tomli_w.dumps(data), encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "motcua.cli", "optimise", str(scenario), "--objective",
+                           "earliest-date"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "no-budget.toml" in proc.stderr and "optimise.budget_vnd" in proc.stderr, proc.stderr
