@@ -368,6 +368,10 @@ def test_the_earliest_date_within_the_budget_is_the_earliest_affordable_start() 
     text = describe({**summary, "scenario": "staggered", "timing": {"wall_s": 1.0}})
     assert "earliest date reached with probability >= 0.5 within 300,000,000 VND" in text
     assert f"P̂(reached by {g['by_date']})" in text and "its own date" in text
+    from motcua.report.optimisation import render_optimise
+
+    page = render_optimise(summary, "staggered", {}, "en")
+    assert "the target by " + g["by_date"] in page and "Date the target" not in page
 
 
 def test_the_command_refuses_earliest_date_without_a_budget(tmp_path: Path) -> None:
@@ -382,3 +386,37 @@ def test_the_command_refuses_earliest_date_without_a_budget(tmp_path: Path) -> N
                            "earliest-date"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert "no-budget.toml" in proc.stderr and "optimise.budget_vnd" in proc.stderr, proc.stderr
+
+
+# --- the report section ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_summary() -> dict[str, Any]:
+    """A least-cost run of the tiny problem with a few replications (seconds), as summary.json holds it."""
+    scenario = tiny(0.14, days=14)
+    budget = Budget(candidates=3, reps=2, batch=3, contenders=2, extra=2, stages=1, fresh=3, margin=0.0)
+    result = run_optimise(scenario, budget=budget, seed=5, executor="serial", say=lambda _m: None)
+    return {**result.summary(), "scenario": scenario.name, "timing": {"wall_s": 1234.5}}
+
+
+@pytest.mark.parametrize(("lang", "heading", "cost_total", "verdict"), [
+    ("vi", "Phương án tối ưu và mức bảo đảm", "{:,}".format, "mức bảo đảm"),
+    ("en", "Optimised plan and its guarantee", "{:,}".format, "the guarantee"),
+])
+def test_the_report_section_renders_in_both_languages(tiny_summary: dict[str, Any], tmp_path: Path, lang: str,
+                                                      heading: str, cost_total: Any, verdict: str) -> None:
+    from motcua.report.optimisation import write_optimise_report
+
+    scenario = tiny(0.14, days=14)
+    page = write_optimise_report(tiny_summary, scenario, tmp_path, lang).read_text(encoding="utf-8")
+    assert (tmp_path / "charts" / "optimise_front.png").stat().st_size > 0
+    assert '<section id="optimise">' in page and heading in page
+    assert 'src="data:image/png;base64,' in page  # the front chart, embedded
+    total = cost_total(tiny_summary["cost_vnd"])
+    assert (total.replace(",", ".") if lang == "vi" else total) in page  # the report's number format
+    assert verdict in page and f"{tiny_summary['guarantee']['successes']}/{tiny_summary['guarantee']['n']}" in page
+    wall = "1.234,5" if lang == "vi" else "1,234.5"
+    assert wall in page and page.count("<tr>") >= 1 + len(tiny_summary["plan"]) + 1 + 3  # plan, trace, baselines
+    other = "Optimised plan" if lang == "vi" else "Phương án tối ưu"
+    assert other not in page

@@ -6,8 +6,9 @@ Searches the levers, units, start dates and intensities the scenario's [optimise
 constrained), spends extra replications on the few cheapest plans that might qualify (OCBA-style), re-runs the
 chosen plan on streams the search never saw (one-sided 95% Clopper–Pearson lower bound), and runs three
 baselines in the same run: a random search at the same number of simulations, the scenario's own plan, and the
-chosen budget spread evenly. Writes summary.json and plan.toml — a NEW scenario that `motcua simulate` and
-`motcua compare` accept — into a run directory. Ctrl-C leaves nothing half-written.
+chosen budget spread evenly. Writes summary.json, plan.toml — a NEW scenario that `motcua simulate` and
+`motcua compare` accept — and report.html (the plan, the cost–probability front, the search, the guarantee;
+``--lang en`` for English) into a run directory. Ctrl-C leaves nothing half-written.
 
 Exit codes: 0 a plan meets the probability in the search (the guarantee may still fall short: the output
 says), 2 bad input (the message names the file, field and value) and also no feasible plan found (the output
@@ -53,6 +54,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, help="seed (default: the scenario's simulation.seed)")
     parser.add_argument("--workers", type=int, metavar="N", help="local worker processes (default one per core)")
     parser.add_argument("--dask-scheduler", metavar="ADDR", help="run the replications on a Dask cluster")
+    parser.add_argument("--lang", default="vi", choices=("vi", "en"),
+                        help="language of report.html and its chart (default vi)")
     parser.add_argument("--out", type=Path, help="run directory (default results/<scenario>/<run-id>/)")
     parser.set_defaults(func=run)
 
@@ -65,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
     from motcua.models.calibration import write_scenario
     from motcua.models.optimise import Budget, optimise
     from motcua.models.replications import ExecutorSpec
+    from motcua.report.optimisation import write_optimise_report
     from motcua.runs import check_out_folder, start_run, write_json
     from motcua.scenario import load_scenario
 
@@ -94,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
         write_json(run_dir.path("summary.json"), summary)
         write_scenario(plan, run_dir.path("plan.toml"),
                        header=f"Written by motcua optimise from {scenario.file}; see summary.json.")
+        write_optimise_report(summary, scenario, run_dir.dir, args.lang)
     print(describe(summary))
     print(f"run directory: {run_dir.dir} (plan.toml: `motcua simulate {run_dir.dir / 'plan.toml'}`)")
     return 0 if result.feasible else EXIT_INFEASIBLE
