@@ -393,6 +393,7 @@ def test_the_earliest_date_within_the_budget_is_the_earliest_affordable_start() 
 
     page = render_optimise(summary, "staggered", {}, "en")
     assert "the target by " + g["by_date"] in page and "Date the target" not in page
+    assert "<td>information_campaign</td>" in page  # the plan table: its one lever (no name given)
 
 
 def test_the_command_refuses_earliest_date_without_a_budget(tmp_path: Path) -> None:

@@ -25,6 +25,8 @@ from motcua.models.optimise.search import Candidate, Goal, Trace, random_search,
 from motcua.models.optimise.select import Selection
 from motcua.models.optimise.space import DecisionSpace, Plan
 
+from motcua.errors import InputError
+
 
 @dataclasses.dataclass(frozen=True)
 class EarliestDate(Goal):
@@ -61,7 +63,8 @@ def select_earliest(candidates: Sequence[Candidate], evaluator: Any, goal: Earli
         evaluator.ensure([c.plan for c in contenders], targets, label=f"selection stage {stage + 1}/{stages}")
         say("selection: " + ", ".join(f"{goal.show(c)} (n={c.evaluation.n})" for c in contenders))
     if not contenders:
-        raise ValueError("no plan within the budget was simulated")
+        raise InputError(f"optimise.budget_vnd = {goal.budget_vnd}: the search proposed no plan within the budget; "
+                         "raise it or widen the levers' bounds")
     chosen = min(contenders, key=lambda c: (goal.score(c), c.cost))
     return Selection(chosen, goal.score(chosen) < goal.horizon_days, tuple(contenders),
                      evaluator.simulations - before)

@@ -176,7 +176,8 @@ def plan_rows(space: DecisionSpace, plan: Plan) -> list[dict[str, Any]]:
     rows = []
     for lever, choice, item in zip([lv for lv, c in zip(space.levers, plan.choices, strict=True) if c.used],
                                    [c for c in plan.choices if c.used], space.interventions(plan), strict=True):
-        rows.append({"lever": lever.kind, "name": lever.name_en or lever.name, "units": list(choice.units),
+        rows.append({"lever": lever.kind, "name": lever.name_en or lever.name, "name_vi": lever.name,
+                     "units": list(choice.units),
                      "from": choice.start.isoformat(), "to": lever.end.isoformat(),
                      "intensity": choice.intensity, "cost_vnd": space.scenario.lever_cost(lever, item)})
     return rows

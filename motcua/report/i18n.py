@@ -352,6 +352,7 @@ TEXTS["vi"].update({
     "o_infeasible": "KHÔNG KHẢ THI: không phương án nào đạt yêu cầu khi tìm kiếm; xác suất cao nhất tìm được {p}. "
                     "Phương án dưới đây là phương án tốt nhất tìm được.",
     "o_plan": "Phương án",
+    "o_no_lever": "Phương án không dùng biện pháp nào trong bảng [optimise]; chỉ giữ các biện pháp sẵn có.",
     "o_lever": "Biện pháp", "o_units": "Đơn vị", "o_period": "Từ – đến", "o_effort": "Cường độ",
     "o_cost": "Chi phí (VND)",
     "o_total": "Tổng chi phí (kể cả các biện pháp giữ nguyên): {cost} VND.",
@@ -396,6 +397,7 @@ TEXTS["en"].update({
     "o_infeasible": "INFEASIBLE: no plan met the requirement in the search; the best probability found is {p}. "
                     "The plan below is the best found.",
     "o_plan": "Plan",
+    "o_no_lever": "The plan uses none of the [optimise] levers; it keeps the other interventions only.",
     "o_lever": "Lever", "o_units": "Units", "o_period": "From – to", "o_effort": "Effort", "o_cost": "Cost (VND)",
     "o_total": "Total cost (interventions it keeps included): {cost} VND.",
     "o_guarantee_heading": "Guarantee",

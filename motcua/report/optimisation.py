@@ -67,9 +67,13 @@ def front_chart(summary: Mapping[str, Any], start: dt.date, path: Path, lang: st
 
 
 def plan_table(summary: Mapping[str, Any], lang: str) -> list[list[str]]:
-    """Rows: lever, units, from–to, effort, cost."""
-    return [[row["name"] or row["lever"], ", ".join(row["units"]), f"{day(row['from'], lang)} – {day(row['to'], lang)}",
-             number(row["intensity"], lang, 2), number(row["cost_vnd"], lang)] for row in summary["plan"]]
+    """Rows: lever (its Vietnamese name in a Vietnamese report), units, from–to, effort, cost."""
+    rows = []
+    for row in summary["plan"]:
+        name = (row.get("name_vi") if lang == "vi" else None) or row["name"] or row["lever"]
+        rows.append([name, ", ".join(row["units"]), f"{day(row['from'], lang)} – {day(row['to'], lang)}",
+                     number(row["intensity"], lang, 2), number(row["cost_vnd"], lang)])
+    return rows
 
 
 def trace_table(summary: Mapping[str, Any], lang: str) -> list[list[str]]:
