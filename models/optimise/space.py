@@ -136,6 +136,26 @@ class DecisionSpace:
             data["scenario"]["name"] = name
         return scenario_from_dict(data, file=base.file)
 
+    def even_spread(self, budget_vnd: int) -> tuple[Plan, bool]:
+        """Every lever on every allowed unit from its earliest start, at one common fraction f of its intensity
+        range, f the largest (bisection) whose cost stays within `budget_vnd`; (plan at f = 0, False) if even
+        that costs more."""
+
+        def plan_at(f: float) -> Plan:
+            return Plan(tuple(LeverChoice(lv.kind, self.lever_units(lv), lv.start_from,
+                                          lv.intensity_min + f * (lv.intensity_max - lv.intensity_min))
+                              for lv in self.levers))
+
+        if self.cost(plan_at(0.0)) > budget_vnd:
+            return plan_at(0.0), False
+        low, high = 0.0, 1.0
+        if self.cost(plan_at(1.0)) <= budget_vnd:
+            return plan_at(1.0), True
+        for _ in range(30):
+            mid = (low + high) / 2
+            low, high = (mid, high) if self.cost(plan_at(mid)) <= budget_vnd else (low, mid)
+        return plan_at(low), True
+
 
 class _TrialDraw:
     """Draws through an Optuna trial (parameter names prefixed by the lever's kind)."""

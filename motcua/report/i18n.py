@@ -338,3 +338,93 @@ def text(lang: str, key: str, **values: Any) -> str:
     """The text `key` in `lang`, formatted with `values` (plain text: the caller escapes it for HTML)."""
     template = TEXTS[check_lang(lang)][key]
     return template.format(**values) if values else template
+
+
+# --- `motcua optimise`'s section (motcua.report.optimisation) ---------------------------------------------------
+TEXTS["vi"].update({
+    "o_title": "Phương án tối ưu — {scenario}",
+    "s_optimise": "Phương án tối ưu và mức bảo đảm",
+    "o_goal_least_cost": "Mục tiêu: chi phí thấp nhất sao cho xác suất đạt chỉ tiêu đúng hạn ≥ {p}.",
+    "o_goal_earliest_date": "Mục tiêu: ngày sớm nhất đạt chỉ tiêu với xác suất ≥ {p}, trong ngân sách {budget} VND.",
+    "o_cover_parameters": "Xác suất tính cả độ bất định của tham số và của các lần lặp (mỗi lần lặp rút bộ tham số "
+                          "riêng, giống nhau cho mọi phương án).",
+    "o_cover_replications": "Xác suất chỉ tính độ bất định của các lần lặp (tham số giữ nguyên giá trị).",
+    "o_infeasible": "KHÔNG KHẢ THI: không phương án nào đạt yêu cầu khi tìm kiếm; xác suất cao nhất tìm được {p}. "
+                    "Phương án dưới đây là phương án tốt nhất tìm được.",
+    "o_plan": "Phương án",
+    "o_no_lever": "Phương án không dùng biện pháp nào trong bảng [optimise]; chỉ giữ các biện pháp sẵn có.",
+    "o_lever": "Biện pháp", "o_units": "Đơn vị", "o_period": "Từ – đến", "o_effort": "Cường độ",
+    "o_cost": "Chi phí (VND)",
+    "o_total": "Tổng chi phí (kể cả các biện pháp giữ nguyên): {cost} VND.",
+    "o_guarantee_heading": "Mức bảo đảm",
+    "o_guarantee": "Chạy lại phương án trên {n} chuỗi ngẫu nhiên mới mà quá trình tìm kiếm chưa dùng: đạt chỉ tiêu "
+                   "đúng hạn {successes}/{n} lần (P̂ = {p}); cận dưới một phía {confidence} là {lower}, nên mức bảo "
+                   "đảm {verdict} (cần ≥ {required}).",
+    "o_guarantee_date": "Chạy lại phương án trên {n} chuỗi ngẫu nhiên mới mà quá trình tìm kiếm chưa dùng: đạt chỉ "
+                        "tiêu trước ngày {date} {successes}/{n} lần (P̂ = {p}); cận dưới một phía {confidence} là "
+                        "{lower}, nên mức bảo đảm {verdict} (cần ≥ {required}).",
+    "o_holds": "được giữ", "o_fails": "KHÔNG được giữ",
+    "o_draws": "Mỗi lần lặp rút lại {factors} tham số không chắc chắn ({draws} lần rút).",
+    "o_front": "Đường biên chi phí – xác suất",
+    "o_trace": "Quá trình tìm kiếm",
+    "o_source": "Cách tìm", "o_plans": "Số phương án đã mô phỏng", "o_feasible": "Đạt yêu cầu",
+    "o_best": "Tốt nhất đạt yêu cầu",
+    "o_src_optuna": "Optuna TPE (có ràng buộc)", "o_src_random": "Tìm kiếm ngẫu nhiên (đối chứng)",
+    "o_day": "ngày thứ {day}",
+    "o_trace_note": "Tổng cộng {simulations} lần mô phỏng trong {wall} giây.",
+    "o_baselines": "So với các phương án đối chứng (trên cùng các chuỗi ngẫu nhiên mới)",
+    "o_baseline": "Phương án đối chứng", "o_p": "P̂", "o_lower": "Cận dưới 95%",
+    "o_saving": "Phương án tối ưu rẻ hơn (VND)", "o_date": "Ngày đạt với xác suất p",
+    "o_b_random_search": "Tìm kiếm ngẫu nhiên, cùng số lần mô phỏng", "o_b_scenario_plan": "Phương án của kịch bản",
+    "o_b_even_spread": "Ngân sách chia đều cho mọi biện pháp",
+    "c_front_title": "Chi phí và kết quả của các phương án đã mô phỏng",
+    "c_front_cost": "Chi phí (triệu VND)",
+    "c_front_p": "Xác suất đạt chỉ tiêu đúng hạn",
+    "c_front_date": "Ngày đạt chỉ tiêu với xác suất p",
+    "c_front_searched": "Phương án đã mô phỏng", "c_front_front": "Đường biên (không bị trội)",
+    "c_front_chosen": "Phương án chọn", "c_front_required": "Yêu cầu {p}",
+})
+TEXTS["en"].update({
+    "o_title": "Optimised plan — {scenario}",
+    "s_optimise": "Optimised plan and its guarantee",
+    "o_goal_least_cost": "Goal: least cost such that the probability of reaching the target by its deadline is "
+                         "≥ {p}.",
+    "o_goal_earliest_date": "Goal: the earliest date the target is reached with probability ≥ {p}, within a budget "
+                            "of {budget} VND.",
+    "o_cover_parameters": "Probabilities cover parameters and replications (each replication draws its own "
+                          "parameters, the same for every plan).",
+    "o_cover_replications": "Probabilities cover replications only (parameters held at their values).",
+    "o_infeasible": "INFEASIBLE: no plan met the requirement in the search; the best probability found is {p}. "
+                    "The plan below is the best found.",
+    "o_plan": "Plan",
+    "o_no_lever": "The plan uses none of the [optimise] levers; it keeps the other interventions only.",
+    "o_lever": "Lever", "o_units": "Units", "o_period": "From – to", "o_effort": "Effort", "o_cost": "Cost (VND)",
+    "o_total": "Total cost (interventions it keeps included): {cost} VND.",
+    "o_guarantee_heading": "Guarantee",
+    "o_guarantee": "Re-run on {n} fresh random streams the search never saw, the plan reached the target by its "
+                   "deadline {successes}/{n} times (P̂ = {p}); the one-sided {confidence} lower bound is {lower}, so "
+                   "the guarantee {verdict} (needs ≥ {required}).",
+    "o_guarantee_date": "Re-run on {n} fresh random streams the search never saw, the plan reached the target by "
+                        "{date} {successes}/{n} times (P̂ = {p}); the one-sided {confidence} lower bound is {lower}, "
+                        "so the guarantee {verdict} (needs ≥ {required}).",
+    "o_holds": "holds", "o_fails": "does NOT hold",
+    "o_draws": "Each replication drew {factors} uncertain parameters anew ({draws} draws).",
+    "o_front": "Cost–probability front",
+    "o_trace": "The search",
+    "o_source": "Search", "o_plans": "Plans simulated", "o_feasible": "Meeting the requirement",
+    "o_best": "Best meeting it",
+    "o_src_optuna": "Optuna TPE (constrained)", "o_src_random": "Random search (baseline)",
+    "o_day": "day {day}",
+    "o_trace_note": "{simulations} simulations in all, in {wall} s.",
+    "o_baselines": "Against the baselines (on the same fresh streams)",
+    "o_baseline": "Baseline", "o_p": "P̂", "o_lower": "95% lower bound",
+    "o_saving": "Optimised plan costs less by (VND)", "o_date": "Date reached with probability p",
+    "o_b_random_search": "Random search, same number of simulations", "o_b_scenario_plan": "The scenario's own plan",
+    "o_b_even_spread": "Budget spread evenly over every lever",
+    "c_front_title": "Cost and result of every plan simulated",
+    "c_front_cost": "Cost (million VND)",
+    "c_front_p": "Probability of reaching the target by its deadline",
+    "c_front_date": "Date the target is reached with probability p",
+    "c_front_searched": "Plans simulated", "c_front_front": "Front (non-dominated)",
+    "c_front_chosen": "Chosen plan", "c_front_required": "Required {p}",
+})

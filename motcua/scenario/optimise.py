@@ -65,6 +65,9 @@ class Optimise:
     levers: tuple[OptimisedLever, ...] = spec("levers the optimiser may use", ())
 
     def check(self) -> None:
+        if self.objective == "earliest_date" and self.budget_vnd is None:
+            raise FieldProblem("budget_vnd", None, "objective 'earliest_date' needs a budget: the earliest date "
+                                                   "reached within budget_vnd (e.g. budget_vnd = 400_000_000)")
         seen: set[str] = set()
         for i, lever in enumerate(self.levers):
             if lever.kind in seen:
