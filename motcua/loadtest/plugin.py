@@ -99,6 +99,8 @@ class Harness:
         self.arrivals: list[list[float]] = []  # [intended_at, start lag s]
         self.drops: list[float] = []
         self.http: dict[int, list[int]] = {}  # epoch second -> [ok, failed]
+        self._second = -1  # the second `_second_counts` counts (the entry of `http` requests go to now)
+        self._second_counts = [0, 0]
         self.officer: list[list[Any]] = []  # [dossier, bank, group, latency_ms, ok]
         self.journey_stats = JourneyBatch(JOURNEY)  # journeys not yet in Locust's statistics
         self._flusher = None
@@ -119,6 +121,7 @@ class Harness:
         self._live_seen = [0, 0]  # journeys and callback samples already counted for the snapshot
         self._live_totals = [0, 0, 0]  # journeys failed, http requests, http failures
         self._callback_ms: list[float] = []
+        self.live_cpu_s = 0.0  # CPU seconds of live snapshots, live.json and scrapes: what watching the run cost
         self.metrics_server = None
         self.cpu_at_start = time.process_time()
         self.cpu_s: float | None = None  # this process's CPU seconds from test_start to test_stop
@@ -138,11 +141,18 @@ class Harness:
     # ----------------------------------------------------------------- recording (every process)
 
     def _on_request(self, request_type, name, response_time, response_length, exception=None, **_kw) -> None:
+        """Every HTTP request of this process: its HDR histogram and this second's count, nothing else.
+
+        The live status line and the metrics endpoint compute their rates and percentiles from these when
+        they ask (`snapshot`); nothing here allocates once the route and the second are known."""
         if request_type in HARNESS_TYPES:
             return
-        self.hdr.record(f"{request_type} {name}", response_time)
-        counts = self.http.setdefault(int(time.time()), [0, 0])
-        counts[1 if exception else 0] += 1
+        self.hdr.record_request(request_type, name, response_time)
+        second = int(time.time())
+        if second != self._second:
+            self._second = second
+            self._second_counts = self.http.setdefault(second, [0, 0])
+        self._second_counts[1 if exception else 0] += 1
 
     def journey_done(self, name: str, intended_at: float, ok: bool, error: Exception | None = None) -> float:
         """Record one finished journey, timed from its intended start; a JOURNEY sample within `FLUSH_S`."""
@@ -300,14 +310,20 @@ class Harness:
         if port and self.metrics_server is None:
             from motcua.loadtest.live import serve_metrics
 
-            self.metrics_server = serve_metrics(port, self.snapshot)
+            self.metrics_server = serve_metrics(port, self.snapshot, self._spent_watching)
         if opts.motcua_out and getattr(opts, "motcua_live", 1) and self._live_greenlet is None:
             self._live_greenlet = gevent.spawn(self._live_loop, Path(opts.motcua_out))
 
     def _live_loop(self, folder: Path) -> None:
         while True:
             gevent.sleep(STATUS_INTERVAL_S)
+            cpu = time.process_time()
             self.snapshot().write(folder)
+            self._spent_watching(time.process_time() - cpu)
+
+    def _spent_watching(self, cpu_s: float) -> None:
+        """CPU seconds of one live snapshot (live.json or a scrape): `live_cpu_s`, the cost of watching the run."""
+        self.live_cpu_s += cpu_s
 
     def stop_live(self) -> None:
         if self._live_greenlet is not None:
@@ -329,6 +345,7 @@ class Harness:
         }
         self.hdr.reset()
         self.journeys, self.arrivals, self.drops, self.http, self.officer = [], [], [], {}, []
+        self._second = -1  # the next request starts a new entry of the new `http`
         return delta
 
     def _on_report_to_master(self, client_id: str, data: dict[str, Any]) -> None:
@@ -435,6 +452,7 @@ class Harness:
             "started_at": self.started_at,
             "written_at": time.time(),
             "cpu_s": self.cpu_s,
+            "live_cpu_s": self.live_cpu_s,
             "hdr": self.hdr.encode(),
             "journeys": self.journeys,
             "arrivals": self.arrivals,
