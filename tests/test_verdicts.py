@@ -205,6 +205,9 @@ def test_a_tagged_threshold_parses_with_its_units():
         ("callback.p95{bnk=AGRIBANK} < 20s", "unknown tag 'bnk'; its tags are bank, group"),
         ("journey_failures.rate < 20s", "s is a time, but this statistic is a share"),
         ("callback.p95 is fast", "not a threshold"),
+        ("eror_rate=0.01", "unknown gate 'eror_rate'; did you mean 'error_rate'?"),
+        ("error_rate=fast", "error_rate takes a limit in share (0.01 or 1%), not 'fast'"),
+        ("conformance=2s", "s is a time, but this statistic is a count"),
     ],
 )
 def test_a_bad_threshold_is_an_input_error_naming_it(expression, problem):
@@ -223,6 +226,25 @@ def test_slo_on_the_command_line_replaces_the_scenarios_gate_on_the_same_metric(
     assert keys["callback.p95{bank=AGRIBANK}"].limit == 25000
     assert "http.p99{route=POST /dossiers}" in keys and "journey_failures.rate" in keys  # the others stay
     assert plan.parameters()["thresholds"] == ["callback.p95 < 20s", "callback.p95{bank=AGRIBANK} < 25s"]
+
+
+def test_a_gate_limit_is_a_threshold_in_the_gates_unit():
+    """``--slo GATE=N`` is parsed by thresholds.parse: ``GATE's metric <= N``, the verdict named after the gate."""
+    rate = thresholds.parse("error_rate=0.02")
+    assert (rate.metric, rate.stat, rate.op, rate.limit, rate.name) == ("http_errors", "rate", "<=", 0.02, "error_rate")
+    assert thresholds.parse("error_rate = 2%").limit == pytest.approx(0.02)
+    assert thresholds.parse("callback_p95_ms=20s").limit == 20000 == thresholds.parse("callback_p95_ms=20000").limit
+    create = thresholds.parse("create_p99_ms=800ms")
+    assert create.key == "http.p99{route=POST /dossiers}" and create.limit == 800
+    assert thresholds.parse("conformance=0").key == "conformance.count"
+
+
+def test_a_gate_limit_on_the_command_line_replaces_the_scenarios_gate_and_its_recorded_limit():
+    plan = plan_loadtest(PEAK_DAY, LoadtestOptions(rate_per_s=5, duration_s=30, thresholds=("error_rate=0.02",)))
+    gate = {t.key: t for t in plan.thresholds}["http_errors.rate"]
+    assert (gate.limit, gate.name, gate.op) == (0.02, "error_rate", "<=")
+    assert plan.limits["error_rate"] == 0.02 and plan.parameters()["slo"]["error_rate"] == 0.02
+    assert sum(t.key == "http_errors.rate" for t in plan.thresholds) == 1
 
 
 def test_a_bad_threshold_on_the_command_line_stops_the_plan():

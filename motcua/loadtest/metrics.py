@@ -64,6 +64,18 @@ METRICS: dict[str, Metric] = {
 }
 
 
+NAMED_GATES: dict[str, tuple[str, str, tuple[tuple[str, str], ...]]] = {
+    "callback_p95_ms": ("callback", "p95", ()),
+    "create_p99_ms": ("http", "p99", (("route", "POST /dossiers"),)),
+    "error_rate": ("http_errors", "rate", ()),
+    "dropped_arrivals": ("dropped_arrivals", "rate", ()),
+    "lost_callbacks": ("lost_callbacks", "count", ()),
+    "late_callbacks": ("late_callbacks", "count", ()),
+    "journey_failures": ("journey_failures", "rate", ()),
+    "conformance": ("conformance", "count", ()),
+}
+"""The scenario's named ``[slo]`` gates (``error_rate = 0.01``), each as the metric, statistic and tags it bounds
+(``≤`` its limit): ``--slo error_rate=0.01`` and ``--slo 'http_errors.rate <= 1%'`` are the same threshold."""
 LIVE: tuple[tuple[str, str], ...] = (
     ("http", "count"), ("http_errors", "count"), ("journey", "count"), ("journey_failures", "count"),
     ("dropped_arrivals", "count"), ("callback", "count"), ("callback", "p50"), ("callback", "p95"), ("callback", "p99"),
