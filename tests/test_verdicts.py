@@ -186,6 +186,52 @@ def test_the_console_lists_the_top_failure_reasons_with_their_step(tmp_path, cap
     assert first < second
 
 
+def _bare_harness(monkeypatch):
+    """A `Harness` of a single Locust process with no payment journeys (no journal reader), outside Locust."""
+    from types import SimpleNamespace
+
+    monkeypatch.setenv("LOCUST_SKIP_MONKEY_PATCH", "1")  # importing Locust here must not patch pytest's process
+
+    from motcua.loadtest.plugin import Harness
+
+    options = SimpleNamespace(motcua_agency_url="", motcua_scenario="", motcua_merchant="")
+    events = SimpleNamespace(request=SimpleNamespace(add_listener=lambda _f: None))
+    return Harness(SimpleNamespace(parsed_options=options, runner=object(), events=events, host=""))
+
+
+def test_status_polls_are_counted_apart_from_the_journeys_requests(monkeypatch):
+    from motcua.loadtest.callbacks import POLL_CONTEXT
+
+    harness = _bare_harness(monkeypatch)
+    harness._on_request("POST", "/dossiers", 12.0, 10, exception=None, context={})
+    harness._on_request("POST", "/charge", 30.0, 10, exception=RuntimeError("500"), context={})
+    for _ in range(5):  # the officer waiting for "paid"; one of her polls met a 503
+        harness._on_request("GET", "/dossiers/[code] (officer)", 3.0, 10, exception=None, context=POLL_CONTEXT)
+    harness._on_request("GET", "/dossiers/[code] (officer)", 3.0, 10, exception=RuntimeError("503"),
+                        context=POLL_CONTEXT)
+    assert sum(ok + failed for ok, failed in harness.http.values()) == 2  # the journeys' requests only
+    assert sum(failed for _ok, failed in harness.http.values()) == 1
+    assert harness.polls == [5, 1]
+    assert harness.hdr.summary()["GET /dossiers/[code] (officer)"]["count"] == 6  # its latency is still measured
+    delta = harness._take_delta()
+    assert delta["polls"] == [5, 1] and harness.polls == [0, 0]
+
+
+def test_error_rate_is_the_journeys_and_status_polling_is_shown_apart(tmp_path, capsys):
+    harness = _harness(approvals=2)  # 10 journey requests, none failed
+    harness["polls"] = [70, 30]  # a status page answering 404 until paid: waiting, not an HTTP error
+    data = _summary(harness, tmp_path)
+    assert data["slo_measured"]["error_rate"] == 0.0 and data["throughput"]["http_requests"] == 10
+    assert data["status_polling"] == {"requests": 100, "failures": 30, "failure_share": 0.3}
+    assert data["journeys"]["failures"] == 0
+    data["slo"] = []
+    print_report(Summary(data, tmp_path))
+    out = capsys.readouterr().out
+    assert "status polling (waiting for \"paid\", not in the HTTP errors): 100 polls, 30 failed (30.0%)" in out
+    assert "HTTP errors 0" in out and "finished 2, failed 0" in out
+    assert _summary(_harness(approvals=2), tmp_path)["status_polling"]["requests"] == 0  # an older harness.json
+
+
 # ----------------------------------------------------------------------------- thresholds
 
 

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -34,6 +35,11 @@ def test_a_short_healthy_run_passes_with_the_default_deadline(tmp_path, seed):
     proc = motcua_loadtest(tmp_path, "--duration", "5s", "--rate", "10", "--seed", str(seed))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "lost 0 (never arrived), late 0 (after the 45 s deadline)" in proc.stdout
+    # the officer's polls of each paid dossier are counted apart from the journeys' requests (not in error_rate)
+    data = json.loads((tmp_path / "run" / "summary.json").read_text(encoding="utf-8"))
+    assert data["status_polling"]["requests"] > 0 and "status polling (waiting for" in proc.stdout
+    assert sum(r["count"] for k, r in data["request_types"].items() if "(officer)" not in k) == \
+        data["throughput"]["http_requests"]
 
 
 @pytest.mark.slow

@@ -31,7 +31,7 @@ from locust.stats import CSV_STATS_INTERVAL_SEC
 
 from motcua.atomic import write_text
 from motcua.loadtest.abort import AbortWatch
-from motcua.loadtest.callbacks import CALLBACK, IPN_ACK, Approval, CallbackCorrelator
+from motcua.loadtest.callbacks import CALLBACK, IPN_ACK, STATUS_POLL, Approval, CallbackCorrelator
 from motcua.loadtest.journey_stats import FLUSH_S, JourneyBatch, log_outside_total
 from motcua.loadtest.live import CALLBACK_QUANTILES, STATUS_INTERVAL_S, LiveSnapshot, nearest_rank_ms, requests_per_s
 from motcua.loadtest.percentiles import HdrSet
@@ -101,6 +101,7 @@ class Harness:
         self.http: dict[int, list[int]] = {}  # epoch second -> [ok, failed]
         self._second = -1  # the second `_second_counts` counts (the entry of `http` requests go to now)
         self._second_counts = [0, 0]
+        self.polls = [0, 0]  # status polls (POLL_CONTEXT): [answered, failed] — the waiting, apart from `http`
         self.officer: list[list[Any]] = []  # [dossier, bank, group, latency_ms, ok]
         self.journey_stats = JourneyBatch(JOURNEY)  # journeys not yet in Locust's statistics
         self._flusher = None
@@ -140,14 +141,20 @@ class Harness:
 
     # ----------------------------------------------------------------- recording (every process)
 
-    def _on_request(self, request_type, name, response_time, response_length, exception=None, **_kw) -> None:
+    def _on_request(self, request_type, name, response_time, response_length, exception=None, context=None,
+                    **_kw) -> None:
         """Every HTTP request of this process: its HDR histogram and this second's count, nothing else.
 
+        A status poll (`motcua.loadtest.callbacks.POLL_CONTEXT`) is counted in `polls` instead: polling until
+        "paid" is waiting, not the journey's traffic, and its answers do not drive ``error_rate``.
         The live status line and the metrics endpoint compute their rates and percentiles from these when
         they ask (`snapshot`); nothing here allocates once the route and the second are known."""
         if request_type in HARNESS_TYPES:
             return
         self.hdr.record_request(request_type, name, response_time)
+        if context and STATUS_POLL in context:
+            self.polls[1 if exception else 0] += 1
+            return
         second = int(time.time())
         if second != self._second:
             self._second = second
@@ -342,9 +349,11 @@ class Harness:
             "drops": self.drops,
             "http": self.http,
             "officer": self.officer,
+            "polls": self.polls,
         }
         self.hdr.reset()
         self.journeys, self.arrivals, self.drops, self.http, self.officer = [], [], [], {}, []
+        self.polls = [0, 0]
         self._second = -1  # the next request starts a new entry of the new `http`
         return delta
 
@@ -365,6 +374,8 @@ class Harness:
         self.arrivals.extend(delta["arrivals"])
         self.drops.extend(delta["drops"])
         self.officer.extend(delta["officer"])
+        for i, count in enumerate(delta.get("polls", ())):
+            self.polls[i] += count
         for sec, (ok, failed) in delta["http"].items():
             counts = self.http.setdefault(int(sec), [0, 0])
             counts[0] += ok
@@ -459,6 +470,7 @@ class Harness:
             "drops": self.drops,
             "http": {str(k): v for k, v in sorted(self.http.items())},
             "officer": self.officer,
+            "polls": self.polls,
             "journal_since": self.options.motcua_journal_since,
             "journal_cursor": self.reader.since if self.reader else None,
             "journal_errors": self.reader.errors if self.reader else None,
