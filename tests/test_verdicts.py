@@ -61,6 +61,24 @@ def test_the_bank_mock_never_notifies_later_than_its_cap():
     assert "profile.notify_cap_ms)" in source  # the service draws the same way
 
 
+def test_a_banks_charge_latency_is_capped_like_its_notification_delay():
+    from motcua.mock_services.bank.app import charge_latency_ms
+
+    bank = BankProfile(code="AGRIBANK", name="Agribank", p50_ms=450, p95_ms=2500, notify_p50_ms=1, notify_p95_ms=2)
+    assert bank.charge_cap_ms == 5000 and bank.public()["max_ms"] == 5000
+    rng = np.random.Generator(np.random.PCG64(3))
+    draws = [charge_latency_ms(rng, bank) for _ in range(20000)]
+    assert max(draws) == bank.charge_cap_ms  # the tail reaches the cap (about 2% of draws) and stops there
+    assert 0.005 < sum(d == bank.charge_cap_ms for d in draws) / len(draws) < 0.04
+    assert sorted(draws)[len(draws) // 2] == pytest.approx(450, rel=0.05)  # below the cap: the declared lognormal
+    declared = BankProfile(code="BIDV", name="BIDV", p50_ms=300, p95_ms=1200, max_ms=1500, notify_p50_ms=1,
+                           notify_p95_ms=2)
+    assert max(charge_latency_ms(rng, declared) for _ in range(5000)) == 1500
+    with pytest.raises(FieldProblem, match=r"^max_ms: must be ≥ p95_ms"):
+        BankProfile(code="BIDV", name="BIDV", p50_ms=300, p95_ms=1200, max_ms=1000, notify_p50_ms=1,
+                    notify_p95_ms=2).check()
+
+
 def test_the_default_deadline_is_the_slowest_cap_plus_a_margin():
     scenario = load_scenario(PEAK_DAY)
     slowest = max(b.notify_cap_ms for b in scenario.payment_system.banks) / 1000
