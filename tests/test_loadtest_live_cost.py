@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from motcua.loadtest.live import LiveSnapshot, LiveWatch
 from motcua.loadtest.percentiles import HDR_HIGHEST_US, HdrSet, fast_recorder, hdr_summary, new_histogram
 
 
@@ -38,3 +39,16 @@ def test_record_request_fills_the_histogram_named_by_type_and_route_and_survives
     assert hdrs.summary()["GET /dossiers/[code]"]["count"] == 1
     hdrs.merge_encoded(encoded)
     assert hdrs.summary()["GET /dossiers/[code]"]["count"] == 5
+
+
+def test_the_live_watch_writes_the_last_snapshot_and_counts_what_watching_cost(tmp_path):
+    snap = LiveSnapshot(elapsed_s=60.0, duration_s=60, arrivals_started=10, arrivals_dropped=0, http_requests=30,
+                        http_failures=0, requests_per_s=0.5, journeys_finished=10, journeys_failed=0, callbacks=8,
+                        callback_ms={"0.95": 800.0}, lost_callbacks=0, late_callbacks=0, finished=True)
+    watch = LiveWatch(lambda: snap)
+    watch.spent(0.25)
+    watch.spent(0.5)
+    assert watch.cpu_s == 0.75
+    watch.stop(tmp_path)  # never started: no timer to stop, the run's last snapshot is still written
+    assert LiveSnapshot.read(tmp_path) == snap
+    watch.stop(None)  # --motcua-live 0: nothing written

@@ -53,7 +53,7 @@ def locust_help() -> str:
     os.environ.setdefault("LOCUST_SKIP_MONKEY_PATCH", "1")  # a help text: no need to patch this process for gevent
     from locust.argument_parser import get_parser
 
-    from motcua.loadtest.plugin import add_arguments
+    from motcua.loadtest.locust_options import add_arguments
 
     parser = get_parser()  # Locust's options, and those of any plugin already loaded
     if "--motcua-scenario" not in parser._option_string_actions:

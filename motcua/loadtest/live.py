@@ -182,3 +182,45 @@ def serve_metrics(port: int, take: Callable[[], LiveSnapshot], spent: Callable[[
     registry.register(SnapshotCollector(take, spent))
     server, _thread = start_http_server(port, addr="127.0.0.1", registry=registry)
     return server
+
+
+class LiveWatch:
+    """The run watched while it goes (master or single process): `take`'s snapshot into ``live.json`` every
+    `STATUS_INTERVAL_S`, and on each scrape of the metrics endpoint; `cpu_s` is what that cost
+    (``live_cpu_s`` in harness.json)."""
+
+    def __init__(self, take: Callable[[], LiveSnapshot]) -> None:
+        self.take = take
+        self.cpu_s = 0.0
+        self.server: Any = None
+        self._greenlet: Any = None
+
+    def spent(self, cpu_s: float) -> None:
+        """CPU seconds of one snapshot written or scraped."""
+        self.cpu_s += cpu_s
+
+    def start(self, folder: Path | None, port: int) -> None:
+        """``live.json`` into `folder` (None: not written) and, with a `port`, the metrics endpoint."""
+        import gevent
+
+        if port and self.server is None:
+            self.server = serve_metrics(port, self.take, self.spent)
+        if folder is not None and self._greenlet is None:
+            self._greenlet = gevent.spawn(self._loop, folder)
+
+    def _loop(self, folder: Path) -> None:
+        import gevent
+
+        while True:
+            gevent.sleep(STATUS_INTERVAL_S)
+            cpu = time.process_time()
+            self.take().write(folder)
+            self.spent(time.process_time() - cpu)
+
+    def stop(self, folder: Path | None) -> None:
+        """No more snapshots on the timer; the last one (the run's end) into `folder`."""
+        if self._greenlet is not None:
+            self._greenlet.kill(block=False)
+            self._greenlet = None
+        if folder is not None:
+            self.take().write(folder)
