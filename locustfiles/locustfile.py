@@ -37,6 +37,7 @@ import ipaddress
 import itertools
 import time
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import numpy as np
 from locust import FastHttpUser, between, events, task
@@ -48,6 +49,9 @@ from motcua.locustfiles.reconciler import ReconcilerUser
 
 from motcua.loadtest import plugin
 from motcua.loadtest.arrivals import OpenModelEngine, arrival_times
+
+if TYPE_CHECKING:
+    from motcua.mock_services.common.people import PeopleGenerator
 
 __all__ = ["CitizenUser", "OpenArrivals", "PlainUser", "ReconcilerUser"]
 
@@ -74,6 +78,9 @@ def _read_scenario(environment, **_kw) -> None:
         environment.motcua_profile = profile_from_scenario(
             scenario, opts.motcua_profile or None, duration_s=duration, rate_per_s=rate
         )
+        from motcua.mock_services.common.people import PeopleGenerator
+
+        PeopleGenerator(0)  # Faker loads its vi_VN providers (≈0.2 s CPU) now, not in the test at the first arrival
     else:  # a bare run (benchmarks): a constant rate and no citizens' parameters
         environment.motcua_params = None
         environment.motcua_profile = constant(rate or 1.0, duration or 10.0)
@@ -186,15 +193,22 @@ class _PayingUser(FastHttpUser):
         super().__init__(environment)
 
     def on_start(self) -> None:
-        from motcua.mock_services.common.people import PeopleGenerator
-
         seed = _generator_seed(self.environment)
         self.seed = seed
         self.rng = np.random.default_rng(seed)
-        self.people = PeopleGenerator(int(np.random.SeedSequence(seed).generate_state(1)[0]))
+        self._people: PeopleGenerator | None = None
         self.harness = self.environment.motcua
         self.ref_prefix = f"MC{int(time.time()) % 10**7}{seed[1]:02d}{seed[2]:02d}"
         self.refs = itertools.count(1)
+
+    @property
+    def people(self) -> PeopleGenerator:
+        """The payers (Faker ``vi_VN``), made at the first journey that needs one: the trivial journey never does."""
+        if self._people is None:
+            from motcua.mock_services.common.people import PeopleGenerator
+
+            self._people = PeopleGenerator(int(np.random.SeedSequence(self.seed).generate_state(1)[0]))
+        return self._people
 
     def citizen_visit(self, intended_at: float) -> None:
         """One citizen's visit, timed from `intended_at`; a JOURNEY sample named by its outcome."""

@@ -26,6 +26,7 @@ import gevent.pool
 from motcua.locustfiles.citizen import GOOD_OTP, JourneyFailed, Outcome
 from motcua.locustfiles.officer import OfficerDesk
 
+from motcua.loadtest.callbacks import POLL_CONTEXT
 from motcua.loadtest.merchant_file import START_REQUEST, MerchantFile, dig, request_kwargs
 
 PAY_PATH = "/paymentv2/vpcpay.html"
@@ -188,7 +189,7 @@ class StatusDesk(OfficerDesk):
         status = self.merchant.status
         assert status is not None
         url = status.url.format_map({"txn_ref": code})
-        with self.client.get(url, name="merchant: order status", catch_response=True) as resp:
+        with self.client.get(url, name="merchant: order status", catch_response=True, context=POLL_CONTEXT) as resp:
             data = _json(resp)
             if resp.status_code != 200 or data is None:
                 resp.failure(f"{resp.status_code}")

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import gevent
 
-from motcua.loadtest.callbacks import CALLBACK, OFFICER_SEES_PAID, CallbackLost, callback_names
+from motcua.loadtest.callbacks import CALLBACK, OFFICER_SEES_PAID, POLL_CONTEXT, CallbackLost, callback_names
 from motcua.loadtest.journey_stats import log_outside_total
 
 if TYPE_CHECKING:
@@ -74,7 +74,8 @@ class OfficerDesk:
 
     def status(self, code: str) -> str | None:
         url = f"{self.agency_url}/dossiers/{code}"
-        with self.client.get(url, name="/dossiers/[code] (officer)", catch_response=True) as resp:
+        with self.client.get(url, name="/dossiers/[code] (officer)", catch_response=True,
+                             context=POLL_CONTEXT) as resp:
             if resp.status_code != 200:
                 resp.failure(f"{resp.status_code}")
                 return None

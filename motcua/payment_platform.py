@@ -71,6 +71,9 @@ BANK_CODE = r"[A-Z0-9][A-Z0-9_-]{1,31}"
 NOTIFY_CAP_FACTOR = 2.0
 """A bank's notification delay is lognormal (p50, p95) truncated at a cap: ``notify_max_ms`` when declared, else
 this × ``notify_p95_ms``. The load test's default callback deadline follows the cap (docs/contracts.md §SLO)."""
+CHARGE_CAP_FACTOR = 2.0
+"""A bank's charge latency is lognormal (p50, p95) truncated likewise: ``max_ms`` when declared, else this ×
+``p95_ms`` (no endless tail: a citizen's charge never hangs for minutes by chance alone; a freeze is a fault)."""
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -88,6 +91,9 @@ class BankProfile:
     share: float | None = spec("share of payments through this bank (required in a scenario)", None, share=True)
     p50_ms: float = spec("median charge latency", unit="ms", ge=0)
     p95_ms: float = spec("95th percentile charge latency", unit="ms", ge=0)
+    max_ms: float | None = spec(
+        f"cap of the charge latency: longer draws are cut to it (default {CHARGE_CAP_FACTOR:g} × p95_ms)",
+        None, unit="ms", gt=0)
     notify_p50_ms: float = spec("median delay of the bank's notification to the gateway", unit="ms", ge=0)
     notify_p95_ms: float = spec("95th percentile notification delay", unit="ms", ge=0)
     notify_max_ms: float | None = spec(
@@ -99,6 +105,8 @@ class BankProfile:
     def check(self) -> None:
         check_percentile_order(self, "p50_ms", "p95_ms")
         check_percentile_order(self, "notify_p50_ms", "notify_p95_ms")
+        if self.max_ms is not None and self.max_ms < self.p95_ms:
+            raise FieldProblem("max_ms", self.max_ms, "must be ≥ p95_ms (a cap above the tail)")
         if self.notify_max_ms is not None and self.notify_max_ms < self.notify_p95_ms:
             raise FieldProblem("notify_max_ms", self.notify_max_ms, "must be ≥ notify_p95_ms (a cap above the tail)")
         for code in self.decline:
@@ -109,6 +117,11 @@ class BankProfile:
             raise FieldProblem("decline", self.decline, "decline shares sum above 1")
 
     @property
+    def charge_cap_ms(self) -> float:
+        """The longest charge latency the bank draws: `max_ms`, else `CHARGE_CAP_FACTOR` × p95."""
+        return self.max_ms if self.max_ms is not None else CHARGE_CAP_FACTOR * self.p95_ms
+
+    @property
     def notify_cap_ms(self) -> float:
         """The longest notification delay the bank draws: `notify_max_ms`, else `NOTIFY_CAP_FACTOR` × p95."""
         return self.notify_max_ms if self.notify_max_ms is not None else NOTIFY_CAP_FACTOR * self.notify_p95_ms
@@ -116,8 +129,9 @@ class BankProfile:
     def public(self) -> dict[str, Any]:
         """The profile as the bank service's ``GET /banks`` shows it (docs/contracts.md §1)."""
         return {"code": self.code, "name": self.name, "kind": self.kind, "p50_ms": self.p50_ms,
-                "p95_ms": self.p95_ms, "notify_p50_ms": self.notify_p50_ms, "notify_p95_ms": self.notify_p95_ms,
-                "notify_max_ms": self.notify_cap_ms, "decline_mix": dict(self.decline)}
+                "p95_ms": self.p95_ms, "max_ms": self.charge_cap_ms, "notify_p50_ms": self.notify_p50_ms,
+                "notify_p95_ms": self.notify_p95_ms, "notify_max_ms": self.notify_cap_ms,
+                "decline_mix": dict(self.decline)}
 
     def verdict(self, u: float) -> str:
         """The response code for a uniform draw `u`: declines take the bottom of [0, 1), approval the rest."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 
@@ -13,7 +14,8 @@ from motcua.mock_services.supervisor import check_fault_file, service_routes
 
 from motcua.cli import main
 from motcua.errors import InputError
-from motcua.loadtest.live import METRICS, LiveSnapshot, metric_values, requests_per_s, status_line
+from motcua.loadtest import metrics, thresholds
+from motcua.loadtest.live import EXPORTED, LiveSnapshot, metric_values, requests_per_s, status_line
 from motcua.loadtest.runner.locust_processes import check_locust_args
 from motcua.loadtest.runner.options import LoadtestOptions, locust_config_files
 
@@ -120,8 +122,23 @@ def test_snapshot_round_trips_and_rates_use_one_window(tmp_path):
 def _exposed_names() -> set[str]:
     names = set()
     for name, _labels, _value in metric_values(SNAP):
-        names.add(f"{name}_total" if METRICS[name][0] == "counter" else name)
+        assert EXPORTED[name][0] != "counter" or name.endswith("_total")  # as Prometheus exposes a counter
+        names.add(name)
     return names
+
+
+def test_the_endpoint_exports_the_thresholds_metrics_under_one_naming_rule():
+    """One list: every live name is a metric.stat a threshold can gate on (named by prometheus_name), or progress."""
+    values = {name: value for name, _labels, value in metric_values(SNAP)}
+    named = {metrics.prometheus_name(metric, stat) for metric, stat in metrics.LIVE}
+    assert set(values) == set(EXPORTED) == set(metrics.PROGRESS) | named
+    for metric, stat in metrics.LIVE:
+        assert stat in metrics.METRICS[metric].stats
+        thresholds.parse(f"{metric}.{stat} >= 0")  # what the endpoint shows, a threshold can gate on
+    assert values["motcua_callback_p95"] == 812.4 and values["motcua_journey_failures_total"] == 2
+    assert values["motcua_http_total"] == 3000 and values["motcua_http_errors_total"] == 7
+    assert values["motcua_dropped_arrivals_total"] == 3 and values["motcua_lost_callbacks_total"] == 1
+    assert math.isnan(values["motcua_callback_p99"])  # no value yet: NaN, not 0
 
 
 def test_grafana_dashboard_queries_only_metrics_that_exist():

@@ -58,7 +58,7 @@ def test_prometheus_sees_the_run_while_it_goes(tmp_path):
         )
         base = f"http://127.0.0.1:{prom_port}"
         seen: dict[str, list[dict]] = {}
-        wanted = ('motcua_callbacks_ipn_ack_ms{quantile="0.95"} > 0', "motcua_journeys_failed_total",
+        wanted = ("motcua_callback_p95 > 0", "motcua_journey_failures_total",
                   "motcua_arrivals_started_total > 0", "sum(motcua_http_requests_total)")
         while len(seen) < len(wanted) and run.poll() is None:
             time.sleep(1)

@@ -211,7 +211,10 @@ def test_two_workers_merge_statistics_with_callbacks(tmp_path):
     # Locust's "Aggregated" row counts the HTTP requests alone: no JOURNEY, CALLBACK or ARRIVAL rows in it
     http_rows = [r for (t, n), r in rows.items() if n != "Aggregated" and t not in ("JOURNEY", "CALLBACK", "ARRIVAL")]
     aggregated = int(rows[("", "Aggregated")]["Request Count"])
-    assert aggregated == sum(int(r["Request Count"]) for r in http_rows) == data["throughput"]["http_requests"]
+    polls = int(rows[("GET", "/dossiers/[code] (officer)")]["Request Count"])
+    assert polls == data["status_polling"]["requests"] > 0  # every worker's officer polls reached the master
+    # summary.json's throughput counts the journeys' requests; the officers' polls are status_polling's
+    assert aggregated == sum(int(r["Request Count"]) for r in http_rows) == data["throughput"]["http_requests"] + polls
     assert data["invariant"]["ok"] is True
     # the officers on both workers watched every paid dossier until they saw it paid
     assert data["callbacks"]["officer_sees_paid"]["count"] == data["approvals"]

@@ -61,6 +61,24 @@ def test_the_bank_mock_never_notifies_later_than_its_cap():
     assert "profile.notify_cap_ms)" in source  # the service draws the same way
 
 
+def test_a_banks_charge_latency_is_capped_like_its_notification_delay():
+    from motcua.mock_services.bank.app import charge_latency_ms
+
+    bank = BankProfile(code="AGRIBANK", name="Agribank", p50_ms=450, p95_ms=2500, notify_p50_ms=1, notify_p95_ms=2)
+    assert bank.charge_cap_ms == 5000 and bank.public()["max_ms"] == 5000
+    rng = np.random.Generator(np.random.PCG64(3))
+    draws = [charge_latency_ms(rng, bank) for _ in range(20000)]
+    assert max(draws) == bank.charge_cap_ms  # the tail reaches the cap (about 2% of draws) and stops there
+    assert 0.005 < sum(d == bank.charge_cap_ms for d in draws) / len(draws) < 0.04
+    assert sorted(draws)[len(draws) // 2] == pytest.approx(450, rel=0.05)  # below the cap: the declared lognormal
+    declared = BankProfile(code="BIDV", name="BIDV", p50_ms=300, p95_ms=1200, max_ms=1500, notify_p50_ms=1,
+                           notify_p95_ms=2)
+    assert max(charge_latency_ms(rng, declared) for _ in range(5000)) == 1500
+    with pytest.raises(FieldProblem, match=r"^max_ms: must be ≥ p95_ms"):
+        BankProfile(code="BIDV", name="BIDV", p50_ms=300, p95_ms=1200, max_ms=1000, notify_p50_ms=1,
+                    notify_p95_ms=2).check()
+
+
 def test_the_default_deadline_is_the_slowest_cap_plus_a_margin():
     scenario = load_scenario(PEAK_DAY)
     slowest = max(b.notify_cap_ms for b in scenario.payment_system.banks) / 1000
@@ -186,6 +204,52 @@ def test_the_console_lists_the_top_failure_reasons_with_their_step(tmp_path, cap
     assert first < second
 
 
+def _bare_harness(monkeypatch):
+    """A `Harness` of a single Locust process with no payment journeys (no journal reader), outside Locust."""
+    from types import SimpleNamespace
+
+    monkeypatch.setenv("LOCUST_SKIP_MONKEY_PATCH", "1")  # importing Locust here must not patch pytest's process
+
+    from motcua.loadtest.plugin import Harness
+
+    options = SimpleNamespace(motcua_agency_url="", motcua_scenario="", motcua_merchant="")
+    events = SimpleNamespace(request=SimpleNamespace(add_listener=lambda _f: None))
+    return Harness(SimpleNamespace(parsed_options=options, runner=object(), events=events, host=""))
+
+
+def test_status_polls_are_counted_apart_from_the_journeys_requests(monkeypatch):
+    from motcua.loadtest.callbacks import POLL_CONTEXT
+
+    harness = _bare_harness(monkeypatch)
+    harness._on_request("POST", "/dossiers", 12.0, 10, exception=None, context={})
+    harness._on_request("POST", "/charge", 30.0, 10, exception=RuntimeError("500"), context={})
+    for _ in range(5):  # the officer waiting for "paid"; one of her polls met a 503
+        harness._on_request("GET", "/dossiers/[code] (officer)", 3.0, 10, exception=None, context=POLL_CONTEXT)
+    harness._on_request("GET", "/dossiers/[code] (officer)", 3.0, 10, exception=RuntimeError("503"),
+                        context=POLL_CONTEXT)
+    assert sum(ok + failed for ok, failed in harness.http.values()) == 2  # the journeys' requests only
+    assert sum(failed for _ok, failed in harness.http.values()) == 1
+    assert harness.polls == [5, 1]
+    assert harness.hdr.summary()["GET /dossiers/[code] (officer)"]["count"] == 6  # its latency is still measured
+    delta = harness._take_delta()
+    assert delta["polls"] == [5, 1] and harness.polls == [0, 0]
+
+
+def test_error_rate_is_the_journeys_and_status_polling_is_shown_apart(tmp_path, capsys):
+    harness = _harness(approvals=2)  # 10 journey requests, none failed
+    harness["polls"] = [70, 30]  # a status page answering 404 until paid: waiting, not an HTTP error
+    data = _summary(harness, tmp_path)
+    assert data["slo_measured"]["error_rate"] == 0.0 and data["throughput"]["http_requests"] == 10
+    assert data["status_polling"] == {"requests": 100, "failures": 30, "failure_share": 0.3}
+    assert data["journeys"]["failures"] == 0
+    data["slo"] = []
+    print_report(Summary(data, tmp_path))
+    out = capsys.readouterr().out
+    assert "status polling (waiting for \"paid\", not in the HTTP errors): 100 polls, 30 failed (30.0%)" in out
+    assert "HTTP errors 0" in out and "finished 2, failed 0" in out
+    assert _summary(_harness(approvals=2), tmp_path)["status_polling"]["requests"] == 0  # an older harness.json
+
+
 # ----------------------------------------------------------------------------- thresholds
 
 
@@ -205,6 +269,9 @@ def test_a_tagged_threshold_parses_with_its_units():
         ("callback.p95{bnk=AGRIBANK} < 20s", "unknown tag 'bnk'; its tags are bank, group"),
         ("journey_failures.rate < 20s", "s is a time, but this statistic is a share"),
         ("callback.p95 is fast", "not a threshold"),
+        ("eror_rate=0.01", "unknown gate 'eror_rate'; did you mean 'error_rate'?"),
+        ("error_rate=fast", "error_rate takes a limit in share (0.01 or 1%), not 'fast'"),
+        ("conformance=2s", "s is a time, but this statistic is a count"),
     ],
 )
 def test_a_bad_threshold_is_an_input_error_naming_it(expression, problem):
@@ -223,6 +290,25 @@ def test_slo_on_the_command_line_replaces_the_scenarios_gate_on_the_same_metric(
     assert keys["callback.p95{bank=AGRIBANK}"].limit == 25000
     assert "http.p99{route=POST /dossiers}" in keys and "journey_failures.rate" in keys  # the others stay
     assert plan.parameters()["thresholds"] == ["callback.p95 < 20s", "callback.p95{bank=AGRIBANK} < 25s"]
+
+
+def test_a_gate_limit_is_a_threshold_in_the_gates_unit():
+    """``--slo GATE=N`` is parsed by thresholds.parse: ``GATE's metric <= N``, the verdict named after the gate."""
+    rate = thresholds.parse("error_rate=0.02")
+    assert (rate.metric, rate.stat, rate.op, rate.limit, rate.name) == ("http_errors", "rate", "<=", 0.02, "error_rate")
+    assert thresholds.parse("error_rate = 2%").limit == pytest.approx(0.02)
+    assert thresholds.parse("callback_p95_ms=20s").limit == 20000 == thresholds.parse("callback_p95_ms=20000").limit
+    create = thresholds.parse("create_p99_ms=800ms")
+    assert create.key == "http.p99{route=POST /dossiers}" and create.limit == 800
+    assert thresholds.parse("conformance=0").key == "conformance.count"
+
+
+def test_a_gate_limit_on_the_command_line_replaces_the_scenarios_gate_and_its_recorded_limit():
+    plan = plan_loadtest(PEAK_DAY, LoadtestOptions(rate_per_s=5, duration_s=30, thresholds=("error_rate=0.02",)))
+    gate = {t.key: t for t in plan.thresholds}["http_errors.rate"]
+    assert (gate.limit, gate.name, gate.op) == (0.02, "error_rate", "<=")
+    assert plan.limits["error_rate"] == 0.02 and plan.parameters()["slo"]["error_rate"] == 0.02
+    assert sum(t.key == "http_errors.rate" for t in plan.thresholds) == 1
 
 
 def test_a_bad_threshold_on_the_command_line_stops_the_plan():

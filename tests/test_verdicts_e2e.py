@@ -4,11 +4,13 @@
   durations and rates are ``slow``);
 - a target that answers 200 {"status": "ok"} to everything fails the run, and the failure says why;
 - under ``--time-scale 0.01`` with lost IPNs the callback p95 gate fails: a lost callback is never a value under
-  the limit.
+  the limit;
+- abort on fail stops a run early, in one process and with a master and two workers (exit 3, the verdict says why).
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -35,6 +37,11 @@ def test_a_short_healthy_run_passes_with_the_default_deadline(tmp_path, seed):
     proc = motcua_loadtest(tmp_path, "--duration", "5s", "--rate", "10", "--seed", str(seed))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "lost 0 (never arrived), late 0 (after the 45 s deadline)" in proc.stdout
+    # the officer's polls of each paid dossier are counted apart from the journeys' requests (not in error_rate)
+    data = json.loads((tmp_path / "run" / "summary.json").read_text(encoding="utf-8"))
+    assert data["status_polling"]["requests"] > 0 and "status polling (waiting for" in proc.stdout
+    assert sum(r["count"] for k, r in data["request_types"].items() if "(officer)" not in k) == \
+        data["throughput"]["http_requests"]
 
 
 @pytest.mark.slow
@@ -106,3 +113,20 @@ def test_a_failed_abort_threshold_stops_the_run_early(tmp_path, capsys):
     assert "ABORTED early: the threshold 'lost_callbacks.count < 1.0' had already failed" in capsys.readouterr().out
     with pytest.raises(SLOBreach, match=r"lost_callbacks\.count"):
         summary.raise_if_breached()
+
+
+@pytest.mark.slow  # ~55 s: a master and two workers start, abort, drain and write the run
+def test_abort_on_fail_stops_a_master_and_two_workers_early(tmp_path):
+    """The master reads the journal and judges; its abort message stops every worker's arrivals (exit 3)."""
+    faults = tmp_path / "faults.toml"
+    faults.write_text("seed = 11\n[gateway.ipn]\nlost = 0.5\n", encoding="utf-8")
+    proc = motcua_loadtest(tmp_path, "--duration", "60s", "--rate", "8", "--workers", "2", "--faults", str(faults),
+                           "--seed", "6", "--time-scale", "0.01", "--callback-deadline", "2", "--quiet",
+                           "--slo", "lost_callbacks.count < 1 abort")
+    assert proc.returncode == 3, proc.stdout[-3000:] + proc.stderr[-3000:]
+    data = json.loads((tmp_path / "run" / "summary.json").read_text(encoding="utf-8"))
+    assert data["workers"] == 2 and data["aborted"] == "lost_callbacks.count < 1.0"
+    assert data["arrivals"]["started"] < 8 * 30  # stopped well before the 60 s profile's end, on both workers
+    verdict = {v["name"]: v for v in data["slo"]}["lost_callbacks.count"]
+    assert verdict["passed"] is False and verdict["measured"] >= 1
+    assert "lost_callbacks.count" in proc.stderr + proc.stdout

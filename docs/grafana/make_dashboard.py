@@ -2,8 +2,9 @@
 
 Built with grafana-foundation-sdk (Grafana Labs' typed builders; ``pip install grafana-foundation-sdk``, not a
 dependency of motcua). Its panels query the live metrics of the load generator (``--metrics-port``,
-`motcua.loadtest.live.METRICS`) and the mock services' ``/metrics`` (``motcua_http_*``); tests/test_live.py checks
-that every metric a panel names exists. Regenerate after changing a metric name::
+named by `motcua.loadtest.metrics.prometheus_name` after the metrics summary.json and the thresholds use, and its
+``PROGRESS``) and the mock services' ``/metrics`` (``motcua_http_*``); tests/test_live.py checks that every metric a
+panel names exists. Regenerate after changing a metric name::
 
     python docs/grafana/make_dashboard.py
 """
@@ -16,22 +17,22 @@ from pathlib import Path
 from grafana_foundation_sdk.builders import dashboard, prometheus, stat, timeseries
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 
+from motcua.loadtest.metrics import prometheus_name as name
+
 OUT = Path(__file__).with_name("motcua-loadtest.json")
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 
 PANELS = [
-    # (title, kind, unit, [(expr, legend)])
+    # (title, kind, unit, [(expr, legend)]) — the load generator's names from motcua.loadtest.metrics (one list)
     ("Arrivals started and dropped", "timeseries", "short",
-     [("motcua_arrivals_started_total", "started"), ("motcua_arrivals_dropped_total", "dropped")]),
-    ("HTTP requests per second (last 10 s)", "timeseries", "reqps",
-     [("motcua_throughput_requests_per_s", "req/s")]),
-    ("HTTP failures", "stat", "short", [("motcua_throughput_http_failures_total", "failures")]),
-    ("Journey failures", "stat", "short", [("motcua_journeys_failed_total", "journeys failed")]),
+     [("motcua_arrivals_started_total", "started"), (name("dropped_arrivals", "count"), "dropped")]),
+    ("HTTP requests per second (last 10 s)", "timeseries", "reqps", [("motcua_requests_per_s", "req/s")]),
+    ("HTTP failures", "stat", "short", [(name("http_errors", "count"), "failures")]),
+    ("Journey failures", "stat", "short", [(name("journey_failures", "count"), "journeys failed")]),
     ("Callback latency (bank approval → IPN acknowledged)", "timeseries", "ms",
-     [('motcua_callbacks_ipn_ack_ms{quantile="0.5"}', "p50"), ('motcua_callbacks_ipn_ack_ms{quantile="0.95"}', "p95"),
-      ('motcua_callbacks_ipn_ack_ms{quantile="0.99"}', "p99")]),
+     [(name("callback", stat), stat) for stat in ("p50", "p95", "p99")]),
     ("Lost and late callbacks", "stat", "short",
-     [("motcua_lost_callbacks_total", "lost"), ("motcua_late_callbacks_total", "late")]),
+     [(name("lost_callbacks", "count"), "lost"), (name("late_callbacks", "count"), "late")]),
     ("Mock services: requests per second by route", "timeseries", "reqps",
      [("sum by (job, route) (rate(motcua_http_requests_total[30s]))", "{{job}} {{route}}")]),
     ("Mock services: p95 answer time by route", "timeseries", "s",

@@ -13,7 +13,8 @@ notification never came is settled.
 The default catalogue is ``mock_services/banks.toml`` (`mock_services.bank.catalogue`); its latencies,
 delays and decline mixes are ASSUMED (illustrative), not measured. A notification delay is drawn lognormal
 by ``notify_p50_ms``/``notify_p95_ms`` and cut at the bank's cap (``notify_max_ms``, default 2 ×
-``notify_p95_ms``). Charge latencies are multiplied by ``--latency-scale``, the notification delays and
+``notify_p95_ms``); a charge latency likewise by ``p50_ms``/``p95_ms``, cut at ``max_ms`` (default 2 × ``p95_ms``,
+`charge_latency_ms`). Charge latencies are multiplied by ``--latency-scale``, the notification delays and
 retry waits by ``--time-scale``.
 
 Run: ``python -m motcua.mock_services.bank --port P --data-dir D --gateway-url URL [--catalogue FILE]
@@ -79,6 +80,11 @@ CREATE TABLE IF NOT EXISTS charges (
 CREATE INDEX IF NOT EXISTS charges_to_notify ON charges (notify_status, notify_at);
 """
 
+
+
+def charge_latency_ms(rng: np.random.Generator, profile: BankProfile) -> float:
+    """How long the bank takes to answer a charge: lognormal by its p50 and p95, cut at its cap (`charge_cap_ms`)."""
+    return min(lognormal_ms(rng, profile.p50_ms, profile.p95_ms), profile.charge_cap_ms)
 
 class Bank:
     """The bank service's handlers, its charge ledger and its notification outbox."""
@@ -149,7 +155,7 @@ class Bank:
         frozen = faults.bank.freeze_remaining_s(time.monotonic() - faults.clock_start_s)
         if frozen > 0:
             await asyncio.sleep(frozen)  # the bank is frozen: every charge hangs until the window ends
-        delay = lognormal_ms(self.rng, profile.p50_ms, profile.p95_ms) * self.config.latency_scale / 1000
+        delay = charge_latency_ms(self.rng, profile) * self.config.latency_scale / 1000
         if delay > 0:
             await asyncio.sleep(delay)
 

@@ -29,8 +29,9 @@ MS = {"type": "number", "minimum": 0, "description": "milliseconds"}
 
 SCHEMAS: dict[str, Any] = {
     "Bank": obj(
-        ["code", "name", "kind", "p50_ms", "p95_ms", "notify_p50_ms", "notify_p95_ms", "notify_max_ms", "decline_mix"],
-        code=STRING, name=STRING, kind={"enum": ["bank", "ewallet"]}, p50_ms=MS, p95_ms=MS, notify_p50_ms=MS,
+        ["code", "name", "kind", "p50_ms", "p95_ms", "max_ms", "notify_p50_ms", "notify_p95_ms", "notify_max_ms",
+         "decline_mix"],
+        code=STRING, name=STRING, kind={"enum": ["bank", "ewallet"]}, p50_ms=MS, p95_ms=MS, max_ms=MS, notify_p50_ms=MS,
         notify_p95_ms=MS, notify_max_ms=MS, decline_mix={"type": "object", "additionalProperties": {"type": "number"}},
     ),
     "VietqrPayment": obj(["payload", "bank_code", "otp"],

@@ -53,7 +53,7 @@ def locust_help() -> str:
     os.environ.setdefault("LOCUST_SKIP_MONKEY_PATCH", "1")  # a help text: no need to patch this process for gevent
     from locust.argument_parser import get_parser
 
-    from motcua.loadtest.plugin import add_arguments
+    from motcua.loadtest.locust_options import add_arguments
 
     parser = get_parser()  # Locust's options, and those of any plugin already loaded
     if "--motcua-scenario" not in parser._option_string_actions:
@@ -104,7 +104,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--slo", action="append", default=[], metavar="EXPR", dest="slo_items",
                    help="a threshold, k6-style, e.g. 'callback.p95{bank=AGRIBANK} < 20s' (replaces the scenario's on "
-                   "the same metric and tags), or a named [slo] gate's limit, e.g. conformance=0 (repeatable)")
+                   "the same metric and tags), or a named [slo] gate's limit GATE=N in its unit, e.g. conformance=0 or "
+                   "error_rate=1%% (repeatable)")
     p.add_argument("--slo-abort", action="store_true",
                    help="stop the run early once a threshold the harness checks live (callback, lost_callbacks, "
                    "late_callbacks) has failed; or end one threshold with 'abort'")
@@ -152,8 +153,7 @@ def run(args: argparse.Namespace) -> int:
         capacity_factor=args.capacity_factor,
         capacity_steps=args.capacity_steps,
         capacity_repeats=args.capacity_repeats,
-        thresholds=tuple(item for item in args.slo_items if not _is_gate_limit(item)),
-        slo=_slo_overrides([item for item in args.slo_items if _is_gate_limit(item)]),
+        thresholds=tuple(args.slo_items),
         slo_abort=args.slo_abort,
         gateway_url=args.gateway_url,
         agency_url=args.agency_url,
@@ -181,22 +181,3 @@ def run(args: argparse.Namespace) -> int:
         summary = run_loadtest(args.scenario, options, args.out, charts=loadtest_charts)
     summary.raise_if_breached()
     return 0
-
-
-def _is_gate_limit(item: str) -> bool:
-    """``conformance=0`` names an [slo] gate's limit; anything with a comparison is a threshold expression."""
-    return "=" in item and not any(op in item for op in ("<", ">"))
-
-
-def _slo_overrides(items: list[str]) -> dict[str, float]:
-    """``["conformance=0", "error_rate=0.01"]`` → the limits (InputError, exit 2, on a malformed one)."""
-    from motcua.errors import InputError
-
-    out: dict[str, float] = {}
-    for item in items:
-        name, _, value = item.partition("=")
-        try:
-            out[name.strip()] = float(value)
-        except ValueError:
-            raise InputError(f"--slo {item!r}: write GATE=LIMIT such as conformance=0") from None
-    return out

@@ -32,6 +32,11 @@ IPN_ACK = "ipn_ack"
 """Kind (a): bank approval → agency acknowledged the IPN."""
 OFFICER_SEES_PAID = "officer_sees_paid"
 """Kind (b): the citizen's success page → an officer polling the dossier sees it paid."""
+STATUS_POLL = "motcua_status_poll"
+POLL_CONTEXT = {STATUS_POLL: True}
+"""The Locust request context of a status poll (the officer's dossier, the citizen's order page): the waiting for
+"paid", counted apart from the journeys' HTTP requests, so polls do not drive ``error_rate``
+(`motcua.loadtest.plugin.Harness`, summary.json's ``status_polling``)."""
 
 # fire(request_type, name, response_time_ms, exception_or_None): `events.request.fire` in the locustfile
 Fire = Callable[[str, str, float, Exception | None], None]

@@ -13,20 +13,25 @@ Its req/s is the last `RATE_WINDOW_S` seconds' (as Locust's "Current RPS"); summ
 (``throughput.rate_window_s``), so the two differ while the rate changes and at the end of a run.
 
 With ``--metrics-port N`` the same snapshot is served on ``http://127.0.0.1:N/metrics`` for Prometheus
-(`SnapshotCollector`), under names that follow summary.json's keys (`METRICS`); nothing is computed per
-request for either: the snapshot is taken on a timer and on a scrape.
+(`SnapshotCollector`), under the names of the thresholds' metrics (`EXPORTED`, made from
+`motcua.loadtest.metrics.LIVE` and ``PROGRESS`` by ``prometheus_name``: ``motcua_callback_p95``,
+``motcua_journey_failures_total`` …). Nothing is computed per request for either: each request only counts
+itself (the harness's HDR histogram and per-second counts); the snapshot is taken on a timer and on a scrape,
+and the CPU it takes is counted (``live_cpu_s`` in harness.json: the cost of watching, measured in the run).
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from motcua.atomic import write_text
+from motcua.loadtest import metrics
 
 STATUS_INTERVAL_S = 2.0
 """How often the snapshot is taken and the status line printed."""
@@ -35,24 +40,21 @@ RATE_WINDOW_S = 10
 LIVE_FILE = "live.json"
 CALLBACK_QUANTILES = (0.5, 0.95, 0.99)
 
-METRICS: dict[str, tuple[str, str]] = {
-    # name: (type, help) — the summary.json key each follows is in the help text
-    "motcua_elapsed_seconds": ("gauge", "seconds since the test started"),
-    "motcua_remaining_seconds": ("gauge", "seconds of the arrival profile still to play"),
-    "motcua_arrivals_started": ("counter", "arrivals.started: journeys started so far"),
-    "motcua_arrivals_dropped": ("counter", "arrivals.dropped: arrivals dropped at the concurrency cap"),
-    "motcua_throughput_http_requests": ("counter", "throughput.http_requests: HTTP requests so far"),
-    "motcua_throughput_http_failures": ("counter", "throughput.http_failures: failed HTTP requests so far"),
-    "motcua_throughput_requests_per_s": (
-        "gauge", "HTTP requests per second over the last 10 s (summary.json's throughput.requests_per_s: the whole run)"
-    ),
-    "motcua_journeys_finished": ("counter", "throughput.journeys_finished: journeys finished so far"),
-    "motcua_journeys_failed": ("counter", "journeys that did not end as the journey expects, so far"),
-    "motcua_callbacks_ipn_ack_ms": ("gauge", "callbacks.ipn_ack: bank approval to IPN acknowledged (measured), ms"),
-    "motcua_callbacks_ipn_ack_count": ("counter", "callbacks.ipn_ack: callbacks measured so far"),
-    "motcua_lost_callbacks": ("counter", "lost_callbacks: approvals past the deadline with no callback"),
-    "motcua_late_callbacks": ("counter", "late_callbacks: callbacks that came after the deadline"),
-}
+
+
+def _exported() -> dict[str, tuple[str, str]]:
+    """Every exported name → (Prometheus type, help): the run's progress, then the metrics' live statistics."""
+    out = dict(metrics.PROGRESS)
+    for metric, stat in metrics.LIVE:
+        m = metrics.METRICS[metric]
+        kind = "counter" if stat == "count" else "gauge"
+        doc = f"{metric}.{stat} so far ({m.unit_of(stat)}): {m.description}"
+        out[metrics.prometheus_name(metric, stat)] = (kind, doc)
+    return out
+
+
+EXPORTED = _exported()
+"""What ``/metrics`` serves (counters end in ``_total``, as Prometheus exposes them)."""
 
 
 @dataclass(frozen=True)
@@ -122,48 +124,103 @@ def status_line(snap: LiveSnapshot) -> str:
 
 
 def metric_values(snap: LiveSnapshot) -> Iterator[tuple[str, dict[str, str], float]]:
-    """(name, labels, value) of every metric in `METRICS`, from one snapshot."""
+    """(name, labels, value) of every name in `EXPORTED`, from one snapshot."""
     yield "motcua_elapsed_seconds", {}, snap.elapsed_s
     yield "motcua_remaining_seconds", {}, snap.remaining_s
-    yield "motcua_arrivals_started", {}, snap.arrivals_started
-    yield "motcua_arrivals_dropped", {}, snap.arrivals_dropped
-    yield "motcua_throughput_http_requests", {}, snap.http_requests
-    yield "motcua_throughput_http_failures", {}, snap.http_failures
-    yield "motcua_throughput_requests_per_s", {}, snap.requests_per_s
-    yield "motcua_journeys_finished", {}, snap.journeys_finished
-    yield "motcua_journeys_failed", {}, snap.journeys_failed
+    yield "motcua_arrivals_started_total", {}, snap.arrivals_started
+    yield "motcua_requests_per_s", {}, snap.requests_per_s
+    values: dict[tuple[str, str], float] = {
+        ("http", "count"): snap.http_requests,
+        ("http_errors", "count"): snap.http_failures,
+        ("journey", "count"): snap.journeys_finished,
+        ("journey_failures", "count"): snap.journeys_failed,
+        ("dropped_arrivals", "count"): snap.arrivals_dropped,
+        ("callback", "count"): snap.callbacks,
+        ("lost_callbacks", "count"): snap.lost_callbacks,
+        ("late_callbacks", "count"): snap.late_callbacks,
+    }
     for q, ms in snap.callback_ms.items():
-        yield "motcua_callbacks_ipn_ack_ms", {"quantile": q}, math.nan if ms is None else ms
-    yield "motcua_callbacks_ipn_ack_count", {}, snap.callbacks
-    yield "motcua_lost_callbacks", {}, snap.lost_callbacks
-    yield "motcua_late_callbacks", {}, snap.late_callbacks
+        values["callback", f"p{float(q) * 100:g}"] = math.nan if ms is None else ms
+    for metric, stat in metrics.LIVE:
+        yield metrics.prometheus_name(metric, stat), {}, values[metric, stat]
 
 
 class SnapshotCollector:
-    """A prometheus-client collector that takes a fresh snapshot on every scrape (`take` is the harness's)."""
+    """A prometheus-client collector that takes a fresh snapshot on every scrape (`take` is the harness's).
 
-    def __init__(self, take: Any) -> None:
+    `spent` is told the CPU seconds of each scrape: the snapshot, and the exposition text, which prometheus-client
+    writes between the families this generator yields."""
+
+    def __init__(self, take: Callable[[], LiveSnapshot], spent: Callable[[float], None] | None = None) -> None:
         self.take = take
+        self.spent = spent
 
     def collect(self) -> Iterator[Any]:
         from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-        families: dict[str, Any] = {}
-        for name, labels, value in metric_values(self.take()):
-            family = families.get(name)
-            if family is None:
-                kind, doc = METRICS[name]
-                cls = CounterMetricFamily if kind == "counter" else GaugeMetricFamily
-                family = families[name] = cls(name, doc, labels=sorted(labels))
-            family.add_metric([labels[k] for k in sorted(labels)], value)
-        yield from families.values()
+        cpu = time.process_time()
+        try:
+            families: dict[str, Any] = {}
+            for name, labels, value in metric_values(self.take()):
+                family = families.get(name)
+                if family is None:
+                    kind, doc = EXPORTED[name]
+                    cls = CounterMetricFamily if kind == "counter" else GaugeMetricFamily
+                    family = families[name] = cls(name, doc, labels=sorted(labels))
+                family.add_metric([labels[k] for k in sorted(labels)], value)
+            yield from families.values()
+        finally:
+            if self.spent is not None:
+                self.spent(time.process_time() - cpu)
 
 
-def serve_metrics(port: int, take: Any) -> Any:
-    """Serve `SnapshotCollector(take)` on ``http://127.0.0.1:<port>/metrics``; the server, to shut down."""
+def serve_metrics(port: int, take: Callable[[], LiveSnapshot], spent: Callable[[float], None] | None = None) -> Any:
+    """Serve `SnapshotCollector(take, spent)` on ``http://127.0.0.1:<port>/metrics``; the server, to shut down."""
     from prometheus_client import CollectorRegistry, start_http_server
 
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(SnapshotCollector(take))
+    registry.register(SnapshotCollector(take, spent))
     server, _thread = start_http_server(port, addr="127.0.0.1", registry=registry)
     return server
+
+
+class LiveWatch:
+    """The run watched while it goes (master or single process): `take`'s snapshot into ``live.json`` every
+    `STATUS_INTERVAL_S`, and on each scrape of the metrics endpoint; `cpu_s` is what that cost
+    (``live_cpu_s`` in harness.json)."""
+
+    def __init__(self, take: Callable[[], LiveSnapshot]) -> None:
+        self.take = take
+        self.cpu_s = 0.0
+        self.server: Any = None
+        self._greenlet: Any = None
+
+    def spent(self, cpu_s: float) -> None:
+        """CPU seconds of one snapshot written or scraped."""
+        self.cpu_s += cpu_s
+
+    def start(self, folder: Path | None, port: int) -> None:
+        """``live.json`` into `folder` (None: not written) and, with a `port`, the metrics endpoint."""
+        import gevent
+
+        if port and self.server is None:
+            self.server = serve_metrics(port, self.take, self.spent)
+        if folder is not None and self._greenlet is None:
+            self._greenlet = gevent.spawn(self._loop, folder)
+
+    def _loop(self, folder: Path) -> None:
+        import gevent
+
+        while True:
+            gevent.sleep(STATUS_INTERVAL_S)
+            cpu = time.process_time()
+            self.take().write(folder)
+            self.spent(time.process_time() - cpu)
+
+    def stop(self, folder: Path | None) -> None:
+        """No more snapshots on the timer; the last one (the run's end) into `folder`."""
+        if self._greenlet is not None:
+            self._greenlet.kill(block=False)
+            self._greenlet = None
+        if folder is not None:
+            self.take().write(folder)

@@ -1,7 +1,8 @@
 """The measured metrics of a load test, by name: what a threshold (`motcua.loadtest.thresholds`) can gate on.
 
-One list for every reader: the SLO verdicts, summary.json, and the live status line and Prometheus endpoint
-(they should export these names, with ``motcua_`` in front and ``.`` as ``_``). Each metric has statistics
+One list for every reader: the SLO verdicts, summary.json, the live Prometheus endpoint (`LIVE`, named by
+`prometheus_name`: ``callback.p95`` → ``motcua_callback_p95``, a count ``motcua_<metric>_total``) and the Grafana
+dashboard built on it (docs/grafana/). Each metric has statistics
 (``p95``, ``rate``, ``count`` …) and tags it can be filtered by (``bank``, ``group``, ``route``, ``step``,
 ``outcome``):
 
@@ -63,6 +64,37 @@ METRICS: dict[str, Metric] = {
 }
 
 
+NAMED_GATES: dict[str, tuple[str, str, tuple[tuple[str, str], ...]]] = {
+    "callback_p95_ms": ("callback", "p95", ()),
+    "create_p99_ms": ("http", "p99", (("route", "POST /dossiers"),)),
+    "error_rate": ("http_errors", "rate", ()),
+    "dropped_arrivals": ("dropped_arrivals", "rate", ()),
+    "lost_callbacks": ("lost_callbacks", "count", ()),
+    "late_callbacks": ("late_callbacks", "count", ()),
+    "journey_failures": ("journey_failures", "rate", ()),
+    "conformance": ("conformance", "count", ()),
+}
+"""The scenario's named ``[slo]`` gates (``error_rate = 0.01``), each as the metric, statistic and tags it bounds
+(``≤`` its limit): ``--slo error_rate=0.01`` and ``--slo 'http_errors.rate <= 1%'`` are the same threshold."""
+LIVE: tuple[tuple[str, str], ...] = (
+    ("http", "count"), ("http_errors", "count"), ("journey", "count"), ("journey_failures", "count"),
+    ("dropped_arrivals", "count"), ("callback", "count"), ("callback", "p50"), ("callback", "p95"), ("callback", "p99"),
+    ("lost_callbacks", "count"), ("late_callbacks", "count"),
+)
+"""The ``metric.stat`` pairs the load generator exports while it runs (`motcua.loadtest.live`, ``--metrics-port``)."""
+PROGRESS: dict[str, tuple[str, str]] = {
+    # exported name: (Prometheus type, help) — how far the run has got; not metrics a threshold gates on
+    "motcua_elapsed_seconds": ("gauge", "seconds since the test started"),
+    "motcua_remaining_seconds": ("gauge", "seconds of the arrival profile still to play"),
+    "motcua_arrivals_started_total": ("counter", "arrivals.started: journeys started so far"),
+    "motcua_requests_per_s": (
+        "gauge", "HTTP requests per second over the last 10 s (summary.json's throughput.requests_per_s: the whole run)"
+    ),
+}
+"""The run's progress, exported beside `LIVE` (the status line shows the same figures)."""
+
+
 def prometheus_name(metric: str, stat: str) -> str:
-    """The name a live exporter gives ``metric.stat`` (``callback.p95`` → ``motcua_callback_p95``)."""
-    return f"motcua_{metric}_{stat}"
+    """The name a live exporter gives ``metric.stat``: ``callback.p95`` → ``motcua_callback_p95``; a count is a
+    Prometheus counter, ``motcua_<metric>_total`` (``lost_callbacks.count`` → ``motcua_lost_callbacks_total``)."""
+    return f"motcua_{metric}_total" if stat == "count" else f"motcua_{metric}_{stat}"

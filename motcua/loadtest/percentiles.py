@@ -7,13 +7,16 @@ harness keeps, beside Locust's statistics:
 - exact samples for callbacks and whole journeys (one float per payment: affordable), percentiles by
   nearest rank — the workbench's one percentile rule, `motcua.safety.nearest_rank` (why: see there);
 - HDR histograms (3 significant digits, 1 µs to 1 h) for HTTP requests, which can number millions;
-  they are merged across Locust workers by their compressed encoding.
+  they are merged across Locust workers by their compressed encoding. A request is recorded on the hot path
+  of every Locust process, so `HdrSet.record_request` finds its histogram by two dictionary lookups (no key
+  string built) and counts the value with `fast_recorder`'s inline bucket arithmetic: one Python call instead
+  of hdrh's six (≈1 µs instead of ≈5 µs), the same counts.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from hdrh.histogram import HdrHistogram
 
@@ -46,17 +49,63 @@ def new_histogram() -> HdrHistogram:
     return HdrHistogram(HDR_LOWEST_US, HDR_HIGHEST_US, HDR_DIGITS)
 
 
+def fast_recorder(hist: HdrHistogram) -> Callable[[float], None]:
+    """Record milliseconds into `hist` as ``hist.record_value`` would (clamped to 1 µs … 1 h), in one call.
+
+    hdrh finds a value's slot through five method calls (its ``_clz`` formats the value with ``bin``); the
+    slot is ``((bucket + 1) << half_magnitude) + (us >> (bucket + unit_magnitude)) − half_count`` with
+    ``bucket = (us | sub_bucket_mask).bit_length() − unit_magnitude − half_magnitude − 1``
+    (tests/test_loadtest_live_cost.py checks it against ``record_value``).
+    """
+    counts = hist.counts
+    unit = hist.unit_magnitude
+    mask = hist.sub_bucket_mask
+    half_magnitude = hist.sub_bucket_half_count_magnitude
+    half_count = hist.sub_bucket_half_count
+    offset = unit + half_magnitude + 1
+
+    def record(ms: float) -> None:
+        us = round(ms * 1000)
+        if us < HDR_LOWEST_US:
+            us = HDR_LOWEST_US
+        elif us > HDR_HIGHEST_US:
+            us = HDR_HIGHEST_US
+        bucket = (us | mask).bit_length() - offset
+        counts[((bucket + 1) << half_magnitude) + (us >> (bucket + unit)) - half_count] += 1
+        hist.total_count += 1
+        if us < hist.min_value:
+            hist.min_value = us
+        if us > hist.max_value:
+            hist.max_value = us
+
+    return record
+
+
 class HdrSet:
     """HDR histograms by name (milliseconds in, microseconds inside)."""
 
     def __init__(self) -> None:
         self.histograms: dict[str, HdrHistogram] = {}
+        self._recorders: dict[str, dict[str, Callable[[float], None]]] = {}  # request type → name → recorder
 
-    def record(self, name: str, ms: float) -> None:
+    def _histogram(self, name: str) -> HdrHistogram:
         hist = self.histograms.get(name)
         if hist is None:
             hist = self.histograms[name] = new_histogram()
-        hist.record_value(min(HDR_HIGHEST_US, max(HDR_LOWEST_US, round(ms * 1000))))
+        return hist
+
+    def record(self, name: str, ms: float) -> None:
+        self._histogram(name).record_value(min(HDR_HIGHEST_US, max(HDR_LOWEST_US, round(ms * 1000))))
+
+    def record_request(self, request_type: str, name: str, ms: float) -> None:
+        """One HTTP sample into the histogram ``"<request_type> <name>"`` (the harness's per-request path)."""
+        by_name = self._recorders.get(request_type)
+        if by_name is None:
+            by_name = self._recorders[request_type] = {}
+        record = by_name.get(name)
+        if record is None:
+            record = by_name[name] = fast_recorder(self._histogram(f"{request_type} {name}"))
+        record(ms)
 
     def encode(self) -> dict[str, str]:
         """Compressed, base64 histograms (what a worker sends its master)."""
@@ -72,6 +121,7 @@ class HdrSet:
 
     def reset(self) -> None:
         self.histograms.clear()
+        self._recorders.clear()
 
     def summary(self, quantiles: Sequence[float] = QUANTILES) -> dict[str, dict[str, float | int]]:
         return {name: hdr_summary(hist, quantiles) for name, hist in sorted(self.histograms.items())}

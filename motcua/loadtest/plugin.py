@@ -1,4 +1,4 @@
-"""The harness inside each Locust process: custom arguments, exact statistics and the callback correlator.
+"""The harness inside each Locust process: exact statistics, the callback correlator, the run watched live.
 
 Loaded by the locustfile (so gevent is already in charge here). One `Harness` per Locust process,
 attached to the environment as ``environment.motcua``:
@@ -31,9 +31,10 @@ from locust.stats import CSV_STATS_INTERVAL_SEC
 
 from motcua.atomic import write_text
 from motcua.loadtest.abort import AbortWatch
-from motcua.loadtest.callbacks import CALLBACK, IPN_ACK, Approval, CallbackCorrelator
+from motcua.loadtest.callbacks import CALLBACK, IPN_ACK, STATUS_POLL, Approval, CallbackCorrelator
 from motcua.loadtest.journey_stats import FLUSH_S, JourneyBatch, log_outside_total
-from motcua.loadtest.live import CALLBACK_QUANTILES, STATUS_INTERVAL_S, LiveSnapshot, nearest_rank_ms, requests_per_s
+from motcua.loadtest.live import CALLBACK_QUANTILES, LiveSnapshot, LiveWatch, nearest_rank_ms, requests_per_s
+from motcua.loadtest.locust_options import add_arguments  # plugin.add_arguments stays importable, as before
 from motcua.loadtest.percentiles import HdrSet
 from motcua.safety import JournalReader
 
@@ -54,36 +55,6 @@ REPLAY_REFUSED = ("motcua: this run's arrival profile has finished and its resul
                   "button cannot replay it — start a new run with `motcua loadtest … --ui`")
 
 
-def add_arguments(parser) -> None:
-    """The ``--motcua-*`` options (Locust's ``init_command_line_parser``); every Locust process gets them."""
-    group = parser.add_argument_group("motcua", "payment journeys of the motcua workbench")
-    group.add_argument("--motcua-scenario", default="", help="scenario TOML file (journeys, banks, groups, profiles)")
-    group.add_argument("--motcua-profile", default="", help="load profile name (default: the scenario's load.profile)")
-    group.add_argument("--motcua-model", default="open", choices=("open", "closed"), help="workload model")
-    group.add_argument("--motcua-rate", type=float, default=0.0, help="base arrival rate per second (open model)")
-    group.add_argument("--motcua-duration", type=float, default=0.0, help="length of the arrival profile, seconds")
-    group.add_argument("--motcua-arrivals", default="poisson", choices=("poisson", "deterministic"),
-                       help="arrival times: a Poisson process, or evenly spaced at the profile's rate")
-    group.add_argument("--motcua-generators", type=int, default=1, help="open-model generators (one per worker)")
-    group.add_argument("--motcua-max-concurrency", type=int, default=2000, help="journeys in flight per generator")
-    group.add_argument("--motcua-callback-deadline", type=float, default=10.0, help="seconds before a CALLBACK fails")
-    group.add_argument("--motcua-gateway-url", default="", help="gateway base URL")
-    group.add_argument("--motcua-bank-url", default="", help="bank base URL")
-    group.add_argument("--motcua-agency-url", default="", help="agency base URL (default: --host)")
-    group.add_argument("--motcua-journal-since", type=int, default=-1, help="journal cursor (-1: its current end)")
-    group.add_argument("--motcua-seed", type=int, default=1, help="seed of arrivals, payers and choices")
-    group.add_argument("--motcua-out", default="", help="folder for harness.json (master or local process)")
-    group.add_argument("--motcua-request-timeout", type=float, default=10.0, help="HTTP timeout, seconds")
-    group.add_argument("--motcua-journey", default="citizen", help="journey: citizen, merchant or trivial")
-    group.add_argument("--motcua-merchant", default="", help="merchant file (journey merchant)")
-    group.add_argument("--motcua-metrics-port", type=int, default=0,
-                       help="serve the live metrics for Prometheus on 127.0.0.1:PORT/metrics (master or local; 0: off)")
-    group.add_argument("--motcua-live", type=int, default=1, choices=(0, 1),
-                       help="write live.json (the status line's snapshot) every 2 s into --motcua-out (1: on)")
-    group.add_argument("--motcua-abort", action="append", default=[], metavar="EXPR",
-                       help="a threshold that stops the run once it has failed (motcua.loadtest.abort)")
-
-
 class Harness:
     """What the harness records in one Locust process (see the module docstring)."""
 
@@ -99,6 +70,9 @@ class Harness:
         self.arrivals: list[list[float]] = []  # [intended_at, start lag s]
         self.drops: list[float] = []
         self.http: dict[int, list[int]] = {}  # epoch second -> [ok, failed]
+        self._second = -1  # the second `_second_counts` counts (the entry of `http` requests go to now)
+        self._second_counts = [0, 0]
+        self.polls = [0, 0]  # status polls (POLL_CONTEXT): [answered, failed] — the waiting, apart from `http`
         self.officer: list[list[Any]] = []  # [dossier, bank, group, latency_ms, ok]
         self.journey_stats = JourneyBatch(JOURNEY)  # journeys not yet in Locust's statistics
         self._flusher = None
@@ -115,11 +89,10 @@ class Harness:
         self.reader: JournalReader | None = None
         self._reader_greenlet = None
         self.started_at = time.time()
-        self._live_greenlet = None
         self._live_seen = [0, 0]  # journeys and callback samples already counted for the snapshot
         self._live_totals = [0, 0, 0]  # journeys failed, http requests, http failures
         self._callback_ms: list[float] = []
-        self.metrics_server = None
+        self.live = LiveWatch(self.snapshot)  # live.json and the metrics endpoint (master or local process)
         self.cpu_at_start = time.process_time()
         self.cpu_s: float | None = None  # this process's CPU seconds from test_start to test_stop
         environment.events.request.add_listener(self._on_request)
@@ -137,12 +110,25 @@ class Harness:
 
     # ----------------------------------------------------------------- recording (every process)
 
-    def _on_request(self, request_type, name, response_time, response_length, exception=None, **_kw) -> None:
+    def _on_request(self, request_type, name, response_time, response_length, exception=None, context=None,
+                    **_kw) -> None:
+        """Every HTTP request of this process: its HDR histogram and this second's count, nothing else.
+
+        A status poll (`motcua.loadtest.callbacks.POLL_CONTEXT`) is counted in `polls` instead: polling until
+        "paid" is waiting, not the journey's traffic, and its answers do not drive ``error_rate``.
+        The live status line and the metrics endpoint compute their rates and percentiles from these when
+        they ask (`snapshot`); nothing here allocates once the route and the second are known."""
         if request_type in HARNESS_TYPES:
             return
-        self.hdr.record(f"{request_type} {name}", response_time)
-        counts = self.http.setdefault(int(time.time()), [0, 0])
-        counts[1 if exception else 0] += 1
+        self.hdr.record_request(request_type, name, response_time)
+        if context and STATUS_POLL in context:
+            self.polls[1 if exception else 0] += 1
+            return
+        second = int(time.time())
+        if second != self._second:
+            self._second = second
+            self._second_counts = self.http.setdefault(second, [0, 0])
+        self._second_counts[1 if exception else 0] += 1
 
     def journey_done(self, name: str, intended_at: float, ok: bool, error: Exception | None = None) -> float:
         """Record one finished journey, timed from its intended start; a JOURNEY sample within `FLUSH_S`."""
@@ -294,27 +280,15 @@ class Harness:
         )
 
     def start_live(self) -> None:
-        """The live snapshot every `STATUS_INTERVAL_S` into ``live.json``, and the metrics endpoint if asked."""
-        opts = self.options
-        port = getattr(opts, "motcua_metrics_port", 0)
-        if port and self.metrics_server is None:
-            from motcua.loadtest.live import serve_metrics
-
-            self.metrics_server = serve_metrics(port, self.snapshot)
-        if opts.motcua_out and getattr(opts, "motcua_live", 1) and self._live_greenlet is None:
-            self._live_greenlet = gevent.spawn(self._live_loop, Path(opts.motcua_out))
-
-    def _live_loop(self, folder: Path) -> None:
-        while True:
-            gevent.sleep(STATUS_INTERVAL_S)
-            self.snapshot().write(folder)
+        """The live snapshot every 2 s into ``live.json`` (unless ``--motcua-live 0``), and the metrics endpoint."""
+        self.live.start(self._live_folder(), getattr(self.options, "motcua_metrics_port", 0))
 
     def stop_live(self) -> None:
-        if self._live_greenlet is not None:
-            self._live_greenlet.kill(block=False)
-            self._live_greenlet = None
-        if self.options.motcua_out and getattr(self.options, "motcua_live", 1):
-            self.snapshot().write(Path(self.options.motcua_out))
+        self.live.stop(self._live_folder())
+
+    def _live_folder(self) -> Path | None:
+        opts = self.options
+        return Path(opts.motcua_out) if opts.motcua_out and getattr(opts, "motcua_live", 1) else None
 
     # ----------------------------------------------------------------- worker → master
 
@@ -326,9 +300,12 @@ class Harness:
             "drops": self.drops,
             "http": self.http,
             "officer": self.officer,
+            "polls": self.polls,
         }
         self.hdr.reset()
         self.journeys, self.arrivals, self.drops, self.http, self.officer = [], [], [], {}, []
+        self.polls = [0, 0]
+        self._second = -1  # the next request starts a new entry of the new `http`
         return delta
 
     def _on_report_to_master(self, client_id: str, data: dict[str, Any]) -> None:
@@ -348,6 +325,8 @@ class Harness:
         self.arrivals.extend(delta["arrivals"])
         self.drops.extend(delta["drops"])
         self.officer.extend(delta["officer"])
+        for i, count in enumerate(delta.get("polls", ())):
+            self.polls[i] += count
         for sec, (ok, failed) in delta["http"].items():
             counts = self.http.setdefault(int(sec), [0, 0])
             counts[0] += ok
@@ -435,12 +414,14 @@ class Harness:
             "started_at": self.started_at,
             "written_at": time.time(),
             "cpu_s": self.cpu_s,
+            "live_cpu_s": self.live.cpu_s,
             "hdr": self.hdr.encode(),
             "journeys": self.journeys,
             "arrivals": self.arrivals,
             "drops": self.drops,
             "http": {str(k): v for k, v in sorted(self.http.items())},
             "officer": self.officer,
+            "polls": self.polls,
             "journal_since": self.options.motcua_journal_since,
             "journal_cursor": self.reader.since if self.reader else None,
             "journal_errors": self.reader.errors if self.reader else None,

@@ -32,8 +32,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from motcua.errors import InputError, SLOBreach
-from motcua.loadtest.metrics import METRICS
-from motcua.loadtest.thresholds import Threshold, measure, merged
+from motcua.loadtest.metrics import METRICS, NAMED_GATES
+from motcua.loadtest.thresholds import Threshold, gate_limit, measure, merged
 
 GATES: dict[str, tuple[str, str]] = {
     "callback_p95_ms": ("ms", "callback p95 (bank approval → IPN acknowledged)"),
@@ -45,16 +45,7 @@ GATES: dict[str, tuple[str, str]] = {
     "journey_failures": ("share", "journeys that did not end as expected (of finished)"),
     "conformance": ("count", "deviations of the merchant's VNPay payment URLs"),
 }
-GATE_METRICS: dict[str, tuple[str, str, tuple[tuple[str, str], ...]]] = {
-    "callback_p95_ms": ("callback", "p95", ()),
-    "create_p99_ms": ("http", "p99", (("route", "POST /dossiers"),)),
-    "error_rate": ("http_errors", "rate", ()),
-    "dropped_arrivals": ("dropped_arrivals", "rate", ()),
-    "lost_callbacks": ("lost_callbacks", "count", ()),
-    "late_callbacks": ("late_callbacks", "count", ()),
-    "journey_failures": ("journey_failures", "rate", ()),
-    "conformance": ("conformance", "count", ()),
-}
+GATE_METRICS = NAMED_GATES
 """Each named gate as the metric, statistic and tags it bounds (so ``--slo 'callback.p95 < 20s'`` replaces it)."""
 NOTHING_CHECKED = "nothing_checked"
 SCHEDULED_METRICS = ("callback", "officer")
@@ -132,10 +123,7 @@ def evaluate(
 
 def gate_threshold(name: str, limit: float) -> Threshold:
     """A named gate as a `Threshold` (``callback_p95_ms = 30000`` is ``callback.p95 <= 30000ms``)."""
-    if name not in GATE_METRICS:
-        raise InputError(f"[slo] {name} = {limit!r}: unknown gate; known gates: {', '.join(GATES)}")
-    metric, stat, tags = GATE_METRICS[name]
-    return Threshold(metric, stat, tags, "<=", float(limit), f"{name} <= {limit:g}", name=name)
+    return gate_limit(name, float(limit), where=f"[slo] {name} = {limit!r}")
 
 
 def plan_thresholds(limits: Mapping[str, float | None], extra: Sequence[Threshold] = (),

@@ -4,7 +4,9 @@ Keys (documented for readers in results/README.md):
 
 - ``scenario``, ``model`` (open|closed), ``profile`` (kind, duration, scale, base rate), ``workers``, ``run_seconds``;
 - ``throughput``: ``requests_per_s``, ``journeys_per_s`` (finished), ``http_requests``, ``http_failures``,
-  ``journeys_finished`` — over the profile's duration;
+  ``journeys_finished`` — over the profile's duration; the journeys' own requests (``error_rate`` is theirs);
+- ``status_polling``: ``requests``, ``failures``, ``failure_share`` — the officer's (and a merchant citizen's)
+  polls of a status until it says paid: the waiting, counted apart from the journeys' requests and failures;
 - ``arrivals``: ``intended``, ``started``, ``dropped``, ``dropped_share``, ``max_start_lag_ms`` (open model);
 - ``request_types``: per HTTP request type and name, exact-to-3-digits HDR percentiles (ms) and Locust's
   bucketed ones (``locust``) side by side;
@@ -160,6 +162,13 @@ def failure_reasons(locust_dir: Path, limit: int = 5) -> list[dict[str, Any]]:
     return rows[:limit]
 
 
+def status_polling(polls: Sequence[int]) -> dict[str, Any]:
+    """The status polls (answered, failed) as summary.json shows them: apart from the journeys' HTTP errors."""
+    answered, failed = polls
+    total = answered + failed
+    return {"requests": total, "failures": failed, "failure_share": failed / total if total else None}
+
+
 def timeline(harness: Mapping[str, Any], t0: float) -> list[dict[str, Any]]:
     """Per second since the start: arrivals started/dropped, HTTP requests, journey percentiles by intended start."""
     seconds: dict[int, dict[str, Any]] = defaultdict(
@@ -260,6 +269,7 @@ def build_summary(
         "approvals": len(harness["approvals"]),
         "lost_callbacks": len(lost),
         "late_callbacks": len(late),
+        "status_polling": status_polling(harness.get("polls") or (0, 0)),
         "failure_reasons": failure_reasons(locust_dir),
         "aborted": harness.get("aborted"),
         "reconciliation": reconciliation,

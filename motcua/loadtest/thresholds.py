@@ -10,7 +10,9 @@ and no more than 1% of journeys failing. The scenario's ``[slo]`` says so::
 
 (a trailing ``abort`` — ``"lost_callbacks.count < 1 abort"`` — stops the run once that threshold has failed,
 `motcua.loadtest.abort`), and ``motcua loadtest --slo EXPR`` (repeatable) adds one or replaces the file's
-threshold on the same metric, statistic and tags. An expression is ``metric.stat{tag=value,…} OP number[unit]``:
+threshold on the same metric, statistic and tags. A named gate's limit is a threshold too: ``GATE=N[unit]``
+(``--slo error_rate=0.01``, ``--slo callback_p95_ms=20s``, ``--slo conformance=0``) is ``GATE's metric <= N`` in the
+gate's unit (`motcua.loadtest.metrics.NAMED_GATES`). An expression is ``metric.stat{tag=value,…} OP number[unit]``:
 the metrics and their statistics and tags are `motcua.loadtest.metrics.METRICS`; OP is ``<``, ``<=``, ``>``, ``>=``; the
 units are ``ms``, ``s``, ``%`` (or none: milliseconds, a share 0–1, a count). A bad expression is an
 `InputError` (exit 2) naming it and what is wrong, with "did you mean" for a misspelt metric.
@@ -25,17 +27,19 @@ import difflib
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from motcua.errors import InputError
-from motcua.loadtest.metrics import METRICS
+from motcua.loadtest.metrics import METRICS, NAMED_GATES
 
 OPS = ("<=", ">=", "<", ">")
 _EXPR = re.compile(
     r"^\s*(?P<metric>[A-Za-z_][\w]*)(?:\.(?P<stat>[A-Za-z_][\w]*))?\s*(?:\{(?P<tags>[^}]*)\})?\s*"
     r"(?P<op><=|>=|<|>)\s*(?P<number>[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)\s*(?P<unit>ms|s|%)?\s*$"
 )
+_GATE = re.compile(r"^\s*(?P<gate>[A-Za-z_]\w*)\s*=(?!=)\s*(?P<value>.*?)\s*$")
+_VALUE = re.compile(r"^(?P<number>[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)\s*(?P<unit>ms|s|%)?$")
 _TAG = re.compile(r'^\s*(?P<key>[A-Za-z_]\w*)\s*=\s*(?:"(?P<quoted>[^"]*)"|(?P<bare>[^,"]*?))\s*$')
 DEFAULT_STAT = {"ms": "p95", "share": "rate", "count": "count"}
 
@@ -79,7 +83,11 @@ class Threshold:
 
 
 def parse(expression: str, *, abort: bool = False, where: str = "--slo") -> Threshold:
-    """One threshold from its expression; `InputError` (exit 2) naming `where`, the expression and the problem."""
+    """One threshold from its expression, or a named gate's ``GATE=N``; `InputError` (exit 2) naming `where`, the
+    expression and the problem."""
+    gate = _GATE.match(expression)
+    if gate is not None:
+        return _gate_expression(gate["gate"], gate["value"], expression, abort, where)
     match = _EXPR.match(expression)
     if match is None:
         raise InputError(
@@ -101,6 +109,34 @@ def parse(expression: str, *, abort: bool = False, where: str = "--slo") -> Thre
     tags = _tags(match["tags"], metric.tags, expression, where)
     limit = _limit(float(match["number"]), match["unit"], metric.unit_of(stat), expression, where)
     return Threshold(name, stat, tags, match["op"], limit, expression.strip(), abort)
+
+
+def _gate_expression(name: str, value: str, expression: str, abort: bool, where: str) -> Threshold:
+    """``error_rate=0.01``: the named gate's threshold, its limit read in the gate's unit (``1%``, ``20s`` too)."""
+    _check_gate(name, f"{where} {expression!r}")
+    metric, stat, _tags = NAMED_GATES[name]
+    unit = METRICS[metric].unit_of(stat)
+    number = _VALUE.match(value)
+    if number is None:
+        example = {"ms": "20000 or 20s", "share": "0.01 or 1%", "count": "0"}[unit]
+        raise InputError(f"{where} {expression!r}: {name} takes a limit in {unit} ({example}), not {value!r}")
+    limit = _limit(float(number["number"]), number["unit"], unit, expression, where)
+    return replace(gate_limit(name, limit, where=where), abort=abort)
+
+
+def gate_limit(name: str, limit: float, *, where: str = "[slo]") -> Threshold:
+    """The named gate `name` as its threshold, ``metric.stat{tags} <= limit`` (the verdict keeps the gate's name)."""
+    _check_gate(name, where)
+    metric, stat, tags = NAMED_GATES[name]
+    return Threshold(metric, stat, tags, "<=", limit, f"{name} <= {limit:g}", name=name)
+
+
+def _check_gate(name: str, context: str) -> None:
+    if name not in NAMED_GATES:
+        close = difflib.get_close_matches(name, NAMED_GATES, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise InputError(f"{context}: unknown gate {name!r}{hint} (known gates: {', '.join(NAMED_GATES)}; or write a "
+                         "threshold, metric.stat OP number)")
 
 
 def _tags(text: str | None, known: tuple[str, ...], expression: str, where: str) -> tuple[tuple[str, str], ...]:

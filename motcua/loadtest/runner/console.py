@@ -23,6 +23,7 @@ def print_report(summary: Summary) -> None:
         f"finished {finished}, failed {failed}{share(failed, finished)}; "
         f"requests {throughput['http_requests']} ({throughput['requests_per_s']:.1f}/s), "
         f"HTTP errors {throughput['http_failures']}{share(throughput['http_failures'], throughput['http_requests'])}",
+        polling_line(data.get("status_polling")),
         callback_line(cb, data),
         f"  invariant: {invariant_line(data['invariant'])}",
         *failure_lines(data.get("failure_reasons", [])),
@@ -43,6 +44,15 @@ def print_report(summary: Summary) -> None:
 
 
 VERDICT_WORDS = {"held": "held (clear)", "broke": "BROKE (clear)", "unclear": "UNCLEAR"}
+
+
+def polling_line(polling: dict[str, Any] | None) -> str:
+    """The status polls, apart: how much waiting for "paid" there was, and how often a poll failed."""
+    if not polling or not polling["requests"]:
+        return "  status polling: none"
+    failures, total = polling["failures"], polling["requests"]
+    return (f"  status polling (waiting for \"paid\", not in the HTTP errors): {total} polls, "
+            f"{failures} failed{share(failures, total)}")
 
 
 def share(part: int, whole: int) -> str:

@@ -243,13 +243,15 @@ def plan_loadtest(scenario_path: Path, options: LoadtestOptions) -> LoadtestPlan
                          agency_protocol=options.protocol)
     if options.callback_deadline_s is None:
         options = replace(options, callback_deadline_s=default_deadline(scenario, options))
-    limits = {**params.slo, **options.slo}
+    overrides = [thresholds.parse(e.removesuffix(ABORT_SUFFIX).rstrip(), abort=e.endswith(ABORT_SUFFIX), where="--slo")
+                 for e in options.thresholds]
+    # a named gate's limit from --slo (error_rate=0.02) is the run's limit of that gate (the manifest, a merchant run)
+    limits = {**params.slo, **options.slo, **{t.name: t.limit for t in overrides if t.name}}
     gates = slo.plan_thresholds(
         limits,
         [thresholds.parse(e.removesuffix(ABORT_SUFFIX).rstrip(), abort=e.endswith(ABORT_SUFFIX),
                           where=f"{scenario_path.name} [slo] thresholds") for e in scenario.slo.thresholds],
-        [thresholds.parse(e.removesuffix(ABORT_SUFFIX).rstrip(), abort=e.endswith(ABORT_SUFFIX), where="--slo")
-         for e in options.thresholds],
+        overrides,
     )
     gates = slo.on_mock_clock(gates, 1.0 if options.agency_url else options.time_scale)
     check_live(gates)
