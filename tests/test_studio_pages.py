@@ -197,6 +197,33 @@ def test_the_report_of_a_compared_scenario(studio: Studio, comparison):
     assert "Báo cáo chiến dịch thanh toán trực tuyến" in r.text and "ls-qr" in r.text
 
 
+def test_the_full_comparison_report_is_one_click_away(studio: Studio, comparison):
+    base = comparison["status"]["results_url"]
+    assert f'id="open-comparison" href="{base}/report"' in studio.get(base).text
+    [run] = list(studio.results.glob("compare-lang-son-2024-vs-ls-qr/*/comparison.html"))
+    r = studio.get(base + "/report")
+    assert r.status_code == 200 and r.text == run.read_text(encoding="utf-8")  # the run's own page, as written
+    assert "script-src 'unsafe-inline'" in r.headers["Content-Security-Policy"]
+    english = studio.get(base + "/report?lang=en")
+    assert english.status_code == 200 and english.text != r.text and 'lang="en"' in english.text
+    assert (run.parent / "comparison.en.html").is_file()  # drawn once by the report package
+
+
+def test_cost_per_point_of_each_added_intervention(studio: Studio, comparison):
+    import json
+
+    [summary] = list(studio.results.glob("compare-lang-son-2024-vs-ls-qr/*/summary.json"))
+    found = json.loads(summary.read_text(encoding="utf-8"))["differences"][0]["contributions"]
+    assert found["computed"], found
+    [row] = found["interventions"]
+    page = studio.get(comparison["status"]["results_url"]).text
+    table = re.search(r'id="contributions-ls-qr">.*?</table>', page, re.S).group(0)
+    assert "Chi phí mỗi điểm % (VND)" in table and "80.000.000" in table
+    expected = (f"{round(row['cost_vnd'] / row['shapley_points']):,}".replace(",", ".")
+                if row["shapley_points"] > 0 else "không tăng")
+    assert f">{expected}<" in table
+
+
 def test_the_run_list_shows_every_run_with_verdicts_load_tests_read_only(studio: Studio, comparison):
     folder = studio.results / "peak-day" / "20260101-000000-abcd"
     (folder / "locust").mkdir(parents=True)

@@ -83,6 +83,11 @@ class Workspace:
             raise InputError(f"{name!r}: not a file of the workspace")
         return path
 
+    def observed_of(self, entry: ScenarioEntry) -> Path | None:
+        """The observed series ``motcua calibrate`` reads for `entry` (``observed/<name>.csv`` beside it), if any."""
+        path = entry.path.parent / OBSERVED / f"{entry.name}.csv"
+        return path if path.is_file() else None
+
     def new_from(self, source: str, name: str) -> Path:
         """Copy scenario `source` into the workspace as `name`, its references resolving from the new folder."""
         origin = self.find(source)
