@@ -21,8 +21,9 @@ from motcua.studio import editor, export, plots, studies, views
 from motcua.studio.context import JOBS, LANG_COOKIE, WORKSPACE, error_page, lang_of, render
 from motcua.studio.guard import checked_name, inside
 from motcua.studio.jobs import DONE, FAILED, STUDY_KINDS, JobSpec, find_same_run
-from motcua.studio.problems import translate
+from motcua.studio.problems import observation_problem, translate
 from motcua.studio.texts import t
+from motcua.studio.workspace import MAX_OBSERVED_BYTES
 
 MAX_COMPARED = 5
 
@@ -35,6 +36,7 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/scenarios/new", new_scenario)
     r.add_get("/scenarios/{name}/edit", edit_page)
     r.add_post("/scenarios/{name}/edit", edit_post)
+    r.add_post("/scenarios/{name}/observed", upload_observed)
     r.add_get("/compare", compare_page)
     r.add_post("/jobs", start_job)
     r.add_get("/jobs/{id}", job_page)
@@ -87,7 +89,7 @@ async def new_scenario(request: web.Request) -> web.Response:
 
 
 def _editor_view(request: web.Request, name: str, result: editor.FormResult | None = None,
-                 message: str | None = None) -> web.Response:
+                 message: str | None = None, upload: str | None = None) -> web.Response:
     lang = lang_of(request)
     tr = t(lang)
     entry = request.app[WORKSPACE].find(name)
@@ -110,7 +112,8 @@ def _editor_view(request: web.Request, name: str, result: editor.FormResult | No
     shown = {path: editor.display(f, raw, lang) for path, f in fields.items()}
     return render(request, "editor.html.j2", entry=entry, groups=groups, shown=shown, errors=errors,
                   elsewhere=elsewhere, warnings=warnings, message=message, result=result, kinds=editor.KINDS,
-                  scenario=scenario, status=400 if errors or elsewhere else 200)
+                  scenario=scenario, upload=upload, observed=request.app[WORKSPACE].observed_of(entry),
+                  status=400 if errors or elsewhere else 200)
 
 
 def _try_load(path: Path) -> Any:
@@ -154,6 +157,31 @@ async def edit_post(request: web.Request) -> web.Response:
     response = _editor_view(request, name, result, message)
     if result.error is not None:
         response.set_status(400)
+    return response
+
+
+async def upload_observed(request: web.Request) -> web.Response:
+    """An observations CSV for the scenario's calibration: checked by the calibration's own reader, kept only when
+    it reads; otherwise the editor says which line, column and value, in the page's language."""
+    name = checked_name(request.match_info["name"])
+    ws = request.app[WORKSPACE]
+    lang = lang_of(request)
+    tr = t(lang)
+    if ws.find(name).bundled:
+        return error_page(request, 403, tr("read_only"))
+    upload = (await request.post()).get("observed")
+    if not isinstance(upload, web.FileField):
+        return _with_status(_editor_view(request, name, upload=tr("upload_none")), 400)
+    try:
+        count = ws.save_observed(name, upload.file.read(MAX_OBSERVED_BYTES + 1))
+    except InputError as exc:
+        return _with_status(_editor_view(request, name, upload=tr("upload_refused",
+                                                                  why=observation_problem(str(exc), lang))), 400)
+    return _editor_view(request, name, message=tr("upload_saved", count=count, file=f"observed/{name}.csv"))
+
+
+def _with_status(response: web.Response, status: int) -> web.Response:
+    response.set_status(status)
     return response
 
 
