@@ -247,7 +247,10 @@ def test_add_a_unit_then_delete_one_that_an_intervention_names(workspace: Worksp
 
 
 def test_every_studio_text_exists_in_both_languages():
-    from motcua.studio.texts import TEXTS
+    from motcua.report.i18n import STUDIO_TEXTS, TEXTS
 
-    assert TEXTS["vi"].keys() == TEXTS["en"].keys()
+    assert STUDIO_TEXTS["vi"].keys() == STUDIO_TEXTS["en"].keys()
+    assert all(TEXTS[lang][f"studio.{key}"] == words for lang in ("vi", "en")  # one table: the report's TEXTS
+               for key, words in STUDIO_TEXTS[lang].items())
+    assert t("vi")("answer") == STUDIO_TEXTS["vi"]["answer"]  # the studio's word first
     assert t("vi")("unit") == "Đơn vị" and t("en")("unit") == "Unit"  # the report's own wording
