@@ -254,3 +254,20 @@ def test_every_studio_text_exists_in_both_languages():
                for key, words in STUDIO_TEXTS[lang].items())
     assert t("vi")("answer") == STUDIO_TEXTS["vi"]["answer"]  # the studio's word first
     assert t("vi")("unit") == "Đơn vị" and t("en")("unit") == "Unit"  # the report's own wording
+
+
+def test_observation_and_calibration_problems_in_vietnamese():
+    from motcua.studio.pages import failure_text
+    from motcua.studio.problems import observation_problem
+
+    line = "/ws/observed/.ls.csv.upload: line 4, share = '1.4': a share must be within 0–1 (e.g. 0.25 for 25%)"
+    assert observation_problem(line, "vi") == "dòng 4, cột share, giá trị '1.4': tỷ lệ phải nằm trong khoảng 0–100%"
+    assert observation_problem(line, "en").startswith("line 4, column share, value '1.4': a share must be")
+    missing = "/ws/observed/.ls.csv.upload: missing column(s) share; the header must include unit,period_start,…"
+    assert observation_problem(missing, "vi").startswith("thiếu cột share;")
+    origin = ("observation on line 2 starts 2024-01-01, before the calibration origin 2024-06-06; pass --origin "
+              "2024-01-01 (and --fit-initial if the units had a share then)")
+    assert failure_text(origin, "vi") == ("quan sát ở dòng 2 bắt đầu từ 2024-01-01, trước ngày bắt đầu mô phỏng "
+                                          "2024-06-06: hiệu chỉnh từ dòng lệnh với --origin 2024-01-01, hoặc dùng số "
+                                          "liệu từ 2024-06-06 trở đi")
+    assert failure_text(origin, "en") == origin

@@ -251,13 +251,15 @@ def test_cost_per_point_of_each_added_intervention(studio: Studio, comparison):
     import json
 
     [summary] = list(studio.results.glob("compare-lang-son-2024-vs-ls-qr/*/summary.json"))
-    found = json.loads(summary.read_text(encoding="utf-8"))["differences"][0]["contributions"]
+    diff = json.loads(summary.read_text(encoding="utf-8"))["differences"][0]
+    found = diff["contributions"]
     assert found["computed"], found
     [row] = found["interventions"]
     page = studio.get(comparison["status"]["results_url"]).text
     table = re.search(r'id="contributions-ls-qr">.*?</table>', page, re.S).group(0)
     assert "Chi phí mỗi điểm % (VND)" in table and "80.000.000" in table
-    expected = (f"{round(row['cost_vnd'] / row['shapley_points']):,}".replace(",", ".")
+    expected = ("chưa phân biệt được mức tăng với 0" if not diff["decision"]["effect_distinguishable"]
+                else f"{round(row['cost_vnd'] / row['shapley_points']):,}".replace(",", ".")
                 if row["shapley_points"] > 0 else "không tăng")
     assert f">{expected}<" in table
 

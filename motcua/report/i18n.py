@@ -427,6 +427,7 @@ STUDIO_TEXTS: dict[str, dict[str, str]] = {  # keys: LANGS
         "c_intervention": "Giải pháp", "c_cost": "Chi phí (VND)", "c_alone": "Riêng giải pháp này (điểm %)",
         "c_shapley": "Phần đóng góp Shapley (điểm %)", "c_cost_per_point": "Chi phí mỗi điểm % (VND)",
         "c_no_gain": "không tăng",
+        "c_not_distinguishable": "chưa phân biệt được mức tăng với 0",
         "contributions_note": "Chi phí mỗi điểm % = chi phí của giải pháp / phần đóng góp Shapley của nó vào mức tăng "
                               "tỷ lệ cuối kỳ của cả kế hoạch (cùng dãy số ngẫu nhiên; các phần cộng lại đúng bằng "
                               "mức tăng của kế hoạch).",
@@ -529,6 +530,7 @@ STUDIO_TEXTS: dict[str, dict[str, str]] = {  # keys: LANGS
         "c_intervention": "Intervention", "c_cost": "Cost (VND)", "c_alone": "Alone (points)",
         "c_shapley": "Shapley share (points)", "c_cost_per_point": "Cost per point (VND)",
         "c_no_gain": "no gain",
+        "c_not_distinguishable": "gain not distinguishable from 0",
         "contributions_note": "Cost per point = the intervention's cost / its Shapley share of the plan's gain in "
                               "final share (common random numbers; the shares add up exactly to the plan's gain).",
         "v_rmse": "RMSE {rmse} points", "v_reached": "target reached about {date}", "v_top": "matters most: {name}",

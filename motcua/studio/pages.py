@@ -262,7 +262,7 @@ def failure_text(error: str | None, lang: str) -> str:
     if match:
         return (f"{Path(match['file']).name}: {match['field']} = {match['value']}: "
                 f"{translate(match['problem'], lang)}")
-    return error
+    return translate(error, lang)
 
 
 async def job_status(request: web.Request) -> web.Response:

@@ -60,6 +60,9 @@ PROBLEMS: tuple[tuple[str, str], ...] = (
     (r"not a kind of observation; use one of (?P<kinds>.*)", "không phải loại quan sát; dùng một trong: {kinds}"),
     (r"missing column\(s\) (?P<columns>[^;]*);.*", "thiếu cột {columns}; dòng tiêu đề phải có "
                                                     "unit,period_start,period_end,share"),
+    (r"observation on line (?P<line>\d+) starts (?P<start>[\d-]+), before the calibration origin (?P<origin>[\d-]+);.*",
+     "quan sát ở dòng {line} bắt đầu từ {start}, trước ngày bắt đầu mô phỏng {origin}: hiệu chỉnh từ dòng lệnh với "
+     "--origin {start}, hoặc dùng số liệu từ {origin} trở đi"),
     (r"no observations;.*", "không có quan sát nào; thêm các dòng unit,period_start,period_end,share"),
     (r"observations file of (?P<size>\d+) bytes: at most (?P<most>\d+) bytes",
      "tệp quan sát quá lớn ({size} byte); tối đa {most} byte"),

@@ -146,16 +146,19 @@ def _band_of(est: Mapping[str, Any] | None, row: DiffRow, lang: str) -> str:
 
 def contribution_tables(comparison: ComparisonSummary, tr: Callable[..., str], lang: str) -> list[dict[str, Any]]:
     """Per plan, each added intervention's cost, its effect alone and its Shapley share of the plan's effect
-    (`motcua.compare_decision.contributions`), and its cost per point of that share; plans whose contributions
-    were not computed are left out."""
+    (`motcua.compare_decision.contributions`), and its cost per point of that share — none while the plan's own
+    gain cannot be told from zero (as the decision's cost per point); plans whose contributions were not computed
+    are left out."""
     out = []
     name = "name" if lang == "vi" else "name_en"
     for diff in comparison["differences"]:
         found = cast(Mapping[str, Any], diff).get("contributions") or {}
         if not found.get("computed"):
             continue
+        sure = _decision(diff, "effect_distinguishable") is not False  # the plan's own gain is told from zero
         rows = [[r[name] or r["name"], number(r["cost_vnd"], lang), signed(number(r["alone_points"], lang, 2)),
-                 signed(number(r["shapley_points"], lang, 2)), _cost_per_share(r, tr, lang)]
+                 signed(number(r["shapley_points"], lang, 2)),
+                 _cost_per_share(r, tr, lang) if sure else tr("c_not_distinguishable")]
                 for r in found["interventions"]]
         out.append({"plan": diff["scenario"], "rows": rows,
                     "header": [tr("c_intervention"), tr("c_cost"), tr("c_alone"), tr("c_shapley"),
