@@ -12,6 +12,7 @@ the same; this module only puts the answer first and names the parameters in pla
 from __future__ import annotations
 
 import base64
+import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -66,8 +67,11 @@ def sensitivity_sentence(summary: Mapping[str, Any], tr: Callable[..., str], lan
 
 
 def _num(value: Any, lang: str) -> str:
+    """A fitted value to three significant digits (a p of 0.00001 is not shown as 0)."""
     value = float(value)
-    return number(value, lang, 4 if abs(value) < 0.1 else 3 if abs(value) < 10 else 1)
+    if value == 0 or not math.isfinite(value):
+        return number(value, lang, 0)
+    return number(value, lang, min(7, max(0, 2 - math.floor(math.log10(abs(value))))))
 
 
 def _without_headlines(study: Study) -> Study:
