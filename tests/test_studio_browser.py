@@ -2,7 +2,9 @@
 
 Open the studio, make a variant of ``lang-son-2024``, type an impossible date and see the error in place, fix it,
 add QR at the counter from July, run a comparison (2 quick replications each) and watch its progress, read the
-answer, download a chart and the XLSX (opened with openpyxl). Marked slow: about a minute on the 2-core machine.
+answer and each added intervention's cost per point, download a chart and the XLSX (opened with openpyxl), open the
+full comparison report, calibrate the variant from the scenarios page. Marked slow: a few minutes on the 2-core
+machine.
 """
 
 from __future__ import annotations
@@ -76,8 +78,13 @@ def test_a_planner_compares_qr_at_the_counter_from_july(tmp_path: Path):
             page.fill('input[name="interventions[3].cost_vnd"]', "80000000")
             page.click("#save")
             assert "Đã lưu" in page.locator("#message").inner_text()
-            page.locator('[data-index="3"]').scroll_into_view_if_needed()
+            page.locator('.intervention[data-index="3"]').scroll_into_view_if_needed()
             shot(page, shots, "3-qr-added")
+            page.click("details.advanced summary")  # the assumptions, under the report's plain names
+            advanced = page.locator("details.advanced")
+            assert "Tỷ lệ người trả bằng QR khi quầy có mã QR" in advanced.inner_text()
+            advanced.scroll_into_view_if_needed()
+            shot(page, shots, "3b-advanced")
 
             # the comparison, followed on its page
             page.click("text=So sánh")
@@ -113,6 +120,24 @@ def test_a_planner_compares_qr_at_the_counter_from_july(tmp_path: Path):
             book = load_workbook(io.BytesIO(Path(xlsx.value.path()).read_bytes()))
             sheet = book["lang-son-qr"]
             assert sheet["A3"].value == "Huyện Cao Lộc" and 0 < sheet["C3"].value < 1
+            # each added intervention's cost per point, then the full comparison report
+            page.locator('[id^="contributions-"]').first.scroll_into_view_if_needed()
+            assert "Chi phí mỗi điểm % (VND)" in page.locator("#answer").inner_text()
+            shot(page, shots, "7-cost-per-point")
+            page.click("#open-comparison")
+            page.wait_for_load_state()
+            assert page.locator("h1").first.inner_text()
+            shot(page, shots, "8-comparison-report")
+
+            # calibrate Sơn La 2020–2023 to its observations, from the scenarios page (quick)
+            page.goto(studio.url + "/scenarios")
+            page.click('#study-son-la-2020-2023 button[value="calibrate"]')
+            page.wait_for_url(re.compile(r".*/jobs/[\w-]+$"))
+            page.wait_for_selector("#job-results:not([hidden])", timeout=240_000)
+            page.click("#job-results")
+            assert "Tham số ước lượng:" in page.locator("#study-answer").inner_text()
+            shot(page, shots, "9-calibrate")
+
             # the one error expected: the editor answered 400 to the impossible date (the form with its error)
             assert [e for e in errors if "status of 400" not in e] == [], errors
             assert len(errors) == 1

@@ -186,11 +186,88 @@ def test_advanced_fields_carry_provenance_badges():
     assert fields["adoption.behaviour.vneid_required_from"].badge == "observed"
     assert fields["adoption.p_per_year"].badge == "assumed"
     assert "to be fitted" in fields["adoption.p_per_year"].source
-    assert fields["citizens.smartphone"].help  # the schema's own description
+    assert fields["citizens.smartphone"].help == "citizens.smartphone"  # the schema path, for engineers
+
+
+def test_advanced_fields_are_named_as_the_report_names_them():
+    from motcua.report.field_names import field_name
+
+    scenario = load_scenario(BUNDLED / "lang-son-2024.toml")
+    vi = {f.path: f.label for f in editor.advanced_fields(scenario, "vi")}
+    assert vi["adoption.p_per_year"] == "Hệ số đổi mới p (người tự chuyển sang trực tuyến, mỗi năm)"
+    assert vi["adoption.behaviour.qr_counter_uptake"] == "Tỷ lệ người trả bằng QR khi quầy có mã QR"
+    assert all(label == field_name(path, "vi", scenario) for path, label in vi.items())  # one home for the names
+    assert not [path for path, label in vi.items() if label == path]
+    en = {f.path: f.label for f in editor.advanced_fields(scenario, "en")}
+    assert en["adoption.p_per_year"] != vi["adoption.p_per_year"]
+
+
+def test_a_units_row_edits_population_dossiers_share_and_counters(workspace: Workspace):
+    path = workspace.new_from("lang-son-2024", "ls")
+    text = path.read_text(encoding="utf-8")
+    scenario = load_scenario(path)
+    form = _form(text, scenario)
+    form.update({"region.units[1].population": ["110000"], "region.units[1].fee_dossiers_per_year": ["25000"],
+                 "region.units[1].counters.officers": ["7"], "region.units[1].counters.counters": ["7"]})
+    result = editor.apply_form(text, form, scenario, t("vi"), str(path))
+    assert result.valid, result.error
+    editor.save(result.doc, path)
+    again = load_scenario(path)
+    unit = again.units[1]
+    assert (unit.population, unit.fee_dossiers_per_year, unit.counters.counters, unit.counters.officers) == (
+        110000, 25000, 7, 7)
+    assert again.units[0] == scenario.units[0] and again.provenance == scenario.provenance
+    assert path.read_text(encoding="utf-8").count("\n") == text.count("\n")  # values in place, comments kept
+    form = _form(path.read_text(encoding="utf-8"), again)
+    form["region.units[1].counters.officers"] = ["0"]
+    result = editor.apply_form(path.read_text(encoding="utf-8"), form, again, t("vi"), str(path))
+    assert not result.valid and result.error.field == "region.units[1].counters.officers"
+
+
+def test_add_a_unit_then_delete_one_that_an_intervention_names(workspace: Workspace):
+    path = workspace.new_from("lang-son-2024", "ls")
+    doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+    index = editor.add_unit(doc, today=dt.date(2026, 1, 2))
+    result = editor.check(doc, {}, str(path))
+    assert result.valid, result.error
+    new = result.scenario.units[index]
+    assert new.id == f"unit-{index + 1}" and new.counters == result.scenario.units[index - 1].counters
+    assert result.scenario.provenance[f"region.units[{new.id}]"].startswith("assumed: added in motcua studio on "
+                                                                             "2026-01-02")
+    editor.save(doc, path)
+    assert load_scenario(path).units[index].id == new.id  # saved, and it loads
+    gone = result.scenario.units[0].id
+    assert [k for k in doc["provenance"] if k.startswith(f"region.units[{gone}]")]
+    editor.set_in(doc, "interventions[0].units", [gone])
+    editor.delete_unit(doc, 0)
+    result = editor.check(doc, {}, str(path))
+    assert not result.valid and "no such unit" in result.error.problem  # refused on the intervention's field
+    assert result.error.field.startswith("interventions[0].units")
+    assert not [k for k in doc["provenance"] if k.startswith(f"region.units[{gone}]")]
 
 
 def test_every_studio_text_exists_in_both_languages():
-    from motcua.studio.texts import TEXTS
+    from motcua.report.i18n import STUDIO_TEXTS, TEXTS
 
-    assert TEXTS["vi"].keys() == TEXTS["en"].keys()
+    assert STUDIO_TEXTS["vi"].keys() == STUDIO_TEXTS["en"].keys()
+    assert all(TEXTS[lang][f"studio.{key}"] == words for lang in ("vi", "en")  # one table: the report's TEXTS
+               for key, words in STUDIO_TEXTS[lang].items())
+    assert t("vi")("answer") == STUDIO_TEXTS["vi"]["answer"]  # the studio's word first
     assert t("vi")("unit") == "Đơn vị" and t("en")("unit") == "Unit"  # the report's own wording
+
+
+def test_observation_and_calibration_problems_in_vietnamese():
+    from motcua.studio.pages import failure_text
+    from motcua.studio.problems import observation_problem
+
+    line = "/ws/observed/.ls.csv.upload: line 4, share = '1.4': a share must be within 0–1 (e.g. 0.25 for 25%)"
+    assert observation_problem(line, "vi") == "dòng 4, cột share, giá trị '1.4': tỷ lệ phải nằm trong khoảng 0–100%"
+    assert observation_problem(line, "en").startswith("line 4, column share, value '1.4': a share must be")
+    missing = "/ws/observed/.ls.csv.upload: missing column(s) share; the header must include unit,period_start,…"
+    assert observation_problem(missing, "vi").startswith("thiếu cột share;")
+    origin = ("observation on line 2 starts 2024-01-01, before the calibration origin 2024-06-06; pass --origin "
+              "2024-01-01 (and --fit-initial if the units had a share then)")
+    assert failure_text(origin, "vi") == ("quan sát ở dòng 2 bắt đầu từ 2024-01-01, trước ngày bắt đầu mô phỏng "
+                                          "2024-06-06: hiệu chỉnh từ dòng lệnh với --origin 2024-01-01, hoặc dùng số "
+                                          "liệu từ 2024-06-06 trở đi")
+    assert failure_text(origin, "en") == origin

@@ -137,3 +137,33 @@ def test_the_progress_hook_reports_each_replication_as_it_finishes(tmp_path: Pat
                                progress=False)
     assert results == [9, 1, 4, 0]  # task order, whatever the finishing order
     assert progress.read_text().splitlines() == ["0 4", "1 4", "2 4", "3 4", "4 4"]
+
+
+def test_jobs_survive_a_restart_of_the_studio(tmp_path: Path):
+    """Finished jobs stay listed, a job running when the studio stopped is marked interrupted, a waiting one starts
+    again in the new studio."""
+    studio = Studio(tmp_path, max_jobs=1)
+    try:
+        finished = submit(studio, JobSpec("simulate", (LANG_SON,), replications=2, seed=5, quick=True))
+        wait_for(lambda: finished.state not in ("queued", "running"), timeout=180)
+        assert finished.state == DONE, finished.error
+        long = submit(studio, JobSpec("simulate", (LANG_SON,), replications=8, seed=1))  # full horizon: minutes
+        waiting = submit(studio, JobSpec("simulate", (LANG_SON,), replications=2, seed=6, quick=True))
+        wait_for(lambda: long.state == RUNNING and long.total == 8)
+        pgid = long.process.pid
+    finally:
+        studio.stop()
+    wait_for(lambda: not group_alive(pgid), timeout=15)  # stopping the studio stopped its command and workers
+    again = Studio(tmp_path, max_jobs=1)
+    try:
+        jobs = again.server.app[JOBS].jobs
+        assert list(jobs) == [finished.id, long.id, waiting.id]  # oldest first, as before
+        assert jobs[finished.id].state == DONE and jobs[finished.id].run_dir == finished.run_dir
+        assert jobs[long.id].state == "interrupted"
+        assert "bị dừng khi tắt studio" in again.get(f"/jobs/{long.id}").text
+        wait_for(lambda: jobs[waiting.id].state not in ("queued", "running"), timeout=180)
+        assert jobs[waiting.id].state == DONE, jobs[waiting.id].error
+        page = again.get("/runs").text
+        assert f"/jobs/{finished.id}" in page and f"/jobs/{waiting.id}" in page
+    finally:
+        again.stop()

@@ -133,6 +133,44 @@ def test_the_editor_shows_the_schema_error_in_place_in_vietnamese_then_english(s
     assert "impossible date: December 2024 has 31 days, not 32" in r.text
 
 
+def test_observations_upload_is_checked_by_the_calibration_reader(studio: Studio):
+    from motcua.studio.workspace import MAX_OBSERVED_BYTES, Workspace
+
+    assert studio.post("/scenarios/new", {"source": "lang-son-2024", "name": "ls-obs"}).status_code == 200
+    kept = studio.workspace / "observed" / "ls-obs.csv"
+    good = (Workspace.bundled_dir() / "observed" / "lang-son-2024.csv").read_text(encoding="utf-8")
+    rows = len(good.strip().splitlines()) - 1
+    r = studio.post("/scenarios/ls-obs/observed", files={"observed": ("mine.csv", good.encode("utf-8-sig"))})
+    assert r.status_code == 200 and f"Đã nhận {rows} quan sát, lưu thành observed/ls-obs.csv." in r.text
+    assert kept.read_text(encoding="utf-8") == good
+    lines = good.splitlines()
+    cells = lines[2].split(",")
+    cells[1] = "2024-02-30"
+    bad = "\n".join([*lines[:2], ",".join(cells), *lines[3:]])
+    r = studio.post("/scenarios/ls-obs/observed", files={"observed": ("bad.csv", bad.encode())})
+    assert r.status_code == 400
+    error = re.search(r'id="upload-error"[^>]*>(.*?)</p>', r.text, re.S).group(1)
+    assert ("dòng 3, cột period_start, giá trị &#39;2024-02-30&#39;: ngày không có thật: tháng 2/2024 có 29 ngày"
+            in error), error
+    assert kept.read_text(encoding="utf-8") == good  # the previous file is kept
+    english = studio.post("/scenarios/ls-obs/observed?lang=en", files={"observed": ("bad.csv", bad.encode())})
+    assert "line 3, column period_start, value &#39;2024-02-30&#39;: impossible date" in english.text
+    big = good.encode() + b"x" * MAX_OBSERVED_BYTES
+    r = studio.post("/scenarios/ls-obs/observed", files={"observed": ("big.csv", big)})
+    assert r.status_code == 400 and "tệp quan sát quá lớn" in r.text
+    r = studio.post("/scenarios/ls-obs/observed", files={"observed": ("x.csv", b"\xff\xfe,\x00")})
+    assert r.status_code == 400 and "không phải văn bản UTF-8" in r.text
+    assert studio.post("/scenarios/lang-son-2024/observed", files={"observed": ("a.csv", b"")}).status_code == 403
+    assert not list((studio.workspace / "observed").glob(".*"))  # no upload left behind
+
+
+def test_the_editor_adds_a_unit_through_the_page(studio: Studio):
+    assert studio.post("/scenarios/new", {"source": "lang-son-2024", "name": "ls-unit"}).status_code == 200
+    r = studio.post("/scenarios/ls-unit/edit", {"action": "add_unit"})
+    assert r.status_code == 200 and "Đã lưu" in r.text
+    assert 'name="region.units[5].population"' in r.text and 'name="region.units[5].counters.officers"' in r.text
+
+
 def test_bundled_scenarios_are_read_only(studio: Studio):
     r = studio.post("/scenarios/lang-son-2024/edit", {"action": "save", "simulation.seed": "1"})
     assert r.status_code == 403
@@ -195,6 +233,35 @@ def test_the_report_of_a_compared_scenario(studio: Studio, comparison):
     r = studio.get(comparison["status"]["results_url"] + "/report?scenario=1")
     assert r.status_code == 200
     assert "Báo cáo chiến dịch thanh toán trực tuyến" in r.text and "ls-qr" in r.text
+
+
+def test_the_full_comparison_report_is_one_click_away(studio: Studio, comparison):
+    base = comparison["status"]["results_url"]
+    assert f'id="open-comparison" href="{base}/report"' in studio.get(base).text
+    [run] = list(studio.results.glob("compare-lang-son-2024-vs-ls-qr/*/comparison.html"))
+    r = studio.get(base + "/report")
+    assert r.status_code == 200 and r.text == run.read_text(encoding="utf-8")  # the run's own page, as written
+    assert "script-src 'unsafe-inline'" in r.headers["Content-Security-Policy"]
+    english = studio.get(base + "/report?lang=en")
+    assert english.status_code == 200 and english.text != r.text and 'lang="en"' in english.text
+    assert (run.parent / "comparison.en.html").is_file()  # drawn once by the report package
+
+
+def test_cost_per_point_of_each_added_intervention(studio: Studio, comparison):
+    import json
+
+    [summary] = list(studio.results.glob("compare-lang-son-2024-vs-ls-qr/*/summary.json"))
+    diff = json.loads(summary.read_text(encoding="utf-8"))["differences"][0]
+    found = diff["contributions"]
+    assert found["computed"], found
+    [row] = found["interventions"]
+    page = studio.get(comparison["status"]["results_url"]).text
+    table = re.search(r'id="contributions-ls-qr">.*?</table>', page, re.S).group(0)
+    assert "Chi phí mỗi điểm % (VND)" in table and "80.000.000" in table
+    expected = ("chưa phân biệt được mức tăng với 0" if not diff["decision"]["effect_distinguishable"]
+                else f"{round(row['cost_vnd'] / row['shapley_points']):,}".replace(",", ".")
+                if row["shapley_points"] > 0 else "không tăng")
+    assert f">{expected}<" in table
 
 
 def test_the_run_list_shows_every_run_with_verdicts_load_tests_read_only(studio: Studio, comparison):

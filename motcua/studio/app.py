@@ -26,7 +26,8 @@ __all__ = ["StudioConfig", "create_app"]
 
 
 def create_app(config: StudioConfig) -> web.Application:
-    """The studio for `config`; jobs are stopped when the application shuts down."""
+    """The studio for `config`; jobs an earlier studio left waiting start again, running ones are stopped (and
+    marked interrupted) when the application shuts down."""
     app = web.Application(middlewares=[headers_middleware, token_middleware, session_middleware],
                           client_max_size=guard.MAX_BODY_BYTES)
     workspace = Workspace(config.workspace)
@@ -37,8 +38,12 @@ def create_app(config: StudioConfig) -> web.Application:
     app.router.add_get("/static/{name}", static_file)
     pages.add_routes(app)
 
+    async def resume_jobs(app: web.Application) -> None:
+        await app[JOBS].resume()
+
     async def stop_jobs(app: web.Application) -> None:
         await app[JOBS].close()
 
+    app.on_startup.append(resume_jobs)
     app.on_shutdown.append(stop_jobs)
     return app

@@ -8,13 +8,14 @@
 
 The file is edited as a `tomlkit` document: a value the form did not change is not touched, so comments, the
 layout and ``[provenance]`` stay as they were, and what is saved is an ordinary TOML scenario that
-``motcua scenario check`` accepts. An intervention added here gets a provenance entry saying so; deleting one
-renumbers the ``interventions[i]`` provenance keys after it.
+``motcua scenario check`` accepts. An intervention or a unit added here gets a provenance entry saying so;
+deleting an intervention renumbers the ``interventions[i]`` provenance keys after it, deleting a unit removes its
+``region.units[<id>]`` entries. Each unit's row holds its population, dossiers, observed start share with its
+source, and its counter staffing.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
 from collections.abc import Mapping
@@ -27,6 +28,7 @@ from tomlkit.items import AoT, Table
 
 from motcua.atomic import write_text
 from motcua.errors import ScenarioError
+from motcua.report.field_names import field_name
 from motcua.scenario import Scenario, scenario_from_dict
 
 KINDS = ("qr_at_counter", "counter_guidance", "community_digital_team", "post_office_help", "information_campaign",
@@ -36,6 +38,8 @@ ALL = "*"
 ADVANCED_SECTIONS = ("adoption", "adoption.behaviour", "citizens")
 """Sections whose numbers the "advanced" part shows, each with its provenance badge."""
 STUDIO_PROVENANCE = "assumed: added in motcua studio on {date}; intensity and cost to be checked"
+STUDIO_UNIT_PROVENANCE = ("assumed: added in motcua studio on {date}; population, dossiers and counters copied from "
+                          "the unit before it, to be checked")
 
 _TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
@@ -130,17 +134,7 @@ def form_fields(doc: tomlkit.TOMLDocument, scenario: Scenario | None, tr: Any) -
                Field("simulation.replications", tr("f_replications"), "int",
                      value("simulation.replications") or 20),
                Field("simulation.seed", tr("f_seed"), "int", value("simulation.seed"))]
-    units = []
-    for i, unit in enumerate(get_in(data, "region.units", [])):
-        base = f"region.units[{i}]"
-        units.append(Field(f"{base}.observed_share", f"{unit['name']} — {tr('f_observed_share')}", "percent",
-                           unit.get("observed_share", ""), optional=True))
-        units.append(Field(f"{base}.observed_share_source", tr("f_observed_share_source"), "select",
-                           unit.get("observed_share_source", ""), (("", "—"), *sources), optional=True))
-        units.append(Field(f"{base}.observed_from", tr("f_observed_from"), "date", unit.get("observed_from", ""),
-                           optional=True))
-        units.append(Field(f"{base}.observed_to", tr("f_observed_to"), "date", unit.get("observed_to", ""),
-                           optional=True))
+    units = [unit_fields(i, unit, sources, tr) for i, unit in enumerate(get_in(data, "region.units", []))]
     interventions: list[list[Field]] = []
     for i, item in enumerate(get_in(data, "interventions", [])):
         base = f"interventions[{i}]"
@@ -168,35 +162,43 @@ def form_fields(doc: tomlkit.TOMLDocument, scenario: Scenario | None, tr: Any) -
                         Field(f"{base}.units", tr("f_units"), "units", tuple(target.get("units", [ALL])),
                               unit_choices)])
     return {"general": general, "units": units, "interventions": interventions, "targets": targets,
-            "advanced": advanced_fields(scenario) if scenario is not None else []}
+            "advanced": advanced_fields(scenario, tr("lang")) if scenario is not None else []}
 
 
-def advanced_fields(scenario: Scenario) -> list[Field]:
-    """Every number of the behaviour sections, with its provenance badge and source."""
+def unit_fields(i: int, unit: Mapping[str, Any], sources: tuple[tuple[str, str], ...], tr: Any) -> list[Field]:
+    """A unit's row: its name, the people and dossiers it serves, its observed share with the source, its counters."""
+    base = f"region.units[{i}]"
+    counters = unit.get("counters") or {}
+    return [Field(f"{base}.name", tr("f_unit_name"), "text", unit.get("name", "")),
+            Field(f"{base}.population", tr("f_population"), "int", unit.get("population", "")),
+            Field(f"{base}.fee_dossiers_per_year", tr("f_dossiers"), "int", unit.get("fee_dossiers_per_year", "")),
+            Field(f"{base}.observed_share", tr("f_observed_share"), "percent", unit.get("observed_share", ""),
+                  optional=True),
+            Field(f"{base}.observed_share_source", tr("f_observed_share_source"), "select",
+                  unit.get("observed_share_source", ""), (("", "—"), *sources), optional=True),
+            Field(f"{base}.observed_from", tr("f_observed_from"), "date", unit.get("observed_from", ""),
+                  optional=True),
+            Field(f"{base}.observed_to", tr("f_observed_to"), "date", unit.get("observed_to", ""), optional=True),
+            Field(f"{base}.counters.counters", tr("f_counters"), "int", counters.get("counters", ""), optional=True),
+            Field(f"{base}.counters.officers", tr("f_officers"), "int", counters.get("officers", ""), optional=True)]
+
+
+def advanced_fields(scenario: Scenario, lang: str = "vi") -> list[Field]:
+    """Every number of the behaviour sections under its plain name in `lang` (the report's,
+    `motcua.report.field_names`), with its provenance badge and source; the schema path is its help."""
     data = scenario.to_dict()
     out = []
     for section in ADVANCED_SECTIONS:
-        node = get_in(data, section, {})
-        obj: Any = scenario
-        for part in section.split("."):
-            obj = getattr(obj, part, None)
-        docs = _docs_of(obj)
-        for key, value in node.items():
+        for key, value in get_in(data, section, {}).items():
             if isinstance(value, bool) or not isinstance(value, int | float | dt.date):
                 continue
             path = f"{section}.{key}"
             provenance = scenario.provenance_of(path)
             badge = provenance.partition(":")[0].strip() if provenance else "unmarked"
             kind = "date" if isinstance(value, dt.date) else ("int" if isinstance(value, int) else "number")
-            out.append(Field(path, path, kind, value, badge=badge, source=provenance.partition(":")[2].strip(),
-                             help=docs.get(key, "")))
+            out.append(Field(path, field_name(path, lang, scenario), kind, value, badge=badge,
+                             source=provenance.partition(":")[2].strip(), help=path))
     return out
-
-
-def _docs_of(obj: Any) -> dict[str, str]:
-    if not dataclasses.is_dataclass(obj):
-        return {}
-    return {f.name: getattr(f.metadata.get("spec"), "doc", "") for f in dataclasses.fields(obj)}
 
 
 def all_fields(groups: Mapping[str, list[Any]]) -> dict[str, Field]:
@@ -253,11 +255,17 @@ def apply_form(text: str, form: Mapping[str, list[str]], scenario: Scenario | No
             pending.append((path, value))
     for path, value in pending:
         set_in(doc, path, value)
-    deleted = sorted((int(m.group(1)) for key in form if (m := re.fullmatch(r"interventions\[(\d+)\]\.delete", key))),
-                     reverse=True)
-    for index in deleted:
+    for index in _deleted(form, "interventions"):
         delete_intervention(doc, index)
+    for index in _deleted(form, "region.units"):
+        delete_unit(doc, index)
     return check(doc, raw, file)
+
+
+def _deleted(form: Mapping[str, list[str]], table: str) -> list[int]:
+    """Indices of the rows of `table` whose "delete" box is ticked, last first (so the others keep their index)."""
+    pattern = re.compile(re.escape(table) + r"\[(\d+)\]\.delete")
+    return sorted((int(m.group(1)) for key in form if (m := pattern.fullmatch(key))), reverse=True)
 
 
 def check(doc: tomlkit.TOMLDocument, raw: Mapping[str, str], file: str) -> FormResult:
@@ -341,6 +349,43 @@ def delete_intervention(doc: tomlkit.TOMLDocument, index: int) -> None:
     for _, number, rest, value in moves:
         if number > index:
             provenance[f"interventions[{number - 1}]{rest}"] = value
+
+
+def add_unit(doc: tomlkit.TOMLDocument, today: dt.date | None = None) -> int:
+    """Append a unit modelled on the last one (kind, counters, service times) under a new id, marked in
+    ``[provenance]`` as added here; its index. Its name, population and dossiers are the planner's to fill in."""
+    units = doc["region"]["units"]
+    assert isinstance(units, AoT)
+    taken = {str(u["id"]) for u in units}
+    number = next(n for n in range(len(units) + 1, len(units) + 1000) if f"unit-{n}" not in taken)
+    model = units[-1].unwrap() if len(units) else {}
+    item = tomlkit.table()
+    item.update({"id": f"unit-{number}", "name": f"Đơn vị {number}", "kind": model.get("kind", "commune"),
+                 "agency_code": f"NEW.UNIT{number}", "population": model.get("population", 10000),
+                 "fee_dossiers_per_year": model.get("fee_dossiers_per_year", 1000),
+                 "communes": model.get("communes", 1)})
+    if "counters" in model:
+        item["counters"] = model["counters"]
+    units.append(item)
+    provenance = doc.get("provenance")
+    if isinstance(provenance, Table):
+        provenance[f"region.units[unit-{number}]"] = STUDIO_UNIT_PROVENANCE.format(
+            date=(today or dt.date.today()).isoformat())
+    return len(units) - 1
+
+
+def delete_unit(doc: tomlkit.TOMLDocument, index: int) -> None:
+    """Remove unit `index` and its ``[provenance]`` entries (keyed by the unit's id); an intervention or target
+    that names it is then refused by the schema, on its field."""
+    units = doc["region"]["units"]
+    assert isinstance(units, AoT)
+    unit_id = str(units[index]["id"])
+    del units[index]
+    provenance = doc.get("provenance")
+    if isinstance(provenance, Table):
+        for key in [k for k in provenance if k == f"region.units[{unit_id}]"
+                    or k.startswith(f"region.units[{unit_id}].")]:
+            del provenance[key]
 
 
 def save(doc: tomlkit.TOMLDocument, path: Path) -> Path:

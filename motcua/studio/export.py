@@ -159,3 +159,25 @@ def report(run_dir: Path, manifest: dict[str, Any], summary: Any, lang: str, ind
     files = simulate_files(run_dir, one, manifest, Path(scenario.file) if scenario else None)
     charts = draw_charts(files, run_dir / "charts", lang)
     return write_text(path, render(files, charts, lang))
+
+
+def run_lang(manifest: dict[str, Any]) -> str:
+    """The language a run wrote its pages in (its ``--lang``; Vietnamese by default)."""
+    command = list(manifest.get("command") or [])
+    return command[command.index("--lang") + 1] if "--lang" in command[:-1] else "vi"
+
+
+def comparison_report(run_dir: Path, manifest: dict[str, Any], summary: Any, lang: str) -> Path:
+    """The comparison page of a compare run: its own ``comparison.html`` when written in `lang`, else the same page
+    drawn by the report package in `lang` (``comparison.<lang>.html``, once), with the run's charts."""
+    from motcua.report.comparison import CHARTS, COMPARISON_HTML, render_comparison
+    from motcua.run_layout import write_text
+
+    own = run_dir / COMPARISON_HTML
+    if own.is_file() and run_lang(manifest) == lang:
+        return own
+    path = run_dir / COMPARISON_HTML.replace(".html", f".{lang}.html")
+    if path.exists():
+        return path
+    charts = {name: run_dir / f"{name}.png" for name in CHARTS if (run_dir / f"{name}.png").exists()}
+    return write_text(path, render_comparison(summary, charts, lang))

@@ -17,12 +17,13 @@ from aiohttp import web
 from motcua.errors import InputError
 from motcua.report.i18n import LANGS, duration
 from motcua.scenario import load_scenario
-from motcua.studio import editor, export, plots, views
+from motcua.studio import editor, export, plots, studies, views
 from motcua.studio.context import JOBS, LANG_COOKIE, WORKSPACE, error_page, lang_of, render
 from motcua.studio.guard import checked_name, inside
-from motcua.studio.jobs import DONE, FAILED, JobSpec, find_same_run
-from motcua.studio.problems import translate
+from motcua.studio.jobs import DONE, FAILED, STUDY_KINDS, JobSpec, find_same_run
+from motcua.studio.problems import observation_problem, translate
 from motcua.studio.texts import t
+from motcua.studio.workspace import MAX_OBSERVED_BYTES
 
 MAX_COMPARED = 5
 
@@ -35,6 +36,7 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/scenarios/new", new_scenario)
     r.add_get("/scenarios/{name}/edit", edit_page)
     r.add_post("/scenarios/{name}/edit", edit_post)
+    r.add_post("/scenarios/{name}/observed", upload_observed)
     r.add_get("/compare", compare_page)
     r.add_post("/jobs", start_job)
     r.add_get("/jobs/{id}", job_page)
@@ -71,7 +73,9 @@ async def switch_lang(request: web.Request) -> web.Response:
 # ---------------------------------------------------------------------------------------------
 async def scenarios_page(request: web.Request) -> web.Response:
     ws = request.app[WORKSPACE]
-    return render(request, "scenarios.html.j2", own=ws.own(), bundled=ws.bundled(), folder=str(ws.root))
+    observed = {e.name for e in ws.all() if ws.observed_of(e) is not None}
+    return render(request, "scenarios.html.j2", own=ws.own(), bundled=ws.bundled(), folder=str(ws.root),
+                  observed=observed)
 
 
 async def new_scenario(request: web.Request) -> web.Response:
@@ -85,7 +89,7 @@ async def new_scenario(request: web.Request) -> web.Response:
 
 
 def _editor_view(request: web.Request, name: str, result: editor.FormResult | None = None,
-                 message: str | None = None) -> web.Response:
+                 message: str | None = None, upload: str | None = None) -> web.Response:
     lang = lang_of(request)
     tr = t(lang)
     entry = request.app[WORKSPACE].find(name)
@@ -108,7 +112,8 @@ def _editor_view(request: web.Request, name: str, result: editor.FormResult | No
     shown = {path: editor.display(f, raw, lang) for path, f in fields.items()}
     return render(request, "editor.html.j2", entry=entry, groups=groups, shown=shown, errors=errors,
                   elsewhere=elsewhere, warnings=warnings, message=message, result=result, kinds=editor.KINDS,
-                  scenario=scenario, status=400 if errors or elsewhere else 200)
+                  scenario=scenario, upload=upload, observed=request.app[WORKSPACE].observed_of(entry),
+                  status=400 if errors or elsewhere else 200)
 
 
 def _try_load(path: Path) -> Any:
@@ -139,9 +144,12 @@ async def edit_post(request: web.Request) -> web.Response:
     if action == "add_intervention" and result.valid:
         editor.add_intervention(result.doc, values.get("new_kind", ["qr_at_counter"])[-1])
         result = editor.check(result.doc, {}, str(entry.path))
+    if action == "add_unit" and result.valid:
+        editor.add_unit(result.doc)
+        result = editor.check(result.doc, {}, str(entry.path))
     message = None
     if result.valid:
-        if action in ("save", "add_intervention"):
+        if action in ("save", "add_intervention", "add_unit"):
             editor.save(result.doc, ws.path_for(name))
             message = tr("saved", file=entry.path.name)
         else:
@@ -149,6 +157,31 @@ async def edit_post(request: web.Request) -> web.Response:
     response = _editor_view(request, name, result, message)
     if result.error is not None:
         response.set_status(400)
+    return response
+
+
+async def upload_observed(request: web.Request) -> web.Response:
+    """An observations CSV for the scenario's calibration: checked by the calibration's own reader, kept only when
+    it reads; otherwise the editor says which line, column and value, in the page's language."""
+    name = checked_name(request.match_info["name"])
+    ws = request.app[WORKSPACE]
+    lang = lang_of(request)
+    tr = t(lang)
+    if ws.find(name).bundled:
+        return error_page(request, 403, tr("read_only"))
+    upload = (await request.post()).get("observed")
+    if not isinstance(upload, web.FileField):
+        return _with_status(_editor_view(request, name, upload=tr("upload_none")), 400)
+    try:
+        count = ws.save_observed(name, upload.file.read(MAX_OBSERVED_BYTES + 1))
+    except InputError as exc:
+        return _with_status(_editor_view(request, name, upload=tr("upload_refused",
+                                                                  why=observation_problem(str(exc), lang))), 400)
+    return _editor_view(request, name, message=tr("upload_saved", count=count, file=f"observed/{name}.csv"))
+
+
+def _with_status(response: web.Response, status: int) -> web.Response:
+    response.set_status(status)
     return response
 
 
@@ -172,17 +205,20 @@ async def start_job(request: web.Request) -> web.Response:
     if baseline in names:  # the baseline runs first: differences are taken from it
         names.remove(baseline)
         names.insert(0, baseline)
-    kind = "compare" if len(names) > 1 else "simulate"
-    if not 1 <= len(names) <= MAX_COMPARED:
+    kind = str(form.get("kind", "")) or ("compare" if len(names) > 1 else "simulate")
+    if kind in STUDY_KINDS and len(names) != 1:
+        return error_page(request, 400, f"{kind}: choose one scenario")
+    if kind not in (*STUDY_KINDS, "simulate", "compare") or not 1 <= len(names) <= MAX_COMPARED:
         return error_page(request, 400, f"choose 1 to {MAX_COMPARED} scenarios")
     entries = [ws.find(n) for n in names]
     try:
         first = load_scenario(entries[0].path)
     except InputError as exc:
         return error_page(request, 400, str(exc))
-    spec = JobSpec(kind, tuple(e.path for e in entries), max(1, _int(form, "replications",
-                                                                     first.simulation.replications)),
-                   _int(form, "seed", first.simulation.seed), quick=bool(form.get("quick")), lang=lang_of(request))
+    replications = _int(form, "replications", 0 if kind in STUDY_KINDS else first.simulation.replications)
+    spec = JobSpec(kind, tuple(e.path for e in entries), replications if kind in STUDY_KINDS else max(1, replications),
+                   _int(form, "seed", first.simulation.seed), quick=bool(form.get("quick")), lang=lang_of(request),
+                   name=first.name)
     queue = request.app[JOBS]
     if not form.get("force"):
         same = find_same_run(spec, queue.results_root)
@@ -209,7 +245,8 @@ def _status(request: web.Request, job: Any) -> dict[str, Any]:
     tr = t(lang)
     status = job.status()
     status["state_text"] = tr(f"state_{job.state}")
-    status["progress_text"] = tr("progress", done=job.done, total=job.total) if job.total else ""
+    status["progress_text"] = (tr("progress_batch" if job.batch > 1 else "progress", done=job.done, total=job.total,
+                                  batch=job.batch) if job.total else "")
     status["eta_text"] = tr("eta", eta=duration(job.eta_s(), lang)) if job.eta_s() is not None else ""
     status["message"] = tr("job_failed", why=failure_text(job.error, lang)) if job.state == FAILED else ""
     status["results_url"] = _run_url(request.app[JOBS].results_root, job.run_dir) if job.state == DONE else None
@@ -225,7 +262,7 @@ def failure_text(error: str | None, lang: str) -> str:
     if match:
         return (f"{Path(match['file']).name}: {match['field']} = {match['value']}: "
                 f"{translate(match['problem'], lang)}")
-    return error
+    return translate(error, lang)
 
 
 async def job_status(request: web.Request) -> web.Response:
@@ -290,7 +327,11 @@ async def results_page(request: web.Request) -> web.Response:
         return render(request, "comparison.html.j2", manifest=manifest, summary=summary, base=base,
                       answers=answers, figures=figures, verdicts=views.verdict_sentence(summary, tr, lang),
                       table=views.difference_table(summary, tr, lang), charts=export.COMPARISON_CHARTS,
+                      contributions=views.contribution_tables(summary, tr, lang),
                       tables=export.comparison_tables(summary, tr, lang))
+    if kind in STUDY_KINDS and summary:
+        view = studies.study_view(run_dir, kind, summary, tr, lang)
+        return render(request, "study.html.j2", manifest=manifest, kind=kind, view=view, run_dir=str(run_dir))
     return render(request, "other_run.html.j2", manifest=manifest, base=base,
                   rows=[r for r in views.run_rows(run_dir.parent.parent, tr, lang) if r.path == run_dir])
 
@@ -299,7 +340,9 @@ async def report_file(request: web.Request) -> web.StreamResponse:
     run_dir = _run_dir(request)
     manifest, summary = views.load_run(run_dir)
     kind = manifest.get("kind")
-    if kind in ("simulate", "compare") and summary:
+    if kind == "compare" and summary and "scenario" not in request.query:
+        path = export.comparison_report(run_dir, manifest, summary, lang_of(request))
+    elif kind in ("simulate", "compare") and summary:
         index = _int(request.query, "scenario", 0)
         if kind == "compare" and index >= len(summary["summaries"]):
             raise web.HTTPNotFound()

@@ -53,6 +53,21 @@ PROBLEMS: tuple[tuple[str, str], ...] = (
     (r"unknown key.*", "khoá không có trong lược đồ kịch bản"),
     (r"at least one unit is needed", "cần ít nhất một đơn vị"),
     (r"scenario file not found.*", "không tìm thấy tệp kịch bản"),
+    (r"not a unit of the scenario; use one of (?P<units>.*) or '\*' \(region\)",
+     "không phải đơn vị của kịch bản; dùng một trong: {units} hoặc '*' (toàn vùng)"),
+    (r"before period_start (?P<date>[\d-]+)", "trước ngày đầu kỳ period_start ({date})"),
+    (r"expected a number within 0–1", "cần một số trong khoảng 0–1 (ví dụ 0.25 là 25%)"),
+    (r"not a kind of observation; use one of (?P<kinds>.*)", "không phải loại quan sát; dùng một trong: {kinds}"),
+    (r"missing column\(s\) (?P<columns>[^;]*);.*", "thiếu cột {columns}; dòng tiêu đề phải có "
+                                                    "unit,period_start,period_end,share"),
+    (r"observation on line (?P<line>\d+) starts (?P<start>[\d-]+), before the calibration origin (?P<origin>[\d-]+);.*",
+     "quan sát ở dòng {line} bắt đầu từ {start}, trước ngày bắt đầu mô phỏng {origin}: hiệu chỉnh từ dòng lệnh với "
+     "--origin {start}, hoặc dùng số liệu từ {origin} trở đi"),
+    (r"no observations;.*", "không có quan sát nào; thêm các dòng unit,period_start,period_end,share"),
+    (r"observations file of (?P<size>\d+) bytes: at most (?P<most>\d+) bytes",
+     "tệp quan sát quá lớn ({size} byte); tối đa {most} byte"),
+    (r"observations file: not UTF-8 text \(byte (?P<at>\d+)\)",
+     "tệp quan sát không phải văn bản UTF-8 (lỗi ở byte {at}); lưu lại dạng CSV UTF-8"),
 )
 """(English problem as a regular expression, its Vietnamese sentence), first match wins."""
 
@@ -78,3 +93,19 @@ class _Blank(dict[str, str]):
 
     def __missing__(self, key: str) -> str:
         return ""
+
+
+_OBSERVATION_LINE = re.compile(r"(?:.+?: )?line (?P<line>\d+), (?P<column>\w+) = (?P<value>.*?): (?P<problem>.+)")
+
+
+def observation_problem(message: str, lang: str) -> str:
+    """An observations file's error (`motcua.models.calibration.read_observed`) in `lang`, without the file's
+    temporary path: "dòng 3, cột share, giá trị '1.4': tỷ lệ phải nằm trong khoảng 0–100%"."""
+    found = _OBSERVATION_LINE.fullmatch(message.strip())
+    if found:
+        problem = translate(found["problem"], lang)
+        if lang == "vi":
+            return f"dòng {found['line']}, cột {found['column']}, giá trị {found['value']}: {problem}"
+        return f"line {found['line']}, column {found['column']}, value {found['value']}: {problem}"
+    rest = re.sub(r"^[^:]*\.upload: ", "", message.strip())
+    return translate(rest, lang)

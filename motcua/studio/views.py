@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+from motcua.report.assumptions import group_label
 from motcua.report.i18n import day, number, percent
 from motcua.report.sections import ReportInput, summary_view, units_view
 from motcua.run_layout import (
@@ -143,6 +144,34 @@ def _band_of(est: Mapping[str, Any] | None, row: DiffRow, lang: str) -> str:
     return f"{mean} [{signed(row.show(est['low'], lang))}; {signed(row.show(est['high'], lang))}]"
 
 
+def contribution_tables(comparison: ComparisonSummary, tr: Callable[..., str], lang: str) -> list[dict[str, Any]]:
+    """Per plan, each added intervention's cost, its effect alone and its Shapley share of the plan's effect
+    (`motcua.compare_decision.contributions`), and its cost per point of that share — none while the plan's own
+    gain cannot be told from zero (as the decision's cost per point); plans whose contributions were not computed
+    are left out."""
+    out = []
+    name = "name" if lang == "vi" else "name_en"
+    for diff in comparison["differences"]:
+        found = cast(Mapping[str, Any], diff).get("contributions") or {}
+        if not found.get("computed"):
+            continue
+        sure = _decision(diff, "effect_distinguishable") is not False  # the plan's own gain is told from zero
+        rows = [[r[name] or r["name"], number(r["cost_vnd"], lang), signed(number(r["alone_points"], lang, 2)),
+                 signed(number(r["shapley_points"], lang, 2)),
+                 _cost_per_share(r, tr, lang) if sure else tr("c_not_distinguishable")]
+                for r in found["interventions"]]
+        out.append({"plan": diff["scenario"], "rows": rows,
+                    "header": [tr("c_intervention"), tr("c_cost"), tr("c_alone"), tr("c_shapley"),
+                               tr("c_cost_per_point")]})
+    return out
+
+
+def _cost_per_share(row: Mapping[str, Any], tr: Callable[..., str], lang: str) -> str:
+    """VND per point of the intervention's Shapley share; no figure when it gains nothing."""
+    share = row.get("shapley_points") or 0
+    return number(round(row["cost_vnd"] / share), lang) if share > 0 else tr("c_no_gain")
+
+
 def verdict_sentence(comparison: ComparisonSummary, tr: Callable[..., str], lang: str) -> list[str]:
     """One sentence per plan compared with the baseline: better, worse, or not told apart, and how sure."""
     out = []
@@ -206,6 +235,13 @@ def short_verdict(kind: str, summary: Mapping[str, Any] | None, tr: Callable[...
         slo = head.get("slo", "")
         p = head.get("p_target")
         return f"{head.get('target') or ''} {percent(p, lang, 0) if p is not None else ''}; SLO {slo}".strip()
+    if kind == "calibrate":
+        words = [tr("v_rmse", rmse=number(100 * float(summary.get("rmse") or 0), lang, 2))]
+        if head.get("reached_best"):
+            words.append(tr("v_reached", date=day(head["reached_best"], lang)))
+        return "; ".join(words)
+    if kind == "sensitivity" and summary.get("ranking"):
+        return tr("v_top", name=group_label(summary, summary["ranking"][0], lang))
     if kind == "loadtest":
         slo = summary.get("slo") or []
         failed = [v["name"] for v in slo if not v.get("passed")]

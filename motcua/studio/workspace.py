@@ -24,6 +24,8 @@ from motcua.resources import bundled
 from motcua.scenario import load_scenario
 from motcua.studio.guard import checked_name
 
+MAX_OBSERVED_BYTES = 256 * 1024
+"""The largest observations file the page accepts (a province's monthly series for years is a few kilobytes)."""
 DEFAULT_WORKSPACE = Path("motcua-workspace")
 """Where a planner's scenarios go unless ``--workspace`` says otherwise."""
 OBSERVED = "observed"
@@ -82,6 +84,36 @@ class Workspace:
         if path.parent != self.root:
             raise InputError(f"{name!r}: not a file of the workspace")
         return path
+
+    def observed_of(self, entry: ScenarioEntry) -> Path | None:
+        """The observed series ``motcua calibrate`` reads for `entry` (``observed/<name>.csv`` beside it), if any."""
+        path = entry.path.parent / OBSERVED / f"{entry.name}.csv"
+        return path if path.is_file() else None
+
+    def save_observed(self, name: str, data: bytes) -> int:
+        """Check an uploaded observations CSV with the reader ``motcua calibrate`` uses and, when it reads, make it
+        ``observed/<name>.csv`` of the workspace's scenario `name`; the number of observations. An `InputError`
+        (naming the line, column and value) leaves the previous file as it was."""
+        from motcua.models.calibration import read_observed
+
+        if len(data) > MAX_OBSERVED_BYTES:
+            raise InputError(f"observations file of {len(data)} bytes: at most {MAX_OBSERVED_BYTES} bytes")
+        try:
+            data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"observations file: not UTF-8 text (byte {exc.start})") from None
+        target = self.root / OBSERVED / f"{checked_name(name)}.csv"
+        scenario = load_scenario(self.path_for(name))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        upload = target.with_name(f".{target.name}.upload")
+        upload.write_bytes(data.removeprefix(b"\xef\xbb\xbf"))
+        try:
+            count = len(read_observed(upload, scenario))
+        except InputError:
+            upload.unlink()
+            raise
+        upload.replace(target)
+        return count
 
     def new_from(self, source: str, name: str) -> Path:
         """Copy scenario `source` into the workspace as `name`, its references resolving from the new folder."""
