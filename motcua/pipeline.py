@@ -132,10 +132,10 @@ class RunContext:
             batch.pending.cancel()
 
 
-BESIDE_NICE = 10
-"""Priority (`os.nice`) of the replications that run beside the load test: they yield the CPU whenever the load
-test wants it, so its latencies are measured as without them (10 rather than 19, so that on a machine busy with
-other work they still progress)."""
+BESIDE_NICE = 5
+"""Priority (`os.nice`) of the replications that run beside the load test: a load test process that wakes takes the
+CPU from them at once, so its latencies are measured as without them; 5 rather than 19, so that on a machine busy
+with other work they still progress (at 10 or more they starved there, and step 4 waited for them)."""
 
 
 @dataclass
@@ -227,6 +227,7 @@ def assess_interventions(layout: RunLayout, ctx: RunContext, beside: BesideLoadT
                          sets: list[ReplicationSet]) -> None:
     """``simulate/interventions.json``: each intervention's paired effect (with − without it, replication i of both
     on the same seed and draws)."""
+    from motcua.compare_decision import cost_per_point
     from motcua.models.figures import replication_figures, scenario_facts
 
     scenario, first = ctx.scenario, beside.first
@@ -236,17 +237,20 @@ def assess_interventions(layout: RunLayout, ctx: RunContext, beside: BesideLoadT
         item = scenario.interventions[k]
         diff = paired(("without", replication_figures(rset.results, facts)), ("with", beside.figures), first,
                       len(facts.targets), beside.months)
-        assessed.append({"index": k, "name": intervention_label(item, k), "name_en": intervention_label(item, k, "en"),
-                         "kind": item.kind,
-                         "start": item.start.isoformat(), "end": item.end.isoformat(), "units": list(item.units),
-                         "cost_vnd": int(item.cost_vnd), "points_gained": diff["final_share"]["all"],
-                         "points_gained_by_unit": {u: diff["final_share"][u] for u in first.unit_ids},
-                         "probability_gained": diff["targets"][0]["probability_by_deadline"] if diff["targets"]
-                         else None,
-                         "cost_per_point_vnd": cost_per_point(item.cost_vnd, diff["final_share"]["all"]["mean"])})
+        gained = diff["final_share"]["all"]
+        entry = {"index": k, "name": intervention_label(item, k), "name_en": intervention_label(item, k, "en"),
+                 "kind": item.kind, "start": item.start.isoformat(), "end": item.end.isoformat(),
+                 "units": list(item.units), "cost_vnd": int(item.cost_vnd), "points_gained": gained,
+                 "points_gained_by_unit": {u: diff["final_share"][u] for u in first.unit_ids},
+                 "probability_gained": diff["targets"][0]["probability_by_deadline"] if diff["targets"] else None,
+                 # compare's rule: VND per point, "not distinguishable from zero" when the gain's interval holds 0
+                 # (`AssessedIntervention` of motcua.run_layout still types the field `int | None`)
+                 "cost_per_point_vnd": cost_per_point(int(item.cost_vnd), dict(gained))}
+        assessed.append(cast(AssessedIntervention, entry))
     interventions: InterventionsFile = {
         "method": "paired difference of the final share (mean of the last 7 days, all units) between the scenario "
-                  "and the scenario without the intervention, replication i of both on the same seed",
+                  "and the scenario without the intervention, replication i of both on the same seed; cost per "
+                  "point as motcua compare gives it (not when the difference's 95% interval includes zero)",
         "interventions": assessed}
     write_json(layout.interventions, interventions)
 
@@ -266,13 +270,6 @@ def paired(baseline: tuple[str, dict[str, np.ndarray]], other: tuple[str, dict[s
     from motcua.simulation_outputs import compare_differences
 
     return compare_differences(baseline, other, first.unit_ids, n_targets, months, first.activities)
-
-
-def cost_per_point(cost_vnd: int, gained_share: float | None) -> int | None:
-    """VND per percentage point of final share gained; None when nothing (or less) was gained."""
-    if gained_share is None or gained_share <= 0 or cost_vnd <= 0:
-        return None
-    return round(cost_vnd / (100 * gained_share))
 
 
 def save_figures(path: Path, figures: dict[str, np.ndarray]) -> Path:
