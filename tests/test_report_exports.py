@@ -214,3 +214,9 @@ def test_sensitivity_prints_names_and_dates_not_paths_and_day_numbers():
         assert "mu*" not in out and "interventions[0]" not in out and "target day 502" not in out
     assert "đạt mục tiêu 45% vào 21/10/2025" in vi and "Giải pháp «Chiến dịch: tuyên truyền, vận động»" in vi
     assert "the 45% target reached on 2025-10-21" in en and "1,8 giờ" not in en and "1,8" in vi
+    # its words live in the one text table (`sens_*` of motcua.report.i18n), not in the command
+    import motcua.commands.sensitivity as command
+    from motcua.report.i18n import text
+
+    assert not hasattr(command, "WORDS")
+    assert text("vi", "sens_morris") in vi and text("en", "sens_sobol") in en and text("en", "sens_data") in en
