@@ -39,6 +39,38 @@ def test_a_chart_saved_for_vietnamese_has_vietnamese_ticks_like_the_tables(tmp_p
     assert number(1.8, "vi", 1) == "1,8"  # what the table beside it writes
 
 
+def a_plan(name: str, level: float) -> dict:
+    """The part of a simulate summary the compare trajectory chart reads: weekly all-units share and a target."""
+    weeks = [f"2024-{m:02d}-01" for m in range(6, 13)] + ["2025-01-06", "2025-02-03"]
+    mean = [level + 0.01 * k for k in range(len(weeks))]
+    return {"scenario": {"name": name, "region": "Lạng Sơn"},
+            "share": {"weekly": {"labels": weeks, "series": {"all": {
+                "mean": mean, "low": [m - 0.01 for m in mean], "high": [m + 0.01 for m in mean]}}}},
+            "targets": [{"share": 0.45, "date": "2024-12-31", "deadline_within_horizon": True}]}
+
+
+def test_the_compare_trajectories_read_like_the_report_charts(tmp_path, monkeypatch):
+    """As the report's own charts: dates and shares in the page's format, the legend outside the axes, the target
+    labelled on its line (not a legend entry that could hide it)."""
+    import matplotlib.pyplot as plt
+
+    import motcua.report.style as style
+    from motcua.report.simulation_charts import compare_trajectories
+
+    drawn = []
+    monkeypatch.setattr(plt, "close", lambda fig: drawn.append(fig))
+    compare_trajectories([a_plan("base", 0.12), a_plan("qr-teams", 0.14)], tmp_path / "t.png", "vi")
+    ax = drawn[-1].axes[0]
+    dates = [label.get_text() for label in ax.get_xticklabels()]
+    assert any(text.endswith("/2024") for text in dates) and not any(text.startswith("2024-") for text in dates)
+    assert ax.yaxis.get_major_formatter().lang == "vi"
+    legend = ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["base", "qr-teams"]  # the target is not a legend entry
+    assert legend.get_bbox_to_anchor().x0 > ax.get_window_extent().x1 - 1  # right of the axes
+    assert any("Mục tiêu 45%" in t.get_text() for t in ax.texts)
+    assert style.TARGET_COLOR in {line.get_color() for line in ax.get_lines()}
+
+
 def test_durations_read_as_words():
     assert duration(30, "vi") == "30 giây" and duration(30, "en") == "30 s"
     assert duration(4.25, "vi") == "4,2 giây"  # banker's rounding of 4.25 aside: one decimal
