@@ -71,6 +71,14 @@ def test_the_compare_trajectories_read_like_the_report_charts(tmp_path, monkeypa
     assert style.TARGET_COLOR in {line.get_color() for line in ax.get_lines()}
 
 
+def test_run_times_read_as_the_page_writes_dates():
+    from motcua.report.numbers import moment
+
+    assert moment("2026-12-08T00:35:48.915+00:00", "vi") == "08/12/2026 00:35"
+    assert moment("2026-12-08T00:35:48.915+00:00", "en") == "2026-12-08 00:35"
+    assert moment("2026-12-08", "vi") == "08/12/2026" and moment(None, "vi") == "—"
+
+
 def test_durations_read_as_words():
     assert duration(30, "vi") == "30 giây" and duration(30, "en") == "30 s"
     assert duration(4.25, "vi") == "4,2 giây"  # banker's rounding of 4.25 aside: one decimal
@@ -221,7 +229,7 @@ def test_a_sensitivity_run_made_after_the_run_reaches_the_report_if_it_is_of_the
     _study(tmp_path / "20261207-140000-sen4", "sensitivity", SENSITIVITY, scenario="son-la-2020-2023", sha="abc")
     assert study_folders(run) == {"sensitivity": later}
     blocks = studies(run, "vi")
-    assert blocks[0].notes[0] == ("Theo lần chạy motcua sensitivity 20261207-120000-sen2 (bắt đầu 2026-12-07T20:00 "
+    assert blocks[0].notes[0] == ("Theo lần chạy motcua sensitivity 20261207-120000-sen2 (bắt đầu 07/12/2026 20:00 "
                                   "UTC) của cùng tệp kịch bản.")
     assert blocks[0].rows[0][0] == "Tỷ lệ tối đa người dân sẵn sàng thanh toán trực tuyến"
     assert blocks[0].rows[0][1] == "0,80 (0,60)"

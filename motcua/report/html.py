@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import jinja2
 
-from motcua.report.i18n import check_lang, text
+from motcua.report.i18n import check_lang, moment, text
 from motcua.report.sections import SECTIONS, ReportInput
 from motcua.run_layout import RunFiles, RunLayout, localized, write_text
 
@@ -123,7 +123,7 @@ def render(f: RunFiles, charts: dict[str, Path], lang: str) -> str:
     return template.render(
         lang=lang, t=report.t, sections=SECTIONS, views=views, figures=embed(charts, lang),
         title=text(lang, "report_title", title=localized(info, "title", lang) or info["name"]),
-        meta=text(lang, "generated_from", run_id=m.get("run_id", ""), started=m.get("started_at", ""),
+        meta=text(lang, "generated_from", run_id=m.get("run_id", ""), started=moment(m.get("started_at"), lang),
                   command=m.get("command_line", "")))
 
 

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from motcua.errors import InputError
 from motcua.report.numbers import day as day
 from motcua.report.numbers import duration as duration
+from motcua.report.numbers import moment as moment
 from motcua.report.numbers import number as number
 from motcua.report.numbers import percent as percent
 
