@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -72,16 +73,81 @@ def map_replications(
     `fn` and the tasks must pickle (a module-level function, dataclasses, NumPy arrays). The first
     failing replication stops the run and is re-raised with a note naming its index.
     """
+    return start_replications(fn, tasks, executor=executor).results(progress=progress, description=description)
+
+
+def start_replications(
+    fn: Callable[..., Any],
+    tasks: Sequence[tuple[Any, ...]],
+    *,
+    executor: ExecutorSpec | None = None,
+    nice: int = 0,
+) -> PendingReplications:
+    """Start ``[fn(*task) for task in tasks]`` and return at once; `PendingReplications.results` collects them.
+
+    On a local pool the replications run while the caller does something else (`motcua run` starts the
+    interventions' runs before its load test, which mostly waits on the network); `nice` lowers the workers'
+    priority (``os.nice``) so they take only the CPU the caller leaves. Serial and Dask runs start when
+    `results` is called. Results are the same as `map_replications`' whichever way they ran.
+    """
     executor = executor or ExecutorSpec()
-    bar = _progress_bar(len(tasks), progress, description)
+    if executor.kind != PROCESSES or len(tasks) <= 1:
+        return PendingReplications(fn, tasks, executor)
+    workers = min(executor.workers or os.cpu_count() or 1, len(tasks))
+    # fork: workers inherit the imported modules, so a pool starts in milliseconds, not seconds.
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_lower_priority, initargs=(nice,))
     try:
-        if executor.kind == SERIAL or len(tasks) <= 1:
-            return _run_serial(fn, tasks, bar)
-        if executor.kind == "dask":
-            return _run_dask(fn, tasks, executor.address or "", bar)
-        return _run_processes(fn, tasks, executor.workers, bar)
-    finally:
-        bar.close()
+        futures = [pool.submit(fn, *task) for task in tasks]
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    return PendingReplications(fn, tasks, executor, pool=pool, futures=futures)
+
+
+def _lower_priority(nice: int) -> None:
+    """A pool worker's first act: add `nice` to its niceness (0 leaves it as it is)."""
+    if nice:
+        os.nice(nice)
+
+
+class PendingReplications:
+    """Replications handed to an executor: already running on a local pool, or run when collected."""
+
+    def __init__(self, fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], executor: ExecutorSpec, *,
+                 pool: ProcessPoolExecutor | None = None, futures: list[Future] | None = None) -> None:
+        self.fn, self.tasks, self.executor = fn, tasks, executor
+        self.pool, self.futures = pool, futures
+        self.finished_at: float | None = None
+        """`time.perf_counter()` when the last replication finished (set by `results`)."""
+        for f in futures or []:
+            f.add_done_callback(self._finished)
+
+    def _finished(self, _future: Future) -> None:
+        self.finished_at = time.perf_counter()
+
+    def results(self, *, progress: bool = True, description: str = "replications") -> list[Any]:
+        """The results in the order of the tasks, once all have finished (a progress bar ticks as they do)."""
+        bar = _progress_bar(len(self.tasks), progress, description)
+        try:
+            if self.pool is not None and self.futures is not None:
+                return _collect(self.pool, self.futures, bar)
+            if self.executor.kind == SERIAL or len(self.tasks) <= 1:
+                results = _run_serial(self.fn, self.tasks, bar)
+            elif self.executor.kind == "dask":
+                results = _run_dask(self.fn, self.tasks, self.executor.address or "", bar)
+            else:  # pragma: no cover - `start_replications` gave local pools their futures
+                raise AssertionError(f"unknown executor {self.executor.kind!r}")
+            self.finished_at = time.perf_counter()
+            return results
+        finally:
+            bar.close()
+
+    def cancel(self) -> None:
+        """Drop the replications not started yet and let the pool go (nothing to do when none was started)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
 
 
 class Progress(Protocol):
@@ -135,15 +201,9 @@ def _run_serial(fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], bar: P
     return results
 
 
-def _run_processes(fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], workers: int | None,
-                   bar: Progress) -> list[Any]:
-    workers = min(workers or os.cpu_count() or 1, len(tasks))
-    # fork: workers inherit the imported modules, so a pool starts in milliseconds, not seconds.
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+def _collect(pool: ProcessPoolExecutor, futures: list[Future], bar: Progress) -> list[Any]:
+    """The futures' results in submission order, ticking `bar` as each finishes; the pool is shut down after."""
     try:
-        futures: list[Future] = [pool.submit(fn, *task) for task in tasks]
         index_of = {f: i for i, f in enumerate(futures)}
         pending = set(futures)
         while pending:

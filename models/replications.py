@@ -41,17 +41,20 @@ from motcua.models.executor import (
     PROCESSES,
     SERIAL,
     ExecutorSpec,
+    PendingReplications,
     _as_spec,
     map_replications,
+    start_replications,
 )
 from motcua.models.streams import _check_seed, child_seed, spawn_seeds
 
 from motcua.errors import InputError
 
 __all__ = [
-    "CONFIDENCE", "DASK_CONNECT_TIMEOUT", "PROCESSES", "SERIAL", "Estimate", "ExecutorSpec", "ReplicationSet",
-    "child_seed", "json_number", "map_replications", "mean_ci", "paired_difference", "proportion_ci",
-    "run_comparison", "run_replications", "settle_replications", "spawn_seeds", "t_quantile",
+    "CONFIDENCE", "DASK_CONNECT_TIMEOUT", "PROCESSES", "SERIAL", "Estimate", "ExecutorSpec", "PendingComparison",
+    "ReplicationSet", "child_seed", "json_number", "map_replications", "mean_ci", "paired_difference",
+    "proportion_ci", "run_comparison", "run_replications", "settle_replications", "spawn_seeds", "start_comparison",
+    "t_quantile",
 ]
 
 CONFIDENCE = 0.95
@@ -226,16 +229,58 @@ def run_comparison(
     (one per scenario, `models.uncertainty.ParameterDraws` or None) gives replication i its own parameter
     vector (the same for every scenario's shared assumptions): intervals then cover parameters as well.
     """
+    return start_comparison(scenarios, replications, seed, executor=executor, quick=quick, quality=quality,
+                            replicate=replicate, draws=draws).wait(progress=progress)
+
+
+def start_comparison(
+    scenarios: Sequence[Any],
+    replications: int,
+    seed: int,
+    *,
+    executor: ExecutorSpec | str | None = None,
+    quick: bool = False,
+    quality: Any = None,
+    replicate: Callable[..., Any] | None = None,
+    draws: Sequence[Any] | None = None,
+    nice: int = 0,
+) -> PendingComparison:
+    """`run_comparison` started and left running (`models.executor.start_replications`, at priority `nice`);
+    `PendingComparison.wait` gives the same sets `run_comparison` would. A replication's result depends on its
+    scenario, draw and seed only, so splitting plans into batches changes no figure."""
     spec = _as_spec(executor)
     seeds = spawn_seeds(seed, replications)
     plans = draws if draws is not None else [None] * len(scenarios)
     tasks = [(scenario if draw is None else draw.scenario(scenario, i), child, quick, quality)
              for scenario, draw in zip(scenarios, plans, strict=True) for i, child in enumerate(seeds)]
     started = time.perf_counter()
-    flat = map_replications(replicate or run_replication_task, tasks, executor=spec, progress=progress)
-    wall = time.perf_counter() - started
-    return [
-        ReplicationSet(scenario, flat[k * replications:(k + 1) * replications], int(seed), seeds,
-                       spec.describe(), wall)
-        for k, scenario in enumerate(scenarios)
-    ]
+    pending = start_replications(replicate or run_replication_task, tasks, executor=spec, nice=nice)
+    return PendingComparison(list(scenarios), replications, int(seed), seeds, spec, pending, started)
+
+
+@dataclass
+class PendingComparison:
+    """The replications of `start_comparison`, running; `wait` sorts them back into one set per scenario."""
+
+    scenarios: list[Any]
+    replications: int
+    seed: int
+    seeds: list[np.random.SeedSequence] = field(repr=False)
+    executor: ExecutorSpec
+    pending: PendingReplications = field(repr=False)
+    started: float
+    """`time.perf_counter()` when the replications were handed to the executor."""
+
+    def wait(self, *, progress: bool = True) -> list[ReplicationSet]:
+        """One `ReplicationSet` per scenario, in order (``wall_s``: from the start to the last replication's end,
+        so time spent waiting to be collected is not counted)."""
+        flat = self.pending.results(progress=progress)
+        wall = (self.pending.finished_at or time.perf_counter()) - self.started
+        n = self.replications
+        return [ReplicationSet(scenario, flat[k * n:(k + 1) * n], self.seed, self.seeds, self.executor.describe(),
+                               wall)
+                for k, scenario in enumerate(self.scenarios)]
+
+    def cancel(self) -> None:
+        """Give up on the replications not started yet (a run that failed before collecting them)."""
+        self.pending.cancel()

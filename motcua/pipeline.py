@@ -16,6 +16,11 @@ steps saved there (so any step can be inspected, and the report rebuilt, from fi
    the report can say what the measured quality costs in points of online share;
 5. ``report.html`` and ``charts/`` (`motcua.report.html`).
 
+Steps run one after the other, but the runs that need nothing from the load test (each intervention removed,
+the flawless system) start in step 1 at low priority and are collected in step 4 (`BesideLoadTest`): the load
+test mostly waits on the network, so on a 2-core machine they cost it no wall time, and their figures are the
+same as if they had run in order (a replication depends on its scenario, draw and seed only).
+
 One ``manifest.json`` at the top records inputs, seed, versions, git commit, the exact command and
 every step with its timing. File names and the keys of every JSON file are those of
 `motcua.run_layout` (``RunLayout(run_dir)``, the ``TypedDict`` readers), so a type checker sees a
@@ -31,7 +36,7 @@ import importlib
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -70,6 +75,7 @@ from motcua.runs import start_run
 
 if TYPE_CHECKING:  # the models load lazily, in the step that needs them
     from motcua.models.executor import ExecutorSpec
+    from motcua.models.replications import PendingComparison, ReplicationSet
 
 SCHEMA_RUN = "motcua.run/1"
 QUICK_REPLICATIONS = 3
@@ -117,6 +123,35 @@ class RunContext:
     replications: int
     seed: int
     command: list[str] | None = None
+    beside: list[BesideLoadTest] = field(default_factory=list)
+    """Replications step 1 started for step 4 (at most one batch; empty when step 1 did not run here)."""
+
+    def cancel_beside(self) -> None:
+        """Drop what step 1 started and nobody collected (a run that failed in between)."""
+        for batch in self.beside:
+            batch.pending.cancel()
+
+
+BESIDE_NICE = 5
+"""Priority (`os.nice`) of the replications that run beside the load test: a load test process that wakes takes the
+CPU from them at once, so its latencies are measured as without them; 5 rather than 19, so that on a machine busy
+with other work they still progress (at 10 or more they starved there, and step 4 waited for them)."""
+
+
+@dataclass
+class BesideLoadTest:
+    """The runs that need nothing from the load test, started in step 1 and collected in step 4, so they use the
+    CPU the load test leaves idle while it waits on the network: one set per intervention removed, then the
+    flawless system's (its unpaid notice is the scenario's, which the load test does not measure)."""
+
+    pending: PendingComparison
+    removed: int
+    """How many of the sets are the scenario with one intervention removed (the last one is the flawless one)."""
+    figures: dict[str, np.ndarray]
+    """The baseline's per-replication figures, which the interventions are compared with."""
+    first: Any
+    """The baseline's replication 0 (unit ids, activities)."""
+    months: list[str]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -149,9 +184,11 @@ def intervention_label(item: Any, index: int, lang: str = "vi") -> str:
 
 
 def step_simulate(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
-    """Baseline replications and one set per intervention removed, under common random numbers."""
+    """The baseline's replications (what the demand step needs); the runs compared with them later — one set per
+    intervention removed, and the flawless system's — start here beside it (`BesideLoadTest`), under common
+    random numbers, and step 4 collects them."""
     from motcua.models.figures import replication_figures, scenario_facts
-    from motcua.models.replications import run_comparison
+    from motcua.models.replications import start_comparison
     from motcua.models.uncertainty import draws_for
     from motcua.simulation_outputs import summarize, write_outputs
 
@@ -160,10 +197,19 @@ def step_simulate(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
     scenario = ctx.scenario
     removed = [without_intervention(scenario, k) for k in range(len(scenario.interventions))] \
         if ctx.options.interventions else []
-    plans = [scenario, *removed]
-    sets = run_comparison(plans, ctx.replications, ctx.seed, executor=_executor(ctx.options),
-                          progress=ctx.options.progress, quick=ctx.options.quick,
-                          draws=draws_for(plans, ctx.options.uncertainty, ctx.seed))
+    later = [*removed, flawless_scenario(scenario)]
+    # Started first, at low priority: the pool soaks up the CPU the baseline's pool leaves idle, then the load test's.
+    pending = start_comparison(later, ctx.replications, ctx.seed, executor=_executor(ctx.options),
+                               quick=ctx.options.quick, draws=draws_for(later, ctx.options.uncertainty, ctx.seed),
+                               nice=BESIDE_NICE)
+    try:
+        sets = start_comparison([scenario], ctx.replications, ctx.seed, executor=_executor(ctx.options),
+                                quick=ctx.options.quick,
+                                draws=draws_for([scenario], ctx.options.uncertainty, ctx.seed)
+                                ).wait(progress=ctx.options.progress)
+    except BaseException:
+        pending.cancel()
+        raise
     facts = scenario_facts(scenario)
     summary = summarize(sets[0], facts, settings=_settings(ctx))
     write_outputs(folder, [sets[0]], [facts], summary)
@@ -171,27 +217,51 @@ def step_simulate(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
     save_figures(layout.figures, figures)
     first = sets[0].results[0]
     np.save(layout.online_payments, np.stack([r.online_payments for r in sets[0].results]))
-    months = list(summary["share"]["monthly"]["labels"])
-    assessed: list[AssessedIntervention] = []
-    for k, rset in enumerate(sets[1:]):
-        item = scenario.interventions[k]
-        diff = paired(("without", replication_figures(rset.results, facts)), ("with", figures), first,
-                      len(facts.targets), months)
-        assessed.append({"index": k, "name": intervention_label(item, k), "name_en": intervention_label(item, k, "en"),
-                         "kind": item.kind,
-                         "start": item.start.isoformat(), "end": item.end.isoformat(), "units": list(item.units),
-                         "cost_vnd": int(item.cost_vnd), "points_gained": diff["final_share"]["all"],
-                         "points_gained_by_unit": {u: diff["final_share"][u] for u in first.unit_ids},
-                         "probability_gained": diff["targets"][0]["probability_by_deadline"] if diff["targets"]
-                         else None,
-                         "cost_per_point_vnd": cost_per_point(item.cost_vnd, diff["final_share"]["all"]["mean"])})
-    interventions: InterventionsFile = {
-        "method": "paired difference of the final share (mean of the last 7 days, all units) between the scenario "
-                  "and the scenario without the intervention, replication i of both on the same seed",
-        "interventions": assessed}
-    write_json(layout.interventions, interventions)
+    ctx.beside[:] = [BesideLoadTest(pending, len(removed), figures, first,
+                                    list(summary["share"]["monthly"]["labels"]))]
     return {"folder": SIMULATE, "replications": ctx.replications, "days": first.days,
             "runs": 1 + len(removed), "wall_s": round(sets[0].wall_s, 3)}
+
+
+def assess_interventions(layout: RunLayout, ctx: RunContext, beside: BesideLoadTest,
+                         sets: list[ReplicationSet]) -> None:
+    """``simulate/interventions.json``: each intervention's paired effect (with − without it, replication i of both
+    on the same seed and draws)."""
+    from motcua.compare_decision import cost_per_point
+    from motcua.models.figures import replication_figures, scenario_facts
+
+    scenario, first = ctx.scenario, beside.first
+    facts = scenario_facts(scenario)
+    assessed: list[AssessedIntervention] = []
+    for k, rset in enumerate(sets):
+        item = scenario.interventions[k]
+        diff = paired(("without", replication_figures(rset.results, facts)), ("with", beside.figures), first,
+                      len(facts.targets), beside.months)
+        gained = diff["final_share"]["all"]
+        entry = {"index": k, "name": intervention_label(item, k), "name_en": intervention_label(item, k, "en"),
+                 "kind": item.kind, "start": item.start.isoformat(), "end": item.end.isoformat(),
+                 "units": list(item.units), "cost_vnd": int(item.cost_vnd), "points_gained": gained,
+                 "points_gained_by_unit": {u: diff["final_share"][u] for u in first.unit_ids},
+                 "probability_gained": diff["targets"][0]["probability_by_deadline"] if diff["targets"] else None,
+                 # compare's rule: VND per point, "not distinguishable from zero" when the gain's interval holds 0
+                 # (`AssessedIntervention` of motcua.run_layout still types the field `int | None`)
+                 "cost_per_point_vnd": cost_per_point(int(item.cost_vnd), dict(gained))}
+        assessed.append(cast(AssessedIntervention, entry))
+    interventions: InterventionsFile = {
+        "method": "paired difference of the final share (mean of the last 7 days, all units) between the scenario "
+                  "and the scenario without the intervention, replication i of both on the same seed; cost per "
+                  "point as motcua compare gives it (not when the difference's 95% interval includes zero)",
+        "interventions": assessed}
+    write_json(layout.interventions, interventions)
+
+
+def flawless_scenario(scenario: Any) -> Any:
+    """The scenario on a flawless payment system (no failures, instant callbacks), the report's reference."""
+    from motcua.scenario import SystemQuality
+
+    return scenario.with_quality(SystemQuality(failure_rate=0.0, callback_p50_s=0.0, callback_p95_s=0.0,
+                                               unpaid_notice_after_s=scenario.quality.unpaid_notice_after_s),
+                                 source="a flawless payment system, the reference of the report")
 
 
 def paired(baseline: tuple[str, dict[str, np.ndarray]], other: tuple[str, dict[str, np.ndarray]], first: Any,
@@ -200,13 +270,6 @@ def paired(baseline: tuple[str, dict[str, np.ndarray]], other: tuple[str, dict[s
     from motcua.simulation_outputs import compare_differences
 
     return compare_differences(baseline, other, first.unit_ids, n_targets, months, first.activities)
-
-
-def cost_per_point(cost_vnd: int, gained_share: float | None) -> int | None:
-    """VND per percentage point of final share gained; None when nothing (or less) was gained."""
-    if gained_share is None or gained_share <= 0 or cost_vnd <= 0:
-        return None
-    return round(cost_vnd / (100 * gained_share))
 
 
 def save_figures(path: Path, figures: dict[str, np.ndarray]) -> Path:
@@ -372,15 +435,13 @@ def step_feedback(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
     quality["model_told_unpaid_share"] = measured_q.unpaid_notice_probability()
     write_json(layout.quality, quality)
     measured = scenario.with_quality(measured_q)
-    flawless = scenario.with_quality(SystemQuality(failure_rate=0.0, callback_p50_s=0.0, callback_p95_s=0.0,
-                                                   unpaid_notice_after_s=measured_q.unpaid_notice_after_s),
-                                     source="a flawless payment system, the reference of the report")
     _write_scenario(measured, layout.measured_scenario)
     # The same parameter draws as the first pass (a draw depends on the seed, the replication and the assumption's
     # name only), so measured − assumed is paired as the report says.
-    sets = run_comparison([measured, flawless], ctx.replications, ctx.seed, executor=_executor(ctx.options),
+    sets = run_comparison([measured], ctx.replications, ctx.seed, executor=_executor(ctx.options),
                           progress=ctx.options.progress, quick=ctx.options.quick,
-                          draws=draws_for([measured, flawless], ctx.options.uncertainty, ctx.seed))
+                          draws=draws_for([measured], ctx.options.uncertainty, ctx.seed))
+    sets.append(collect_beside(layout, ctx))
     facts = scenario_facts(scenario)
     summary = summarize(sets[0], facts, settings=_settings(ctx))
     write_json(layout.feedback_summary, summary)
@@ -401,6 +462,23 @@ def step_feedback(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
     write_json(layout.comparison, comparison)
     return {"folder": FEEDBACK, "measured": quality["measured"], "failure_rate": quality["failure_rate"],
             "callback_p95_s": quality["callback_p95_s"]}
+
+
+def collect_beside(layout: RunLayout, ctx: RunContext) -> ReplicationSet:
+    """The flawless system's set, from the runs step 1 started beside the load test (the interventions' sets among
+    them go to ``simulate/interventions.json``); run here when step 1 started none."""
+    from motcua.models.replications import run_comparison
+    from motcua.models.uncertainty import draws_for
+
+    if not ctx.beside:
+        flawless = flawless_scenario(ctx.scenario)
+        return run_comparison([flawless], ctx.replications, ctx.seed, executor=_executor(ctx.options),
+                              progress=ctx.options.progress, quick=ctx.options.quick,
+                              draws=draws_for([flawless], ctx.options.uncertainty, ctx.seed))[0]
+    beside = ctx.beside.pop()
+    sets = beside.pending.wait(progress=ctx.options.progress)
+    assess_interventions(layout, ctx, beside, sets[:beside.removed])
+    return sets[-1]
 
 
 def _total_told(figures: dict[str, np.ndarray]) -> Estimate:
@@ -425,7 +503,8 @@ def _write_scenario(scenario: Any, path: Path) -> Path:
 def step_report(run_dir: Path, ctx: RunContext) -> dict[str, Any]:
     from motcua.report.html import build_report
 
-    path = build_report(run_dir, ctx.options.lang)
+    # the load test drew its charts in this process, in the report's language and export settings
+    path = build_report(run_dir, ctx.options.lang, loadtest_drawn=True)
     return {"folder": ".", "report": path.name}
 
 
@@ -485,15 +564,18 @@ def run_pipeline(scenario_path: Path | str, options: RunOptions, *, out: Path | 
                                   for k, v in dataclasses.asdict(options).items()},
                                "replications": replications, "seed": seed}, steps=[])
         steps: list[dict[str, Any]] = []
-        for name, step in (*STEPS, ("report", step_report)):
-            if name == "report":
-                _write_run_summary(run.dir, ctx, steps)
-            log(f"motcua run: step {name} …")
-            started = time.perf_counter()
-            info = step(run.dir, ctx)
-            steps.append({"name": name, "seconds": round(time.perf_counter() - started, 3), **info})
-            run.record(steps=steps)
-            run.write_manifest()
+        try:
+            for name, step in (*STEPS, ("report", step_report)):
+                if name == "report":
+                    _write_run_summary(run.dir, ctx, steps)
+                log(f"motcua run: step {name} …")
+                started = time.perf_counter()
+                info = step(run.dir, ctx)
+                steps.append({"name": name, "seconds": round(time.perf_counter() - started, 3), **info})
+                run.record(steps=steps)
+                run.write_manifest()
+        finally:
+            ctx.cancel_beside()
         summary = read_run_summary(RunLayout(run.dir).summary)
         run.record(headline=summary["headline"], outputs=sorted(p.name for p in run.dir.iterdir()))
     return PipelineResult(run.dir, summary)

@@ -108,6 +108,42 @@ def test_decision_gives_added_cost_in_integer_vnd():
     assert out["probability_by_deadline"]["difference"]["mean"] == pytest.approx(2 / 3)
 
 
+def a_comparison(low: float, uncertainty: str) -> dict:
+    """A compare summary of one plan (as `motcua compare` writes it) whose effect interval starts at `low` points."""
+    effect = {"mean": 0.2, "low": low, "high": 0.5, "n": 3}
+    contributions = {"computed": True, "replications": 2, "subsets": 2, "plan_effect_points": 0.2,
+                     "sum_alone_points": 0.2, "sum_left_out_points": 0.2,
+                     "interventions": [{"name": "Tổ công nghệ số", "name_en": "Digital teams", "cost_vnd": 300_000_000,
+                                        "alone_points": 0.2, "left_out_points": 0.2, "shapley_points": 0.2}]}
+    return {"settings": {"replications": 3, "seed": 7, "uncertainty": uncertainty}, "baseline": "ls-base",
+            "summaries": [{"scenario": {"name": "ls-base", "title": "Lạng Sơn", "title_en": "Lang Son"}}],
+            "differences": [{"scenario": "ls-teams", "baseline": "ls-base", "contributions": contributions,
+                             "decision": {"final_share_points": effect, "added_cost_vnd": 300_000_000,
+                                          "effect_distinguishable": low > 0,
+                                          "cost_per_point_vnd": 1_500_000_000 if low > 0 else NOT_DISTINGUISHABLE}}]}
+
+
+def test_comparison_page_takes_every_word_from_the_one_text_table(monkeypatch):
+    """comparison.html keeps no table of its own: its words are `motcua.report.i18n.TEXTS`' ``cmp_*`` keys and the
+    report's shared ones (what an interval covers, "not distinguishable from zero")."""
+    import motcua.report.comparison as comparison
+    from motcua.report.i18n import TEXTS, text
+
+    assert not hasattr(comparison, "TEXTS")
+    vi = comparison.render_comparison(a_comparison(-0.1, "parameters and replications"), {}, "vi")
+    en = comparison.render_comparison(a_comparison(0.1, "replications only"), {}, "en")
+    assert text("vi", "cmp_title", scenario="Lạng Sơn") in vi and text("en", "cmp_title", scenario="Lang Son") in en
+    assert text("vi", "interval_covers", covers=text("vi", "covers_parameters")) in vi
+    assert text("en", "interval_covers", covers=text("en", "covers_replications")) in en
+    assert vi.count(text("vi", "not_distinguishable")) == 2  # beside the effect and instead of a cost per point
+    assert text("en", "not_distinguishable") not in en and "1,500,000,000" in en
+    assert "Tổ công nghệ số" in vi and "Digital teams" in en and "Digital teams" not in vi
+    for key in ("cmp_contributions", "cmp_shapley", "cmp_cost_per_point", "cmp_figure"):
+        assert text("vi", key) in vi and text("en", key) in en
+    monkeypatch.setitem(TEXTS["vi"], "cmp_shapley", "Phần Shapley (đã đổi)")
+    assert "Phần Shapley (đã đổi)" in comparison.render_comparison(a_comparison(0.1, "replications only"), {}, "vi")
+
+
 # --- end to end ---------------------------------------------------------------------------------------------------
 def test_compare_effect_including_zero_prints_not_distinguishable_and_no_cost_per_point(tmp_path, capsys):
     baseline = variant(tmp_path / "in", "ls-base", campaign=False)
@@ -123,7 +159,7 @@ def test_compare_effect_including_zero_prints_not_distinguishable_and_no_cost_pe
     diff = json.loads((run / "summary.json").read_text(encoding="utf-8"))["differences"][0]
     assert diff["decision"]["cost_per_point_vnd"] == NOT_DISTINGUISHABLE
     html = (run / "comparison.html").read_text(encoding="utf-8")
-    assert "không phân biệt được với 0" in html and '<html lang="vi">' in html
+    assert "hiệu quả chưa phân biệt được với 0" in html and '<html lang="vi">' in html  # the report's words
 
 
 @pytest.mark.slow

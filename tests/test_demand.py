@@ -17,7 +17,7 @@ from motcua.demand import (
     write_load_scenario,
 )
 from motcua.errors import InputError
-from motcua.pipeline import cost_per_point, payment_failure_rate, real_time_callbacks, without_intervention
+from motcua.pipeline import payment_failure_rate, real_time_callbacks, without_intervention
 from motcua.scenario import load_scenario
 
 START = dt.date(2024, 6, 6)
@@ -111,10 +111,25 @@ def test_without_intervention_renumbers_provenance(scenario):
     assert reduced.provenance_of("interventions[0]") == scenario.provenance_of("interventions[1]")
 
 
-def test_cost_per_point():
-    assert cost_per_point(300_000_000, 0.02) == 150_000_000
-    assert cost_per_point(300_000_000, -0.01) is None
-    assert cost_per_point(0, 0.02) is None
+def test_the_interventions_table_prices_a_point_by_compares_rule():
+    """`motcua run`'s interventions table uses `motcua compare`'s one rule: no cost per point for a gain whose
+    interval includes zero (the effect may be nil), none for a loss."""
+    from types import SimpleNamespace
+
+    import motcua.pipeline as pipeline
+    from motcua.report.i18n import text
+    from motcua.report.sections import cost_per_point
+
+    assert not hasattr(pipeline, "cost_per_point")  # one implementation: motcua.compare_decision's
+    r = SimpleNamespace(lang="vi", t=lambda key: text("vi", key))
+
+    def row(mean: float, low: float, high: float, cost: int = 300_000_000) -> str:
+        return cost_per_point(r, {"cost_vnd": cost, "points_gained": {"mean": mean, "low": low, "high": high, "n": 3},
+                                  "cost_per_point_vnd": None})
+
+    assert row(0.02, 0.01, 0.03) == "150.000.000"
+    assert row(0.0046, -0.0033, 0.0125) == text("vi", "not_distinguishable")  # a mean alone would give 65 M VND
+    assert row(-0.02, -0.03, -0.01) == text("vi", "not_estimable")
 
 
 def test_failure_rate_counts_declined_and_failed_journeys():

@@ -77,6 +77,25 @@ def test_worse_measured_callbacks_lower_the_second_pass(tmp_path_factory):
     assert comparison["measured_vs_flawless"]["final_share"]["all"]["mean"] < 0
 
 
+def test_the_run_prices_each_intervention_by_compares_rule(tmp_path_factory):
+    """interventions.json gives a cost per point only where the gain's interval excludes zero, as `motcua compare`
+    does, and the report's table says which."""
+    from motcua.compare_decision import NOT_DISTINGUISHABLE, cost_per_point, includes_zero
+    from motcua.report.i18n import text
+
+    run_dir, _ = shared_run_with_code(tmp_path_factory)
+    items = read(run_dir / "simulate" / "interventions.json")["interventions"]
+    assert items
+    for item in items:
+        price = item["cost_per_point_vnd"]
+        assert price == cost_per_point(item["cost_vnd"], item["points_gained"])
+        assert (price == NOT_DISTINGUISHABLE) == includes_zero(item["points_gained"])
+    page = (run_dir / "report.html").read_text(encoding="utf-8")
+    table = page[page.index('<section id="interventions">'):page.index('<section id="counters">')]
+    unclear = sum(item["cost_per_point_vnd"] == NOT_DISTINGUISHABLE for item in items)
+    assert table.count(text("vi", "not_distinguishable")) == unclear
+
+
 def test_run_shows_in_results_list_with_headline(tmp_path_factory):
     from motcua.commands.results import run_entries
 

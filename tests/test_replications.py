@@ -24,6 +24,7 @@ from motcua.models.replications import (
     run_comparison,
     run_replications,
     spawn_seeds,
+    start_comparison,
 )
 from scipy import stats
 
@@ -148,6 +149,49 @@ def test_serial_processes_and_dask_give_identical_results():
                                 progress=False)
     assert serial.results == processes.results == dask.results
     assert processes.executor == "processes x2" and dask.executor.startswith("dask tcp://127.0.0.1:")
+
+
+def worker_niceness(scenario: QueueScenario, seed: np.random.SeedSequence, quick: bool, quality: object) -> int:
+    import os
+
+    return os.nice(0)
+
+
+def test_a_started_comparison_split_into_batches_gives_the_sets_of_one_batch():
+    """`motcua run` starts the interventions' plans beside its load test and the baseline alone: a replication
+    depends on its scenario and seed only, so the split changes no figure."""
+    plans = [QueueScenario(0.6), QueueScenario(0.7), QueueScenario(0.8)]
+    whole = run_comparison(plans, 4, 11, executor="serial", replicate=mm1_mean_wait, progress=False)
+    later = start_comparison(plans[1:], 4, 11, executor=ExecutorSpec(workers=2), replicate=mm1_mean_wait, nice=3)
+    first = start_comparison(plans[:1], 4, 11, executor=ExecutorSpec(workers=2), replicate=mm1_mean_wait)
+    split = first.wait(progress=False) + later.wait(progress=False)
+    assert [r.results for r in split] == [r.results for r in whole]
+    assert [r.scenario for r in split] == plans and split[1].executor == "processes x2"
+    assert 0 < split[1].wall_s == split[2].wall_s
+
+
+def test_started_replications_run_at_the_niceness_asked_and_serial_ones_when_collected():
+    import os
+
+    tasks = [(QueueScenario(0.5), s, False, None) for s in spawn_seeds(5, 2)]
+    mine = os.nice(0)
+    pool = start_comparison([QueueScenario(0.5)], 2, 5, executor=ExecutorSpec(workers=2), replicate=worker_niceness,
+                            nice=4)
+    assert pool.wait(progress=False)[0].results == [min(mine + 4, 19)] * 2
+    assert map_replications(worker_niceness, tasks, executor=ExecutorSpec(workers=2), progress=False) == [mine] * 2
+    serial = start_comparison([QueueScenario(0.5)], 2, 5, executor="serial", replicate=worker_niceness, nice=4)
+    assert serial.pending.finished_at is None  # nothing ran yet: serial replications run when collected
+    assert serial.wait(progress=False)[0].results == [mine] * 2  # this process is never reniced
+    assert serial.pending.finished_at is not None
+
+
+def test_cancelled_started_replications_leave_no_pool_behind():
+    started = start_comparison([QueueScenario(0.5)], 4, 5, executor=ExecutorSpec(workers=2),
+                               replicate=mm1_mean_wait)
+    started.cancel()
+    assert started.pending.pool is not None
+    with pytest.raises(RuntimeError, match="after shutdown"):
+        started.pending.pool.submit(mm1_mean_wait, QueueScenario(0.5), spawn_seeds(5, 1)[0], False, None)
 
 
 def test_a_failing_replication_is_reported_with_its_index():

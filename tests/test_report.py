@@ -69,6 +69,23 @@ def test_report_rebuilds_identically_from_saved_files(run_dir, run_copy):
     assert (run_copy / "report.html").read_text(encoding="utf-8") == before
 
 
+def test_a_run_copies_the_load_test_charts_instead_of_drawing_them_twice(run_dir, run_copy):
+    """`motcua run` builds its report right after the load test drew its charts (same language and export): the
+    report copies them; a rebuild without that promise, or with one missing, draws them."""
+    for name in ("throughput", "latency", "callback_cdf"):  # the run's report charts are the load test's, as drawn
+        assert (run_dir / "charts" / f"{name}.png").read_bytes() == (run_dir / "loadtest" / f"{name}.png").read_bytes()
+    marker = b"\x89PNG drawn by the load test"
+    (run_copy / "loadtest" / "latency.png").write_bytes(marker)
+    build_report(run_copy, "vi", loadtest_drawn=True)
+    assert (run_copy / "charts" / "latency.png").read_bytes() == marker
+    build_report(run_copy, "vi")
+    assert (run_copy / "charts" / "latency.png").read_bytes() == (run_dir / "charts" / "latency.png").read_bytes()
+    (run_copy / "loadtest" / "throughput.png").unlink()
+    (run_copy / "loadtest" / "latency.png").write_bytes(marker)
+    build_report(run_copy, "vi", loadtest_drawn=True)  # one missing: all three drawn, none copied
+    assert (run_copy / "charts" / "latency.png").read_bytes() == (run_dir / "charts" / "latency.png").read_bytes()
+
+
 def test_report_in_english(run_copy):
     page = build_report(run_copy, "en").read_text(encoding="utf-8")
     assert '<html lang="en">' in page

@@ -39,6 +39,46 @@ def test_a_chart_saved_for_vietnamese_has_vietnamese_ticks_like_the_tables(tmp_p
     assert number(1.8, "vi", 1) == "1,8"  # what the table beside it writes
 
 
+def a_plan(name: str, level: float) -> dict:
+    """The part of a simulate summary the compare trajectory chart reads: weekly all-units share and a target."""
+    weeks = [f"2024-{m:02d}-01" for m in range(6, 13)] + ["2025-01-06", "2025-02-03"]
+    mean = [level + 0.01 * k for k in range(len(weeks))]
+    return {"scenario": {"name": name, "region": "Lạng Sơn"},
+            "share": {"weekly": {"labels": weeks, "series": {"all": {
+                "mean": mean, "low": [m - 0.01 for m in mean], "high": [m + 0.01 for m in mean]}}}},
+            "targets": [{"share": 0.45, "date": "2024-12-31", "deadline_within_horizon": True}]}
+
+
+def test_the_compare_trajectories_read_like_the_report_charts(tmp_path, monkeypatch):
+    """As the report's own charts: dates and shares in the page's format, the legend outside the axes, the target
+    labelled on its line (not a legend entry that could hide it)."""
+    import matplotlib.pyplot as plt
+
+    import motcua.report.style as style
+    from motcua.report.simulation_charts import compare_trajectories
+
+    drawn = []
+    monkeypatch.setattr(plt, "close", lambda fig: drawn.append(fig))
+    compare_trajectories([a_plan("base", 0.12), a_plan("qr-teams", 0.14)], tmp_path / "t.png", "vi")
+    ax = drawn[-1].axes[0]
+    dates = [label.get_text() for label in ax.get_xticklabels()]
+    assert any(text.endswith("/2024") for text in dates) and not any(text.startswith("2024-") for text in dates)
+    assert ax.yaxis.get_major_formatter().lang == "vi"
+    legend = ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["base", "qr-teams"]  # the target is not a legend entry
+    assert legend.get_bbox_to_anchor().x0 > ax.get_window_extent().x1 - 1  # right of the axes
+    assert any("Mục tiêu 45%" in t.get_text() for t in ax.texts)
+    assert style.TARGET_COLOR in {line.get_color() for line in ax.get_lines()}
+
+
+def test_run_times_read_as_the_page_writes_dates():
+    from motcua.report.numbers import moment
+
+    assert moment("2026-12-08T00:35:48.915+00:00", "vi") == "08/12/2026 00:35"
+    assert moment("2026-12-08T00:35:48.915+00:00", "en") == "2026-12-08 00:35"
+    assert moment("2026-12-08", "vi") == "08/12/2026" and moment(None, "vi") == "—"
+
+
 def test_durations_read_as_words():
     assert duration(30, "vi") == "30 giây" and duration(30, "en") == "30 s"
     assert duration(4.25, "vi") == "4,2 giây"  # banker's rounding of 4.25 aside: one decimal
@@ -189,7 +229,7 @@ def test_a_sensitivity_run_made_after_the_run_reaches_the_report_if_it_is_of_the
     _study(tmp_path / "20261207-140000-sen4", "sensitivity", SENSITIVITY, scenario="son-la-2020-2023", sha="abc")
     assert study_folders(run) == {"sensitivity": later}
     blocks = studies(run, "vi")
-    assert blocks[0].notes[0] == ("Theo lần chạy motcua sensitivity 20261207-120000-sen2 (bắt đầu 2026-12-07T20:00 "
+    assert blocks[0].notes[0] == ("Theo lần chạy motcua sensitivity 20261207-120000-sen2 (bắt đầu 07/12/2026 20:00 "
                                   "UTC) của cùng tệp kịch bản.")
     assert blocks[0].rows[0][0] == "Tỷ lệ tối đa người dân sẵn sàng thanh toán trực tuyến"
     assert blocks[0].rows[0][1] == "0,80 (0,60)"
@@ -214,3 +254,9 @@ def test_sensitivity_prints_names_and_dates_not_paths_and_day_numbers():
         assert "mu*" not in out and "interventions[0]" not in out and "target day 502" not in out
     assert "đạt mục tiêu 45% vào 21/10/2025" in vi and "Giải pháp «Chiến dịch: tuyên truyền, vận động»" in vi
     assert "the 45% target reached on 2025-10-21" in en and "1,8 giờ" not in en and "1,8" in vi
+    # its words live in the one text table (`sens_*` of motcua.report.i18n), not in the command
+    import motcua.commands.sensitivity as command
+    from motcua.report.i18n import text
+
+    assert not hasattr(command, "WORDS")
+    assert text("vi", "sens_morris") in vi and text("en", "sens_sobol") in en and text("en", "sens_data") in en

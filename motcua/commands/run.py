@@ -26,7 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("scenario", metavar="SCENARIO", help="scenario file, or the name of a bundled scenario")
     p.add_argument("--quick", action="store_true",
-                   help="short horizon, 3 replications and a 60 s load test (about three minutes in all)")
+                   help="short horizon, 3 replications and a 60 s load test (about two minutes in all on an "
+                        "otherwise idle 2-core machine)")
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="write the run into DIR (empty or absent) instead of results/<scenario>/<run-id>/")
     p.add_argument("--results-root", type=Path, default=None, metavar="DIR",

@@ -88,39 +88,12 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-WORDS = {
-    "vi": {
-        "head": "{scenario}: {factors} số giả định trong {groups} nhóm; với giá trị của kịch bản: tỷ lệ cuối kỳ "
-                "{share}, đạt mục tiêu {target} vào {date}, giải phóng {hours} giờ cán bộ mỗi ngày mở cửa.",
-        "morris": "Sàng lọc Morris (ảnh hưởng trung bình khi thay đổi từng nhóm; 8 nhóm đứng đầu theo ngày đạt "
-                  "mục tiêu):",
-        "sobol": "Chỉ số Sobol' tổng (riêng phần) của các nhóm đứng đầu:",
-        "data": "Số liệu cần để xác định các giả định này:",
-        "censored": "{n} lần chạy chưa đạt mục tiêu trong {days} ngày mô phỏng: ngày đạt được ngoại suy theo tốc độ "
-                    "28 ngày cuối.",
-        "final_share": "tỷ lệ cuối kỳ", "target_day": "ngày đạt", "hours_freed": "giờ giải phóng",
-        "days": "ngày", "points": "điểm %", "hours": "giờ", "never": "chưa đạt",
-    },
-    "en": {
-        "head": "{scenario}: {factors} assumed numbers in {groups} groups; at the scenario's values: final share "
-                "{share}, the {target} target reached on {date}, {hours} officer-hours freed per open day.",
-        "morris": "Morris screening (mean effect of moving each group; top 8 by the date the target is reached):",
-        "sobol": "Sobol' total (first-order) indices of the top groups:",
-        "data": "What data would pin them down:",
-        "censored": "{n} run(s) did not reach the target within the {days}-day horizon: their date is extrapolated at "
-                    "the pace of their last 28 days.",
-        "final_share": "final share", "target_day": "date reached", "hours_freed": "hours freed",
-        "days": "days", "points": "points", "hours": "h", "never": "not reached",
-    },
-}
-"""The words of the printed summary, in the language of ``--lang``."""
-
-
 def plain_names(scenario: Any, groups: list[str]) -> dict[str, dict[str, str]]:
     """Each group's plain name in every language (`motcua.report.field_names`), saved in the summary."""
     from motcua.report.field_names import field_name
+    from motcua.report.i18n import LANGS
 
-    return {g: {lang: field_name(g, lang, scenario) for lang in WORDS} for g in groups}
+    return {g: {lang: field_name(g, lang, scenario) for lang in LANGS} for g in groups}
 
 
 def reach_date(summary: dict, day_index: float | None) -> str:
@@ -134,9 +107,11 @@ def reach_date(summary: dict, day_index: float | None) -> str:
 def describe(summary: dict, lang: str = "en") -> str:
     """The text the command prints: the scenario's figures, the Morris ranking, Sobol' indices and what data would
     help — assumptions by their plain names (interventions by theirs), the target by its date."""
-    from motcua.report.i18n import day, number, percent
+    from motcua.report.i18n import day, number, percent, text
 
-    w = WORDS[lang]
+    def w(key: str, **values: Any) -> str:  # the words of the summary (``sens_*`` in `motcua.report.i18n.TEXTS`)
+        return text(lang, f"sens_{key}", **values)
+
     names = summary.get("group_labels") or {}
 
     def name(group: str) -> str:
@@ -146,33 +121,33 @@ def describe(summary: dict, lang: str = "en") -> str:
         if value is None or not math.isfinite(value):
             return "—"
         if output == "final_share":
-            return f"{number(100 * value, lang, 1)} {w['points']}"
+            return f"{number(100 * value, lang, 1)} {w('points')}"
         if output == "target_day":
-            return f"{number(value, lang)} {w['days']}"
-        return f"{number(value, lang, 1)} {w['hours']}"
+            return f"{number(value, lang)} {w('days')}"
+        return f"{number(value, lang, 1)} {w('hours')}"
 
     base = summary["base"]
     target = summary.get("target") or {}
     date = reach_date(summary, base["target_day"])
-    lines = [w["head"].format(scenario=summary["scenario"], factors=len(summary["factors"]),
-                              groups=len(summary["groups"]), share=percent(base["final_share"], lang),
-                              target=percent(target.get("share"), lang, 0) if target else "",
-                              date=day(date, lang) if date else w["never"],
-                              hours=number(base["hours_freed"], lang, 1)), "", w["morris"]]
+    lines = [w("head", scenario=summary["scenario"], factors=len(summary["factors"]),
+               groups=len(summary["groups"]), share=percent(base["final_share"], lang),
+               target=percent(target.get("share"), lang, 0) if target else "",
+               date=day(date, lang) if date else w("never"),
+               hours=number(base["hours_freed"], lang, 1)), "", w("morris")]
     morris = summary["morris"]
     order = sorted(range(len(summary["groups"])), key=lambda i: -(morris["target_day"]["mu_star"][i] or 0))[:8]
     width = max((len(name(summary["groups"][i])) for i in order), default=20)
     for i in order:
         lines.append(f"  {name(summary['groups'][i]):<{width}}  " + "  ".join(
-            f"{w[o]} {effect(o, morris[o]['mu_star'][i])}" for o in summary["outputs"]))
-    lines += ["", w["sobol"]]
+            f"{w(o)} {effect(o, morris[o]['mu_star'][i])}" for o in summary["outputs"]))
+    lines += ["", w("sobol")]
     for j, g in enumerate(summary["top"]):
         sobol = {o: (summary["sobol"][o]["ST"][j], summary["sobol"][o]["S1"][j]) for o in summary["outputs"]}
         lines.append(f"  {name(g):<{width}}  " + "  ".join(
-            f"{w[o]} {number(st, lang, 2)} ({number(s1, lang, 2)})" for o, (st, s1) in sobol.items()))
-    lines += ["", w["data"]]
+            f"{w(o)} {number(st, lang, 2)} ({number(s1, lang, 2)})" for o, (st, s1) in sobol.items()))
+    lines += ["", w("data")]
     pin = summary.get("data_to_pin_down_vi") if lang == "vi" else summary["data_to_pin_down"]
     lines += [f"  {name(g)}: {(pin or summary['data_to_pin_down'])[g]}" for g in summary["ranking"]]
     if summary["censored_target_days"]:
-        lines.append("\n" + w["censored"].format(n=summary["censored_target_days"], days=summary["horizon_days"]))
+        lines.append("\n" + w("censored", n=summary["censored_target_days"], days=summary["horizon_days"]))
     return "\n".join(lines)

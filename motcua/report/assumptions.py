@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from motcua.report.field_names import field_name
-from motcua.report.i18n import day, label_table, number, percent
+from motcua.report.i18n import day, label_table, moment, number, percent
 from motcua.runs import MANIFEST, read_json
 
 LABELS = {
@@ -136,7 +136,7 @@ def shown_run(folder: Path, lang: str) -> str:
     manifest = read_json(folder / MANIFEST) if (folder / MANIFEST).exists() else {}
     t = label_table(LABELS, lang)
     return t["shown_run"].format(kind=manifest.get("kind") or folder.name, run_id=manifest.get("run_id") or folder.name,
-                                 started=manifest.get("started_at") or "—")
+                                 started=moment(manifest.get("started_at"), lang))
 
 
 def calibration_studies(summary: dict[str, Any], lang: str) -> list[Study]:

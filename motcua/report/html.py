@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import jinja2
 
-from motcua.report.i18n import check_lang, text
+from motcua.report.i18n import check_lang, moment, text
 from motcua.report.sections import SECTIONS, ReportInput
 from motcua.run_layout import RunFiles, RunLayout, localized, write_text
 
@@ -40,10 +40,13 @@ REPORT_XLSX = "report.xlsx"
 # ---------------------------------------------------------------------------------------------
 # Charts
 # ---------------------------------------------------------------------------------------------
-def draw_charts(files: RunFiles, folder: Path, lang: str) -> dict[str, Path]:
-    """Every chart of the report as PNG in `folder`, by name."""
+def draw_charts(files: RunFiles, folder: Path, lang: str, *, loadtest_drawn: Path | None = None) -> dict[str, Path]:
+    """Every chart of the report as PNG in `folder`, by name.
+
+    `loadtest_drawn`: the folder where the load test drew its own charts in `lang` with the current export
+    settings (`motcua run` builds the report right after it); they are copied rather than drawn again."""
     from motcua.report import campaign_charts as cc
-    from motcua.report.loadtest_charts import capacity_chart, write_charts
+    from motcua.report.loadtest_charts import capacity_chart
     from motcua.report.simulation_charts import simulation_charts
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -54,7 +57,7 @@ def draw_charts(files: RunFiles, folder: Path, lang: str) -> dict[str, Path]:
     if files.demand:
         charts["demand_hourly"] = cc.demand_hourly(files.demand, folder / "demand_hourly.png", lang)
     if files.harness:
-        charts.update({p.stem: p for p in write_charts(files.harness, folder, lang)})
+        charts.update({p.stem: p for p in loadtest_charts(files, folder, lang, loadtest_drawn)})
     if files.quality and files.quality["by_bank"]:
         charts["callback_real_time"] = cc.callback_real_time(files.quality, folder / "callback_real_time.png", lang)
     if files.feedback and files.flawless:
@@ -65,6 +68,23 @@ def draw_charts(files: RunFiles, folder: Path, lang: str) -> dict[str, Path]:
     if capacity and capacity["steps"]:
         charts["capacity"] = capacity_chart(capacity["steps"], folder / "capacity.png", lang)
     return charts
+
+
+def loadtest_charts(files: RunFiles, folder: Path, lang: str, drawn: Path | None) -> list[Path]:
+    """The load test's charts in `folder`: copied from `drawn` when every one is there, else drawn."""
+    import shutil
+
+    from motcua.report.export import current
+    from motcua.report.loadtest_charts import CHART_NAMES, write_charts
+
+    assert files.harness is not None
+    suffixes = current().suffixes(".png")
+    sources = [drawn / f"{name}{suffix}" for name in CHART_NAMES for suffix in suffixes] if drawn else []
+    if not sources or not all(source.is_file() for source in sources):
+        return write_charts(files.harness, folder, lang)
+    for source in sources:
+        shutil.copyfile(source, folder / source.name)
+    return [folder / f"{name}.png" for name in CHART_NAMES]
 
 
 @dataclass(frozen=True)
@@ -103,7 +123,7 @@ def render(f: RunFiles, charts: dict[str, Path], lang: str) -> str:
     return template.render(
         lang=lang, t=report.t, sections=SECTIONS, views=views, figures=embed(charts, lang),
         title=text(lang, "report_title", title=localized(info, "title", lang) or info["name"]),
-        meta=text(lang, "generated_from", run_id=m.get("run_id", ""), started=m.get("started_at", ""),
+        meta=text(lang, "generated_from", run_id=m.get("run_id", ""), started=moment(m.get("started_at"), lang),
                   command=m.get("command_line", "")))
 
 
@@ -112,15 +132,17 @@ def render_studies(studies: list[Study]) -> str:
     return environment().get_template("sections/studies.html.j2").render(view={"studies": studies})
 
 
-def build_report(run_dir: Path, lang: str = "vi") -> Path:
+def build_report(run_dir: Path, lang: str = "vi", *, loadtest_drawn: bool = False) -> Path:
     """Draw the charts into ``charts/``, write ``report.html`` and its tables as ``report.xlsx`` in `run_dir`, from
-    its saved files only."""
+    its saved files only. `loadtest_drawn`: the load test drew its charts in `lang` just before (in this process,
+    with the same export settings), so they are copied from its folder, not drawn twice."""
     from motcua.report.workbook import report_workbook
 
     check_lang(lang)
     layout = RunLayout(Path(run_dir))
     files = RunFiles.load(layout.root)
-    charts = draw_charts(files, layout.charts, lang)
+    drawn = layout.projected_loadtest().root if loadtest_drawn else None
+    charts = draw_charts(files, layout.charts, lang, loadtest_drawn=drawn)
     page = render(files, charts, lang)
     report_workbook(page, layout.root / REPORT_XLSX, lang)
     return write_text(layout.report, page)

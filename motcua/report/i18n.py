@@ -5,9 +5,10 @@ its diacritics in UTF-8; ``--lang en`` gives the same report in English. Every t
 is a key here; `text` formats one and refuses an unknown language with the choices. The chart modules
 keep their own label tables and pick one with `label_table`, so every part checks a language the same way.
 Numbers, shares, durations and dates are formatted by `motcua.report.numbers` (re-exported here), the one
-format of the report's tables and charts. The words of `motcua studio`'s pages are here too (``studio.<key>``, the
-block after the report's), so the pages and the report keep one table; the module is that one table, hence its
-length.
+format of the report's tables and charts. The one home of the planners' texts: ``comparison.html`` (keys
+``cmp_*``) and the summary `motcua sensitivity` prints (``sens_*``) take theirs from here too, and so do
+`motcua studio`'s pages (``studio.<key>``, the block after the report's), so the pages and the report keep one
+table; the module is that one table, hence its length.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any, TypeVar
 from motcua.errors import InputError
 from motcua.report.numbers import day as day
 from motcua.report.numbers import duration as duration
+from motcua.report.numbers import moment as moment
 from motcua.report.numbers import number as number
 from motcua.report.numbers import percent as percent
 
@@ -174,6 +176,39 @@ TEXTS: dict[str, dict[str, str]] = {  # keys: LANGS
         "c_cb_share": "Tỷ lệ thanh toán",
         "c_notice": "Người dân thấy «chưa nộp» sau {after}",
         "c_target": "Mục tiêu {share}",
+        # comparison.html of `motcua compare` (`motcua.report.comparison`)
+        "cmp_title": "So sánh phương án — {scenario}",
+        "cmp_settings": "{replications} lần lặp, hạt giống {seed}, cùng số ngẫu nhiên cho mọi phương án; "
+                        "khoảng tin cậy 95%.",
+        "cmp_plans": "Phương án so với phương án gốc ({baseline})",
+        "cmp_figure": "Chỉ số", "cmp_baseline": "Phương án gốc", "cmp_plan": "Phương án",
+        "cmp_difference": "Chênh lệch",
+        "cmp_final_share": "Tỷ lệ thanh toán trực tuyến cuối kỳ (điểm %)",
+        "cmp_reach_days": "Ngày đạt mục tiêu (số ngày, âm: sớm hơn)",
+        "cmp_probability": "Xác suất đạt mục tiêu đúng hạn",
+        "cmp_added_cost": "Chi phí tăng thêm (VND)", "cmp_cost_per_point": "Chi phí cho mỗi điểm % tăng thêm (VND)",
+        "cmp_no_gain": "không tăng",
+        "cmp_neither": "không đạt trong tầm mô phỏng ở cả hai phương án",
+        "cmp_censored": "{n} lần lặp không đạt mục tiêu trong tầm mô phỏng được tính là ngày cuối tầm mô phỏng.",
+        "cmp_contributions": "Đóng góp của từng giải pháp (điểm %)",
+        "cmp_alone": "Riêng lẻ", "cmp_left_out": "Khi bỏ khỏi phương án", "cmp_shapley": "Phần Shapley",
+        "cmp_additive_note": "Các đóng góp không cộng dồn: riêng lẻ cộng lại {alone} điểm, khi bỏ khỏi phương án "
+                             "cộng lại {left_out} điểm, trong khi cả phương án tăng {effect} điểm. Phần Shapley chia "
+                             "đúng hiệu quả của phương án, lấy trung bình theo mọi thứ tự thêm giải pháp ({subsets} "
+                             "tổ hợp, {replications} lần lặp mỗi tổ hợp, cùng số ngẫu nhiên).",
+        "cmp_no_contributions": "Không tính đóng góp: {reason}.",
+        "cmp_charts": "Biểu đồ",
+        # the summary `motcua sensitivity` prints (`motcua.commands.sensitivity`)
+        "sens_head": "{scenario}: {factors} số giả định trong {groups} nhóm; với giá trị của kịch bản: tỷ lệ cuối kỳ "
+                     "{share}, đạt mục tiêu {target} vào {date}, giải phóng {hours} giờ cán bộ mỗi ngày mở cửa.",
+        "sens_morris": "Sàng lọc Morris (ảnh hưởng trung bình khi thay đổi từng nhóm; 8 nhóm đứng đầu theo ngày đạt "
+                       "mục tiêu):",
+        "sens_sobol": "Chỉ số Sobol' tổng (riêng phần) của các nhóm đứng đầu:",
+        "sens_data": "Số liệu cần để xác định các giả định này:",
+        "sens_censored": "{n} lần chạy chưa đạt mục tiêu trong {days} ngày mô phỏng: ngày đạt được ngoại suy theo "
+                         "tốc độ 28 ngày cuối.",
+        "sens_final_share": "tỷ lệ cuối kỳ", "sens_target_day": "ngày đạt", "sens_hours_freed": "giờ giải phóng",
+        "sens_days": "ngày", "sens_points": "điểm %", "sens_hours": "giờ", "sens_never": "chưa đạt",
     },
     "en": {
         "report_title": "Online fee payment campaign report — {title}",
@@ -320,6 +355,37 @@ TEXTS: dict[str, dict[str, str]] = {  # keys: LANGS
         "c_cb_share": "Share of payments",
         "c_notice": "Citizen sees “unpaid” after {after}",
         "c_target": "Target {share}",
+        # comparison.html of `motcua compare` (`motcua.report.comparison`)
+        "cmp_title": "Plans compared — {scenario}",
+        "cmp_settings": "{replications} replications, seed {seed}, the same random numbers for every plan; "
+                        "95% confidence intervals.",
+        "cmp_plans": "Plans against the baseline ({baseline})",
+        "cmp_figure": "Figure", "cmp_baseline": "Baseline", "cmp_plan": "Plan", "cmp_difference": "Difference",
+        "cmp_final_share": "Share paid online at the end (percentage points)",
+        "cmp_reach_days": "Date the target is reached (days; negative: sooner)",
+        "cmp_probability": "Probability of meeting the target by its deadline",
+        "cmp_added_cost": "Added cost (VND)", "cmp_cost_per_point": "Cost per percentage point gained (VND)",
+        "cmp_no_gain": "no gain",
+        "cmp_neither": "not reached within the horizon by either plan",
+        "cmp_censored": "{n} replication(s) not reaching the target within the horizon count as its last day.",
+        "cmp_contributions": "Contributions of each intervention (percentage points)",
+        "cmp_alone": "Alone", "cmp_left_out": "Left out of the plan", "cmp_shapley": "Shapley share",
+        "cmp_additive_note": "Contributions do not add up: alone they sum to {alone} points, each left out of the "
+                             "plan to {left_out}, while the whole plan gains {effect}. Shapley shares split the plan's "
+                             "effect exactly, averaging each intervention's effect over every order of adding them "
+                             "({subsets} subsets, {replications} replications each, common random numbers).",
+        "cmp_no_contributions": "Contributions not computed: {reason}.",
+        "cmp_charts": "Charts",
+        # the summary `motcua sensitivity` prints (`motcua.commands.sensitivity`)
+        "sens_head": "{scenario}: {factors} assumed numbers in {groups} groups; at the scenario's values: final share "
+                     "{share}, the {target} target reached on {date}, {hours} officer-hours freed per open day.",
+        "sens_morris": "Morris screening (mean effect of moving each group; top 8 by the date the target is reached):",
+        "sens_sobol": "Sobol' total (first-order) indices of the top groups:",
+        "sens_data": "What data would pin them down:",
+        "sens_censored": "{n} run(s) did not reach the target within the {days}-day horizon: their date is "
+                         "extrapolated at the pace of their last 28 days.",
+        "sens_final_share": "final share", "sens_target_day": "date reached", "sens_hours_freed": "hours freed",
+        "sens_days": "days", "sens_points": "points", "sens_hours": "h", "sens_never": "not reached",
     },
 }
 

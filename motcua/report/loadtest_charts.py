@@ -84,14 +84,19 @@ def labels(lang: str) -> dict[str, str]:
     return label_table(LABELS, lang)
 
 
+CHART_NAMES = ("throughput", "latency", "callback_cdf")
+"""The charts `write_charts` draws, by file stem, in its order."""
+
+
 def write_charts(harness: Mapping[str, Any], folder: Path, lang: str = "vi") -> list[Path]:
     folder = Path(folder)
     words = labels(lang)
     rows = timeline(harness, start_time(harness))
+    throughput, latency, cdf = (folder / f"{name}.png" for name in CHART_NAMES)
     return [
-        throughput_chart(rows, folder / "throughput.png", words, lang),
-        latency_chart(rows, folder / "latency.png", words, lang),
-        callback_cdf_chart(harness["callbacks"], folder / "callback_cdf.png", words, lang),
+        throughput_chart(rows, throughput, words, lang),
+        latency_chart(rows, latency, words, lang),
+        callback_cdf_chart(harness["callbacks"], cdf, words, lang),
     ]
 
 

@@ -63,6 +63,15 @@ def day(iso: str | None, lang: str) -> str:
     return f"{dom}/{month}/{year}" if lang == "vi" else str(iso)[:10]
 
 
+def moment(iso: str | None, lang: str) -> str:
+    """An ISO timestamp as its day (`day`) and minute: '08/12/2026 00:35' in Vietnamese, '2026-12-08 00:35' in
+    English (the seconds, fraction and offset of a manifest's ``started_at`` dropped: the text says UTC)."""
+    if not iso:
+        return "—"
+    text = str(iso)
+    return f"{day(text, lang)} {text[11:16]}".rstrip() if len(text) > 10 else day(text, lang)
+
+
 def digits_for(values: Sequence[float], most: int = 6) -> int:
     """The fewest decimals that tell every tick value apart as the locator placed it (0.5, 1.0, 1.5 → 1)."""
     finite = [v for v in values if math.isfinite(v)]

@@ -178,13 +178,15 @@ def interventions_view(r: ReportInput) -> View:
 
 
 def cost_per_point(r: ReportInput, assessed: Mapping[str, Any]) -> str:
-    """VND per point gained; not a figure when the gain's interval includes zero (the effect may be nil)."""
-    gained = assessed["points_gained"] or {}
-    low, high = gained.get("low"), gained.get("high")
-    if low is not None and high is not None and low <= 0 <= high:
+    """VND per point gained, by `motcua compare`'s rule (`motcua.compare_decision.cost_per_point`, recomputed so a run
+    made before the rule reads the same): "not distinguishable from zero" when the gain's interval includes zero,
+    "not estimable" for a loss."""
+    from motcua.compare_decision import cost_per_point as decision_cost_per_point
+
+    value = decision_cost_per_point(int(assessed["cost_vnd"]), dict(assessed["points_gained"] or {}))
+    if isinstance(value, str):
         return r.t("not_distinguishable")
-    value = assessed["cost_per_point_vnd"]
-    return number(value, r.lang) if value else r.t("not_estimable")
+    return r.t("not_estimable") if value is None else number(value, r.lang)
 
 
 def counters_view(r: ReportInput) -> View:

@@ -416,7 +416,7 @@ def simulation_charts(summary: SimulationSummary, out_dir: Path, lang: str = "vi
 # Comparison
 # ---------------------------------------------------------------------------------------------
 def compare_trajectories(summaries: Sequence[SimulationSummary], path: Path, lang: str = "vi") -> Path:
-    from motcua.report.style import PALETTE, new_figure, save
+    from motcua.report.style import PALETTE, legend_outside, new_figure, save
 
     lab = labels(lang)
     fig, ax = new_figure(9, 5)
@@ -427,19 +427,19 @@ def compare_trajectories(summaries: Sequence[SimulationSummary], path: Path, lan
         color = PALETTE[k % len(PALETTE)]
         ax.fill_between(x, _arr(est["low"]), _arr(est["high"]), color=color, alpha=0.18)
         ax.plot(x, _arr(est["mean"]), color=color, linewidth=2, label=_scenario_label(summary))
-    _target_lines(ax, summaries[0], lab, lang)
+    ax.set_ylim(bottom=0)
+    _labelled_target(ax, summaries[0], lab, lang)  # labelled on its line: the legend stays clear of it
     ax.set_title(lab["compare_title"].format(scenario=_scenario_title(summaries[0])))
     ax.set_xlabel(lab["week_axis"])
     ax.set_ylabel(lab["share_axis"])
-    ax.set_ylim(bottom=0)
-    _percent_axis(ax)
-    ax.legend(fontsize=8, loc="upper left")
+    _percent_axis(ax, "y", lang)
+    legend_outside(ax)
     fig.autofmt_xdate()
-    return save(fig, path)
+    return save(fig, path, lang)  # dates and numbers on the axes in the page's format
 
 
 def compare_units(summaries: Sequence[SimulationSummary], path: Path, lang: str = "vi") -> Path:
-    from motcua.report.style import PALETTE, new_figure, save
+    from motcua.report.style import PALETTE, legend_outside, new_figure, save
 
     lab = labels(lang)
     names = _unit_names(summaries[0], lab, lang)
@@ -457,14 +457,14 @@ def compare_units(summaries: Sequence[SimulationSummary], path: Path, lang: str 
         _target_lines(ax, summaries[0], lab, lang, dates=False)
     ax.set_xticks(x, [names.get(s, s) for s in ids], rotation=30, ha="right")
     ax.set_ylabel(lab["share_axis"])
-    _percent_axis(ax)
+    _percent_axis(ax, "y", lang)
     ax.set_title(lab["compare_units_title"].format(scenario=_scenario_title(summaries[0])))
-    ax.legend(fontsize=8)
-    return save(fig, path)
+    legend_outside(ax)
+    return save(fig, path, lang)
 
 
 def compare_differences(comparison: ComparisonSummary, path: Path, lang: str = "vi") -> Path:
-    from motcua.report.style import PALETTE, new_figure, save
+    from motcua.report.style import PALETTE, legend_outside, new_figure, save
 
     lab = labels(lang)
     summaries = comparison["summaries"]
@@ -485,8 +485,8 @@ def compare_differences(comparison: ComparisonSummary, path: Path, lang: str = "
     ax.set_xlabel(lab["diff_axis"])
     ax.set_title(lab["diff_title"].format(baseline=titles.get(comparison["baseline"], comparison["baseline"])),
                  fontsize=10)
-    ax.legend(fontsize=8)
-    return save(fig, path)
+    legend_outside(ax)
+    return save(fig, path, lang)
 
 
 def comparison_charts(comparison: ComparisonSummary, out_dir: Path, lang: str = "vi") -> list[Path]:
