@@ -35,6 +35,7 @@ from motcua.loadtest.callbacks import CALLBACK, IPN_ACK, Approval, CallbackCorre
 from motcua.loadtest.journey_stats import FLUSH_S, JourneyBatch, log_outside_total
 from motcua.loadtest.live import CALLBACK_QUANTILES, STATUS_INTERVAL_S, LiveSnapshot, nearest_rank_ms, requests_per_s
 from motcua.loadtest.percentiles import HdrSet
+from motcua.run_layout import HARNESS
 from motcua.safety import JournalReader
 
 JOURNEY = "JOURNEY"
@@ -47,7 +48,6 @@ ABORT_MESSAGE = "motcua_abort"
 INTERRUPT_MESSAGE = "motcua_interrupt"
 WORKER_REPORT_S = 1.0  # replaces Locust's WORKER_REPORT_INTERVAL (3 s): the end of a run waits for one report
 JOURNAL_POLL_S = 0.05
-HARNESS_FILE = "harness.json"
 DROPPED = RuntimeError("arrival dropped: max concurrency reached (--max-concurrency)")
 JOURNEY_FAILED = RuntimeError("journey failed")
 REPLAY_REFUSED = ("motcua: this run's arrival profile has finished and its results are written; Locust's start "
@@ -453,7 +453,7 @@ class Harness:
             "aborted": self.abort_watch.failed if self.abort_watch else None,
         }
         self.written = True
-        return write_text(Path(out) / HARNESS_FILE, json.dumps(data))
+        return write_text(Path(out) / HARNESS, json.dumps(data))
 
 
 def install() -> None:
