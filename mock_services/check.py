@@ -119,7 +119,7 @@ class CheckResult:
 async def run_check(urls: Mapping[str, str], config: CheckConfig) -> CheckResult:
     """Push `config.payments` payments through the stack at `urls`, settle, reconcile and verify."""
     import aiohttp
-    from motcua.mock_services.common.http import SignedClient
+    from motcua.mock_services.common.signed_http import SignedClient
     from motcua.mock_services.common.signing import TEST_KEYS
 
     started = time.monotonic()

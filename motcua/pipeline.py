@@ -27,6 +27,11 @@ every step with its timing. File names and the keys of every JSON file are those
 key one step writes and another reads. A broken invariant (`InvariantBreach`, exit 4) or an SLO breach
 (`SLOBreach`, exit 3) is shown in the report and raised by `PipelineResult.raise_if_breached` at the
 end, after everything was written.
+
+One module (~550 lines) on purpose: it is one concept, the closed loop, read from top to bottom as the five
+steps in the order they run, each handing the next only files. What each step computes lives elsewhere (the
+models, `motcua.demand`, `motcua.loadtest`, `motcua.report`); what stays here is the hand-over between them,
+and splitting it would send a reader across modules to follow one run.
 """
 
 from __future__ import annotations

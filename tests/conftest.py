@@ -14,9 +14,42 @@ records `motcua.safety` reads (see `helpers_fake_agency`).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under pytest-xdist, the controller starts the shared quick run (tests/helpers_run.py) with the session."""
+    config = session.config
+    if hasattr(config, "workerinput") or not config.getoption("numprocesses", default=None):
+        return
+    if not _selects_a_shared_run_module(config):
+        return
+    from helpers_run import start_in_background
+
+    config.stash[_SHARED_RUN] = start_in_background(config._tmp_path_factory.getbasetemp())
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    process = session.config.stash.get(_SHARED_RUN, None)
+    if process is not None and process.poll() is None:  # the session ended early: stop the run
+        process.terminate()
+        process.wait(timeout=30)
+
+
+_SHARED_RUN = pytest.StashKey[Any]()
+
+
+def _selects_a_shared_run_module(config: pytest.Config) -> bool:
+    from helpers_run import MODULES
+
+    for arg in config.args:
+        path = Path(config.invocation_params.dir, arg.split("::")[0])
+        if path.name in MODULES or (path.is_dir() and any((path / name).is_file() for name in MODULES)):
+            return True
+    return False
 
 
 @pytest.fixture(scope="module")

@@ -147,9 +147,13 @@ def test_dossier_code_limits():
 
 
 def test_signing_is_fast_enough_for_the_hot_path():
-    """Sign + verify a 1 KiB body well under 100 µs each (the gateway does one per request)."""
+    """Sign + verify a 1 KiB body well under 100 µs each (the gateway does one per request).
+
+    Counted in this process's CPU time, not wall time: on a busy shared machine other processes' time would be
+    counted too.
+    """
     body = b"x" * 1024
-    start = time.perf_counter()
+    start = time.process_time()
     for _ in range(2000):
         signing.verify(KEYS, "POST", "/p", signing.sign("agency", KEYS["agency"], "POST", "/p", body), body)
-    assert (time.perf_counter() - start) / 2000 < 200e-6
+    assert (time.process_time() - start) / 2000 < 200e-6

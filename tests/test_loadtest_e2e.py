@@ -190,7 +190,8 @@ def test_bank_freeze_does_not_slow_arrivals_and_shows_in_p99(stack, tmp_path):
     assert frozen and calm
     assert frozen[-1] >= 2500, f"the stall is not visible: worst journey started in the freeze took {frozen[-1]} ms"
     assert summary.data["journeys"]["all"]["p99"] >= 2500
-    assert calm[len(calm) // 2] < 1500  # before the freeze a payment took well under the stall
+    # before the freeze a typical payment took well under the stall (relative: a busy machine slows both)
+    assert calm[len(calm) // 2] < frozen[-1] / 2
 
 
 def test_two_workers_merge_statistics_with_callbacks(tmp_path):

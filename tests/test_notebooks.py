@@ -131,7 +131,10 @@ def printed(outputs: list[dict]) -> str:
     return "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
 
 
-@pytest.mark.parametrize("stem", READS_A_RUN)
+# 03 is executed in the default run by the test after the next (the run named by the environment); finding the latest
+# run from its folder is the same lookup for both notebooks, so 03's own case here (~30 s) is in `make test-all` only.
+@pytest.mark.parametrize("stem", [pytest.param(stem, marks=pytest.mark.slow) if stem == "03-campaign-charts" else stem
+                                  for stem in READS_A_RUN])
 def test_notebook_finds_the_latest_run_from_its_folder_and_saves_its_charts_there(stem, run_in_results, kernel_name):
     outputs = execute(NOTEBOOK_DIR / f"{stem}.ipynb", kernel_name, cwd=NOTEBOOK_DIR)
     charts = run_in_results / "notebooks" / stem / "vi"

@@ -31,6 +31,16 @@ from motcua.safety import AgencyRecords, Charge, Credit
 
 KINDS = tuple(safety.BREACH_KINDS)
 
+
+def one_kind_by_default(kept: str) -> list[Any]:
+    """Every breach kind, all but `kept` marked slow.
+
+    Through ``motcua loadtest`` and ``motcua run`` a breach travels the same way whatever its kind (~30 s a case on a
+    busy 2-core machine); each kind is found and named by the invariant itself and by ``motcua mock --check`` in the
+    default run, so there one kind per caller shows the exit 4 and the naming; ``make test-all`` runs every kind.
+    """
+    return [pytest.param(kind, marks=() if kind == kept else pytest.mark.slow) for kind in KINDS]
+
 # ----------------------------------------------------------------------------- the invariant on its own
 
 CHARGES = [
@@ -182,7 +192,7 @@ def replay_locust(monkeypatch: pytest.MonkeyPatch, recorded: Path, agency: FakeA
     monkeypatch.setattr(locust_processes, "run_locust", replay)
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", one_kind_by_default("credited_twice"))
 def test_loadtest_exits_4_naming_each_breach(tmp_path_factory, tmp_path, capsys, monkeypatch, fake_agency, kind):
     recorded = shared_run(tmp_path_factory)
     replay_locust(monkeypatch, recorded / "loadtest", fake_agency)
@@ -207,7 +217,7 @@ def copy_step(recorded: Path, name: str) -> Callable[[Path, Any], dict[str, Any]
     return step
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", one_kind_by_default("lost"))  # lost: the one case that writes the real report
 def test_run_exits_4_naming_each_breach_after_writing_the_report(tmp_path_factory, tmp_path, capsys, monkeypatch,
                                                                  fake_agency, kind):
     from motcua import pipeline

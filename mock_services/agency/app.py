@@ -38,7 +38,7 @@ from motcua.mock_services.agency.config import AgencyConfig
 from motcua.mock_services.agency.openapi import openapi_for
 from motcua.mock_services.agency.vnpay import VnpayIntegration, terminal_from, with_vnpay_routes
 from motcua.mock_services.agency.vnpay import add_routes as add_vnpay_routes
-from motcua.mock_services.common import http, signing
+from motcua.mock_services.common import http, signed_http, signing
 from motcua.mock_services.common.catalogue import PAYMENT_GROUPS
 from motcua.mock_services.common.db import Database
 from motcua.mock_services.common.faults import ServiceFaults
@@ -65,7 +65,7 @@ class Agency:
     def __init__(self, config: AgencyConfig, registry: Any) -> None:
         self.config = config
         self.db = Database(Path(config.data_dir) / "agency.sqlite", ledger.SCHEMA)
-        self.gateway = http.SignedClient("agency", config.keys["agency"], timeout_s=config.gateway_timeout_s)
+        self.gateway = signed_http.SignedClient("agency", config.keys["agency"], timeout_s=config.gateway_timeout_s)
         self.ipn_counter = Counter(
             "motcua_agency_ipn", "IPNs answered, by RspCode", ["rsp_code"], registry=registry
         )
@@ -169,7 +169,7 @@ class Agency:
     async def ipn(self, request: web.Request) -> web.Response:
         raw = await http.read_body(request)
         try:
-            key_id = http.verify_signed(request, raw, self.config.keys)
+            key_id = signed_http.verify_signed(request, raw, self.config.keys)
             if key_id != "gateway":
                 raise SignatureError(f"IPNs must be signed by the gateway, not {key_id!r}")
         except SignatureError as exc:

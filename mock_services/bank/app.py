@@ -41,16 +41,15 @@ from motcua.mock_services.common.charge_token import read_charge_token
 from motcua.mock_services.common.db import Database
 from motcua.mock_services.common.faults import ServiceFaults, keyed_uniform, lognormal_ms
 from motcua.mock_services.common.http import (
-    SignedClient,
     create_app,
     current_faults,
     json_response,
     read_json,
     require,
-    verify_signed,
 )
 from motcua.mock_services.common.outbox import DelayQueue
 from motcua.mock_services.common.service_config import serve
+from motcua.mock_services.common.signed_http import SignedClient, verify_signed
 from motcua.mock_services.errors import ApiError, ChargeTokenError, SignatureError
 
 from motcua.payment_platform import RESPONSE_CODES, BankProfile

@@ -40,7 +40,6 @@ from motcua.mock_services.common.charge_token import ChargeClaims, make_charge_t
 from motcua.mock_services.common.db import Database
 from motcua.mock_services.common.faults import ServiceFaults
 from motcua.mock_services.common.http import (
-    SignedClient,
     create_app,
     current_faults,
     json_response,
@@ -48,13 +47,13 @@ from motcua.mock_services.common.http import (
     parse_json_object,
     read_body,
     require,
-    verify_signed,
 )
 from motcua.mock_services.common.ids import check_agency_code, payment_id_for
 from motcua.mock_services.common.money import parse_vnd
 from motcua.mock_services.common.outbox import DelayQueue
 from motcua.mock_services.common.payments import State
 from motcua.mock_services.common.service_config import serve
+from motcua.mock_services.common.signed_http import SignedClient, verify_signed
 from motcua.mock_services.errors import ApiError, IdError, IllegalTransition, MoneyError, SignatureError
 from motcua.mock_services.gateway import ledger
 from motcua.mock_services.gateway.config import GatewayConfig

@@ -22,6 +22,8 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from motcua.run_layout import SUMMARY
+
 if TYPE_CHECKING:
     from motcua.models.calibration import Backtest, Calibration
 
@@ -161,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
         run_dir.record(parameters={"model": args.model, "fixed": fixed, "origin": str(result.origin),
                                    "fit_initial": fit_initial, "bootstrap": args.bootstrap, "level": args.level,
                                    "holdout": args.holdout})
-        write_json(run_dir.path("summary.json"), {"kind": "calibrate", "scenario": scenario.name,
+        write_json(run_dir.path(SUMMARY), {"kind": "calibrate", "scenario": scenario.name,
                                                   **result.summary(), "timing": timing,
                                                   "backtest": backtest.summary() if backtest else None})
         _write_tables(run_dir, result)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from motcua.errors import InputError, ServiceError
+from motcua.run_layout import SUMMARY
 from motcua.typed_config import ConfigFile, spec
 
 
@@ -196,7 +197,7 @@ def run_check(args: argparse.Namespace, values: dict[str, Any]) -> int:
         print(format_summary(result.summary), flush=True)
         with start_run("mock-check", seed=config.seed, out=args.out, kind="mock-check") as run_dir:
             result.summary["settings"] = {k: str(v) if isinstance(v, Path) else v for k, v in values.items()}
-            write_json(run_dir.path("summary.json"), result.summary)
+            write_json(run_dir.path(SUMMARY), result.summary)
             write_csv(run_dir.path("payments.csv"), result.ROW_HEADER, result.rows())
             if values.get("faults"):
                 run_dir.add_input(Path(values["faults"]), "faults")

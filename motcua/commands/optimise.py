@@ -26,6 +26,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from motcua.run_layout import SUMMARY
+
 EXIT_INFEASIBLE = 2
 
 
@@ -95,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     with start_run(scenario.name, seed=args.seed, out=args.out, kind="optimise") as run_dir:
         run_dir.add_input(Path(scenario.file), "scenario")
         run_dir.record(parameters={"quick": args.quick, "budget": dataclasses.asdict(budget)})
-        write_json(run_dir.path("summary.json"), summary)
+        write_json(run_dir.path(SUMMARY), summary)
         write_scenario(plan, run_dir.path("plan.toml"),
                        header=f"Written by motcua optimise from {scenario.file}; see summary.json.")
         write_optimise_report(summary, scenario, run_dir.dir, args.lang)

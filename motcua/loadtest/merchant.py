@@ -73,6 +73,7 @@ from motcua.loadtest.merchant_ipns import (
 )
 from motcua.loadtest.runner.options import LoadtestOptions
 from motcua.loadtest.summary import ChartWriter, Summary
+from motcua.run_layout import HARNESS, SUMMARY
 
 __all__ = [
     "MERCHANT_BREACHES", "MERCHANT_FILE", "PLACEHOLDERS", "START_REQUEST", "MerchantFile", "MerchantIpn",
@@ -331,12 +332,12 @@ def run_merchant(scenario_path: Path, options: LoadtestOptions, out_dir: Path | 
             records = settle(urls["gateway"], tmn_code, since, deadline)
             approved = records["approved"]
             verdict, samples = judge_all(records, merchant, deadline)
-        harness = read_json(run.dir / "harness.json")
+        harness = read_json(run.dir / HARNESS)
         harness["callbacks"], harness["lost"] = samples, verdict.lost
         harness["approvals"] = [{"payment_id": p["payment_id"], "dossier_code": p["txn_ref"],
                                  "bank_code": p["bank_code"], "group": p["grp"], "amount_vnd": p["amount_vnd"],
                                  "approved_at": p["bank_approved_at"]} for p in approved]
-        write_json(run.dir / "harness.json", harness)
+        write_json(run.dir / HARNESS, harness)
         data = build_summary(harness, job.locust_dir, scenario=scenario.name, profile=profile, options=options,
                              reconciliation=[], invariant=verdict.as_dict(merchant.name),
                              run_seconds=time.time() - since)
@@ -350,7 +351,7 @@ def run_merchant(scenario_path: Path, options: LoadtestOptions, out_dir: Path | 
         data["slo"] = [v.as_dict() for v in slo.evaluate(plan.limits, data["slo_measured"])]
         data["charts"] = [p.name for p in charts.write_charts(harness, run.dir, options.lang)] if charts else []
         data["run_id"] = run.run_id
-        write_json(run.path("summary.json"), data)
+        write_json(run.path(SUMMARY), data)
     summary = MerchantSummary(data, run.dir)
     if not options.quiet:
         print(report(data, run.dir), flush=True)

@@ -36,6 +36,7 @@ from motcua.loadtest.journey_stats import FLUSH_S, JourneyBatch, log_outside_tot
 from motcua.loadtest.live import CALLBACK_QUANTILES, LiveSnapshot, LiveWatch, nearest_rank_ms, requests_per_s
 from motcua.loadtest.locust_options import add_arguments  # plugin.add_arguments stays importable, as before
 from motcua.loadtest.percentiles import HdrSet
+from motcua.run_layout import HARNESS
 from motcua.safety import JournalReader
 
 JOURNEY = "JOURNEY"
@@ -48,7 +49,6 @@ ABORT_MESSAGE = "motcua_abort"
 INTERRUPT_MESSAGE = "motcua_interrupt"
 WORKER_REPORT_S = 1.0  # replaces Locust's WORKER_REPORT_INTERVAL (3 s): the end of a run waits for one report
 JOURNAL_POLL_S = 0.05
-HARNESS_FILE = "harness.json"
 DROPPED = RuntimeError("arrival dropped: max concurrency reached (--max-concurrency)")
 JOURNEY_FAILED = RuntimeError("journey failed")
 REPLAY_REFUSED = ("motcua: this run's arrival profile has finished and its results are written; Locust's start "
@@ -434,7 +434,7 @@ class Harness:
             "aborted": self.abort_watch.failed if self.abort_watch else None,
         }
         self.written = True
-        return write_text(Path(out) / HARNESS_FILE, json.dumps(data))
+        return write_text(Path(out) / HARNESS, json.dumps(data))
 
 
 def install() -> None:

@@ -19,7 +19,8 @@ from typing import Any
 
 from motcua.report.field_names import field_name
 from motcua.report.i18n import day, label_table, moment, number, percent
-from motcua.runs import MANIFEST, read_json
+from motcua.run_layout import MANIFEST, SUMMARY
+from motcua.runs import read_json
 
 LABELS = {
     "vi": {
@@ -95,14 +96,14 @@ def latest(folder: Path, kind: str, before: str | None = None, key: str | None =
     backtest), and made from the same scenario (`scenario`: its ``name`` and ``sha256``; each compared only where
     both runs recorded it)."""
     candidates = [run for run in (sorted(Path(folder).iterdir()) if Path(folder).is_dir() else [])
-                  if (run / MANIFEST).exists() and (run / "summary.json").exists()
+                  if (run / MANIFEST).exists() and (run / SUMMARY).exists()
                   and (before is None or run.name < before) and _same_study(run, kind, key, scenario or {})]
     return candidates[-1] if candidates else None
 
 
 def _same_study(run: Path, kind: str, key: str | None, scenario: Mapping[str, str]) -> bool:
     manifest = read_json(run / MANIFEST)
-    if manifest.get("kind") != kind or (key is not None and read_json(run / "summary.json").get(key) is None):
+    if manifest.get("kind") != kind or (key is not None and read_json(run / SUMMARY).get(key) is None):
         return False
     mine = run_scenario(manifest)
     return all(not scenario.get(k) or not mine.get(k) or scenario[k] == mine[k] for k in ("name", "sha256"))
@@ -125,7 +126,7 @@ def study_folders(run_dir: Path) -> dict[str, Path]:
     out = {}
     for kind in ("calibrate", "sensitivity"):
         inside = run_dir / kind
-        found = inside if (inside / "summary.json").exists() else latest(run_dir.parent, kind, scenario=scenario)
+        found = inside if (inside / SUMMARY).exists() else latest(run_dir.parent, kind, scenario=scenario)
         if found is not None:
             out[kind] = found
     return out
@@ -220,13 +221,13 @@ def studies(run_dir: Path, lang: str) -> list[Study]:
     run_dir = Path(run_dir)
     out: list[Study] = []
     for kind, folder in study_folders(run_dir).items():
-        summary = read_json(folder / "summary.json")
+        summary = read_json(folder / SUMMARY)
         if kind == "calibrate":
             blocks = calibration_studies(summary, lang)
             same = run_scenario(read_json(folder / MANIFEST)) if (folder / MANIFEST).exists() else None
             tested = None if summary.get("backtest") else latest(folder.parent, kind, key="backtest", scenario=same)
             if tested is not None:
-                blocks.append(backtest_study(read_json(tested / "summary.json")["backtest"], lang))
+                blocks.append(backtest_study(read_json(tested / SUMMARY)["backtest"], lang))
                 blocks[-1].notes.insert(0, shown_run(tested, lang))
         else:
             png = folder / "charts" / "tornado.png"

@@ -26,7 +26,7 @@ import jinja2
 
 from motcua.report.i18n import check_lang, moment, text
 from motcua.report.sections import SECTIONS, ReportInput
-from motcua.run_layout import RunFiles, RunLayout, localized, write_text
+from motcua.run_layout import CAPACITY_CHART, RunFiles, RunLayout, localized, write_text
 
 if TYPE_CHECKING:
     from motcua.report.assumptions import Study
@@ -66,7 +66,7 @@ def draw_charts(files: RunFiles, folder: Path, lang: str, *, loadtest_drawn: Pat
             folder / "feedback_trajectories.png", lang)
     capacity = files.loadtest.get("capacity") if files.loadtest else None
     if capacity and capacity["steps"]:
-        charts["capacity"] = capacity_chart(capacity["steps"], folder / "capacity.png", lang)
+        charts["capacity"] = capacity_chart(capacity["steps"], folder / CAPACITY_CHART, lang)
     return charts
 
 

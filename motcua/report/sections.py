@@ -352,7 +352,7 @@ def assumptions_view(r: ReportInput) -> View:
     view: View = {"studies": studies(r.files.run_dir, r.lang), "key": None}
     if r.scenario is not None:
         folder = study_folders(r.files.run_dir).get("sensitivity")
-        summary = read_json(folder / "summary.json") if folder is not None else None
+        summary = read_json(folder / SUMMARY) if folder is not None else None
         key = key_assumptions(r.scenario, summary, r.lang)
         view["key"] = {"rows": key.rows, "ranked_by": key.ranked_by}
     return view

@@ -75,24 +75,27 @@ class _At:
 
 
 @dataclass(frozen=True)
-class LoadtestLayout:
-    """The paths of one load-test folder (`motcua loadtest`, a run's ``loadtest/`` or one capacity step)."""
+class _Folder:
+    """A folder that `motcua.runs` opens: its ``manifest.json`` and ``summary.json`` (nothing is read or created)."""
 
     root: Path
-    summary = _At(SUMMARY)
-    harness = _At(HARNESS)
     manifest = _At(MANIFEST)
+    summary = _At(SUMMARY)
+
+
+@dataclass(frozen=True)
+class LoadtestLayout(_Folder):
+    """The paths of one load-test folder (`motcua loadtest`, a run's ``loadtest/`` or one capacity step)."""
+
+    harness = _At(HARNESS)
     locust = _At(LOCUST)
     capacity_chart = _At(CAPACITY_CHART)
 
 
 @dataclass(frozen=True)
-class RunLayout:
+class RunLayout(_Folder):
     """The paths of one `motcua run` folder (nothing is read or created)."""
 
-    root: Path
-    manifest = _At(MANIFEST)
-    summary = _At(SUMMARY)
     scenario_copy = _At(SCENARIO_COPY)
     report = _At(REPORT)
     charts = _At(CHARTS)

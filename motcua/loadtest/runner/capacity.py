@@ -24,6 +24,7 @@ from motcua.loadtest.runner import locust_processes
 from motcua.loadtest.runner.locust_processes import LocustJob
 from motcua.loadtest.runner.options import LoadtestPlan
 from motcua.loadtest.summary import ChartWriter, build_summary
+from motcua.run_layout import CAPACITY_CHART, HARNESS, SUMMARY
 from motcua.runs import read_json, write_json
 from motcua.safety import get_json
 
@@ -44,7 +45,7 @@ def measure_run(
         abort=plan.abort_expressions,
     )
     locust_processes.run_locust(job)
-    harness = read_json(folder / "harness.json")
+    harness = read_json(folder / HARNESS)
     days = safety.days_touched(started, time.time(), [a["approved_at"] for a in harness["approvals"]])
     reconciliation = safety.reconcile(urls["agency"], days)
     verdict = safety.verify(urls["agency"], harness_charges(harness), since=since, stats_before=stats_before)
@@ -87,7 +88,7 @@ def find_capacity(
         while True:
             folder = step_dir / f"run-{evidence.runs + 1}" if evidence.runs else step_dir
             data = measure_run(plan, profile=current, urls=urls, folder=folder, charts=charts)
-            write_json(folder / "summary.json", data)
+            write_json(folder / SUMMARY, data)
             evidence.add(data, str(folder.relative_to(run_dir)))
             if evidence.verdict != "unclear" or evidence.runs >= max(1, options.capacity_repeats):
                 break
@@ -112,7 +113,7 @@ def find_capacity(
         "unclear_at": steps[-1]["rate_per_s"] if steps[-1]["verdict"] == "unclear" else None,
     }
     # each step's charts are in its folder
-    last["charts"] = [charts.capacity_chart(steps, run_dir / "capacity.png", options.lang).name] if charts else []
+    last["charts"] = [charts.capacity_chart(steps, run_dir / CAPACITY_CHART, options.lang).name] if charts else []
     return last
 
 

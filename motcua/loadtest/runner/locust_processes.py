@@ -25,6 +25,7 @@ from typing import IO, TYPE_CHECKING
 from motcua.errors import InputError, ServiceError
 from motcua.loadtest.runner.options import LoadtestOptions
 from motcua.resources import bundled
+from motcua.run_layout import HARNESS, LOCUST_REPORT
 
 if TYPE_CHECKING:
     from motcua.loadtest.profiles import RateProfile
@@ -159,7 +160,7 @@ def locust_commands(job: LocustJob) -> list[list[str]]:
         str(job.locust_dir / "stats"),
         "--csv-full-history",
         "--html",
-        str(job.locust_dir / "report.html"),
+        str(job.locust_dir / LOCUST_REPORT),
         "--loglevel",
         "INFO",
     ]
@@ -216,7 +217,7 @@ def run_locust(job: LocustJob) -> None:
                 os.killpg(procs[0].pid, signal.SIGINT)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 procs[0].wait(timeout=INTERRUPT_GRACE_S)
-            if not (job.folder / "harness.json").exists():
+            if not (job.folder / HARNESS).exists():
                 raise
         for proc in procs[1:]:
             with contextlib.suppress(subprocess.TimeoutExpired):
@@ -226,7 +227,7 @@ def run_locust(job: LocustJob) -> None:
             _stop_process(proc)
         for handle in logs:
             handle.close()
-    if not (job.folder / "harness.json").exists():
+    if not (job.folder / HARNESS).exists():
         tail = (locust_dir / ("locust.log" if len(commands) == 1 else "master.log")).read_text(errors="replace")
         raise ServiceError(f"Locust ended without writing harness.json (exit {procs[0].returncode}):\n{tail[-3000:]}")
 

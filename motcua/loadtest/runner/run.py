@@ -21,6 +21,7 @@ from motcua.loadtest.runner.console import print_report
 from motcua.loadtest.runner.options import LoadtestOptions, plan_loadtest
 from motcua.loadtest.runner.system_under_test import system_under_test
 from motcua.loadtest.summary import ChartWriter, Summary
+from motcua.run_layout import HARNESS, SUMMARY
 from motcua.runs import write_json
 
 
@@ -51,7 +52,7 @@ def partial_marker(run_dir: Path, profile_s: float) -> dict[str, Any]:
 
 def _harness_facts(run_dir: Path) -> dict[str, Any]:
     try:
-        return dict(json.loads((run_dir / "harness.json").read_text()))
+        return dict(json.loads((run_dir / HARNESS).read_text()))
     except (OSError, ValueError):
         return {}
 
@@ -95,7 +96,7 @@ def run_loadtest(
         if interrupted:
             data["interrupted"] = True
             data["partial"] = partial_marker(run.dir, plan.profile.duration_s)
-        write_json(run.path("summary.json"), data)
+        write_json(run.path(SUMMARY), data)
     summary = Summary(data, run.dir)
     if not options.quiet:
         print_report(summary)
