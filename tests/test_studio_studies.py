@@ -37,6 +37,9 @@ def test_a_study_runs_the_commands_own_options_into_the_folder_the_studio_names(
                                       "generalized", "--bootstrap", "50"]
     full = JobSpec("calibrate", (SON_LA,), 4, 7, name="son-la-2020-2023")
     assert study_argv(full, out)[-2:] == ["--replications", "4"]
+    lang_son = JobSpec("calibrate", (SON_LA.parent / "lang-son-2024.toml",), 0, 7, quick=True)
+    # its observations are the shares to date when the campaign began (2024-01-01 – 06-05): the fit starts there
+    assert study_argv(lang_son, out)[-3:] == ["--origin", "2024-01-01", "--fit-initial"]
     assert "--replications" not in study_argv(JobSpec("calibrate", (SON_LA,), 0, 7), out)  # the command's default
     sens = JobSpec("sensitivity", (SON_LA,), 0, 3, quick=True, lang="en")
     assert study_argv(sens, out)[-3:] == ["--lang", "en", "--quick"]

@@ -91,9 +91,30 @@ def study_argv(spec: JobSpec, out: Path) -> list[str]:
     argv = [spec.kind, str(spec.scenarios[0]), "--out", str(out), "--seed", str(spec.seed)]
     if spec.kind == "calibrate":
         if spec.quick:
-            return [*argv, "--model", "generalized", "--bootstrap", str(QUICK_BOOTSTRAP)]
+            return [*argv, "--model", "generalized", "--bootstrap", str(QUICK_BOOTSTRAP),
+                    *earlier_origin(spec.scenarios[0])]
         return [*argv, "--replications", str(max(2, spec.replications))] if spec.replications else argv
     return [*argv, "--lang", spec.lang, *(["--quick"] if spec.quick else [])]
+
+
+def earlier_origin(scenario_path: Path) -> list[str]:
+    """``--origin FIRST --fit-initial`` when the scenario's observations start before its simulated period (as
+    lang-son-2024's do: the shares to date when the campaign began), as the command asks; else nothing. Only the
+    quick mean-field fit can start before ``simulation.start``; the full agent fit shows the command's reason."""
+    from motcua.errors import InputError
+    from motcua.models.calibration.observations import read_observed
+    from motcua.scenario import load_scenario
+    from motcua.studio.workspace import observed_beside
+
+    observed = observed_beside(scenario_path, scenario_path.stem)
+    if observed is None:
+        return []
+    try:
+        scenario = load_scenario(scenario_path)
+        first = min(o.start for o in read_observed(observed, scenario))
+    except (InputError, ValueError):
+        return []  # the command reports what is wrong with the file, in the job's own failure
+    return ["--origin", first.isoformat(), "--fit-initial"] if first < scenario.simulation.start else []
 
 
 def run_key(kind: str, digests: Sequence[str], replications: Any, seed: Any, quick: Any, version: Any,

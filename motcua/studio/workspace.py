@@ -46,6 +46,12 @@ class ScenarioEntry:
     """Why the file does not load, when it does not (it is listed all the same)."""
 
 
+def observed_beside(scenario_path: Path, name: str) -> Path | None:
+    """``observed/<name>.csv`` beside a scenario file, the series ``motcua calibrate`` reads for it, if it exists."""
+    path = scenario_path.parent / OBSERVED / f"{name}.csv"
+    return path if path.is_file() else None
+
+
 class Workspace:
     """The planner's folder of scenarios, and the bundled ones beside it."""
 
@@ -87,8 +93,7 @@ class Workspace:
 
     def observed_of(self, entry: ScenarioEntry) -> Path | None:
         """The observed series ``motcua calibrate`` reads for `entry` (``observed/<name>.csv`` beside it), if any."""
-        path = entry.path.parent / OBSERVED / f"{entry.name}.csv"
-        return path if path.is_file() else None
+        return observed_beside(entry.path, entry.name)
 
     def save_observed(self, name: str, data: bytes) -> int:
         """Check an uploaded observations CSV with the reader ``motcua calibrate`` uses and, when it reads, make it
