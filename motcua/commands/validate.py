@@ -212,7 +212,7 @@ def format_erlang_c(result: dict[str, Any], args: argparse.Namespace) -> str:
         rows.append((f"wait p{round(q * 100)}", f"{model:.4f}", theory, ""))
     header = (f"Erlang C check: M/M/{args.servers}, λ = {args.arrival_rate:g}, μ = {args.service_rate:g}, "
               f"{args.replications} replication(s) × {args.customers:,} customers, seed {args.seed}")
-    lines = [header, warmup_line(result, args.warmup),
+    lines = [header, warmup_line(result, args.warmup, args.customers),
              f"{'figure':<14} {'model (± 95% CI)':>22} {'theory':>10} {'error':>8}  note"]
     for name, model, theory, note in rows:
         value = float(model.split(" ")[0])
@@ -223,23 +223,18 @@ def format_erlang_c(result: dict[str, Any], args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
-def warmup_line(result: dict[str, Any], warmup: int | str | None) -> str:
-    """What was discarded at the start of each replication, and why."""
+def warmup_line(result: dict[str, Any], warmup: int | str | None, customers: int) -> str:
+    """What was discarded at the start of each replication, and why (with MSER-5, of the `customers` simulated)."""
     cut = result["warmup"]
     if warmup != "mser5":
         source = "--warmup" if warmup is not None else "N/10"
         return f"warm-up: {cut[0]:,} customers discarded per replication ({source})"
     line = (f"warm-up: chosen by MSER-5, {min(cut):,}–{max(cut):,} customers discarded "
-            f"(mean {sum(cut) / len(cut):,.0f}) of {simulated_per_replication(result, cut):,} per replication")
+            f"(mean {sum(cut) / len(cut):,.0f}) of {customers:,} per replication")
     if result["warmup_at_bound"]:
         line += (f"; in {result['warmup_at_bound']} replication(s) the minimum fell at half the run: too short for "
                  "its start-up transient, raise --customers")
     return line
-
-
-def simulated_per_replication(result: dict[str, Any], cut: list[int]) -> int:
-    """Customers simulated per replication (measured + discarded; equal in every replication)."""
-    return (result["customers"] + sum(cut)) // len(cut)
 
 
 # -- Bass -------------------------------------------------------------------------------------------

@@ -151,7 +151,7 @@ def _scaled(t: Threshold, time_scale: float) -> Threshold:
     limit = t.limit * time_scale + UNCOMPRESSED_MS
     note = (f" (on the mocks' clock at --time-scale {time_scale:g}: {t.limit:g} ms × {time_scale:g} "
             f"+ {UNCOMPRESSED_MS:g} ms uncompressed = {limit:g} ms)")
-    return replace(t, limit=limit, expression=t.expression + note, name=t.name)
+    return replace(t, limit=limit, expression=t.expression + note)
 
 
 def judge(thresholds: Sequence[Threshold], data: Mapping[str, Any]) -> list[Verdict]:

@@ -123,6 +123,11 @@ class LoadtestOptions:
     def model(self) -> str:
         return "closed" if self.users is not None else "open"
 
+    @property
+    def mock_clock(self) -> float:
+        """The factor on the mocks' schedules: `time_scale`, or 1.0 against given URLs (their clock is their own)."""
+        return 1.0 if self.agency_url else self.time_scale
+
 
 def check_url(flag: str, url: str) -> None:
     """`InputError` for a target URL without ``http://`` or ``https://`` (``127.0.0.1:1`` → ``http://127.0.0.1:1``)."""
@@ -152,8 +157,7 @@ def default_deadline(scenario: Scenario, options: LoadtestOptions) -> float:
 
     The bank mock never notifies later than its cap, so on a healthy stack no callback is lost or late."""
     slowest_s = max(b.notify_cap_ms for b in scenario.payment_system.banks) / 1000
-    scale = 1.0 if options.agency_url else options.time_scale
-    return max(MIN_DEADLINE_S, (slowest_s + DEADLINE_MARGIN_S) * scale)
+    return max(MIN_DEADLINE_S, (slowest_s + DEADLINE_MARGIN_S) * options.mock_clock)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -253,7 +257,7 @@ def plan_loadtest(scenario_path: Path, options: LoadtestOptions) -> LoadtestPlan
                           where=f"{scenario_path.name} [slo] thresholds") for e in scenario.slo.thresholds],
         overrides,
     )
-    gates = slo.on_mock_clock(gates, 1.0 if options.agency_url else options.time_scale)
+    gates = slo.on_mock_clock(gates, options.mock_clock)
     check_live(gates)
     return LoadtestPlan(scenario=scenario, scenario_path=scenario_path, profile=profile, limits=limits,
                         thresholds=tuple(gates), options=options)
